@@ -1,0 +1,78 @@
+# Shared shell helpers for the infra scripts. Source it; do not run it.
+# Paths:
+#   ZONGZHI_ROOT   the checkout (derived from this file's location)
+#   ZONGZHI_VAR    runtime state: data dirs, logs, pids, secrets (default: $ZONGZHI_ROOT/var)
+#   ZONGZHI_CACHE  installs shared by checkouts: venvs, jars, Kafka (default: ~/.cache/zongzhi)
+set -euo pipefail
+
+ZONGZHI_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export ZONGZHI_ROOT
+export ZONGZHI_VAR="${ZONGZHI_VAR:-$ZONGZHI_ROOT/var}"
+export ZONGZHI_CACHE="${ZONGZHI_CACHE:-$HOME/.cache/zongzhi}"
+mkdir -p "$ZONGZHI_VAR/log" "$ZONGZHI_VAR/run" "$ZONGZHI_CACHE"
+
+zz_log() { printf '[zongzhi %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+zz_die() { printf 'zongzhi: %s\n' "$*" >&2; exit 1; }
+
+# Read one value from the platform config with a tiny parser that needs no
+# Python: "section.key" for the two-level keys the shell scripts use.
+zz_config() {
+  local path="$1" cfg="${ZONGZHI_CONFIG:-$ZONGZHI_ROOT/infra/config/zongzhi.yaml}"
+  local section="${path%%.*}" key="${path#*.}"
+  awk -v section="$section" -v key="$key" '
+    /^[^ #][^:]*:/ { current=$1; sub(":$","",current) }
+    current==section && $1==key":" { v=$0; sub(/^[^:]*:[ ]*/,"",v); sub(/[ ]+#.*$/,"",v); gsub(/^"|"$/,"",v); print v; exit }
+  ' "$cfg"
+}
+
+zz_require_java17() {
+  command -v java >/dev/null 2>&1 || zz_die "Java 17 is required but 'java' is not on PATH: install a JDK 17 (Debian: apt-get install openjdk-17-jdk-headless)"
+  local v
+  v="$(java -version 2>&1 | awk -F'"' '/version/ {print $2; exit}')"
+  case "$v" in
+    17|17.*) ;;
+    *) zz_die "Java 17 is required but 'java' is version '$v': install a JDK 17 (Debian: apt-get install openjdk-17-jdk-headless) and put it first on PATH" ;;
+  esac
+  export JAVA_HOME="${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")}"
+}
+
+zz_require_maven() {
+  command -v mvn >/dev/null 2>&1 || zz_die "Maven is required but 'mvn' is not on PATH: install Maven 3.8+ (Debian: apt-get install maven)"
+}
+
+zz_require_python311() {
+  local py="${ZONGZHI_PYTHON:-python3}"
+  command -v "$py" >/dev/null 2>&1 || zz_die "Python 3.11 is required but '$py' is not on PATH"
+  "$py" -c 'import sys; sys.exit(0 if sys.version_info[:2]==(3,11) else 1)' \
+    || zz_die "Python 3.11 is required but '$py' is $("$py" -V 2>&1); set ZONGZHI_PYTHON to a 3.11 interpreter"
+}
+
+# Hash of files, used to key cached installs so that a changed lock file
+# builds a fresh venv while an unchanged one is reused.
+zz_hash_files() { cat "$@" | sha256sum | cut -c1-16; }
+
+# Wait until a command succeeds, or fail naming what did not come up.
+zz_wait_for() {
+  local what="$1" timeout="$2"; shift 2
+  local start=$SECONDS
+  until "$@" >/dev/null 2>&1; do
+    if (( SECONDS - start > timeout )); then
+      zz_die "$what did not become healthy within ${timeout}s (see $ZONGZHI_VAR/log)"
+    fi
+    sleep 1
+  done
+}
+
+zz_pid_alive() { local f="$1"; [[ -f "$f" ]] && kill -0 "$(cat "$f")" 2>/dev/null; }
+
+zz_stop_pidfile() {
+  local name="$1" f="$2"
+  if zz_pid_alive "$f"; then
+    local pid; pid="$(cat "$f")"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    kill -9 "$pid" 2>/dev/null || true
+    zz_log "$name stopped"
+  fi
+  rm -f "$f"
+}
