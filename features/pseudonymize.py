@@ -1,0 +1,317 @@
+"""Keyed-hash pseudonymization of personal identifiers.
+
+ID numbers, phone numbers, plates and names are replaced by tokens of the
+form ``<prefix>_<24 hex chars>``, the truncated HMAC-SHA256 of
+``kind + ":" + canonical(value)`` under a secret key.  Canonicalization
+makes different spellings of the same identifier (``"京a·12345"`` /
+``"京A12345"``, ``"+86 138-0013-8000"`` / ``"13800138000"``) map to the
+same token, so records can still be joined on the token, while the clear
+value never leaves the ingestion step.  Without the key, tokens cannot be
+reversed or recomputed by dictionary attack over the (small) identifier
+space.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import unicodedata
+from types import MappingProxyType
+
+from features.identity import (
+    ID_NUMBER_PATTERN,
+    PHONE_PATTERN,
+    PLATE_PATTERN,
+    normalize_plate,
+)
+
+__all__ = [
+    "KINDS",
+    "MIN_KEY_BYTES",
+    "TOKEN_HEX_CHARS",
+    "canonicalize",
+    "pseudonymize",
+    "scrub_text",
+    "load_key",
+]
+
+#: Supported identifier kinds and the prefix of their tokens.
+KINDS = MappingProxyType(
+    {"id_number": "pid", "phone": "tel", "plate": "veh", "name": "nam"}
+)
+
+#: Minimum key length accepted by :func:`load_key`.
+MIN_KEY_BYTES = 16
+
+#: Number of hex characters of the HMAC kept in a token (96 bits).
+TOKEN_HEX_CHARS = 24
+
+_HEX = re.compile(r"[0-9A-Fa-f]+")
+
+
+def _check_kind(kind):
+    if not isinstance(kind, str) or kind not in KINDS:
+        allowed = ", ".join(repr(k) for k in KINDS)
+        raise ValueError(f"kind={kind!r} provided, but is not one of: {allowed}")
+
+
+def _ascii_digits(s):
+    return "".join(c for c in s if "0" <= c <= "9")
+
+
+def canonicalize(value, kind):
+    """Canonical form of an identifier, as hashed by :func:`pseudonymize`.
+
+    All kinds are first NFKC-normalized (full-width characters become
+    ASCII).  Then:
+
+    ``id_number``
+        all whitespace removed, upper-cased (``x`` -> ``X``).
+    ``phone``
+        ASCII digits only; a leading ``86`` (13 digits) or ``0086``
+        (15 digits) country code is dropped.
+    ``plate``
+        :func:`features.identity.normalize_plate`.
+    ``name``
+        leading/trailing whitespace stripped.
+
+    Parameters
+    ----------
+    value : str
+        Identifier as written.
+    kind : {'id_number', 'phone', 'plate', 'name'}
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a string.
+    ValueError
+        If ``kind`` is unknown or the canonical form is empty.
+
+    Examples
+    --------
+    >>> canonicalize("+86 138-0013-8000", "phone")
+    '13800138000'
+    >>> canonicalize(" 11010519491231002x ", "id_number")
+    '11010519491231002X'
+    """
+    _check_kind(kind)
+    if not isinstance(value, str):
+        raise TypeError(f"value={value!r} provided, but must be a str")
+    text = unicodedata.normalize("NFKC", value)
+    if kind == "id_number":
+        canonical = "".join(text.split()).upper()
+    elif kind == "phone":
+        canonical = _ascii_digits(text)
+        if len(canonical) == 13 and canonical.startswith("86"):
+            canonical = canonical[2:]
+        elif len(canonical) == 15 and canonical.startswith("0086"):
+            canonical = canonical[4:]
+    elif kind == "plate":
+        canonical = normalize_plate(text)
+    else:
+        canonical = text.strip()
+    if not canonical:
+        raise ValueError(
+            f"value={value!r} provided, but is empty after canonicalization "
+            f"for kind={kind!r}"
+        )
+    return canonical
+
+
+def _check_key(key):
+    if not isinstance(key, (bytes, bytearray)):
+        raise TypeError(
+            f"key of type {type(key).__name__} provided, but must be bytes "
+            "(see load_key)"
+        )
+    if not key:
+        raise ValueError("key=b'' provided, but the key must not be empty")
+
+
+def pseudonymize(value, kind, key):
+    """Replace an identifier by its keyed-hash token.
+
+    The token is ``f"{prefix}_{h[:24]}"`` where ``h`` is the hex HMAC-SHA256
+    under ``key`` of ``(kind + ":" + canonicalize(value, kind))`` encoded as
+    UTF-8, and ``prefix`` is ``KINDS[kind]`` (``pid``, ``tel``, ``veh``,
+    ``nam``).  Equal canonical values give equal tokens; the same string
+    under different kinds gives different tokens.
+
+    Parameters
+    ----------
+    value : str
+        Identifier as written.
+    kind : {'id_number', 'phone', 'plate', 'name'}
+        What ``value`` is.
+    key : bytes
+        Secret key (non-empty; use :func:`load_key` to read it from config).
+
+    Returns
+    -------
+    str
+        The token.
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is unknown, ``key`` is empty or ``value`` canonicalizes
+        to the empty string.
+    TypeError
+        If ``value`` is not a str or ``key`` is not bytes.
+
+    Examples
+    --------
+    >>> key = b"0123456789abcdef"
+    >>> t = pseudonymize("京a·12345", "plate", key)
+    >>> t == pseudonymize("京A12345", "plate", key), t[:4], len(t)
+    (True, 'veh_', 28)
+    >>> pseudonymize("x", "email", key)
+    Traceback (most recent call last):
+    ...
+    ValueError: kind='email' provided, but is not one of: 'id_number', 'phone', 'plate', 'name'
+    """
+    _check_kind(kind)
+    _check_key(key)
+    message = f"{kind}:{canonicalize(value, kind)}".encode("utf-8")
+    digest = hmac.new(bytes(key), message, hashlib.sha256).hexdigest()
+    return f"{KINDS[kind]}_{digest[:TOKEN_HEX_CHARS]}"
+
+
+# Full-width ASCII variants (U+FF01..U+FF5E) and the ideographic space map
+# one-to-one onto ASCII, so folding them keeps string offsets unchanged.
+_WIDTH_FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_WIDTH_FOLD[0x3000] = 0x20
+
+_TEXT_PATTERNS = (
+    ("id_number", ID_NUMBER_PATTERN),
+    ("phone", PHONE_PATTERN),
+    ("plate", PLATE_PATTERN),
+)
+
+
+def scrub_text(text, key):
+    """Replace every ID number, phone number and plate in free text.
+
+    Identifiers are located with :data:`features.identity.ID_NUMBER_PATTERN`,
+    :data:`~features.identity.PHONE_PATTERN` and
+    :data:`~features.identity.PLATE_PATTERN` on a copy of ``text`` in which
+    full-width letters and digits are folded to ASCII, and each is replaced
+    by its :func:`pseudonymize` token.  Everything else is kept verbatim.
+    ID numbers are scrubbed on shape alone (a wrong check digit is still
+    scrubbed).  Names are not detected.  Scrubbing is idempotent: tokens
+    never match the patterns.
+
+    Parameters
+    ----------
+    text : str
+        Free text, e.g. an incident description.
+    key : bytes
+        Secret key, as for :func:`pseudonymize`.
+
+    Returns
+    -------
+    str
+        The scrubbed text.
+
+    Raises
+    ------
+    TypeError
+        If ``text`` is not a str or ``key`` is not bytes.
+    ValueError
+        If ``key`` is empty.
+
+    Examples
+    --------
+    >>> key = b"0123456789abcdef"
+    >>> out = scrub_text("车主电话13800138000，车牌京A12345。", key)
+    >>> out == ("车主电话" + pseudonymize("13800138000", "phone", key) + "，车牌"
+    ...         + pseudonymize("京A12345", "plate", key) + "。")
+    True
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text of type {type(text).__name__} provided, but must be a str")
+    _check_key(key)
+    folded = text.translate(_WIDTH_FOLD)
+    found = []
+    for kind, pattern in _TEXT_PATTERNS:
+        for m in pattern.finditer(folded):
+            found.append((m.start(), -(m.end() - m.start()), kind, m.group()))
+    # Leftmost first, longest first on ties; drop overlapping later matches.
+    found.sort()
+    pieces = []
+    cursor = 0
+    for start, neg_len, kind, matched in found:
+        if start < cursor:
+            continue
+        pieces.append(text[cursor:start])
+        pieces.append(pseudonymize(matched, kind, key))
+        cursor = start - neg_len
+    pieces.append(text[cursor:])
+    return "".join(pieces)
+
+
+def load_key(raw):
+    """Turn a configured secret into key bytes.
+
+    A ``str`` that consists only of hex digits and has even length is
+    decoded as hex (so ``openssl rand -hex 32`` output works); any other
+    ``str`` is used as its UTF-8 bytes.  Surrounding whitespace (e.g. a
+    trailing newline from a secrets file) is stripped.  ``bytes`` are used
+    as-is.  The key must be at least :data:`MIN_KEY_BYTES` (16) bytes;
+    error messages report the length, never the secret.
+
+    Parameters
+    ----------
+    raw : str or bytes
+        Secret from configuration or the environment.
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    TypeError
+        If ``raw`` is neither str nor bytes.
+    ValueError
+        If the resulting key is shorter than 16 bytes.
+
+    Examples
+    --------
+    >>> load_key("00112233445566778899aabbccddeeff").hex()
+    '00112233445566778899aabbccddeeff'
+    >>> load_key("a plain passphrase of some length")[:7]
+    b'a plain'
+    >>> load_key("short")
+    Traceback (most recent call last):
+    ...
+    ValueError: key is 5 bytes long, but at least 16 bytes are required
+    """
+    if isinstance(raw, (bytes, bytearray)):
+        key = bytes(raw)
+        source = "bytes"
+    elif isinstance(raw, str):
+        stripped = raw.strip()
+        if _HEX.fullmatch(stripped) and len(stripped) % 2 == 0:
+            key = bytes.fromhex(stripped)
+            source = "hex"
+        else:
+            key = stripped.encode("utf-8")
+            source = "plain"
+    else:
+        raise TypeError(
+            f"raw of type {type(raw).__name__} provided, but must be str or bytes"
+        )
+    if len(key) < MIN_KEY_BYTES:
+        hint = " (decoded from hex)" if source == "hex" else ""
+        raise ValueError(
+            f"key is {len(key)} bytes long{hint}, but at least "
+            f"{MIN_KEY_BYTES} bytes are required"
+        )
+    return key
