@@ -1,0 +1,266 @@
+"""The ``zongzhi`` command: one entry point for everything a user does.
+
+Every subcommand answers ``--help``. Bad arguments and unreachable services
+print one line, ``zongzhi: ...``, and exit non-zero (2 for bad input, 1 for
+a failure of the platform or a service).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import datetime, timedelta, timezone
+
+__all__ = ["main", "build_parser"]
+
+_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+class UsageError(Exception):
+    """Bad input at the command line (exit 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not argparse's usage block
+        raise UsageError(f"{self.prog}: {message}")
+
+
+# --------------------------------------------------------------------------
+# Argument types
+
+
+def _iso_time(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO-8601 time such as 2026-11-27T08:00:00+08:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=_TZ)
+
+
+def _positive(kind):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text!r} must be > 0")
+        return value
+    parse.__name__ = f"positive {kind.__name__}"
+    return parse
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} must lie in [0, 1]")
+    return value
+
+
+def _surge(text: str):
+    """CELL:CATEGORY:START_MIN:DURATION_MIN:MULTIPLIER, CELL may be 'busiest'."""
+    parts = text.split(":")
+    if len(parts) != 5:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} must be CELL:CATEGORY:START_MIN:DURATION_MIN:MULTIPLIER "
+            "(CELL may be 'busiest')")
+    cell, category, start, duration, multiplier = parts
+    try:
+        return cell, category, float(start), float(duration), float(multiplier)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: START_MIN, DURATION_MIN and MULTIPLIER must be numbers") from None
+
+
+# --------------------------------------------------------------------------
+# Parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="zongzhi", description=(
+        "Streaming analytics and data mining for social-governance centers (综治中心)."))
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    infra = sub.add_parser("infra", help="start, stop or inspect the local services")
+    infra.add_argument("action", choices=["up", "down", "status"])
+    infra.add_argument("--services", default="kafka,postgres,superset",
+                       help="comma-separated subset of kafka,postgres,superset (default: all)")
+
+    topics = sub.add_parser("topics", help="inspect or reset the declared Kafka topics")
+    topics.add_argument("action", choices=["counts", "reset"])
+
+    sim = sub.add_parser("simulate", help="stream a simulated district into the raw topics")
+    sim.add_argument("--hours", type=_positive(float), default=3.0,
+                     help="event-time length of the stream (default 3)")
+    sim.add_argument("--start", type=_iso_time,
+                     help="event time of the first record (default: --hours before now)")
+    sim.add_argument("--rate", type=_positive(float),
+                     help="events per hour (default: simulator.events_per_hour)")
+    sim.add_argument("--malformed-fraction", type=_fraction,
+                     help="fraction of malformed records (default: simulator.malformed_fraction)")
+    sim.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    sim.add_argument("--surge", type=_surge, action="append", default=[],
+                     help="plant a surge CELL:CATEGORY:START_MIN:DURATION_MIN:MULTIPLIER")
+    sim.add_argument("--rings", type=int, default=3, help="rings of persons and vehicles (default 3)")
+    sim.add_argument("--speedup", type=_positive(float),
+                     help="pace event time this many times faster than the wall clock "
+                          "(default: as fast as possible)")
+    sim.add_argument("--ground-truth", help="where to write the planted ground truth (JSON)")
+
+    for name, text in (("normalize", "run the normalization job (Flink)"),
+                       ("hotspots", "run the hotspot job (Flink)"),
+                       ("lake", "load the normalized topic into the Parquet lake"),
+                       ("store-alerts", "write the alerts topic into PostgreSQL")):
+        job = sub.add_parser(name, help=text)
+        job.add_argument("--follow", action="store_true",
+                         help="keep running on new records (default: stop at the end of input)")
+        if name in ("normalize", "hotspots"):
+            job.add_argument("--parallelism", type=_positive(int), default=1)
+
+    sub.add_parser("nightly", help="run the nightly Spark job on the lake")
+
+    superset = sub.add_parser("superset", help="provision Superset's dashboards from infra/")
+    superset.add_argument("action", choices=["provision"])
+
+    demo = sub.add_parser("demo", help="the whole platform end to end, with a printed summary")
+    demo.add_argument("--hours", type=_positive(float), default=6.0,
+                      help="event-time length of the simulated stream (default 6)")
+    demo.add_argument("--history-hours", type=_positive(float), default=24.0,
+                      help="event-time length of the history that seeds the baselines (default 24)")
+    demo.add_argument("--speedup", type=_positive(float), default=240.0,
+                      help="event time runs this many times faster than the wall clock (default 240)")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--no-superset", action="store_true", help="skip Superset")
+    return parser
+
+
+# --------------------------------------------------------------------------
+# Commands
+
+
+def _settings():
+    from pipelines.settings import load_settings
+    return load_settings()
+
+
+def _cmd_infra(args) -> int:
+    from pipelines.services import services_down, services_status, services_up
+    wanted = [s.strip() for s in args.services.split(",") if s.strip()]
+    if args.action == "up":
+        services_up(_settings(), wanted)
+    elif args.action == "down":
+        services_down(_settings(), wanted)
+    else:
+        return 0 if services_status(_settings(), wanted) else 3
+    return 0
+
+
+def _cmd_topics(args) -> int:
+    from pipelines.kafka_io import check_reachable, reset_topics, topic_counts
+    settings = _settings()
+    check_reachable(settings)
+    topics = list(settings.raw["kafka"]["topics"].values())
+    if args.action == "reset":
+        reset_topics(settings, topics)
+    print(json.dumps(topic_counts(settings, topics), indent=2))
+    return 0
+
+
+def _cmd_simulate(args) -> int:
+    from pipelines.kafka_io import check_reachable
+    from pipelines.simulation_run import simulate_to_kafka
+    settings = _settings()
+    check_reachable(settings)
+    report = simulate_to_kafka(
+        settings, hours=args.hours, start=args.start, rate=args.rate,
+        malformed_fraction=args.malformed_fraction, seed=args.seed, surges=args.surge,
+        rings=args.rings, speedup=args.speedup, ground_truth_path=args.ground_truth)
+    print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+    return 0
+
+
+def _cmd_job(args) -> int:
+    from pipelines.kafka_io import check_reachable
+    settings = _settings()
+    check_reachable(settings)
+    if args.command == "normalize":
+        from pipelines import normalize_job
+        normalize_job.run(settings, follow=args.follow, parallelism=args.parallelism)
+    elif args.command == "hotspots":
+        from pipelines import hotspot_job
+        hotspot_job.run(settings, follow=args.follow, parallelism=args.parallelism)
+    elif args.command == "lake":
+        from pipelines.lake_writer import load_normalized
+        print(json.dumps(load_normalized(settings, follow=args.follow)))
+    else:
+        from pipelines.alert_store import store_alerts
+        print(json.dumps(store_alerts(settings, follow=args.follow)))
+    return 0
+
+
+def _cmd_nightly(args) -> int:
+    from dataclasses import asdict
+
+    from jobs import nightly
+    print(json.dumps(asdict(nightly.run(_settings()))))
+    return 0
+
+
+def _cmd_superset(args) -> int:
+    from pipelines.services import run_infra_script
+    run_infra_script(_settings(), "superset.sh", "provision")
+    return 0
+
+
+def _cmd_demo(args) -> int:
+    from pipelines.demo import run_demo
+    summary = run_demo(_settings(), hours=args.hours, history_hours=args.history_hours,
+                       speedup=args.speedup, seed=args.seed, superset=not args.no_superset)
+    print(summary)
+    return 0
+
+
+_COMMANDS = {
+    "infra": _cmd_infra, "topics": _cmd_topics, "simulate": _cmd_simulate,
+    "normalize": _cmd_job, "hotspots": _cmd_job, "lake": _cmd_job, "store-alerts": _cmd_job,
+    "nightly": _cmd_nightly, "superset": _cmd_superset, "demo": _cmd_demo,
+}
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="[zongzhi %(asctime)s] %(message)s", datefmt="%H:%M:%S",
+                        stream=sys.stderr)
+    from pipelines.errors import platform_errors, usage_errors
+    try:
+        return _COMMANDS[args.command](args)
+    except usage_errors() as exc:
+        print(f"zongzhi: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except platform_errors() as exc:
+        print(f"zongzhi: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("zongzhi: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

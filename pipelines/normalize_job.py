@@ -1,0 +1,139 @@
+"""Normalization job (PyFlink): raw channel topics → normalized and dead-letter topics.
+
+Extract: one Kafka source over the three raw topics, read as raw text with
+the topic, partition and offset of each record. Transform: the contract's
+:func:`features.contract.route_raw_record`, applied by a Python table
+function, which either normalizes a record or builds its dead-letter record.
+Load: one Kafka sink whose ``topic`` column sends each row to the normalized
+or the dead-letter topic, so every record read is written exactly once to one
+of them: records in = records normalized + records dead-lettered.
+
+``run_offline`` runs the same transform over an in-memory collection, with
+no Kafka, for tests.
+"""
+from __future__ import annotations
+
+import time
+
+from features.contract import DEAD_LETTER, NORMALIZED, NormalizationContext, route_raw_record
+from pipelines.flink_env import kafka_properties, streaming_table_env
+from pipelines.settings import Settings
+
+__all__ = ["normalization_context", "run", "run_offline"]
+
+GROUP_ID = "zongzhi-normalize"
+
+
+def normalization_context(settings: Settings) -> NormalizationContext:
+    return NormalizationContext(
+        district=settings.district(),
+        key=settings.pseudonym_key(),
+        max_future_skew_s=int(settings.contract["max_future_skew_s"]),
+    )
+
+
+def _route_function(ctx: NormalizationContext, channel_by_topic: dict[str, str],
+                    topic_by_destination: dict[str, str]):
+    from pyflink.table import DataTypes
+    from pyflink.table.udf import udtf
+
+    @udtf(result_types=[DataTypes.STRING(), DataTypes.STRING(), DataTypes.STRING()])
+    def route(value, topic, partition, offset):
+        destination, key, payload = route_raw_record(
+            value, ctx, int(time.time() * 1000), channel=channel_by_topic.get(topic),
+            topic=topic, partition=partition, offset=offset)
+        yield topic_by_destination[destination], key, payload
+
+    return route
+
+
+def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> None:
+    """Run the job on Kafka.
+
+    Parameters
+    ----------
+    follow : bool
+        Keep running on new records (production). Without it the job reads
+        every record present when it starts and then finishes (tests, demos
+        and backfills).
+    """
+    ctx = normalization_context(settings)
+    raw_topics = settings.raw_topics
+    channel_by_topic = {topic: channel for channel, topic in raw_topics.items()}
+    topic_by_destination = {NORMALIZED: settings.topic("normalized"),
+                            DEAD_LETTER: settings.topic("dead_letter")}
+
+    t_env = streaming_table_env(settings, parallelism=parallelism,
+                                checkpoint_interval_s=10 if follow else None)
+    t_env.create_temporary_function(
+        "route_raw", _route_function(ctx, channel_by_topic, topic_by_destination))
+    startup = ("'scan.startup.mode' = 'group-offsets', "
+               "'properties.auto.offset.reset' = 'earliest'" if follow else
+               "'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset'")
+    t_env.execute_sql(f"""
+        CREATE TEMPORARY TABLE raw_events (
+            `value` STRING,
+            `topic` STRING METADATA VIRTUAL,
+            `partition` INT METADATA VIRTUAL,
+            `offset` BIGINT METADATA VIRTUAL
+        ) WITH (
+            'connector' = 'kafka',
+            'topic' = '{";".join(raw_topics.values())}',
+            {kafka_properties(settings, GROUP_ID)},
+            {startup},
+            'format' = 'raw'
+        )""")
+    t_env.execute_sql(f"""
+        CREATE TEMPORARY TABLE routed_events (
+            `topic` STRING METADATA,
+            `record_key` STRING,
+            `value` STRING
+        ) WITH (
+            'connector' = 'kafka',
+            'topic' = '{";".join(topic_by_destination.values())}',
+            'properties.bootstrap.servers' = '{settings.kafka_bootstrap}',
+            'sink.delivery-guarantee' = 'at-least-once',
+            'key.format' = 'raw',
+            'key.fields' = 'record_key',
+            'value.format' = 'raw',
+            'value.fields-include' = 'EXCEPT_KEY'
+        )""")
+    result = t_env.execute_sql("""
+        INSERT INTO routed_events
+        SELECT destination, record_key, payload
+        FROM raw_events,
+             LATERAL TABLE(route_raw(`value`, `topic`, `partition`, `offset`))
+                 AS routed(destination, record_key, payload)""")
+    result.wait()
+
+
+def run_offline(settings: Settings, records: list[tuple[str, str]],
+                ctx: NormalizationContext | None = None) -> list[tuple[str, str, str]]:
+    """Run the same Flink transform over ``(channel, raw_text)`` pairs, without Kafka.
+
+    Returns ``(destination, key, value)`` rows in input order.
+    """
+    from pyflink.table import DataTypes
+
+    ctx = ctx or normalization_context(settings)
+    channel_by_topic = {f"offline.{c}": c for c in ("grid", "hotline", "video")}
+    t_env = streaming_table_env(settings, jars=False)
+    t_env.create_temporary_function(
+        "route_raw", _route_function(ctx, channel_by_topic,
+                                     {NORMALIZED: NORMALIZED, DEAD_LETTER: DEAD_LETTER}))
+    rows = [(text, f"offline.{channel}", 0, i) for i, (channel, text) in enumerate(records)]
+    table = t_env.from_elements(rows, DataTypes.ROW([
+        DataTypes.FIELD("value", DataTypes.STRING()),
+        DataTypes.FIELD("topic", DataTypes.STRING()),
+        DataTypes.FIELD("partition", DataTypes.INT()),
+        DataTypes.FIELD("offset", DataTypes.BIGINT()),
+    ]))
+    t_env.create_temporary_view("raw_events", table)
+    result = t_env.execute_sql("""
+        SELECT `offset`, destination, record_key, payload
+        FROM raw_events,
+             LATERAL TABLE(route_raw(`value`, `topic`, `partition`, `offset`))
+                 AS routed(destination, record_key, payload)""")
+    with result.collect() as rows_out:
+        out = sorted((tuple(r) for r in rows_out), key=lambda r: r[0])
+    return [(d, k, v) for _, d, k, v in out]

@@ -1,0 +1,46 @@
+"""The command line: help everywhere, one clear line for bad input."""
+import pytest
+
+from pipelines.cli import build_parser, main
+
+SUBCOMMANDS = ["infra", "topics", "simulate", "normalize", "hotspots", "lake", "store-alerts",
+               "nightly", "superset", "demo"]
+
+
+def test_every_subcommand_is_listed_and_answers_help(capsys):
+    listed = build_parser()._subparsers._group_actions[0].choices
+    assert sorted(listed) == sorted(SUBCOMMANDS)
+    for command in SUBCOMMANDS:
+        with pytest.raises(SystemExit) as info:
+            main([command, "--help"])
+        assert info.value.code == 0
+        assert f"usage: zongzhi {command}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["simulate", "--hours", "x"], "zongzhi simulate: argument --hours: 'x' is not a float"),
+    (["simulate", "--hours", "-2"], "zongzhi simulate: argument --hours: '-2' must be > 0"),
+    (["simulate", "--malformed-fraction", "1.5"],
+     "zongzhi simulate: argument --malformed-fraction: '1.5' must lie in [0, 1]"),
+    (["simulate", "--start", "noon"],
+     "zongzhi simulate: argument --start: 'noon' is not an ISO-8601 time"),
+    (["simulate", "--surge", "r1:x"],
+     "zongzhi simulate: argument --surge: 'r1:x' must be CELL:CATEGORY:START_MIN:DURATION_MIN:MULTIPLIER"),
+    (["infra", "restart"], "zongzhi infra: argument action: invalid choice: 'restart'"),
+    (["bogus"], "zongzhi: argument COMMAND: invalid choice: 'bogus'"),
+    (["infra", "up", "--services", "redis"],
+     "zongzhi: service 'redis' is not one of: kafka, postgres, superset"),
+])
+def test_bad_arguments_give_one_line_and_exit_2(capsys, argv, message):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message)
+    assert err.count("\n") == 1
+
+
+def test_unreachable_kafka_gives_one_line_and_exit_1(capsys, monkeypatch):
+    monkeypatch.setenv("ZONGZHI_KAFKA_BOOTSTRAP", "127.0.0.1:9")
+    assert main(["topics", "counts"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("zongzhi: Kafka at 127.0.0.1:9 is unreachable")
+    assert err.count("\n") == 1
