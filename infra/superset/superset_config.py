@@ -1,0 +1,90 @@
+"""Superset configuration for the zongzhi walking skeleton.
+
+Loaded through SUPERSET_CONFIG_PATH (set by infra/superset.sh). Holds no
+secret: the SECRET_KEY comes from the environment (SUPERSET_SECRET_KEY) or
+from $ZONGZHI_VAR/secrets/superset.secret, which infra/superset.sh creates
+with random content (mode 600) on first start. All state lives under
+$ZONGZHI_VAR/superset; nothing here reaches out to the internet.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_ROOT = Path(__file__).resolve().parents[2]
+_VAR = Path(os.environ.get("ZONGZHI_VAR") or _ROOT / "var")
+_HOME = Path(os.environ.get("SUPERSET_HOME") or _VAR / "superset")
+_SECRET_FILE = _VAR / "secrets" / "superset.secret"
+
+
+def _secret_key() -> str:
+    key = os.environ.get("SUPERSET_SECRET_KEY", "").strip()
+    if key:
+        return key
+    try:
+        key = _SECRET_FILE.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        key = ""
+    if not key:
+        raise RuntimeError(
+            f"no Superset SECRET_KEY: set SUPERSET_SECRET_KEY or create {_SECRET_FILE} "
+            "(infra/superset.sh start does this)"
+        )
+    return key
+
+
+SECRET_KEY = _secret_key()
+
+# Metadata database: SQLite in the state folder (enough for one local node).
+DATA_DIR = str(_HOME)
+SQLALCHEMY_DATABASE_URI = f"sqlite:///{_HOME / 'superset.db'}?check_same_thread=false"
+
+# Analysts read Chinese.
+BABEL_DEFAULT_LOCALE = "zh"
+LANGUAGES = {
+    "zh": {"flag": "cn", "name": "简体中文"},
+    "en": {"flag": "us", "name": "English"},
+}
+
+# --- offline: nothing may phone home --------------------------------------
+# The UI embeds a usage pixel (scarf) and map tiles/fonts from public CDNs;
+# a strict Content-Security-Policy keeps the browser on this host only.
+TALISMAN_ENABLED = True
+TALISMAN_CONFIG = {
+    "content_security_policy": {
+        "base-uri": ["'self'"],
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "blob:", "data:"],
+        "worker-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "object-src": "'none'",
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "font-src": ["'self'", "data:"],
+        "script-src": ["'self'", "'strict-dynamic'"],
+    },
+    "content_security_policy_nonce_in": ["script-src"],
+    "force_https": False,
+    "session_cookie_secure": False,
+}
+CONTENT_SECURITY_POLICY_WARNING = False
+THEME_FONT_URL_ALLOWED_DOMAINS: list[str] = []
+MAPBOX_API_KEY = ""
+SLACK_API_TOKEN = None
+FEATURE_FLAGS = {
+    "ALERT_REPORTS": False,
+    "THUMBNAILS": False,
+    "ENABLE_DASHBOARD_SCREENSHOT_ENDPOINTS": False,
+    "ENABLE_DASHBOARD_DOWNLOAD_WEBDRIVER_SCREENSHOT": False,
+    "DASHBOARD_RBAC": False,
+}
+
+# --- local single-node runtime ---------------------------------------------
+# In-process caches: no Redis needed for the skeleton.
+CACHE_CONFIG = {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 300}
+DATA_CACHE_CONFIG = {"CACHE_TYPE": "NullCache"}
+RATELIMIT_STORAGE_URI = "memory://"
+SUPERSET_WEBSERVER_TIMEOUT = 120
+SHOW_STACKTRACE = False
+# Keep the serving PostgreSQL on loopback reachable as a data source.
+PREVENT_UNSAFE_DB_CONNECTIONS = True

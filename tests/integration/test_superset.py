@@ -1,0 +1,227 @@
+"""Superset serves the provisioned dashboard over the serving PostgreSQL.
+
+Brings up PostgreSQL and Superset through the infra scripts, provisions the
+committed assets (twice: the second run must change nothing), writes a few
+marked rows into ``serving.daily_counts`` and ``serving.alerts`` and reads
+them back through Superset's REST API, from the charts' saved query contexts.
+The first run on a machine builds Superset's venv (a few minutes).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+from pathlib import Path
+
+import psycopg2
+import pytest
+import requests
+import yaml
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+VAR = Path(os.environ.get("ZONGZHI_VAR") or ROOT / "var")
+CONFIG = yaml.safe_load(
+    Path(os.environ.get("ZONGZHI_CONFIG") or ROOT / "infra" / "config" / "zongzhi.yaml").read_text(
+        encoding="utf-8"
+    )
+)
+SUPERSET = f"http://{CONFIG['superset']['host']}:{CONFIG['superset']['port']}"
+SLUG = "zongzhi-overview"
+TITLE = "综治事件态势 (密云区)"
+CHART_TOWNS, CHART_SOURCES, CHART_ALERTS = "各镇街每日事件数", "各渠道事件趋势", "最新预警"
+
+# Marked test rows: a day long past and alert windows far ahead, so that the
+# assertions hold whatever else the serving tables contain.
+TEST_TOWN_PREFIX = "ZZTEST"
+TEST_ALERT_PREFIX = "zztest-"
+DAY1, DAY2 = dt.date(2001, 2, 3), dt.date(2001, 2, 4)
+TOWN_A, TOWN_B = "测试镇甲", "测试镇乙"
+SOURCE_GRID, SOURCE_HOTLINE = "网格员上报", "12345热线"
+DAILY_ROWS = [
+    # day, town_code, town_name, category, category_label, source, source_label, events
+    (DAY1, "ZZTEST01", TOWN_A, "dispute", "矛盾纠纷", "grid", SOURCE_GRID, 5),
+    (DAY1, "ZZTEST01", TOWN_A, "dispute", "矛盾纠纷", "hotline", SOURCE_HOTLINE, 4),
+    (DAY1, "ZZTEST01", TOWN_A, "safety", "安全隐患", "grid", SOURCE_GRID, 3),
+    (DAY1, "ZZTEST02", TOWN_B, "safety", "安全隐患", "hotline", SOURCE_HOTLINE, 6),
+    (DAY2, "ZZTEST01", TOWN_A, "safety", "安全隐患", "grid", SOURCE_GRID, 2),
+]
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+ALERT_NEWEST_END = dt.datetime(2099, 1, 1, 10, 30, tzinfo=SHANGHAI)
+ALERT_OLDER_END = dt.datetime(2099, 1, 1, 10, 0, tzinfo=SHANGHAI)
+ALERTS = [
+    # alert_id, window_end, town, village, category_label, observed, expected, p_value, severity
+    ("zztest-1", ALERT_OLDER_END, TOWN_A, "测试村一", "矛盾纠纷", 9, 1.25, 3.5e-7, "黄色"),
+    ("zztest-2", ALERT_NEWEST_END, TOWN_B, "测试村二", "安全隐患", 14, 0.5, 2.0e-12, "红色"),
+]
+
+
+def _run(*args: str, timeout: int) -> None:
+    proc = subprocess.run(
+        ["bash", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+    assert proc.returncode == 0, f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}"
+
+
+def _epoch_ms(value: dt.datetime) -> int:
+    return int(value.timestamp() * 1000)
+
+
+def _day_ms(day: dt.date) -> int:
+    return _epoch_ms(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc))
+
+
+def _pg_connect():
+    pg = CONFIG["postgres"]
+    password = os.environ.get("ZONGZHI_PG_PASSWORD") or (
+        VAR / "secrets" / "postgres.password"
+    ).read_text().strip()
+    return psycopg2.connect(
+        host=pg["host"], port=pg["port"], dbname=pg["database"], user=pg["user"],
+        password=password, connect_timeout=5,
+    )
+
+
+def _delete_test_rows(conn) -> None:
+    schema = CONFIG["postgres"]["schema"]
+    with conn, conn.cursor() as cur:
+        cur.execute(f"DELETE FROM {schema}.daily_counts WHERE town_code LIKE %s",
+                    (TEST_TOWN_PREFIX + "%",))
+        cur.execute(f"DELETE FROM {schema}.alerts WHERE alert_id LIKE %s",
+                    (TEST_ALERT_PREFIX + "%",))
+
+
+def _insert_test_rows(conn) -> None:
+    schema = CONFIG["postgres"]["schema"]
+    with conn, conn.cursor() as cur:
+        cur.executemany(
+            f"INSERT INTO {schema}.daily_counts (day, town_code, town_name, category,"
+            " category_label, source, source_label, events) VALUES (%s,%s,%s,%s,%s,%s,%s,%s)",
+            DAILY_ROWS,
+        )
+        for alert_id, end, town, village, label, observed, expected, p_value, severity in ALERTS:
+            cur.execute(
+                f"INSERT INTO {schema}.alerts (alert_id, cell_id, category, category_label,"
+                " window_start, window_end, observed, expected, p_value, score, severity,"
+                " baseline_source, district_code, town_code, town_name, village_code,"
+                " village_name, lon, lat, emitted_at) VALUES"
+                " (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                (alert_id, "c-test", "test", label, end - dt.timedelta(minutes=30), end,
+                 observed, expected, p_value, 9.9, severity, "fallback", "110118",
+                 TEST_TOWN_PREFIX + "01", town, "ZZTESTV", village, 116.8, 40.4, end),
+            )
+
+
+def _login() -> requests.Session:
+    password = os.environ.get("ZONGZHI_SUPERSET_ADMIN_PASSWORD") or (
+        VAR / "secrets" / "superset.admin.password"
+    ).read_text().strip()
+    session = requests.Session()
+    resp = session.post(
+        f"{SUPERSET}/api/v1/security/login",
+        json={"username": CONFIG["superset"]["admin_user"], "password": password,
+              "provider": "db", "refresh": False},
+        timeout=30,
+    )
+    assert resp.status_code == 200, resp.text
+    session.headers["Authorization"] = f"Bearer {resp.json()['access_token']}"
+    return session
+
+
+def _dashboard_state(api: requests.Session) -> tuple[int, dict[str, int]]:
+    resp = api.get(f"{SUPERSET}/api/v1/dashboard/{SLUG}", timeout=30)
+    assert resp.status_code == 200, resp.text
+    dashboard_id = resp.json()["result"]["id"]
+    resp = api.get(f"{SUPERSET}/api/v1/dashboard/{dashboard_id}/charts", timeout=30)
+    assert resp.status_code == 200, resp.text
+    return dashboard_id, {c["slice_name"]: c["id"] for c in resp.json()["result"]}
+
+
+@pytest.fixture(scope="module")
+def stack():
+    _run("infra/postgres.sh", "start", timeout=600)
+    # A cold machine builds Superset's venv here: allow for the download.
+    _run("infra/superset.sh", "start", timeout=1800)
+    _run("infra/superset.sh", "provision", timeout=600)
+    api = _login()
+    first = _dashboard_state(api)
+    _run("infra/superset.sh", "provision", timeout=600)
+    conn = _pg_connect()
+    _delete_test_rows(conn)
+    _insert_test_rows(conn)
+    try:
+        yield {"api": api, "first_state": first}
+    finally:
+        _delete_test_rows(conn)
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def api(stack) -> requests.Session:
+    return stack["api"]
+
+
+def _chart_rows(api: requests.Session, chart_id: int) -> list[dict]:
+    resp = api.get(f"{SUPERSET}/api/v1/chart/{chart_id}/data/",
+                   params={"force": "true"}, timeout=60)
+    assert resp.status_code == 200, resp.text
+    result = resp.json()["result"]
+    assert result and not result[0].get("error"), result
+    return result[0]["data"]
+
+
+def test_status_reports_up(stack):
+    proc = subprocess.run(["bash", "infra/superset.sh", "status"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "up" in proc.stdout
+
+
+def test_dashboard_has_chinese_title_and_charts(stack, api):
+    resp = api.get(f"{SUPERSET}/api/v1/dashboard/{SLUG}", timeout=30)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["result"]["dashboard_title"] == TITLE
+    _, charts = _dashboard_state(api)
+    assert {CHART_TOWNS, CHART_SOURCES, CHART_ALERTS} <= set(charts)
+
+
+def test_provision_twice_keeps_the_same_objects(stack, api):
+    assert _dashboard_state(api) == stack["first_state"]
+    resp = api.get(f"{SUPERSET}/api/v1/dashboard/", timeout=30,
+                   params={"q": "(filters:!((col:slug,opr:eq,value:'zongzhi-overview')))"})
+    assert resp.status_code == 200 and resp.json()["count"] == 1, resp.text
+
+
+def test_town_daily_chart_sums_inserted_events(api):
+    _, charts = _dashboard_state(api)
+    rows = {row["day"]: row for row in _chart_rows(api, charts[CHART_TOWNS])}
+    day1, day2 = rows[_day_ms(DAY1)], rows[_day_ms(DAY2)]
+    assert day1[TOWN_A] == 5 + 4 + 3
+    assert day1[TOWN_B] == 6
+    assert day2[TOWN_A] == 2
+    assert day2.get(TOWN_B) is None
+
+
+def test_source_trend_chart_sums_inserted_events(api):
+    _, charts = _dashboard_state(api)
+    rows = {row["day"]: row for row in _chart_rows(api, charts[CHART_SOURCES])}
+    day1, day2 = rows[_day_ms(DAY1)], rows[_day_ms(DAY2)]
+    assert day1[SOURCE_GRID] == 5 + 3
+    assert day1[SOURCE_HOTLINE] == 4 + 6
+    assert day2[SOURCE_GRID] == 2
+
+
+def test_latest_alerts_table_lists_newest_first(api):
+    _, charts = _dashboard_state(api)
+    rows = _chart_rows(api, charts[CHART_ALERTS])
+    assert 2 <= len(rows) <= 50
+    assert list(rows[0]) == ["window_end", "town_name", "village_name", "category_label",
+                             "observed", "expected", "p_value", "severity"]
+    newest, older = rows[0], rows[1]
+    assert newest["window_end"] == _epoch_ms(ALERT_NEWEST_END)
+    assert (newest["town_name"], newest["village_name"], newest["category_label"]) == (
+        TOWN_B, "测试村二", "安全隐患")
+    assert newest["observed"] == 14 and newest["expected"] == pytest.approx(0.5)
+    assert newest["p_value"] == pytest.approx(2.0e-12) and newest["severity"] == "红色"
+    assert older["window_end"] == _epoch_ms(ALERT_OLDER_END)
+    assert (older["town_name"], older["observed"], older["severity"]) == (TOWN_A, 9, "黄色")
