@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The platform's main job, end to end: services up, a simulated district
+# streaming through Kafka and Flink, alerts, a nightly Spark run, dashboards,
+# and a printed summary. Installs what it needs on first use.
+# Extra arguments go to `zongzhi demo` (see `zongzhi demo --help`).
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+zz_require_java17
+zz_require_maven
+zz_require_python311
+PY="$(bash "$ZONGZHI_ROOT/infra/venv.sh")"
+bash "$ZONGZHI_ROOT/infra/jars.sh" resolve
+cd "$ZONGZHI_ROOT"
+exec "$(dirname "$PY")/zongzhi" demo "$@"

@@ -1,0 +1,33 @@
+"""The normalization job's Flink plan over an in-memory collection: no Kafka."""
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from pipelines.normalize_job import normalization_context, run_offline
+from pipelines.settings import load_settings
+from pipelines.simulation_run import build_simulator
+
+pytestmark = pytest.mark.integration
+
+
+def test_flink_plan_routes_like_the_contract():
+    settings = load_settings()
+    settings.pseudonym_key(create=True)
+    start = datetime.now(timezone.utc) - timedelta(hours=1)
+    sim = build_simulator(settings, start=start, seed=3, malformed_fraction=0.25)
+    records = list(sim.records(start, timedelta(minutes=20)))
+    ctx = normalization_context(settings)
+
+    out = run_offline(settings, [(r.source, r.value) for r in records], ctx)
+
+    assert len(out) == len(records)
+    for record, (destination, key, value) in zip(records, out):
+        payload = json.loads(value)
+        if record.malformed_kind is None:
+            assert destination == "normalized"
+            assert key == payload["event_id"] == json.loads(record.value)["event_id"]
+        else:
+            assert destination == "dead_letter"
+            assert payload["reason_code"] == record.malformed_kind
+    assert sum(d == "dead_letter" for d, _, _ in out) == len(records) // 4
