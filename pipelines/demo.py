@@ -1,7 +1,8 @@
 """The demo: the whole platform end to end on the real services.
 
 1. Services up: Kafka, PostgreSQL, Superset (provisioned from infra/).
-2. Fresh topics and lake, so that every count below belongs to this run.
+2. Fresh topics, lake and alerts table, so that every count below belongs
+   to this run.
 3. Backfill: a day of simulated history → normalization → lake → nightly,
    which writes the first per-cell baselines.
 4. Live: the normalization, hotspot, lake and alert-store jobs run in
@@ -92,6 +93,12 @@ def _wait_caught_up(settings: Settings, jobs: StreamingJobs, timeout_s: float = 
     raise ServiceError(f"the streaming jobs did not catch up within {timeout_s:.0f}s")
 
 
+def _clear_alerts(settings: Settings) -> None:
+    with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
+        cur.execute(f"TRUNCATE {settings.pg['schema']}.alerts")
+    conn.close()
+
+
 def _pg_counts(settings: Settings, surge_cell: str) -> dict:
     schema = settings.pg["schema"]
     with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
@@ -129,6 +136,7 @@ def run_demo(settings: Settings, *, hours: float, history_hours: float, speedup:
     delete_groups(settings, _GROUPS)
     reset_topics(settings, topics)
     shutil.rmtree(settings.lake, ignore_errors=True)
+    _clear_alerts(settings)
 
     now = datetime.now(timezone.utc).replace(microsecond=0)
     live_start = now - timedelta(hours=hours)

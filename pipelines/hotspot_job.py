@@ -23,6 +23,7 @@ from features.geography import District
 from features.taxonomy import category_label
 from models.poisson_surprise import poisson_upper_tail, severity_for, surprise_score
 from pipelines.flink_env import kafka_properties, streaming_table_env
+from pipelines.kafka_io import run_bounded
 from pipelines.settings import Settings
 
 __all__ = ["AlertScorer", "load_baseline_rates", "load_hour_profile", "run"]
@@ -167,9 +168,10 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> No
                                 checkpoint_interval_s=10 if follow else None)
     t_env.get_config().set("table.exec.source.idle-timeout", "10 s")
     t_env.create_temporary_function("score_window", _score_function(scorer))
+    # Both modes resume where the group left off; bounded runs stop at the end.
     startup = ("'scan.startup.mode' = 'group-offsets', "
-               "'properties.auto.offset.reset' = 'earliest'" if follow else
-               "'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset'")
+               "'properties.auto.offset.reset' = 'earliest'"
+               + ("" if follow else ", 'scan.bounded.mode' = 'latest-offset'"))
     t_env.execute_sql(f"""
         CREATE TEMPORARY TABLE events (
             event_id STRING,
@@ -203,7 +205,7 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> No
         )""")
     slide = int(hotspot["window_slide_minutes"])
     size = int(hotspot["window_size_minutes"])
-    result = t_env.execute_sql(f"""
+    insert = f"""
         INSERT INTO alerts_out
         SELECT alert_id, payload
         FROM (
@@ -215,5 +217,9 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> No
             HAVING COUNT(*) >= {int(hotspot["min_observed"])}
         ) AS windows,
         LATERAL TABLE(score_window(cell_id, category, window_start, window_end, observed))
-            AS scored(alert_id, payload)""")
-    result.wait()
+            AS scored(alert_id, payload)"""
+    if follow:
+        t_env.execute_sql(insert).wait()
+    else:
+        run_bounded(settings, GROUP_ID, [settings.topic("normalized")],
+                    lambda: t_env.execute_sql(insert).wait())

@@ -17,6 +17,7 @@ import time
 
 from features.contract import DEAD_LETTER, NORMALIZED, NormalizationContext, route_raw_record
 from pipelines.flink_env import kafka_properties, streaming_table_env
+from pipelines.kafka_io import run_bounded
 from pipelines.settings import Settings
 
 __all__ = ["normalization_context", "run", "run_offline"]
@@ -67,9 +68,10 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> No
                                 checkpoint_interval_s=10 if follow else None)
     t_env.create_temporary_function(
         "route_raw", _route_function(ctx, channel_by_topic, topic_by_destination))
+    # Both modes resume where the group left off; bounded runs stop at the end.
     startup = ("'scan.startup.mode' = 'group-offsets', "
-               "'properties.auto.offset.reset' = 'earliest'" if follow else
-               "'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset'")
+               "'properties.auto.offset.reset' = 'earliest'"
+               + ("" if follow else ", 'scan.bounded.mode' = 'latest-offset'"))
     t_env.execute_sql(f"""
         CREATE TEMPORARY TABLE raw_events (
             `value` STRING,
@@ -98,13 +100,17 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> No
             'value.format' = 'raw',
             'value.fields-include' = 'EXCEPT_KEY'
         )""")
-    result = t_env.execute_sql("""
+    insert = """
         INSERT INTO routed_events
         SELECT destination, record_key, payload
         FROM raw_events,
              LATERAL TABLE(route_raw(`value`, `topic`, `partition`, `offset`))
-                 AS routed(destination, record_key, payload)""")
-    result.wait()
+                 AS routed(destination, record_key, payload)"""
+    if follow:
+        t_env.execute_sql(insert).wait()
+    else:
+        run_bounded(settings, GROUP_ID, list(raw_topics.values()),
+                    lambda: t_env.execute_sql(insert).wait())
 
 
 def run_offline(settings: Settings, records: list[tuple[str, str]],
