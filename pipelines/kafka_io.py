@@ -178,16 +178,36 @@ def group_lag(settings: Settings, group_id: str, topic: str, timeout: float = 10
         consumer.close()
 
 
-def delete_groups(settings: Settings, groups: list[str], timeout: float = 30.0) -> None:
-    """Forget the committed offsets of consumer groups (missing groups are fine)."""
+def delete_groups(settings: Settings, groups: list[str], timeout: float = 60.0) -> None:
+    """Forget the committed offsets of consumer groups (missing groups are fine).
+
+    A broker that has just started may not have loaded its group coordinator
+    yet; those answers are retried until ``timeout``.
+    """
     admin = admin_client(settings)
-    for future in admin.delete_consumer_groups(groups, request_timeout=timeout).values():
-        try:
-            future.result()
-        except KafkaException as exc:
-            if exc.args[0].code() not in (KafkaError.GROUP_ID_NOT_FOUND,
-                                          KafkaError.NON_EMPTY_GROUP):
-                raise
+    deadline = time.monotonic() + timeout
+    pending = list(groups)
+    while pending:
+        retry = []
+        for group, future in admin.delete_consumer_groups(pending, request_timeout=10).items():
+            try:
+                future.result()
+            except KafkaException as exc:
+                error = exc.args[0]
+                if error.code() in (KafkaError.GROUP_ID_NOT_FOUND, KafkaError.NON_EMPTY_GROUP):
+                    continue
+                if error.retriable() or error.code() in (KafkaError.NOT_COORDINATOR,
+                                                         KafkaError.COORDINATOR_NOT_AVAILABLE,
+                                                         KafkaError.COORDINATOR_LOAD_IN_PROGRESS):
+                    retry.append(group)
+                else:
+                    raise
+        if retry and time.monotonic() > deadline:
+            raise KafkaUnavailable(f"consumer groups {retry} could not be deleted within "
+                                   f"{timeout:.0f}s: the group coordinator is not ready")
+        pending = retry
+        if pending:
+            time.sleep(0.5)
 
 
 def end_offsets(settings: Settings, topics: list[str], timeout: float = 10.0) -> list[TopicPartition]:

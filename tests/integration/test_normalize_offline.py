@@ -5,14 +5,15 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from pipelines.normalize_job import normalization_context, run_offline
-from pipelines.settings import load_settings
 from pipelines.simulation_run import build_simulator
+
+from .conftest import district_settings
 
 pytestmark = pytest.mark.integration
 
 
 def test_flink_plan_routes_like_the_contract():
-    settings = load_settings()
+    settings = district_settings()
     settings.pseudonym_key(create=True)
     start = datetime.now(timezone.utc) - timedelta(hours=1)
     sim = build_simulator(settings, start=start, seed=3, malformed_fraction=0.25)
