@@ -30,7 +30,7 @@ import psycopg2
 from pipelines.errors import ServiceError
 from pipelines.kafka_io import delete_groups, group_lag, reset_topics, topic_counts
 from pipelines.settings import Settings
-from pipelines.steps import run_step
+from pipelines.steps import child_env, run_step
 
 __all__ = ["run_demo", "StreamingJobs"]
 
@@ -53,7 +53,8 @@ class StreamingJobs:
         with open(log_path, "w") as out:
             self.procs[name] = subprocess.Popen(
                 [sys.executable, "-m", "pipelines.cli", name, *args], stdout=out,
-                stderr=subprocess.STDOUT, start_new_session=True, cwd=self.settings.root)
+                stderr=subprocess.STDOUT, start_new_session=True, cwd=self.settings.root,
+                env=child_env())
 
     def check(self) -> None:
         for name, proc in self.procs.items():

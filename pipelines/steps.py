@@ -6,13 +6,25 @@ ends; the demo and the integration tests chain steps this way.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
 from pipelines.errors import ServiceError
 from pipelines.settings import Settings
 
-__all__ = ["run_step"]
+__all__ = ["run_step", "child_env"]
+
+
+def child_env() -> dict[str, str]:
+    """This process's environment, less what PyFlink sets for its own use.
+
+    A PyFlink job run in this process (local loopback mode) marks the process
+    as a UDF worker (``PYFLINK_GATEWAY_DISABLED``); a child that inherited
+    the mark could not start its own job.
+    """
+    return {k: v for k, v in os.environ.items()
+            if k not in ("PYFLINK_GATEWAY_DISABLED", "PYFLINK_GATEWAY_PORT")}
 
 
 def run_step(settings: Settings, *args: str, timeout: float = 900) -> dict | None:
@@ -22,7 +34,7 @@ def run_step(settings: Settings, *args: str, timeout: float = 900) -> dict | Non
     report is the last line that parses as a JSON object.
     """
     result = subprocess.run([sys.executable, "-m", "pipelines.cli", *args], cwd=settings.root,
-                            capture_output=True, text=True, timeout=timeout)
+                            capture_output=True, text=True, timeout=timeout, env=child_env())
     if result.returncode != 0:
         tail = (result.stderr.strip().splitlines() or ["no output"])[-1]
         raise ServiceError(f"`zongzhi {' '.join(args)}` failed: {tail}")
