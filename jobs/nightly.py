@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from features.taxonomy import CATEGORIES, SOURCE_LABELS
 from jobs.spark_env import spark_session
+from pipelines.errors import ServiceUnavailable
 from pipelines.settings import Settings
 
 __all__ = ["NightlyReport", "NoLakeData", "extract_events", "daily_counts", "cell_baselines",
@@ -120,6 +121,18 @@ def cell_baselines(events):
     return baselines, hours
 
 
+def check_postgres(settings: Settings) -> None:
+    import psycopg2
+
+    try:
+        psycopg2.connect(settings.pg_dsn()).close()
+    except psycopg2.OperationalError as exc:
+        reason = (str(exc).strip().splitlines() or ["no answer"])[0]
+        raise ServiceUnavailable(
+            f"PostgreSQL at {settings.pg['host']}:{settings.pg['port']} is unreachable "
+            f"({reason}); start it with `zongzhi infra up`") from None
+
+
 def _write_postgres(df, settings: Settings, table: str) -> None:
     pg = settings.pg
     (df.write.format("jdbc")
@@ -136,6 +149,7 @@ def _write_postgres(df, settings: Settings, table: str) -> None:
 
 def run(settings: Settings) -> NightlyReport:
     """Run the nightly job end to end; raises :class:`NoLakeData` on an empty lake."""
+    check_postgres(settings)  # fail in a second, not after the Spark stages
     spark = spark_session(settings, "zongzhi-nightly")
     try:
         events = extract_events(spark, settings).cache()

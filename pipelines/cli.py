@@ -234,11 +234,6 @@ _COMMANDS = {
 }
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
@@ -248,14 +243,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="[zongzhi %(asctime)s] %(message)s", datefmt="%H:%M:%S",
                         stream=sys.stderr)
-    from pipelines.errors import platform_errors, usage_errors
+    from pipelines.errors import one_line, platform_errors, usage_errors
     try:
         return _COMMANDS[args.command](args)
     except usage_errors() as exc:
-        print(f"zongzhi: {_one_line(exc)}", file=sys.stderr)
+        print(f"zongzhi: {one_line(exc)}", file=sys.stderr)
         return 2
     except platform_errors() as exc:
-        print(f"zongzhi: {_one_line(exc)}", file=sys.stderr)
+        print(f"zongzhi: {one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("zongzhi: interrupted", file=sys.stderr)

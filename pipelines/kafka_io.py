@@ -34,7 +34,8 @@ class KafkaUnavailable(RuntimeError):
 
 
 def admin_client(settings: Settings) -> AdminClient:
-    return AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    # Quiet: an unreachable broker is reported once, by the caller, in one line.
+    return AdminClient({"bootstrap.servers": settings.kafka_bootstrap, "log_level": 0})
 
 
 def check_reachable(settings: Settings, timeout: float = 5.0) -> None:

@@ -44,3 +44,20 @@ def test_unreachable_kafka_gives_one_line_and_exit_1(capsys, monkeypatch):
     err = capsys.readouterr().err
     assert err.startswith("zongzhi: Kafka at 127.0.0.1:9 is unreachable")
     assert err.count("\n") == 1
+
+
+def test_unreachable_postgres_gives_one_line_before_spark_starts(capsys, monkeypatch):
+    monkeypatch.setenv("ZONGZHI_PG_PORT", "9")
+    monkeypatch.setenv("ZONGZHI_PG_PASSWORD", "unused")
+    assert main(["nightly"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("zongzhi: PostgreSQL at 127.0.0.1:9 is unreachable")
+    assert err.count("\n") == 1
+
+
+def test_py4j_errors_are_reported_by_their_cause():
+    from pipelines.errors import one_line
+
+    error = RuntimeError("An error occurred while calling o197.save.\n"
+                         ": org.postgresql.util.PSQLException: Connection refused.\n\tat x")
+    assert one_line(error) == "org.postgresql.util.PSQLException: Connection refused."
