@@ -6,10 +6,6 @@
 # Note: integration tests re-create the declared Kafka topics and the lake.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-zz_require_java17
-zz_require_maven
-zz_require_python311
-PY="$(bash "$ZONGZHI_ROOT/infra/venv.sh")"
-bash "$ZONGZHI_ROOT/infra/jars.sh" resolve
+PY="$(zz_prepare)"
 cd "$ZONGZHI_ROOT"
 exec "$PY" -m pytest "$@"

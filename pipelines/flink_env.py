@@ -13,7 +13,8 @@ from pathlib import Path
 
 from pipelines.settings import Settings, SettingsError
 
-__all__ = ["connector_jars", "streaming_table_env", "kafka_properties"]
+__all__ = ["connector_jars", "streaming_table_env", "kafka_source_options",
+           "kafka_keyed_sink_options", "execute_insert"]
 
 
 def connector_jars(settings: Settings) -> list[Path]:
@@ -54,7 +55,51 @@ def streaming_table_env(settings: Settings, *, parallelism: int = 1,
     return t_env
 
 
-def kafka_properties(settings: Settings, group_id: str) -> str:
-    """The common Kafka options of a Flink SQL table, as a WITH-clause fragment."""
-    return (f"'properties.bootstrap.servers' = '{settings.kafka_bootstrap}', "
-            f"'properties.group.id' = '{group_id}'")
+def kafka_source_options(settings: Settings, group_id: str, topics: list[str],
+                         follow: bool) -> str:
+    """WITH-clause options of a Kafka source table (format options not included).
+
+    Both modes resume where the consumer group left off (from the earliest
+    offset for a new group); without ``follow`` the source stops at the end
+    offsets it sees when the job starts.
+    """
+    options = [
+        "'connector' = 'kafka'",
+        f"'topic' = '{';'.join(topics)}'",
+        f"'properties.bootstrap.servers' = '{settings.kafka_bootstrap}'",
+        f"'properties.group.id' = '{group_id}'",
+        "'scan.startup.mode' = 'group-offsets'",
+        "'properties.auto.offset.reset' = 'earliest'",
+    ]
+    if not follow:
+        options.append("'scan.bounded.mode' = 'latest-offset'")
+    return ",\n            ".join(options)
+
+
+def kafka_keyed_sink_options(settings: Settings, topics: list[str], key_field: str) -> str:
+    """WITH-clause options of a Kafka sink writing a raw key and a raw value.
+
+    With several ``topics``, a writable ``topic`` metadata column picks each
+    row's topic among them.
+    """
+    return ",\n            ".join([
+        "'connector' = 'kafka'",
+        f"'topic' = '{';'.join(topics)}'",
+        f"'properties.bootstrap.servers' = '{settings.kafka_bootstrap}'",
+        "'sink.delivery-guarantee' = 'at-least-once'",
+        "'key.format' = 'raw'",
+        f"'key.fields' = '{key_field}'",
+        "'value.format' = 'raw'",
+        "'value.fields-include' = 'EXCEPT_KEY'",
+    ])
+
+
+def execute_insert(settings: Settings, t_env, insert: str, *, follow: bool, group_id: str,
+                   topics: list[str]) -> None:
+    """Run an INSERT job: until stopped with ``follow``, else bounded, then commit offsets."""
+    from pipelines.kafka_io import run_bounded
+
+    if follow:
+        t_env.execute_sql(insert).wait()
+    else:
+        run_bounded(settings, group_id, topics, lambda: t_env.execute_sql(insert).wait())

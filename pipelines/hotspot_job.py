@@ -22,8 +22,12 @@ from features.baselines import ExpectedCounts
 from features.geography import District
 from features.taxonomy import category_label
 from models.poisson_surprise import poisson_upper_tail, severity_for, surprise_score
-from pipelines.flink_env import kafka_properties, streaming_table_env
-from pipelines.kafka_io import run_bounded
+from pipelines.flink_env import (
+    execute_insert,
+    kafka_keyed_sink_options,
+    kafka_source_options,
+    streaming_table_env,
+)
 from pipelines.settings import Settings
 
 __all__ = ["AlertScorer", "load_baseline_rates", "load_hour_profile", "run"]
@@ -168,10 +172,6 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> No
                                 checkpoint_interval_s=10 if follow else None)
     t_env.get_config().set("table.exec.source.idle-timeout", "10 s")
     t_env.create_temporary_function("score_window", _score_function(scorer))
-    # Both modes resume where the group left off; bounded runs stop at the end.
-    startup = ("'scan.startup.mode' = 'group-offsets', "
-               "'properties.auto.offset.reset' = 'earliest'"
-               + ("" if follow else ", 'scan.bounded.mode' = 'latest-offset'"))
     t_env.execute_sql(f"""
         CREATE TEMPORARY TABLE events (
             event_id STRING,
@@ -181,10 +181,7 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> No
             ts AS TO_TIMESTAMP_LTZ(event_time_ms, 3),
             WATERMARK FOR ts AS ts - INTERVAL '{int(hotspot["watermark_delay_seconds"])}' SECOND
         ) WITH (
-            'connector' = 'kafka',
-            'topic' = '{settings.topic("normalized")}',
-            {kafka_properties(settings, GROUP_ID)},
-            {startup},
+            {kafka_source_options(settings, GROUP_ID, [settings.topic("normalized")], follow)},
             'format' = 'json',
             'json.fail-on-missing-field' = 'false',
             'json.ignore-parse-errors' = 'false'
@@ -194,14 +191,7 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> No
             alert_id STRING,
             payload STRING
         ) WITH (
-            'connector' = 'kafka',
-            'topic' = '{settings.topic("alerts")}',
-            'properties.bootstrap.servers' = '{settings.kafka_bootstrap}',
-            'sink.delivery-guarantee' = 'at-least-once',
-            'key.format' = 'raw',
-            'key.fields' = 'alert_id',
-            'value.format' = 'raw',
-            'value.fields-include' = 'EXCEPT_KEY'
+            {kafka_keyed_sink_options(settings, [settings.topic("alerts")], "alert_id")}
         )""")
     slide = int(hotspot["window_slide_minutes"])
     size = int(hotspot["window_size_minutes"])
@@ -218,8 +208,5 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> No
         ) AS windows,
         LATERAL TABLE(score_window(cell_id, category, window_start, window_end, observed))
             AS scored(alert_id, payload)"""
-    if follow:
-        t_env.execute_sql(insert).wait()
-    else:
-        run_bounded(settings, GROUP_ID, [settings.topic("normalized")],
-                    lambda: t_env.execute_sql(insert).wait())
+    execute_insert(settings, t_env, insert, follow=follow, group_id=GROUP_ID,
+                   topics=[settings.topic("normalized")])

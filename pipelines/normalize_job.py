@@ -16,8 +16,12 @@ from __future__ import annotations
 import time
 
 from features.contract import DEAD_LETTER, NORMALIZED, NormalizationContext, route_raw_record
-from pipelines.flink_env import kafka_properties, streaming_table_env
-from pipelines.kafka_io import run_bounded
+from pipelines.flink_env import (
+    execute_insert,
+    kafka_keyed_sink_options,
+    kafka_source_options,
+    streaming_table_env,
+)
 from pipelines.settings import Settings
 
 __all__ = ["normalization_context", "run", "run_offline"]
@@ -68,10 +72,6 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> No
                                 checkpoint_interval_s=10 if follow else None)
     t_env.create_temporary_function(
         "route_raw", _route_function(ctx, channel_by_topic, topic_by_destination))
-    # Both modes resume where the group left off; bounded runs stop at the end.
-    startup = ("'scan.startup.mode' = 'group-offsets', "
-               "'properties.auto.offset.reset' = 'earliest'"
-               + ("" if follow else ", 'scan.bounded.mode' = 'latest-offset'"))
     t_env.execute_sql(f"""
         CREATE TEMPORARY TABLE raw_events (
             `value` STRING,
@@ -79,10 +79,7 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> No
             `partition` INT METADATA VIRTUAL,
             `offset` BIGINT METADATA VIRTUAL
         ) WITH (
-            'connector' = 'kafka',
-            'topic' = '{";".join(raw_topics.values())}',
-            {kafka_properties(settings, GROUP_ID)},
-            {startup},
+            {kafka_source_options(settings, GROUP_ID, list(raw_topics.values()), follow)},
             'format' = 'raw'
         )""")
     t_env.execute_sql(f"""
@@ -91,26 +88,15 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> No
             `record_key` STRING,
             `value` STRING
         ) WITH (
-            'connector' = 'kafka',
-            'topic' = '{";".join(topic_by_destination.values())}',
-            'properties.bootstrap.servers' = '{settings.kafka_bootstrap}',
-            'sink.delivery-guarantee' = 'at-least-once',
-            'key.format' = 'raw',
-            'key.fields' = 'record_key',
-            'value.format' = 'raw',
-            'value.fields-include' = 'EXCEPT_KEY'
+            {kafka_keyed_sink_options(settings, list(topic_by_destination.values()), "record_key")}
         )""")
-    insert = """
+    execute_insert(settings, t_env, """
         INSERT INTO routed_events
         SELECT destination, record_key, payload
         FROM raw_events,
              LATERAL TABLE(route_raw(`value`, `topic`, `partition`, `offset`))
-                 AS routed(destination, record_key, payload)"""
-    if follow:
-        t_env.execute_sql(insert).wait()
-    else:
-        run_bounded(settings, GROUP_ID, list(raw_topics.values()),
-                    lambda: t_env.execute_sql(insert).wait())
+                 AS routed(destination, record_key, payload)""",
+                   follow=follow, group_id=GROUP_ID, topics=list(raw_topics.values()))
 
 
 def run_offline(settings: Settings, records: list[tuple[str, str]],

@@ -76,3 +76,15 @@ zz_stop_pidfile() {
   fi
   rm -f "$f"
 }
+
+# Everything a Python entry point needs: prerequisites checked, the venv and
+# the JVM jars installed (once). Prints the venv's python.
+zz_prepare() {
+  zz_require_java17
+  zz_require_maven
+  zz_require_python311
+  local py
+  py="$(bash "$ZONGZHI_ROOT/infra/venv.sh")" || exit 1
+  bash "$ZONGZHI_ROOT/infra/jars.sh" resolve || exit 1
+  echo "$py"
+}
