@@ -68,6 +68,11 @@ def _epoch_ms(value: dt.datetime) -> int:
     return int(value.timestamp() * 1000)
 
 
+def _wall_clock(value: dt.datetime) -> dt.datetime:
+    """The same wall-clock reading, taken as UTC (how Superset encodes naive times)."""
+    return value.astimezone(SHANGHAI).replace(tzinfo=dt.timezone.utc)
+
+
 def _day_ms(day: dt.date) -> int:
     return _epoch_ms(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc))
 
@@ -215,13 +220,14 @@ def test_latest_alerts_table_lists_newest_first(api):
     _, charts = _dashboard_state(api)
     rows = _chart_rows(api, charts[CHART_ALERTS])
     assert 2 <= len(rows) <= 50
-    assert list(rows[0]) == ["window_end", "town_name", "village_name", "category_label",
+    assert list(rows[0]) == ["window_end_local", "town_name", "village_name", "category_label",
                              "observed", "expected", "p_value", "severity"]
     newest, older = rows[0], rows[1]
-    assert newest["window_end"] == _epoch_ms(ALERT_NEWEST_END)
+    # Shown in Beijing time: the wall-clock reading, as Superset's naive epoch.
+    assert newest["window_end_local"] == _epoch_ms(_wall_clock(ALERT_NEWEST_END))
     assert (newest["town_name"], newest["village_name"], newest["category_label"]) == (
         TOWN_B, "测试村二", "安全隐患")
     assert newest["observed"] == 14 and newest["expected"] == pytest.approx(0.5)
     assert newest["p_value"] == pytest.approx(2.0e-12) and newest["severity"] == "红色"
-    assert older["window_end"] == _epoch_ms(ALERT_OLDER_END)
+    assert older["window_end_local"] == _epoch_ms(_wall_clock(ALERT_OLDER_END))
     assert (older["town_name"], older["observed"], older["severity"]) == (TOWN_A, 9, "黄色")
