@@ -61,13 +61,20 @@ class SupersetClient:
             self._session = session
         return self._session
 
+    def get(self, path: str, **params) -> dict:
+        """GET an API path (e.g. ``/api/v1/dashboard/``) and return its JSON."""
+        return self._request("GET", path, params=params or None)
+
     def dashboard_by_slug(self, slug: str) -> dict:
         return self._request("GET", f"/api/v1/dashboard/{slug}")["result"]
 
     def dashboard_charts(self, id_or_slug) -> list[dict]:
         return self._request("GET", f"/api/v1/dashboard/{id_or_slug}/charts")["result"]
 
-    def chart_data(self, chart_id: int) -> list[dict]:
-        """Rows of a chart's saved query (its first query)."""
-        result = self._request("GET", f"/api/v1/chart/{chart_id}/data/")["result"]
+    def chart_data(self, chart_id: int, force: bool = False) -> list[dict]:
+        """Rows of a chart's saved query (its first query); ``force`` skips the cache."""
+        result = self._request("GET", f"/api/v1/chart/{chart_id}/data/",
+                               params={"force": "true"} if force else None)["result"]
+        if result and result[0].get("error"):
+            raise ServiceError(f"chart {chart_id} query failed: {result[0]['error']}")
         return result[0]["data"] if result else []

@@ -9,25 +9,19 @@ The first run on a machine builds Superset's venv (a few minutes).
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
-from pathlib import Path
 
 import psycopg2
 import pytest
-import requests
-import yaml
+
+from pipelines.settings import load_settings
+from pipelines.superset_api import SupersetClient
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
-VAR = Path(os.environ.get("ZONGZHI_VAR") or ROOT / "var")
-CONFIG = yaml.safe_load(
-    Path(os.environ.get("ZONGZHI_CONFIG") or ROOT / "infra" / "config" / "zongzhi.yaml").read_text(
-        encoding="utf-8"
-    )
-)
-SUPERSET = f"http://{CONFIG['superset']['host']}:{CONFIG['superset']['port']}"
+SETTINGS = load_settings()
+ROOT = SETTINGS.root
+SCHEMA = SETTINGS.pg["schema"]
 SLUG = "zongzhi-overview"
 TITLE = "综治事件态势 (密云区)"
 CHART_TOWNS, CHART_SOURCES, CHART_ALERTS = "各镇街每日事件数", "各渠道事件趋势", "最新预警"
@@ -78,18 +72,11 @@ def _day_ms(day: dt.date) -> int:
 
 
 def _pg_connect():
-    pg = CONFIG["postgres"]
-    password = os.environ.get("ZONGZHI_PG_PASSWORD") or (
-        VAR / "secrets" / "postgres.password"
-    ).read_text().strip()
-    return psycopg2.connect(
-        host=pg["host"], port=pg["port"], dbname=pg["database"], user=pg["user"],
-        password=password, connect_timeout=5,
-    )
+    return psycopg2.connect(SETTINGS.pg_dsn())
 
 
 def _delete_test_rows(conn) -> None:
-    schema = CONFIG["postgres"]["schema"]
+    schema = SCHEMA
     with conn, conn.cursor() as cur:
         cur.execute(f"DELETE FROM {schema}.daily_counts WHERE town_code LIKE %s",
                     (TEST_TOWN_PREFIX + "%",))
@@ -98,7 +85,7 @@ def _delete_test_rows(conn) -> None:
 
 
 def _insert_test_rows(conn) -> None:
-    schema = CONFIG["postgres"]["schema"]
+    schema = SCHEMA
     with conn, conn.cursor() as cur:
         cur.executemany(
             f"INSERT INTO {schema}.daily_counts (day, town_code, town_name, category,"
@@ -118,29 +105,9 @@ def _insert_test_rows(conn) -> None:
             )
 
 
-def _login() -> requests.Session:
-    password = os.environ.get("ZONGZHI_SUPERSET_ADMIN_PASSWORD") or (
-        VAR / "secrets" / "superset.admin.password"
-    ).read_text().strip()
-    session = requests.Session()
-    resp = session.post(
-        f"{SUPERSET}/api/v1/security/login",
-        json={"username": CONFIG["superset"]["admin_user"], "password": password,
-              "provider": "db", "refresh": False},
-        timeout=30,
-    )
-    assert resp.status_code == 200, resp.text
-    session.headers["Authorization"] = f"Bearer {resp.json()['access_token']}"
-    return session
-
-
-def _dashboard_state(api: requests.Session) -> tuple[int, dict[str, int]]:
-    resp = api.get(f"{SUPERSET}/api/v1/dashboard/{SLUG}", timeout=30)
-    assert resp.status_code == 200, resp.text
-    dashboard_id = resp.json()["result"]["id"]
-    resp = api.get(f"{SUPERSET}/api/v1/dashboard/{dashboard_id}/charts", timeout=30)
-    assert resp.status_code == 200, resp.text
-    return dashboard_id, {c["slice_name"]: c["id"] for c in resp.json()["result"]}
+def _dashboard_state(api: SupersetClient) -> tuple[int, dict[str, int]]:
+    dashboard_id = api.dashboard_by_slug(SLUG)["id"]
+    return dashboard_id, {c["slice_name"]: c["id"] for c in api.dashboard_charts(dashboard_id)}
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +116,7 @@ def stack():
     # A cold machine builds Superset's venv here: allow for the download.
     _run("infra/superset.sh", "start", timeout=1800)
     _run("infra/superset.sh", "provision", timeout=600)
-    api = _login()
+    api = SupersetClient.from_settings(SETTINGS)
     first = _dashboard_state(api)
     _run("infra/superset.sh", "provision", timeout=600)
     conn = _pg_connect()
@@ -163,17 +130,12 @@ def stack():
 
 
 @pytest.fixture(scope="module")
-def api(stack) -> requests.Session:
+def api(stack) -> SupersetClient:
     return stack["api"]
 
 
-def _chart_rows(api: requests.Session, chart_id: int) -> list[dict]:
-    resp = api.get(f"{SUPERSET}/api/v1/chart/{chart_id}/data/",
-                   params={"force": "true"}, timeout=60)
-    assert resp.status_code == 200, resp.text
-    result = resp.json()["result"]
-    assert result and not result[0].get("error"), result
-    return result[0]["data"]
+def _chart_rows(api: SupersetClient, chart_id: int) -> list[dict]:
+    return api.chart_data(chart_id, force=True)
 
 
 def test_status_reports_up(stack):
@@ -183,18 +145,16 @@ def test_status_reports_up(stack):
 
 
 def test_dashboard_has_chinese_title_and_charts(stack, api):
-    resp = api.get(f"{SUPERSET}/api/v1/dashboard/{SLUG}", timeout=30)
-    assert resp.status_code == 200, resp.text
-    assert resp.json()["result"]["dashboard_title"] == TITLE
+    assert api.dashboard_by_slug(SLUG)["dashboard_title"] == TITLE
     _, charts = _dashboard_state(api)
     assert {CHART_TOWNS, CHART_SOURCES, CHART_ALERTS} <= set(charts)
 
 
 def test_provision_twice_keeps_the_same_objects(stack, api):
     assert _dashboard_state(api) == stack["first_state"]
-    resp = api.get(f"{SUPERSET}/api/v1/dashboard/", timeout=30,
-                   params={"q": "(filters:!((col:slug,opr:eq,value:'zongzhi-overview')))"})
-    assert resp.status_code == 200 and resp.json()["count"] == 1, resp.text
+    found = api.get("/api/v1/dashboard/",
+                    q="(filters:!((col:slug,opr:eq,value:'zongzhi-overview')))")
+    assert found["count"] == 1
 
 
 def test_town_daily_chart_sums_inserted_events(api):
