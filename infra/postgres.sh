@@ -13,10 +13,21 @@ PGPORT="$(zz_config postgres.port)"
 PGHOST="$(zz_config postgres.host)"
 PGDATABASE="$(zz_config postgres.database)"
 PGUSER_APP="$(zz_config postgres.user)"
-PGDATA="$ZONGZHI_VAR/postgres/data"
-PGSOCK="$ZONGZHI_VAR/postgres/socket"
-PGLOG="$ZONGZHI_VAR/log/postgres.log"
 PASSFILE="$ZONGZHI_VAR/secrets/postgres.password"
+
+# Where the cluster lives. As root the server runs as 'postgres', which must
+# be able to reach the folder: a checkout under a private home (/root is
+# mode 700) cannot host it, so the cluster then lives in a folder of the
+# 'postgres' account's own, one per checkout.
+pg_base() {
+  if [[ -n "${ZONGZHI_PG_DIR:-}" ]]; then echo "$ZONGZHI_PG_DIR"; return; fi
+  if [[ "$(id -u)" == 0 ]] && ! runuser -u postgres -- test -x "$ZONGZHI_VAR" 2>/dev/null; then
+    local home; home="$(getent passwd postgres | cut -d: -f6)"
+    echo "${home:-/var/lib/postgresql}/zongzhi-$(printf '%s' "$ZONGZHI_VAR" | sha256sum | cut -c1-12)"
+  else
+    echo "$ZONGZHI_VAR/postgres"
+  fi
+}
 
 pg_bin() {
   local d
@@ -41,16 +52,23 @@ ensure_binaries() {
 as_owner() {
   if [[ "$(id -u)" == 0 ]]; then
     id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /usr/sbin/nologin postgres
-    runuser -u postgres -- "$@"
+    (cd / && runuser -u postgres -- "$@")
   else
     "$@"
   fi
 }
 
+set_paths() {
+  PGBASE="$(pg_base)"
+  PGDATA="$PGBASE/data"
+  PGSOCK="$PGBASE/socket"
+  PGLOG="$PGBASE/postgres.log"
+}
+
 is_ready() { "$BIN/pg_isready" -q -h "$PGHOST" -p "$PGPORT" >/dev/null 2>&1; }
 
 init_cluster() {
-  mkdir -p "$ZONGZHI_VAR/postgres" "$ZONGZHI_VAR/secrets" "$PGSOCK"
+  mkdir -p "$PGBASE" "$ZONGZHI_VAR/secrets" "$PGSOCK"
   chmod 700 "$ZONGZHI_VAR/secrets"
   if [[ ! -s "$PASSFILE" ]]; then
     (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$PASSFILE")
@@ -58,12 +76,13 @@ init_cluster() {
   if [[ ! -f "$PGDATA/PG_VERSION" ]]; then
     zz_log "initialising PostgreSQL cluster in $PGDATA"
     mkdir -p "$PGDATA"
-    [[ "$(id -u)" == 0 ]] && { as_owner true; chown -R postgres "$ZONGZHI_VAR/postgres"; }
+    [[ "$(id -u)" == 0 ]] && { as_owner true; chown -R postgres "$PGBASE"; }
     chmod 700 "$PGDATA"
     as_owner "$BIN/initdb" -D "$PGDATA" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
-      -E UTF8 --locale=C.UTF-8 >"$PGLOG.init" 2>&1 || zz_die "initdb failed (see $PGLOG.init)"
+      -E UTF8 --locale=C.UTF-8 >"$ZONGZHI_VAR/log/postgres-init.log" 2>&1 \
+      || zz_die "initdb failed (see $ZONGZHI_VAR/log/postgres-init.log)"
   fi
-  [[ "$(id -u)" == 0 ]] && chown -R postgres "$ZONGZHI_VAR/postgres"
+  [[ "$(id -u)" == 0 ]] && chown -R postgres "$PGBASE"
   touch "$PGLOG"; [[ "$(id -u)" == 0 ]] && chown postgres "$PGLOG"
   return 0
 }
@@ -117,6 +136,7 @@ cmd_status() {
   if is_ready; then echo "postgres: up ($PGHOST:$PGPORT)"; else echo "postgres: down"; return 3; fi
 }
 
+set_paths
 case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
