@@ -152,15 +152,19 @@ def run(settings: Settings) -> NightlyReport:
     check_postgres(settings)  # fail in a second, not after the Spark stages
     spark = spark_session(settings, "zongzhi-nightly")
     try:
+        log.info("nightly 1/4: reading the lake at %s", settings.lake_table("normalized"))
         events = extract_events(spark, settings).cache()
         n_events = events.count()
         if n_events == 0:
             raise NoLakeData("the lake's events table has no rows")
+        log.info("nightly 2/4: %d events; computing daily counts and baselines", n_events)
         counts = daily_counts(events, spark).cache()
         baselines, hours = cell_baselines(events)
         baselines = baselines.cache()
+        log.info("nightly 3/4: writing serving tables to PostgreSQL")
         _write_postgres(counts, settings, "daily_counts")
         _write_postgres(baselines, settings, "cell_baselines")
+        log.info("nightly 4/4: writing baselines and the hour profile to the lake")
         folder = settings.lake_table("baselines")
         baselines.coalesce(1).write.mode("overwrite").parquet(str(folder / "cell_baselines.parquet"))
         hour_profile(events).coalesce(1).write.mode("overwrite").parquet(

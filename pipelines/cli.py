@@ -240,9 +240,12 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(exc, file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+    # Progress from our own modules; libraries (Beam, py4j) only when they warn.
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="[zongzhi %(asctime)s] %(message)s", datefmt="%H:%M:%S",
                         stream=sys.stderr)
+    for ours in ("pipelines", "jobs", "features", "models"):
+        logging.getLogger(ours).setLevel(logging.DEBUG if args.verbose else logging.INFO)
     from pipelines.errors import one_line, platform_errors, usage_errors
     try:
         return _COMMANDS[args.command](args)
