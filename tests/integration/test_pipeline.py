@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import psycopg2
 import pyarrow.dataset as ds
@@ -29,9 +29,9 @@ pytestmark = pytest.mark.integration
 
 HISTORY_HOURS = 24
 DETECTION_HOURS = 3
-# The end of the history is fixed relative to now so that no record is "future".
-HISTORY_START = (datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
-                 - timedelta(hours=HISTORY_HOURS + DETECTION_HOURS + 1))
+# Fixed times (in the past, so no record is "future"): the streams, and so the
+# outcome, do not depend on when the suite runs.
+HISTORY_START = datetime.fromisoformat("2026-11-19T08:00:00+08:00")
 DETECTION_START = HISTORY_START + timedelta(hours=HISTORY_HOURS)
 SURGE_CATEGORY = "public_order.petty_theft"
 
