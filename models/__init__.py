@@ -1,4 +1,12 @@
 """Statistics and learned models: pure functions and fit/score objects."""
+from models.alert_budget import (
+    achieved_false_alarm_rate,
+    benjamini_hochberg,
+    bh_threshold,
+    per_window_threshold,
+)
+from models.emerging_hotspots import PATTERN_LABELS, PATTERNS, classify_emerging, mann_kendall
+from models.empirical_bayes import PoissonGammaSmoother
 from models.getis_ord import GiStarResult, gi_star, gi_star_permutation_p, grid_weights
 from models.knox import KnoxResult, knox_test
 from models.poisson_surprise import poisson_upper_tail, severity_for, surprise_score
@@ -7,5 +15,7 @@ from models.spatial_scan import Cluster, circular_scan
 __all__ = [
     "GiStarResult", "gi_star", "gi_star_permutation_p", "grid_weights", "KnoxResult",
     "knox_test", "poisson_upper_tail", "severity_for", "surprise_score", "Cluster",
-    "circular_scan",
+    "circular_scan", "per_window_threshold", "benjamini_hochberg", "bh_threshold",
+    "achieved_false_alarm_rate", "PATTERNS", "PATTERN_LABELS", "classify_emerging",
+    "mann_kendall", "PoissonGammaSmoother",
 ]
