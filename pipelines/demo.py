@@ -28,15 +28,15 @@ from datetime import datetime, timedelta, timezone
 import psycopg2
 
 from pipelines.errors import ServiceError
-from pipelines.kafka_io import delete_groups, group_lag, reset_topics, topic_counts
+from pipelines.kafka_io import group_lag, topic_counts
 from pipelines.settings import Settings
 from pipelines.steps import child_env, run_step
+from pipelines.streams import fresh_streams
 
 __all__ = ["run_demo", "StreamingJobs"]
 
 log = logging.getLogger(__name__)
 
-_GROUPS = ["zongzhi-normalize", "zongzhi-hotspot", "zongzhi-lake", "zongzhi-alert-store"]
 _SURGE_CATEGORY = "public_order.petty_theft"
 
 
@@ -134,8 +134,7 @@ def run_demo(settings: Settings, *, hours: float, history_hours: float, speedup:
 
     log.info("2/6 fresh topics and lake")
     topics = list(settings.raw["kafka"]["topics"].values())
-    delete_groups(settings, _GROUPS)
-    reset_topics(settings, topics)
+    fresh_streams(settings)
     shutil.rmtree(settings.lake, ignore_errors=True)
     _clear_alerts(settings)
 

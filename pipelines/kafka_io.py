@@ -113,8 +113,8 @@ def reset_topics(settings: Settings, topics: list[str], partitions: int | None =
 
 
 def consume_until_end(settings: Settings, topic: str, group_id: str, *, follow: bool = False,
-                      batch_size: int = 5000, poll_timeout: float = 1.0,
-                      from_beginning: bool = False) -> Iterator[tuple[Consumer, list]]:
+                      batch_size: int = 5000, poll_timeout: float = 1.0
+                      ) -> Iterator[tuple[Consumer, list]]:
     """Yield ``(consumer, messages)`` batches from a topic.
 
     Without ``follow`` it stops once every partition reaches the end offset it
@@ -131,10 +131,7 @@ def consume_until_end(settings: Settings, topic: str, group_id: str, *, follow: 
     })
     try:
         ends = {p: hi for p, (lo, hi) in _end_offsets(consumer, topic, 10.0).items()}
-        if from_beginning:
-            consumer.assign([TopicPartition(topic, p, 0) for p in ends])
-        else:
-            consumer.subscribe([topic])
+        consumer.subscribe([topic])
         positions: dict[int, int] = {}
         while True:
             messages = consumer.consume(batch_size, timeout=poll_timeout)

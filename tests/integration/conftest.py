@@ -3,12 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.kafka_io import delete_groups, reset_topics
+from pipelines.streams import fresh_streams
 from pipelines.services import services_up
 from pipelines.settings import load_settings
-
-GROUPS = ["zongzhi-normalize", "zongzhi-hotspot", "zongzhi-lake", "zongzhi-alert-store"]
-
 
 def district_settings():
     """The settings, or a skip when the district's town list is absent."""
@@ -27,7 +24,3 @@ def settings():
     return s
 
 
-def fresh_topics(settings) -> None:
-    """Empty topics and forgotten consumer offsets: counts belong to one scenario."""
-    delete_groups(settings, GROUPS)
-    reset_topics(settings, list(settings.raw["kafka"]["topics"].values()))

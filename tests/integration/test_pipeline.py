@@ -19,10 +19,9 @@ import pytest
 
 from features.identity import ID_NUMBER_PATTERN, PHONE_PATTERN, PLATE_PATTERN
 from pipelines.simulation_run import simulate_to_kafka
-
 from pipelines.steps import run_step
+from pipelines.streams import fresh_streams
 
-from .conftest import fresh_topics
 from .kafka_read import read_topic
 
 pytestmark = pytest.mark.integration
@@ -40,7 +39,7 @@ SURGE_CATEGORY = "public_order.petty_theft"
 def history(settings):
     import shutil
 
-    fresh_topics(settings)
+    fresh_streams(settings)
     shutil.rmtree(settings.lake, ignore_errors=True)
     report = simulate_to_kafka(settings, hours=HISTORY_HOURS, start=HISTORY_START, seed=11,
                                malformed_fraction=0.05, rings=2)
@@ -159,7 +158,7 @@ def detection(settings, history):
     surge_cell = probe.busiest_cells(SURGE_CATEGORY, 1)[0]
     outcome = {"surge_cell": surge_cell}
     for name, surges in (("null", []), ("surge", [(surge_cell, SURGE_CATEGORY, 60, 60, 40.0)])):
-        fresh_topics(settings)
+        fresh_streams(settings)
         report = simulate_to_kafka(settings, hours=DETECTION_HOURS, start=DETECTION_START, seed=12,
                                    surges=surges)
         run_step(settings, "normalize")
