@@ -48,6 +48,12 @@ def check_reachable(settings: Settings, timeout: float = 5.0) -> None:
         ) from None
 
 
+def _plain_consumer(settings: Settings, group_id: str = "zongzhi-inspect") -> Consumer:
+    """A consumer that never commits by itself: for offsets, lags and explicit commits."""
+    return Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": group_id,
+                     "enable.auto.commit": False})
+
+
 def _end_offsets(consumer: Consumer, topic: str, timeout: float) -> dict[int, tuple[int, int]]:
     metadata = consumer.list_topics(topic, timeout=timeout).topics.get(topic)
     if metadata is None or metadata.error is not None:
@@ -58,8 +64,7 @@ def _end_offsets(consumer: Consumer, topic: str, timeout: float) -> dict[int, tu
 
 def topic_counts(settings: Settings, topics: list[str], timeout: float = 10.0) -> dict[str, int]:
     """Records held per topic (high minus low watermark, summed over partitions)."""
-    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap,
-                         "group.id": "zongzhi-inspect", "enable.auto.commit": False})
+    consumer = _plain_consumer(settings)
     try:
         return {t: sum(hi - lo for lo, hi in _end_offsets(consumer, t, timeout).values())
                 for t in topics}
@@ -161,8 +166,7 @@ def consume_until_end(settings: Settings, topic: str, group_id: str, *, follow: 
 
 def group_lag(settings: Settings, group_id: str, topic: str, timeout: float = 10.0) -> int:
     """Records of ``topic`` that ``group_id`` has not committed yet."""
-    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": group_id,
-                         "enable.auto.commit": False})
+    consumer = _plain_consumer(settings, group_id)
     try:
         ends = _end_offsets(consumer, topic, timeout)
         committed = consumer.committed([TopicPartition(topic, p) for p in ends], timeout=timeout)
@@ -210,8 +214,7 @@ def delete_groups(settings: Settings, groups: list[str], timeout: float = 60.0) 
 
 def end_offsets(settings: Settings, topics: list[str], timeout: float = 10.0) -> list[TopicPartition]:
     """The current end offset of every partition of ``topics``."""
-    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap,
-                         "group.id": "zongzhi-inspect", "enable.auto.commit": False})
+    consumer = _plain_consumer(settings)
     try:
         return [TopicPartition(topic, p, hi) for topic in topics
                 for p, (lo, hi) in sorted(_end_offsets(consumer, topic, timeout).items())]
@@ -222,8 +225,7 @@ def end_offsets(settings: Settings, topics: list[str], timeout: float = 10.0) ->
 def commit_offsets(settings: Settings, group_id: str, offsets: list[TopicPartition],
                    timeout: float = 10.0) -> None:
     """Commit ``offsets`` for ``group_id`` (the group must have no active member)."""
-    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": group_id,
-                         "enable.auto.commit": False})
+    consumer = _plain_consumer(settings, group_id)
     try:
         consumer.commit(offsets=offsets, asynchronous=False)
     finally:

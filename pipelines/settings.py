@@ -116,11 +116,15 @@ class Settings:
         return self.raw["contract"]
 
     # --- Derived objects ----------------------------------------------------
+    @property
+    def towns_file(self) -> Path:
+        """The district's town list (relative paths are taken from the checkout)."""
+        path = Path(self.raw["district"]["towns_file"])
+        return path if path.is_absolute() else self.root / path
+
     def district(self) -> District:
         d = self.raw["district"]
-        towns_file = Path(d["towns_file"])
-        if not towns_file.is_absolute():
-            towns_file = self.root / towns_file
+        towns_file = self.towns_file
         try:
             with open(towns_file, newline="", encoding="utf-8") as fh:
                 rows = list(csv.DictReader(fh))

@@ -10,9 +10,8 @@ from pipelines.settings import load_settings
 def district_settings():
     """The settings, or a skip when the district's town list is absent."""
     s = load_settings()
-    towns = s.root / s.raw["district"]["towns_file"]
-    if not towns.exists():
-        pytest.skip(f"the district's town list {towns} is absent (shared/data is not beside "
+    if not s.towns_file.exists():
+        pytest.skip(f"the district's town list {s.towns_file} is absent (shared/data is not beside "
                     "this checkout)")
     return s
 
