@@ -66,8 +66,8 @@ def daily_counts(events, spark):
                           "source", "source_label", "events"))
 
 
-def _with_hour_slot(events):
-    """Add the local hour of day and the (date, hour) slot of each event."""
+def _with_hour_of_day(events):
+    """Add the local hour of day of each event."""
     from pyspark.sql import functions as F
 
     # The session time zone is the district's, so this is the local hour.
@@ -77,23 +77,23 @@ def _with_hour_slot(events):
 
 def observed_hour_slots(events):
     """Distinct (event_date, hour_of_day) slots that hold any event: hours observed."""
-    return _with_hour_slot(events).select("event_date", "hour_of_day").distinct()
+    return _with_hour_of_day(events).select("event_date", "hour_of_day").distinct()
 
 
-def hour_profile(events):
+def hour_profile(events, slots):
     """Each channel's hourly rate at each hour of day over its mean hourly rate.
 
     ``factor = (events of the channel in hour h / days on which hour h was
     observed) / (events of the channel / hours observed)``: 1 is an average
-    hour, 2 twice as busy.
+    hour, 2 twice as busy. ``slots`` is :func:`observed_hour_slots` of the
+    same events.
     """
     from pyspark.sql import functions as F
 
-    slots = observed_hour_slots(events)
     per_hour_slots = slots.groupBy("hour_of_day").agg(F.count(F.lit(1)).alias("slots"))
     total_slots = slots.count()
     totals = events.groupBy("source").agg(F.count(F.lit(1)).alias("total"))
-    counts = _with_hour_slot(events).groupBy("source", "hour_of_day").agg(
+    counts = _with_hour_of_day(events).groupBy("source", "hour_of_day").agg(
         F.count(F.lit(1)).alias("events"))
     return (counts.join(per_hour_slots, "hour_of_day").join(totals, "source")
                   .withColumn("factor", (F.col("events") / F.col("slots"))
@@ -101,24 +101,21 @@ def hour_profile(events):
                   .select("source", "hour_of_day", "events", "slots", "factor"))
 
 
-def cell_baselines(events):
+def cell_baselines(events, hours: float, days: int):
     """Events per observed hour per cell and category.
 
-    Returns the baselines and the number of hours observed.
+    ``hours`` and ``days`` are the hours and days the lake observed (see
+    :func:`observed_hour_slots`).
     """
     from pyspark.sql import functions as F
 
-    span = events.agg(F.countDistinct("event_date").alias("days")).first()
-    # At least one hour, so that a tiny lake cannot produce absurd rates.
-    hours = float(max(observed_hour_slots(events).count(), 1))
-    baselines = (events
+    return (events
                  .groupBy("cell_id", "category")
                  .agg(F.count(F.lit(1)).alias("events"), F.first("town_code").alias("town_code"))
-                 .withColumn("days_observed", F.lit(int(span["days"])))
-                 .withColumn("rate_per_hour", F.col("events") / F.lit(hours))
+                 .withColumn("days_observed", F.lit(int(days)))
+                 .withColumn("rate_per_hour", F.col("events") / F.lit(float(hours)))
                  .select("cell_id", "category", "town_code", "days_observed", "events",
                          "rate_per_hour"))
-    return baselines, hours
 
 
 def check_postgres(settings: Settings) -> None:
@@ -159,19 +156,22 @@ def run(settings: Settings) -> NightlyReport:
             raise NoLakeData("the lake's events table has no rows")
         log.info("nightly 2/4: %d events; computing daily counts and baselines", n_events)
         counts = daily_counts(events, spark).cache()
-        baselines, hours = cell_baselines(events)
-        baselines = baselines.cache()
+        slots = observed_hour_slots(events).cache()
+        # At least one hour, so that a tiny lake cannot produce absurd rates.
+        hours = float(max(slots.count(), 1))
+        days = slots.select("event_date").distinct().count()
+        baselines = cell_baselines(events, hours, days).cache()
         log.info("nightly 3/4: writing serving tables to PostgreSQL")
         _write_postgres(counts, settings, "daily_counts")
         _write_postgres(baselines, settings, "cell_baselines")
         log.info("nightly 4/4: writing baselines and the hour profile to the lake")
         folder = settings.lake_table("baselines")
         baselines.coalesce(1).write.mode("overwrite").parquet(str(folder / "cell_baselines.parquet"))
-        hour_profile(events).coalesce(1).write.mode("overwrite").parquet(
+        hour_profile(events, slots).coalesce(1).write.mode("overwrite").parquet(
             str(folder / "hour_profile.parquet"))
         return NightlyReport(
             events=n_events,
-            days=counts.select("day").distinct().count(),
+            days=days,
             daily_count_rows=counts.count(),
             baseline_rows=baselines.count(),
             observed_hours=round(hours, 3),

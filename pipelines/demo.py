@@ -106,11 +106,10 @@ def _pg_counts(settings: Settings, surge_cell: str) -> dict:
         cur.execute(f"SELECT count(*), count(*) FILTER (WHERE cell_id = %s AND category = %s) "
                     f"FROM {schema}.alerts", (surge_cell, _SURGE_CATEGORY))
         alerts, surge_alerts = cur.fetchone()
-        cur.execute(f"SELECT coalesce(sum(events), 0), count(DISTINCT day) FROM {schema}.daily_counts")
-        daily_events, days = cur.fetchone()
+        cur.execute(f"SELECT coalesce(sum(events), 0) FROM {schema}.daily_counts")
+        (daily_events,) = cur.fetchone()
     conn.close()
-    return {"alerts": alerts, "surge_alerts": surge_alerts, "daily_count_events": int(daily_events),
-            "days": days}
+    return {"alerts": alerts, "surge_alerts": surge_alerts, "daily_count_events": int(daily_events)}
 
 
 def _superset_check(settings: Settings) -> dict:
