@@ -399,6 +399,26 @@ class District:
         """
         return self._locator.locate(lon, lat)
 
+    @cached_property
+    def cells(self) -> tuple[str, ...]:
+        """The cells whose centre lies in the district, sorted by id.
+
+        This is the universe the hotspot statistics (Gi*, the scan) and the
+        nightly baselines range over: a cell with no event is still a cell.
+        """
+        reach = self.max_village_distance_m + self.grid.size_m
+        xs, ys = zip(*(self.grid.to_metres(v.lon, v.lat) for v in self.villages))
+        size = self.grid.size_m
+        row_lo, row_hi = max(int((min(ys) - reach) // size), 0), int((max(ys) + reach) // size)
+        col_lo, col_hi = max(int((min(xs) - reach) // size), 0), int((max(xs) + reach) // size)
+        found = []
+        for row in range(row_lo, row_hi + 1):
+            for col in range(col_lo, col_hi + 1):
+                cell = f"r{row:03d}c{col:03d}"
+                if self.locate(*self.grid.center_of(cell)) is not None:
+                    found.append(cell)
+        return tuple(found)
+
 
 # ---------------------------------------------------------------- building
 
