@@ -34,6 +34,11 @@ make them, the prior collapses to a point at ``m``, and every cell of the
 town shrinks fully to the town mean (Marshall sets ``A = 0`` here). The
 same holds for a town with no events (``m = 0``). Such towns have
 ``alpha_ = beta_ = inf``.
+
+A town that saw no events (or very few) would give its cells a rate of
+zero, which no expected count may be. ``min_prior_mean`` floors ``m``
+before ``A`` is estimated: ``m = max(sum y / sum e, min_prior_mean)``, and
+the spread is measured around the floored mean.
 """
 from __future__ import annotations
 
@@ -44,6 +49,14 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
 __all__ = ["PoissonGammaSmoother"]
+
+
+def _non_negative(value, name: str) -> float:
+    """Return a non-negative finite parameter as a float, or raise naming it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
+            or not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name}={value!r} must be a non-negative finite number")
+    return float(value)
 
 
 def _cells(counts, exposure, groups):
@@ -90,6 +103,10 @@ class PoissonGammaSmoother(BaseEstimator):
         units squared, e.g. (events/hour)^2). With the default, a town whose
         ``A <= 0`` shrinks fully to its mean; a positive floor keeps some
         weight on every cell's own rate instead.
+    min_prior_mean : float, default 0.0
+        Floor for the prior mean ``m`` of every group (rate units). A
+        positive floor keeps every smoothed rate positive, also in a group
+        with no events.
 
     Attributes
     ----------
@@ -115,8 +132,9 @@ class PoissonGammaSmoother(BaseEstimator):
     array([0.2327, 0.2873, 0.3971, 0.3418])
     """
 
-    def __init__(self, min_prior_variance: float = 0.0):
+    def __init__(self, min_prior_variance: float = 0.0, min_prior_mean: float = 0.0):
         self.min_prior_variance = min_prior_variance
+        self.min_prior_mean = min_prior_mean
 
     def fit(self, counts, exposure, groups):
         """Fit one gamma prior per group by the method of moments.
@@ -139,21 +157,19 @@ class PoissonGammaSmoother(BaseEstimator):
         ------
         ValueError
             If the arrays are not 1-D of one length, a count is negative,
-            an exposure is not positive, or ``min_prior_variance`` is
-            negative or not finite.
+            an exposure is not positive, or ``min_prior_variance`` or
+            ``min_prior_mean`` is negative or not finite.
         """
-        floor = self.min_prior_variance
-        if isinstance(floor, bool) or not isinstance(floor, (int, float, np.number)) \
-                or not math.isfinite(floor) or floor < 0:
-            raise ValueError(
-                f"min_prior_variance={floor!r} must be a non-negative finite number"
-            )
+        floor = _non_negative(self.min_prior_variance, "min_prior_variance")
+        mean_floor = _non_negative(self.min_prior_mean, "min_prior_mean")
         y, e, g = _cells(counts, exposure, groups)
         labels, group_of = np.unique(g, return_inverse=True)
         n_groups = len(labels)
 
         exposure_sum = np.bincount(group_of, weights=e, minlength=n_groups)
-        mean = np.bincount(group_of, weights=y, minlength=n_groups) / exposure_sum
+        mean = np.maximum(
+            np.bincount(group_of, weights=y, minlength=n_groups) / exposure_sum, mean_floor
+        )
         raw_rate = y / e
         spread = np.bincount(
             group_of, weights=e * (raw_rate - mean[group_of]) ** 2, minlength=n_groups

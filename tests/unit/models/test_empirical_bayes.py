@@ -128,7 +128,38 @@ def test_fit_does_not_touch_its_inputs_and_init_stores_only():
     PoissonGammaSmoother().fit(counts, hours, ["A"] * 4)
     np.testing.assert_array_equal(counts, A_COUNTS)
     smoother = PoissonGammaSmoother(min_prior_variance=-1.0)  # checked only in fit
-    assert smoother.get_params() == {"min_prior_variance": -1.0}
+    assert smoother.get_params() == {"min_prior_variance": -1.0, "min_prior_mean": 0.0}
+
+
+def test_mean_floor_gives_a_town_without_events_a_positive_rate():
+    # Town Z saw nothing; with the floor 0.05 its mean is 0.05 and the spread
+    # around it is 0.05^2, below the Poisson part 0.05 / 3.5: full shrinkage.
+    smoother = PoissonGammaSmoother(min_prior_mean=0.05).fit(
+        A_COUNTS + [0, 0], A_HOURS + [3, 4], ["A"] * 4 + ["Z", "Z"])
+    assert smoother.prior_mean_.tolist() == [pytest.approx(0.32), 0.05]
+    assert np.isinf(smoother.beta_[1])
+    np.testing.assert_allclose(smoother.smoothed_rates_[4:], [0.05, 0.05])
+    # Town A's mean is above the floor, so A is smoothed as without it.
+    unfloored = PoissonGammaSmoother().fit(A_COUNTS, A_HOURS, ["A"] * 4)
+    np.testing.assert_allclose(smoother.smoothed_rates_[:4], unfloored.smoothed_rates_, rtol=1e-12)
+
+
+def test_mean_floor_above_the_mean_moves_the_spread_centre():
+    # m = max(1/20, 0.1) = 0.1; s2 = (10 (0 - 0.1)^2 + 10 (0.1 - 0.1)^2) / 20 = 0.005;
+    # A = max(0.005 - 0.1 / 10, 0.002) = 0.002 (the variance floor).
+    smoother = PoissonGammaSmoother(min_prior_variance=0.002, min_prior_mean=0.1).fit(
+        [0, 1], [10, 10], ["A", "A"])
+    assert smoother.prior_mean_[0] == pytest.approx(0.1)
+    assert smoother.prior_variance_[0] == pytest.approx(0.002)
+    alpha, beta = 0.1**2 / 0.002, 0.1 / 0.002
+    np.testing.assert_allclose(smoother.smoothed_rates_,
+                               [alpha / (10 + beta), (1 + alpha) / (10 + beta)], rtol=1e-12)
+
+
+@pytest.mark.parametrize("floor", [-0.1, float("nan"), True])
+def test_bad_mean_floor_is_named(floor):
+    with pytest.raises(ValueError, match=r"min_prior_mean=.* must be a non-negative finite"):
+        PoissonGammaSmoother(min_prior_mean=floor).fit([1], [1], ["A"])
 
 
 def test_unfitted_transform_raises():
