@@ -47,6 +47,17 @@ its cells take ``m_t``, since the data show no structure to borrow from.
 :class:`PoissonGammaSmoother`), so that with a positive floor every prior
 mean and every smoothed rate is positive.
 
+The moment estimate ``A_t`` is fragile where one cell stands out among
+many Poisson-quiet ones: the outlier's excess may drown in the sampling
+noise of the rest, ``A_t <= 0``, and the outlier would be shrunk all the way
+to its neighbourhood. ``max_prior_events`` caps the town's shape,
+``alpha_t' = min(alpha_t, max_prior_events)`` with the mean kept
+(``beta_t' = alpha_t' / m_t``): the prior is never worth more than that many
+events of the cell's own, so a cell with many more events than its prior
+expects keeps most of its own rate. The cap applies to both levels (and to
+:meth:`LocalPoissonGammaSmoother.unseen_rate`); ``town_`` keeps the
+uncapped fit.
+
 In both forms the posterior of cell ``j`` is
 ``Gamma(y_j + alpha_j, e_j + beta_j)`` with ``alpha_j = m_j^2 / A_j`` and
 ``beta_j = m_j / A_j``; where ``A_j = 0`` or ``m_j = 0`` the prior is a
@@ -102,11 +113,17 @@ class LocalPoissonGammaSmoother(BaseEstimator):
     min_prior_mean : float, default 0.0
         Floor for the town prior means (rate units); with a positive floor
         and ``borrow_from_town`` every smoothed rate is positive.
+    max_prior_events : float, default inf
+        Cap on the town priors' shape ``alpha_t`` (in events), > 0; only
+        used with ``borrow_from_town``.
 
     Attributes
     ----------
     town_ : PoissonGammaSmoother
-        The fitted town-level (global, per group) smoother.
+        The fitted town-level (global, per group) smoother, uncapped.
+    town_alpha_, town_beta_ : numpy.ndarray of float
+        The town priors in use, after ``max_prior_events``, aligned with
+        ``town_.groups_``; ``inf`` for a point mass.
     prior_mean_, prior_variance_ : numpy.ndarray of float
         ``m_j`` and ``A_j`` of every cell, in input order.
     alpha_, beta_ : numpy.ndarray of float
@@ -128,10 +145,11 @@ class LocalPoissonGammaSmoother(BaseEstimator):
     """
 
     def __init__(self, borrow_from_town: bool = True, min_prior_variance: float = 0.0,
-                 min_prior_mean: float = 0.0):
+                 min_prior_mean: float = 0.0, max_prior_events: float = np.inf):
         self.borrow_from_town = borrow_from_town
         self.min_prior_variance = min_prior_variance
         self.min_prior_mean = min_prior_mean
+        self.max_prior_events = max_prior_events
 
     def fit(self, counts, exposure, groups, neighbours):
         """Fit the town priors, then every cell's local prior and posterior.
@@ -165,6 +183,10 @@ class LocalPoissonGammaSmoother(BaseEstimator):
             )
         variance_floor = _non_negative(self.min_prior_variance, "min_prior_variance")
         _non_negative(self.min_prior_mean, "min_prior_mean")
+        cap = self.max_prior_events
+        if isinstance(cap, bool) or not isinstance(cap, (int, float, np.number)) \
+                or np.isnan(cap) or cap <= 0:
+            raise ValueError(f"max_prior_events={cap!r} must be a number > 0 (inf: no cap)")
         y, e, g = _cells(counts, exposure, groups)
         within = _neighbourhoods(neighbours, len(y))
 
@@ -173,13 +195,18 @@ class LocalPoissonGammaSmoother(BaseEstimator):
         group_of = np.searchsorted(town.groups_, g)
         pooled_counts = within @ y
         pooled_exposure = within @ e
+        town_mean = town.prior_mean_
+        town_alpha = np.where(town_mean > 0, np.minimum(town.alpha_, float(cap)), np.inf)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            town_beta = np.where(np.isinf(town_alpha), np.inf, town_alpha / town_mean)
+        self.town_alpha_, self.town_beta_ = town_alpha, town_beta
         if self.borrow_from_town:
-            alpha = town.alpha_[group_of]
+            alpha = town_alpha[group_of]
             point = np.isinf(alpha)
             finite_alpha = np.where(point, 0.0, alpha)
-            mean = np.where(point, town.prior_mean_[group_of],
+            mean = np.where(point, town_mean[group_of],
                             (pooled_counts + finite_alpha)
-                            / (pooled_exposure + np.where(point, 0.0, town.beta_[group_of])))
+                            / (pooled_exposure + np.where(point, 0.0, town_beta[group_of])))
             with np.errstate(divide="ignore", invalid="ignore"):
                 variance = np.where(point, 0.0, mean * mean / np.where(point, 1.0, alpha))
             variance = np.maximum(variance, variance_floor)
@@ -207,8 +234,8 @@ class LocalPoissonGammaSmoother(BaseEstimator):
     def unseen_rate(self, exposure, groups):
         """Posterior rate of a cell with no events, from its town's prior only.
 
-        For a cell that ``fit`` did not see: ``alpha_t / (exposure +
-        beta_t)``, or the town mean where the town's prior is a point mass.
+        For a cell that ``fit`` did not see: ``alpha_t' / (exposure +
+        beta_t')``, or the town mean where the town's prior is a point mass.
 
         Raises
         ------
@@ -223,7 +250,13 @@ class LocalPoissonGammaSmoother(BaseEstimator):
                 "fit(counts, exposure, groups, neighbours) before unseen_rate"
             )
         e = np.asarray(exposure, dtype=float)
-        return self.town_.transform(np.zeros(e.shape), e, groups)
+        # Validates the cells and the towns; the capped prior then replaces it.
+        self.town_.transform(np.zeros(e.shape), e, groups)
+        position = np.searchsorted(self.town_.groups_, np.asarray(groups))
+        alpha, beta = self.town_alpha_[position], self.town_beta_[position]
+        point = np.isinf(alpha)
+        return np.where(point, self.town_.prior_mean_[position],
+                        np.where(point, 0.0, alpha) / (e + np.where(point, 0.0, beta)))
 
     def fit_transform(self, counts, exposure, groups, neighbours):
         """Fit, then return ``smoothed_rates_``."""

@@ -103,7 +103,7 @@ def test_unseen_rate_is_the_town_posterior_of_an_empty_cell():
 def test_unfitted_unseen_rate_raises_and_init_only_stores():
     smoother = LocalPoissonGammaSmoother(borrow_from_town="yes")
     assert smoother.get_params() == {"borrow_from_town": "yes", "min_prior_variance": 0.0,
-                                     "min_prior_mean": 0.0}
+                                     "min_prior_mean": 0.0, "max_prior_events": np.inf}
     with pytest.raises(NotFittedError, match="not fitted yet; call fit"):
         smoother.unseen_rate([1], ["A"])
     with pytest.raises(ValueError, match="borrow_from_town='yes' must be True or False"):
@@ -126,3 +126,31 @@ def test_fit_leaves_its_inputs_alone():
     LocalPoissonGammaSmoother().fit(counts, HOURS, ["A"] * 5, neighbours)
     np.testing.assert_array_equal(counts, COUNTS)
     np.testing.assert_array_equal(neighbours.toarray(), before)
+
+
+def test_capped_shape_lets_an_outlier_keep_its_rate_where_the_town_looks_homogeneous():
+    # Town A (cells 0-2) varies less than Poisson noise: a point prior at 0.5,
+    # under which cell 1 (6 events) would take its town mean. Capped at one
+    # event: alpha' = 1, beta' = 1 / 0.5 = 2.
+    chain = sp.diags([1.0, 1.0], [-1, 1], shape=(6, 6))
+    counts, hours, towns = [4, 6, 5, 0, 1, 0], [10] * 6, ["A"] * 3 + ["B"] * 3
+    capped = LocalPoissonGammaSmoother(max_prior_events=1.0).fit(counts, hours, towns, chain)
+    assert np.isinf(capped.town_.alpha_).all()  # the uncapped fit is kept
+    np.testing.assert_allclose(capped.town_alpha_, [1.0, 1.0])
+    np.testing.assert_allclose(capped.town_beta_, [2.0, 30.0])
+    # Cell 1: neighbourhood {0, 1, 2} with 15 events in 30 hours.
+    m1 = (15 + 1) / (30 + 2)
+    assert capped.prior_mean_[1] == pytest.approx(m1)
+    assert capped.smoothed_rates_[1] == pytest.approx((6 + 1) / (10 + 1 / m1))
+    # Cell 3, town B (1 event in 30 hours: m = 1/30): neighbours 2 (town A) and 4.
+    m3 = (5 + 0 + 1 + 1) / (30 + 30)
+    assert capped.prior_mean_[3] == pytest.approx(m3)
+    assert capped.smoothed_rates_[3] == pytest.approx(1 / (10 + 1 / m3))
+    np.testing.assert_allclose(capped.unseen_rate([10, 10], ["A", "B"]),
+                               [1 / (10 + 2), 1 / (10 + 30)])
+
+
+@pytest.mark.parametrize("cap", [0, -1.0, float("nan"), True])
+def test_bad_cap_is_named(cap):
+    with pytest.raises(ValueError, match=r"max_prior_events=.* must be a number > 0"):
+        LocalPoissonGammaSmoother(max_prior_events=cap).fit([1], [1], ["A"], [[0]])
