@@ -1,27 +1,49 @@
-"""Nightly job v1 (PySpark): daily counts and per-cell baselines from the lake.
+"""Nightly job (PySpark): daily counts, baselines v2 and trend classes from the lake.
 
 Extract: the lake's ``events`` table (Parquet, partitioned by event_date).
-Transform: :func:`daily_counts` per day, town, category and channel;
-:func:`cell_baselines` as events per hour per cell and category over the
-observed hours, and :func:`hour_profile`, each channel's hour-of-day
-intensity relative to its daily mean (see :mod:`features.baselines`). Load:
-counts and baselines to PostgreSQL for Superset; baselines and the profile to
-the lake, where the streaming hotspot job reads them.
+Transform, in Spark: :func:`daily_counts` per day, town, category and
+channel; the observed (date, hour) slots (:func:`observed_hour_slots`);
+events per cell, category and town (:func:`cell_category_counts`); events
+per channel and hour of week (:func:`week_counts`); daily events per cell
+over the trend window (:func:`daily_cell_counts`). These small aggregates
+then go through the pure transformations of ``features``:
+:func:`features.cell_rates.smoothed_cell_rates` (local empirical Bayes with
+reporting effort), :func:`features.week_profile.week_profile` and
+:func:`features.cell_trends.emerging_hot_spots` (Gi* per day, emerging hot
+spot classes). Load: counts, cell baselines and trend classes to
+PostgreSQL for Superset; the baselines contract of
+:mod:`features.baseline_schema` (and the v1 hour profile) to the lake,
+where the streaming hotspot job reads it.
 """
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
+import numpy as np
+import pyarrow.parquet as pq
+
+from features import baseline_schema as contract
+from features.cell_rates import smoothed_cell_rates
+from features.cell_trends import emerging_hot_spots, space_time_cube, trend_window
+from features.cell_universe import cell_places, queen_weights
 from features.taxonomy import CATEGORIES, SOURCE_LABELS
+from features.week_profile import week_profile
 from jobs.spark_env import spark_session
 from pipelines.errors import ServiceUnavailable
-from pipelines.settings import Settings
+from pipelines.settings import Settings, SettingsError
 
-__all__ = ["NightlyReport", "NoLakeData", "extract_events", "daily_counts", "cell_baselines",
-           "hour_profile", "observed_hour_slots", "run"]
+__all__ = ["NightlyReport", "NoLakeData", "extract_events", "daily_counts", "hour_profile",
+           "observed_hour_slots", "cell_category_counts", "week_counts", "daily_cell_counts",
+           "run"]
 
 log = logging.getLogger(__name__)
+
+_NIGHTLY_KEYS = ("trend_days", "min_trend_days", "trend_alpha", "effort_prior_events",
+                 "town_floor_fraction", "max_prior_events", "week_profile_prior_slots")
 
 
 class NoLakeData(RuntimeError):
@@ -35,6 +57,25 @@ class NightlyReport:
     daily_count_rows: int
     baseline_rows: int
     observed_hours: float
+    town_baseline_rows: int = 0
+    week_profile_rows: int = 0
+    trend_days: int = 0
+    trend_cells: int = 0
+    trend_hot_cells: int = 0
+    trend_cold_cells: int = 0
+    trends_skipped: str | None = None
+
+
+def nightly_config(settings: Settings) -> dict:
+    """The ``nightly:`` section of the configuration, checked for its keys."""
+    section = settings.raw.get("nightly") or {}
+    missing = [key for key in _NIGHTLY_KEYS if key not in section]
+    if missing:
+        raise SettingsError(
+            f"the nightly section of the configuration lacks {', '.join(missing)}; "
+            "see infra/config/zongzhi.yaml"
+        )
+    return section
 
 
 def extract_events(spark, settings: Settings):
@@ -66,22 +107,26 @@ def daily_counts(events, spark):
                           "source", "source_label", "events"))
 
 
-def _with_hour_of_day(events):
-    """Add the local hour of day of each event."""
+def _with_local_hours(events):
+    """Add the local hour of day and hour of week (0 = Monday 00:00) of each event."""
     from pyspark.sql import functions as F
 
-    # The session time zone is the district's, so this is the local hour.
-    return events.withColumn(
-        "hour_of_day", F.hour(F.timestamp_millis(F.col("event_time_ms"))))
+    # The session time zone is the district's, so this is the local hour;
+    # dayofweek is 1 for Sunday ... 7 for Saturday.
+    hour = F.hour(F.timestamp_millis(F.col("event_time_ms")))
+    weekday = (F.dayofweek(F.to_date(F.col("event_date"))) + 5) % 7
+    return (events.withColumn("hour_of_day", hour)
+                  .withColumn("hour_of_week", (weekday * 24 + hour).cast("int")))
 
 
 def observed_hour_slots(events):
     """Distinct (event_date, hour_of_day) slots that hold any event: hours observed."""
-    return _with_hour_of_day(events).select("event_date", "hour_of_day").distinct()
+    return (_with_local_hours(events).select("event_date", "hour_of_day", "hour_of_week")
+            .distinct())
 
 
 def hour_profile(events, slots):
-    """Each channel's hourly rate at each hour of day over its mean hourly rate.
+    """Each channel's hourly rate at each hour of day over its mean hourly rate (v1).
 
     ``factor = (events of the channel in hour h / days on which hour h was
     observed) / (events of the channel / hours observed)``: 1 is an average
@@ -93,7 +138,7 @@ def hour_profile(events, slots):
     per_hour_slots = slots.groupBy("hour_of_day").agg(F.count(F.lit(1)).alias("slots"))
     total_slots = slots.count()
     totals = events.groupBy("source").agg(F.count(F.lit(1)).alias("total"))
-    counts = _with_hour_of_day(events).groupBy("source", "hour_of_day").agg(
+    counts = _with_local_hours(events).groupBy("source", "hour_of_day").agg(
         F.count(F.lit(1)).alias("events"))
     return (counts.join(per_hour_slots, "hour_of_day").join(totals, "source")
                   .withColumn("factor", (F.col("events") / F.col("slots"))
@@ -101,21 +146,30 @@ def hour_profile(events, slots):
                   .select("source", "hour_of_day", "events", "slots", "factor"))
 
 
-def cell_baselines(events, hours: float, days: int):
-    """Events per observed hour per cell and category.
-
-    ``hours`` and ``days`` are the hours and days the lake observed (see
-    :func:`observed_hour_slots`).
-    """
+def cell_category_counts(events):
+    """Events per cell, category and attributed town (all categories)."""
     from pyspark.sql import functions as F
 
-    return (events
-                 .groupBy("cell_id", "category")
-                 .agg(F.count(F.lit(1)).alias("events"), F.first("town_code").alias("town_code"))
-                 .withColumn("days_observed", F.lit(int(days)))
-                 .withColumn("rate_per_hour", F.col("events") / F.lit(float(hours)))
-                 .select("cell_id", "category", "town_code", "days_observed", "events",
-                         "rate_per_hour"))
+    return events.groupBy("cell_id", "category", "town_code").agg(
+        F.count(F.lit(1)).alias("events"))
+
+
+def week_counts(events, excluded: list[str]):
+    """Events per channel and hour of week, without the excluded categories."""
+    from pyspark.sql import functions as F
+
+    return (_with_local_hours(events).where(~F.col("category").isin(excluded))
+            .groupBy("source", "hour_of_week").agg(F.count(F.lit(1)).alias("events")))
+
+
+def daily_cell_counts(events, days, excluded: list[str]):
+    """Events per cell and day on the given days, without the excluded categories."""
+    from pyspark.sql import functions as F
+
+    wanted = [d.isoformat() for d in days]
+    return (events.where(F.col("event_date").isin(wanted) & ~F.col("category").isin(excluded))
+            .groupBy("cell_id", F.col("event_date").alias("day"))
+            .agg(F.count(F.lit(1)).alias("events")))
 
 
 def check_postgres(settings: Settings) -> None:
@@ -144,37 +198,101 @@ def _write_postgres(df, settings: Settings, table: str) -> None:
        .save())
 
 
+def _write_lake(frame, schema, path: Path) -> None:
+    """Replace ``path`` (a file, or a folder Spark wrote) by one Parquet file."""
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(contract.as_arrow(frame, schema), tmp, compression="zstd")
+    if path.is_dir():
+        shutil.rmtree(path)
+    os.replace(tmp, path)
+
+
+def _trends(events, settings: Settings, config: dict, district, available_days):
+    """Trend classes of every cell, or ``(None, days, reason)`` when too few days."""
+    days = trend_window(available_days, int(config["trend_days"]))
+    if len(days) < int(config["min_trend_days"]):
+        return None, days, (f"{len(days)} day(s) in the last {config['trend_days']} days of the "
+                            f"lake; trend classes need at least {config['min_trend_days']}")
+    excluded = list(settings.hotspot.get("excluded_categories") or [])
+    daily = daily_cell_counts(events, days, excluded).toPandas()
+    places = cell_places(district)
+    cube = space_time_cube(daily.assign(day=daily["day"].astype(str)), places["cell_id"],
+                           [d.isoformat() for d in days])
+    weights = queen_weights(list(places["cell_id"]), district.grid)
+    alpha = float(config["trend_alpha"])
+    classes = emerging_hot_spots(cube, weights, alpha=alpha, trend_alpha=alpha)
+    table = places.join(classes).assign(days=len(days), first_day=days[0], last_day=days[-1])
+    return table, days, None
+
+
 def run(settings: Settings) -> NightlyReport:
     """Run the nightly job end to end; raises :class:`NoLakeData` on an empty lake."""
+    config = nightly_config(settings)
     check_postgres(settings)  # fail in a second, not after the Spark stages
+    district = settings.district()
     spark = spark_session(settings, "zongzhi-nightly")
     try:
-        log.info("nightly 1/4: reading the lake at %s", settings.lake_table("normalized"))
+        log.info("nightly 1/5: reading the lake at %s", settings.lake_table("normalized"))
         events = extract_events(spark, settings).cache()
         n_events = events.count()
         if n_events == 0:
             raise NoLakeData("the lake's events table has no rows")
-        log.info("nightly 2/4: %d events; computing daily counts and baselines", n_events)
+        log.info("nightly 2/5: %d events; daily counts and the observed hours", n_events)
         counts = daily_counts(events, spark).cache()
         slots = observed_hour_slots(events).cache()
         # At least one hour, so that a tiny lake cannot produce absurd rates.
         hours = float(max(slots.count(), 1))
-        days = slots.select("event_date").distinct().count()
-        baselines = cell_baselines(events, hours, days).cache()
-        log.info("nightly 3/4: writing serving tables to PostgreSQL")
+        available_days = sorted(r[0] for r in slots.select("event_date").distinct().collect())
+
+        log.info("nightly 3/5: smoothed cell baselines and the week profile")
+        excluded = list(settings.hotspot.get("excluded_categories") or [])
+        cells, towns = smoothed_cell_rates(
+            cell_category_counts(events).toPandas(), cell_places(district), hours, district.grid,
+            effort_prior_events=float(config["effort_prior_events"]),
+            town_floor_fraction=float(config["town_floor_fraction"]),
+            max_prior_events=float(config["max_prior_events"]))
+        slot_table = (slots.groupBy("hour_of_week").count()
+                      .withColumnRenamed("count", "slots").toPandas())
+        profile = week_profile(week_counts(events, excluded).toPandas(), slot_table,
+                               float(config["week_profile_prior_slots"]))
+
+        log.info("nightly 4/5: trend classes over the last %s days", config["trend_days"])
+        trends, trend_days, skipped = _trends(events, settings, config, district, available_days)
+        if skipped:
+            log.info("nightly: trend classes skipped: %s", skipped)
+
+        log.info("nightly 5/5: writing PostgreSQL and the lake's baselines")
         _write_postgres(counts, settings, "daily_counts")
-        _write_postgres(baselines, settings, "cell_baselines")
-        log.info("nightly 4/4: writing baselines and the hour profile to the lake")
+        serving_cells = cells.assign(days_observed=np.int32(len(available_days)))
+        _write_postgres(spark.createDataFrame(serving_cells), settings, "cell_baselines")
         folder = settings.lake_table("baselines")
-        baselines.coalesce(1).write.mode("overwrite").parquet(str(folder / "cell_baselines.parquet"))
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_lake(cells, contract.CELL_BASELINES_SCHEMA, folder / contract.CELL_BASELINES)
+        _write_lake(towns, contract.TOWN_BASELINES_SCHEMA, folder / contract.TOWN_BASELINES)
+        _write_lake(profile, contract.WEEK_PROFILE_SCHEMA, folder / contract.WEEK_PROFILE)
         hour_profile(events, slots).coalesce(1).write.mode("overwrite").parquet(
-            str(folder / "hour_profile.parquet"))
+            str(folder / contract.HOUR_PROFILE))
+        if trends is not None:
+            serving_trends = trends.astype(
+                {"hot_days": "int32", "cold_days": "int32", "days": "int32"}).assign(
+                first_day=trends["first_day"].astype(str), last_day=trends["last_day"].astype(str))
+            _write_postgres(spark.createDataFrame(serving_trends), settings, "cell_trends")
+            _write_lake(trends, contract.CELL_TRENDS_SCHEMA, folder / contract.CELL_TRENDS)
+        patterns = trends["pattern"] if trends is not None else None
         return NightlyReport(
             events=n_events,
-            days=days,
+            days=len(available_days),
             daily_count_rows=counts.count(),
-            baseline_rows=baselines.count(),
+            baseline_rows=len(cells),
             observed_hours=round(hours, 3),
+            town_baseline_rows=len(towns),
+            week_profile_rows=len(profile),
+            trend_days=len(trend_days),
+            trend_cells=0 if trends is None else len(trends),
+            trend_hot_cells=0 if patterns is None else int(patterns.str.endswith("_hot_spot").sum()),
+            trend_cold_cells=0 if patterns is None else int(
+                patterns.str.endswith("_cold_spot").sum()),
+            trends_skipped=skipped,
         )
     finally:
         spark.stop()

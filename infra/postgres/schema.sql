@@ -53,3 +53,31 @@ CREATE TABLE IF NOT EXISTS serving.alerts (
     stored_at     timestamptz      NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS alerts_window_end_idx ON serving.alerts (window_end DESC);
+
+-- Baselines v2 (nightly job): the smoothed rate in rate_per_hour, and how it
+-- was reached (features/cell_rates.py). Nullable: rows of v1 had none.
+ALTER TABLE serving.cell_baselines ADD COLUMN IF NOT EXISTS exposure_hours      double precision;
+ALTER TABLE serving.cell_baselines ADD COLUMN IF NOT EXISTS raw_rate_per_hour   double precision;
+ALTER TABLE serving.cell_baselines ADD COLUMN IF NOT EXISTS prior_rate_per_hour double precision;
+
+-- Emerging hot spot class of every cell of the district over the last days
+-- (features/cell_trends.py), written by the nightly job.
+CREATE TABLE IF NOT EXISTS serving.cell_trends (
+    cell_id        text             PRIMARY KEY,
+    town_code      text             NOT NULL,
+    town_name      text             NOT NULL,
+    lon            double precision NOT NULL,
+    lat            double precision NOT NULL,
+    pattern        text             NOT NULL,
+    pattern_label  text             NOT NULL,
+    hot_days       integer          NOT NULL,
+    cold_days      integer          NOT NULL,
+    mk_z           double precision NOT NULL,
+    mk_p           double precision NOT NULL,
+    latest_gi_z    double precision NOT NULL,
+    days           integer          NOT NULL,
+    first_day      date             NOT NULL,
+    last_day       date             NOT NULL,
+    computed_at    timestamptz      NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS cell_trends_town_pattern_idx ON serving.cell_trends (town_code, pattern);
