@@ -25,6 +25,7 @@ SCHEMA = SETTINGS.pg["schema"]
 SLUG = "zongzhi-overview"
 TITLE = "综治事件态势 (密云区)"
 CHART_TOWNS, CHART_SOURCES, CHART_ALERTS = "各镇街每日事件数", "各渠道事件趋势", "最新预警"
+CHART_TREND_CLASSES = "热点趋势分类（近14天）"
 
 # Marked test rows: a day long past and alert windows far ahead, so that the
 # assertions hold whatever else the serving tables contain.
@@ -40,6 +41,13 @@ DAILY_ROWS = [
     (DAY1, "ZZTEST01", TOWN_A, "safety", "安全隐患", "grid", SOURCE_GRID, 3),
     (DAY1, "ZZTEST02", TOWN_B, "safety", "安全隐患", "hotline", SOURCE_HOTLINE, 6),
     (DAY2, "ZZTEST01", TOWN_A, "safety", "安全隐患", "grid", SOURCE_GRID, 2),
+]
+TREND_ROWS = [
+    # cell_id, town_name, pattern, pattern_label
+    ("ZZTEST-c1", TOWN_A, "intensifying_hot_spot", "加剧热点"),
+    ("ZZTEST-c2", TOWN_A, "intensifying_hot_spot", "加剧热点"),
+    ("ZZTEST-c3", TOWN_A, "persistent_hot_spot", "持续热点"),
+    ("ZZTEST-c4", TOWN_B, "no_pattern", "无模式"),
 ]
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 ALERT_NEWEST_END = dt.datetime(2099, 1, 1, 10, 30, tzinfo=SHANGHAI)
@@ -82,6 +90,8 @@ def _delete_test_rows(conn) -> None:
                     (TEST_TOWN_PREFIX + "%",))
         cur.execute(f"DELETE FROM {schema}.alerts WHERE alert_id LIKE %s",
                     (TEST_ALERT_PREFIX + "%",))
+        cur.execute(f"DELETE FROM {schema}.cell_trends WHERE cell_id LIKE %s",
+                    (TEST_TOWN_PREFIX + "%",))
 
 
 def _insert_test_rows(conn) -> None:
@@ -91,6 +101,13 @@ def _insert_test_rows(conn) -> None:
             f"INSERT INTO {schema}.daily_counts (day, town_code, town_name, category,"
             " category_label, source, source_label, events) VALUES (%s,%s,%s,%s,%s,%s,%s,%s)",
             DAILY_ROWS,
+        )
+        cur.executemany(
+            f"INSERT INTO {schema}.cell_trends (cell_id, town_code, town_name, lon, lat, pattern,"
+            " pattern_label, hot_days, cold_days, mk_z, mk_p, latest_gi_z, days, first_day,"
+            " last_day) VALUES (%s,%s,%s,116.8,40.4,%s,%s,13,0,2.5,0.01,3.0,14,%s,%s)",
+            [(cell, TEST_TOWN_PREFIX + "01", town, pattern, label, DAY1, DAY2)
+             for cell, town, pattern, label in TREND_ROWS],
         )
         for alert_id, end, town, village, label, observed, expected, p_value, severity in ALERTS:
             cur.execute(
@@ -147,7 +164,7 @@ def test_status_reports_up(stack):
 def test_dashboard_has_chinese_title_and_charts(stack, api):
     assert api.dashboard_by_slug(SLUG)["dashboard_title"] == TITLE
     _, charts = _dashboard_state(api)
-    assert {CHART_TOWNS, CHART_SOURCES, CHART_ALERTS} <= set(charts)
+    assert set(charts) == {CHART_TOWNS, CHART_SOURCES, CHART_ALERTS, CHART_TREND_CLASSES}
 
 
 def test_provision_twice_keeps_the_same_objects(stack, api):
@@ -191,3 +208,15 @@ def test_latest_alerts_table_lists_newest_first(api):
     assert newest["p_value"] == pytest.approx(2.0e-12) and newest["severity"] == "红色"
     assert older["window_end_local"] == _epoch_ms(_wall_clock(ALERT_OLDER_END))
     assert (older["town_name"], older["observed"], older["severity"]) == (TOWN_A, 9, "黄色")
+
+
+def test_trend_class_chart_counts_cells_per_town_and_pattern(api):
+    _, charts = _dashboard_state(api)
+    rows = _chart_rows(api, charts[CHART_TREND_CLASSES])
+    assert list(rows[0]) == ["town_name", "pattern_label", "cells"]
+    ours = {(r["town_name"], r["pattern_label"]): r["cells"] for r in rows
+            if r["town_name"] in (TOWN_A, TOWN_B)}
+    # Cells without a pattern are left out.
+    assert ours == {(TOWN_A, "加剧热点"): 2, (TOWN_A, "持续热点"): 1}
+    counts = [r["cells"] for r in rows]
+    assert counts == sorted(counts, reverse=True)
