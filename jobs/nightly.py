@@ -198,6 +198,17 @@ def _write_postgres(df, settings: Settings, table: str) -> None:
        .save())
 
 
+def _for_serving(frame):
+    """Floats to six significant digits, for the serving tables.
+
+    Superset shows a handful of digits; a float's full 17 would also give
+    digit runs that the project's identifier scans cannot tell from a phone
+    or ID number (e.g. the tail of a longitude).
+    """
+    floats = frame.select_dtypes("float").columns
+    return frame.assign(**{name: frame[name].map(lambda x: float(f"{x:.6g}")) for name in floats})
+
+
 def _write_lake(frame, schema, path: Path) -> None:
     """Replace ``path`` (a file, or a folder Spark wrote) by one Parquet file."""
     tmp = path.with_name(path.name + ".tmp")
@@ -215,7 +226,7 @@ def _trends(events, settings: Settings, config: dict, district, available_days):
                             f"lake; trend classes need at least {config['min_trend_days']}")
     excluded = list(settings.hotspot.get("excluded_categories") or [])
     daily = daily_cell_counts(events, days, excluded).toPandas()
-    places = cell_places(district)
+    places = cell_places(district).round({"lon": 6, "lat": 6})  # 0.1 m
     cube = space_time_cube(daily.assign(day=daily["day"].astype(str)), places["cell_id"],
                            [d.isoformat() for d in days])
     weights = queen_weights(list(places["cell_id"]), district.grid)
@@ -264,7 +275,8 @@ def run(settings: Settings) -> NightlyReport:
         log.info("nightly 5/5: writing PostgreSQL and the lake's baselines")
         _write_postgres(counts, settings, "daily_counts")
         serving_cells = cells.assign(days_observed=np.int32(len(available_days)))
-        _write_postgres(spark.createDataFrame(serving_cells), settings, "cell_baselines")
+        _write_postgres(spark.createDataFrame(_for_serving(serving_cells)), settings,
+                        "cell_baselines")
         folder = settings.lake_table("baselines")
         folder.mkdir(parents=True, exist_ok=True)
         _write_lake(cells, contract.CELL_BASELINES_SCHEMA, folder / contract.CELL_BASELINES)
@@ -276,7 +288,8 @@ def run(settings: Settings) -> NightlyReport:
             serving_trends = trends.astype(
                 {"hot_days": "int32", "cold_days": "int32", "days": "int32"}).assign(
                 first_day=trends["first_day"].astype(str), last_day=trends["last_day"].astype(str))
-            _write_postgres(spark.createDataFrame(serving_trends), settings, "cell_trends")
+            _write_postgres(spark.createDataFrame(_for_serving(serving_trends)), settings,
+                            "cell_trends")
             _write_lake(trends, contract.CELL_TRENDS_SCHEMA, folder / contract.CELL_TRENDS)
         patterns = trends["pattern"] if trends is not None else None
         return NightlyReport(

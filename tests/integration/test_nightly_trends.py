@@ -120,7 +120,9 @@ def test_cell_baselines_follow_the_contract(settings, nightly):
     served = {(c, k): (r, p, d) for c, k, r, p, d in rows}
     for cell, category, rate, prior in frame[["cell_id", "category", "rate_per_hour",
                                               "prior_rate_per_hour"]].itertuples(index=False):
-        assert served[(cell, category)] == (pytest.approx(rate), pytest.approx(prior), DAYS)
+        # Six significant digits in the serving table.
+        assert served[(cell, category)] == (pytest.approx(rate, rel=1e-5),
+                                            pytest.approx(prior, rel=1e-5), DAYS)
 
 
 def test_town_baselines_cover_every_town_and_category(settings, nightly):
@@ -157,6 +159,14 @@ def test_week_profile_has_168_hours_per_source_with_mean_one(nightly):
         assert float(np.average(rows["factor"], weights=rows["slots"])) == pytest.approx(1.0)
         assert (rows["factor"] > 0).all()
     assert all(source_of(c) in expected for c in ("public_order.fight", "hotline.transport"))
+
+
+def test_serving_tables_hold_no_digit_run_that_looks_like_an_identifier(settings, nightly):
+    from features.identity import ID_NUMBER_PATTERN, PHONE_PATTERN
+
+    for table in ("cell_trends", "cell_baselines"):
+        text = "\n".join(r[0] for r in _query(settings, f"SELECT t::text FROM {{schema}}.{table} t"))
+        assert PHONE_PATTERN.search(text) is None and ID_NUMBER_PATTERN.search(text) is None
 
 
 def test_trends_file_matches_postgres(settings, nightly):

@@ -44,3 +44,11 @@ def test_lake_file_replaces_a_folder_spark_wrote(tmp_path):
     assert table.to_pylist() == [{"town_code": "T", "category": "public_order.fight",
                                   "rate_per_cell_hour": 0.5}]
     assert sorted(p.name for p in tmp_path.iterdir()) == [contract.TOWN_BASELINES]
+
+
+def test_serving_floats_keep_six_significant_digits():
+    frame = pd.DataFrame({"cell_id": ["r1"], "lon": [116.8617905258805], "rate": [0.000286179052588],
+                          "events": [3]})
+    served = nightly._for_serving(frame)
+    assert served.loc[0, "lon"] == 116.862 and served.loc[0, "rate"] == 0.000286179
+    assert served.loc[0, "events"] == 3 and frame.loc[0, "lon"] == 116.8617905258805
