@@ -1,0 +1,140 @@
+import math
+
+import numpy as np
+import pytest
+from scipy.stats import ks_2samp, poisson
+
+from models.space_time_scan import (CylinderZones, NullMaxima, log_likelihood_ratio,
+                                    recurrence_interval_days, scan, simulate_null_maxima,
+                                    union_bound_p)
+
+
+def _grid(n_side, size=1000.0):
+    return np.array([[c * size, r * size] for r in range(n_side) for c in range(n_side)])
+
+
+def _brute_force_zones(xy, radius, max_cells):
+    zones = set()
+    for i, centre in enumerate(xy):
+        d = np.hypot(*(xy - centre).T)
+        order = sorted(range(len(xy)), key=lambda j: (round(d[j], 6), j))
+        members = [j for j in order if d[j] <= radius + 1e-9][:max_cells]
+        for k in range(1, len(members) + 1):
+            zones.add(frozenset(members[:k]))
+    return zones
+
+
+def test_zones_are_the_nearest_cells_within_the_radius():
+    xy = _grid(4)
+    zones = CylinderZones(xy, 1500, 9)
+    found = {frozenset(zones.cells_of(z).tolist()) - {-1}
+             for z in np.flatnonzero(zones.valid_zone)}
+    assert found == _brute_force_zones(xy, 1500, 9)
+    # A corner cell reaches itself and 3 neighbours; an inner cell all 9.
+    assert (zones.neighbours[0] >= 0).sum() == 4
+    assert (zones.neighbours[5] >= 0).sum() == 9
+
+
+def test_scan_finds_the_zone_a_brute_force_search_finds():
+    rng = np.random.default_rng(7)
+    xy = _grid(6)
+    expected = rng.uniform(0.2, 2.0, size=(36, 1)) * np.array([[0.25, 0.5, 1.0]])
+    observed = rng.poisson(expected * 1.0).astype(float)
+    observed[14] += [4, 6, 9]
+    observed[15] += [3, 5, 7]
+    zones = CylinderZones(xy, 1500, 9)
+    best = scan(observed, expected, zones, min_observed=3)[0]
+    brute = max(
+        (float(log_likelihood_ratio(observed[list(z), d].sum(), expected[list(z), d].sum())), d, z)
+        for z in _brute_force_zones(xy, 1500, 9) for d in range(3)
+        if observed[list(z), d].sum() >= 3)
+    assert best.llr == pytest.approx(brute[0], rel=1e-12)
+    assert (frozenset(best.cells), best.duration_index) == (brute[2], brute[1])
+
+
+def test_secondary_clusters_share_no_cell():
+    xy = _grid(8)
+    expected = np.full((64, 1), 0.5)
+    observed = np.zeros((64, 1))
+    observed[0], observed[63] = 9, 7
+    clusters = scan(observed, expected, CylinderZones(xy, 1500, 9), min_observed=5)
+    assert [c.cells[0] for c in clusters[:2]] == [0, 63]
+    assert all(not set(a.cells) & set(b.cells) for a in clusters for b in clusters if a is not b)
+
+
+def test_min_observed_applies():
+    zones = CylinderZones(_grid(2), 0, 1)
+    assert scan(np.array([[4.0], [0], [0], [0]]), np.full((4, 1), 0.01), zones,
+                min_observed=5) == []
+
+
+def test_union_bound_is_the_sum_of_exact_tails():
+    # Two cylinders expecting 1 and 3; LLR >= 10 first at 8 (LLR(7,1) = 7.62,
+    # LLR(8,1) = 9.64, LLR(9,1) = 11.78) and at 13 (LLR(12,3) = 7.64 ... LLR(13,3) = 9.06,
+    # LLR(14,3) = 10.57).
+    assert log_likelihood_ratio(8, 1) < 10 <= log_likelihood_ratio(9, 1)
+    assert log_likelihood_ratio(13, 3) < 10 <= log_likelihood_ratio(14, 3)
+    assert union_bound_p(10.0, [1.0, 3.0]) == pytest.approx(poisson.sf(8, 1) + poisson.sf(13, 3))
+    # min_observed raises the first count that counts.
+    assert union_bound_p(0.5, [0.1], min_observed=5) == pytest.approx(poisson.sf(4, 0.1))
+
+
+def test_null_p_values_are_calibrated_on_null_data():
+    """Under the baselines, P(p <= 0.1) is about 0.1 (Monte Carlo validity)."""
+    xy = _grid(5)
+    rates = np.linspace(0.5, 3.0, 25)
+    weights = np.array([0.25, 0.25])
+    zones = CylinderZones(xy, 1500, 9)
+    null = simulate_null_maxima(rates, weights, [1, 2], zones, min_observed=2, replicates=999,
+                                rng=np.random.default_rng(1))
+    rng = np.random.default_rng(2)
+    small = 0
+    trials = 300
+    for _ in range(trials):
+        buckets = rng.poisson(np.outer(rates, weights))
+        observed = np.stack([buckets[:, 1], buckets.sum(axis=1)], axis=1).astype(float)
+        expected = np.outer(rates, [0.25, 0.5])
+        clusters = scan(observed, expected, zones, min_observed=2, max_clusters=1)
+        p = null.p_value(clusters[0].llr)[0] if clusters else 1.0
+        small += p <= 0.1
+    assert 0.05 <= small / trials <= 0.15
+
+
+def test_null_maxima_match_a_dense_simulation():
+    """The sparse multinomial split gives the law of independent Poisson buckets."""
+    xy = _grid(3)
+    rates = np.full(9, 2.0)
+    zones = CylinderZones(xy, 1500, 9)
+    null = simulate_null_maxima(rates, [0.5, 0.5], [1, 2], zones, min_observed=1,
+                                replicates=4000, rng=np.random.default_rng(3))
+    rng = np.random.default_rng(4)
+    dense = []
+    for _ in range(4000):
+        b = rng.poisson(np.outer(rates, [0.5, 0.5]))
+        o = np.stack([b[:, 1], b.sum(axis=1)], axis=1).astype(float)
+        clusters = scan(o, np.outer(rates, [0.5, 1.0]), zones, min_observed=1, max_clusters=1)
+        dense.append(clusters[0].llr if clusters else 0.0)
+    assert np.mean(null.maxima) == pytest.approx(np.mean(dense), rel=0.05)
+    # Same law: a two-sample Kolmogorov-Smirnov test does not tell them apart.
+    assert ks_2samp(null.maxima, dense).pvalue > 0.01
+
+
+def test_gumbel_p_is_capped_by_the_bound_and_falls_back_without_a_tail():
+    maxima = NullMaxima(np.linspace(1, 8, 99), n_cylinders=10)
+    assert maxima.p_value(15.0, bound=1e-6) == (1e-6, "union bound")
+    assert NullMaxima(np.zeros(50), 10).p_value(3.0, bound=0.2) == (0.2, "union bound")
+
+
+def test_recurrence_interval():
+    assert recurrence_interval_days(1 / 288, 288) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="p_value=0 must lie in"):
+        recurrence_interval_days(0, 288)
+
+
+def test_bad_inputs_name_the_value():
+    with pytest.raises(ValueError, match="max_cells=0 must be an integer >= 1"):
+        CylinderZones(_grid(2), 1000, 0)
+    zones = CylinderZones(_grid(2), 1000, 4)
+    with pytest.raises(ValueError, match="durations=\\[3\\] must lie between 1 and 2 buckets"):
+        simulate_null_maxima(np.ones(4), [1, 1], [3], zones)
+    assert math.isfinite(union_bound_p(5.0, [0.5]))
