@@ -110,11 +110,13 @@ def emerging_hot_spots(cube, weights, *, alpha: float = 0.05,
     Examples
     --------
     An 8 x 8 grid whose central 2 x 2 block gets busier every day, among
-    cells that see one event every other day:
+    cells that see the same 0, 1 or 2 events every day (a background that
+    itself changed from day to day by a whole pattern would leave the
+    block's Gi* constant, and its trend down to rounding):
 
     >>> from models.getis_ord import grid_weights
     >>> days = np.arange(12)
-    >>> cube = np.tile((days % 2).astype(float), (64, 1))
+    >>> cube = np.tile(np.tile([0.0, 1.0, 2.0, 1.0], 16)[:, None], (1, 12))
     >>> cube[[27, 28, 35, 36]] = 2 + days
     >>> table = emerging_hot_spots(cube, grid_weights(8, 8))
     >>> table.loc[27, ["pattern", "pattern_label"]].tolist(), int(table.loc[27, "hot_days"])
