@@ -8,6 +8,7 @@ BOOTSTRAP="$(zz_config kafka.bootstrap_servers)"
 HOST="${BOOTSTRAP%%:*}"; PORT="${BOOTSTRAP##*:}"
 CONTROLLER_PORT="$(zz_config kafka.controller_port)"
 PARTITIONS="$(zz_config kafka.partitions)"
+RETENTION_BYTES="$(zz_config kafka.retention_bytes_per_partition)"
 KDIR="$ZONGZHI_VAR/kafka"
 PIDFILE="$ZONGZHI_VAR/run/kafka.pid"
 LOG="$ZONGZHI_VAR/log/kafka.out"
@@ -48,6 +49,7 @@ cmd_start() {
     mkdir -p "$KDIR/data"
     sed -e "s|@HOST@|$HOST|g" -e "s|@PORT@|$PORT|g" -e "s|@CONTROLLER_PORT@|$CONTROLLER_PORT|g" \
         -e "s|@DATA_DIR@|$KDIR/data|g" -e "s|@PARTITIONS@|$PARTITIONS|g" \
+        -e "s|@RETENTION_BYTES@|$RETENTION_BYTES|g" \
         "$ZONGZHI_ROOT/infra/kafka/server.properties.template" > "$KDIR/server.properties"
     if [[ ! -f "$KDIR/data/meta.properties" ]]; then
       local cluster_id

@@ -14,7 +14,7 @@ from pathlib import Path
 from pipelines.settings import Settings, SettingsError
 
 __all__ = ["connector_jars", "streaming_table_env", "kafka_source_options",
-           "kafka_keyed_sink_options", "execute_insert"]
+           "kafka_keyed_sink_options", "execute_insert", "execute_statements"]
 
 
 def connector_jars(settings: Settings) -> list[Path]:
@@ -36,11 +36,39 @@ def connector_jars(settings: Settings) -> list[Path]:
     return jars
 
 
+def _site_packages_on_pythonpath() -> None:
+    """Put this interpreter's site-packages on ``PYTHONPATH``.
+
+    Thread mode runs Python functions in an interpreter embedded in the JVM
+    (pemja), which finds the venv's packages only through ``PYTHONPATH``;
+    the JVM inherits it from this process, so it must be set before the
+    gateway starts.
+    """
+    import site
+
+    paths = [p for p in site.getsitepackages() if os.path.isdir(p)]
+    current = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    root = str(Path(__file__).resolve().parent.parent)
+    wanted = [p for p in [root, *paths] if p not in current]
+    if wanted:
+        os.environ["PYTHONPATH"] = os.pathsep.join(current + wanted)
+
+
 def streaming_table_env(settings: Settings, *, parallelism: int = 1,
-                        checkpoint_interval_s: int | None = None, jars: bool = True):
-    """A streaming ``TableEnvironment`` with the Kafka connector on its classpath."""
+                        checkpoint_interval_s: int | None = None, jars: bool = True,
+                        python_mode: str = "process"):
+    """A streaming ``TableEnvironment`` with the Kafka connector on its classpath.
+
+    ``python_mode`` is Flink's ``python.execution-mode``: ``'thread'`` runs
+    Python functions inside the JVM (no inter-process hop), ``'process'``
+    in a separate worker.
+    """
     from pyflink.table import EnvironmentSettings, TableEnvironment
 
+    if python_mode not in ("process", "thread"):
+        raise SettingsError(f"python_mode={python_mode!r} must be 'process' or 'thread'")
+    if python_mode == "thread":
+        _site_packages_on_pythonpath()
     t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
     config = t_env.get_config()
     if jars:
@@ -50,6 +78,7 @@ def streaming_table_env(settings: Settings, *, parallelism: int = 1,
     config.set("python.client.executable", sys.executable)
     config.set("table.local-time-zone", settings.contract["timezone"])
     config.set("pipeline.name", "zongzhi")
+    config.set("python.execution-mode", python_mode)
     if checkpoint_interval_s:
         config.set("execution.checkpointing.interval", f"{checkpoint_interval_s} s")
     return t_env
@@ -103,3 +132,20 @@ def execute_insert(settings: Settings, t_env, insert: str, *, follow: bool, grou
         t_env.execute_sql(insert).wait()
     else:
         run_bounded(settings, group_id, topics, lambda: t_env.execute_sql(insert).wait())
+
+
+def execute_statements(settings: Settings, t_env, inserts: list[str], *, follow: bool,
+                       group_id: str, topics: list[str]) -> None:
+    """Run several INSERTs as one job (one source read), like :func:`execute_insert`."""
+    from pipelines.kafka_io import run_bounded
+
+    def submit():
+        statements = t_env.create_statement_set()
+        for insert in inserts:
+            statements.add_insert_sql(insert)
+        statements.execute().wait()
+
+    if follow:
+        submit()
+    else:
+        run_bounded(settings, group_id, topics, submit)

@@ -1,39 +1,54 @@
-"""Hotspot job v1 (PyFlink): sliding event-time windows per cell and category.
+"""Hotspot job (PyFlink): event-time windows in SQL, one Python call per window end.
 
 Extract: the normalized topic, with event time from ``event_time_ms`` and a
-bounded-out-of-orderness watermark. Transform: Flink SQL counts events per
-cell and category in HOP windows (per-event work stays in SQL); only windows
-that reach ``min_observed`` events go to Python, where
-:mod:`models.poisson_surprise` scores them against the expected count from
-the nightly baselines (:class:`features.baselines.ExpectedCounts`). Load: an
-alert per surprising window to the ``alerts`` topic; ``pipelines.alert_store``
-writes the topic into PostgreSQL.
+bounded-out-of-orderness watermark (``hotspot.watermark_delay_seconds``,
+which is also the lateness the windows allow).
+
+Transform, all per-event work in Flink SQL:
+
+1. ``HOP`` windows (slide × size) count events per cell and category, and
+   with ``COUNT(*) FILTER`` the events of each scan duration ending at the
+   window's end;
+2. a cascaded ``TUMBLE`` over the windows' time gathers every cell and
+   category of one window end into one row (``LISTAGG``);
+3. one Python call per window end (:class:`WindowScorer`) runs
+   :meth:`models.hotspot_detector.HotspotDetector.look` against the
+   nightly baselines, which it re-reads when the nightly job replaces them.
+
+Late data: an event whose time is already behind the watermark when it
+arrives misses its windows; the same statement set writes it to the
+``late`` topic with its lateness, so it is counted, not lost (it is in the
+lake as well, through the normalized topic).
+
+Load: alerts, one per cluster and update, to the ``alerts`` topic keyed by
+cluster id; ``pipelines.alert_store`` writes them into PostgreSQL.
 """
 from __future__ import annotations
 
-import hashlib
 import json
+import logging
 import os
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 
-from features.baselines import ExpectedCounts
-from features.geography import District
-from features.taxonomy import category_label
-from models.poisson_surprise import poisson_upper_tail, severity_for, surprise_score
+from features.baselines import DISTRICT_TZ, Baselines
+from features.taxonomy import CATEGORIES
+from models.hotspot_detector import HotspotDetector, Place
 from pipelines.flink_env import (
-    execute_insert,
+    execute_statements,
     kafka_keyed_sink_options,
     kafka_source_options,
     streaming_table_env,
 )
 from pipelines.settings import Settings
 
-__all__ = ["AlertScorer", "load_baseline_rates", "load_hour_profile", "run"]
+__all__ = ["GROUP_ID", "BaselineStore", "WindowScorer", "parse_window_counts", "cell_windows_sql",
+           "district_detector", "scored_categories", "run"]
 
 GROUP_ID = "zongzhi-hotspot"
-_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+BASELINE_FILES = ("cell_baselines.parquet", "town_baselines.parquet", "week_profile.parquet")
+log = logging.getLogger(__name__)
 
 
 def _read_columns(path: Path, columns: list[str]) -> dict | None:
@@ -41,137 +56,230 @@ def _read_columns(path: Path, columns: list[str]) -> dict | None:
 
     try:
         return pq.read_table(path, columns=columns).to_pydict()
-    except (OSError, ValueError):
+    except (OSError, ValueError, KeyError) as exc:
         # Missing or corrupt: the caller scores against the documented fallback.
+        log.warning("baseline table %s is unreadable (%s); using the fallback", path,
+                    str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         return None
 
 
-def load_baseline_rates(path: Path) -> dict:
-    """Read ``(cell_id, category) -> rate_per_hour`` from the nightly baselines.
+class BaselineStore:
+    """The nightly baselines in the lake, re-read whenever the nightly job replaces them.
 
-    A missing or unreadable file gives an empty table: the job keeps running
-    on the fallback rate.
-    """
-    cols = _read_columns(path, ["cell_id", "category", "rate_per_hour"]) or {
-        "cell_id": [], "category": [], "rate_per_hour": []}
-    return {(c, k): float(r) for c, k, r in zip(cols["cell_id"], cols["category"],
-                                                cols["rate_per_hour"])}
-
-
-def load_hour_profile(path: Path) -> dict:
-    """Read ``(source, hour_of_day) -> factor``; empty when missing or unreadable."""
-    cols = _read_columns(path, ["source", "hour_of_day", "factor"]) or {
-        "source": [], "hour_of_day": [], "factor": []}
-    return {(s, int(h)): float(f) for s, h, f in zip(cols["source"], cols["hour_of_day"],
-                                                     cols["factor"])}
-
-
-class AlertScorer:
-    """Turn a window's count into an alert dict, or None.
-
-    Holds the district (for the cell's jurisdiction), the thresholds and the
-    baselines, which it re-reads when the nightly job replaces the file.
+    A missing or unreadable table leaves its part empty, so that lookups
+    fall back as :mod:`features.baselines` documents, and the job goes on.
     """
 
-    def __init__(self, district: District, hotspot: dict, baselines_dir: Path | None):
-        self.district = district
-        self.window_hours = float(hotspot["window_size_minutes"]) / 60.0
-        self.threshold = float(hotspot["p_value_threshold"])
-        self.fallback = float(hotspot["fallback_rate_per_cell_hour"])
-        self.levels = [(float(b), str(n)) for b, n in hotspot["severity_levels"]]
-        self.baselines_dir = baselines_dir
-        self._expected = None
-        self._mtimes = None
+    def __init__(self, folder: Path | None, fallback_rate_per_hour: float):
+        self.folder = folder
+        self.fallback = float(fallback_rate_per_hour)
+        self._stamp = None
+        self._baselines = None
 
-    def _paths(self) -> tuple[Path, Path] | None:
-        if self.baselines_dir is None:
+    def _stamp_now(self):
+        if self.folder is None:
             return None
-        return (self.baselines_dir / "cell_baselines.parquet",
-                self.baselines_dir / "hour_profile.parquet")
+        stamp = []
+        for name in BASELINE_FILES:
+            path = self.folder / name
+            try:
+                files = sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
+                stamp.append(tuple((str(f), os.stat(f).st_mtime_ns) for f in files))
+            except OSError:
+                stamp.append(None)
+        return tuple(stamp)
 
-    def _expected_counts(self) -> ExpectedCounts:
-        paths = self._paths()
-        mtimes = None
-        if paths is not None:
-            mtimes = []
-            for path in paths:
-                try:
-                    mtimes.append(os.stat(path).st_mtime)
-                except OSError:
-                    mtimes.append(None)
-            mtimes = tuple(mtimes)
-        # The nightly job replaces the files: re-read them without a restart.
-        if self._expected is None or mtimes != self._mtimes:
-            rates = load_baseline_rates(paths[0]) if paths else {}
-            profile = load_hour_profile(paths[1]) if paths else {}
-            self._expected = ExpectedCounts(rates, self.fallback, profile)
-            self._mtimes = mtimes
-        return self._expected
+    def current(self) -> Baselines:
+        stamp = self._stamp_now()
+        if self._baselines is None or stamp != self._stamp:
+            self._baselines = self._load()
+            self._stamp = stamp
+        return self._baselines
 
-    def score(self, cell_id: str, category: str, window_start: datetime, window_end: datetime,
-              observed: int, now_ms: int) -> dict | None:
-        midpoint = window_start + (window_end - window_start) / 2
-        expected, source = self._expected_counts().expected(
-            cell_id, category, self.window_hours, midpoint.astimezone(_TZ).hour)
-        p_value = poisson_upper_tail(observed, expected)
-        if p_value >= self.threshold:
-            return None
-        lon, lat = self.district.grid.center_of(cell_id)
-        place = self.district.locate(lon, lat)
-        start_iso, end_iso = window_start.isoformat(), window_end.isoformat()
-        alert_id = hashlib.sha256(f"{cell_id}|{category}|{start_iso}|{end_iso}".encode()).hexdigest()[:24]
-        return {
-            "alert_id": alert_id,
-            "kind": "hotspot",
-            "cell_id": cell_id,
-            "category": category,
-            "category_label": category_label(category),
-            "window_start": start_iso,
-            "window_end": end_iso,
-            "window_end_ms": int(window_end.timestamp() * 1000),
-            "observed": int(observed),
-            "expected": round(expected, 6),
-            "p_value": p_value,
-            "score": round(surprise_score(p_value), 4),
-            "threshold": self.threshold,
-            "severity": severity_for(p_value, self.levels) or self.levels[-1][1],
-            "baseline_source": source,
-            "district_code": self.district.code,
-            "town_code": place.town_code if place else "",
-            "town_name": place.town_name if place else "",
-            "village_code": place.village_code if place else "",
-            "village_name": place.village_name if place else "",
-            "lon": round(lon, 6),
-            "lat": round(lat, 6),
-            "emitted_at_ms": now_ms,
-        }
+    def _load(self) -> Baselines:
+        if self.folder is None:
+            return Baselines(fallback_rate_per_hour=self.fallback)
+        cells = _read_columns(self.folder / BASELINE_FILES[0],
+                              ["cell_id", "category", "rate_per_hour"]) or {}
+        towns = _read_columns(self.folder / BASELINE_FILES[1],
+                              ["town_code", "category", "rate_per_cell_hour"]) or {}
+        week = _read_columns(self.folder / BASELINE_FILES[2],
+                             ["source", "hour_of_week", "factor"]) or {}
+        return Baselines(
+            {(c, k): float(r) for c, k, r in zip(cells.get("cell_id", ()),
+                                                 cells.get("category", ()),
+                                                 cells.get("rate_per_hour", ()))},
+            {(t, k): float(r) for t, k, r in zip(towns.get("town_code", ()),
+                                                 towns.get("category", ()),
+                                                 towns.get("rate_per_cell_hour", ()))},
+            {(s, int(h)): float(f) for s, h, f in zip(week.get("source", ()),
+                                                      week.get("hour_of_week", ()),
+                                                      week.get("factor", ()))},
+            self.fallback)
 
 
-def _score_function(scorer: AlertScorer):
+def scored_categories(hotspot: dict) -> list[str]:
+    """The taxonomy's categories minus ``hotspot.excluded_categories``."""
+    excluded = set(hotspot.get("excluded_categories") or ())
+    return sorted(c for c in CATEGORIES if c not in excluded)
+
+
+def district_detector(settings: Settings) -> HotspotDetector:
+    """A detector over the configured district's cells."""
+    district = settings.district()
+    places, coords = {}, []
+    for cell in district.cells:
+        lon, lat = district.grid.center_of(cell)
+        where = district.locate(lon, lat)
+        places[cell] = Place(where.town_code, where.town_name, where.village_code,
+                             where.village_name, lon, lat)
+        coords.append(district.grid.to_metres(lon, lat))
+    return HotspotDetector(district.cells, coords, places, settings.hotspot,
+                           scored_categories(settings.hotspot), district_code=district.code,
+                           towns=len(district.towns), seed=int(settings.raw["district"]["seed"]))
+
+
+def parse_window_counts(payload: str, n_durations: int) -> dict:
+    """``'cell,category,c1,...;...'`` (the SQL's LISTAGG) -> ``{(cell, category): [c1, ...]}``.
+
+    A malformed entry is skipped and counted under the key ``None``.
+
+    Examples
+    --------
+    >>> parse_window_counts("r001c002,public_order.fight,1,3;bad", 2)
+    {('r001c002', 'public_order.fight'): [1, 3], None: 1}
+    """
+    counts: dict = {}
+    for entry in payload.split(";") if payload else ():
+        parts = entry.split(",")
+        try:
+            if len(parts) != n_durations + 2:
+                raise ValueError(entry)
+            counts[(parts[0], parts[1])] = [int(v) for v in parts[2:]]
+        except ValueError:
+            counts[None] = counts.get(None, 0) + 1
+    return counts
+
+
+class WindowScorer:
+    """What the Python UDTF runs per window end: parse, look, serialize."""
+
+    def __init__(self, detector: HotspotDetector, store: BaselineStore):
+        self.detector = detector
+        self.store = store
+
+    def score(self, window_end_local: datetime, payload: str, now_ms: int) -> list[dict]:
+        counts = parse_window_counts(payload, len(self.detector.durations_min))
+        bad = counts.pop(None, 0)
+        if bad:
+            log.warning("window ending %s: %d malformed count entries skipped",
+                        window_end_local, bad)
+        end_s = int(window_end_local.replace(tzinfo=DISTRICT_TZ).timestamp())
+        return self.detector.look(end_s, counts, self.store.current(), now_ms=now_ms)
+
+
+def _detect_function(scorer: WindowScorer):
     from pyflink.table import DataTypes
     from pyflink.table.udf import udtf
 
     @udtf(result_types=[DataTypes.STRING(), DataTypes.STRING()])
-    def score_window(cell_id, category, window_start, window_end, observed):
-        # Flink hands window bounds over as local wall-clock timestamps.
-        start = window_start.replace(tzinfo=_TZ)
-        end = window_end.replace(tzinfo=_TZ)
-        alert = scorer.score(cell_id, category, start, end, observed, int(time.time() * 1000))
-        if alert is not None:
+    def detect_window(window_end, payload):
+        for alert in scorer.score(window_end, payload, int(time.time() * 1000)):
             yield alert["alert_id"], json.dumps(alert, ensure_ascii=False)
 
-    return score_window
+    return detect_window
 
 
-def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> None:
-    """Run the job on Kafka (bounded unless ``follow``, as the normalization job)."""
-    hotspot = settings.hotspot
-    scorer = AlertScorer(settings.district(), hotspot, settings.lake_table("baselines"))
+def create_window_counts_view(t_env, hotspot: dict, source_table: str = "events") -> str:
+    """Create the views of the window counts; return the name of the last one.
+
+    ``cell_windows``: per cell, category and HOP window, the count of each
+    scan duration ending at the window's end. ``window_counts``: one row per
+    window end, ``payload`` listing ``cell,category,n_d1,...`` for every
+    cell and category with events (``;``-separated).
+    """
+    t_env.create_temporary_view("cell_windows", t_env.sql_query(cell_windows_sql(hotspot,
+                                                                                 source_table)))
+    t_env.create_temporary_view("window_counts", t_env.sql_query(f"""
+        SELECT window_end, LISTAGG(CONCAT({_payload_columns(hotspot)}), ';') AS payload
+        FROM TABLE(TUMBLE(TABLE cell_windows, DESCRIPTOR(wt),
+                          INTERVAL '{int(hotspot["window_slide_minutes"])}' MINUTE))
+        GROUP BY window_start, window_end"""))
+    return "window_counts"
+
+
+def _durations(hotspot: dict) -> list[int]:
+    return sorted(int(d) for d in hotspot["scan_durations_minutes"])
+
+
+def _payload_columns(hotspot: dict) -> str:
+    names = ["cell_id", "category"] + [f"CAST(n{d} AS STRING)" for d in _durations(hotspot)]
+    return ", ',', ".join(names)
+
+
+def cell_windows_sql(hotspot: dict, source_table: str = "events") -> str:
+    """Per cell, category and HOP window: the count of each scan duration ending at its end.
+
+    Examples
+    --------
+    >>> sql = cell_windows_sql({"window_slide_minutes": 5, "window_size_minutes": 30,
+    ...                         "scan_durations_minutes": [5, 30], "excluded_categories": []})
+    >>> "COUNT(*) FILTER (WHERE ts > window_time - INTERVAL '5' MINUTE) AS n5" in sql
+    True
+    """
+    slide = int(hotspot["window_slide_minutes"])
+    size = int(hotspot["window_size_minutes"])
+    counts = ",\n                ".join(
+        (f"COUNT(*) AS n{d}" if d == size else
+         f"COUNT(*) FILTER (WHERE ts > window_time - INTERVAL '{d}' MINUTE) AS n{d}")
+        for d in _durations(hotspot))
     excluded = ", ".join(f"'{c}'" for c in hotspot.get("excluded_categories") or []) or "''"
-    t_env = streaming_table_env(settings, parallelism=parallelism,
-                                checkpoint_interval_s=10 if follow else None)
-    t_env.get_config().set("table.exec.source.idle-timeout", "10 s")
-    t_env.create_temporary_function("score_window", _score_function(scorer))
+    return f"""
+        SELECT cell_id, category, window_time AS wt,
+            {counts}
+        FROM TABLE(HOP(TABLE {source_table}, DESCRIPTOR(ts),
+                       INTERVAL '{slide}' MINUTE, INTERVAL '{size}' MINUTE))
+        WHERE category NOT IN ({excluded})
+        GROUP BY cell_id, category, window_start, window_end, window_time"""
+
+
+def late_events_sql(hotspot: dict) -> str:
+    """Events that missed at least their earliest window, as JSON for the ``late`` topic.
+
+    An event belongs to the windows ending at the next slide boundary after
+    it and later; the earliest has fired once the watermark reaches its end
+    (less 1 ms), so an event arriving after that is late for it. Seen at the
+    source, whose watermark the windows receive a little later, so the count
+    errs towards calling an event late.
+    """
+    slide_ms = int(hotspot["window_slide_minutes"]) * 60_000
+    return f"""INSERT INTO late_out
+            SELECT event_id, JSON_OBJECT(
+                'event_id' VALUE event_id, 'category' VALUE category, 'cell_id' VALUE cell_id,
+                'event_time_ms' VALUE event_time_ms,
+                'watermark' VALUE CAST(CURRENT_WATERMARK(ts) AS STRING))
+            FROM events
+            WHERE CURRENT_WATERMARK(ts) IS NOT NULL
+              AND TO_TIMESTAMP_LTZ(
+                    (CAST(FLOOR(event_time_ms / {slide_ms}.0) AS BIGINT) + 1) * {slide_ms} - 1, 3)
+                  <= CURRENT_WATERMARK(ts)"""
+
+
+def create_event_source(t_env, settings: Settings, group_id: str, follow: bool,
+                        topic: str) -> None:
+    """The ``events`` table: the normalized topic with event time and watermark.
+
+    A live job allows ``watermark_delay_seconds`` of disorder. A bounded run
+    (a backfill, a test, the eval) reads a backlog that the normalization
+    job may have written hours out of order, a raw topic at a time, so it
+    allows ``backfill_watermark_delay_seconds``: there only completeness
+    matters, not how soon a window closes.
+    """
+    hotspot = settings.hotspot
+    delay = int(hotspot["watermark_delay_seconds" if follow
+                        else "backfill_watermark_delay_seconds"])
+    days, rest = divmod(delay, 86400)
+    interval = f"'{days} {rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}' DAY TO SECOND"
     t_env.execute_sql(f"""
         CREATE TEMPORARY TABLE events (
             event_id STRING,
@@ -179,34 +287,60 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> No
             cell_id STRING,
             event_time_ms BIGINT,
             ts AS TO_TIMESTAMP_LTZ(event_time_ms, 3),
-            WATERMARK FOR ts AS ts - INTERVAL '{int(hotspot["watermark_delay_seconds"])}' SECOND
+            WATERMARK FOR ts AS ts - INTERVAL {interval}
         ) WITH (
-            {kafka_source_options(settings, GROUP_ID, [settings.topic("normalized")], follow)},
+            {kafka_source_options(settings, group_id, [topic], follow)},
             'format' = 'json',
             'json.fail-on-missing-field' = 'false',
             'json.ignore-parse-errors' = 'false'
         )""")
+
+
+def run(settings: Settings, *, follow: bool = False, parallelism: int = 1,
+        checkpoint_interval_s: int | None = None, scorer: WindowScorer | None = None,
+        group_id: str = GROUP_ID, topics: dict | None = None) -> None:
+    """Run the job on Kafka (bounded unless ``follow``, as the normalization job).
+
+    ``scorer`` and ``topics`` (``normalized``, ``alerts``, ``late`` -> topic
+    names) default to the district's detector and the declared topics; the
+    replay passes its own, and runs the same SQL and detector.
+    """
+    hotspot = settings.hotspot
+    topics = {name: settings.topic(name) for name in ("normalized", "alerts", "late")} | (
+        topics or {})
+    if scorer is None:
+        scorer = WindowScorer(district_detector(settings),
+                              BaselineStore(settings.lake_table("baselines"),
+                                            hotspot["fallback_rate_per_cell_hour"]))
+    if checkpoint_interval_s is None and follow:
+        checkpoint_interval_s = 10
+    # Python sees one row per window end, so thread mode saves the worker process.
+    t_env = streaming_table_env(settings, parallelism=parallelism,
+                                checkpoint_interval_s=checkpoint_interval_s,
+                                python_mode=hotspot.get("python_mode", "thread"))
+    if follow:
+        # A partition with no new events must not hold the watermark back for
+        # ever. Not in bounded runs: a backlog read partition by partition
+        # would mark the slower one idle and make the other's events late.
+        t_env.get_config().set("table.exec.source.idle-timeout",
+                               f"{int(hotspot['source_idle_timeout_seconds'])} s")
+    t_env.create_temporary_function("detect_window", _detect_function(scorer))
+    create_event_source(t_env, settings, group_id, follow, topics["normalized"])
     t_env.execute_sql(f"""
-        CREATE TEMPORARY TABLE alerts_out (
-            alert_id STRING,
-            payload STRING
-        ) WITH (
-            {kafka_keyed_sink_options(settings, [settings.topic("alerts")], "alert_id")}
+        CREATE TEMPORARY TABLE alerts_out (alert_id STRING, payload STRING) WITH (
+            {kafka_keyed_sink_options(settings, [topics["alerts"]], "alert_id")}
         )""")
-    slide = int(hotspot["window_slide_minutes"])
-    size = int(hotspot["window_size_minutes"])
-    insert = f"""
-        INSERT INTO alerts_out
-        SELECT alert_id, payload
-        FROM (
-            SELECT cell_id, category, window_start, window_end, COUNT(*) AS observed
-            FROM TABLE(HOP(TABLE events, DESCRIPTOR(ts),
-                           INTERVAL '{slide}' MINUTE, INTERVAL '{size}' MINUTE))
-            WHERE category NOT IN ({excluded})
-            GROUP BY cell_id, category, window_start, window_end
-            HAVING COUNT(*) >= {int(hotspot["min_observed"])}
-        ) AS windows,
-        LATERAL TABLE(score_window(cell_id, category, window_start, window_end, observed))
-            AS scored(alert_id, payload)"""
-    execute_insert(settings, t_env, insert, follow=follow, group_id=GROUP_ID,
-                   topics=[settings.topic("normalized")])
+    t_env.execute_sql(f"""
+        CREATE TEMPORARY TABLE late_out (event_id STRING, payload STRING) WITH (
+            {kafka_keyed_sink_options(settings, [topics["late"]], "event_id")}
+        )""")
+    statements = [
+        f"""INSERT INTO alerts_out
+            SELECT scored.alert_id, scored.alert
+            FROM {create_window_counts_view(t_env, hotspot)} AS windows,
+            LATERAL TABLE(detect_window(windows.window_end, windows.payload))
+                AS scored(alert_id, alert)""",
+        late_events_sql(hotspot),
+    ]
+    execute_statements(settings, t_env, statements, follow=follow, group_id=group_id,
+                       topics=[topics["normalized"]])

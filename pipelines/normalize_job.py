@@ -72,14 +72,25 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> No
                                 checkpoint_interval_s=10 if follow else None)
     t_env.create_temporary_function(
         "route_raw", _route_function(ctx, channel_by_topic, topic_by_destination))
+    # The producers' timestamps are report times. Aligning the raw topics'
+    # partitions by them (Flink's split-level watermark alignment) keeps a
+    # backlog from being read topic after topic, which would put the
+    # normalized stream hours out of event-time order.
+    alignment = settings.raw["normalization"]
     t_env.execute_sql(f"""
         CREATE TEMPORARY TABLE raw_events (
             `value` STRING,
             `topic` STRING METADATA VIRTUAL,
             `partition` INT METADATA VIRTUAL,
-            `offset` BIGINT METADATA VIRTUAL
+            `offset` BIGINT METADATA VIRTUAL,
+            `report_ts` TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL,
+            WATERMARK FOR `report_ts` AS `report_ts`
         ) WITH (
             {kafka_source_options(settings, GROUP_ID, list(raw_topics.values()), follow)},
+            'scan.watermark.alignment.group' = 'zongzhi-raw',
+            'scan.watermark.alignment.max-drift' = '{int(alignment["max_drift_seconds"])} s',
+            'scan.watermark.alignment.update-interval' = '1 s',
+            'scan.watermark.idle-timeout' = '{int(alignment["idle_timeout_seconds"])} s',
             'format' = 'raw'
         )""")
     t_env.execute_sql(f"""

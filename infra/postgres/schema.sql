@@ -54,6 +54,51 @@ CREATE TABLE IF NOT EXISTS serving.alerts (
 );
 CREATE INDEX IF NOT EXISTS alerts_window_end_idx ON serving.alerts (window_end DESC);
 
+-- Alert lifecycle (issue 3): one row per cluster, alert_id = cluster id, with
+-- its latest update; every update is kept in serving.alert_updates.
+ALTER TABLE serving.alerts ADD COLUMN IF NOT EXISTS cluster_id text;
+ALTER TABLE serving.alerts ADD COLUMN IF NOT EXISTS status text;
+ALTER TABLE serving.alerts ADD COLUMN IF NOT EXISTS status_label text;
+ALTER TABLE serving.alerts ADD COLUMN IF NOT EXISTS cells text[];
+ALTER TABLE serving.alerts ADD COLUMN IF NOT EXISTS cell_stats jsonb;
+ALTER TABLE serving.alerts ADD COLUMN IF NOT EXISTS duration_minutes integer;
+ALTER TABLE serving.alerts ADD COLUMN IF NOT EXISTS llr double precision;
+ALTER TABLE serving.alerts ADD COLUMN IF NOT EXISTS p_method text;
+ALTER TABLE serving.alerts ADD COLUMN IF NOT EXISTS recurrence_interval_days double precision;
+ALTER TABLE serving.alerts ADD COLUMN IF NOT EXISTS threshold double precision;
+ALTER TABLE serving.alerts ADD COLUMN IF NOT EXISTS budget_per_town_month double precision;
+ALTER TABLE serving.alerts ADD COLUMN IF NOT EXISTS gi_star_z double precision;
+ALTER TABLE serving.alerts ADD COLUMN IF NOT EXISTS first_window_end timestamptz;
+ALTER TABLE serving.alerts ADD COLUMN IF NOT EXISTS updated_window_end timestamptz;
+ALTER TABLE serving.alerts ADD COLUMN IF NOT EXISTS looks integer;
+
+CREATE TABLE IF NOT EXISTS serving.alert_updates (
+    alert_id           text             NOT NULL,
+    updated_window_end timestamptz      NOT NULL,
+    status             text             NOT NULL,
+    observed           bigint           NOT NULL,
+    expected           double precision NOT NULL,
+    llr                double precision NOT NULL,
+    p_value            double precision NOT NULL,
+    recurrence_interval_days double precision NOT NULL,
+    cells              text[]           NOT NULL,
+    emitted_at         timestamptz      NOT NULL,
+    PRIMARY KEY (alert_id, updated_window_end, status)
+);
+
+-- The published false-alarm budget against the alerts raised, per town and
+-- month (clusters, not updates). Which alerts were false is known only after
+-- duty staff close them; `zongzhi eval hotspots` measures it on a null stream.
+CREATE OR REPLACE VIEW serving.alert_budget_status AS
+SELECT date_trunc('month', first_window_end AT TIME ZONE 'Asia/Shanghai')::date AS month,
+       town_code,
+       town_name,
+       count(*)                   AS clusters,
+       max(budget_per_town_month) AS budget_per_town_month
+FROM serving.alerts
+WHERE cluster_id IS NOT NULL
+GROUP BY 1, 2, 3;
+
 -- Baselines v2 (nightly job): the smoothed rate in rate_per_hour, and how it
 -- was reached (features/cell_rates.py). Nullable: rows of v1 had none.
 ALTER TABLE serving.cell_baselines ADD COLUMN IF NOT EXISTS exposure_hours      double precision;

@@ -1,0 +1,99 @@
+from datetime import datetime
+
+import numpy as np
+import pytest
+
+from features.baselines import DISTRICT_TZ, Baselines
+from models.hotspot_detector import HotspotDetector, Place, budget_threshold
+
+HOTSPOT = {
+    "window_size_minutes": 30, "window_slide_minutes": 5, "scan_durations_minutes": [5, 15, 30],
+    "scan_max_radius_m": 1500, "scan_max_cells": 9, "scan_replicates": 199, "min_observed": 5,
+    "max_clusters_per_look": 3, "alert_budget_per_town_month": 1.0, "fdr_q": 0.05,
+    "lifecycle": {"quiet_looks": 2, "escalation_ratio": 1.5},
+    "severity_by_recurrence_days": [[365, "红色"], [30, "橙色"], [0, "黄色"]],
+}
+FIGHT = "public_order.fight"
+END = int(datetime(2026, 11, 23, 10, 0, tzinfo=DISTRICT_TZ).timestamp())   # a Monday
+
+
+def _detector(n_side=10, **overrides):
+    cells = [f"r{r:03d}c{c:03d}" for r in range(n_side) for c in range(n_side)]
+    coords = [(c * 1000.0, r * 1000.0) for r in range(n_side) for c in range(n_side)]
+    places = {cell: Place("t1", "鼓楼街道", "v1", "东关村", 116.8, 40.4) for cell in cells}
+    return HotspotDetector(cells, coords, places, {**HOTSPOT, **overrides},
+                           [FIGHT, "public_order.petty_theft"], district_code="110118", towns=1)
+
+
+def _baselines(detector, rate=0.4):
+    return Baselines({(c, FIGHT): rate for c in detector.cells}, {}, {}, 0.25)
+
+
+def test_budget_threshold_spreads_the_budget_over_looks_and_categories():
+    # 2 per town-month x 10 towns over 8,640 looks x 4 categories.
+    assert budget_threshold(2.0, 10, 4, 5) == pytest.approx(20 / (8640 * 4))
+    with pytest.raises(ValueError, match="towns=0 must be a positive number"):
+        budget_threshold(1.0, 0, 4, 5)
+
+
+def test_a_quiet_window_raises_nothing():
+    detector = _detector()
+    rng = np.random.default_rng(5)
+    counts = {}
+    for cell in detector.cells:
+        n30 = rng.poisson(0.4 * 0.5)
+        if n30:
+            counts[(cell, FIGHT)] = [0, 0, n30]
+    assert detector.look(END, counts, _baselines(detector)) == []
+
+
+def test_a_surge_is_one_cluster_through_its_lifecycle():
+    detector = _detector()
+    baselines = _baselines(detector)
+    surge = {("r005c005", FIGHT): [4, 8, 12], ("r005c006", FIGHT): [3, 6, 9]}
+    first = detector.look(END, surge, baselines, now_ms=1)
+    assert [a["status"] for a in first] == ["new"]
+    alert = first[0]
+    # Zones are circles with ties broken by cell order, so both surge cells are
+    # first together in the 3-cell zone around r005c006 (its nearest cells at
+    # 1 km are r004c006, then r005c005): over 30 min, 21 events where
+    # 3 x 0.4 x 0.5 = 0.6 are expected.
+    assert alert["cells"] == ["r005c006", "r004c006", "r005c005"]
+    assert alert["duration_minutes"] == 30
+    assert (alert["observed"], alert["expected"]) == (21, pytest.approx(0.6))
+    assert alert["llr"] == pytest.approx(21 * np.log(21 / 0.6) - (21 - 0.6))
+    assert alert["p_value"] <= detector.threshold
+    assert alert["severity"] == "红色"
+    assert alert["baseline_source"] == "nightly, no week profile"
+    assert alert["window_start"] == "2026-11-23T09:30:00+08:00"
+    assert alert["window_end"] == "2026-11-23T10:00:00+08:00"
+    assert alert["town_name"] == "鼓楼街道" and alert["village_name"] == "东关村"
+    stats = {s["cell_id"]: s for s in alert["cell_stats"]}
+    assert stats["r005c005"]["observed"] == 12
+    assert stats["r005c005"]["q_value"] <= 0.05
+    assert stats["r005c005"]["gi_star_z"] > 3
+    later = detector.look(END + 300, surge, baselines)
+    assert [(a["status"], a["alert_id"]) for a in later] == [("ongoing", alert["alert_id"])]
+    assert detector.look(END + 600, {}, baselines) == []
+    ended = detector.look(END + 900, {}, baselines)
+    assert [(a["status"], a["alert_id"], a["looks"]) for a in ended] == [
+        ("ended", alert["alert_id"], 2)]
+
+
+def test_cells_outside_the_universe_are_counted_and_left_out():
+    detector = _detector()
+    assert detector.look(END, {("r099c099", FIGHT): [9, 9, 9]}, _baselines(detector)) == []
+    assert detector.stats["unknown_cells"] == 1
+
+
+def test_without_baselines_the_fallback_is_used_and_said():
+    detector = _detector()
+    alerts = detector.look(END, {("r005c005", FIGHT): [20, 25, 30]}, Baselines())
+    assert alerts and alerts[0]["baseline_source"] == "fallback, no week profile"
+    # 0.25 per hour per cell over 30 minutes.
+    assert alerts[0]["cell_stats"][0]["expected"] == pytest.approx(0.125)
+
+
+def test_durations_must_fit_the_window():
+    with pytest.raises(ValueError, match=r"scan_durations_minutes \[7\] must be multiples"):
+        _detector(scan_durations_minutes=[7, 30])
