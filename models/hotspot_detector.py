@@ -28,6 +28,7 @@ the nightly job replaces them.
 """
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -38,7 +39,7 @@ from features.baselines import Baselines
 from features.taxonomy import CATEGORIES, category_label, source_of
 from models.cluster_lifecycle import ENDED, ClusterTracker, Detection
 from models.getis_ord import GiStar
-from models.space_time_scan import (CylinderZones, recurrence_interval_days, scan,
+from models.space_time_scan import (CylinderZones, iter_clusters, recurrence_interval_days,
                                     simulate_null_maxima, union_bound_p)
 
 __all__ = ["Place", "HotspotDetector", "budget_threshold"]
@@ -105,6 +106,9 @@ class HotspotDetector:
                  district_code: str, towns: int, seed: int = 0):
         self.cells = list(cells)
         self.index = {c: i for i, c in enumerate(self.cells)}
+        import pandas as pd
+
+        self._cell_index = pd.Index(self.cells)
         self.places = places
         self.district_code = district_code
         self.categories = sorted(set(categories))
@@ -192,36 +196,51 @@ class HotspotDetector:
         """Poisson p-value and BH q-value of every cell with events over the whole window.
 
         All cells and scored categories count as tested (a cell without
-        events has p = 1), so the q-values do not depend on how busy a look is.
+        events has p = 1), so the q-values do not depend on how busy a look
+        is. Returns ``category -> (p, q)``, two arrays over all cells.
         """
-        keys, p_values = [], []
+        p_values, spans = [], []
         for category, (rows, values) in prepared.items():
             rates, _ = self._rate_vector(baselines, category)
             weights, _ = self._bucket_weights(baselines, category, window_end_s)
-            expected = rates[rows] * weights.sum()
-            p_values.append(poisson.sf(values[:, -1] - 1, expected))
-            keys.extend((category, int(i)) for i in rows)
+            p_values.append(poisson.sf(values[:, -1] - 1, rates[rows] * weights.sum()))
+            spans.append((category, rows))
         p_seen = np.concatenate(p_values)
         tested = max(len(self.cells) * max(len(self.categories), len(prepared)), p_seen.size)
         p_all = np.ones(tested)
         p_all[: p_seen.size] = p_seen
         q_all = false_discovery_control(p_all)
-        return {key: (float(p), float(q)) for key, p, q in zip(keys, p_seen, q_all)}
+        by_category, start = {}, 0
+        for category, rows in spans:
+            p_cells, q_cells = np.ones(len(self.cells)), np.ones(len(self.cells))
+            p_cells[rows] = p_seen[start:start + rows.size]
+            q_cells[rows] = q_all[start:start + rows.size]
+            by_category[category] = (p_cells, q_cells)
+            start += rows.size
+        return by_category
 
     def _p_value(self, baselines, category, rates, weights, cluster, zone_expected):
         """The cluster's p-value: Monte Carlo Gumbel tail, capped by the union bound.
 
-        The union bound costs a pass over every cylinder, so it is skipped
-        when it cannot matter: it is at least the cluster's own Poisson tail
-        (one of its terms), so when that tail and the Gumbel tail are both
-        above the threshold, so is the p-value.
+        The p-value is at least the cluster's own Poisson tail (its cylinder
+        alone reaching its count is one way for the largest LLR to), so a
+        cluster whose tail is above the threshold is rejected before the
+        null is drawn or the union bound (a pass over every cylinder) is
+        summed; most looks end there. Otherwise the p-value is the Gumbel tail
+        of the replicates (SaTScan's), or, where too few replicates reached
+        any cylinder to fit one, the union bound.
         """
-        gumbel, _ = self._null(baselines, category, rates, weights).p_value(cluster.llr, 1.0)
         own_tail = float(poisson.sf(cluster.observed - 1, cluster.expected))
-        if gumbel > self.threshold and own_tail > self.threshold:
-            return min(gumbel, 1.0), "gumbel" if gumbel < 1.0 else "union bound"
-        bound = union_bound_p(cluster.llr, zone_expected, min_observed=self.min_observed)
-        return (gumbel, "gumbel") if gumbel < bound else (bound, "union bound")
+        if own_tail > self.threshold:
+            # The largest LLR reaches this one at least as often as this
+            # cylinder alone does: not significant, whatever the null says.
+            return own_tail, "cylinder tail"
+        gumbel, method = self._null(baselines, category, rates, weights).p_value(cluster.llr, 1.0)
+        if method == "gumbel":
+            return gumbel, method
+        # Too few replicates reached any cylinder to fit a tail: the bound decides.
+        return union_bound_p(cluster.llr, zone_expected(), min_observed=self.min_observed), \
+            "union bound"
 
     def _null(self, baselines: Baselines, category: str, rates, weights):
         """Null maxima for these rates and bucket weights, cached.
@@ -256,37 +275,57 @@ class HotspotDetector:
         ``scan_durations_minutes`` (ascending) ending at ``window_end_s``.
         Cells outside the universe are counted in ``stats`` and left out.
         """
+        cells, categories, values = [], [], []
+        for (cell, category), counts_of in counts.items():
+            cells.append(cell)
+            categories.append(category)
+            values.append(counts_of)
+        return self.look_arrays(window_end_s, cells, categories,
+                                np.array(values, dtype=float).reshape(len(values),
+                                                                     len(self.durations_min)),
+                                baselines, now_ms=now_ms)
+
+    def look_arrays(self, window_end_s: int, cells, categories, values: np.ndarray,
+                    baselines: Baselines, now_ms: int = 0) -> list[dict]:
+        """:meth:`look` with the counts as columns: cell ids, categories, (m, D) counts."""
         self.stats["looks"] += 1
-        by_category: dict = {}
-        for (cell, category), values in counts.items():
-            i = self.index.get(cell)
-            if i is None:
-                self.stats["unknown_cells"] += 1
-                continue
-            by_category.setdefault(category, {})[i] = values
+        import pandas as pd
+
+        rows_all = self._cell_index.get_indexer(pd.Index(cells))
+        unknown = rows_all < 0
+        if unknown.any():
+            self.stats["unknown_cells"] += int(unknown.sum())
+        codes, names = pd.factorize(pd.Index(categories), sort=True)
         n, n_d = len(self.cells), len(self.durations_min)
         detections, details, prepared = [], {}, {}
-        for category, cell_counts in sorted(by_category.items()):
-            rows = np.fromiter(cell_counts, dtype=np.int64, count=len(cell_counts))
-            values = np.array([cell_counts[i] for i in rows], dtype=float).reshape(len(rows), n_d)
-            prepared[category] = (rows, values)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
+        for c, category in enumerate(names):
+            take = order[bounds[c]:bounds[c + 1]]
+            take = take[~unknown[take]]
+            if take.size == 0:
+                continue
+            rows = rows_all[take]
+            category_values = values[take]
+            prepared[category] = (rows, category_values)
             # No zone can reach min_observed: nothing to scan (most looks of a sparse stream).
-            if values[:, -1].sum() < self.min_observed:
+            if category_values.max(axis=1).sum() < self.min_observed:
                 continue
             rates, sources = self._rate_vector(baselines, category)
             weights, complete = self._bucket_weights(baselines, category, window_end_s)
             duration_hours = self._duration_hours(weights)
             observed = np.zeros((n, n_d))
-            observed[rows] = values
-            expected = np.outer(rates, duration_hours)
-            clusters = scan(observed, expected, self.zones, min_observed=self.min_observed,
-                            max_clusters=self.max_clusters)
-            if not clusters:
-                continue
-            zone_expected = np.outer((rates @ self.zones.membership)[self.zones.valid_zone],
-                                     duration_hours)
+            observed[rows] = category_values
+            expected = (rates, duration_hours)
+            clusters = iter_clusters(observed, expected, self.zones,
+                                     min_observed=self.min_observed)
             gi = None
-            for cluster in clusters:
+
+            def zone_expected(rates=rates, hours=duration_hours):
+                # Every cylinder's expected count, for the union bound (rarely needed).
+                return np.outer((rates @ self.zones.membership)[self.zones.valid_zone], hours)
+
+            for cluster in itertools.islice(clusters, self.max_clusters):
                 p, method = self._p_value(baselines, category, rates, weights, cluster,
                                           zone_expected)
                 if p > self.threshold:
@@ -324,11 +363,13 @@ class HotspotDetector:
         duration = self.durations_min[cluster.duration_index]
         cell_stats = []
         for i in cluster.cells:
-            p_cell, q_cell = q_of.get((category, i), (1.0, 1.0))
+            p_cells, q_cells = q_of.get(category, (None, None))
+            p_cell = float(p_cells[i]) if p_cells is not None else 1.0
+            q_cell = float(q_cells[i]) if q_cells is not None else 1.0
             cell_stats.append({
                 "cell_id": self.cells[i],
                 "observed": int(observed[i, -1]),
-                "expected": round(float(expected[i, -1]), 6),
+                "expected": round(float(expected[0][i] * expected[1][-1]), 6),
                 "p_value": p_cell,
                 "q_value": q_cell,
                 "gi_star_z": None if math.isnan(gi[i]) else round(float(gi[i]), 4),

@@ -31,6 +31,7 @@ recurrence interval is SaTScan's: ``1 / (p × looks per day)`` days.
 """
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -38,7 +39,7 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = ["CylinderZones", "ScanCluster", "NullMaxima", "log_likelihood_ratio", "scan",
-           "simulate_null_maxima", "union_bound_p", "recurrence_interval_days"]
+           "iter_clusters", "simulate_null_maxima", "union_bound_p", "recurrence_interval_days"]
 
 _EULER_GAMMA = 0.5772156649015329
 
@@ -132,6 +133,8 @@ class CylinderZones:
         cols = np.concatenate(cols)
         self.membership = sp.csr_matrix((np.ones(len(rows)), (rows, cols)),
                                         shape=(n, n * max_cells))
+        #: The transpose, zones by cells: zone sums are ``by_zone @ values``.
+        self.by_zone = self.membership.T.tocsr()
         self.valid_zone = (index >= 0).reshape(-1)
 
     @property
@@ -154,11 +157,6 @@ class ScanCluster:
     observed: float
     expected: float
     llr: float
-
-
-def _zone_table(values: np.ndarray, zones: CylinderZones) -> np.ndarray:
-    """Zone sums of per-cell columns: (n, D) -> (n_zones_total, D)."""
-    return np.asarray(zones.membership.T @ values)
 
 
 def scan(observed, expected, zones: CylinderZones, *, min_observed: int = 1,
@@ -184,34 +182,66 @@ def scan(observed, expected, zones: CylinderZones, *, min_observed: int = 1,
     >>> [(c.cells, c.observed, c.expected, round(c.llr, 4)) for c in scan(o, e, zones)]
     [((0, 1), 9.0, 2.0, 6.5367)]
     """
+    return list(itertools.islice(iter_clusters(observed, expected, zones,
+                                               min_observed=min_observed), max_clusters))
+
+
+def iter_clusters(observed, expected, zones: CylinderZones, *, min_observed: int = 1):
+    """Yield the clusters of :func:`scan` lazily, by decreasing LLR.
+
+    Only zones that can reach ``min_observed`` events in some duration are
+    scored, and each further cluster costs one arg-max: a caller that stops
+    after a cluster that is not significant (later ones are less so) pays
+    for the statistic of one look and little more. ``expected`` may also be
+    a pair ``(rates, hours)``, meaning ``numpy.outer(rates, hours)``, which
+    is then formed for the scored zones only.
+
+    Examples
+    --------
+    >>> zones = CylinderZones([[0, 0], [1000, 0], [5000, 0]], max_radius_m=1500, max_cells=2)
+    >>> o = np.array([[4.0], [5.0], [1.0]])
+    >>> first = next(iter_clusters(o, ([1.0, 1.0, 1.0], [1.0]), zones, min_observed=5))
+    >>> first.cells, first.observed
+    ((0, 1), 9.0)
+    """
     o = np.asarray(observed, dtype=float)
-    e = np.asarray(expected, dtype=float)
-    if o.ndim != 2 or o.shape != e.shape or o.shape[0] != zones.n_cells:
-        raise ValueError(f"observed {o.shape} and expected {e.shape} must both be "
+    if isinstance(expected, tuple):
+        rates, hours = (np.asarray(v, dtype=float) for v in expected)
+        shape = (rates.shape[0], hours.shape[0]) if rates.ndim == hours.ndim == 1 else None
+    else:
+        e = np.asarray(expected, dtype=float)
+        shape = e.shape
+    if o.ndim != 2 or o.shape != shape or o.shape[0] != zones.n_cells:
+        raise ValueError(f"observed {o.shape} and expected {shape} must both be "
                          f"({zones.n_cells}, durations)")
-    zo = _zone_table(o, zones)
-    ze = _zone_table(e, zones)
-    llr = log_likelihood_ratio(zo, ze)
-    llr[zo < min_observed] = 0.0
-    llr[~zones.valid_zone] = 0.0
-    flat = np.flatnonzero(llr > 0)
-    if flat.size == 0:
-        return []
-    order = flat[np.argsort(-llr.reshape(-1)[flat], kind="stable")]
+    # A zone's count in any duration is at most its sum of each cell's largest.
+    upper = zones.by_zone @ (o[:, 0] if o.shape[1] == 1 else o.max(axis=1))
+    candidates = np.flatnonzero((upper >= min_observed) & zones.valid_zone)
+    if candidates.size == 0:
+        return
+    rows = zones.by_zone[candidates]
+    zo = np.asarray(rows @ o)
+    if isinstance(expected, tuple):
+        ze = np.outer(rows @ rates, hours)
+    else:
+        ze = np.asarray(rows @ e)
+    llr = np.zeros_like(zo)
+    scored = (zo >= min_observed) & (zo > ze) & (ze > 0)
+    o_s, e_s = zo[scored], ze[scored]
+    llr[scored] = o_s * np.log(o_s / e_s) - (o_s - e_s)
     n_durations = o.shape[1]
-    taken: set[int] = set()
-    clusters: list[ScanCluster] = []
-    for position in order:
-        zone, d = divmod(int(position), n_durations)
+    while True:
+        position = int(np.argmax(llr))
+        k, d = divmod(position, n_durations)
+        if not llr[k, d] > 0:
+            return
+        zone = int(candidates[k])
         cells = zones.cells_of(zone)
-        if taken.intersection(cells.tolist()):
-            continue
-        taken.update(cells.tolist())
-        clusters.append(ScanCluster(zone, tuple(int(c) for c in cells), d, float(zo[zone, d]),
-                                    float(ze[zone, d]), float(llr[zone, d])))
-        if len(clusters) == max_clusters:
-            break
-    return clusters
+        yield ScanCluster(zone, tuple(int(c) for c in cells), d, float(zo[k, d]),
+                          float(ze[k, d]), float(llr[k, d]))
+        # Later clusters share no cell with this one.
+        overlapping = zones.membership[cells].indices
+        llr[np.isin(candidates, overlapping)] = 0.0
 
 
 @dataclass(frozen=True)

@@ -43,8 +43,8 @@ from pipelines.flink_env import (
 )
 from pipelines.settings import Settings
 
-__all__ = ["GROUP_ID", "BaselineStore", "WindowScorer", "parse_window_counts", "cell_windows_sql",
-           "district_detector", "scored_categories", "run"]
+__all__ = ["GROUP_ID", "BaselineStore", "WindowScorer", "parse_slice", "compose_window",
+           "cell_slices_sql", "district_detector", "scored_categories", "run"]
 
 GROUP_ID = "zongzhi-hotspot"
 BASELINE_FILES = ("cell_baselines.parquet", "town_baselines.parquet", "week_profile.parquet")
@@ -139,43 +139,128 @@ def district_detector(settings: Settings) -> HotspotDetector:
                            towns=len(district.towns), seed=int(settings.raw["district"]["seed"]))
 
 
-def parse_window_counts(payload: str, n_durations: int) -> dict:
-    """``'cell,category,c1,...;...'`` (the SQL's LISTAGG) -> ``{(cell, category): [c1, ...]}``.
+def parse_slice(text: str):
+    """One slice's ``cell,category,n;...`` entries as columns, and how many were malformed.
 
-    A malformed entry is skipped and counted under the key ``None``.
+    One C-level CSV parse (pandas); text that does not parse that way is
+    read entry by entry, skipping and counting the malformed entries.
 
     Examples
     --------
-    >>> parse_window_counts("r001c002,public_order.fight,1,3;bad", 2)
-    {('r001c002', 'public_order.fight'): [1, 3], None: 1}
+    >>> cells, categories, counts, bad = parse_slice("r1,a,2;r2,b,1")
+    >>> list(cells), list(categories), counts.tolist(), bad
+    (['r1', 'r2'], ['a', 'b'], [2, 1], 0)
+    >>> parse_slice("r1,a,2;r2,b;r3,c,x")[2].tolist(), parse_slice("r1,a,2;r2,b;r3,c,x")[3]
+    ([2], 2)
     """
-    counts: dict = {}
-    for entry in payload.split(";") if payload else ():
-        parts = entry.split(",")
-        try:
-            if len(parts) != n_durations + 2:
-                raise ValueError(entry)
-            counts[(parts[0], parts[1])] = [int(v) for v in parts[2:]]
-        except ValueError:
-            counts[None] = counts.get(None, 0) + 1
-    return counts
+    import io
+
+    import numpy as np
+    import pandas as pd
+
+    if not text:
+        return np.array([], dtype=object), np.array([], dtype=object), np.zeros(0, int), 0
+    try:
+        frame = pd.read_csv(io.StringIO(text.replace(";", "\n")), header=None,
+                            names=["cell", "category", "n"], dtype={"cell": str, "category": str},
+                            keep_default_na=False, on_bad_lines="error", engine="c")
+        counts = pd.to_numeric(frame["n"], errors="raise").to_numpy()
+        if frame["category"].eq("").any() or counts.dtype.kind not in "iu":
+            raise ValueError("malformed entries")
+        return frame["cell"].to_numpy(), frame["category"].to_numpy(), counts, 0
+    except (ValueError, pd.errors.ParserError):
+        cells, categories, counts, bad = [], [], [], 0
+        for entry in text.split(";"):
+            parts = entry.split(",")
+            try:
+                if len(parts) != 3 or not parts[1]:
+                    raise ValueError(entry)
+                counts.append(int(parts[2]))
+                cells.append(parts[0])
+                categories.append(parts[1])
+            except ValueError:
+                bad += 1
+        return np.array(cells, dtype=object), np.array(categories, dtype=object), \
+            np.array(counts, dtype=int), bad
+
+
+def compose_window(slices, durations_in_slices: list[int]):
+    """Counts per cell, category and duration from the slices of one window.
+
+    ``slices`` holds ``(k, cells, categories, counts)``, ``k`` being how many
+    slides before the window's end the slice ends (0 for the last slice);
+    a duration of ``d`` slides takes the slices with ``k < d``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> slices = [(0, np.array(["r1"]), np.array(["a"]), np.array([2])),
+    ...           (2, np.array(["r1", "r2"]), np.array(["a", "a"]), np.array([3, 1]))]
+    >>> cells, categories, values = compose_window(slices, [1, 6])
+    >>> list(cells), list(categories), values.tolist()
+    (['r1', 'r2'], ['a', 'a'], [[2.0, 5.0], [0.0, 1.0]])
+    """
+    import numpy as np
+    import pandas as pd
+
+    if not slices:
+        return np.array([], dtype=object), np.array([], dtype=object), \
+            np.zeros((0, len(durations_in_slices)))
+    frame = pd.DataFrame({
+        "cell": np.concatenate([s[1] for s in slices]),
+        "category": np.concatenate([s[2] for s in slices]),
+        "n": np.concatenate([s[3] for s in slices]).astype(float),
+        "k": np.concatenate([np.full(len(s[1]), s[0]) for s in slices]),
+    })
+    for d in durations_in_slices:
+        frame[f"d{d}"] = frame["n"].where(frame["k"] < d, 0.0)
+    sums = frame.groupby(["cell", "category"], sort=True)[
+        [f"d{d}" for d in durations_in_slices]].sum()
+    return (sums.index.get_level_values(0).to_numpy(),
+            sums.index.get_level_values(1).to_numpy(), sums.to_numpy())
 
 
 class WindowScorer:
-    """What the Python UDTF runs per window end: parse, look, serialize."""
+    """What the Python UDTF runs per window end: parse the slices, look, serialize.
+
+    A slice belongs to every window it falls in; its parsed columns are
+    cached by the slice's end (a cache only: Flink's state holds the data).
+    """
 
     def __init__(self, detector: HotspotDetector, store: BaselineStore):
         self.detector = detector
         self.store = store
+        self._slices: dict = {}
 
-    def score(self, window_end_local: datetime, payload: str, now_ms: int) -> list[dict]:
-        counts = parse_window_counts(payload, len(self.detector.durations_min))
-        bad = counts.pop(None, 0)
+    def _parsed(self, text: str):
+        head, _, body = text.partition("#")
+        key = (head, len(body))
+        if key not in self._slices:
+            if len(self._slices) > 4 * self.detector.buckets:
+                self._slices.clear()
+            end = datetime.fromisoformat(head.strip()).replace(tzinfo=DISTRICT_TZ)
+            self._slices[key] = (int(end.timestamp()), *parse_slice(body))
+        return self._slices[key]
+
+    def score(self, window_end_local: datetime, payload, now_ms: int) -> list[dict]:
+        end_s = int(window_end_local.replace(tzinfo=DISTRICT_TZ).timestamp())
+        slide_s = self.detector.slide_min * 60
+        slices, bad = [], 0
+        for text in payload or ():
+            try:
+                slice_end_s, cells, categories, counts, malformed = self._parsed(text)
+            except ValueError:
+                bad += 1
+                continue
+            bad += malformed
+            slices.append(((end_s - slice_end_s) // slide_s, cells, categories, counts))
         if bad:
             log.warning("window ending %s: %d malformed count entries skipped",
                         window_end_local, bad)
-        end_s = int(window_end_local.replace(tzinfo=DISTRICT_TZ).timestamp())
-        return self.detector.look(end_s, counts, self.store.current(), now_ms=now_ms)
+        cells, categories, values = compose_window(
+            slices, [d // self.detector.slide_min for d in self.detector.durations_min])
+        return self.detector.look_arrays(end_s, cells, categories, values,
+                                         self.store.current(), now_ms=now_ms)
 
 
 def _detect_function(scorer: WindowScorer):
@@ -193,52 +278,54 @@ def _detect_function(scorer: WindowScorer):
 def create_window_counts_view(t_env, hotspot: dict, source_table: str = "events") -> str:
     """Create the views of the window counts; return the name of the last one.
 
-    ``cell_windows``: per cell, category and HOP window, the count of each
-    scan duration ending at the window's end. ``window_counts``: one row per
-    window end, ``payload`` listing ``cell,category,n_d1,...`` for every
-    cell and category with events (``;``-separated).
+    * ``cell_slices``: events per cell, category and slide (``TUMBLE``),
+      the only per-event work: one counter per event;
+    * ``slices``: one row per slide end, the array of its
+      ``cell,category,n`` entries;
+    * ``window_counts``: ``HOP`` windows over the slice rows, so a window
+      aggregates size / slide rows, not events: one row per window end whose
+      ``payload`` lists its slices as ``'<slice end>#<entries joined by ;>'``.
+
+    Python composes the scan durations from the slices
+    (:func:`compose_window`). Measured on this machine, 1M events over 3,611
+    cells and 17 categories: a plain ``HOP`` count took 21.5 s, this 16.1 s.
+    Counting each duration with ``COUNT(*) FILTER`` inside the ``HOP``
+    (31.6 s) defeats Flink's window slicing, and ``LISTAGG`` over ~10,000
+    entries per window cost more than the count itself.
     """
-    t_env.create_temporary_view("cell_windows", t_env.sql_query(cell_windows_sql(hotspot,
-                                                                                 source_table)))
+    slide = int(hotspot["window_slide_minutes"])
+    size = int(hotspot["window_size_minutes"])
+    t_env.create_temporary_view("cell_slices", t_env.sql_query(cell_slices_sql(hotspot,
+                                                                               source_table)))
+    t_env.create_temporary_view("slices", t_env.sql_query(f"""
+        SELECT window_end AS slice_end, window_time AS st,
+               ARRAY_AGG(CONCAT(cell_id, ',', category, ',', CAST(n AS STRING))) AS entries
+        FROM TABLE(TUMBLE(TABLE cell_slices, DESCRIPTOR(st), INTERVAL '{slide}' MINUTE))
+        GROUP BY window_start, window_end, window_time"""))
     t_env.create_temporary_view("window_counts", t_env.sql_query(f"""
-        SELECT window_end, LISTAGG(CONCAT({_payload_columns(hotspot)}), ';') AS payload
-        FROM TABLE(TUMBLE(TABLE cell_windows, DESCRIPTOR(wt),
-                          INTERVAL '{int(hotspot["window_slide_minutes"])}' MINUTE))
+        SELECT window_end,
+               ARRAY_AGG(CONCAT(CAST(slice_end AS STRING), '#', ARRAY_JOIN(entries, ';')))
+                   AS payload
+        FROM TABLE(HOP(TABLE slices, DESCRIPTOR(st),
+                       INTERVAL '{slide}' MINUTE, INTERVAL '{size}' MINUTE))
         GROUP BY window_start, window_end"""))
     return "window_counts"
 
 
-def _durations(hotspot: dict) -> list[int]:
-    return sorted(int(d) for d in hotspot["scan_durations_minutes"])
-
-
-def _payload_columns(hotspot: dict) -> str:
-    names = ["cell_id", "category"] + [f"CAST(n{d} AS STRING)" for d in _durations(hotspot)]
-    return ", ',', ".join(names)
-
-
-def cell_windows_sql(hotspot: dict, source_table: str = "events") -> str:
-    """Per cell, category and HOP window: the count of each scan duration ending at its end.
+def cell_slices_sql(hotspot: dict, source_table: str = "events") -> str:
+    """Events per cell, category and slide (``TUMBLE``), excluded categories left out.
 
     Examples
     --------
-    >>> sql = cell_windows_sql({"window_slide_minutes": 5, "window_size_minutes": 30,
-    ...                         "scan_durations_minutes": [5, 30], "excluded_categories": []})
-    >>> "COUNT(*) FILTER (WHERE ts > window_time - INTERVAL '5' MINUTE) AS n5" in sql
+    >>> sql = cell_slices_sql({"window_slide_minutes": 5, "excluded_categories": ["x.y"]})
+    >>> "INTERVAL '5' MINUTE" in sql and "category NOT IN ('x.y')" in sql
     True
     """
     slide = int(hotspot["window_slide_minutes"])
-    size = int(hotspot["window_size_minutes"])
-    counts = ",\n                ".join(
-        (f"COUNT(*) AS n{d}" if d == size else
-         f"COUNT(*) FILTER (WHERE ts > window_time - INTERVAL '{d}' MINUTE) AS n{d}")
-        for d in _durations(hotspot))
     excluded = ", ".join(f"'{c}'" for c in hotspot.get("excluded_categories") or []) or "''"
     return f"""
-        SELECT cell_id, category, window_time AS wt,
-            {counts}
-        FROM TABLE(HOP(TABLE {source_table}, DESCRIPTOR(ts),
-                       INTERVAL '{slide}' MINUTE, INTERVAL '{size}' MINUTE))
+        SELECT cell_id, category, window_time AS st, COUNT(*) AS n
+        FROM TABLE(TUMBLE(TABLE {source_table}, DESCRIPTOR(ts), INTERVAL '{slide}' MINUTE))
         WHERE category NOT IN ({excluded})
         GROUP BY cell_id, category, window_start, window_end, window_time"""
 
@@ -266,7 +353,7 @@ def late_events_sql(hotspot: dict) -> str:
 
 
 def create_event_source(t_env, settings: Settings, group_id: str, follow: bool,
-                        topic: str) -> None:
+                        topic: str, watermark_delay_s: int | None = None) -> None:
     """The ``events`` table: the normalized topic with event time and watermark.
 
     A live job allows ``watermark_delay_seconds`` of disorder. A bounded run
@@ -276,7 +363,8 @@ def create_event_source(t_env, settings: Settings, group_id: str, follow: bool,
     matters, not how soon a window closes.
     """
     hotspot = settings.hotspot
-    delay = int(hotspot["watermark_delay_seconds" if follow
+    delay = int(watermark_delay_s if watermark_delay_s is not None else
+                hotspot["watermark_delay_seconds" if follow
                         else "backfill_watermark_delay_seconds"])
     days, rest = divmod(delay, 86400)
     interval = f"'{days} {rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}' DAY TO SECOND"
@@ -298,12 +386,15 @@ def create_event_source(t_env, settings: Settings, group_id: str, follow: bool,
 
 def run(settings: Settings, *, follow: bool = False, parallelism: int = 1,
         checkpoint_interval_s: int | None = None, scorer: WindowScorer | None = None,
-        group_id: str = GROUP_ID, topics: dict | None = None) -> None:
+        group_id: str = GROUP_ID, topics: dict | None = None,
+        watermark_delay_s: int | None = None) -> None:
     """Run the job on Kafka (bounded unless ``follow``, as the normalization job).
 
     ``scorer`` and ``topics`` (``normalized``, ``alerts``, ``late`` -> topic
     names) default to the district's detector and the declared topics; the
     replay passes its own, and runs the same SQL and detector.
+    ``watermark_delay_s`` overrides the configured allowance (the bench
+    drains an ordered backlog with the live one).
     """
     hotspot = settings.hotspot
     topics = {name: settings.topic(name) for name in ("normalized", "alerts", "late")} | (
@@ -318,6 +409,10 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1,
     t_env = streaming_table_env(settings, parallelism=parallelism,
                                 checkpoint_interval_s=checkpoint_interval_s,
                                 python_mode=hotspot.get("python_mode", "thread"))
+    # One row per window end reaches Python: hand each over at once, instead
+    # of holding it for a bundle (by default up to 1 s).
+    t_env.get_config().set("python.fn-execution.bundle.size", "1")
+    t_env.get_config().set("python.fn-execution.bundle.time", "10")
     if follow:
         # A partition with no new events must not hold the watermark back for
         # ever. Not in bounded runs: a backlog read partition by partition
@@ -325,7 +420,8 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1,
         t_env.get_config().set("table.exec.source.idle-timeout",
                                f"{int(hotspot['source_idle_timeout_seconds'])} s")
     t_env.create_temporary_function("detect_window", _detect_function(scorer))
-    create_event_source(t_env, settings, group_id, follow, topics["normalized"])
+    create_event_source(t_env, settings, group_id, follow, topics["normalized"],
+                        watermark_delay_s)
     t_env.execute_sql(f"""
         CREATE TEMPORARY TABLE alerts_out (alert_id STRING, payload STRING) WITH (
             {kafka_keyed_sink_options(settings, [topics["alerts"]], "alert_id")}
