@@ -69,6 +69,9 @@ def streaming_table_env(settings: Settings, *, parallelism: int = 1,
         raise SettingsError(f"python_mode={python_mode!r} must be 'process' or 'thread'")
     if python_mode == "thread":
         _site_packages_on_pythonpath()
+    # The local mini-cluster runs in the gateway JVM, which PyFlink starts with
+    # JVM_ARGS; without a bound its heap defaults to a quarter of the RAM.
+    os.environ.setdefault("JVM_ARGS", str(settings.raw["flink"]["jvm_args"]))
     t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
     config = t_env.get_config()
     if jars:
