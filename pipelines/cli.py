@@ -77,6 +77,16 @@ def _surge(text: str):
             f"{text!r}: START_MIN, DURATION_MIN and MULTIPLIER must be numbers") from None
 
 
+def _surge_multiplier(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be > 1 (times the baseline)")
+    return value
+
+
 # --------------------------------------------------------------------------
 # Parser
 
@@ -138,6 +148,69 @@ def build_parser() -> argparse.ArgumentParser:
                       help="event time runs this many times faster than the wall clock (default 240)")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--no-superset", action="store_true", help="skip Superset")
+
+    replay = sub.add_parser("replay", help=(
+        "run a real point file (CSV) through the hotspot detector in event time"))
+    replay.add_argument("csv", help="the point file (.csv or .csv.gz)")
+    replay.add_argument("--time-col", required=True, help=(
+        "time column; or comma-separated year,month,day[,hour,minute,second] columns"))
+    replay.add_argument("--x-col", required=True, help="x (longitude or easting) column")
+    replay.add_argument("--y-col", required=True, help="y (latitude or northing) column")
+    replay.add_argument("--crs", required=True,
+                        help="coordinate system of x/y: WGS84, GCJ02, BD09 or EPSG:<code>")
+    replay.add_argument("--category-col", help="category column (default: one category)")
+    replay.add_argument("--time-format", help="strptime format of the time column "
+                                              "(default: ISO-8601)")
+    replay.add_argument("--tz", default="Asia/Shanghai",
+                        help="time zone of times without one (default Asia/Shanghai)")
+    replay.add_argument("--cell-size", type=_positive(float),
+                        help="cell size in metres (default: district.cell_size_m)")
+    replay.add_argument("--top", type=_positive(int), default=10,
+                        help="clusters and hot cells to list (default 10)")
+    replay.add_argument("--json", action="store_true", help="print the report as JSON (the default)")
+
+    bench = sub.add_parser("bench", help="benchmark a component against its baselines")
+    bench_sub = bench.add_subparsers(dest="target", metavar="TARGET", parser_class=_Parser)
+    bench_sub.required = True
+    bh = bench_sub.add_parser("hotspots", help=(
+        "the hotspot job against pure Flink SQL, latency at rate steps, checkpointing, "
+        "Gi* and permutations"))
+    bh.add_argument("--json", action="store_true", help="print the report as JSON (the default)")
+    bh.add_argument("--events", type=_positive(int), default=2_000_000,
+                    help="events in the large backlog (default 2,000,000)")
+    bh.add_argument("--small", type=_positive(int), default=100_000,
+                    help="events in the small backlog that cancels start-up cost "
+                         "(default 100,000)")
+    bh.add_argument("--density", type=_positive(float), default=20.0,
+                    help="events per second of event time over the district (default 20)")
+    bh.add_argument("--step-seconds", type=_positive(float), default=30.0,
+                    help="wall time of each rate step (default 30)")
+    bh.add_argument("--permutations", type=_positive(int), default=999)
+    bh.add_argument("--smoke", action="store_true",
+                    help="a small, quick run that checks the bench works (CI)")
+
+    evaluate = sub.add_parser("eval", help="evaluate a detector against planted ground truth")
+    eval_sub = evaluate.add_subparsers(dest="target", metavar="TARGET", parser_class=_Parser)
+    eval_sub.required = True
+    ev = eval_sub.add_parser("hotspots", help=(
+        "the hotspot job on a stream with planted surges and on an equally long null stream"))
+    ev.add_argument("--json", action="store_true", help="print the report as JSON (the default)")
+    ev.add_argument("--history-hours", type=_positive(float), default=72.0,
+                    help="history that seeds the nightly baselines (default 72)")
+    ev.add_argument("--hours", type=_positive(float), default=24.0,
+                    help="length of each evaluated stream (default 24)")
+    ev.add_argument("--rate", type=_positive(float), default=4000.0,
+                    help="events per hour over the district (default 4000)")
+    ev.add_argument("--surges", type=_positive(int), default=10,
+                    help="surges planted in the surge stream (default 10)")
+    ev.add_argument("--multiplier", type=_surge_multiplier, default=3.0,
+                    help="surge intensity over the baseline, > 1 (default 3)")
+    ev.add_argument("--surge-minutes", type=_positive(float), default=60.0,
+                    help="surge duration (default 60)")
+    ev.add_argument("--surge-radius", type=int, choices=[0, 1, 2], default=1,
+                    help="a surge covers the cells within this many rows and columns of its "
+                         "centre (default 1: a 3 x 3 block)")
+    ev.add_argument("--seed", type=int, default=7)
     return parser
 
 
@@ -227,10 +300,47 @@ def _cmd_demo(args) -> int:
     return 0
 
 
+def _cmd_replay(args) -> int:
+    from pathlib import Path
+
+    from pipelines.replay import run_replay
+    report = run_replay(_settings(), Path(args.csv), time_col=args.time_col, x_col=args.x_col,
+                        y_col=args.y_col, crs=args.crs, category_col=args.category_col,
+                        time_format=args.time_format, tz=args.tz, cell_size_m=args.cell_size,
+                        top=args.top)
+    print(json.dumps(report, ensure_ascii=False, default=str))
+    return 0
+
+
+def _cmd_bench(args) -> int:
+    from pipelines.hotspot_bench import run_bench
+    settings = _settings()
+    if args.smoke:
+        args.events, args.small, args.step_seconds, args.permutations = 60_000, 20_000, 8.0, 99
+    report = run_bench(settings, events=args.events, small=args.small, density=args.density,
+                       step_seconds=args.step_seconds, permutations=args.permutations)
+    print(json.dumps(report, ensure_ascii=False))
+    return 0
+
+
+def _cmd_eval(args) -> int:
+    from pipelines.hotspot_eval import run_eval
+    from pipelines.kafka_io import check_reachable
+    settings = _settings()
+    check_reachable(settings)
+    report = run_eval(settings, history_hours=args.history_hours, hours=args.hours,
+                      rate=args.rate, surges=args.surges, multiplier=args.multiplier,
+                      duration_min=args.surge_minutes, seed=args.seed,
+                      radius=args.surge_radius)
+    print(json.dumps(report, ensure_ascii=False, default=str))
+    return 0
+
+
 _COMMANDS = {
     "infra": _cmd_infra, "topics": _cmd_topics, "simulate": _cmd_simulate,
     "normalize": _cmd_job, "hotspots": _cmd_job, "lake": _cmd_job, "store-alerts": _cmd_job,
     "nightly": _cmd_nightly, "superset": _cmd_superset, "demo": _cmd_demo,
+    "eval": _cmd_eval, "replay": _cmd_replay, "bench": _cmd_bench,
 }
 
 

@@ -245,3 +245,30 @@ def run_bounded(settings: Settings, group_id: str, topics: list[str], job) -> No
     ends = end_offsets(settings, topics)
     job()  # submits the job and waits for it to finish
     commit_offsets(settings, group_id, ends)
+
+
+def consume_topic_values(settings: Settings, topic: str, timeout: float = 10.0) -> list[bytes]:
+    """Every record value a topic holds now, partition by partition, in offset order.
+
+    Reads without a consumer group's offsets (nothing is committed).
+    """
+    consumer = _plain_consumer(settings)
+    values: list[bytes] = []
+    try:
+        for partition, (lo, hi) in sorted(_end_offsets(consumer, topic, timeout).items()):
+            if hi <= lo:
+                continue
+            consumer.assign([TopicPartition(topic, partition, lo)])
+            while True:
+                message = consumer.poll(timeout)
+                if message is None:
+                    raise KafkaException(f"timed out reading {topic}[{partition}] at "
+                                         f"{len(values)} records")
+                if message.error():
+                    raise KafkaException(message.error())
+                values.append(message.value())
+                if message.offset() >= hi - 1:
+                    break
+    finally:
+        consumer.close()
+    return values

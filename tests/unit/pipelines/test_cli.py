@@ -4,7 +4,7 @@ import pytest
 from pipelines.cli import build_parser, main
 
 SUBCOMMANDS = ["infra", "topics", "simulate", "normalize", "hotspots", "lake", "store-alerts",
-               "nightly", "superset", "demo"]
+               "nightly", "superset", "demo", "eval", "replay", "bench"]
 
 
 def test_every_subcommand_is_listed_and_answers_help(capsys):
@@ -28,10 +28,26 @@ def test_every_subcommand_is_listed_and_answers_help(capsys):
      "zongzhi simulate: argument --surge: 'r1:x' must be CELL:CATEGORY:START_MIN:DURATION_MIN:MULTIPLIER"),
     (["infra", "restart"], "zongzhi infra: argument action: invalid choice: 'restart'"),
     (["bogus"], "zongzhi: argument COMMAND: invalid choice: 'bogus'"),
+    (["eval", "hotspots", "--multiplier", "0.5"],
+     "zongzhi eval hotspots: argument --multiplier: '0.5' must be > 1 (times the baseline)"),
+    (["eval", "graph"], "zongzhi eval: argument TARGET: invalid choice: 'graph'"),
+    (["replay", "missing.csv", "--time-col", "t", "--x-col", "x", "--y-col", "y",
+      "--crs", "WGS84"], "zongzhi: missing.csv is not a readable file"),
+    (["replay", "{csv}", "--time-col", "when", "--x-col", "x", "--y-col", "y",
+      "--crs", "WGS84"], "zongzhi: points.csv has no column 'when'; its columns are t, x, y"),
+    (["replay", "{csv}", "--time-col", "t", "--x-col", "x", "--y-col", "y",
+      "--crs", "OSGB"], "zongzhi: --crs 'OSGB' is not supported; use WGS84, GCJ02, BD09"),
+    (["replay", "{csv}", "--time-col", "t", "--x-col", "x", "--y-col", "y",
+      "--crs", "EPSG:999999"], "zongzhi: --crs 'EPSG:999999' is not a coordinate system"),
+    (["replay", "{csv}", "--time-col", "t", "--x-col", "x", "--y-col", "y",
+      "--crs", "WGS84", "--tz", "Mars/Base"], "zongzhi: --tz 'Mars/Base' is not a known"),
     (["infra", "up", "--services", "redis"],
      "zongzhi: service 'redis' is not one of: kafka, postgres, superset"),
 ])
-def test_bad_arguments_give_one_line_and_exit_2(capsys, argv, message):
+def test_bad_arguments_give_one_line_and_exit_2(capsys, tmp_path, monkeypatch, argv, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "points.csv").write_text("t,x,y\n2020-01-01T00:00:00,116.8,40.4\n")
+    argv = [a.replace("{csv}", "points.csv") for a in argv]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith(message)

@@ -1,0 +1,77 @@
+"""The hotspot commands end to end: replay, eval and bench (smoke sizes), on real services."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipelines.steps import run_step
+
+pytestmark = pytest.mark.integration
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "crime_points"
+
+
+@pytest.fixture(scope="module")
+def robbery_csv(tmp_path_factory):
+    source = SHARED / "san_francisco_robbery.csv"
+    if not source.exists():
+        pytest.skip(f"{source} is absent (shared/data is not beside this checkout)")
+    lines = source.read_text().splitlines()
+    # Three broken rows among the real ones: a bad time, bad coordinates, a short row.
+    broken = ["1,personal robbery,yesterday,-122.40,37.78",
+              "2,personal robbery,2019-03-01T10:00:00Z,abc,37.78",
+              "3,personal robbery,2019-03-01T10:00:00Z"]
+    path = tmp_path_factory.mktemp("replay") / "robbery_with_broken_rows.csv"
+    path.write_text("\n".join(lines[:100] + broken + lines[100:]) + "\n")
+    return path, len(lines) - 1
+
+
+@pytest.mark.shared_data
+def test_replay_reports_broken_rows_and_goes_on(settings, robbery_csv):
+    path, good_rows = robbery_csv
+    report = run_step(settings, "replay", str(path), "--time-col", "date_time",
+                      "--x-col", "longitude", "--y-col", "latitude", "--crs", "WGS84",
+                      "--category-col", "offense_type", "--tz", "America/Los_Angeles",
+                      "--cell-size", "500", "--json")
+    assert report["rows"] == good_rows + 3
+    assert report["events"] == good_rows
+    assert report["broken_rows"] == 3
+    assert report["broken_by_reason"] == {"unreadable time": 1, "unreadable coordinates": 1,
+                                          "wrong number of fields": 1}
+    assert [e["line"] for e in report["broken_examples"]] == [102, 103, 104]
+    assert report["categories"] == ["personal_robbery"]
+    assert report["late_events"] == 0
+    for cluster in report["top_clusters"]:
+        assert cluster["p_value"] <= report["threshold"]
+
+
+def test_eval_finds_strong_surges_and_reports_the_budget(settings):
+    report = run_step(settings, "eval", "hotspots", "--history-hours", "24", "--hours", "8",
+                      "--rate", "2000", "--surges", "3", "--multiplier", "10",
+                      "--surge-minutes", "60", "--json", timeout=1800)
+    assert report["surges"] == 3
+    assert report["recall"] == 1.0
+    assert report["precision"] >= 0.75
+    assert report["detection_delay_minutes"]["median"] <= 30
+    assert report["budget_per_town_month"] == settings.hotspot["alert_budget_per_town_month"]
+    assert report["false_alarms_per_town_week"] >= 0
+    assert report["streams"]["null"]["late"] == 0
+    # The two streams share their background: the surge stream has more events.
+    assert report["streams"]["surge"]["produced"] > report["streams"]["null"]["produced"]
+
+
+def test_bench_smoke_measures_everything_it_reports(settings):
+    report = run_step(settings, "bench", "hotspots", "--smoke", "--json", timeout=1800)
+    for part in ("hotspot_job", "pure_sql_blackhole"):
+        assert report["throughput"][part]["events_per_s"] > 0
+    assert report["checkpointing"]["exactly_once_every_10s"]["events_per_s"] > 0
+    assert [s["fraction_of_sustained"] for s in report["rate_steps"]] == [0.5, 0.7, 0.9, 1.1]
+    assert report["gi_star"]["ratio"] > 0
+    assert report["permutations"]["speedup"] > 1
+    assert 0 < report["peak_rss_bytes"] < 24 * 2**30
+    assert set(report["goals"]) == {
+        "events_per_s >= 50000", "ratio_to_pure_sql >= 0.8", "p99_ms <= 500",
+        "checkpoint_cost <= 0.05", "gi_star_ratio <= 3", "permutation_speedup >= 5",
+        "peak_rss <= 6 GiB"}
