@@ -114,11 +114,13 @@ def _insert_test_rows(conn) -> None:
                 f"INSERT INTO {schema}.alerts (alert_id, cell_id, category, category_label,"
                 " window_start, window_end, observed, expected, p_value, score, severity,"
                 " baseline_source, district_code, town_code, town_name, village_code,"
-                " village_name, lon, lat, emitted_at) VALUES"
-                " (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                " village_name, lon, lat, emitted_at, cluster_id, status, status_label,"
+                " recurrence_interval_days) VALUES"
+                " (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
                 (alert_id, "c-test", "test", label, end - dt.timedelta(minutes=30), end,
                  observed, expected, p_value, 9.9, severity, "fallback", "110118",
-                 TEST_TOWN_PREFIX + "01", town, "ZZTESTV", village, 116.8, 40.4, end),
+                 TEST_TOWN_PREFIX + "01", town, "ZZTESTV", village, 116.8, 40.4, end,
+                 alert_id, "ongoing", "持续", 1 / (p_value * 288)),
             )
 
 
@@ -197,8 +199,9 @@ def test_latest_alerts_table_lists_newest_first(api):
     _, charts = _dashboard_state(api)
     rows = _chart_rows(api, charts[CHART_ALERTS])
     assert 2 <= len(rows) <= 50
-    assert list(rows[0]) == ["window_end_local", "town_name", "village_name", "category_label",
-                             "observed", "expected", "p_value", "severity"]
+    assert list(rows[0]) == ["window_end_local", "status_label", "town_name", "village_name",
+                             "category_label", "observed", "expected", "p_value",
+                             "recurrence_interval_days", "severity"]
     newest, older = rows[0], rows[1]
     # Shown in Beijing time: the wall-clock reading, as Superset's naive epoch.
     assert newest["window_end_local"] == _epoch_ms(_wall_clock(ALERT_NEWEST_END))
@@ -206,6 +209,8 @@ def test_latest_alerts_table_lists_newest_first(api):
         TOWN_B, "测试村二", "安全隐患")
     assert newest["observed"] == 14 and newest["expected"] == pytest.approx(0.5)
     assert newest["p_value"] == pytest.approx(2.0e-12) and newest["severity"] == "红色"
+    assert newest["status_label"] == "持续"
+    assert newest["recurrence_interval_days"] == pytest.approx(1 / (2.0e-12 * 288))
     assert older["window_end_local"] == _epoch_ms(_wall_clock(ALERT_OLDER_END))
     assert (older["town_name"], older["observed"], older["severity"]) == (TOWN_A, 9, "黄色")
 
