@@ -96,20 +96,23 @@ def _wait_caught_up(settings: Settings, jobs: StreamingJobs, timeout_s: float = 
 
 def _clear_alerts(settings: Settings) -> None:
     with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
-        cur.execute(f"TRUNCATE {settings.pg['schema']}.alerts")
+        cur.execute(f"TRUNCATE {settings.pg['schema']}.alerts, {settings.pg['schema']}.alert_updates")
     conn.close()
 
 
 def _pg_counts(settings: Settings, surge_cell: str) -> dict:
     schema = settings.pg["schema"]
     with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
-        cur.execute(f"SELECT count(*), count(*) FILTER (WHERE cell_id = %s AND category = %s) "
+        cur.execute(f"SELECT count(*), count(*) FILTER (WHERE %s = ANY(cells) AND category = %s) "
                     f"FROM {schema}.alerts", (surge_cell, _SURGE_CATEGORY))
         alerts, surge_alerts = cur.fetchone()
+        cur.execute(f"SELECT count(*) FROM {schema}.alert_updates")
+        (updates,) = cur.fetchone()
         cur.execute(f"SELECT coalesce(sum(events), 0) FROM {schema}.daily_counts")
         (daily_events,) = cur.fetchone()
     conn.close()
-    return {"alerts": alerts, "surge_alerts": surge_alerts, "daily_count_events": int(daily_events)}
+    return {"alerts": alerts, "surge_alerts": surge_alerts, "updates": updates,
+            "daily_count_events": int(daily_events)}
 
 
 def _superset_check(settings: Settings) -> dict:
@@ -190,14 +193,16 @@ def run_demo(settings: Settings, *, hours: float, history_hours: float, speedup:
         f"(planted malformed: {live_report['malformed_by_kind']})",
         f"  balance         produced = normalized + dead-lettered: "
         f"{produced == counts[settings.topic('normalized')] + counts[settings.topic('dead_letter')]}",
+        f"  late events     {counts.get(settings.topic('late'), 0):>8}  behind the hotspot job's "
+        f"watermark (kept in zz.events.late and the lake)",
         f"  lake events     {nightly['events']:>8}  over {nightly['days']} day(s)",
         f"  baselines       {nightly['baseline_rows']:>8}  cell × category rates "
         f"(first nightly: {first_nightly['baseline_rows']})",
-        f"  alerts          {pg['alerts']:>8}  in PostgreSQL ({counts[settings.topic('alerts')]} on "
-        f"the alerts topic)",
+        f"  alerts          {pg['alerts']:>8}  clusters in PostgreSQL, {pg['updates']} updates "
+        f"({counts[settings.topic('alerts')]} on the alerts topic)",
         f"  planted surge   {surge.cell_id} {surge.category} ×{surge.multiplier:g} "
         f"{surge.start:%H:%M}–{surge.end:%H:%M} UTC: "
-        f"{'detected, ' + str(pg['surge_alerts']) + ' alert windows' if pg['surge_alerts'] else 'NOT detected'}",
+        f"{'detected, ' + str(pg['surge_alerts']) + ' cluster(s)' if pg['surge_alerts'] else 'NOT detected'}",
         f"  daily counts    {pg['daily_count_events']:>8}  events in serving.daily_counts",
     ]
     if board:
