@@ -242,8 +242,13 @@ class DistrictSimulator:
 
     @cached_property
     def _village_weights(self) -> dict[str, list[float]]:
-        """Unnormalised weight of each village for each grid/hotline category."""
-        return village_weights(self.district, self._rng("activity"))
+        """Unnormalised weight of each village for each grid/hotline category.
+
+        A property of the district, not of the run: every seed simulates
+        the same places being busy, so baselines learnt from one run's
+        history hold for another run's stream.
+        """
+        return village_weights(self.district, random.Random(f"{self.district.code}:activity"))
 
     @cached_property
     def _site_weights(self) -> dict[str, tuple[tuple[Site, ...], list[float]]]:
