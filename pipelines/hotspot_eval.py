@@ -51,6 +51,8 @@ class SurgePlan:
     base_rate_per_hour: float
     #: Every cell the surge covers (the centre cell alone, or its block).
     cells: tuple = ()
+    #: Background events the covered cells expect in the surge's first window.
+    expected_per_window: float = 0.0
 
     @property
     def covered(self) -> tuple:
@@ -87,10 +89,13 @@ def plan_surges(simulator, categories, *, start: datetime, hours: float, count: 
         begin = begin.replace(second=0, microsecond=0)
         block = (cell, *neighbours(cell, radius)) if radius else (cell,)
         used_cells.update(block)
+        window_mid = begin + timedelta(minutes=min(duration_min, 30) / 2)
+        expected = sum(simulator.expected_rate(c, category, window_mid) for c in block) \
+            * min(duration_min, 30) / 60 if hasattr(simulator, "expected_rate") else 0.0
         plans.append(SurgePlan(cell, category, begin, begin + timedelta(minutes=duration_min),
                                multiplier,
                                sum(simulator.base_rate(c, category) for c in block),
-                               tuple(block)))
+                               tuple(block), expected))
     return plans
 
 
@@ -150,6 +155,29 @@ def score_alerts(surge_alerts: list[dict], null_alerts: list[dict], plans: list[
         "null_clusters": null_clusters,
         "false_alarms_per_town_week": round(null_clusters / towns / weeks, 4),
     }
+
+
+def _recall_by_strength(plans: list[SurgePlan], missed: list[int]) -> dict:
+    """Recall per band of the background a surge's first 30 minutes expected.
+
+    Whether a surge of a given multiple can be told from chance depends on
+    how many events it adds: 3 x 1 expected event is 3 events, 3 x 20 is 60.
+
+    Examples
+    --------
+    >>> t = datetime(2026, 11, 20, 9, 0, tzinfo=DISTRICT_TZ)
+    >>> plans = [SurgePlan("a", "x", t, t, 3.0, 1.0, (), e) for e in (2.0, 8.0, 30.0, 40.0)]
+    >>> _recall_by_strength(plans, [0, 2])
+    {'<5': {'surges': 1, 'recall': 0.0}, '5-15': {'surges': 1, 'recall': 1.0}, '>=15': {'surges': 2, 'recall': 0.5}}
+    """
+    bands = {"<5": (0, 5), "5-15": (5, 15), ">=15": (15, float("inf"))}
+    out = {}
+    for name, (lo, hi) in bands.items():
+        members = [i for i, p in enumerate(plans) if lo <= p.expected_per_window < hi]
+        if members:
+            found = sum(i not in missed for i in members)
+            out[name] = {"surges": len(members), "recall": round(found / len(members), 4)}
+    return out
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -231,11 +259,11 @@ def run_eval(settings: Settings, *, history_hours: float, hours: float, rate: fl
                   "slide_minutes": int(hotspot["window_slide_minutes"]),
                   "towns": len(district.towns), "nightly": nightly},
         "streams": {"null": null_counts, "surge": surge_counts},
+        "recall_by_expected_per_window": _recall_by_strength(plans, report["missed"]),
         "planted": [{"cell_id": p.cell_id, "cells": len(p.covered), "category": p.category,
                      "start": p.start.isoformat(), "end": p.end.isoformat(),
                      "base_rate_per_hour": round(p.base_rate_per_hour, 4),
-                     "expected_per_window": round(p.base_rate_per_hour
-                                                  * int(hotspot["window_size_minutes"]) / 60, 3),
+                     "expected_per_window": round(p.expected_per_window, 3),
                      "found": i not in report["missed"]}
                     for i, p in enumerate(plans)],
     })
