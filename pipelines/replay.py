@@ -269,7 +269,17 @@ def _bounding_cells(grid: CellGrid, cell_ids: list[str]) -> list[str]:
             for c in range(min(cols), max(cols) + 1)]
 
 
-def _summarize(alerts: list[dict], top: int) -> dict:
+def _in_zone(alert: dict, zone) -> dict:
+    """The alert with its times in the file's time zone (the detector writes Beijing time)."""
+    out = dict(alert)
+    for key in ("window_start", "window_end", "first_window_end", "updated_window_end"):
+        if out.get(key):
+            out[key] = datetime.fromisoformat(out[key]).astimezone(zone).isoformat()
+    return out
+
+
+def _summarize(alerts: list[dict], top: int, zone) -> dict:
+    alerts = [_in_zone(a, zone) for a in alerts]
     clusters: dict = {}
     for alert in alerts:
         best = clusters.get(alert["alert_id"])
@@ -349,7 +359,7 @@ def run_replay(settings: Settings, path: Path, *, time_col: str, x_col: str, y_c
         "threshold": detector.threshold,
         "baselines": "the file's own history (retrospective): EB-smoothed rate per cell and "
                      "category over the span, times an hour-of-week profile per category",
-        **_summarize(alerts, top),
+        **_summarize(alerts, top, _zone(tz)),
     }
 
 
