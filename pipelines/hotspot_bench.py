@@ -229,7 +229,8 @@ def _child(spec: dict) -> dict:
         return {"seconds": time.monotonic() - started}
     hotspot_job.run(settings, scorer=WindowScorer(detector, store), topics=topics,
                     group_id=spec["group"], checkpoint_interval_s=spec["checkpoint_s"] or None,
-                    watermark_delay_s=int(hotspot["watermark_delay_seconds"]))
+                    watermark_delay_s=int(hotspot["watermark_delay_seconds"]),
+                    emit_strategy="on-periodic")
     return {"seconds": time.monotonic() - started}
 
 
@@ -241,7 +242,7 @@ def _sql_job(settings: Settings, spec: dict) -> dict:
     t_env = streaming_table_env(settings, checkpoint_interval_s=spec["checkpoint_s"] or None)
     # The synthetic backlog is in event-time order: the live allowance.
     create_event_source(t_env, settings, spec["group"], False, spec["topic"],
-                        int(hotspot["watermark_delay_seconds"]))
+                        int(hotspot["watermark_delay_seconds"]), "on-periodic")
     t_env.execute_sql("""CREATE TEMPORARY TABLE counts_out (
         cell_id STRING, category STRING, window_start TIMESTAMP(3), window_end TIMESTAMP(3),
         events BIGINT) WITH ('connector' = 'blackhole')""")
