@@ -214,8 +214,7 @@ def _child(spec: dict) -> dict:
     detector = district_detector(settings)
     stream = BenchStream(detector.cells, detector.categories, spec["density"])
     baselines = stream.baselines(float(hotspot["fallback_rate_per_cell_hour"]))
-    store = BaselineStore(None, float(hotspot["fallback_rate_per_cell_hour"]))
-    store.current = lambda: baselines
+    store = BaselineStore.fixed(baselines)
     topics = {"normalized": spec["topic"], "alerts": spec["alerts_topic"],
               "late": settings.topic("bench_late")}
     started = time.monotonic()

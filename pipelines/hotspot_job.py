@@ -76,6 +76,13 @@ class BaselineStore:
         self._stamp = None
         self._baselines = None
 
+    @classmethod
+    def fixed(cls, baselines: Baselines) -> "BaselineStore":
+        """A store that always answers ``baselines`` (a replay's or a bench's own)."""
+        store = cls(None, baselines.fallback_rate_per_hour)
+        store._baselines = baselines
+        return store
+
     def _stamp_now(self):
         if self.folder is None:
             return None

@@ -328,8 +328,7 @@ def run_replay(settings: Settings, path: Path, *, time_col: str, x_col: str, y_c
                                  float(settings.raw["nightly"]["week_profile_prior_slots"]),
                                  float(hotspot["fallback_rate_per_cell_hour"]))
     detector = replay_detector(settings, grid, cells, categories)
-    store = BaselineStore(None, float(hotspot["fallback_rate_per_cell_hour"]))
-    store.current = lambda: baselines   # the file's own baselines, fixed for the replay
+    store = BaselineStore.fixed(baselines)   # the file's own baselines, for the whole replay
     topics = {"normalized": settings.topic("replay"), "alerts": settings.topic("replay_alerts"),
               "late": settings.topic("replay_late")}
     reset_topics(settings, list(topics.values()))

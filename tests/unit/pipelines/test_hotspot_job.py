@@ -94,3 +94,11 @@ def district_detector_small():
     }
     return HotspotDetector(cells, coords, places, hotspot, ["public_order.fight"],
                            district_code="110118", towns=1)
+
+
+def test_a_fixed_store_answers_its_baselines():
+    from features.baselines import Baselines
+
+    baselines = Baselines({("r001c001", "public_order.fight"): 2.0}, fallback_rate_per_hour=0.5)
+    store = BaselineStore.fixed(baselines)
+    assert store.current() is baselines and store.current() is baselines
