@@ -82,6 +82,9 @@ def streaming_table_env(settings: Settings, *, parallelism: int = 1,
     config.set("table.local-time-zone", settings.contract["timezone"])
     config.set("pipeline.name", "zongzhi")
     config.set("python.execution-mode", python_mode)
+    flink = settings.raw["flink"]
+    config.set("execution.buffer-timeout", f"{int(flink['buffer_timeout_ms'])} ms")
+    config.set("pipeline.auto-watermark-interval", f"{int(flink['auto_watermark_interval_ms'])} ms")
     if checkpoint_interval_s:
         config.set("execution.checkpointing.interval", f"{checkpoint_interval_s} s")
     return t_env
