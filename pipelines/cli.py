@@ -39,6 +39,14 @@ def _iso_time(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=_TZ)
 
 
+def _iso_date(text: str) -> str:
+    from datetime import date
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date such as 2026-11-27") from None
+
+
 def _positive(kind):
     def parse(text: str):
         try:
@@ -135,6 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
             job.add_argument("--parallelism", type=_positive(int), default=1)
 
     sub.add_parser("nightly", help="run the nightly Spark job on the lake")
+    graph = sub.add_parser("graph", help=(
+        "build, mine and store the nightly relation graph (entity resolution, companion "
+        "vehicles, communities)"))
+    graph.add_argument("--as-of", type=_iso_date, default=None,
+                       help="the night's date, YYYY-MM-DD (default: the lake's latest day)")
 
     superset = sub.add_parser("superset", help="provision Superset's dashboards from infra/")
     superset.add_argument("action", choices=["provision"])
@@ -186,6 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
     bh.add_argument("--step-seconds", type=_positive(float), default=30.0,
                     help="wall time of each rate step (default 30)")
     bh.add_argument("--permutations", type=_positive(int), default=999)
+    bh.add_argument("--warm-up-seconds", type=_positive(float), default=60.0,
+                    help="wall time of the unreported first rate step (default 60)")
+    bh.add_argument("--rounds", type=_positive(int), default=3,
+                    help="interleaved rounds of the throughput runs; each reports its "
+                         "median (default 3)")
     bh.add_argument("--smoke", action="store_true",
                     help="a small, quick run that checks the bench works (CI)")
 
@@ -286,6 +304,14 @@ def _cmd_nightly(args) -> int:
     return 0
 
 
+def _cmd_graph(args) -> int:
+    from dataclasses import asdict
+
+    from jobs import graph
+    print(json.dumps(asdict(graph.run(_settings(), as_of=args.as_of)), ensure_ascii=False))
+    return 0
+
+
 def _cmd_superset(args) -> int:
     from pipelines.services import run_infra_script
     run_infra_script(_settings(), "superset.sh", "provision")
@@ -317,8 +343,10 @@ def _cmd_bench(args) -> int:
     settings = _settings()
     if args.smoke:
         args.events, args.small, args.step_seconds, args.permutations = 60_000, 20_000, 8.0, 99
+        args.rounds, args.warm_up_seconds = 1, 20.0
     report = run_bench(settings, events=args.events, small=args.small, density=args.density,
-                       step_seconds=args.step_seconds, permutations=args.permutations)
+                       step_seconds=args.step_seconds, permutations=args.permutations,
+                       rounds=args.rounds, warm_up_seconds=args.warm_up_seconds)
     print(json.dumps(report, ensure_ascii=False))
     return 0
 
@@ -339,7 +367,7 @@ def _cmd_eval(args) -> int:
 _COMMANDS = {
     "infra": _cmd_infra, "topics": _cmd_topics, "simulate": _cmd_simulate,
     "normalize": _cmd_job, "hotspots": _cmd_job, "lake": _cmd_job, "store-alerts": _cmd_job,
-    "nightly": _cmd_nightly, "superset": _cmd_superset, "demo": _cmd_demo,
+    "nightly": _cmd_nightly, "graph": _cmd_graph, "superset": _cmd_superset, "demo": _cmd_demo,
     "eval": _cmd_eval, "replay": _cmd_replay, "bench": _cmd_bench,
 }
 
