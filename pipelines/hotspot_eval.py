@@ -32,6 +32,8 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import numpy as np
+
 from features.baselines import DISTRICT_TZ
 from pipelines.hotspot_job import scored_categories
 from pipelines.settings import Settings
@@ -53,6 +55,9 @@ class SurgePlan:
     cells: tuple = ()
     #: Background events the covered cells expect in the surge's first window.
     expected_per_window: float = 0.0
+    #: Background events the covered cells expect per slide, from the surge's
+    #: start through one window after its end (the looks that can see it).
+    expected_per_slice: tuple = ()
 
     @property
     def covered(self) -> tuple:
@@ -61,7 +66,8 @@ class SurgePlan:
 
 def plan_surges(simulator, categories, *, start: datetime, hours: float, count: int,
                 duration_min: float, multiplier: float, radius: int = 0,
-                neighbours=None) -> list[SurgePlan]:
+                neighbours=None, slide_minutes: int = 5,
+                window_minutes: int = 30) -> list[SurgePlan]:
     """``count`` surges, spread over the stream, in distinct busy cells and categories.
 
     Each goes to the busiest cell of a category that no earlier surge used
@@ -92,10 +98,16 @@ def plan_surges(simulator, categories, *, start: datetime, hours: float, count: 
         window_mid = begin + timedelta(minutes=min(duration_min, 30) / 2)
         expected = sum(simulator.expected_rate(c, category, window_mid) for c in block) \
             * min(duration_min, 30) / 60 if hasattr(simulator, "expected_rate") else 0.0
+        slices = int(-(-(duration_min + window_minutes) // slide_minutes))
+        per_slice = tuple(
+            sum(simulator.expected_rate(c, category,
+                                        begin + timedelta(minutes=(k + 0.5) * slide_minutes))
+                for c in block) * slide_minutes / 60
+            for k in range(slices)) if hasattr(simulator, "expected_rate") else ()
         plans.append(SurgePlan(cell, category, begin, begin + timedelta(minutes=duration_min),
                                multiplier,
                                sum(simulator.base_rate(c, category) for c in block),
-                               tuple(block), expected))
+                               tuple(block), expected, per_slice))
     return plans
 
 
@@ -180,6 +192,42 @@ def _recall_by_strength(plans: list[SurgePlan], missed: list[int]) -> dict:
     return out
 
 
+def oracle_reference(plans: list[SurgePlan], *, budget_per_town_month: float,
+                     slide_minutes: int, window_minutes: int, seed: int = 0) -> dict:
+    """What a detector told each surge's zone and category could reach at the budget.
+
+    See :mod:`models.detection_power`: the oracle spends its town's whole
+    monthly budget on the surge's zone, with no share for other zones,
+    durations or categories; a detector that keeps to the budget without
+    being told should not expect a higher recall or shorter delays.
+    """
+    from models.detection_power import alpha_per_look, oracle_power
+
+    rng = np.random.default_rng(seed)
+    alpha = alpha_per_look(budget_per_town_month, slide_minutes)
+    powers = []
+    for plan in plans:
+        if not plan.expected_per_slice:
+            continue
+        surge_slices = max(1, int(round((plan.end - plan.start).total_seconds() / 60
+                                        / slide_minutes)))
+        powers.append(oracle_power(plan.expected_per_slice, plan.multiplier, surge_slices,
+                                   slide_minutes=slide_minutes,
+                                   slices_per_window=window_minutes // slide_minutes,
+                                   alpha=alpha, rng=rng))
+    if not powers:
+        return {}
+    # Per surge, the oracle's median delay when it detects; their median.
+    delays = [p.median_delay_minutes for p in powers if p.median_delay_minutes is not None]
+    return {
+        "alpha_per_look": alpha,
+        "recall": round(float(np.mean([p.power for p in powers])), 4),
+        "median_delay_minutes": (round(statistics.median(delays), 2)
+                                                 if delays else None),
+        "power_by_surge": [p.power for p in powers],
+    }
+
+
 def _quantile(values: list[float], q: float) -> float:
     """Nearest-rank quantile of sorted values."""
     import math
@@ -232,7 +280,9 @@ def run_eval(settings: Settings, *, history_hours: float, hours: float, rate: fl
         plans = plan_surges(simulator, scored_categories(hotspot), start=stream_start,
                             hours=hours, count=surges, duration_min=duration_min,
                             multiplier=multiplier, radius=radius,
-                            neighbours=settings.district().grid.neighbours)
+                            neighbours=settings.district().grid.neighbours,
+                            slide_minutes=int(hotspot["window_slide_minutes"]),
+                            window_minutes=int(hotspot["window_size_minutes"]))
         log.info("eval 2/3: null stream, %.0f h", hours)
         null_alerts, null_counts = _stream_alerts(settings, start=stream_start, hours=hours,
                                                   rate=rate, seed=seed + 1, surges=())
@@ -260,6 +310,12 @@ def run_eval(settings: Settings, *, history_hours: float, hours: float, rate: fl
                   "towns": len(district.towns), "nightly": nightly},
         "streams": {"null": null_counts, "surge": surge_counts},
         "recall_by_expected_per_window": _recall_by_strength(plans, report["missed"]),
+        # The reference for the recall and delay goals: no detector within
+        # the budget can beat an oracle told where each surge is.
+        "oracle": oracle_reference(plans, budget_per_town_month=budget,
+                                   slide_minutes=int(hotspot["window_slide_minutes"]),
+                                   window_minutes=int(hotspot["window_size_minutes"]),
+                                   seed=seed),
         "planted": [{"cell_id": p.cell_id, "cells": len(p.covered), "category": p.category,
                      "start": p.start.isoformat(), "end": p.end.isoformat(),
                      "base_rate_per_hour": round(p.base_rate_per_hour, 4),

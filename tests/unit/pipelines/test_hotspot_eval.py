@@ -78,3 +78,32 @@ def test_a_block_surge_covers_the_centre_and_its_neighbours():
     assert plans[0].covered == ("a", "an")
     # The rate of the block: a's 5.0 plus nothing for the unknown neighbour.
     assert plans[0].base_rate_per_hour == 5.0
+
+
+class _TimedSimulator(_Simulator):
+    """Rates that double after 10:00, to see each slice priced at its own time."""
+
+    def expected_rate(self, cell, category, at):
+        return self.base_rate(cell, category) * (2.0 if at.hour >= 10 else 1.0)
+
+
+def test_a_surge_carries_its_background_per_slide_until_a_window_after_it_ends():
+    plans = plan_surges(_TimedSimulator(), ["x"], start=T0, hours=6, count=1,
+                        duration_min=60, multiplier=3.0, slide_minutes=5, window_minutes=30)
+    plan = plans[0]                                    # 10:00 to 11:00
+    assert len(plan.expected_per_slice) == 18          # (60 + 30) / 5
+    assert plan.expected_per_slice[0] == pytest.approx(5.0 * 2 * 5 / 60)
+    assert plan.expected_per_window == pytest.approx(5.0 * 2 * 30 / 60)
+
+
+def test_oracle_reference_finds_big_surges_and_misses_tiny_ones():
+    from pipelines.hotspot_eval import oracle_reference
+
+    big = SurgePlan("a", "x", T0, T0 + timedelta(hours=1), 3.0, 1.0, (), 60.0, (10.0,) * 18)
+    tiny = SurgePlan("b", "x", T0, T0 + timedelta(hours=1), 3.0, 1.0, (), 0.3, (0.05,) * 18)
+    ref = oracle_reference([big, tiny], budget_per_town_month=1.0, slide_minutes=5,
+                           window_minutes=30)
+    assert ref["power_by_surge"][0] == 1.0
+    assert ref["power_by_surge"][1] < 0.05
+    assert ref["recall"] == pytest.approx(sum(ref["power_by_surge"]) / 2, abs=1e-4)
+    assert ref["alpha_per_look"] == pytest.approx(1 / 8640)
