@@ -20,6 +20,8 @@ from datetime import datetime, timedelta, timezone
 
 from features.coordinates import CRS, to_wgs84
 from features.geography import District
+from features.person_keys import person_key_tokens
+from features.plate_keys import plate_key_tokens
 from features.pseudonymize import pseudonymize, scrub_text
 from features.taxonomy import (
     CATEGORIES,
@@ -324,6 +326,8 @@ def _pseudonymize_person(person, index: int, key: bytes) -> dict:
                 "wrong_type", f"field '{where}{field}' must be str, got {type(value).__name__}"
             )
         out[hashed] = _pseudonym(value, field, key, f"{where}{field}")
+    # Match keys for mentions without an ID number (features/person_keys.py).
+    out.update(person_key_tokens(person.get("name"), person.get("phone"), key))
     return out
 
 
@@ -335,7 +339,10 @@ def _pseudonymize_vehicle(vehicle, index: int, key: bytes) -> dict:
         )
     role = _require(vehicle, "role", str, where)
     plate = _require(vehicle, "plate", str, where)
-    return {"role": role, "plate_hash": _pseudonym(plate, "plate", key, f"{where}plate")}
+    # Match keys for misread plates (features/plate_keys.py), hashed here
+    # while the plate is still in clear; an unreadable read keeps its token.
+    return {"role": role, "plate_hash": _pseudonym(plate, "plate", key, f"{where}plate"),
+            **plate_key_tokens(plate, key)}
 
 
 def _pseudonym(value: str, kind: str, key: bytes, field: str) -> str | None:

@@ -17,8 +17,19 @@ _PERSON = pa.struct([
     ("id_hash", pa.string()),
     ("phone_hash", pa.string()),
     ("name_hash", pa.string()),
+    # Match keys for mentions without an ID (features/person_keys.py).
+    ("name_sound_hash", pa.string()),
+    ("phone_deletion_hashes", pa.list_(pa.string())),
 ])
-_VEHICLE = pa.struct([("role", pa.string()), ("plate_hash", pa.string())])
+_VEHICLE = pa.struct([
+    ("role", pa.string()),
+    ("plate_hash", pa.string()),
+    # Misread-plate match keys (features/plate_keys.py); null before they existed.
+    ("plate_readable", pa.bool_()),
+    ("plate_fold_hash", pa.string()),
+    ("plate_tail_hash", pa.string()),
+    ("plate_deletion_hashes", pa.list_(pa.string())),
+])
 
 #: Columns of the lake's events table (``event_date`` is the partition column).
 EVENTS_SCHEMA = pa.schema([

@@ -196,3 +196,36 @@ def test_route_normalizes_or_dead_letters_without_raising(ctx, grid_event):
 def test_reason_code_must_be_declared():
     with pytest.raises(ValueError, match="reason_code='oops' is not one of: invalid_json"):
         ContractViolation("oops", "x")
+
+
+def test_misread_plates_share_match_keys_but_not_their_token(ctx, grid_event):
+    def vehicle(plate):
+        event = json.loads(json.dumps(grid_event))
+        event["vehicles"] = [{"role": "involved", "plate": plate}]
+        return normalize_event(event, ctx, NOW_MS)["vehicles"][0]
+
+    true, confused, no_province, dropped = (vehicle(p) for p in
+                                            ("京A12345", "京AI2345", "A12345", "京A1245"))
+    assert true["plate_hash"] != confused["plate_hash"]
+    assert true["plate_fold_hash"] == confused["plate_fold_hash"]
+    assert true["plate_tail_hash"] == no_province["plate_tail_hash"]
+    assert dropped["plate_fold_hash"] in true["plate_deletion_hashes"]
+    assert len(true["plate_deletion_hashes"]) == 6
+    unreadable = vehicle("京A1?")
+    assert unreadable["plate_readable"] is False and "plate_fold_hash" not in unreadable
+    text = json.dumps([true, confused, dropped], ensure_ascii=False)
+    for clear in ("京A12345", "A12345", "京A1245", "12345"):
+        assert clear not in text
+
+
+def test_persons_carry_match_keys_for_typed_names_and_phones(ctx, grid_event):
+    def person(name, phone):
+        event = json.loads(json.dumps(grid_event))
+        event["persons"] = [{"role": "party", "name": name, "phone": phone}]
+        return normalize_event(event, ctx, NOW_MS)["persons"][0]
+
+    a, b = person("张伟", "13800138000"), person("张玮", "13800139000")
+    assert a["name_hash"] != b["name_hash"] and a["phone_hash"] != b["phone_hash"]
+    assert a["name_sound_hash"] == b["name_sound_hash"]
+    assert len(set(a["phone_deletion_hashes"]) & set(b["phone_deletion_hashes"])) == 1
+    assert "zhang" not in json.dumps(a)

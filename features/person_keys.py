@@ -1,0 +1,86 @@
+"""Match keys of a person as reported, for joining mentions that carry no ID number.
+
+A grid worker or a hotline operator types a name and a phone number; the ID
+number is often missing. Typed names go wrong by homophones (张伟 / 张玮) and
+phone numbers by one digit. Two keys catch both without the values leaving
+the edge in clear:
+
+``name_sound``
+    the name's toneless pinyin (``张伟`` and ``张玮`` are both ``zhang wei``);
+``phone_deletions``
+    the phone's digits with one digit removed, one key per position: two
+    numbers that differ in one digit, or by one dropped digit, share one.
+
+Both are hashed under the pseudonymization key (:func:`person_key_tokens`).
+
+Examples
+--------
+>>> name_sound("张伟") == name_sound("张玮") == "zhang wei"
+True
+>>> set(phone_deletions("13800138000")) & set(phone_deletions("13800139000"))
+{'1380013000'}
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import unicodedata
+
+__all__ = ["name_sound", "phone_deletions", "person_key_tokens"]
+
+
+def name_sound(name: str) -> str | None:
+    """Toneless pinyin of a name, syllables separated by spaces; None for no name.
+
+    Latin letters are lower-cased and kept; other characters are dropped.
+    """
+    from pypinyin import Style, lazy_pinyin
+
+    if not isinstance(name, str):
+        raise TypeError(f"name={name!r} must be a str")
+    text = "".join(unicodedata.normalize("NFKC", name).split())
+    if not text:
+        return None
+    syllables = [s.lower() for s in lazy_pinyin(text, style=Style.NORMAL, errors="ignore")]
+    sound = " ".join(s for s in syllables if s.isalpha())
+    return sound or None
+
+
+def phone_deletions(phone: str) -> tuple:
+    """Each one-digit deletion of a phone number's canonical digits.
+
+    The country code is dropped as :func:`features.pseudonymize.canonicalize`
+    drops it; fewer than 7 digits give no keys (too short to match on).
+    """
+    from features.pseudonymize import canonicalize
+
+    digits = canonicalize(phone, "phone")
+    if len(digits) < 7:
+        return ()
+    return tuple(dict.fromkeys(digits[:i] + digits[i + 1:] for i in range(len(digits))))
+
+
+def _token(kind: str, text: str, key: bytes) -> str:
+    digest = hmac.new(bytes(key), f"{kind}:{text}".encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"pk_{digest[:24]}"
+
+
+def person_key_tokens(name: str | None, phone: str | None, key: bytes) -> dict:
+    """The person's match keys as keyed-hash tokens (None or [] where absent).
+
+    >>> key = b"0123456789abcdef"
+    >>> a = person_key_tokens("张伟", "13800138000", key)
+    >>> b = person_key_tokens("张玮", "13800139000", key)
+    >>> a["name_sound_hash"] == b["name_sound_hash"]
+    True
+    >>> len(set(a["phone_deletion_hashes"]) & set(b["phone_deletion_hashes"]))
+    1
+    >>> person_key_tokens(None, None, key)
+    {'name_sound_hash': None, 'phone_deletion_hashes': []}
+    """
+    sound = name_sound(name) if isinstance(name, str) else None
+    deletions = phone_deletions(phone) if isinstance(phone, str) and phone.strip() else ()
+    return {
+        "name_sound_hash": _token("name_sound", sound, key) if sound else None,
+        "phone_deletion_hashes": [_token("phone_del", d, key) for d in deletions],
+    }
