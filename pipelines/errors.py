@@ -24,13 +24,14 @@ def platform_errors() -> tuple[type[BaseException], ...]:
     import psycopg2
     from confluent_kafka import KafkaException
 
+    from jobs.graph import NoGraphData
     from jobs.nightly import NoLakeData
     from pipelines.kafka_io import KafkaUnavailable
     from pipelines.settings import SettingsError
     from py4j.protocol import Py4JError
 
     return (ServiceError, KafkaUnavailable, KafkaException, SettingsError, NoLakeData,
-            psycopg2.Error, OSError, Py4JError)
+            NoGraphData, psycopg2.Error, OSError, Py4JError)
 
 
 def one_line(exc: BaseException) -> str:

@@ -4,7 +4,7 @@ import pytest
 from pipelines.cli import build_parser, main
 
 SUBCOMMANDS = ["infra", "topics", "simulate", "normalize", "hotspots", "lake", "store-alerts",
-               "nightly", "superset", "demo", "eval", "replay", "bench"]
+               "nightly", "graph", "superset", "demo", "eval", "replay", "bench"]
 
 
 def test_every_subcommand_is_listed_and_answers_help(capsys):
@@ -27,6 +27,8 @@ def test_every_subcommand_is_listed_and_answers_help(capsys):
     (["simulate", "--surge", "r1:x"],
      "zongzhi simulate: argument --surge: 'r1:x' must be CELL:CATEGORY:START_MIN:DURATION_MIN:MULTIPLIER"),
     (["infra", "restart"], "zongzhi infra: argument action: invalid choice: 'restart'"),
+    (["graph", "--as-of", "yesterday"],
+     "zongzhi graph: argument --as-of: 'yesterday' is not a date such as 2026-11-27"),
     (["bogus"], "zongzhi: argument COMMAND: invalid choice: 'bogus'"),
     (["eval", "hotspots", "--multiplier", "0.5"],
      "zongzhi eval hotspots: argument --multiplier: '0.5' must be > 1 (times the baseline)"),

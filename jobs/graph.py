@@ -1,0 +1,555 @@
+"""Nightly relation graph (PySpark): entity resolution, the night's graph snapshot, mining.
+
+Extract: the lake's ``events`` over the last ``graph.lookback_days`` days up
+to the as-of date; Parquet files whose footer cannot be read are skipped and
+reported by name.
+
+Transform, in Spark where it is big and in Python where it is small:
+
+1. **Mentions.** Every person and vehicle entry of every event, exploded.
+2. **Entity resolution.** Spark reduces mentions to their distinct
+   identities (a person's ID/name/phone tokens, a read plate's token) with
+   counts; those few rows are resolved by the pure functions of
+   :mod:`features.person_resolution` and :mod:`features.vehicle_resolution`
+   and joined back as a broadcast map. Every merge keeps its evidence and
+   confidence (``entities``).
+3. **Graph.** Typed nodes (person, vehicle, place, incident) and typed,
+   time-stamped, weighted edges (involved_in, reported_by, occurred_at,
+   seen_at, co_present), aggregated per (source, target, type, role).
+4. **Companion vehicles** from the vehicle co-presence pairs, against the
+   co-occurrences chance gives (:mod:`models.companion_vehicles`).
+5. **Mining** (igraph, on the driver) of the entity graph of persons,
+   vehicles and incidents joined by involvement, reports and companion
+   ties: connected components, Leiden communities (modularity), PageRank,
+   and betweenness inside communities small enough for it. Places are left
+   out of this graph: a busy cell would join everything that happened in it.
+
+Load: the snapshot to ``<lake>/graph/as_of=<date>/`` (nodes, edges,
+entities, companions, metrics, communities, new_links) and the serving
+tables ``graph_key_entities``, ``graph_communities``, ``graph_companions``,
+``graph_new_links`` and ``graph_network_edges`` to PostgreSQL.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import shutil
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from features.baselines import DISTRICT_TZ
+from features.person_resolution import resolve_persons
+from features.vehicle_resolution import resolve_plates
+from models.companion_vehicles import companion_pairs, expected_co_occurrences
+from pipelines.settings import Settings, SettingsError
+
+__all__ = ["GraphReport", "NoGraphData", "graph_config", "readable_event_files",
+           "person_mentions", "vehicle_mentions", "run"]
+
+log = logging.getLogger(__name__)
+
+PLATE_READ = "video.plate_read"
+_REPORTER_ROLES = ("caller",)
+_KEYS = ("lookback_days", "er", "co_presence_seconds", "companions",
+         "betweenness_max_nodes", "community_min_split_nodes", "key_entities_per_kind")
+
+
+class NoGraphData(RuntimeError):
+    """Nothing valid to build a graph from: no readable events in the window."""
+
+
+@dataclass
+class GraphReport:
+    as_of: str
+    days: list
+    events: int
+    person_mentions: int = 0
+    persons: int = 0
+    person_mentions_joined_without_id: int = 0
+    contradictory_persons: int = 0
+    vehicle_mentions: int = 0
+    plates: int = 0
+    vehicles: int = 0
+    plates_joined: dict = field(default_factory=dict)
+    nodes: dict = field(default_factory=dict)
+    edges: dict = field(default_factory=dict)
+    companion_pairs: int = 0
+    co_occurring_vehicle_pairs: int = 0
+    components: int = 0
+    largest_component: int = 0
+    communities: int = 0
+    new_links: int | None = None
+    new_links_by_reason: dict = field(default_factory=dict)
+    skipped: dict = field(default_factory=dict)
+    seconds: dict = field(default_factory=dict)
+
+
+def graph_config(settings: Settings) -> dict:
+    section = settings.raw.get("graph") or {}
+    missing = [key for key in _KEYS if key not in section]
+    if missing:
+        raise SettingsError(f"the graph section of the configuration lacks "
+                            f"{', '.join(missing)}; see infra/config/zongzhi.yaml")
+    return section
+
+
+# ------------------------------------------------------------------ extract
+
+def readable_event_files(table: Path, days: list[date]) -> tuple[list[str], dict]:
+    """The Parquet files of ``days`` whose footer reads, and why the others were skipped."""
+    files, skipped = [], {}
+    for day in days:
+        for path in sorted((table / f"event_date={day.isoformat()}").glob("*.parquet")):
+            try:
+                pq.read_metadata(path)
+            except Exception as exc:  # noqa: BLE001 - any unreadable file is reported
+                skipped[str(path)] = f"{type(exc).__name__}: {str(exc)[:200]}"
+                continue
+            files.append(str(path))
+    return files, skipped
+
+
+def _window(table: Path, as_of: str | None, lookback_days: int) -> tuple[date, list[date]]:
+    days = sorted(date.fromisoformat(p.name.split("=", 1)[1])
+                  for p in table.glob("event_date=*") if p.is_dir())
+    if not days:
+        raise NoGraphData(f"the lake table {table} has no event_date partitions")
+    end = date.fromisoformat(as_of) if as_of else days[-1]
+    start = end - timedelta(days=lookback_days - 1)
+    return end, [d for d in days if start <= d <= end]
+
+
+# ------------------------------------------------------------------ mentions (Spark)
+
+def person_mentions(events):
+    """One row per person entry: its tokens, the event's time and place, a profile key."""
+    from pyspark.sql import functions as F
+
+    exploded = events.select("event_id", "event_time_ms", "event_date", "cell_id", "source",
+                             "category", F.posexplode_outer("persons").alias("pos", "p"))
+    return (exploded.where(F.col("p").isNotNull())
+            .select("event_id", "pos", "event_time_ms", "event_date", "cell_id", "source",
+                    "category", F.col("p.role").alias("role"),
+                    F.col("p.id_hash").alias("id_hash"), F.col("p.name_hash").alias("name_hash"),
+                    F.col("p.phone_hash").alias("phone_hash"),
+                    F.col("p.name_sound_hash").alias("name_sound_hash"),
+                    F.col("p.phone_deletion_hashes").alias("phone_deletion_hashes"))
+            .withColumn("profile_key", F.concat_ws(
+                "|", *(F.coalesce(F.col(c), F.lit("")) for c in
+                       ("id_hash", "name_hash", "phone_hash")))))
+
+
+def vehicle_mentions(events):
+    """One row per vehicle entry, with the reading site for plate reads."""
+    from pyspark.sql import functions as F
+
+    exploded = events.select("event_id", "event_time_ms", "event_date", "cell_id", "category",
+                             F.get_json_object("attributes_json", "$.site_id").alias("site_id"),
+                             F.posexplode_outer("vehicles").alias("pos", "v"))
+    return (exploded.where(F.col("v").isNotNull())
+            .select("event_id", "pos", "event_time_ms", "event_date", "cell_id", "category",
+                    "site_id", F.col("v.role").alias("role"),
+                    F.col("v.plate_hash").alias("plate_hash"),
+                    F.col("v.plate_readable").alias("plate_readable"),
+                    F.col("v.plate_fold_hash").alias("plate_fold_hash"),
+                    F.col("v.plate_tail_hash").alias("plate_tail_hash"),
+                    F.col("v.plate_deletion_hashes").alias("plate_deletion_hashes")))
+
+
+# ------------------------------------------------------------------ entity resolution
+
+def _resolve_persons(mentions, er: dict) -> pd.DataFrame:
+    from pyspark.sql import functions as F
+
+    profiles = (mentions.groupBy("profile_key")
+                .agg(F.first("id_hash").alias("id_hash"), F.first("name_hash").alias("name_hash"),
+                     F.first("phone_hash").alias("phone_hash"),
+                     F.first("name_sound_hash").alias("name_sound_hash"),
+                     F.first("phone_deletion_hashes").alias("phone_deletion_hashes"),
+                     F.count("*").alias("mentions"))
+                .toPandas())
+    resolved = resolve_persons(profiles.rename(columns={"profile_key": "mention_key"}),
+                               weights=er["person_weights"],
+                               threshold=float(er["person_threshold"]))
+    return (resolved.rename(columns={"mention_key": "profile_key"})
+            .merge(profiles[["profile_key", "mentions"]], on="profile_key"))
+
+
+def _resolve_plates(mentions, er: dict) -> pd.DataFrame:
+    from pyspark.sql import functions as F
+
+    plates = (mentions.groupBy("plate_hash")
+              .agg(F.count("*").alias("reads"), F.first("plate_readable").alias("plate_readable"),
+                   F.first("plate_fold_hash").alias("plate_fold_hash"),
+                   F.first("plate_tail_hash").alias("plate_tail_hash"),
+                   F.first("plate_deletion_hashes").alias("plate_deletion_hashes"))
+              .toPandas())
+    plates["plate_readable"] = plates["plate_readable"].astype(object).where(
+        plates["plate_readable"].notna(), None)
+    return resolve_plates(plates, dominance=float(er["plate_dominance"]),
+                          evidence_confidence=er["plate_evidence_confidence"])
+
+
+# ------------------------------------------------------------------ graph (Spark)
+
+def _aggregate_edges(frame, src, dst, kind: str):
+    """Edges per (src, dst, type, role): weight, first and last time, distinct days."""
+    from pyspark.sql import functions as F
+
+    return (frame.select(F.col(src).alias("src"), F.col(dst).alias("dst"),
+                         F.lit(kind).alias("type"), F.coalesce("role", F.lit("")).alias("role"),
+                         "event_time_ms", "event_date")
+            .groupBy("src", "dst", "type", "role")
+            .agg(F.count("*").alias("weight"), F.min("event_time_ms").alias("first_ms"),
+                 F.max("event_time_ms").alias("last_ms"),
+                 F.countDistinct("event_date").alias("days")))
+
+
+def _co_presence(frame, entity: str, place: str, window_ms: int):
+    """Pairs of distinct entities at one place within ``window_ms``, per episode.
+
+    An episode is the place and the earlier read's ``window_ms`` bucket; a
+    pair's weight counts distinct episodes, not read pairs.
+    """
+    from pyspark.sql import functions as F
+
+    base = frame.select(F.col(entity).alias("e"), F.col(place).alias("place"),
+                        "event_time_ms", "event_date").where(F.col("place").isNotNull())
+    base = base.withColumn("bucket", F.floor(F.col("event_time_ms") / window_ms))
+    left = base.select(*(F.col(c).alias(f"{c}_a") for c in base.columns))
+    right = (base.withColumn("b", F.explode(F.array(F.col("bucket") - 1, F.col("bucket"),
+                                                     F.col("bucket") + 1)))
+             .select(*(F.col(c).alias(f"{c}_b") for c in base.columns), "b"))
+    pairs = (left.join(right, (left.place_a == right.place_b) & (left.bucket_a == right.b))
+             .where((F.col("e_a") < F.col("e_b"))
+                    & (F.abs(F.col("event_time_ms_a") - F.col("event_time_ms_b")) <= window_ms)))
+    first = F.least("event_time_ms_a", "event_time_ms_b")
+    return (pairs.select(F.col("e_a").alias("src"), F.col("e_b").alias("dst"), "place_a",
+                         first.alias("t"),
+                         F.floor(first / window_ms).alias("episode"),
+                         F.col("event_date_a").alias("event_date"))
+            .groupBy("src", "dst")
+            .agg(F.countDistinct("place_a", "episode").alias("weight"),
+                 F.min("t").alias("first_ms"), F.max("t").alias("last_ms"),
+                 F.countDistinct("event_date").alias("days"),
+                 F.countDistinct("place_a").alias("places")))
+
+
+# ------------------------------------------------------------------ mining (igraph)
+
+def _mine(edges: pd.DataFrame, nodes: pd.DataFrame, max_betweenness_nodes: int,
+          min_split_nodes: int = 10):
+    """Components, Leiden communities, PageRank and in-community betweenness."""
+    import igraph as ig
+
+    ids = pd.Index(pd.unique(pd.concat([edges["src"], edges["dst"]], ignore_index=True)))
+    graph = ig.Graph(n=len(ids), edges=list(zip(ids.get_indexer(edges["src"]),
+                                                ids.get_indexer(edges["dst"]))),
+                     directed=False)
+    graph.es["weight"] = edges["weight"].astype(float).tolist()
+    graph.simplify(combine_edges={"weight": "sum"})
+    components = graph.connected_components()
+    random.seed(0)   # igraph draws from Python's random module: reproducible nights
+    # Leiden (modularity) inside each component, not over the whole graph:
+    # modularity's null model over thousands of small components cannot
+    # resolve groups smaller than about sqrt(2m) edges of the whole graph
+    # (the resolution limit), so it would return the components themselves.
+    membership = [0] * graph.vcount()
+    groups = []
+    for members in components:
+        if len(members) < min_split_nodes:
+            parts = [members]
+        else:
+            sub = graph.induced_subgraph(members)
+            found = sub.community_leiden(objective_function="modularity", weights="weight",
+                                         n_iterations=-1)
+            parts = [[members[v] for v in part] for part in found]
+        for part in parts:
+            for vertex in part:
+                membership[vertex] = len(groups)
+            groups.append(part)
+    pagerank = graph.pagerank(weights="weight")
+    betweenness = [0.0] * graph.vcount()
+    for members in groups:
+        if 2 < len(members) <= max_betweenness_nodes:
+            sub = graph.induced_subgraph(members)
+            for vertex, value in zip(members, sub.betweenness(directed=False)):
+                betweenness[vertex] = value
+    metrics = pd.DataFrame({
+        "node_id": ids, "component": components.membership, "community": membership,
+        "pagerank": pagerank, "betweenness": betweenness, "degree": graph.degree()})
+    sizes = pd.Series(components.membership).value_counts()
+    metrics["component_size"] = metrics["component"].map(sizes).astype(int)
+    metrics = metrics.merge(nodes[["node_id", "kind"]], on="node_id", how="left")
+    return metrics, len(components), int(sizes.max()) if len(sizes) else 0, len(groups)
+
+
+# ------------------------------------------------------------------ run
+
+def run(settings: Settings, as_of: str | None = None) -> GraphReport:
+    """Build, mine and store one night's graph; :class:`NoGraphData` if nothing is valid."""
+    import time
+
+    from pyspark.sql import functions as F
+
+    from jobs.nightly import _write_postgres, check_postgres
+    from jobs.spark_env import spark_session
+
+    config = graph_config(settings)
+    er = config["er"]
+    table = settings.lake_table("normalized")
+    end, days = _window(table, as_of, int(config["lookback_days"]))
+    files, corrupt = readable_event_files(table, days)
+    if not files:
+        raise NoGraphData(f"no readable event files in the {len(days)} day(s) up to {end}"
+                          + (f" ({len(corrupt)} unreadable)" if corrupt else ""))
+    check_postgres(settings)
+    clock, seconds = time.monotonic(), {}
+
+    def lap(stage):
+        nonlocal clock
+        now = time.monotonic()
+        seconds[stage] = round(now - clock, 2)
+        clock = now
+
+    spark = spark_session(settings, "zongzhi-graph")
+    try:
+        events = (spark.read.option("mergeSchema", "true").option("basePath", str(table))
+                  .parquet(*files).cache())
+        report = GraphReport(as_of=end.isoformat(), days=[d.isoformat() for d in days],
+                             events=events.count())
+        report.skipped["unreadable_files"] = corrupt
+        persons = person_mentions(events).cache()
+        vehicles = vehicle_mentions(events).cache()
+        report.person_mentions, report.vehicle_mentions = persons.count(), vehicles.count()
+        lap("extract")
+
+        person_map = _resolve_persons(persons, er)
+        plate_map = _resolve_plates(vehicles, er)
+        lap("entity_resolution")
+        joined = person_map[person_map["evidence"].isin(
+            ["phone+name", "phone+name_sound", "phone_near+name", "phone_near+name_sound"])]
+        report.person_mentions_joined_without_id = int(joined["mentions"].sum())
+        report.persons = int(person_map["person_id"].nunique())
+        report.contradictory_persons = int(
+            person_map.loc[person_map["contradictory"], "person_id"].nunique())
+        report.plates = len(plate_map)
+        report.vehicles = int(plate_map["vehicle_id"].nunique())
+        report.plates_joined = {k: int(v) for k, v in
+                                plate_map["evidence"].value_counts().sort_index().items()}
+        report.skipped["person_mentions_without_identifier"] = int(
+            person_map.loc[person_map["evidence"] == "no_identifier", "mentions"].sum())
+        report.skipped["unreadable_plate_reads"] = int(
+            plate_map.loc[plate_map["evidence"] == "unreadable", "reads"].sum())
+
+        pm = F.broadcast(spark.createDataFrame(
+            person_map[["profile_key", "person_id"]].dropna(subset=["person_id"])))
+        vm = F.broadcast(spark.createDataFrame(
+            plate_map[["plate_hash", "vehicle_id"]].dropna(subset=["vehicle_id"])))
+        people = persons.join(pm, "profile_key").withColumn(
+            "person_node", F.concat(F.lit("person:"), "person_id"))
+        cars = vehicles.join(vm, "plate_hash").withColumn(
+            "vehicle_node", F.concat(F.lit("vehicle:"), "vehicle_id"))
+        incident_node = F.concat(F.lit("incident:"), F.col("event_id"))
+        reads = (cars.where(F.col("category") == PLATE_READ)
+                 .withColumn("site_node", F.concat(F.lit("place:site:"), "site_id")))
+        involved_cars = cars.where(F.col("category") != PLATE_READ).withColumn(
+            "incident_node", incident_node)
+        people = people.withColumn("incident_node", incident_node)
+        window_ms = int(config["co_presence_seconds"]) * 1000
+
+        edges = (_aggregate_edges(people.where(~F.col("role").isin(*_REPORTER_ROLES)),
+                                  "person_node", "incident_node", "involved_in")
+                 .unionByName(_aggregate_edges(people.where(F.col("role").isin(*_REPORTER_ROLES)),
+                                               "incident_node", "person_node", "reported_by"))
+                 .unionByName(_aggregate_edges(involved_cars, "vehicle_node", "incident_node",
+                                               "involved_in"))
+                 .unionByName(_aggregate_edges(reads, "vehicle_node", "site_node", "seen_at")))
+        incidents = (people.select("incident_node", "cell_id", "event_time_ms", "event_date")
+                     .unionByName(involved_cars.select("incident_node", "cell_id",
+                                                       "event_time_ms", "event_date"))
+                     .dropDuplicates(["incident_node"])
+                     .withColumn("cell_node", F.concat(F.lit("place:cell:"), "cell_id"))
+                     .withColumn("role", F.lit(None).cast("string")))
+        edges = edges.unionByName(_aggregate_edges(incidents, "incident_node", "cell_node",
+                                                   "occurred_at"))
+        vehicle_pairs = _co_presence(reads, "vehicle_node", "site_node", window_ms).cache()
+        person_pairs = _co_presence(people.withColumn("cell_node", F.concat(
+            F.lit("place:cell:"), "cell_id")), "person_node", "cell_node", window_ms)
+        co_present = (vehicle_pairs.drop("places").unionByName(person_pairs.drop("places"))
+                      .withColumn("type", F.lit("co_present")).withColumn("role", F.lit("")))
+        edges = edges.unionByName(co_present.select(*edges.columns)).cache()
+        lap("graph")
+
+        # Companion vehicles: observed episodes against chance, per pair.
+        span_s = len(days) * 86400.0
+        site_reads = reads.groupBy("vehicle_node", "site_node").agg(F.count("*").alias("n"))
+        a = site_reads.select(F.col("vehicle_node").alias("src"), "site_node",
+                              F.col("n").alias("n_a"))
+        b = site_reads.select(F.col("vehicle_node").alias("dst"), "site_node",
+                              F.col("n").alias("n_b"))
+        factor = float(expected_co_occurrences(1, 1, window_s=window_ms / 1000, span_s=span_s))
+        expected = (vehicle_pairs.select("src", "dst").join(a, "src").join(b, ["dst", "site_node"])
+                    .groupBy("src", "dst")
+                    .agg((F.sum(F.col("n_a") * F.col("n_b")) * factor).alias("expected")))
+        pairs = (vehicle_pairs.join(expected, ["src", "dst"])
+                 .select(F.col("src").alias("vehicle_a"), F.col("dst").alias("vehicle_b"),
+                         F.col("weight").alias("co_occurrences"), "days", "places", "expected",
+                         "first_ms", "last_ms").toPandas())
+        companions = companion_pairs(pairs, alpha=float(config["companions"]["alpha"]),
+                                     min_co_occurrences=int(
+                                         config["companions"]["min_co_occurrences"]),
+                                     min_days=int(config["companions"]["min_days"]))
+        report.co_occurring_vehicle_pairs = len(companions)
+        report.companion_pairs = int(companions["companion"].sum())
+        lap("companions")
+
+        # Nodes, with their kind; the mining graph.
+        nodes = (edges.select(F.col("src").alias("node_id")).union(
+            edges.select(F.col("dst").alias("node_id"))).distinct()
+            .withColumn("kind", F.split("node_id", ":").getItem(0)))
+        nodes_pd = nodes.toPandas()
+        report.nodes = {k: int(v) for k, v in nodes_pd["kind"].value_counts().sort_index().items()}
+        report.edges = {r["type"]: int(r["count"]) for r in
+                        edges.groupBy("type").count().orderBy("type").collect()}
+        mining_edges = (edges.where(F.col("type").isin("involved_in", "reported_by"))
+                        .groupBy("src", "dst").agg(F.sum("weight").alias("weight")).toPandas())
+        ties = companions.loc[companions["companion"], ["vehicle_a", "vehicle_b",
+                                                         "co_occurrences"]]
+        mining_edges = pd.concat([mining_edges, ties.set_axis(["src", "dst", "weight"], axis=1)],
+                                 ignore_index=True)
+        metrics, report.components, report.largest_component, report.communities = _mine(
+            mining_edges, nodes_pd, int(config["betweenness_max_nodes"]),
+            int(config["community_min_split_nodes"]))
+        lap("mining")
+
+        snapshot = settings.lake_table("graph") / f"as_of={end.isoformat()}"
+        previous = settings.lake_table("graph") / f"as_of={(end - timedelta(days=1)).isoformat()}"
+        tmp = snapshot.with_name(snapshot.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        edges.write.parquet(str(tmp / "edges"))
+        nodes.write.parquet(str(tmp / "nodes"))
+        entities = pd.concat([
+            person_map.assign(kind="person", key=person_map["profile_key"],
+                              entity_id=person_map["person_id"])[
+                ["kind", "key", "entity_id", "evidence", "confidence", "contradictory"]],
+            plate_map.assign(kind="vehicle", key=plate_map["plate_hash"],
+                             entity_id=plate_map["vehicle_id"], contradictory=False)[
+                ["kind", "key", "entity_id", "evidence", "confidence", "contradictory"]],
+        ], ignore_index=True)
+        entities.to_parquet(tmp / "entities.parquet", index=False)
+        companions.to_parquet(tmp / "companions.parquet", index=False)
+        metrics.to_parquet(tmp / "metrics.parquet", index=False)
+        new_links = None
+        if (previous / "edges").exists():
+            before = spark.read.parquet(str(previous / "edges")).select("src", "dst", "type")
+            # A link is new because its first event happened on the night
+            # ("observed"), or because tonight's entity resolution tied older
+            # events to an entity they were not tied to yesterday ("resolved").
+            night_start_ms = int(datetime.combine(end, datetime.min.time(),
+                                                  DISTRICT_TZ).timestamp() * 1000)
+            new_links = (edges.join(before, ["src", "dst", "type"], "left_anti")
+                         .withColumn("reason", F.when(F.col("first_ms") >= night_start_ms,
+                                                      F.lit("observed"))
+                                     .otherwise(F.lit("resolved"))))
+            new_links.write.parquet(str(tmp / "new_links"))
+            report.new_links = new_links.count()
+            report.new_links_by_reason = {r["reason"]: int(r["count"]) for r in
+                                          new_links.groupBy("reason").count().collect()}
+        shutil.rmtree(snapshot, ignore_errors=True)
+        tmp.rename(snapshot)
+        lap("lake")
+
+        _serve(spark, settings, config, metrics, companions, edges, new_links, end,
+               _write_postgres)
+        lap("postgres")
+        report.seconds = seconds
+        return report
+    finally:
+        spark.stop()
+
+
+# ------------------------------------------------------------------ serving
+
+_KIND_LABELS = {"person": "人员", "vehicle": "车辆", "incident": "事件", "place": "地点"}
+
+
+def _drop_if_reshaped(settings: Settings, table: str, columns: list[str]) -> None:
+    """Drop a serving table whose columns are not ``columns``, so that it is made anew.
+
+    Rows are replaced each night by truncating (views and Superset datasets
+    keep pointing at the table); a table from an older release with other
+    columns is replaced instead.
+    """
+    import psycopg2
+
+    schema = settings.pg["schema"]
+    with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
+        cur.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = %s "
+                    "AND table_name = %s ORDER BY ordinal_position", (schema, table))
+        existing = [r[0] for r in cur.fetchall()]
+        if existing and existing != list(columns):
+            log.info("graph: serving table %s.%s changed shape; recreating it", schema, table)
+            cur.execute(f'DROP TABLE "{schema}"."{table}"')
+    conn.close()
+
+
+def _serve(spark, settings, config, metrics, companions, edges, new_links, end, write):
+    from pyspark.sql import functions as F
+
+    def reshaping_write(frame, settings, table):
+        _drop_if_reshaped(settings, table, frame.columns)
+        write(frame, settings, table)
+
+    top = int(config["key_entities_per_kind"])
+    keyed = metrics[metrics["kind"].isin(["person", "vehicle"])].copy()
+    keyed["rank_in_kind"] = keyed.groupby("kind")["pagerank"].rank(ascending=False,
+                                                                     method="first")
+    community_sizes = metrics.groupby("community").size()
+    ties = pd.concat([companions.loc[companions["companion"], "vehicle_a"],
+                      companions.loc[companions["companion"], "vehicle_b"]]).value_counts()
+    keyed["companions"] = keyed["node_id"].map(ties).fillna(0).astype(int)
+    keyed = keyed[keyed["rank_in_kind"] <= top]
+    keyed["reasons"] = [
+        f"PageRank 第{int(r.rank_in_kind)}；关联 {r.degree} 个对象；社群 {r.community}"
+        f"（{int(community_sizes[r.community])} 个成员）"
+        + (f"；同行车辆 {r.companions} 对" if r.companions else "")
+        for r in keyed.itertuples()]
+    key_entities = keyed.assign(kind_label=keyed["kind"].map(_KIND_LABELS),
+                                as_of=end.isoformat())[
+        ["as_of", "node_id", "kind", "kind_label", "pagerank", "betweenness", "degree",
+         "community", "component_size", "companions", "rank_in_kind", "reasons"]]
+    communities = (metrics.groupby("community")
+                   .agg(members=("node_id", "size"),
+                        persons=("kind", lambda k: int((k == "person").sum())),
+                        vehicles=("kind", lambda k: int((k == "vehicle").sum())),
+                        incidents=("kind", lambda k: int((k == "incident").sum())),
+                        top_member=("node_id", "first"))
+                   .reset_index().assign(as_of=end.isoformat()))
+    communities = communities[communities["persons"] + communities["vehicles"] >= 2]
+    serving_companions = companions.assign(as_of=end.isoformat())[
+        ["as_of", "vehicle_a", "vehicle_b", "co_occurrences", "days", "places", "expected",
+         "p_value", "lift", "companion"]]
+    for frame, name in ((key_entities, "graph_key_entities"), (communities, "graph_communities"),
+                        (serving_companions, "graph_companions")):
+        reshaping_write(spark.createDataFrame(frame.astype(
+            {c: "float64" for c in frame.columns if frame[c].dtype == "float32"})), settings, name)
+    # The network chart: edges among the key entities and their incidents.
+    keys = spark.createDataFrame(key_entities[["node_id"]])
+    network = (edges.where(F.col("type").isin("involved_in", "co_present"))
+               .join(F.broadcast(keys.withColumnRenamed("node_id", "src")), "src")
+               .select("src", "dst", "type", "weight")
+               .withColumn("as_of", F.lit(end.isoformat())))
+    reshaping_write(network, settings, "graph_network_edges")
+    if new_links is not None:
+        reshaping_write(new_links.withColumn("as_of", F.lit(end.isoformat())), settings,
+                        "graph_new_links")
+
+
+def report_dict(report: GraphReport) -> dict:
+    return asdict(report)
