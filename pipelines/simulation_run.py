@@ -26,7 +26,8 @@ def build_simulator(settings: Settings, *, start: datetime, seed: int, rate: flo
                   channel_mix=dict(sim_cfg["channel_mix"]),
                   malformed_fraction=(float(sim_cfg["malformed_fraction"])
                                       if malformed_fraction is None else malformed_fraction),
-                  n_rings=rings, run_id=f"s{seed}")
+                  n_rings=rings, run_id=f"s{seed}",
+                  identity_noise=dict(sim_cfg.get("identity_noise") or {}))
     planted = []
     probe = None
     for cell, category, start_min, duration_min, multiplier in surges:

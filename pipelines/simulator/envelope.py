@@ -21,6 +21,7 @@ from fractions import Fraction
 
 from features.taxonomy import SOURCES
 from pipelines.simulator.defects import corrupt
+from pipelines.simulator.noise import IdentityNoise
 from pipelines.simulator.records import MALFORMED_KINDS, SCHEMA_VERSION, SimulatedRecord
 from pipelines.simulator.rhythms import Clock
 
@@ -41,7 +42,8 @@ class Emitter:
         Tag put into every event id, if given.
     """
 
-    def __init__(self, malformed_fraction: float, rng: random.Random, run_id: str | None):
+    def __init__(self, malformed_fraction: float, rng: random.Random, run_id: str | None,
+                 noise: IdentityNoise | None = None):
         self._clock = Clock()
         self._counters = {s: 0 for s in SOURCES}
         self._tickets: dict[str, int] = {}
@@ -52,6 +54,8 @@ class Emitter:
         self._variants = {kind: 0 for kind in MALFORMED_KINDS}
         self._rng = rng
         self._prefix = {s: f"{s}-{run_id}-" if run_id else f"{s}-" for s in SOURCES}
+        self._noise = noise or IdentityNoise(random.Random(0), name_typo=0.0, phone_typo=0.0,
+                                             plate_misread=0.0)
 
     def emit(self, report_s: int, _sequence: int, event_s: int, source: str,
              payload: dict) -> SimulatedRecord:
@@ -64,6 +68,9 @@ class Emitter:
         if source == "hotline":
             n = self._tickets[day_compact] = self._tickets.get(day_compact, 0) + 1
             attributes = {"ticket_no": f"12345-{day_compact}-{n:04d}", **attributes}
+        persons, vehicles, truth = self._noise.apply(
+            payload["persons"], payload["vehicles"],
+            plate_read=payload["category"] == "video.plate_read")
         envelope = {
             "schema_version": SCHEMA_VERSION,
             "event_id": event_id,
@@ -72,8 +79,8 @@ class Emitter:
             "event_time": clock.iso(event_s),
             "report_time": clock.iso(report_s),
             "location": payload["location"],
-            "persons": payload["persons"],
-            "vehicles": payload["vehicles"],
+            "persons": persons,
+            "vehicles": vehicles,
             "attributes": attributes,
         }
         self._emitted += 1
@@ -88,4 +95,5 @@ class Emitter:
                                      self._rng, clock)
         else:
             value = json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))
-        return SimulatedRecord(source, event_id, value, event_s * 1000, report_s * 1000, kind)
+        return SimulatedRecord(source, event_id, value, event_s * 1000, report_s * 1000, kind,
+                               truth)

@@ -66,6 +66,7 @@ from pipelines.simulator.populations import (
     vehicle_plates,
     village_residents,
 )
+from pipelines.simulator.noise import IdentityNoise
 from pipelines.simulator.records import GroundTruth, Ring, SimulatedRecord, Surge
 from pipelines.simulator.rhythms import (
     REPORT_DELAY_S,
@@ -117,6 +118,11 @@ class DistrictSimulator:
         Tag put into every event id (``grid-<run_id>-20261127-000001``) so
         that several runs written to the same topics never share an id; by
         default ids are ``grid-20261127-000001``, unique within one run only.
+    identity_noise : mapping, optional
+        Rates ``name_typo``, ``phone_typo`` and ``plate_misread`` of
+        :class:`~pipelines.simulator.noise.IdentityNoise` (config
+        ``simulator.identity_noise``); none by default. The truth of every
+        record's entries is in :attr:`SimulatedRecord.truth` either way.
 
     Notes
     -----
@@ -143,7 +149,8 @@ class DistrictSimulator:
     def __init__(self, district: District, *, seed: int, events_per_hour: float = 400.0,
                  channel_mix: Mapping[str, float] | None = None,
                  malformed_fraction: float = 0.0, surges=(), n_rings: int = 0,
-                 ring_size: int = 4, run_id: str | None = None):
+                 ring_size: int = 4, run_id: str | None = None,
+                 identity_noise: Mapping[str, float] | None = None):
         self.district = district
         self.seed = seed
         self.events_per_hour = events_per_hour
@@ -153,6 +160,7 @@ class DistrictSimulator:
         self.n_rings = n_rings
         self.ring_size = ring_size
         self.run_id = run_id
+        self.identity_noise = dict(identity_noise or {})
 
     # ------------------------------------------------------------ validation
 
@@ -418,7 +426,9 @@ class DistrictSimulator:
         return self._stream(start_s, start_s + math.floor(duration.total_seconds()))
 
     def _stream(self, start_s: int, end_s: int) -> Iterator[SimulatedRecord]:
-        emitter = Emitter(self.malformed_fraction, self._rng("malformed"), self.run_id)
+        noise = IdentityNoise(self._rng("identity-noise"), **self.identity_noise) \
+            if self.identity_noise else None
+        emitter = Emitter(self.malformed_fraction, self._rng("malformed"), self.run_id, noise)
         pending: list = []
         sequence = 0
 

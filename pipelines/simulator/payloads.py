@@ -2,14 +2,16 @@
 
 A payload is the part of the raw envelope that depends on the channel; the
 event id, the times and the hotline ticket number are added when the event
-is emitted (see :mod:`pipelines.simulator.envelope`).
+is emitted (see :mod:`pipelines.simulator.envelope`). Person entries carry
+their resident's ID number under ``_id``, the truth that the envelope takes
+out (:mod:`pipelines.simulator.noise`).
 
 Examples
 --------
 >>> import random
 >>> resident = Resident("王芳", "110118199001011234", "13800000000")
 >>> EventPayloads.person(random.Random(0), "victim", resident, full=True)
-{'role': 'victim', 'name': '王芳', 'id_number': '110118199001011234', 'phone': '13800000000'}
+{'role': 'victim', 'name': '王芳', '_id': '110118199001011234', 'id_number': '110118199001011234', 'phone': '13800000000'}
 """
 from __future__ import annotations
 
@@ -51,7 +53,8 @@ class EventPayloads:
     @staticmethod
     def person(rng: random.Random, role: str, resident: Resident, full: bool = False) -> dict:
         """A person entry; unless ``full``, the ID number and phone are sometimes missing."""
-        person = {"role": role, "name": resident.name}
+        # `_id` is the truth, for evaluations; the envelope takes it out.
+        person = {"role": role, "name": resident.name, "_id": resident.id_number}
         if full or rng.random() < 0.8:
             person["id_number"] = resident.id_number
         if full or rng.random() < 0.7:
@@ -120,7 +123,7 @@ class EventPayloads:
                 lat: float) -> dict:
         """A 12345 hotline call from a resident of the village."""
         resident = rng.choice(self.residents[village_index])
-        caller = {"role": "caller", "phone": resident.phone}
+        caller = {"role": "caller", "phone": resident.phone, "_id": resident.id_number}
         if rng.random() < 0.5:
             caller["name"] = resident.name
         town, village = self._names(village_index)

@@ -86,6 +86,10 @@ class SimulatedRecord:
     event_time_ms: int
     report_time_ms: int
     malformed_kind: str | None
+    #: Who the record's person and vehicle entries really are, in entry
+    #: order: ``{"persons": [ID numbers], "vehicles": [plates]}``; never in
+    #: ``value`` (see :mod:`pipelines.simulator.noise`).
+    truth: dict | None = None
 
 
 @dataclass(frozen=True)
