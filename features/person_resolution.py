@@ -4,7 +4,8 @@ A mention with an ID number is the person of that ID. A mention without
 one is compared, field by field, with the persons known by ID that share a
 blocking key with it (phone, a one-digit-off phone, or the name's sound),
 and scored the Fellegi–Sunter way: each agreeing field adds its weight
-``log2(m/u)`` from configuration (``graph.er.person_weights``). It joins the
+``log2(m/u)``, a disagreeing one its (negative) ``log2((1-m)/(1-u))``, from
+configuration (``graph.er.person_weights``). It joins the
 best-scoring person when the score reaches ``threshold`` and no other
 person scores as high; otherwise it is matched among the other mentions
 without an ID by the same rule, and a group of them is one person of its
@@ -15,7 +16,14 @@ Fields, each counted once, strongest agreement only:
 ``phone``
     the same phone number (``phone_near``: one digit apart);
 ``name``
-    the same name (``name_sound``: the same toneless pinyin).
+    the same name (``name_sound``: the same toneless pinyin); a name that
+    is neither, where the person has names, *disagrees*
+    (``name_disagree``, a negative weight): a shared family phone does not
+    make two people one;
+``village``
+    the mention's village is one the person was seen in (optional column
+    ``village_code``): residents appear mostly where they live, and a name
+    is far more telling within one village than across a district.
 
 Every merge keeps its evidence (the agreeing fields) and a confidence, the
 logistic of the score (a posterior with even prior odds). A person known by
@@ -30,8 +38,8 @@ Examples
 ...     "name_hash": ["n1", "n2", "n9"], "name_sound_hash": ["s1", "s1", "s9"],
 ...     "phone_hash": ["t1", "t1", "t9"],
 ...     "phone_deletion_hashes": [["d1"], ["d1"], ["d9"]]})
->>> out = resolve_persons(mentions, weights={"phone": 7, "phone_near": 4, "name": 5,
-...                                          "name_sound": 3}, threshold=9)
+>>> out = resolve_persons(mentions, weights={"phone": 9, "phone_near": 4, "name": 5,
+...     "name_sound": 3, "name_disagree": -6, "village": 4}, threshold=9)
 >>> sorted(out.set_index("mention_key")["person_id"].items())
 [('m1', 'pid_a'), ('m2', 'pid_a'), ('m3', 'anon:t9')]
 >>> out.set_index("mention_key").loc["m2", "evidence"]
@@ -46,17 +54,19 @@ import pandas as pd
 __all__ = ["FIELDS", "resolve_persons", "posterior"]
 
 #: Agreements scored, per field strongest first.
-FIELDS = {"phone": ("phone", "phone_near"), "name": ("name", "name_sound")}
+FIELDS = {"phone": ("phone", "phone_near"), "name": ("name", "name_sound", "name_disagree"),
+          "place": ("village",)}
 _COLUMNS = ["mention_key", "person_id", "evidence", "confidence", "contradictory"]
 
 
 class _Profile:
-    __slots__ = ("phones", "deletions", "names", "sounds")
+    __slots__ = ("phones", "deletions", "names", "sounds", "villages")
 
     def __init__(self):
         self.phones, self.deletions, self.names, self.sounds = set(), set(), set(), set()
+        self.villages = set()
 
-    def add(self, phone, deletions, name, sound):
+    def add(self, phone, deletions, name, sound, village=None):
         if isinstance(phone, str):
             self.phones.add(phone)
         self.deletions.update(deletions if deletions is not None else ())
@@ -64,10 +74,14 @@ class _Profile:
             self.names.add(name)
         if isinstance(sound, str):
             self.sounds.add(sound)
+        if isinstance(village, str):
+            self.villages.add(village)
 
 
-def _agreements(profile: _Profile, phone, deletions, name, sound) -> list[str]:
+def _agreements(profile: _Profile, phone, deletions, name, sound, village=None) -> list[str]:
     found = []
+    if isinstance(village, str) and village in profile.villages:
+        found.append("village")
     if isinstance(phone, str) and phone in profile.phones:
         found.append("phone")
     elif deletions is not None and profile.deletions.intersection(deletions):
@@ -76,7 +90,16 @@ def _agreements(profile: _Profile, phone, deletions, name, sound) -> list[str]:
         found.append("name")
     elif isinstance(sound, str) and sound in profile.sounds:
         found.append("name_sound")
+    elif isinstance(name, str) and profile.names:
+        found.append("name_disagree")
     return found
+
+
+def _score(agree: list[str], weights: dict) -> float:
+    """Sum of the fields' weights; a place alone identifies nobody."""
+    if not set(agree) - {"village", "name_disagree"}:
+        return 0.0
+    return sum(float(weights[a]) for a in agree)
 
 
 def _best(candidates: dict, profiles: dict, row, weights: dict, threshold: float):
@@ -84,7 +107,7 @@ def _best(candidates: dict, profiles: dict, row, weights: dict, threshold: float
     scored = []
     for person in candidates:
         agree = _agreements(profiles[person], *row)
-        score = sum(float(weights[a]) for a in agree)
+        score = _score(agree, weights)
         if score >= threshold:
             scored.append((score, person, agree))
     if not scored:
@@ -95,13 +118,16 @@ def _best(candidates: dict, profiles: dict, row, weights: dict, threshold: float
     return scored[0]
 
 
-def resolve_persons(mentions: pd.DataFrame, *, weights: dict, threshold: float) -> pd.DataFrame:
+def resolve_persons(mentions: pd.DataFrame, *, weights: dict, threshold: float,
+                    max_passes: int = 3) -> pd.DataFrame:
     """One row per mention: the person it is, by what evidence, how sure.
 
     ``mentions`` has ``mention_key`` (unique), ``id_hash``, ``name_hash``,
-    ``name_sound_hash``, ``phone_hash`` and ``phone_deletion_hashes``. A
+    ``name_sound_hash``, ``phone_hash`` and ``phone_deletion_hashes``, and
+    may have ``village_code``. A
     mention with none of ID, name or phone gets no person (evidence
-    ``no_identifier``).
+    ``no_identifier``). Mentions that join a person add their fields to it,
+    and the unmatched are tried again, up to ``max_passes`` passes.
     """
     needed = {"mention_key", "id_hash", "name_hash", "name_sound_hash", "phone_hash",
               "phone_deletion_hashes"}
@@ -114,8 +140,10 @@ def resolve_persons(mentions: pd.DataFrame, *, weights: dict, threshold: float) 
     if threshold <= 0:
         raise ValueError(f"threshold={threshold} must be > 0")
     frame = mentions.sort_values("mention_key", kind="mergesort")
+    if "village_code" not in frame.columns:
+        frame = frame.assign(village_code=None)
     cols = ["mention_key", "id_hash", "phone_hash", "phone_deletion_hashes", "name_hash",
-            "name_sound_hash"]
+            "name_sound_hash", "village_code"]
     records = list(frame[cols].itertuples(index=False, name=None))
 
     profiles: dict = {}
@@ -127,9 +155,9 @@ def resolve_persons(mentions: pd.DataFrame, *, weights: dict, threshold: float) 
             if isinstance(key[1], str):
                 blocks.setdefault(key, set()).add(person)
 
-    for _, pid, phone, deletions, name, sound in records:
+    for _, pid, phone, deletions, name, sound, village in records:
         if isinstance(pid, str):
-            profiles.setdefault(pid, _Profile()).add(phone, deletions, name, sound)
+            profiles.setdefault(pid, _Profile()).add(phone, deletions, name, sound, village)
             block(pid, phone, deletions, name, sound)
 
     def candidates(phone, deletions, name, sound) -> dict:
@@ -140,21 +168,34 @@ def resolve_persons(mentions: pd.DataFrame, *, weights: dict, threshold: float) 
         return found
 
     out, pending = [], []
-    for key, pid, phone, deletions, name, sound in records:
+    for key, pid, phone, deletions, name, sound, village in records:
         if isinstance(pid, str):
             sounds = profiles[pid].sounds
             out.append((key, pid, "id", 1.0, len(sounds) > 1))
             continue
-        row = (phone, deletions, name, sound)
+        row = (phone, deletions, name, sound, village)
         if not any(isinstance(v, str) for v in (phone, name, sound)):
             out.append((key, None, "no_identifier", 0.0, False))
             continue
-        best = _best(candidates(*row), profiles, row, weights, threshold)
-        if best is None:
-            pending.append((key, row))
-            continue
-        score, person, agree = best
-        out.append((key, person, "+".join(agree), round(posterior(score), 6), False))
+        pending.append((key, row))
+
+    # A mention that joins a person lends the person its fields (a caller's
+    # phone, the village of a report), so that later passes can join the
+    # mentions that only those fields tie to the person.
+    for _ in range(max_passes):
+        unresolved = []
+        for key, row in pending:
+            best = _best(candidates(*row[:4]), profiles, row, weights, threshold)
+            if best is None:
+                unresolved.append((key, row))
+                continue
+            score, person, agree = best
+            out.append((key, person, "+".join(agree), round(posterior(score), 6), False))
+            profiles[person].add(*row)
+            block(person, *row[:4])
+        if len(unresolved) == len(pending):
+            break
+        pending = unresolved
 
     # Mentions without an ID that matched no one: grouped among themselves
     # by the same rule, in key order (each joins the first group it matches).
@@ -163,7 +204,7 @@ def resolve_persons(mentions: pd.DataFrame, *, weights: dict, threshold: float) 
         joined = None
         for group in groups:
             agree = _agreements(group["profile"], *row)
-            score = sum(float(weights[a]) for a in agree)
+            score = _score(agree, weights)
             if score >= threshold:
                 joined = (group, agree, score)
                 break

@@ -6,7 +6,9 @@ reported by name.
 
 Transform, in Spark where it is big and in Python where it is small:
 
-1. **Mentions.** Every person and vehicle entry of every event, exploded.
+1. **Mentions.** Every person and vehicle entry of every event, exploded;
+   a person's profile is its ID, name and phone tokens and the event's
+   village.
 2. **Entity resolution.** Spark reduces mentions to their distinct
    identities (a person's ID/name/phone tokens, a read plate's token) with
    counts; those few rows are resolved by the pure functions of
@@ -18,11 +20,15 @@ Transform, in Spark where it is big and in Python where it is small:
    seen_at, co_present), aggregated per (source, target, type, role).
 4. **Companion vehicles** from the vehicle co-presence pairs, against the
    co-occurrences chance gives (:mod:`models.companion_vehicles`).
-5. **Mining** (igraph, on the driver) of the entity graph of persons,
-   vehicles and incidents joined by involvement, reports and companion
-   ties: connected components, Leiden communities (modularity), PageRank,
-   and betweenness inside communities small enough for it. Places are left
-   out of this graph: a busy cell would join everything that happened in it.
+5. **Mining** (igraph, on the driver) of the entity graph: persons and
+   vehicles tied by the incidents they share (weight: how many; built in
+   Spark, :func:`entity_projection`) and by companion ties (weight 1: the
+   test already decided they are real). Connected components, Leiden
+   communities (modularity, per component), PageRank, and betweenness
+   inside communities small enough for it. Places are left out: a busy cell
+   would join everything that happened in it. On the bipartite
+   entity–incident graph, heavy companion ties split each ring into its
+   vehicles and its people; on the projection they stay together.
 
 Load: the snapshot to ``<lake>/graph/as_of=<date>/`` (nodes, edges,
 entities, companions, metrics, communities, new_links) and the serving
@@ -48,7 +54,7 @@ from models.companion_vehicles import companion_pairs, expected_co_occurrences
 from pipelines.settings import Settings, SettingsError
 
 __all__ = ["GraphReport", "NoGraphData", "graph_config", "readable_event_files",
-           "person_mentions", "vehicle_mentions", "run"]
+           "person_mentions", "vehicle_mentions", "entity_projection", "run"]
 
 log = logging.getLogger(__name__)
 
@@ -130,17 +136,18 @@ def person_mentions(events):
     from pyspark.sql import functions as F
 
     exploded = events.select("event_id", "event_time_ms", "event_date", "cell_id", "source",
-                             "category", F.posexplode_outer("persons").alias("pos", "p"))
+                             "category", "village_code",
+                             F.posexplode_outer("persons").alias("pos", "p"))
     return (exploded.where(F.col("p").isNotNull())
             .select("event_id", "pos", "event_time_ms", "event_date", "cell_id", "source",
-                    "category", F.col("p.role").alias("role"),
+                    "category", "village_code", F.col("p.role").alias("role"),
                     F.col("p.id_hash").alias("id_hash"), F.col("p.name_hash").alias("name_hash"),
                     F.col("p.phone_hash").alias("phone_hash"),
                     F.col("p.name_sound_hash").alias("name_sound_hash"),
                     F.col("p.phone_deletion_hashes").alias("phone_deletion_hashes"))
             .withColumn("profile_key", F.concat_ws(
                 "|", *(F.coalesce(F.col(c), F.lit("")) for c in
-                       ("id_hash", "name_hash", "phone_hash")))))
+                       ("id_hash", "name_hash", "phone_hash", "village_code")))))
 
 
 def vehicle_mentions(events):
@@ -170,6 +177,7 @@ def _resolve_persons(mentions, er: dict) -> pd.DataFrame:
                      F.first("phone_hash").alias("phone_hash"),
                      F.first("name_sound_hash").alias("name_sound_hash"),
                      F.first("phone_deletion_hashes").alias("phone_deletion_hashes"),
+                     F.first("village_code").alias("village_code"),
                      F.count("*").alias("mentions"))
                 .toPandas())
     resolved = resolve_persons(profiles.rename(columns={"profile_key": "mention_key"}),
@@ -240,6 +248,22 @@ def _co_presence(frame, entity: str, place: str, window_ms: int):
 
 
 # ------------------------------------------------------------------ mining (igraph)
+
+def entity_projection(involved):
+    """Persons and vehicles tied by the incidents they share (Spark).
+
+    ``involved`` holds distinct (entity, incident) pairs; the result has one
+    row per pair of entities with ``weight`` = the incidents they share. A
+    ring acts together again and again, so its members share many incidents,
+    where people who met once share one.
+    """
+    from pyspark.sql import functions as F
+
+    a = involved.select(F.col("src").alias("src"), F.col("dst").alias("incident"))
+    b = involved.select(F.col("src").alias("dst"), F.col("dst").alias("incident"))
+    return (a.join(b, "incident").where(F.col("src") < F.col("dst"))
+            .groupBy("src", "dst").agg(F.count("*").alias("weight")))
+
 
 def _mine(edges: pd.DataFrame, nodes: pd.DataFrame, max_betweenness_nodes: int,
           min_split_nodes: int = 10):
@@ -331,8 +355,7 @@ def run(settings: Settings, as_of: str | None = None) -> GraphReport:
         person_map = _resolve_persons(persons, er)
         plate_map = _resolve_plates(vehicles, er)
         lap("entity_resolution")
-        joined = person_map[person_map["evidence"].isin(
-            ["phone+name", "phone+name_sound", "phone_near+name", "phone_near+name_sound"])]
+        joined = person_map[~person_map["evidence"].isin(["id", "new", "no_identifier"])]
         report.person_mentions_joined_without_id = int(joined["mentions"].sum())
         report.persons = int(person_map["person_id"].nunique())
         report.contradictory_persons = int(
@@ -416,15 +439,21 @@ def run(settings: Settings, as_of: str | None = None) -> GraphReport:
         report.nodes = {k: int(v) for k, v in nodes_pd["kind"].value_counts().sort_index().items()}
         report.edges = {r["type"]: int(r["count"]) for r in
                         edges.groupBy("type").count().orderBy("type").collect()}
-        mining_edges = (edges.where(F.col("type").isin("involved_in", "reported_by"))
-                        .groupBy("src", "dst").agg(F.sum("weight").alias("weight")).toPandas())
-        ties = companions.loc[companions["companion"], ["vehicle_a", "vehicle_b",
-                                                         "co_occurrences"]]
-        mining_edges = pd.concat([mining_edges, ties.set_axis(["src", "dst", "weight"], axis=1)],
-                                 ignore_index=True)
+        involved = edges.where(F.col("type") == "involved_in").select("src", "dst").distinct()
+        projection = entity_projection(involved).toPandas()
+        ties = companions.loc[companions["companion"], ["vehicle_a", "vehicle_b"]].set_axis(
+            ["src", "dst"], axis=1).assign(weight=1)
+        mining_edges = pd.concat([projection, ties], ignore_index=True)
         metrics, report.components, report.largest_component, report.communities = _mine(
             mining_edges, nodes_pd, int(config["betweenness_max_nodes"]),
             int(config["community_min_split_nodes"]))
+        # Incidents of each community: those its members were involved in.
+        member_incidents = (involved.toPandas()
+                            .merge(metrics[["node_id", "community"]], left_on="src",
+                                   right_on="node_id")
+                            .groupby("community")["dst"].nunique())
+        metrics["community_incidents"] = (metrics["community"].map(member_incidents)
+                                          .fillna(0).astype(int))
         lap("mining")
 
         snapshot = settings.lake_table("graph") / f"as_of={end.isoformat()}"
@@ -516,7 +545,7 @@ def _serve(spark, settings, config, metrics, companions, edges, new_links, end, 
     keyed["companions"] = keyed["node_id"].map(ties).fillna(0).astype(int)
     keyed = keyed[keyed["rank_in_kind"] <= top]
     keyed["reasons"] = [
-        f"PageRank 第{int(r.rank_in_kind)}；关联 {r.degree} 个对象；社群 {r.community}"
+        f"PageRank 第{int(r.rank_in_kind)}；与 {r.degree} 个人员或车辆共同涉事；社群 {r.community}"
         f"（{int(community_sizes[r.community])} 个成员）"
         + (f"；同行车辆 {r.companions} 对" if r.companions else "")
         for r in keyed.itertuples()]
@@ -528,7 +557,7 @@ def _serve(spark, settings, config, metrics, companions, edges, new_links, end, 
                    .agg(members=("node_id", "size"),
                         persons=("kind", lambda k: int((k == "person").sum())),
                         vehicles=("kind", lambda k: int((k == "vehicle").sum())),
-                        incidents=("kind", lambda k: int((k == "incident").sum())),
+                        incidents=("community_incidents", "first"),
                         top_member=("node_id", "first"))
                    .reset_index().assign(as_of=end.isoformat()))
     communities = communities[communities["persons"] + communities["vehicles"] >= 2]

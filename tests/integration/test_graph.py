@@ -35,8 +35,9 @@ def graph(settings):
     return {"report": report, "written": written, "snapshot": snapshot, "entities": entities}
 
 
-def _person_keys(person):
-    return "|".join(person.get(k) or "" for k in ("id_hash", "name_hash", "phone_hash"))
+def _person_keys(person, village):
+    return "|".join([*(person.get(k) or "" for k in ("id_hash", "name_hash", "phone_hash")),
+                     village or ""])
 
 
 def test_report_counts_mentions_and_skips_the_corrupt_file(graph):
@@ -71,7 +72,7 @@ def test_graph_counts_equal_a_count_over_the_written_records(graph):
         incident = f"incident:{r['event_id']}"
         linked = False
         for p in r["persons"]:
-            person = person_of.get(_person_keys(p))
+            person = person_of.get(_person_keys(p, r["village_code"]))
             if person is None:
                 continue
             linked = True
