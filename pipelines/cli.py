@@ -229,6 +229,16 @@ def build_parser() -> argparse.ArgumentParser:
                     help="a surge covers the cells within this many rows and columns of its "
                          "centre (default 1: a 3 x 3 block)")
     ev.add_argument("--seed", type=int, default=7)
+    eg = eval_sub.add_parser("graph", help=(
+        "the nightly graph job on a stream with planted rings, convoys and damaged identities"))
+    eg.add_argument("--json", action="store_true", help="print the report as JSON (the default)")
+    eg.add_argument("--days", type=_positive(float), default=7.0,
+                    help="days of simulated events (default 7)")
+    eg.add_argument("--rate", type=_positive(float), default=400.0,
+                    help="events per hour over the district (default 400)")
+    eg.add_argument("--rings", type=_positive(int), default=8,
+                    help="planted rings of persons and vehicles (default 8)")
+    eg.add_argument("--seed", type=int, default=21)
     return parser
 
 
@@ -356,6 +366,12 @@ def _cmd_eval(args) -> int:
     from pipelines.kafka_io import check_reachable
     settings = _settings()
     check_reachable(settings)
+    if args.target == "graph":
+        from pipelines import graph_eval
+        report = graph_eval.run_eval(settings, days=args.days, rate=args.rate, rings=args.rings,
+                                     seed=args.seed)
+        print(json.dumps(report, ensure_ascii=False, default=str))
+        return 0
     report = run_eval(settings, history_hours=args.history_hours, hours=args.hours,
                       rate=args.rate, surges=args.surges, multiplier=args.multiplier,
                       duration_min=args.surge_minutes, seed=args.seed,
