@@ -1,0 +1,219 @@
+"""Superset serves the relation-graph dashboard over the nightly graph job's tables.
+
+A small lake with planted rings is written and the real graph job runs for
+the second-to-last day and then for the last, so that tonight's tables hold
+new links since yesterday. Superset is brought up and the committed assets
+provisioned through the infra scripts (twice: the second run must change
+nothing); the dashboard's charts are then read back through the REST API,
+from their saved query contexts, and compared with the serving tables read
+directly from PostgreSQL.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections import Counter
+
+import psycopg2
+import psycopg2.extras
+import pytest
+
+from pipelines.steps import run_step
+from pipelines.superset_api import SupersetClient
+
+from .graph_lake import write_graph_lake
+
+pytestmark = pytest.mark.integration
+
+SLUG = "zongzhi-graph"
+TITLE = "关系网络研判 (密云区)"
+CHART_KEY_ENTITIES, CHART_NETWORK = "重点人员与车辆", "关系网络图"
+CHART_COMPANIONS, CHART_COMMUNITIES, CHART_NEW_LINKS = "同行车辆", "团伙社群", "昨日以来新增关联"
+CHARTS = {CHART_KEY_ENTITIES, CHART_NETWORK, CHART_COMPANIONS, CHART_COMMUNITIES, CHART_NEW_LINKS}
+TABLES = ("graph_key_entities", "graph_communities", "graph_companions", "graph_network_edges",
+          "graph_new_links")
+
+# The labels the charts should show, written out here rather than read from
+# the assets: node kinds by node-id prefix, link types and reasons by code.
+KIND_LABELS = {"person": "人员", "vehicle": "车辆", "incident": "事件"}
+TYPE_LABELS = {"involved_in": "涉事", "reported_by": "报警人", "occurred_at": "发生地",
+               "seen_at": "卡口过车", "co_present": "同时同地"}
+REASON_LABELS = {"observed": "当晚新发生", "resolved": "实体归并后新增"}
+
+
+def _bash(settings, *args: str, timeout: int) -> None:
+    proc = subprocess.run(["bash", *args], cwd=settings.root, capture_output=True, text=True,
+                          timeout=timeout)
+    assert proc.returncode == 0, (
+        f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+
+
+def _pg_rows(settings, sql: str) -> list[dict]:
+    """Rows of ``sql``; ``{schema}`` in it is the serving schema."""
+    with psycopg2.connect(settings.pg_dsn()) as conn:
+        with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+            cur.execute(sql.format(schema=settings.pg["schema"]))
+            rows = [dict(r) for r in cur.fetchall()]
+    conn.close()
+    return rows
+
+
+def _state(api: SupersetClient) -> dict:
+    """What provisioning controls: objects' ids, layout, chart definitions, datasets."""
+    dashboard = api.dashboard_by_slug(SLUG)
+    charts = {}
+    for chart in api.dashboard_charts(dashboard["id"]):
+        detail = api.get(f"/api/v1/chart/{chart['id']}")["result"]
+        charts[chart["slice_name"]] = {k: detail[k] for k in (
+            "id", "uuid", "viz_type", "datasource_id", "params", "query_context")}
+    datasets = api.get("/api/v1/dataset/", q="(filters:!((col:table_name,opr:sw,value:graph_)),"
+                                             "columns:!(id,table_name,schema,uuid),page_size:100)")
+    return {"dashboard": {k: dashboard[k] for k in ("id", "uuid", "dashboard_title",
+                                                    "position_json", "json_metadata")},
+            "charts": charts,
+            "datasets": sorted((d["table_name"], d["schema"], d["id"], d["uuid"])
+                               for d in datasets["result"])}
+
+
+@pytest.fixture(scope="module")
+def night(settings):
+    shutil.rmtree(settings.lake, ignore_errors=True)
+    written = write_graph_lake(settings, settings.lake_table("normalized"))
+    run_step(settings, "graph", "--as-of", written["days"][-2], timeout=1800)
+    report = run_step(settings, "graph", timeout=1800)
+    assert report["as_of"] == written["days"][-1]
+    return report
+
+
+@pytest.fixture(scope="module")
+def stack(settings, night):
+    # A cold machine builds Superset's venv here: allow for the download.
+    _bash(settings, "infra/superset.sh", "start", timeout=1800)
+    _bash(settings, "infra/superset.sh", "provision", timeout=600)
+    api = SupersetClient.from_settings(settings)
+    first = _state(api)
+    _bash(settings, "infra/superset.sh", "provision", timeout=600)
+    return {"api": api, "first": first, "second": _state(api)}
+
+
+@pytest.fixture(scope="module")
+def api(stack) -> SupersetClient:
+    return stack["api"]
+
+
+def _chart_rows(api: SupersetClient, name: str) -> list[dict]:
+    charts = {c["slice_name"]: c["id"] for c in api.dashboard_charts(SLUG)}
+    return api.chart_data(charts[name], force=True)
+
+
+def test_serving_tables_hold_tonights_graph(settings, night):
+    # Guards the comparisons below: they read tonight's tables, not another run's.
+    for table in TABLES:
+        rows = _pg_rows(settings, f"SELECT DISTINCT as_of FROM {{schema}}.{table}")
+        assert [r["as_of"] for r in rows] == [night["as_of"]], table
+
+
+def test_dashboard_has_chinese_title_and_five_charts(api):
+    dashboard = api.dashboard_by_slug(SLUG)
+    assert dashboard["dashboard_title"] == TITLE
+    charts = [c["slice_name"] for c in api.dashboard_charts(dashboard["id"])]
+    assert sorted(charts) == sorted(CHARTS)
+
+
+def test_second_provision_changes_nothing(settings, stack, api):
+    assert stack["second"] == stack["first"]
+    found = api.get("/api/v1/dashboard/", q=f"(filters:!((col:slug,opr:eq,value:'{SLUG}')))")
+    assert found["count"] == 1
+    schema = settings.pg["schema"]
+    assert [(table, s) for table, s, _, _ in stack["second"]["datasets"]] == [
+        (table, schema) for table in sorted(TABLES)]
+    network = stack["second"]["charts"][CHART_NETWORK]
+    assert network["viz_type"] == "graph_chart"
+
+
+def test_companions_chart_returns_exactly_the_companion_pairs(settings, night, api):
+    rows = _chart_rows(api, CHART_COMPANIONS)
+    expected = _pg_rows(settings, "SELECT vehicle_a, vehicle_b, co_occurrences, days, places,"
+                                  " expected, p_value, lift FROM {schema}.graph_companions"
+                                  " WHERE companion")
+    assert len(rows) == len(expected) == night["companion_pairs"]
+    assert night["companion_pairs"] < night["co_occurring_vehicle_pairs"]   # the filter filters
+    key = ("vehicle_a", "vehicle_b")
+    by_pair = {tuple(r[k] for k in key): r for r in expected}
+    assert {tuple(r[k] for k in key) for r in rows} == set(by_pair)
+    for row in rows:
+        want = by_pair[tuple(row[k] for k in key)]
+        assert list(row) == list(want)
+        for column in ("co_occurrences", "days", "places"):
+            assert row[column] == want[column], column
+        for column in ("expected", "p_value", "lift"):
+            assert row[column] == pytest.approx(want[column], rel=1e-12), column
+    assert [r["p_value"] for r in rows] == sorted(r["p_value"] for r in rows)
+
+
+def test_network_chart_returns_the_edges_with_node_kinds(settings, api):
+    rows = _chart_rows(api, CHART_NETWORK)
+    expected = {(r["src"], r["dst"]): r["weight"] for r in _pg_rows(
+        settings, "SELECT src, dst, sum(weight)::bigint AS weight FROM {schema}.graph_network_edges"
+                  " GROUP BY src, dst")}
+    assert len(rows) == len(expected)
+    assert {(r["src"], r["dst"]): r["weight_sum"] for r in rows} == expected
+    for row in rows:
+        assert row["src_kind"] == KIND_LABELS[row["src"].split(":", 1)[0]]
+        assert row["dst_kind"] == KIND_LABELS[row["dst"].split(":", 1)[0]]
+    # Every edge starts at a key entity; both kinds of key entity and incidents appear.
+    keys = {r["node_id"] for r in _pg_rows(settings,
+                                           "SELECT node_id FROM {schema}.graph_key_entities")}
+    assert {r["src"] for r in rows} <= keys
+    assert {r["src_kind"] for r in rows} == {"人员", "车辆"}
+    assert "事件" in {r["dst_kind"] for r in rows}
+    # The order the graph chart's own query asks for (what the dashboard shows).
+    assert [(r["src"], r["dst"]) for r in rows] == sorted((r["src"], r["dst"]) for r in rows)
+
+
+def test_key_entities_table_lists_by_pagerank_with_reasons(settings, api):
+    rows = _chart_rows(api, CHART_KEY_ENTITIES)
+    expected = _pg_rows(settings, "SELECT kind, kind_label, node_id, reasons, pagerank, degree,"
+                                  " community, companions"
+                                  " FROM {schema}.graph_key_entities")
+    assert len(rows) == len(expected)
+    by_node = {r["node_id"]: r for r in expected}
+    assert {r["node_id"] for r in rows} == set(by_node)
+    for row in rows:
+        want = by_node[row["node_id"]]
+        assert row["kind_label"] == {"person": "人员", "vehicle": "车辆"}[want["kind"]]
+        assert (row["reasons"], row["degree"], row["community"], row["companions"]) == (
+            want["reasons"], want["degree"], want["community"], want["companions"])
+    pageranks = [r["pagerank"] for r in rows]
+    assert pageranks == sorted(pageranks, reverse=True)
+    assert pageranks[0] == pytest.approx(max(r["pagerank"] for r in expected), rel=1e-12)
+    # Vehicles with companion ties carry them in their reasons.
+    tied = [r for r in rows if r["companions"]]
+    assert tied and all(f"同行车辆 {r['companions']} 对" in r["reasons"] for r in tied)
+
+
+def test_communities_table_keeps_groups_of_two_or_more(settings, api):
+    rows = _chart_rows(api, CHART_COMMUNITIES)
+    expected = _pg_rows(settings, "SELECT community, members, persons, vehicles, incidents,"
+                                  " top_member FROM {schema}.graph_communities"
+                                  " WHERE persons + vehicles >= 2"
+                                  " ORDER BY members DESC, community ASC LIMIT 1000")
+    assert rows == expected
+    assert all(r["persons"] + r["vehicles"] >= 2 for r in rows)
+
+
+def test_new_links_chart_counts_links_per_type_and_reason(settings, night, api):
+    rows = _chart_rows(api, CHART_NEW_LINKS)
+    shown = {(row["type_label"], reason): count for row in rows
+             for reason, count in row.items() if reason != "type_label" and count is not None}
+    expected = {(TYPE_LABELS[r["type"]], REASON_LABELS[r["reason"]]): r["n"] for r in _pg_rows(
+        settings, "SELECT type, reason, count(*) AS n FROM {schema}.graph_new_links"
+                  " GROUP BY type, reason")}
+    assert shown == expected
+    assert sum(shown.values()) == night["new_links"]
+    by_reason = Counter()
+    for (_, reason), count in shown.items():
+        by_reason[reason] += count
+    assert by_reason == Counter({REASON_LABELS[reason]: count for reason, count
+                                 in night["new_links_by_reason"].items()})
+    assert set(by_reason) == set(REASON_LABELS.values())     # both reasons occur tonight
