@@ -61,7 +61,7 @@ log = logging.getLogger(__name__)
 PLATE_READ = "video.plate_read"
 _REPORTER_ROLES = ("caller",)
 _KEYS = ("lookback_days", "er", "co_presence_seconds", "companions",
-         "betweenness_max_nodes", "community_min_split_nodes", "key_entities_per_kind")
+         "betweenness_max_nodes", "community_min_split_nodes", "key_entities_per_kind", "risk")
 
 
 class NoGraphData(RuntimeError):
@@ -90,6 +90,8 @@ class GraphReport:
     communities: int = 0
     new_links: int | None = None
     new_links_by_reason: dict = field(default_factory=dict)
+    risk_scored_persons: int = 0
+    risk_skipped: str | None = None
     skipped: dict = field(default_factory=dict)
     seconds: dict = field(default_factory=dict)
 
@@ -245,6 +247,66 @@ def _co_presence(frame, entity: str, place: str, window_ms: int):
                  F.min("t").alias("first_ms"), F.max("t").alias("last_ms"),
                  F.countDistinct("event_date").alias("days"),
                  F.countDistinct("place_a").alias("places")))
+
+
+# ------------------------------------------------------------------ person risk
+
+#: Person features of the risk model, with the names duty staff read.
+RISK_FEATURES = {"incidents": "涉事次数", "suspect_incidents": "作为嫌疑人涉事",
+                 "calls": "来电反映次数", "places": "涉事网格数", "night_share": "夜间涉事占比",
+                 "co_involved": "共同涉事人员/车辆数"}
+
+
+def person_features(people, start_ms: int, end_ms: int):
+    """Per person, over ``[start_ms, end_ms)``: what the risk model reads (Spark)."""
+    from pyspark.sql import functions as F
+
+    window = people.where((F.col("event_time_ms") >= start_ms) & (F.col("event_time_ms") < end_ms))
+    hour = F.hour(F.from_unixtime(F.col("event_time_ms") / 1000))
+    return (window.groupBy("person_node")
+            .agg(F.countDistinct("event_id").alias("incidents"),
+                 F.sum(F.when(F.col("role") == "suspect", 1).otherwise(0)).alias(
+                     "suspect_incidents"),
+                 F.sum(F.when(F.col("role").isin(*_REPORTER_ROLES), 1).otherwise(0)).alias(
+                     "calls"),
+                 F.countDistinct("cell_id").alias("places"),
+                 F.avg(F.when((hour >= 22) | (hour < 6), 1.0).otherwise(0.0)).alias(
+                     "night_share")))
+
+
+def _person_risk(people, projection: pd.DataFrame, days: list, risk: dict):
+    """Fit on the window before the horizon, label = a suspect role in the horizon; score now."""
+    from models.risk_model import RiskModel
+
+    day_ms = 86_400_000
+    start = int(datetime.combine(days[0], datetime.min.time(), DISTRICT_TZ).timestamp() * 1000)
+    end = start + len(days) * day_ms if days else start
+    horizon = int(risk["horizon_days"])
+    if len(days) <= horizon:
+        return None, f"{len(days)} day(s) in the window; the risk model needs more than {horizon}"
+    cut = end - horizon * day_ms
+    degree = pd.concat([projection["src"], projection["dst"]]).value_counts()
+
+    def frame(lo, hi):
+        out = person_features(people, lo, hi).toPandas().set_index("person_node")
+        out["co_involved"] = out.index.map(degree).fillna(0).astype(float)
+        return out[list(RISK_FEATURES)].astype(float)
+
+    train = frame(start, cut)
+    later = people.where((people.event_time_ms >= cut) & (people.role == "suspect"))
+    positives = {r[0] for r in later.select("person_node").distinct().collect()}
+    labels = train.index.isin(positives).astype(int)
+    if labels.sum() < int(risk["min_positives"]):
+        return None, (f"{int(labels.sum())} person(s) became suspects in the last {horizon} "
+                      f"day(s); the risk model needs at least {risk['min_positives']}")
+    model = RiskModel(reason_labels=RISK_FEATURES).fit(train, labels)
+    now = frame(start, end)
+    scores = now.assign(risk=model.predict_proba(now)[:, 1])
+    top = scores.sort_values("risk", ascending=False).head(int(risk["top_persons"]))
+    reasons = model.top_reasons(top[list(RISK_FEATURES)], k=3)
+    top = top.assign(reasons=["；".join(f"{name}（+{value:.2f}）" for name, value in r) or "—"
+                              for r in reasons])
+    return top.reset_index().rename(columns={"person_node": "node_id"}), None
 
 
 # ------------------------------------------------------------------ mining (igraph)
@@ -454,6 +516,8 @@ def run(settings: Settings, as_of: str | None = None) -> GraphReport:
                             .groupby("community")["dst"].nunique())
         metrics["community_incidents"] = (metrics["community"].map(member_incidents)
                                           .fillna(0).astype(int))
+        risk, report.risk_skipped = _person_risk(people, projection, days, config["risk"])
+        report.risk_scored_persons = 0 if risk is None else len(risk)
         lap("mining")
 
         snapshot = settings.lake_table("graph") / f"as_of={end.isoformat()}"
@@ -494,7 +558,9 @@ def run(settings: Settings, as_of: str | None = None) -> GraphReport:
         tmp.rename(snapshot)
         lap("lake")
 
-        _serve(spark, settings, config, metrics, companions, edges, new_links, end,
+        if risk is not None:
+            risk.to_parquet(snapshot / "person_risk.parquet", index=False)
+        _serve(spark, settings, config, metrics, companions, edges, new_links, end, risk,
                _write_postgres)
         lap("postgres")
         report.seconds = seconds
@@ -528,7 +594,19 @@ def _drop_if_reshaped(settings: Settings, table: str, columns: list[str]) -> Non
     conn.close()
 
 
-def _serve(spark, settings, config, metrics, companions, edges, new_links, end, write):
+def _empty(settings: Settings, table: str) -> None:
+    """Delete the rows of a serving table, if it exists (an older night's are stale)."""
+    import psycopg2
+
+    schema = settings.pg["schema"]
+    with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
+        cur.execute("SELECT to_regclass(%s)", (f'"{schema}"."{table}"',))
+        if cur.fetchone()[0] is not None:
+            cur.execute(f'DELETE FROM "{schema}"."{table}"')
+    conn.close()
+
+
+def _serve(spark, settings, config, metrics, companions, edges, new_links, end, risk, write):
     from pyspark.sql import functions as F
 
     def reshaping_write(frame, settings, table):
@@ -568,6 +646,10 @@ def _serve(spark, settings, config, metrics, companions, edges, new_links, end, 
                         (serving_companions, "graph_companions")):
         reshaping_write(spark.createDataFrame(frame.astype(
             {c: "float64" for c in frame.columns if frame[c].dtype == "float32"})), settings, name)
+    if risk is not None:
+        serving_risk = risk.assign(as_of=end.isoformat())[
+            ["as_of", "node_id", "risk", *RISK_FEATURES, "reasons"]]
+        reshaping_write(spark.createDataFrame(serving_risk), settings, "graph_person_risk")
     # The network chart: edges among the key entities and their incidents.
     keys = spark.createDataFrame(key_entities[["node_id"]])
     network = (edges.where(F.col("type").isin("involved_in", "co_present"))
@@ -578,6 +660,8 @@ def _serve(spark, settings, config, metrics, companions, edges, new_links, end, 
     if new_links is not None:
         reshaping_write(new_links.withColumn("as_of", F.lit(end.isoformat())), settings,
                         "graph_new_links")
+    else:
+        _empty(settings, "graph_new_links")     # no night before: nothing is "new" yet
 
 
 def report_dict(report: GraphReport) -> dict:

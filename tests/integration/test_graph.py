@@ -29,6 +29,12 @@ def graph(settings):
     # The night before, then the night: what is new since yesterday.
     yesterday = run_step(settings, "graph", "--as-of", written["days"][-2], timeout=1800)
     assert yesterday["new_links"] is None          # no night before it
+    with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
+        cur.execute(f"SELECT to_regclass('{settings.pg['schema']}.graph_new_links')")
+        if cur.fetchone()[0] is not None:       # an older night's rows are gone
+            cur.execute(f"SELECT count(*) FROM {settings.pg['schema']}.graph_new_links")
+            assert cur.fetchone()[0] == 0
+    conn.close()
     report = run_step(settings, "graph", timeout=1800)
     snapshot = settings.lake_table("graph") / f"as_of={written['days'][-1]}"
     entities = pd.read_parquet(snapshot / "entities.parquet")
@@ -115,7 +121,13 @@ def test_planted_convoys_are_companion_vehicles(settings, graph):
 
 def test_serving_tables_hold_the_night(settings, graph):
     schema = settings.pg["schema"]
+    risk = pd.read_parquet(graph["snapshot"] / "person_risk.parquet")
+    assert graph["report"]["risk_scored_persons"] == len(risk) > 0
+    assert risk["risk"].between(0, 1).all()
+    assert risk["risk"].is_monotonic_decreasing
     with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
+        cur.execute(f"SELECT count(*), max(risk) FROM {schema}.graph_person_risk")
+        assert cur.fetchone() == (len(risk), pytest.approx(float(risk["risk"].max())))
         cur.execute(f"SELECT count(*) FROM {schema}.graph_companions WHERE companion")
         assert cur.fetchone()[0] == graph["report"]["companion_pairs"]
         cur.execute(f"SELECT count(*), min(reasons) FROM {schema}.graph_key_entities")
