@@ -8,8 +8,9 @@
 4. Live: the normalization, hotspot, lake and alert-store jobs run in
    streaming mode while the simulator streams a few hours of event time,
    paced, with a planted surge and some malformed records.
-5. Nightly again over everything, then the Superset dashboard is checked
-   through its REST API.
+5. Nightly again over everything, then the relation graph job (entity
+   resolution, companion vehicles of the planted rings, communities, risk),
+   then both Superset dashboards are checked through their REST API.
 6. A summary: counts per stage, alerts raised, whether the surge was found,
    and the URLs.
 """
@@ -120,8 +121,12 @@ def _superset_check(settings: Settings) -> dict:
     client = SupersetClient.from_settings(settings)
     dashboard = client.dashboard_by_slug("zongzhi-overview")
     charts = client.dashboard_charts(dashboard["id"])
+    graph = client.dashboard_by_slug("zongzhi-graph")
     return {"dashboard": dashboard["dashboard_title"], "charts": len(charts),
-            "url": f"{settings.superset_url}/superset/dashboard/zongzhi-overview/"}
+            "url": f"{settings.superset_url}/superset/dashboard/zongzhi-overview/",
+            "graph_dashboard": graph["dashboard_title"],
+            "graph_charts": len(client.dashboard_charts(graph["id"])),
+            "graph_url": f"{settings.superset_url}/superset/dashboard/zongzhi-graph/"}
 
 
 def run_demo(settings: Settings, *, hours: float, history_hours: float, speedup: float,
@@ -178,8 +183,9 @@ def run_demo(settings: Settings, *, hours: float, history_hours: float, speedup:
     finally:
         jobs.stop()
 
-    log.info("5/6 nightly over the whole lake")
+    log.info("5/6 nightly over the whole lake: counts and baselines, then the relation graph")
     nightly = run_step(settings, "nightly")
+    graph = run_step(settings, "graph", timeout=1800)
     counts = topic_counts(settings, topics)
     surge = truth.surges[0]
     pg = _pg_counts(settings, surge.cell_id)
@@ -208,9 +214,15 @@ def run_demo(settings: Settings, *, hours: float, history_hours: float, speedup:
         f"{surge.start:%H:%M}–{surge.end:%H:%M} UTC: "
         f"{'detected, ' + str(pg['surge_alerts']) + ' cluster(s)' if pg['surge_alerts'] else 'NOT detected'}",
         f"  daily counts    {pg['daily_count_events']:>8}  events in serving.daily_counts",
+        f"  graph           {graph['persons']:>8}  persons, {graph['vehicles']} vehicles "
+        f"({sum(v for k, v in graph['plates_joined'].items() if k not in ('exact', 'unreadable', 'ambiguous'))} "
+        f"misread plates joined), {graph['communities']} communities, "
+        f"{graph['companion_pairs']} companion vehicle pair(s) (planted rings: {len(truth.rings)})",
     ]
     if board:
         lines.append(f"  dashboard       {board['dashboard']} ({board['charts']} charts)")
+        lines.append(f"  dashboard       {board['graph_dashboard']} ({board['graph_charts']} "
+                     f"charts): {board['graph_url']}")
         lines.append(f"  Superset        {board['url']}  (user "
                      f"{settings.raw['superset']['admin_user']}, password in "
                      f"{settings.var / 'secrets' / 'superset.admin.password'})")
