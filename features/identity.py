@@ -317,6 +317,17 @@ PLATE_PATTERN = re.compile(
 )
 
 
+#: Finds plates *as a camera may have read them* in free text: a province
+#: character, then 4 to 7 letters or digits (any letter, including the I and
+#: O that legal plates never carry, and one character more or fewer than a
+#: legal plate). Scrubbing uses it after :data:`PLATE_PATTERN`, so that a
+#: misread plate in a refused record's raw text is not kept in clear.
+MISREAD_PLATE_PATTERN = re.compile(
+    f"[{PROVINCE_ABBREVIATIONS}]" + _PLATE_SEP_CLASS + "[0-9A-Z]{4,7}" + _NOT_GLUED_AFTER,
+    re.IGNORECASE | re.ASCII,
+)
+
+
 def normalize_plate(s):
     """Canonical form of a plate: NFKC, upper-case, separators removed.
 

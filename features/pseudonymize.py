@@ -21,6 +21,7 @@ from types import MappingProxyType
 
 from features.identity import (
     ID_NUMBER_PATTERN,
+    MISREAD_PLATE_PATTERN,
     PHONE_PATTERN,
     PLATE_PATTERN,
     normalize_plate,
@@ -192,6 +193,8 @@ _TEXT_PATTERNS = (
     ("id_number", ID_NUMBER_PATTERN),
     ("phone", PHONE_PATTERN),
     ("plate", PLATE_PATTERN),
+    # Misread plates (I, O, a character more or fewer) are identifiers too.
+    ("plate", MISREAD_PLATE_PATTERN),
 )
 
 
@@ -200,7 +203,8 @@ def scrub_text(text, key):
 
     Identifiers are located with :data:`features.identity.ID_NUMBER_PATTERN`,
     :data:`~features.identity.PHONE_PATTERN` and
-    :data:`~features.identity.PLATE_PATTERN` on a copy of ``text`` in which
+    :data:`~features.identity.PLATE_PATTERN` (and, for misread plates,
+    :data:`~features.identity.MISREAD_PLATE_PATTERN`) on a copy of ``text`` in which
     full-width letters and digits are folded to ASCII, and each is replaced
     by its :func:`pseudonymize` token.  Everything else is kept verbatim.
     ID numbers are scrubbed on shape alone (a wrong check digit is still
@@ -232,6 +236,8 @@ def scrub_text(text, key):
     >>> out = scrub_text("车主电话13800138000，车牌京A12345。", key)
     >>> out == ("车主电话" + pseudonymize("13800138000", "phone", key) + "，车牌"
     ...         + pseudonymize("京A12345", "plate", key) + "。")
+    True
+    >>> scrub_text("识别为京G01K3O", key) == "识别为" + pseudonymize("京G01K3O", "plate", key)
     True
     """
     if not isinstance(text, str):
