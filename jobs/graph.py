@@ -51,6 +51,7 @@ from features.baselines import DISTRICT_TZ
 from features.person_resolution import resolve_persons
 from features.vehicle_resolution import resolve_plates
 from models.companion_vehicles import companion_pairs, expected_co_occurrences
+from models.link_prediction import predict_links
 from pipelines.settings import Settings, SettingsError
 
 __all__ = ["GraphReport", "NoGraphData", "graph_config", "readable_event_files",
@@ -61,7 +62,8 @@ log = logging.getLogger(__name__)
 PLATE_READ = "video.plate_read"
 _REPORTER_ROLES = ("caller",)
 _KEYS = ("lookback_days", "er", "co_presence_seconds", "companions",
-         "betweenness_max_nodes", "community_min_split_nodes", "key_entities_per_kind", "risk")
+         "betweenness_max_nodes", "community_min_split_nodes", "key_entities_per_kind", "risk",
+         "predicted_links")
 
 
 class NoGraphData(RuntimeError):
@@ -90,8 +92,11 @@ class GraphReport:
     communities: int = 0
     new_links: int | None = None
     new_links_by_reason: dict = field(default_factory=dict)
+    predicted_links: int = 0
     risk_scored_persons: int = 0
     risk_skipped: str | None = None
+    risk_scored_places: int = 0
+    place_risk_skipped: str | None = None
     skipped: dict = field(default_factory=dict)
     seconds: dict = field(default_factory=dict)
 
@@ -309,6 +314,61 @@ def _person_risk(people, projection: pd.DataFrame, days: list, risk: dict):
     return top.reset_index().rename(columns={"person_node": "node_id"}), None
 
 
+#: Place (cell) features of the risk model, with the names duty staff read.
+PLACE_RISK_FEATURES = {"incidents": "事件数", "persons": "涉事人员数",
+                       "suspect_mentions": "嫌疑人出现次数", "night_share": "夜间事件占比",
+                       "active_days": "有事件的天数"}
+
+
+def _place_risk(events, days: list, risk: dict):
+    """Cells: fit on the days before the horizon, label = an incident in it; score now."""
+    from pyspark.sql import functions as F
+
+    from models.risk_model import RiskModel
+
+    horizon = int(risk["horizon_days"])
+    if len(days) <= horizon:
+        return None, f"{len(days)} day(s) in the window; the risk model needs more than {horizon}"
+    start = int(datetime.combine(days[0], datetime.min.time(), DISTRICT_TZ).timestamp() * 1000)
+    end = start + len(days) * 86_400_000
+    cut = end - horizon * 86_400_000
+    incidents = events.where(F.col("category") != PLATE_READ)
+    hour = F.hour(F.from_unixtime(F.col("event_time_ms") / 1000))
+
+    def frame(lo, hi):
+        window = incidents.where((F.col("event_time_ms") >= lo) & (F.col("event_time_ms") < hi))
+        persons = F.explode_outer("persons").alias("p")
+        per_cell = (window.groupBy("cell_id")
+                    .agg(F.count("*").alias("incidents"),
+                         F.avg(F.when((hour >= 22) | (hour < 6), 1.0).otherwise(0.0)).alias(
+                             "night_share"),
+                         F.countDistinct("event_date").alias("active_days")))
+        people = (window.select("cell_id", persons)
+                  .groupBy("cell_id")
+                  .agg(F.countDistinct("p.id_hash").alias("persons"),
+                       F.sum(F.when(F.col("p.role") == "suspect", 1).otherwise(0)).alias(
+                           "suspect_mentions")))
+        out = per_cell.join(people, "cell_id", "left").toPandas().set_index("cell_id")
+        return out[list(PLACE_RISK_FEATURES)].fillna(0).astype(float)
+
+    train = frame(start, cut)
+    later = {r[0] for r in incidents.where(F.col("event_time_ms") >= cut)
+             .select("cell_id").distinct().collect()}
+    labels = train.index.isin(later).astype(int)
+    if labels.sum() < int(risk["min_positives"]) or labels.sum() == len(labels):
+        return None, (f"{int(labels.sum())} of {len(labels)} cell(s) saw an incident in the "
+                      f"last {horizon} day(s); the place risk model needs both outcomes and at "
+                      f"least {risk['min_positives']} of each")
+    model = RiskModel(reason_labels=PLACE_RISK_FEATURES).fit(train, labels)
+    now = frame(start, end)
+    top = (now.assign(risk=model.predict_proba(now)[:, 1])
+           .sort_values("risk", ascending=False).head(int(risk["top_places"])))
+    reasons = model.top_reasons(top[list(PLACE_RISK_FEATURES)], k=3)
+    top = top.assign(reasons=["；".join(f"{name}（+{value:.2f}）" for name, value in r) or "—"
+                              for r in reasons])
+    return top.reset_index(), None
+
+
 # ------------------------------------------------------------------ mining (igraph)
 
 def entity_projection(involved):
@@ -516,8 +576,12 @@ def run(settings: Settings, as_of: str | None = None) -> GraphReport:
                             .groupby("community")["dst"].nunique())
         metrics["community_incidents"] = (metrics["community"].map(member_incidents)
                                           .fillna(0).astype(int))
+        predicted = predict_links(mining_edges, top=int(config["predicted_links"]))
+        report.predicted_links = len(predicted)
         risk, report.risk_skipped = _person_risk(people, projection, days, config["risk"])
         report.risk_scored_persons = 0 if risk is None else len(risk)
+        place_risk, report.place_risk_skipped = _place_risk(events, days, config["risk"])
+        report.risk_scored_places = 0 if place_risk is None else len(place_risk)
         lap("mining")
 
         snapshot = settings.lake_table("graph") / f"as_of={end.isoformat()}"
@@ -560,7 +624,11 @@ def run(settings: Settings, as_of: str | None = None) -> GraphReport:
 
         if risk is not None:
             risk.to_parquet(snapshot / "person_risk.parquet", index=False)
+        if place_risk is not None:
+            place_risk.to_parquet(snapshot / "place_risk.parquet", index=False)
+        predicted.to_parquet(snapshot / "predicted_links.parquet", index=False)
         _serve(spark, settings, config, metrics, companions, edges, new_links, end, risk,
+               predicted, place_risk,
                _write_postgres)
         lap("postgres")
         report.seconds = seconds
@@ -606,7 +674,8 @@ def _empty(settings: Settings, table: str) -> None:
     conn.close()
 
 
-def _serve(spark, settings, config, metrics, companions, edges, new_links, end, risk, write):
+def _serve(spark, settings, config, metrics, companions, edges, new_links, end, risk,
+           predicted, place_risk, write):
     from pyspark.sql import functions as F
 
     def reshaping_write(frame, settings, table):
@@ -646,6 +715,19 @@ def _serve(spark, settings, config, metrics, companions, edges, new_links, end, 
                         (serving_companions, "graph_companions")):
         reshaping_write(spark.createDataFrame(frame.astype(
             {c: "float64" for c in frame.columns if frame[c].dtype == "float32"})), settings, name)
+    if len(predicted):
+        links = predicted.assign(
+            as_of=end.isoformat(),
+            reasons=[f"共同关联 {n} 个人员或车辆，尚无直接关联" for n in predicted["shared"]])
+        reshaping_write(spark.createDataFrame(links[["as_of", "src", "dst", "score", "shared",
+                                                     "reasons"]]),
+                        settings, "graph_predicted_links")
+    else:
+        _empty(settings, "graph_predicted_links")
+    if place_risk is not None:
+        serving_places = place_risk.assign(as_of=end.isoformat())[
+            ["as_of", "cell_id", "risk", *PLACE_RISK_FEATURES, "reasons"]]
+        reshaping_write(spark.createDataFrame(serving_places), settings, "graph_place_risk")
     if risk is not None:
         serving_risk = risk.assign(as_of=end.isoformat())[
             ["as_of", "node_id", "risk", *RISK_FEATURES, "reasons"]]

@@ -119,8 +119,23 @@ def test_planted_convoys_are_companion_vehicles(settings, graph):
     assert graph["report"]["companion_pairs"] == len(found)
 
 
+def test_predicted_links_are_unseen_pairs_with_shared_associates(graph):
+    predicted = pd.read_parquet(graph["snapshot"] / "predicted_links.parquet")
+    assert graph["report"]["predicted_links"] == len(predicted) > 0
+    assert (predicted["shared"] >= 2).all() and predicted["score"].is_monotonic_decreasing
+    edges = pd.read_parquet(graph["snapshot"] / "edges")
+    involved = edges[edges["type"] == "involved_in"]
+    incidents = involved.groupby("src")["dst"].agg(set)
+    for a, b in predicted[["src", "dst"]].values:
+        # Not tied by a shared incident.
+        assert not (incidents.get(a, set()) & incidents.get(b, set()))
+
+
 def test_serving_tables_hold_the_night(settings, graph):
     schema = settings.pg["schema"]
+    places = pd.read_parquet(graph["snapshot"] / "place_risk.parquet")
+    assert graph["report"]["risk_scored_places"] == len(places) > 0
+    assert places["risk"].between(0, 1).all() and places["reasons"].str.len().gt(0).all()
     risk = pd.read_parquet(graph["snapshot"] / "person_risk.parquet")
     assert graph["report"]["risk_scored_persons"] == len(risk) > 0
     assert risk["risk"].between(0, 1).all()
