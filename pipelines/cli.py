@@ -207,6 +207,17 @@ def build_parser() -> argparse.ArgumentParser:
     bh.add_argument("--smoke", action="store_true",
                     help="a small, quick run that checks the bench works (CI)")
 
+    bn = bench_sub.add_parser("nightly", help=(
+        "the graph job on a synthetic lake: stage times, Spark against DuckDB, algorithms "
+        "against igraph, peak memory"))
+    bn.add_argument("--json", action="store_true", help="print the report as JSON (the default)")
+    bn.add_argument("--events", type=_positive(int), default=10_000_000,
+                    help="events in the synthetic lake (default 10,000,000)")
+    bn.add_argument("--days", type=_positive(int), default=30,
+                    help="days they spread over (default 30)")
+    bn.add_argument("--smoke", action="store_true",
+                    help="a small, quick run that checks the bench works (CI)")
+
     evaluate = sub.add_parser("eval", help="evaluate a detector against planted ground truth")
     eval_sub = evaluate.add_subparsers(dest="target", metavar="TARGET", parser_class=_Parser)
     eval_sub.required = True
@@ -351,6 +362,15 @@ def _cmd_replay(args) -> int:
 def _cmd_bench(args) -> int:
     from pipelines.hotspot_bench import run_bench
     settings = _settings()
+    if args.target == "nightly":
+        from jobs.nightly import check_postgres
+        from pipelines import nightly_bench
+        check_postgres(settings)
+        if args.smoke:
+            args.events, args.days = 50_000, 3
+        report = nightly_bench.run_bench(settings, events=args.events, days=args.days)
+        print(json.dumps(report, ensure_ascii=False))
+        return 0
     if args.smoke:
         args.events, args.small, args.step_seconds, args.permutations = 60_000, 20_000, 8.0, 99
         args.rounds, args.warm_up_seconds = 1, 20.0
