@@ -570,10 +570,11 @@ def run(settings: Settings, as_of: str | None = None) -> GraphReport:
             mining_edges, nodes_pd, int(config["betweenness_max_nodes"]),
             int(config["community_min_split_nodes"]))
         # Incidents of each community: those its members were involved in.
-        member_incidents = (involved.toPandas()
-                            .merge(metrics[["node_id", "community"]], left_on="src",
-                                   right_on="node_id")
-                            .groupby("community")["dst"].nunique())
+        membership = F.broadcast(spark.createDataFrame(
+            metrics[["node_id", "community"]].astype({"community": "int64"})))
+        member_incidents = pd.Series(dict(
+            involved.join(membership, involved.src == membership.node_id)
+            .groupBy("community").agg(F.countDistinct("dst").alias("n")).collect()))
         metrics["community_incidents"] = (metrics["community"].map(member_incidents)
                                           .fillna(0).astype(int))
         predicted = predict_links(mining_edges, top=int(config["predicted_links"]))
