@@ -22,9 +22,9 @@ True
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import unicodedata
+
+from features.pseudonymize import canonicalize, match_key_token
 
 __all__ = ["name_sound", "phone_deletions", "person_key_tokens"]
 
@@ -52,17 +52,11 @@ def phone_deletions(phone: str) -> tuple:
     The country code is dropped as :func:`features.pseudonymize.canonicalize`
     drops it; fewer than 7 digits give no keys (too short to match on).
     """
-    from features.pseudonymize import canonicalize
-
     digits = canonicalize(phone, "phone")
     if len(digits) < 7:
         return ()
     return tuple(dict.fromkeys(digits[:i] + digits[i + 1:] for i in range(len(digits))))
 
-
-def _token(kind: str, text: str, key: bytes) -> str:
-    digest = hmac.new(bytes(key), f"{kind}:{text}".encode("utf-8"), hashlib.sha256).hexdigest()
-    return f"pk_{digest[:24]}"
 
 
 def person_key_tokens(name: str | None, phone: str | None, key: bytes) -> dict:
@@ -81,6 +75,6 @@ def person_key_tokens(name: str | None, phone: str | None, key: bytes) -> dict:
     sound = name_sound(name) if isinstance(name, str) else None
     deletions = phone_deletions(phone) if isinstance(phone, str) and phone.strip() else ()
     return {
-        "name_sound_hash": _token("name_sound", sound, key) if sound else None,
-        "phone_deletion_hashes": [_token("phone_del", d, key) for d in deletions],
+        "name_sound_hash": match_key_token("name_sound", sound, key) if sound else None,
+        "phone_deletion_hashes": [match_key_token("phone_del", d, key) for d in deletions],
     }

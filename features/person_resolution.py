@@ -95,6 +95,12 @@ def _agreements(profile: _Profile, phone, deletions, name, sound, village=None) 
     return found
 
 
+def _block_keys(phone, deletions, name, sound) -> list:
+    """The blocking keys of a mention: phone, name sound, name and phone deletions."""
+    keys = [("t", phone), ("s", sound), ("n", name)] + [("d", d) for d in deletions or ()]
+    return [k for k in keys if isinstance(k[1], str)]
+
+
 def _score(agree: list[str], weights: dict) -> float:
     """Sum of the fields' weights; a place alone identifies nobody."""
     if not set(agree) - {"village", "name_disagree"}:
@@ -150,10 +156,8 @@ def resolve_persons(mentions: pd.DataFrame, *, weights: dict, threshold: float,
     blocks: dict = {}
 
     def block(person, phone, deletions, name, sound):
-        keys = [("t", phone), ("s", sound), ("n", name)] + [("d", d) for d in deletions or ()]
-        for key in keys:
-            if isinstance(key[1], str):
-                blocks.setdefault(key, set()).add(person)
+        for key in _block_keys(phone, deletions, name, sound):
+            blocks.setdefault(key, set()).add(person)
 
     for _, pid, phone, deletions, name, sound, village in records:
         if isinstance(pid, str):
@@ -162,8 +166,7 @@ def resolve_persons(mentions: pd.DataFrame, *, weights: dict, threshold: float,
 
     def candidates(phone, deletions, name, sound) -> dict:
         found: dict = {}
-        for key in [("t", phone), ("s", sound), ("n", name)] + [("d", d)
-                                                                  for d in deletions or ()]:
+        for key in _block_keys(phone, deletions, name, sound):
             found.update(dict.fromkeys(blocks.get(key, ())))
         return found
 

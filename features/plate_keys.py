@@ -34,11 +34,10 @@ True
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 
 from features.identity import PROVINCE_ABBREVIATIONS, normalize_plate
+from features.pseudonymize import match_key_token
 
 __all__ = ["CONFUSION_CLASSES", "PlateMatchKeys", "fold_confusions", "plate_match_keys",
            "plate_key_tokens", "MIN_READABLE_TAIL"]
@@ -91,10 +90,6 @@ def plate_match_keys(plate: str) -> PlateMatchKeys | None:
     return PlateMatchKeys(exact, province + folded_tail, folded_tail, deletions)
 
 
-def _token(kind: str, text: str, key: bytes) -> str:
-    digest = hmac.new(bytes(key), f"{kind}:{text}".encode("utf-8"), hashlib.sha256).hexdigest()
-    return f"pk_{digest[:24]}"
-
 
 def plate_key_tokens(plate: str, key: bytes) -> dict:
     """The match keys of a read as keyed-hash tokens, ready for the normalized record.
@@ -121,7 +116,8 @@ def plate_key_tokens(plate: str, key: bytes) -> dict:
         return {"plate_readable": False}
     return {
         "plate_readable": True,
-        "plate_fold_hash": _token("plate_fold", keys.folded, key),
-        "plate_tail_hash": _token("plate_tail", keys.tail, key),
-        "plate_deletion_hashes": [_token("plate_fold", d, key) for d in keys.deletions],
+        "plate_fold_hash": match_key_token("plate_fold", keys.folded, key),
+        "plate_tail_hash": match_key_token("plate_tail", keys.tail, key),
+        "plate_deletion_hashes": [match_key_token("plate_fold", d, key)
+                                  for d in keys.deletions],
     }

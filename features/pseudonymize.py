@@ -32,6 +32,7 @@ __all__ = [
     "MIN_KEY_BYTES",
     "TOKEN_HEX_CHARS",
     "canonicalize",
+    "match_key_token",
     "pseudonymize",
     "scrub_text",
     "load_key",
@@ -182,6 +183,22 @@ def pseudonymize(value, kind, key):
     message = f"{kind}:{canonicalize(value, kind)}".encode("utf-8")
     digest = hmac.new(bytes(key), message, hashlib.sha256).hexdigest()
     return f"{KINDS[kind]}_{digest[:TOKEN_HEX_CHARS]}"
+
+
+def match_key_token(label, text, key):
+    """Keyed hash of a derived match key (a folded plate, a name's sound, ...).
+
+    ``pk_`` followed by the first :data:`TOKEN_HEX_CHARS` hex digits of
+    HMAC-SHA256 of ``label + ":" + text``; the label keeps keys of different
+    kinds apart. Unlike :func:`pseudonymize`, ``text`` is hashed as given.
+
+    >>> t = match_key_token("plate_fold", "京A80012", b"0123456789abcdef")
+    >>> t[:3], len(t)
+    ('pk_', 27)
+    """
+    _check_key(key)
+    digest = hmac.new(bytes(key), f"{label}:{text}".encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"pk_{digest[:TOKEN_HEX_CHARS]}"
 
 
 # Full-width ASCII variants (U+FF01..U+FF5E) and the ideographic space map
