@@ -55,7 +55,7 @@ from models.link_prediction import predict_links
 from pipelines.settings import Settings, SettingsError
 
 __all__ = ["GraphReport", "NoGraphData", "graph_config", "readable_event_files",
-           "person_mentions", "vehicle_mentions", "entity_projection", "run"]
+           "person_mentions", "vehicle_mentions", "profile_key", "entity_projection", "run"]
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +138,15 @@ def _window(table: Path, as_of: str | None, lookback_days: int) -> tuple[date, l
 
 # ------------------------------------------------------------------ mentions (Spark)
 
+#: A person mention's profile: these tokens and the event's village.
+PROFILE_FIELDS = ("id_hash", "name_hash", "phone_hash")
+
+
+def profile_key(person: dict, village: str | None) -> str:
+    """The profile key :func:`person_mentions` gives a lake person entry, in Python."""
+    return "|".join([*(person.get(k) or "" for k in PROFILE_FIELDS), village or ""])
+
+
 def person_mentions(events):
     """One row per person entry: its tokens, the event's time and place, a profile key."""
     from pyspark.sql import functions as F
@@ -154,7 +163,7 @@ def person_mentions(events):
                     F.col("p.phone_deletion_hashes").alias("phone_deletion_hashes"))
             .withColumn("profile_key", F.concat_ws(
                 "|", *(F.coalesce(F.col(c), F.lit("")) for c in
-                       ("id_hash", "name_hash", "phone_hash", "village_code")))))
+                       (*PROFILE_FIELDS, "village_code")))))
 
 
 def vehicle_mentions(events):
@@ -262,6 +271,32 @@ RISK_FEATURES = {"incidents": "涉事次数", "suspect_incidents": "作为嫌疑
                  "co_involved": "共同涉事人员/车辆数"}
 
 
+def _risk_span(days: list, horizon: int):
+    """(start, cut, end) in epoch ms of the window and its last ``horizon`` days, or why not.
+
+    Features come from ``[start, cut)``, labels from ``[cut, end)``.
+    """
+    if len(days) <= horizon:
+        return f"{len(days)} day(s) in the window; the risk model needs more than {horizon}"
+    day_ms = 86_400_000
+    start = int(datetime.combine(days[0], datetime.min.time(), DISTRICT_TZ).timestamp() * 1000)
+    end = start + len(days) * day_ms
+    return start, end - horizon * day_ms, end
+
+
+def _top_risks(features: dict, train: pd.DataFrame, labels, now: pd.DataFrame,
+               top: int) -> pd.DataFrame:
+    """Fit the risk model, score ``now``, keep the ``top`` with their three reasons."""
+    from models.risk_model import RiskModel
+
+    model = RiskModel(reason_labels=features).fit(train, labels)
+    ranked = (now.assign(risk=model.predict_proba(now)[:, 1])
+              .sort_values("risk", ascending=False).head(top))
+    reasons = model.top_reasons(ranked[list(features)], k=3)
+    return ranked.assign(reasons=["；".join(f"{name}（+{value:.2f}）" for name, value in r)
+                                  or "—" for r in reasons])
+
+
 def person_features(people, start_ms: int, end_ms: int):
     """Per person, over ``[start_ms, end_ms)``: what the risk model reads (Spark)."""
     from pyspark.sql import functions as F
@@ -281,15 +316,11 @@ def person_features(people, start_ms: int, end_ms: int):
 
 def _person_risk(people, projection: pd.DataFrame, days: list, risk: dict):
     """Fit on the window before the horizon, label = a suspect role in the horizon; score now."""
-    from models.risk_model import RiskModel
-
-    day_ms = 86_400_000
-    start = int(datetime.combine(days[0], datetime.min.time(), DISTRICT_TZ).timestamp() * 1000)
-    end = start + len(days) * day_ms if days else start
     horizon = int(risk["horizon_days"])
-    if len(days) <= horizon:
-        return None, f"{len(days)} day(s) in the window; the risk model needs more than {horizon}"
-    cut = end - horizon * day_ms
+    span = _risk_span(days, horizon)
+    if isinstance(span, str):
+        return None, span
+    start, cut, end = span
     degree = pd.concat([projection["src"], projection["dst"]]).value_counts()
 
     def frame(lo, hi):
@@ -304,13 +335,7 @@ def _person_risk(people, projection: pd.DataFrame, days: list, risk: dict):
     if labels.sum() < int(risk["min_positives"]):
         return None, (f"{int(labels.sum())} person(s) became suspects in the last {horizon} "
                       f"day(s); the risk model needs at least {risk['min_positives']}")
-    model = RiskModel(reason_labels=RISK_FEATURES).fit(train, labels)
-    now = frame(start, end)
-    scores = now.assign(risk=model.predict_proba(now)[:, 1])
-    top = scores.sort_values("risk", ascending=False).head(int(risk["top_persons"]))
-    reasons = model.top_reasons(top[list(RISK_FEATURES)], k=3)
-    top = top.assign(reasons=["；".join(f"{name}（+{value:.2f}）" for name, value in r) or "—"
-                              for r in reasons])
+    top = _top_risks(RISK_FEATURES, train, labels, frame(start, end), int(risk["top_persons"]))
     return top.reset_index().rename(columns={"person_node": "node_id"}), None
 
 
@@ -324,14 +349,11 @@ def _place_risk(events, days: list, risk: dict):
     """Cells: fit on the days before the horizon, label = an incident in it; score now."""
     from pyspark.sql import functions as F
 
-    from models.risk_model import RiskModel
-
     horizon = int(risk["horizon_days"])
-    if len(days) <= horizon:
-        return None, f"{len(days)} day(s) in the window; the risk model needs more than {horizon}"
-    start = int(datetime.combine(days[0], datetime.min.time(), DISTRICT_TZ).timestamp() * 1000)
-    end = start + len(days) * 86_400_000
-    cut = end - horizon * 86_400_000
+    span = _risk_span(days, horizon)
+    if isinstance(span, str):
+        return None, span
+    start, cut, end = span
     incidents = events.where(F.col("category") != PLATE_READ)
     hour = F.hour(F.from_unixtime(F.col("event_time_ms") / 1000))
 
@@ -359,13 +381,8 @@ def _place_risk(events, days: list, risk: dict):
         return None, (f"{int(labels.sum())} of {len(labels)} cell(s) saw an incident in the "
                       f"last {horizon} day(s); the place risk model needs both outcomes and at "
                       f"least {risk['min_positives']} of each")
-    model = RiskModel(reason_labels=PLACE_RISK_FEATURES).fit(train, labels)
-    now = frame(start, end)
-    top = (now.assign(risk=model.predict_proba(now)[:, 1])
-           .sort_values("risk", ascending=False).head(int(risk["top_places"])))
-    reasons = model.top_reasons(top[list(PLACE_RISK_FEATURES)], k=3)
-    top = top.assign(reasons=["；".join(f"{name}（+{value:.2f}）" for name, value in r) or "—"
-                              for r in reasons])
+    top = _top_risks(PLACE_RISK_FEATURES, train, labels, frame(start, end),
+                     int(risk["top_places"]))
     return top.reset_index(), None
 
 

@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 
 from features.baselines import DISTRICT_TZ
 from features.pseudonymize import pseudonymize
+from jobs.graph import profile_key
 from models.cluster_agreement import adjusted_rand, pairwise_scores
 from pipelines.settings import Settings
 
@@ -41,12 +42,6 @@ __all__ = ["mention_labels", "ring_recovery", "companion_recovery", "run_eval"]
 log = logging.getLogger(__name__)
 
 GOALS = {"er_f1": 0.99, "ring_ari": 0.9, "companion_precision": 0.95, "companion_recall": 0.95}
-
-
-def _profile_key(person: dict, village: str | None) -> str:
-    """The graph job's profile key of a person entry (jobs/graph.py)."""
-    return "|".join([*(person.get(k) or "" for k in ("id_hash", "name_hash", "phone_hash")),
-                     village or ""])
 
 
 def mention_labels(lake_events: pd.DataFrame, truth: dict, entities: pd.DataFrame,
@@ -72,7 +67,7 @@ def mention_labels(lake_events: pd.DataFrame, truth: dict, entities: pd.DataFram
             true_id = known["persons"][i]
             if true_id is None:
                 continue
-            resolved = person_of.get(_profile_key(person, village))
+            resolved = person_of.get(profile_key(person, village))
             rows.append(("person", f"{event_id}#p{i}",
                          pseudonymize(true_id, "id_number", key),
                          resolved if resolved is not None else f"unresolved:{event_id}#p{i}"))

@@ -15,6 +15,7 @@ import psycopg2
 import pytest
 
 from features.pseudonymize import pseudonymize
+from jobs.graph import profile_key
 from pipelines.steps import run_step
 
 from .graph_lake import CORRUPT_FILE, DAYS, write_graph_lake
@@ -39,11 +40,6 @@ def graph(settings):
     snapshot = settings.lake_table("graph") / f"as_of={written['days'][-1]}"
     entities = pd.read_parquet(snapshot / "entities.parquet")
     return {"report": report, "written": written, "snapshot": snapshot, "entities": entities}
-
-
-def _person_keys(person, village):
-    return "|".join([*(person.get(k) or "" for k in ("id_hash", "name_hash", "phone_hash")),
-                     village or ""])
 
 
 def test_report_counts_mentions_and_skips_the_corrupt_file(graph):
@@ -78,7 +74,7 @@ def test_graph_counts_equal_a_count_over_the_written_records(graph):
         incident = f"incident:{r['event_id']}"
         linked = False
         for p in r["persons"]:
-            person = person_of.get(_person_keys(p, r["village_code"]))
+            person = person_of.get(profile_key(p, r["village_code"]))
             if person is None:
                 continue
             linked = True
