@@ -17,17 +17,24 @@ log = logging.getLogger(__name__)
 
 def build_simulator(settings: Settings, *, start: datetime, seed: int, rate: float | None = None,
                     malformed_fraction: float | None = None, surges=(), rings: int = 0,
-                    district=None) -> DistrictSimulator:
+                    district=None, population_seed: int | None = None,
+                    ring_outings_per_day: float | None = None) -> DistrictSimulator:
     """A simulator from the config, with surges given as
-    ``(cell or 'busiest', category, start_min, duration_min, multiplier)``."""
+    ``(cell or 'busiest', category, start_min, duration_min, multiplier)``.
+
+    ``population_seed`` (default ``seed``) draws the people, cars and rings;
+    ``ring_outings_per_day`` defaults to the simulator's.
+    """
     district = district or settings.district()
     sim_cfg = settings.simulator
     common = dict(seed=seed, events_per_hour=rate or float(sim_cfg["events_per_hour"]),
                   channel_mix=dict(sim_cfg["channel_mix"]),
                   malformed_fraction=(float(sim_cfg["malformed_fraction"])
                                       if malformed_fraction is None else malformed_fraction),
-                  n_rings=rings, run_id=f"s{seed}",
+                  n_rings=rings, run_id=f"s{seed}", population_seed=population_seed,
                   identity_noise=dict(sim_cfg.get("identity_noise") or {}))
+    if ring_outings_per_day is not None:
+        common["ring_outings_per_day"] = ring_outings_per_day
     planted = []
     probe = None
     for cell, category, start_min, duration_min, multiplier in surges:

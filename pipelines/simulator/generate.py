@@ -118,6 +118,14 @@ class DistrictSimulator:
         Tag put into every event id (``grid-<run_id>-20261127-000001``) so
         that several runs written to the same topics never share an id; by
         default ids are ``grid-20261127-000001``, unique within one run only.
+    ring_outings_per_day : float, default 4
+        Average outings of each ring a day (a convoy past one of its LPR
+        sites, often with an incident), shaped like the grid channel's day.
+    population_seed : int, optional
+        Seed of the population alone: residents, vehicles and rings (by
+        default ``seed``). Two runs with one population seed and different
+        seeds are two stretches of one district's life: the same people and
+        cars, and the same rings, in different events.
     identity_noise : mapping, optional
         Rates ``name_typo``, ``phone_typo`` and ``plate_misread`` of
         :class:`~pipelines.simulator.noise.IdentityNoise` (config
@@ -150,9 +158,13 @@ class DistrictSimulator:
                  channel_mix: Mapping[str, float] | None = None,
                  malformed_fraction: float = 0.0, surges=(), n_rings: int = 0,
                  ring_size: int = 4, run_id: str | None = None,
-                 identity_noise: Mapping[str, float] | None = None):
+                 identity_noise: Mapping[str, float] | None = None,
+                 population_seed: int | None = None,
+                 ring_outings_per_day: float = _RING_EPISODES_PER_DAY):
         self.district = district
         self.seed = seed
+        self.population_seed = seed if population_seed is None else population_seed
+        self.ring_outings_per_day = ring_outings_per_day
         self.events_per_hour = events_per_hour
         self.channel_mix = channel_mix
         self.malformed_fraction = malformed_fraction
@@ -168,6 +180,9 @@ class DistrictSimulator:
         # A string seed is hashed with SHA-512 by random.Random: stable
         # across runs and independent of PYTHONHASHSEED.
         return random.Random(f"{self.seed}:{component}")
+
+    def _population_rng(self, component: str) -> random.Random:
+        return random.Random(f"{self.population_seed}:{component}")
 
     @cached_property
     def _mix(self) -> dict[str, float]:
@@ -198,6 +213,10 @@ class DistrictSimulator:
                 isinstance(self.run_id, str) and self.run_id.isascii()
                 and self.run_id.replace("_", "").isalnum() and len(self.run_id) <= 32):
             raise ValueError(f"run_id={self.run_id!r} must be 1-32 ASCII letters, digits or '_'")
+        if not (isinstance(self.ring_outings_per_day, (int, float))
+                and 0 <= self.ring_outings_per_day < math.inf):
+            raise ValueError(f"ring_outings_per_day={self.ring_outings_per_day!r} must be a "
+                             "number >= 0")
         if self.n_rings and not self.district.sites_of_kind("lpr"):
             raise ValueError("rings need LPR sites, and the district has none")
         return {source: float(mix.get(source, 0.0)) for source in SOURCES}
@@ -317,12 +336,12 @@ class DistrictSimulator:
     @cached_property
     def _residents(self) -> list[list[Resident]]:
         """People living in each village; events draw their persons from here."""
-        return village_residents(self.district, self._rng("residents"))
+        return village_residents(self.district, self._population_rng("residents"))
 
     @cached_property
     def _plates(self) -> tuple[list[str], list[float]]:
         """Vehicle plates: village-owned first, then transit; with read weights."""
-        return vehicle_plates(self._rng("vehicles"), len(self.district.villages))
+        return vehicle_plates(self._population_rng("vehicles"), len(self.district.villages))
 
     @cached_property
     def _rings(self) -> tuple[tuple[Ring, int, tuple[Site, ...]], ...]:
@@ -330,8 +349,8 @@ class DistrictSimulator:
         self._mix  # noqa: B018 - checks n_rings and ring_size first
         if self.n_rings == 0:
             return ()
-        return plant_rings(self._rng("rings"), self.n_rings, self.ring_size, self._residents,
-                           self._plates[0], self._village_xy, self.district.grid,
+        return plant_rings(self._population_rng("rings"), self.n_rings, self.ring_size,
+                           self._residents, self._plates[0], self._village_xy, self.district.grid,
                            self.district.sites_of_kind("lpr"))
 
     def ground_truth(self) -> GroundTruth:
@@ -471,7 +490,7 @@ class DistrictSimulator:
                     if payload is not None:
                         push(t, source, payload, rng)
             hours, days = self._profiles["grid"]
-            ring_rate_s = _RING_EPISODES_PER_DAY / 86400 * hours[hour] * days[weekday]
+            ring_rate_s = self.ring_outings_per_day / 86400 * hours[hour] * days[weekday]
             for r, rng in enumerate(ring_rngs):
                 for t in arrivals(rng, lo, hi, ring_rate_s):
                     for event_s, source, payload in self._ring_episode(rng, r, t):

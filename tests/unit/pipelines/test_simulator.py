@@ -139,6 +139,19 @@ def test_same_seed_gives_the_same_records_and_another_seed_does_not(district):
     assert [r.value for r in first] != [r.value for r in run(43)]
 
 
+def test_one_population_seed_keeps_the_people_cars_and_rings_across_seeds(district):
+    def sim(seed, population_seed=None):
+        return DistrictSimulator(district, seed=seed, events_per_hour=300, n_rings=2,
+                                 population_seed=population_seed)
+
+    assert sim(1, population_seed=5).ground_truth().rings == sim(2, population_seed=5) \
+        .ground_truth().rings == sim(5).ground_truth().rings
+    assert sim(1).ground_truth().rings != sim(2).ground_truth().rings
+    one = [r.value for r in sim(1, 5).records(MONDAY, timedelta(hours=3))]
+    other = [r.value for r in sim(2, 5).records(MONDAY, timedelta(hours=3))]
+    assert one != other
+
+
 def test_records_are_in_report_time_order_with_unique_ids(district):
     records = list(DistrictSimulator(district, seed=1, events_per_hour=400)
                    .records(MONDAY, timedelta(hours=12)))
@@ -312,6 +325,20 @@ def test_expected_rate_follows_the_clock(district):
 
 # ---------------------------------------------------------------- rings
 
+def test_rings_go_out_as_often_as_asked(district):
+    def leads(per_day):
+        sim = DistrictSimulator(district, seed=9, events_per_hour=50, n_rings=1,
+                                ring_outings_per_day=per_day)
+        first = sim.ground_truth().rings[0].plates[0]
+        return sum(1 for r in sim.records(MONDAY, timedelta(days=4))
+                   if json.loads(r.value)["category"] == "video.plate_read"
+                   and json.loads(r.value)["vehicles"][0]["plate"] == first)
+
+    few, many = leads(4.0), leads(16.0)
+    # Four days at 4 and 16 outings a day: Poisson counts around 16 and 64.
+    assert 5 <= few <= 30 and 40 <= many <= 95
+
+
 def test_ring_members_appear_together(district):
     sim = DistrictSimulator(district, seed=9, events_per_hour=200, n_rings=2, ring_size=4)
     truth = sim.ground_truth()
@@ -358,6 +385,7 @@ def test_ground_truth_is_json_ready(district):
     ({"events_per_hour": 0}, r"events_per_hour=0 must be a number > 0"),
     ({"malformed_fraction": 1.5}, r"malformed_fraction=1.5 must be in \[0, 1\]"),
     ({"run_id": "a-b"}, r"run_id='a-b' must be 1-32 ASCII letters, digits or '_'"),
+    ({"ring_outings_per_day": -1}, r"ring_outings_per_day=-1 must be a number >= 0"),
     ({"surges": (Surge("r001c001", "public_order.ufo", MONDAY, MONDAY, 2.0),)},
      r"category='public_order.ufo' is not in the taxonomy"),
     ({"surges": (Surge("cell-7", "hotline.transport", MONDAY, MONDAY, 2.0),)},
