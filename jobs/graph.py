@@ -30,10 +30,15 @@ Transform, in Spark where it is big and in Python where it is small:
    entity–incident graph, heavy companion ties split each ring into its
    vehicles and its people; on the projection they stay together.
 
+6. **Watch list** (:mod:`models.watch_list`): the vehicles of key persons
+   and their companions, published to ``<lake>/watch_list/`` for the
+   stream's watch-list alerts (:mod:`pipelines.watch_alerts`).
+
 Load: the snapshot to ``<lake>/graph/as_of=<date>/`` (nodes, edges,
-entities, companions, metrics, communities, new_links) and the serving
-tables ``graph_key_entities``, ``graph_communities``, ``graph_companions``,
-``graph_new_links`` and ``graph_network_edges`` to PostgreSQL.
+entities, companions, metrics, communities, new_links, watch_list) and the
+serving tables ``graph_key_entities``, ``graph_communities``,
+``graph_companions``, ``graph_new_links``, ``graph_network_edges`` and
+``graph_watch_list`` to PostgreSQL.
 """
 from __future__ import annotations
 
@@ -52,7 +57,9 @@ from features.person_resolution import resolve_persons
 from features.vehicle_resolution import resolve_plates
 from models.companion_vehicles import companion_pairs, expected_co_occurrences
 from models.link_prediction import predict_links
+from models.watch_list import build_watch_list, key_persons
 from pipelines.settings import Settings, SettingsError
+from pipelines.watch_alerts import WATCH_FILE, publish_watch_list, watch_config
 
 __all__ = ["GraphReport", "NoGraphData", "graph_config", "readable_event_files",
            "person_mentions", "vehicle_mentions", "profile_key", "entity_projection", "run"]
@@ -97,6 +104,9 @@ class GraphReport:
     risk_skipped: str | None = None
     risk_scored_places: int = 0
     place_risk_skipped: str | None = None
+    key_persons: int = 0
+    watched_vehicles: dict = field(default_factory=dict)
+    watch_list_published: bool = False
     skipped: dict = field(default_factory=dict)
     seconds: dict = field(default_factory=dict)
 
@@ -214,8 +224,10 @@ def _resolve_plates(mentions, er: dict) -> pd.DataFrame:
               .toPandas())
     plates["plate_readable"] = plates["plate_readable"].astype(object).where(
         plates["plate_readable"].notna(), None)
-    return resolve_plates(plates, dominance=float(er["plate_dominance"]),
-                          evidence_confidence=er["plate_evidence_confidence"])
+    resolved = resolve_plates(plates, dominance=float(er["plate_dominance"]),
+                              evidence_confidence=er["plate_evidence_confidence"])
+    # The folded plate too: the watch list matches a misread the night has not seen.
+    return resolved.merge(plates[["plate_hash", "plate_fold_hash"]], on="plate_hash", how="left")
 
 
 # ------------------------------------------------------------------ graph (Spark)
@@ -384,6 +396,49 @@ def _place_risk(events, days: list, risk: dict):
     top = _top_risks(PLACE_RISK_FEATURES, train, labels, frame(start, end),
                      int(risk["top_places"]))
     return top.reset_index(), None
+
+
+# ------------------------------------------------------------------ watch list
+
+def _watch_list(settings, people, risk, projection, companions, plate_map, end, report):
+    """The night's watch list (:mod:`models.watch_list`): key persons' vehicles."""
+    from pyspark.sql import functions as F
+
+    config = watch_config(settings)
+    suspects = (people.where(F.col("role") == "suspect").groupBy("person_node")
+                .agg(F.countDistinct("event_id").alias("n")).toPandas())
+    persons = key_persons(
+        suspects.set_index("person_node")["n"],
+        None if risk is None else risk.set_index("node_id")["risk"],
+        min_suspect_incidents=int(config["key_person_min_suspect_incidents"]),
+        min_person_risk=float(config["key_person_min_risk"]))
+    watch = build_watch_list(persons, projection, companions, plate_map,
+                             min_shared_incidents=int(config["min_shared_incidents"]),
+                             include_companions=bool(config["include_companions"]),
+                             as_of=end.isoformat())
+    report.key_persons = len(persons)
+    report.watched_vehicles = {k: int(v) for k, v in
+                               watch["reason"].value_counts().sort_index().items()}
+    return watch
+
+
+def _publish_if_latest(settings: Settings, watch: pd.DataFrame, end: date) -> bool:
+    """Publish the night's watch list to the stream, unless a later night's is there.
+
+    A re-run for an earlier ``--as-of`` date keeps its list in its snapshot
+    only: the stream watches for the latest night's vehicles.
+    """
+    folder = settings.lake_table("watch_list")
+    try:
+        published = pq.read_table(folder / WATCH_FILE, columns=["as_of"]).column(0).to_pylist()
+    except (OSError, ValueError, KeyError):
+        published = []
+    if published and max(published) > end.isoformat():
+        log.info("graph: a later watch list (as of %s) is published; this night's stays in its "
+                 "snapshot", max(published))
+        return False
+    publish_watch_list(folder, watch)
+    return True
 
 
 # ------------------------------------------------------------------ mining (igraph)
@@ -600,6 +655,8 @@ def run(settings: Settings, as_of: str | None = None) -> GraphReport:
         report.risk_scored_persons = 0 if risk is None else len(risk)
         place_risk, report.place_risk_skipped = _place_risk(events, days, config["risk"])
         report.risk_scored_places = 0 if place_risk is None else len(place_risk)
+        watch = _watch_list(settings, people, risk, projection, companions, plate_map, end,
+                            report)
         lap("mining")
 
         snapshot = settings.lake_table("graph") / f"as_of={end.isoformat()}"
@@ -645,9 +702,10 @@ def run(settings: Settings, as_of: str | None = None) -> GraphReport:
         if place_risk is not None:
             place_risk.to_parquet(snapshot / "place_risk.parquet", index=False)
         predicted.to_parquet(snapshot / "predicted_links.parquet", index=False)
+        watch.to_parquet(snapshot / "watch_list.parquet", index=False)
+        report.watch_list_published = _publish_if_latest(settings, watch, end)
         _serve(spark, settings, config, metrics, companions, edges, new_links, end, risk,
-               predicted, place_risk,
-               _write_postgres)
+               predicted, place_risk, watch, _write_postgres)
         lap("postgres")
         report.seconds = seconds
         return report
@@ -693,7 +751,7 @@ def _empty(settings: Settings, table: str) -> None:
 
 
 def _serve(spark, settings, config, metrics, companions, edges, new_links, end, risk,
-           predicted, place_risk, write):
+           predicted, place_risk, watch, write):
     from pyspark.sql import functions as F
 
     def reshaping_write(frame, settings, table):
@@ -757,6 +815,13 @@ def _serve(spark, settings, config, metrics, companions, edges, new_links, end, 
                .select("src", "dst", "type", "weight")
                .withColumn("as_of", F.lit(end.isoformat())))
     reshaping_write(network, settings, "graph_network_edges")
+    if len(watch):
+        listed = watch.assign(persons=watch["persons"].map(lambda p: "，".join(p)),
+                              plates=watch["plate_hashes"].map(len))[
+            ["as_of", "vehicle_node", "reason", "reason_label", "detail", "persons", "plates"]]
+        reshaping_write(spark.createDataFrame(listed), settings, "graph_watch_list")
+    else:
+        _empty(settings, "graph_watch_list")
     if new_links is not None:
         reshaping_write(new_links.withColumn("as_of", F.lit(end.isoformat())), settings,
                         "graph_new_links")

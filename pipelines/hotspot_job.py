@@ -20,6 +20,9 @@ arrives misses its windows; the same statement set writes it to the
 ``late`` topic with its lateness, so it is counted, not lost (it is in the
 lake as well, through the normalized topic).
 
+Watch list: the same statement set raises watch-list alerts per plate read
+(:mod:`pipelines.watch_alerts`).
+
 Load: alerts, one per cluster and update, to the ``alerts`` topic keyed by
 cluster id; ``pipelines.alert_store`` writes them into PostgreSQL.
 """
@@ -42,6 +45,14 @@ from pipelines.flink_env import (
     streaming_table_env,
 )
 from pipelines.settings import Settings
+from pipelines.watch_alerts import (
+    WatchAlerter,
+    WatchListStore,
+    district_checkpoints,
+    watch_config,
+    watch_function,
+    watch_reads_sql,
+)
 
 __all__ = ["GROUP_ID", "BaselineStore", "WindowScorer", "parse_slice", "compose_window",
            "cell_slices_sql", "district_detector", "scored_categories", "run"]
@@ -386,6 +397,8 @@ def create_event_source(t_env, settings: Settings, group_id: str, follow: bool,
             category STRING,
             cell_id STRING,
             event_time_ms BIGINT,
+            vehicles ARRAY<ROW<plate_hash STRING, plate_fold_hash STRING>>,
+            attributes ROW<site_id STRING>,
             ts AS TO_TIMESTAMP_LTZ(event_time_ms, 3),
             WATERMARK FOR ts AS ts - INTERVAL {interval}
         ) WITH (
@@ -400,12 +413,15 @@ def create_event_source(t_env, settings: Settings, group_id: str, follow: bool,
 def run(settings: Settings, *, follow: bool = False, parallelism: int = 1,
         checkpoint_interval_s: int | None = None, scorer: WindowScorer | None = None,
         group_id: str = GROUP_ID, topics: dict | None = None,
-        watermark_delay_s: int | None = None, emit_strategy: str | None = None) -> None:
+        watermark_delay_s: int | None = None, emit_strategy: str | None = None,
+        alerter: WatchAlerter | None = None) -> None:
     """Run the job on Kafka (bounded unless ``follow``, as the normalization job).
 
     ``scorer`` and ``topics`` (``normalized``, ``alerts``, ``late`` -> topic
     names) default to the district's detector and the declared topics; the
-    replay passes its own, and runs the same SQL and detector.
+    replay passes its own, and runs the same SQL and detector. ``alerter``
+    (watch-list alerts, :mod:`pipelines.watch_alerts`) defaults to the
+    district's sensitive checkpoints and the published watch list.
     ``watermark_delay_s`` overrides the configured allowance (the bench
     drains an ordered backlog with the live one).
     """
@@ -416,6 +432,11 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1,
         scorer = WindowScorer(district_detector(settings),
                               BaselineStore(settings.lake_table("baselines"),
                                             hotspot["fallback_rate_per_cell_hour"]))
+    if alerter is None:
+        watch = watch_config(settings)
+        alerter = WatchAlerter(WatchListStore(settings.lake_table("watch_list"),
+                                              float(watch["reload_check_seconds"])),
+                               district_checkpoints(settings), int(watch["alert_slot_minutes"]))
     if checkpoint_interval_s is None and follow:
         checkpoint_interval_s = 10
     # Python sees one row per window end, so thread mode saves the worker process.
@@ -433,6 +454,7 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1,
         t_env.get_config().set("table.exec.source.idle-timeout",
                                f"{int(hotspot['source_idle_timeout_seconds'])} s")
     t_env.create_temporary_function("detect_window", _detect_function(scorer))
+    t_env.create_temporary_function("watch_match", watch_function(alerter))
     create_event_source(t_env, settings, group_id, follow, topics["normalized"],
                         watermark_delay_s, emit_strategy)
     t_env.execute_sql(f"""
@@ -451,5 +473,8 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1,
                 AS scored(alert_id, alert)""",
         late_events_sql(hotspot),
     ]
+    watched_reads = watch_reads_sql(alerter.checkpoints)
+    if watched_reads:
+        statements.append(watched_reads)
     execute_statements(settings, t_env, statements, follow=follow, group_id=group_id,
                        topics=[topics["normalized"]])

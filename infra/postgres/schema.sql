@@ -126,3 +126,54 @@ CREATE TABLE IF NOT EXISTS serving.cell_trends (
     computed_at    timestamptz      NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS cell_trends_town_pattern_idx ON serving.cell_trends (town_code, pattern);
+
+-- Watch-list alerts (issue 4): a watched vehicle read at a sensitive
+-- checkpoint (pipelines/watch_alerts.py). One row per vehicle, checkpoint and
+-- time slot (alert_id), with its latest read; every read is kept in
+-- serving.watch_alert_reads, and reads / first / last are counted from it.
+CREATE TABLE IF NOT EXISTS serving.watch_alerts (
+    alert_id         text             PRIMARY KEY,
+    status           text             NOT NULL,
+    status_label     text             NOT NULL,
+    vehicle_node     text             NOT NULL,
+    plate_hash       text             NOT NULL,
+    match            text             NOT NULL,
+    match_label      text             NOT NULL,
+    reason           text             NOT NULL,
+    reason_label     text             NOT NULL,
+    detail           text             NOT NULL,
+    persons          text[]           NOT NULL,
+    watch_as_of      text             NOT NULL,
+    site_id          text             NOT NULL,
+    site_name        text             NOT NULL,
+    place_id         text             NOT NULL,
+    place_name       text             NOT NULL,
+    place_kind       text             NOT NULL,
+    place_kind_label text             NOT NULL,
+    distance_m       double precision NOT NULL,
+    town_code        text             NOT NULL,
+    town_name        text             NOT NULL,
+    village_code     text             NOT NULL,
+    village_name     text             NOT NULL,
+    cell_id          text             NOT NULL,
+    lon              double precision NOT NULL,
+    lat              double precision NOT NULL,
+    summary          text             NOT NULL,
+    event_id         text             NOT NULL,
+    event_time       timestamptz      NOT NULL,
+    first_event_time timestamptz,
+    reads            integer,
+    emitted_at       timestamptz      NOT NULL,
+    stored_at        timestamptz      NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS watch_alerts_event_time_idx ON serving.watch_alerts (event_time DESC);
+
+CREATE TABLE IF NOT EXISTS serving.watch_alert_reads (
+    alert_id    text        NOT NULL,
+    event_id    text        NOT NULL,
+    event_time  timestamptz NOT NULL,
+    plate_hash  text        NOT NULL,
+    match       text        NOT NULL,
+    emitted_at  timestamptz NOT NULL,
+    PRIMARY KEY (alert_id, event_id)
+);

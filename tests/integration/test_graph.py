@@ -166,3 +166,151 @@ def test_new_links_are_the_edges_first_seen_on_the_night(graph):
     assert (resolved["first_ms"] < night_start).all()
     assert graph["report"]["new_links"] == len(new) > 0
     assert graph["report"]["new_links_by_reason"]["observed"] == len(observed)
+
+
+def _key_persons_and_vehicles(graph):
+    """The watch list counted here from the written records and the night's entity map."""
+    records, entities = graph["written"]["records"], graph["entities"]
+    person_of = entities.query("kind == 'person'").set_index("key")["entity_id"].to_dict()
+    vehicle_of = entities.query("kind == 'vehicle'").set_index("key")["entity_id"].to_dict()
+    suspect_in, shared = {}, Counter()
+    for r in records:
+        if r["category"] == "video.plate_read":
+            continue
+        people = set()
+        for p in r["persons"]:
+            person = person_of.get(profile_key(p, r["village_code"]))
+            if person is not None:
+                people.add(f"person:{person}")
+                if p["role"] == "suspect":
+                    suspect_in.setdefault(f"person:{person}", set()).add(r["event_id"])
+        cars = {f"vehicle:{vehicle_of[v['plate_hash']]}" for v in r["vehicles"]
+                if vehicle_of.get(v.get("plate_hash"))}
+        for person in people:
+            for car in cars:
+                shared[person, car] += 1
+    risk = pd.read_parquet(graph["snapshot"] / "person_risk.parquet")
+    key = {p for p, events in suspect_in.items() if len(events) >= 2} | set(
+        risk.loc[risk["risk"] >= 0.5, "node_id"])
+    vehicles = {car for (person, car), n in shared.items() if person in key and n >= 2}
+    return key, vehicles
+
+
+def test_the_watch_list_is_the_key_persons_vehicles_and_their_companions(settings, graph):
+    from pipelines.watch_alerts import WATCH_FILE
+
+    published = pd.read_parquet(settings.lake_table("watch_list") / WATCH_FILE)
+    in_snapshot = pd.read_parquet(graph["snapshot"] / "watch_list.parquet")
+    assert graph["report"]["watch_list_published"]
+    assert published["vehicle_node"].tolist() == in_snapshot["vehicle_node"].tolist()
+    key, vehicles = _key_persons_and_vehicles(graph)
+    assert graph["report"]["key_persons"] == len(key)
+    own = published[published["reason"] == "key_person_vehicle"]
+    assert set(own["vehicle_node"]) == vehicles
+    companions = pd.read_parquet(graph["snapshot"] / "companions.parquet").query("companion")
+    tied = {b for a, b in companions[["vehicle_a", "vehicle_b"]].values if a in vehicles} | {
+        a for a, b in companions[["vehicle_a", "vehicle_b"]].values if b in vehicles}
+    assert set(published.loc[published["reason"] == "companion", "vehicle_node"]) == tied - vehicles
+    # Every planted ring's vehicles are watched, each with its misread plates.
+    k = settings.pseudonym_key()
+    for ring in graph["written"]["truth"].rings:
+        for plate in ring.plates:
+            assert f"vehicle:{pseudonymize(plate, 'plate', k)}" in set(published["vehicle_node"])
+    by_node = published.set_index("vehicle_node")
+    for plate, reads in graph["written"]["misreads"].items():
+        hashes = set(by_node.loc[f"vehicle:{pseudonymize(plate, 'plate', k)}", "plate_hashes"])
+        assert {pseudonymize(m, "plate", k) for m, _ in reads} <= hashes
+    with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
+        cur.execute(f"SELECT count(*), min(reason_label) FROM {settings.pg['schema']}.graph_watch_list")
+        assert cur.fetchone()[0] == len(published)
+    conn.close()
+
+
+def _plate_read(ctx, event_id: str, site, plate: str, when):
+    import json
+
+    from features import contract
+
+    raw = {"schema_version": 1, "event_id": event_id, "source": "video",
+           "category": "video.plate_read", "event_time": when.isoformat(),
+           "report_time": when.isoformat(),
+           "location": {"lon": site.lon, "lat": site.lat, "crs": "WGS84"}, "persons": [],
+           "vehicles": [{"role": "observed", "plate": plate}],
+           "attributes": {"device_id": f"{site.site_id}-L1", "site_id": site.site_id,
+                          "device_kind": "lpr", "lane": 1, "confidence": 0.95}}
+    destination, _, value = contract.route_raw_record(
+        json.dumps(raw, ensure_ascii=False), ctx, int(when.timestamp() * 1000) + 1000,
+        channel="video")
+    assert destination == contract.NORMALIZED, value
+    return value
+
+
+def test_a_watched_vehicle_at_a_sensitive_checkpoint_raises_a_watch_alert(settings, graph):
+    """Plate reads through the real contract, the real hotspot job and the alert store."""
+    import json
+    from datetime import timedelta
+
+    from confluent_kafka import Producer
+
+    from pipelines.normalize_job import normalization_context
+    from pipelines.streams import fresh_streams
+    from pipelines.watch_alerts import district_checkpoints
+
+    from .graph_lake import START
+    from .kafka_read import read_topic
+
+    watch = pd.read_parquet(settings.lake_table("watch_list") / "watch_list.parquet")
+    k = settings.pseudonym_key()
+    # A confusable misread of a watched plate that the night has not seen (the
+    # lake holds planted and simulated misreads, which resolution tied to it).
+    swap = {"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B"}
+    watch = watch.set_index("vehicle_node")
+    plate, misread = next(
+        (p, p[:i] + swap[c] + p[i + 1:])
+        for ring in graph["written"]["truth"].rings for p in ring.plates
+        if f"vehicle:{pseudonymize(p, 'plate', k)}" in watch.index
+        for i, c in enumerate(p) if i >= 2 and c in swap
+        and pseudonymize(p[:i] + swap[c] + p[i + 1:], "plate", k) not in set(
+            watch.loc[f"vehicle:{pseudonymize(p, 'plate', k)}", "plate_hashes"]))
+    checkpoints = district_checkpoints(settings)
+    sensitive = settings.district().sites_of_kind("lpr")
+    at = next(s for s in sensitive if s.site_id in checkpoints)
+    elsewhere = next(s for s in sensitive if s.site_id not in checkpoints)
+    ctx = normalization_context(settings)
+    t0 = START + timedelta(days=5)
+    reads = [("w-exact-1", at, plate, t0), ("w-exact-2", at, plate, t0 + timedelta(minutes=1)),
+             ("w-folded", at, misread, t0 + timedelta(hours=2)),
+             ("w-elsewhere", elsewhere, plate, t0), ("w-unwatched", at, "京A00001", t0)]
+    fresh_streams(settings)
+    producer = Producer({"bootstrap.servers": settings.kafka_bootstrap})
+    for event_id, site, read_plate, when in reads:
+        producer.produce(settings.topic("normalized"),
+                         _plate_read(ctx, event_id, site, read_plate, when).encode(),
+                         key=event_id.encode())
+    producer.flush(10)
+    run_step(settings, "hotspots")
+    alerts = [json.loads(v) for v in read_topic(settings, settings.topic("alerts"))]
+    assert sorted(a["event_id"] for a in alerts) == ["w-exact-1", "w-exact-2", "w-folded"]
+    by_event = {a["event_id"]: a for a in alerts}
+    assert by_event["w-exact-1"]["alert_id"] == by_event["w-exact-2"]["alert_id"]
+    assert by_event["w-folded"]["alert_id"] != by_event["w-exact-1"]["alert_id"]
+    assert by_event["w-folded"]["match"] == "folded" and by_event["w-exact-1"]["match"] == "exact"
+    vehicle = f"vehicle:{pseudonymize(plate, 'plate', k)}"
+    assert {a["vehicle_node"] for a in alerts} == {vehicle}
+    checkpoint = checkpoints[at.site_id]
+    assert by_event["w-exact-1"]["place_name"] == checkpoint.place_name
+    assert by_event["w-exact-1"]["summary"].endswith(f"{checkpoint.distance_m:.0f} 米")
+
+    schema = settings.pg["schema"]
+    with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
+        cur.execute(f"TRUNCATE {schema}.watch_alerts, {schema}.watch_alert_reads")
+    conn.close()
+    stored = run_step(settings, "store-alerts")
+    assert (stored["watch_alerts"], stored["watch_reads"], stored["unreadable"]) == (2, 3, 0)
+    with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
+        cur.execute(f"SELECT alert_id, reads, event_id, status_label, site_name, town_name "
+                    f"FROM {schema}.watch_alerts ORDER BY reads DESC")
+        rows = cur.fetchall()
+    conn.close()
+    assert [(r[1], r[2]) for r in rows] == [(2, "w-exact-2"), (1, "w-folded")]
+    assert rows[0][3:] == ("新发", at.name, checkpoint.town_name)

@@ -248,7 +248,8 @@ def test_c_planted_surge_is_one_alert_through_its_lifecycle(settings, detection)
     assert surge_start < first_end <= surge_start + timedelta(minutes=30)
 
     # PostgreSQL holds one row per cluster, at its last status, and every update.
-    assert detection["stored"] == {"stored": 1, "updates": len(alerts), "unreadable": 0}
+    assert detection["stored"] == {"stored": 1, "updates": len(alerts), "watch_alerts": 0,
+                                   "watch_reads": 0, "unreadable": 0}
     schema = settings.pg["schema"]
     with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
         cur.execute(f"SELECT status, status_label, looks, cells FROM {schema}.alerts "
