@@ -2,24 +2,31 @@
 
 A small lake with planted rings is written and the real graph job runs for
 the second-to-last day and then for the last, so that tonight's tables hold
-new links since yesterday. Superset is brought up and the committed assets
-provisioned through the infra scripts (twice: the second run must change
-nothing); the dashboard's charts are then read back through the REST API,
-from their saved query contexts, and compared with the serving tables read
-directly from PostgreSQL.
+new links since yesterday. A few watch-list alerts (a watched vehicle read at
+a checkpoint near a sensitive place) are filed in ``serving.watch_alerts`` the
+way the alert store files them. Superset is brought up and the committed
+assets provisioned through the infra scripts (twice: the second run must
+change nothing); the dashboard's charts are then read back through the REST
+API, from their saved query contexts, and compared with the serving tables
+read directly from PostgreSQL.
 """
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import subprocess
 from collections import Counter
 
+import pandas as pd
 import psycopg2
 import psycopg2.extras
 import pytest
 
+from models.watch_list import WatchList, build_watch_list, watch_alert
+from pipelines.alert_store import WATCH_COLUMNS, watch_read_row, watch_row
 from pipelines.steps import run_step
 from pipelines.superset_api import SupersetClient
+from pipelines.watch_alerts import district_checkpoints, watch_config
 
 from .graph_lake import write_graph_lake
 
@@ -29,9 +36,13 @@ SLUG = "zongzhi-graph"
 TITLE = "关系网络研判 (密云区)"
 CHART_KEY_ENTITIES, CHART_NETWORK = "重点人员与车辆", "关系网络图"
 CHART_COMPANIONS, CHART_COMMUNITIES, CHART_NEW_LINKS = "同行车辆", "团伙社群", "昨日以来新增关联"
-CHARTS = {CHART_KEY_ENTITIES, CHART_NETWORK, CHART_COMPANIONS, CHART_COMMUNITIES, CHART_NEW_LINKS}
+CHART_WATCH_ALERTS = "布控预警"
+CHARTS = {CHART_KEY_ENTITIES, CHART_NETWORK, CHART_COMPANIONS, CHART_COMMUNITIES, CHART_NEW_LINKS,
+          CHART_WATCH_ALERTS}
+# The nightly graph's tables, and every table the dashboard has a dataset over.
 TABLES = ("graph_key_entities", "graph_communities", "graph_companions", "graph_network_edges",
           "graph_new_links")
+DATASETS = (*TABLES, "watch_alerts")
 
 # The labels the charts should show, written out here rather than read from
 # the assets: node kinds by node-id prefix, link types and reasons by code.
@@ -39,6 +50,26 @@ KIND_LABELS = {"person": "人员", "vehicle": "车辆", "incident": "事件"}
 TYPE_LABELS = {"involved_in": "涉事", "reported_by": "报警人", "occurred_at": "发生地",
                "seen_at": "卡口过车", "co_present": "同时同地"}
 REASON_LABELS = {"observed": "当晚新发生", "resolved": "实体归并后新增"}
+
+# Watch-list alerts, at Beijing wall-clock times: the key person's vehicle
+# read twice near a school within one slot (one alert, two reads), its
+# companion read once under a confusable misread near the reservoir, and the
+# key person's vehicle read there earlier, before the store counted its reads.
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+WATCH_AS_OF = "2025-06-01"
+WATCH_READS = [
+    # alert key, vehicle plate read, folded plate read, place kind, Beijing time
+    ("school", "zzt-v1", "zzt-f1", "school", dt.datetime(2025, 6, 2, 10, 0, 5, tzinfo=SHANGHAI)),
+    ("school", "zzt-v1", "zzt-f1", "school", dt.datetime(2025, 6, 2, 10, 4, 40, tzinfo=SHANGHAI)),
+    ("shore", "zzt-v2x", "zzt-f2", "reservoir_shore",
+     dt.datetime(2025, 6, 2, 11, 20, 0, tzinfo=SHANGHAI)),
+    ("uncounted", "zzt-v1", "zzt-f1", "reservoir_shore",
+     dt.datetime(2025, 6, 2, 9, 15, 30, tzinfo=SHANGHAI)),
+]
+WATCH_COUNTED = ("school", "shore")
+WATCH_CHART_COLUMNS = ["event_time_local", "status_label", "town_name", "site_name",
+                       "place_kind_label", "place_name", "distance_m", "reason_label", "detail",
+                       "match_label", "reads"]
 
 
 def _bash(settings, *args: str, timeout: int) -> None:
@@ -58,6 +89,10 @@ def _pg_rows(settings, sql: str) -> list[dict]:
     return rows
 
 
+def _epoch_ms(value: dt.datetime) -> int:
+    return int(value.timestamp() * 1000)
+
+
 def _state(api: SupersetClient) -> dict:
     """What provisioning controls: objects' ids, layout, chart definitions, datasets."""
     dashboard = api.dashboard_by_slug(SLUG)
@@ -66,13 +101,17 @@ def _state(api: SupersetClient) -> dict:
         detail = api.get(f"/api/v1/chart/{chart['id']}")["result"]
         charts[chart["slice_name"]] = {k: detail[k] for k in (
             "id", "uuid", "viz_type", "datasource_id", "params", "query_context")}
-    datasets = api.get("/api/v1/dataset/", q="(filters:!((col:table_name,opr:sw,value:graph_)),"
-                                             "columns:!(id,table_name,schema,uuid),page_size:100)")
+    datasets = []
+    for table_filter in ("(col:table_name,opr:sw,value:graph_)",
+                         "(col:table_name,opr:eq,value:watch_alerts)"):
+        datasets += api.get("/api/v1/dataset/", q=f"(filters:!({table_filter}),"
+                                                  "columns:!(id,table_name,schema,uuid),"
+                                                  "page_size:100)")["result"]
     return {"dashboard": {k: dashboard[k] for k in ("id", "uuid", "dashboard_title",
                                                     "position_json", "json_metadata")},
             "charts": charts,
             "datasets": sorted((d["table_name"], d["schema"], d["id"], d["uuid"])
-                               for d in datasets["result"])}
+                               for d in datasets)}
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +122,52 @@ def night(settings):
     report = run_step(settings, "graph", timeout=1800)
     assert report["as_of"] == written["days"][-1]
     return report
+
+
+@pytest.fixture(scope="module")
+def watched(settings) -> dict:
+    """Watch-list alerts filed as the alert store files them; their alert dicts by key."""
+    # A one-person watch list: the person's vehicle zzt-v1 and its companion zzt-v2.
+    watch = WatchList(build_watch_list(
+        pd.Series({"person:zzt-p1": "嫌疑人涉事 3 次"}),
+        pd.DataFrame({"src": ["person:zzt-p1"], "dst": ["vehicle:zzt-v1"], "weight": [3]}),
+        pd.DataFrame({"vehicle_a": ["vehicle:zzt-v1"], "vehicle_b": ["vehicle:zzt-v2"],
+                      "companion": [True]}),
+        pd.DataFrame({"plate_hash": ["zzt-v1", "zzt-v2"], "vehicle_id": ["zzt-v1", "zzt-v2"],
+                      "plate_fold_hash": ["zzt-f1", "zzt-f2"]}),
+        min_shared_incidents=2, as_of=WATCH_AS_OF))
+    # The district's first sensitive checkpoint of each kind, as the stream finds them.
+    checkpoints = {}
+    for _, checkpoint in sorted(district_checkpoints(settings).items()):
+        checkpoints.setdefault(checkpoint.place_kind, checkpoint)
+    slot_minutes = watch_config(settings)["alert_slot_minutes"]
+    reads = {}
+    for n, (key, plate, fold, kind, when) in enumerate(WATCH_READS):
+        entry, how = watch.match(plate, fold)
+        reads.setdefault(key, []).append(watch_alert(
+            entry, how, checkpoints[kind], event_id=f"zzt-read-{n}",
+            event_time_ms=_epoch_ms(when), plate_hash=plate,
+            emitted_at_ms=_epoch_ms(when) + 1500, slot_minutes=slot_minutes))
+    alerts = {key: found[-1] for key, found in reads.items()}
+    assert len({a["alert_id"] for a in alerts.values()}) == len(alerts)
+    assert {a["alert_id"] for a in reads["school"]} == {alerts["school"]["alert_id"]}
+    schema = settings.pg["schema"]
+    with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
+        cur.execute(f"TRUNCATE {schema}.watch_alerts, {schema}.watch_alert_reads")
+        psycopg2.extras.execute_values(
+            cur, f"INSERT INTO {schema}.watch_alerts ({', '.join(WATCH_COLUMNS)}) VALUES %s",
+            [watch_row(a) for a in alerts.values()])
+        psycopg2.extras.execute_values(
+            cur, f"INSERT INTO {schema}.watch_alert_reads (alert_id, event_id, event_time,"
+                 " plate_hash, match, emitted_at) VALUES %s",
+            [watch_read_row(a) for key in WATCH_COUNTED for a in reads[key]])
+        # The store's follow-up count, for the alerts whose reads it has counted.
+        cur.execute(f"UPDATE {schema}.watch_alerts AS w SET reads = c.n, first_event_time = c.first"
+                    f" FROM (SELECT alert_id, count(*) AS n, min(event_time) AS first"
+                    f" FROM {schema}.watch_alert_reads GROUP BY alert_id) AS c"
+                    f" WHERE w.alert_id = c.alert_id")
+    conn.close()
+    return alerts
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +198,7 @@ def test_serving_tables_hold_tonights_graph(settings, night):
         assert [r["as_of"] for r in rows] == [night["as_of"]], table
 
 
-def test_dashboard_has_chinese_title_and_five_charts(api):
+def test_dashboard_has_chinese_title_and_six_charts(api):
     dashboard = api.dashboard_by_slug(SLUG)
     assert dashboard["dashboard_title"] == TITLE
     charts = [c["slice_name"] for c in api.dashboard_charts(dashboard["id"])]
@@ -126,7 +211,7 @@ def test_second_provision_changes_nothing(settings, stack, api):
     assert found["count"] == 1
     schema = settings.pg["schema"]
     assert [(table, s) for table, s, _, _ in stack["second"]["datasets"]] == [
-        (table, schema) for table in sorted(TABLES)]
+        (table, schema) for table in sorted(DATASETS)]
     network = stack["second"]["charts"][CHART_NETWORK]
     assert network["viz_type"] == "graph_chart"
 
@@ -217,3 +302,51 @@ def test_new_links_chart_counts_links_per_type_and_reason(settings, night, api):
     assert by_reason == Counter({REASON_LABELS[reason]: count for reason, count
                                  in night["new_links_by_reason"].items()})
     assert set(by_reason) == set(REASON_LABELS.values())     # both reasons occur tonight
+
+
+def test_watch_alerts_table_lists_the_newest_reads_first(settings, watched, api):
+    rows = _chart_rows(api, CHART_WATCH_ALERTS)
+    expected = _pg_rows(settings, "SELECT event_time AT TIME ZONE 'Asia/Shanghai' AS"
+                                  " event_time_local, status_label, town_name, site_name,"
+                                  " place_kind_label, place_name, distance_m, reason_label, detail,"
+                                  " match_label, reads FROM {schema}.watch_alerts"
+                                  " ORDER BY event_time DESC LIMIT 100")
+    for row in expected:
+        row["event_time_local"] = _epoch_ms(row["event_time_local"].replace(tzinfo=dt.timezone.utc))
+    assert len(rows) == len(expected) == len(watched)
+    assert [list(r) for r in rows] == [WATCH_CHART_COLUMNS] * len(rows)
+    for row, want in zip(rows, expected):
+        assert {k: v for k, v in row.items() if k != "distance_m"} == {
+            k: v for k, v in want.items() if k != "distance_m"}
+        assert row["distance_m"] == pytest.approx(want["distance_m"], rel=1e-12)
+    # What duty staff read, newest read first, at Beijing time: the companion's
+    # misread near the reservoir, the key person's vehicle near the school (its
+    # latest of two reads in the slot), then the read whose count is not in yet.
+    # Superset encodes a naive time as its wall-clock reading taken as UTC.
+    order = ("shore", "school", "uncounted")
+    assert [r["event_time_local"] for r in rows] == [
+        _epoch_ms(dt.datetime(2025, 6, 2, h, m, s, tzinfo=dt.timezone.utc))
+        for h, m, s in ((11, 20, 0), (10, 4, 40), (9, 15, 30))]
+    assert [r["reads"] for r in rows] == [1, 2, None]
+    assert [r["status_label"] for r in rows] == ["新发"] * 3
+    assert [r["reason_label"] for r in rows] == ["布控车辆同行车辆", "重点人员关联车辆",
+                                                  "重点人员关联车辆"]
+    assert [r["detail"] for r in rows] == ["与布控车辆 vehicle:zzt-v1 同行",
+                                           "与 1 名重点人员共同涉事 3 次",
+                                           "与 1 名重点人员共同涉事 3 次"]
+    assert [r["match_label"] for r in rows] == ["车牌易混字符一致（疑似误识）", "车牌一致", "车牌一致"]
+    assert [r["place_kind_label"] for r in rows] == ["水库岸线", "学校", "水库岸线"]
+    for row, key in zip(rows, order):
+        alert = watched[key]
+        assert (row["town_name"], row["site_name"], row["place_name"]) == (
+            alert["town_name"], alert["site_name"], alert["place_name"])
+        assert row["distance_m"] == pytest.approx(alert["distance_m"], rel=1e-12)
+        assert 0 < row["distance_m"] <= watch_config(settings)["sensitive_radius_m"]
+    # The first read of the school alert is kept beside its latest.
+    first = _pg_rows(settings, "SELECT alert_id, first_event_time, event_time"
+                               " FROM {schema}.watch_alerts")
+    by_id = {r["alert_id"]: r for r in first}
+    school = by_id[watched["school"]["alert_id"]]
+    assert (school["first_event_time"], school["event_time"]) == (WATCH_READS[0][4],
+                                                                  WATCH_READS[1][4])
+    assert by_id[watched["uncounted"]["alert_id"]]["first_event_time"] is None
