@@ -400,7 +400,8 @@ def _place_risk(events, days: list, risk: dict):
 
 # ------------------------------------------------------------------ watch list
 
-def _watch_list(settings, people, risk, projection, companions, plate_map, end, report):
+def _watch_list(settings, people, risk, projection, companions, plate_map, end,
+                covered_until_ms, report):
     """The night's watch list (:mod:`models.watch_list`): key persons' vehicles."""
     from pyspark.sql import functions as F
 
@@ -415,7 +416,7 @@ def _watch_list(settings, people, risk, projection, companions, plate_map, end, 
     watch = build_watch_list(persons, projection, companions, plate_map,
                              min_shared_incidents=int(config["min_shared_incidents"]),
                              include_companions=bool(config["include_companions"]),
-                             as_of=end.isoformat())
+                             as_of=end.isoformat(), covered_until_ms=covered_until_ms)
     report.key_persons = len(persons)
     report.watched_vehicles = {k: int(v) for k, v in
                                watch["reason"].value_counts().sort_index().items()}
@@ -538,8 +539,11 @@ def run(settings: Settings, as_of: str | None = None) -> GraphReport:
     try:
         events = (spark.read.option("mergeSchema", "true").option("basePath", str(table))
                   .parquet(*files).cache())
+        totals = events.agg(F.count("*").alias("n"),
+                            F.max("event_time_ms").alias("latest")).first()
         report = GraphReport(as_of=end.isoformat(), days=[d.isoformat() for d in days],
-                             events=events.count())
+                             events=int(totals["n"]))
+        covered_until_ms = int(totals["latest"])
         report.skipped["unreadable_files"] = corrupt
         persons = person_mentions(events).cache()
         vehicles = vehicle_mentions(events).cache()
@@ -656,7 +660,7 @@ def run(settings: Settings, as_of: str | None = None) -> GraphReport:
         place_risk, report.place_risk_skipped = _place_risk(events, days, config["risk"])
         report.risk_scored_places = 0 if place_risk is None else len(place_risk)
         watch = _watch_list(settings, people, risk, projection, companions, plate_map, end,
-                            report)
+                            covered_until_ms, report)
         lap("mining")
 
         snapshot = settings.lake_table("graph") / f"as_of={end.isoformat()}"

@@ -29,7 +29,7 @@ __all__ = ["WATCH_COLUMNS", "REASON_LABELS", "key_persons", "build_watch_list", 
 #: Columns of the published watch list, one row per watched vehicle.
 WATCH_COLUMNS = ["vehicle_node", "reason", "reason_label", "detail", "persons",
                  "shared_incidents", "via_vehicle", "plate_hashes", "plate_fold_hash",
-                 "as_of"]
+                 "as_of", "covered_until_ms"]
 
 #: What duty staff read for each reason a vehicle is watched.
 REASON_LABELS = {"key_person_vehicle": "重点人员关联车辆", "companion": "布控车辆同行车辆"}
@@ -64,7 +64,8 @@ def _is_vehicle(node: str) -> bool:
 
 def build_watch_list(persons: pd.Series, ties: pd.DataFrame, companions: pd.DataFrame,
                      plates: pd.DataFrame, *, min_shared_incidents: int,
-                     include_companions: bool = True, as_of: str = "") -> pd.DataFrame:
+                     include_companions: bool = True, as_of: str = "",
+                     covered_until_ms: int | None = None) -> pd.DataFrame:
     """One row per watched vehicle (:data:`WATCH_COLUMNS`).
 
     ``persons`` is :func:`key_persons`; ``ties`` the person–vehicle projection
@@ -72,7 +73,8 @@ def build_watch_list(persons: pd.Series, ties: pd.DataFrame, companions: pd.Data
     ``companions`` the companion test's pairs (``vehicle_a``, ``vehicle_b``,
     ``companion``); ``plates`` the night's plate resolution (``plate_hash``,
     ``vehicle_id``, ``plate_fold_hash``), whose ``vehicle_id`` is the
-    vehicle's own plate token.
+    vehicle's own plate token. ``covered_until_ms`` is the latest event time
+    the night's graph saw: the list already knows every read up to it.
 
     Examples
     --------
@@ -129,6 +131,7 @@ def build_watch_list(persons: pd.Series, ties: pd.DataFrame, companions: pd.Data
     out["plate_fold_hash"] = [own.get(t) for t in token]
     out["reason_label"] = out["reason"].map(REASON_LABELS)
     out["as_of"] = as_of
+    out["covered_until_ms"] = covered_until_ms
     return out[WATCH_COLUMNS]
 
 
@@ -138,14 +141,19 @@ class WatchList:
     A read's own plate token matches ``exact``; failing that, its folded
     plate matches a watched vehicle's folded plate (``folded``), so that a
     confusable misread (8/B, 0/O, ...) is caught on the day it first occurs.
+    A read no later than ``covered_until_ms`` is one the night that made
+    the list already saw (a backfill, a replay): it matches nothing.
     """
 
     def __init__(self, entries: pd.DataFrame | None = None):
         self.entries = {}
+        self.covered_until_ms = None
         self._by_plate: dict[str, str] = {}
         self._by_fold: dict[str, str] = {}
         if entries is None:
             return
+        if "covered_until_ms" in entries and entries["covered_until_ms"].notna().any():
+            self.covered_until_ms = int(entries["covered_until_ms"].max())
         for entry in entries.to_dict("records"):
             node = entry["vehicle_node"]
             self.entries[node] = entry
@@ -157,16 +165,22 @@ class WatchList:
     def __len__(self) -> int:
         return len(self.entries)
 
-    def match(self, plate_hash: str | None, plate_fold_hash: str | None):
+    def match(self, plate_hash: str | None, plate_fold_hash: str | None,
+              event_time_ms: int | None = None):
         """``(entry, "exact" | "folded")`` of a read, or None.
 
         Examples
         --------
         >>> w = WatchList(pd.DataFrame({"vehicle_node": ["vehicle:v1"], "plate_hashes": [["v1"]],
-        ...                             "plate_fold_hash": ["f1"]}))
+        ...                             "plate_fold_hash": ["f1"], "covered_until_ms": [1000]}))
         >>> w.match("v1", "f1")[1], w.match("v7", "f1")[1], w.match("v7", "f7")
         ('exact', 'folded', None)
+        >>> w.match("v1", "f1", event_time_ms=1000), w.match("v1", "f1", event_time_ms=1001)[1]
+        (None, 'exact')
         """
+        if (event_time_ms is not None and self.covered_until_ms is not None
+                and event_time_ms <= self.covered_until_ms):
+            return None
         node = self._by_plate.get(plate_hash)
         if node is not None:
             return self.entries[node], "exact"

@@ -15,7 +15,8 @@ statement, per plate read and not per window:
    ``serving.watch_alerts``.
 
 The read is not held for a window or a watermark: the alert leaves as soon
-as the read arrives. A missing or unreadable watch list watches nothing
+as the read arrives. Reads the night that made the list already saw (up to
+its latest event time, as a backfill replays them) raise nothing. A missing or unreadable watch list watches nothing
 (logged), and the job goes on.
 """
 from __future__ import annotations
@@ -136,7 +137,7 @@ class WatchAlerter:
         checkpoint = self.checkpoints.get(site_id)
         if checkpoint is None or event_time_ms is None:
             return []
-        found = self.store.current().match(plate_hash, plate_fold_hash)
+        found = self.store.current().match(plate_hash, plate_fold_hash, int(event_time_ms))
         if found is None:
             return []
         entry, how = found

@@ -280,7 +280,9 @@ def test_a_watched_vehicle_at_a_sensitive_checkpoint_raises_a_watch_alert(settin
     t0 = START + timedelta(days=5)
     reads = [("w-exact-1", at, plate, t0), ("w-exact-2", at, plate, t0 + timedelta(minutes=1)),
              ("w-folded", at, misread, t0 + timedelta(hours=2)),
-             ("w-elsewhere", elsewhere, plate, t0), ("w-unwatched", at, "京A00001", t0)]
+             ("w-elsewhere", elsewhere, plate, t0), ("w-unwatched", at, "京A00001", t0),
+             # Within the days the night saw: a replay of what the list came from.
+             ("w-seen", at, plate, START + timedelta(days=1))]
     fresh_streams(settings)
     producer = Producer({"bootstrap.servers": settings.kafka_bootstrap})
     for event_id, site, read_plate, when in reads:

@@ -69,3 +69,15 @@ def test_the_statement_filters_in_sql_and_refuses_odd_site_ids():
     assert "IN ('LPR-1', 'LPR-2')" in sql and "category = 'video.plate_read'" in sql
     with pytest.raises(ValueError, match="site id \"LPR-1'; DROP\" must be"):
         watch_reads_sql(["LPR-1'; DROP"])
+
+
+def test_reads_the_night_already_saw_raise_nothing(tmp_path):
+    watch = _watch("v1").assign(covered_until_ms=2_000_000)
+    publish_watch_list(tmp_path, watch)
+    checkpoint = SensitiveCheckpoint("LPR-1", "卡口", "SCH-1", "小学", "school", "学校", 500.0,
+                                     "t", "镇", "v", "村", "r1c1", 117.0, 40.5)
+    alerter = WatchAlerter(WatchListStore(tmp_path, 0), {"LPR-1": checkpoint}, 30)
+    # A backfill replays what the list was built from: no alert for it.
+    assert alerter.alerts("old", 2_000_000, "LPR-1", "v1", "fv1", now_ms=5) == []
+    assert [a["event_id"] for a in alerter.alerts("new", 2_000_001, "LPR-1", "v1", "fv1",
+                                                  now_ms=5)] == ["new"]
