@@ -14,12 +14,14 @@ def test_bench_nightly_smoke_measures_everything_it_reports(settings):
     assert setup["events"] == 50_000 and setup["days"] == 3
     assert setup["person_mentions"] > 0 and setup["plate_reads"] > 0
     assert set(report["stage_s"]) == {"extract", "entity_resolution", "graph", "companions",
-                                      "mining", "lake", "postgres"}
+                                      "mining", "risk", "lake", "postgres"}
     assert report["graph_job_wall_s"] >= sum(report["stage_s"].values())
     engines = report["spark_vs_duckdb"]
     assert engines["groups"] > 0 and engines["duckdb_s"] > 0 and engines["spark_s"] > 0
     algorithms = report["algorithms_vs_igraph"]
     assert algorithms["nodes"] > 0 and algorithms["mining_s"] > 0
+    assert set(algorithms["ratio"]) == {"components", "communities", "pagerank", "adamic_adar"}
+    assert algorithms["max_ratio"] == max(algorithms["ratio"].values())
     assert algorithms["networkx_used"] is False
     assert 0 < report["peak_rss_bytes"] < 24 * 2**30
     assert set(report["goals"]) == {"end_to_end <= 600 s", "spark <= 4 x duckdb",
