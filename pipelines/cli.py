@@ -141,6 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
                          help="keep running on new records (default: stop at the end of input)")
         if name in ("normalize", "hotspots"):
             job.add_argument("--parallelism", type=_positive(int), default=1)
+        if name == "hotspots":
+            job.add_argument("--watermark-delay-seconds", type=_positive(int), default=None,
+                             help="disorder of event time the windows allow (default: "
+                                  "hotspot.watermark_delay_seconds with --follow, else "
+                                  "hotspot.backfill_watermark_delay_seconds)")
 
     sub.add_parser("nightly", help="run the nightly Spark job on the lake")
     graph = sub.add_parser("graph", help=(
@@ -307,7 +312,8 @@ def _cmd_job(args) -> int:
         normalize_job.run(settings, follow=args.follow, parallelism=args.parallelism)
     elif args.command == "hotspots":
         from pipelines import hotspot_job
-        hotspot_job.run(settings, follow=args.follow, parallelism=args.parallelism)
+        hotspot_job.run(settings, follow=args.follow, parallelism=args.parallelism,
+                        watermark_delay_s=args.watermark_delay_seconds)
     elif args.command == "lake":
         from pipelines.lake_writer import load_normalized
         print(json.dumps(load_normalized(settings, follow=args.follow)))

@@ -30,6 +30,8 @@ def test_every_subcommand_is_listed_and_answers_help(capsys):
     (["graph", "--as-of", "yesterday"],
      "zongzhi graph: argument --as-of: 'yesterday' is not a date such as 2026-11-27"),
     (["bogus"], "zongzhi: argument COMMAND: invalid choice: 'bogus'"),
+    (["hotspots", "--watermark-delay-seconds", "0"],
+     "zongzhi hotspots: argument --watermark-delay-seconds: '0' must be > 0"),
     (["eval", "hotspots", "--multiplier", "0.5"],
      "zongzhi eval hotspots: argument --multiplier: '0.5' must be > 1 (times the baseline)"),
     (["eval", "nodes"], "zongzhi eval: argument TARGET: invalid choice: 'nodes'"),
