@@ -59,7 +59,7 @@ from features.vehicle_resolution import resolve_plates
 from models.companion_vehicles import companion_pairs, expected_co_occurrences
 from models.link_prediction import predict_links
 from models.watch_list import build_watch_list, key_persons
-from pipelines.settings import Settings, SettingsError
+from pipelines.settings import Settings
 from pipelines.watch_alerts import WATCH_FILE, publish_watch_list, watch_config
 
 __all__ = ["GraphReport", "NoGraphData", "graph_config", "readable_event_files",
@@ -114,12 +114,8 @@ class GraphReport:
 
 
 def graph_config(settings: Settings) -> dict:
-    section = settings.raw.get("graph") or {}
-    missing = [key for key in _KEYS if key not in section]
-    if missing:
-        raise SettingsError(f"the graph section of the configuration lacks "
-                            f"{', '.join(missing)}; see infra/config/zongzhi.yaml")
-    return section
+    """The ``graph:`` section of the configuration, checked for its keys."""
+    return settings.section("graph", _KEYS)
 
 
 # ------------------------------------------------------------------ extract

@@ -34,7 +34,7 @@ from features.taxonomy import CATEGORIES, SOURCE_LABELS
 from features.week_profile import week_profile
 from jobs.spark_env import spark_session
 from pipelines.errors import ServiceUnavailable
-from pipelines.settings import Settings, SettingsError
+from pipelines.settings import Settings
 
 __all__ = ["NightlyReport", "NoLakeData", "extract_events", "daily_counts", "hour_profile",
            "observed_hour_slots", "cell_category_counts", "week_counts", "daily_cell_counts",
@@ -68,14 +68,7 @@ class NightlyReport:
 
 def nightly_config(settings: Settings) -> dict:
     """The ``nightly:`` section of the configuration, checked for its keys."""
-    section = settings.raw.get("nightly") or {}
-    missing = [key for key in _NIGHTLY_KEYS if key not in section]
-    if missing:
-        raise SettingsError(
-            f"the nightly section of the configuration lacks {', '.join(missing)}; "
-            "see infra/config/zongzhi.yaml"
-        )
-    return section
+    return settings.section("nightly", _NIGHTLY_KEYS)
 
 
 def extract_events(spark, settings: Settings):

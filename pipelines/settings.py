@@ -103,6 +103,18 @@ class Settings:
         return self.lake / self.raw["lake"][f"{name}_table"]
 
     # --- Sections used as plain dicts ---------------------------------------
+    def section(self, name: str, keys) -> dict:
+        """The ``name:`` section, checked for every one of ``keys``.
+
+        Raises :class:`SettingsError` naming the missing keys.
+        """
+        section = self.raw.get(name) or {}
+        missing = [key for key in keys if key not in section]
+        if missing:
+            raise SettingsError(f"the {name} section of the configuration lacks "
+                                f"{', '.join(missing)}; see infra/config/zongzhi.yaml")
+        return section
+
     @property
     def hotspot(self) -> dict:
         return self.raw["hotspot"]

@@ -31,7 +31,7 @@ import pandas as pd
 
 from features.sensitive_sites import SensitiveCheckpoint, sensitive_checkpoints
 from models.watch_list import WATCH_COLUMNS, WatchList, watch_alert
-from pipelines.settings import Settings, SettingsError
+from pipelines.settings import Settings
 
 __all__ = ["WATCH_FILE", "watch_config", "district_checkpoints", "publish_watch_list",
            "WatchListStore", "WatchAlerter", "watch_reads_sql", "watch_function"]
@@ -46,13 +46,8 @@ _KEYS = ("key_person_min_suspect_incidents", "key_person_min_risk", "min_shared_
 
 
 def watch_config(settings: Settings) -> dict:
-    """The ``watch_list`` section, checked for every key."""
-    section = settings.raw.get("watch_list") or {}
-    missing = [key for key in _KEYS if key not in section]
-    if missing:
-        raise SettingsError(f"the watch_list section of the configuration lacks "
-                            f"{', '.join(missing)}; see infra/config/zongzhi.yaml")
-    return section
+    """The ``watch_list:`` section of the configuration, checked for its keys."""
+    return settings.section("watch_list", _KEYS)
 
 
 def district_checkpoints(settings: Settings) -> dict[str, SensitiveCheckpoint]:
