@@ -64,7 +64,7 @@ def _epoch(ms: int) -> datetime:
 
 def _values(alert: dict) -> dict:
     values = dict(alert)
-    values["emitted_at"] = datetime.fromtimestamp(alert["emitted_at_ms"] / 1000, tz=timezone.utc)
+    values["emitted_at"] = _epoch(alert["emitted_at_ms"])
     values["status_label"] = STATUS_LABELS.get(alert["status"], alert["status"])
     values["cell_stats"] = Json(alert["cell_stats"])
     return values
