@@ -3,7 +3,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from models.companion_vehicles import companion_pairs, expected_co_occurrences
+from models.companion_vehicles import (companion_pairs, expected_co_occurrences,
+                                       expected_for_pairs)
 
 
 def _pairs(rows):
@@ -51,3 +52,27 @@ def test_bad_arguments_name_what_is_wrong():
                         min_days=2)
     with pytest.raises(ValueError, match="window_s=0"):
         expected_co_occurrences(1, 1, window_s=0, span_s=10)
+
+
+def test_bonferroni_counts_the_pairs_that_were_not_scored_too():
+    # The same pair scored alone, but 100 pairs co-occurred: not significant.
+    one = companion_pairs(_pairs([("x", "y", 4, 3, 0.3)]), alpha=0.01, min_co_occurrences=3,
+                          min_days=2, tested=100)
+    assert not one["companion"].any()
+    with pytest.raises(ValueError, match="tested=0 is fewer than the 1 pairs"):
+        companion_pairs(_pairs([("x", "y", 4, 3, 0.3)]), alpha=0.01, min_co_occurrences=3,
+                        min_days=2, tested=0)
+
+
+def test_expected_for_pairs_sums_the_chance_over_the_sites_both_use():
+    reads = pd.DataFrame({"vehicle": ["a", "a", "b", "b", "c"],
+                          "site": ["s1", "s2", "s1", "s2", "s3"], "reads": [10, 4, 20, 5, 7]})
+    got = expected_for_pairs(["a", "b", "a", "zz"], ["b", "c", "c", "a"], reads, window_s=90,
+                             span_s=86400, chunk=2)
+    factor = 180 / 86400
+    assert got.tolist() == pytest.approx([(10 * 20 + 4 * 5) * factor, 0.0, 0.0, 0.0])
+    # The same as summing expected_co_occurrences site by site.
+    assert got[0] == pytest.approx(float(expected_co_occurrences(10, 20, window_s=90,
+                                                                 span_s=86400))
+                                   + float(expected_co_occurrences(4, 5, window_s=90,
+                                                                   span_s=86400)))
