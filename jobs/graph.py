@@ -19,7 +19,9 @@ Transform, in Spark where it is big and in Python where it is small:
    time-stamped, weighted edges (involved_in, reported_by, occurred_at,
    seen_at, co_present), aggregated per (source, target, type, role).
 4. **Companion vehicles** from the vehicle co-presence pairs, against the
-   co-occurrences chance gives (:mod:`models.companion_vehicles`).
+   co-occurrences chance gives (:mod:`models.companion_vehicles`): the pairs
+   that met often enough on enough days are scored on the driver, with
+   Bonferroni's ``m`` counted over every pair that met.
 5. **Mining** (igraph, on the driver) of the entity graph: persons and
    vehicles tied by the incidents they share (weight: how many; built in
    Spark, :func:`entity_projection`) and by companion ties (weight 1: the
@@ -56,7 +58,7 @@ import pyarrow.parquet as pq
 from features.baselines import DISTRICT_TZ
 from features.person_resolution import resolve_persons
 from features.vehicle_resolution import resolve_plates
-from models.companion_vehicles import companion_pairs, expected_co_occurrences
+from models.companion_vehicles import companion_pairs, expected_for_pairs
 from models.link_prediction import predict_links
 from models.watch_list import build_watch_list, key_persons
 from pipelines.settings import Settings
@@ -96,6 +98,7 @@ class GraphReport:
     edges: dict = field(default_factory=dict)
     companion_pairs: int = 0
     co_occurring_vehicle_pairs: int = 0
+    companion_candidates: int = 0
     components: int = 0
     largest_component: int = 0
     communities: int = 0
@@ -192,16 +195,27 @@ def vehicle_mentions(events):
 
 # ------------------------------------------------------------------ entity resolution
 
-def _resolve_persons(mentions, er: dict, exchange) -> pd.DataFrame:
+def _distinct_tokens(mentions, key: str, fields: tuple, count: str, exchange) -> pd.DataFrame:
+    """One row per ``key`` with its ``fields`` and how many mentions carry it.
+
+    The fields follow from the key (they are its tokens and match keys), so
+    Spark groups by all of them with a hash aggregation; taking the first
+    of an array column per key instead sorts every mention. Should a key
+    come with two sets of fields, the first is kept and the counts added.
+    """
     from pyspark.sql import functions as F
 
-    profiles = exchange.to_pandas(mentions.groupBy("profile_key")
-                .agg(F.first("id_hash").alias("id_hash"), F.first("name_hash").alias("name_hash"),
-                     F.first("phone_hash").alias("phone_hash"),
-                     F.first("name_sound_hash").alias("name_sound_hash"),
-                     F.first("phone_deletion_hashes").alias("phone_deletion_hashes"),
-                     F.first("village_code").alias("village_code"),
-                     F.count("*").alias("mentions")))
+    rows = exchange.to_pandas(mentions.groupBy(key, *fields).agg(F.count("*").alias(count)))
+    if rows[key].is_unique:
+        return rows
+    totals = rows.groupby(key, sort=False, dropna=False)[count].transform("sum")
+    return rows.assign(**{count: totals}).drop_duplicates(key).reset_index(drop=True)
+
+
+def _resolve_persons(mentions, er: dict, exchange) -> pd.DataFrame:
+    profiles = _distinct_tokens(mentions, "profile_key",
+                                ("id_hash", "name_hash", "phone_hash", "name_sound_hash",
+                                 "phone_deletion_hashes", "village_code"), "mentions", exchange)
     resolved = resolve_persons(profiles.rename(columns={"profile_key": "mention_key"}),
                                weights=er["person_weights"],
                                threshold=float(er["person_threshold"]))
@@ -210,13 +224,9 @@ def _resolve_persons(mentions, er: dict, exchange) -> pd.DataFrame:
 
 
 def _resolve_plates(mentions, er: dict, exchange) -> pd.DataFrame:
-    from pyspark.sql import functions as F
-
-    plates = exchange.to_pandas(mentions.groupBy("plate_hash")
-              .agg(F.count("*").alias("reads"), F.first("plate_readable").alias("plate_readable"),
-                   F.first("plate_fold_hash").alias("plate_fold_hash"),
-                   F.first("plate_tail_hash").alias("plate_tail_hash"),
-                   F.first("plate_deletion_hashes").alias("plate_deletion_hashes")))
+    plates = _distinct_tokens(mentions, "plate_hash",
+                              ("plate_readable", "plate_fold_hash", "plate_tail_hash",
+                               "plate_deletion_hashes"), "reads", exchange)
     plates["plate_readable"] = plates["plate_readable"].astype(object).where(
         plates["plate_readable"].notna(), None)
     resolved = resolve_plates(plates, dominance=float(er["plate_dominance"]),
@@ -227,47 +237,61 @@ def _resolve_plates(mentions, er: dict, exchange) -> pd.DataFrame:
 
 # ------------------------------------------------------------------ graph (Spark)
 
-def _aggregate_edges(frame, src, dst, kind: str):
-    """Edges per (src, dst, type, role): weight, first and last time, distinct days."""
+def _aggregate_edges(frame, src, dst, kind: str, one_event: bool = False):
+    """Edges per (src, dst, type, role): weight, first and last time, distinct days.
+
+    With ``one_event`` each (src, dst) belongs to one event (an incident is
+    one of the ends), so its days are 1 and no distinct count is needed.
+    """
     from pyspark.sql import functions as F
 
+    days = (F.lit(1).cast("long") if one_event
+            else F.countDistinct("event_date"))
     return (frame.select(F.col(src).alias("src"), F.col(dst).alias("dst"),
                          F.lit(kind).alias("type"), F.coalesce("role", F.lit("")).alias("role"),
                          "event_time_ms", "event_date")
             .groupBy("src", "dst", "type", "role")
             .agg(F.count("*").alias("weight"), F.min("event_time_ms").alias("first_ms"),
-                 F.max("event_time_ms").alias("last_ms"),
-                 F.countDistinct("event_date").alias("days")))
+                 F.max("event_time_ms").alias("last_ms"), days.alias("days")))
 
 
 def _co_presence(frame, entity: str, place: str, window_ms: int):
     """Pairs of distinct entities at one place within ``window_ms``, per episode.
 
     An episode is the place and the earlier read's ``window_ms`` bucket; a
-    pair's weight counts distinct episodes, not read pairs.
+    pair's weight counts distinct episodes, not read pairs, and its days
+    the distinct days its episodes began on.
+
+    Each read gathers the reads of its place in the ``window_ms`` after it
+    (a window over the place's reads in time order): one shuffle and one
+    sort of the reads, where a self-join on (place, bucket) shuffled and
+    sorted them three times. A pair of reads counts once, from the earlier
+    read (by time, then entity).
     """
+    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     base = frame.select(F.col(entity).alias("e"), F.col(place).alias("place"),
-                        "event_time_ms", "event_date").where(F.col("place").isNotNull())
-    base = base.withColumn("bucket", F.floor(F.col("event_time_ms") / window_ms))
-    left = base.select(*(F.col(c).alias(f"{c}_a") for c in base.columns))
-    right = (base.withColumn("b", F.explode(F.array(F.col("bucket") - 1, F.col("bucket"),
-                                                     F.col("bucket") + 1)))
-             .select(*(F.col(c).alias(f"{c}_b") for c in base.columns), "b"))
-    pairs = (left.join(right, (left.place_a == right.place_b) & (left.bucket_a == right.b))
-             .where((F.col("e_a") < F.col("e_b"))
-                    & (F.abs(F.col("event_time_ms_a") - F.col("event_time_ms_b")) <= window_ms)))
-    first = F.least("event_time_ms_a", "event_time_ms_b")
-    return (pairs.select(F.col("e_a").alias("src"), F.col("e_b").alias("dst"), "place_a",
-                         first.alias("t"),
-                         F.floor(first / window_ms).alias("episode"),
-                         F.col("event_date_a").alias("event_date"))
-            .groupBy("src", "dst")
-            .agg(F.countDistinct("place_a", "episode").alias("weight"),
-                 F.min("t").alias("first_ms"), F.max("t").alias("last_ms"),
-                 F.countDistinct("event_date").alias("days"),
-                 F.countDistinct("place_a").alias("places")))
+                        F.col("event_time_ms").alias("t")).where(F.col("place").isNotNull())
+    ahead = Window.partitionBy("place").orderBy("t").rangeBetween(0, window_ms)
+    later = F.col("b.e"), F.col("b.t")
+    pairs = (base.withColumn("later", F.collect_list(F.struct("t", "e")).over(ahead))
+             .select("e", "place", "t", F.explode("later").alias("b"))
+             .where((later[0] != F.col("e")) & ((later[1] > F.col("t")) | (later[0] > F.col("e")))))
+    # The pair's episodes, then the pair: hash aggregations (no string
+    # minimum), the second over few rows. An episode's day is the session
+    # time zone's day of its earliest read, as the lake's event_date is the
+    # district's.
+    episodes = (pairs.select(F.least("e", later[0]).alias("src"),
+                             F.greatest("e", later[0]).alias("dst"), "place",
+                             F.floor(F.col("t") / window_ms).alias("episode"), "t")
+                .groupBy("src", "dst", "place", "episode")
+                .agg(F.min("t").alias("first_ms"), F.max("t").alias("last_ms")))
+    return (episodes.groupBy("src", "dst")
+            .agg(F.count("*").alias("weight"),
+                 F.min("first_ms").alias("first_ms"), F.max("last_ms").alias("last_ms"),
+                 F.countDistinct(F.to_date(F.timestamp_millis("first_ms"))).alias("days"),
+                 F.countDistinct("place").alias("places")))
 
 
 # ------------------------------------------------------------------ person risk
@@ -310,15 +334,20 @@ def person_features(people, start_ms: int, end_ms: int):
 
     window = people.where((F.col("event_time_ms") >= start_ms) & (F.col("event_time_ms") < end_ms))
     hour = F.hour(F.from_unixtime(F.col("event_time_ms") / 1000))
-    return (window.groupBy("person_node")
-            .agg(F.countDistinct("event_id").alias("incidents"),
-                 F.sum(F.when(F.col("role") == "suspect", 1).otherwise(0)).alias(
-                     "suspect_incidents"),
-                 F.sum(F.when(F.col("role").isin(*_REPORTER_ROLES), 1).otherwise(0)).alias(
-                     "calls"),
+    # Per person and incident first (an incident has one cell), then per
+    # person: hash aggregations, not one with two distinct counts.
+    per_incident = (window.groupBy("person_node", "incident_node", "cell_id")
+                    .agg(F.count("*").alias("mentions"),
+                         F.sum(F.when(F.col("role") == "suspect", 1).otherwise(0)).alias("suspect"),
+                         F.sum(F.when(F.col("role").isin(*_REPORTER_ROLES), 1).otherwise(0)).alias(
+                             "calls"),
+                         F.sum(F.when((hour >= 22) | (hour < 6), 1.0).otherwise(0.0)).alias(
+                             "night")))
+    return (per_incident.groupBy("person_node")
+            .agg(F.count("*").alias("incidents"),
+                 F.sum("suspect").alias("suspect_incidents"), F.sum("calls").alias("calls"),
                  F.countDistinct("cell_id").alias("places"),
-                 F.avg(F.when((hour >= 22) | (hour < 6), 1.0).otherwise(0.0)).alias(
-                     "night_share")))
+                 (F.sum("night") / F.sum("mentions")).alias("night_share")))
 
 
 def _person_risk(people, projection: pd.DataFrame, days: list, risk: dict):
@@ -352,8 +381,12 @@ PLACE_RISK_FEATURES = {"incidents": "事件数", "persons": "涉事人员数",
                        "active_days": "有事件的天数"}
 
 
-def _place_risk(events, days: list, risk: dict):
-    """Cells: fit on the days before the horizon, label = an incident in it; score now."""
+def _place_risk(events, persons, days: list, risk: dict):
+    """Cells: fit on the days before the horizon, label = an incident in it; score now.
+
+    ``events`` are the flat events (cell, category, time, date), ``persons``
+    the resolved person mentions (cell, category, time, role, ID token).
+    """
     from pyspark.sql import functions as F
 
     horizon = int(risk["horizon_days"])
@@ -362,20 +395,21 @@ def _place_risk(events, days: list, risk: dict):
         return None, span
     start, cut, end = span
     incidents = events.where(F.col("category") != PLATE_READ)
+    mentions = persons.where(F.col("category") != PLATE_READ)
     hour = F.hour(F.from_unixtime(F.col("event_time_ms") / 1000))
 
     def frame(lo, hi):
-        window = incidents.where((F.col("event_time_ms") >= lo) & (F.col("event_time_ms") < hi))
-        persons = F.explode_outer("persons").alias("p")
-        per_cell = (window.groupBy("cell_id")
+        def during(frame):
+            return frame.where((F.col("event_time_ms") >= lo) & (F.col("event_time_ms") < hi))
+
+        per_cell = (during(incidents).groupBy("cell_id")
                     .agg(F.count("*").alias("incidents"),
                          F.avg(F.when((hour >= 22) | (hour < 6), 1.0).otherwise(0.0)).alias(
                              "night_share"),
                          F.countDistinct("event_date").alias("active_days")))
-        people = (window.select("cell_id", persons)
-                  .groupBy("cell_id")
-                  .agg(F.countDistinct("p.id_hash").alias("persons"),
-                       F.sum(F.when(F.col("p.role") == "suspect", 1).otherwise(0)).alias(
+        people = (during(mentions).groupBy("cell_id")
+                  .agg(F.countDistinct("id_hash").alias("persons"),
+                       F.sum(F.when(F.col("role") == "suspect", 1).otherwise(0)).alias(
                            "suspect_mentions")))
         out = per_cell.join(people, "cell_id", "left").toPandas().set_index("cell_id")
         return out[list(PLACE_RISK_FEATURES)].fillna(0).astype(float)
@@ -402,7 +436,7 @@ def _watch_list(settings, people, risk, projection, companions, plate_map, end,
 
     config = watch_config(settings)
     suspects = (people.where(F.col("role") == "suspect").groupBy("person_node")
-                .agg(F.countDistinct("event_id").alias("n")).toPandas())
+                .agg(F.countDistinct("incident_node").alias("n")).toPandas())
     persons = key_persons(
         suspects.set_index("person_node")["n"],
         None if risk is None else risk.set_index("node_id")["risk"],
@@ -543,6 +577,7 @@ def run(settings: Settings, as_of: str | None = None) -> GraphReport:
     """Build, mine and store one night's graph; :class:`NoGraphData` if nothing is valid."""
     import time
 
+    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     from jobs.nightly import _write_postgres, check_postgres
@@ -568,27 +603,37 @@ def run(settings: Settings, as_of: str | None = None) -> GraphReport:
     spark = spark_session(settings, "zongzhi-graph")
     exchange = Exchange(spark, settings.var / "tmp" / "graph-exchange")
     try:
-        # Only what the job reads is cached: a plate read's site, not the
-        # whole attributes text.
-        events = (spark.read.option("mergeSchema", "true").option("basePath", str(table))
-                  .parquet(*files)
-                  .select("event_id", "event_time_ms", "event_date", "cell_id", "source",
-                          "category", "village_code", "persons", "vehicles",
-                          F.get_json_object("attributes_json", "$.site_id").alias("site_id"))
-                  .cache())
-        totals = events.agg(F.count("*").alias("n"),
-                            F.max("event_time_ms").alias("latest")).first()
+        # Spark's cache is built uncompressed and kept on local disk (the page
+        # cache holds it): compressing took as long as reading the Parquet
+        # again, and a cache in the heap left a 10M-event night's
+        # aggregations without memory.
+        spark.conf.set("spark.sql.inMemoryColumnarStorage.compressed", "false")
+        # A co-presence window holds a place's reads in memory up to this
+        # many (Spark's default, 4,096, spills a busy site's to disk).
+        spark.conf.set("spark.sql.windowExec.buffer.in.memory.threshold", str(1 << 20))
+        keep = StorageLevel.DISK_ONLY
+        # The nested events are read once per kind of entry for entity
+        # resolution and once to build the resolved mentions (Parquet prunes
+        # the other kind); only flat frames are cached.
+        source = (spark.read.option("mergeSchema", "true").option("basePath", str(table))
+                  .parquet(*files))
+        events = source.select("event_id", "event_time_ms", "event_date", "cell_id", "source",
+                               "category", "village_code", "persons", "vehicles",
+                               F.get_json_object("attributes_json", "$.site_id").alias("site_id"))
+        flat_events = source.select("event_time_ms", "event_date", "cell_id",
+                                    "category").persist(keep)
+        totals = flat_events.agg(F.count("*").alias("n"),
+                                 F.max("event_time_ms").alias("latest")).first()
         report = GraphReport(as_of=end.isoformat(), days=[d.isoformat() for d in days],
                              events=int(totals["n"]))
         covered_until_ms = int(totals["latest"])
         report.skipped["unreadable_files"] = corrupt
-        persons = person_mentions(events).cache()
-        vehicles = vehicle_mentions(events).cache()
-        report.person_mentions, report.vehicle_mentions = persons.count(), vehicles.count()
         lap("extract")
 
-        person_map = _resolve_persons(persons, er, exchange)
-        plate_map = _resolve_plates(vehicles, er, exchange)
+        person_map = _resolve_persons(person_mentions(events), er, exchange)
+        plate_map = _resolve_plates(vehicle_mentions(events), er, exchange)
+        report.person_mentions = int(person_map["mentions"].sum())
+        report.vehicle_mentions = int(plate_map["reads"].sum())
         lap("entity_resolution")
         joined = person_map[~person_map["evidence"].isin(["id", "new", "no_identifier"])]
         report.person_mentions_joined_without_id = int(joined["mentions"].sum())
@@ -608,75 +653,85 @@ def run(settings: Settings, as_of: str | None = None) -> GraphReport:
             person_map[["profile_key", "person_id"]].dropna(subset=["person_id"])))
         vm = F.broadcast(exchange.to_spark(
             plate_map[["plate_hash", "vehicle_id"]].dropna(subset=["vehicle_id"])))
-        people = persons.join(pm, "profile_key").withColumn(
-            "person_node", F.concat(F.lit("person:"), "person_id"))
-        cars = vehicles.join(vm, "plate_hash").withColumn(
-            "vehicle_node", F.concat(F.lit("vehicle:"), "vehicle_id"))
-        incident_node = F.concat(F.lit("incident:"), F.col("event_id"))
+        incident_node = F.concat(F.lit("incident:"), F.col("event_id")).alias("incident_node")
+        # The resolved mentions, with what the graph, the risk models and the
+        # watch list read of them.
+        people = (person_mentions(events).join(pm, "profile_key")
+                  .select(incident_node, "event_time_ms", "event_date", "cell_id", "category",
+                          "role", "id_hash",
+                          F.concat(F.lit("person:"), "person_id").alias("person_node"))
+                  .persist(keep))
+        cars = (vehicle_mentions(events).join(vm, "plate_hash")
+                .select(incident_node, "event_time_ms", "event_date", "cell_id", "category",
+                        "role", "site_id",
+                        F.concat(F.lit("vehicle:"), "vehicle_id").alias("vehicle_node"))
+                .persist(keep))
         reads = (cars.where(F.col("category") == PLATE_READ)
                  .withColumn("site_node", F.concat(F.lit("place:site:"), "site_id")))
-        involved_cars = cars.where(F.col("category") != PLATE_READ).withColumn(
-            "incident_node", incident_node)
-        people = people.withColumn("incident_node", incident_node)
+        involved_cars = cars.where(F.col("category") != PLATE_READ)
         window_ms = int(config["co_presence_seconds"]) * 1000
 
         edges = (_aggregate_edges(people.where(~F.col("role").isin(*_REPORTER_ROLES)),
-                                  "person_node", "incident_node", "involved_in")
+                                  "person_node", "incident_node", "involved_in", one_event=True)
                  .unionByName(_aggregate_edges(people.where(F.col("role").isin(*_REPORTER_ROLES)),
-                                               "incident_node", "person_node", "reported_by"))
+                                               "incident_node", "person_node", "reported_by",
+                                               one_event=True))
                  .unionByName(_aggregate_edges(involved_cars, "vehicle_node", "incident_node",
-                                               "involved_in"))
+                                               "involved_in", one_event=True))
                  .unionByName(_aggregate_edges(reads, "vehicle_node", "site_node", "seen_at")))
-        incidents = (people.select("incident_node", "cell_id", "event_time_ms", "event_date")
+        # An incident occurred at its cell: one edge per incident, no aggregation.
+        incidents = (people.select("incident_node", "cell_id", "event_time_ms")
                      .unionByName(involved_cars.select("incident_node", "cell_id",
-                                                       "event_time_ms", "event_date"))
-                     .dropDuplicates(["incident_node"])
-                     .withColumn("cell_node", F.concat(F.lit("place:cell:"), "cell_id"))
-                     .withColumn("role", F.lit(None).cast("string")))
-        edges = edges.unionByName(_aggregate_edges(incidents, "incident_node", "cell_node",
-                                                   "occurred_at"))
-        vehicle_pairs = _co_presence(reads, "vehicle_node", "site_node", window_ms).cache()
-        person_pairs = _co_presence(people.withColumn("cell_node", F.concat(
-            F.lit("place:cell:"), "cell_id")), "person_node", "cell_node", window_ms)
+                                                       "event_time_ms"))
+                     .distinct())      # an incident has one cell and one time
+        edges = edges.unionByName(incidents.select(
+            F.col("incident_node").alias("src"),
+            F.concat(F.lit("place:cell:"), "cell_id").alias("dst"),
+            F.lit("occurred_at").alias("type"), F.lit("").alias("role"),
+            F.lit(1).cast("long").alias("weight"), F.col("event_time_ms").alias("first_ms"),
+            F.col("event_time_ms").alias("last_ms"), F.lit(1).cast("long").alias("days")))
+        # Places by their plain ids: the pairs keep only how many there were.
+        vehicle_pairs = _co_presence(reads, "vehicle_node", "site_id", window_ms).persist(keep)
+        person_pairs = _co_presence(people, "person_node", "cell_id", window_ms)
         co_present = (vehicle_pairs.drop("places").unionByName(person_pairs.drop("places"))
                       .withColumn("type", F.lit("co_present")).withColumn("role", F.lit("")))
-        edges = edges.unionByName(co_present.select(*edges.columns)).cache()
+        edges = edges.unionByName(co_present.select(*edges.columns)).persist(keep)
         report.edges = {r["type"]: int(r["count"]) for r in
                         edges.groupBy("type").count().orderBy("type").collect()}
         lap("graph")
 
-        # Companion vehicles: observed episodes against chance, per pair.
-        span_s = len(days) * 86400.0
-        site_reads = reads.groupBy("vehicle_node", "site_node").agg(F.count("*").alias("n"))
-        a = site_reads.select(F.col("vehicle_node").alias("src"), "site_node",
-                              F.col("n").alias("n_a"))
-        b = site_reads.select(F.col("vehicle_node").alias("dst"), "site_node",
-                              F.col("n").alias("n_b"))
-        factor = float(expected_co_occurrences(1, 1, window_s=window_ms / 1000, span_s=span_s))
-        expected = (vehicle_pairs.select("src", "dst").join(a, "src").join(b, ["dst", "site_node"])
-                    .groupBy("src", "dst")
-                    .agg((F.sum(F.col("n_a") * F.col("n_b")) * factor).alias("expected")))
+        # Companion vehicles: observed episodes against chance, for the pairs
+        # that met often enough to be one; Bonferroni counts every pair that met.
+        rules = config["companions"]
+        tested = vehicle_pairs.count()
         pairs = exchange.to_pandas(
-            vehicle_pairs.join(expected, ["src", "dst"])
+            vehicle_pairs.where((F.col("weight") >= int(rules["min_co_occurrences"]))
+                                & (F.col("days") >= int(rules["min_days"])))
             .select(F.col("src").alias("vehicle_a"), F.col("dst").alias("vehicle_b"),
-                    F.col("weight").alias("co_occurrences"), "days", "places", "expected",
+                    F.col("weight").alias("co_occurrences"), "days", "places",
                     "first_ms", "last_ms"))
-        companions = companion_pairs(pairs, alpha=float(config["companions"]["alpha"]),
-                                     min_co_occurrences=int(
-                                         config["companions"]["min_co_occurrences"]),
-                                     min_days=int(config["companions"]["min_days"]))
-        report.co_occurring_vehicle_pairs = len(companions)
+        site_reads = exchange.to_pandas(
+            reads.groupBy(F.col("vehicle_node").alias("vehicle"), F.col("site_node").alias("site"))
+            .agg(F.count("*").alias("reads")))
+        pairs["expected"] = expected_for_pairs(pairs["vehicle_a"], pairs["vehicle_b"], site_reads,
+                                               window_s=window_ms / 1000,
+                                               span_s=len(days) * 86400.0)
+        companions = companion_pairs(pairs, alpha=float(rules["alpha"]),
+                                     min_co_occurrences=int(rules["min_co_occurrences"]),
+                                     min_days=int(rules["min_days"]), tested=tested)
+        report.co_occurring_vehicle_pairs = tested
+        report.companion_candidates = len(companions)
         report.companion_pairs = int(companions["companion"].sum())
         lap("companions")
 
         # Nodes, with their kind; the mining graph.
         nodes = (edges.select(F.col("src").alias("node_id")).union(
             edges.select(F.col("dst").alias("node_id"))).distinct()
-            .withColumn("kind", F.split("node_id", ":").getItem(0))).cache()
+            .withColumn("kind", F.split("node_id", ":").getItem(0))).persist(keep)
         report.nodes = {r["kind"]: int(r["count"]) for r in
                         nodes.groupBy("kind").count().orderBy("kind").collect()}
         involved = (edges.where(F.col("type") == "involved_in").select("src", "dst").distinct()
-                    .cache())
+                    .persist(keep))
         projection = exchange.to_pandas(entity_projection(involved))
         ties = companions.loc[companions["companion"], ["vehicle_a", "vehicle_b"]].set_axis(
             ["src", "dst"], axis=1).assign(weight=1)
@@ -698,7 +753,8 @@ def run(settings: Settings, as_of: str | None = None) -> GraphReport:
 
         risk, report.risk_skipped = _person_risk(people, projection, days, config["risk"])
         report.risk_scored_persons = 0 if risk is None else len(risk)
-        place_risk, report.place_risk_skipped = _place_risk(events, days, config["risk"])
+        place_risk, report.place_risk_skipped = _place_risk(flat_events, people, days,
+                                                                  config["risk"])
         report.risk_scored_places = 0 if place_risk is None else len(place_risk)
         watch = _watch_list(settings, people, risk, projection, companions, plate_map, end,
                             covered_until_ms, report)
@@ -749,7 +805,7 @@ def run(settings: Settings, as_of: str | None = None) -> GraphReport:
         predicted.to_parquet(snapshot / "predicted_links.parquet", index=False)
         watch.to_parquet(snapshot / "watch_list.parquet", index=False)
         report.watch_list_published = _publish_if_latest(settings, watch, end)
-        _serve(spark, settings, config, metrics, companions, edges, new_links, end, risk,
+        _serve(exchange, settings, config, metrics, companions, edges, new_links, end, risk,
                predicted, place_risk, watch, _write_postgres)
         lap("postgres")
         report.seconds = seconds
@@ -796,7 +852,7 @@ def _empty(settings: Settings, table: str) -> None:
     conn.close()
 
 
-def _serve(spark, settings, config, metrics, companions, edges, new_links, end, risk,
+def _serve(exchange, settings, config, metrics, companions, edges, new_links, end, risk,
            predicted, place_risk, watch, write):
     from pyspark.sql import functions as F
 
@@ -835,13 +891,13 @@ def _serve(spark, settings, config, metrics, companions, edges, new_links, end, 
          "p_value", "lift", "companion"]]
     for frame, name in ((key_entities, "graph_key_entities"), (communities, "graph_communities"),
                         (serving_companions, "graph_companions")):
-        reshaping_write(spark.createDataFrame(frame.astype(
+        reshaping_write(exchange.to_spark(frame.astype(
             {c: "float64" for c in frame.columns if frame[c].dtype == "float32"})), settings, name)
     if len(predicted):
         links = predicted.assign(
             as_of=end.isoformat(),
             reasons=[f"共同关联 {n} 个人员或车辆，尚无直接关联" for n in predicted["shared"]])
-        reshaping_write(spark.createDataFrame(links[["as_of", "src", "dst", "score", "shared",
+        reshaping_write(exchange.to_spark(links[["as_of", "src", "dst", "score", "shared",
                                                      "reasons"]]),
                         settings, "graph_predicted_links")
     else:
@@ -849,13 +905,13 @@ def _serve(spark, settings, config, metrics, companions, edges, new_links, end, 
     if place_risk is not None:
         serving_places = place_risk.assign(as_of=end.isoformat())[
             ["as_of", "cell_id", "risk", *PLACE_RISK_FEATURES, "reasons"]]
-        reshaping_write(spark.createDataFrame(serving_places), settings, "graph_place_risk")
+        reshaping_write(exchange.to_spark(serving_places), settings, "graph_place_risk")
     if risk is not None:
         serving_risk = risk.assign(as_of=end.isoformat())[
             ["as_of", "node_id", "risk", *RISK_FEATURES, "reasons"]]
-        reshaping_write(spark.createDataFrame(serving_risk), settings, "graph_person_risk")
+        reshaping_write(exchange.to_spark(serving_risk), settings, "graph_person_risk")
     # The network chart: edges among the key entities and their incidents.
-    keys = spark.createDataFrame(key_entities[["node_id"]])
+    keys = exchange.to_spark(key_entities[["node_id"]])
     network = (edges.where(F.col("type").isin("involved_in", "co_present"))
                .join(F.broadcast(keys.withColumnRenamed("node_id", "src")), "src")
                .select("src", "dst", "type", "weight")
@@ -865,7 +921,7 @@ def _serve(spark, settings, config, metrics, companions, edges, new_links, end, 
         listed = watch.assign(persons=watch["persons"].map(lambda p: "，".join(p)),
                               plates=watch["plate_hashes"].map(len))[
             ["as_of", "vehicle_node", "reason", "reason_label", "detail", "persons", "plates"]]
-        reshaping_write(spark.createDataFrame(listed), settings, "graph_watch_list")
+        reshaping_write(exchange.to_spark(listed), settings, "graph_watch_list")
     else:
         _empty(settings, "graph_watch_list")
     if new_links is not None:

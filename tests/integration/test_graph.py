@@ -102,6 +102,54 @@ def test_graph_counts_equal_a_count_over_the_written_records(graph):
     assert Counter(stored["type"]) == Counter(edges)
 
 
+def test_co_presence_edges_equal_pairs_counted_over_the_written_records(settings, graph):
+    """Two entities at one place within the window: one edge, weighted by episodes.
+
+    An episode is the place and the window-sized bucket of the earlier read
+    of a pair of reads; its day is the day of its earliest read.
+    """
+    from datetime import datetime
+
+    from features.baselines import DISTRICT_TZ
+
+    records, entities = graph["written"]["records"], graph["entities"]
+    person_of = entities.query("kind == 'person'").set_index("key")["entity_id"].to_dict()
+    vehicle_of = entities.query("kind == 'vehicle'").set_index("key")["entity_id"].to_dict()
+    window = int(settings.raw["graph"]["co_presence_seconds"]) * 1000
+    at = {}                         # place -> [(time, entity)]
+    for r in records:
+        t = r["event_time_ms"]
+        for p in r["persons"]:
+            person = person_of.get(profile_key(p, r["village_code"]))
+            if person is not None:
+                at.setdefault(f"place:cell:{r['cell_id']}", []).append((t, f"person:{person}"))
+        if r["category"] == "video.plate_read":
+            for v in r["vehicles"]:
+                if vehicle_of.get(v["plate_hash"]):
+                    at.setdefault(f"place:site:{r['attributes']['site_id']}", []).append(
+                        (t, f"vehicle:{vehicle_of[v['plate_hash']]}"))
+    episodes = {}                   # (a, b) -> {(place, bucket): earliest time}
+    for place, reads in at.items():
+        reads.sort()
+        for i, (t1, e1) in enumerate(reads):
+            for t2, e2 in reads[i + 1:]:
+                if t2 - t1 > window:
+                    break
+                if e1 != e2:
+                    episode = episodes.setdefault(tuple(sorted((e1, e2))), {})
+                    key = (place, t1 // window)
+                    episode[key] = min(episode.get(key, t1), t1)
+
+    def day(ms):
+        return datetime.fromtimestamp(ms / 1000, DISTRICT_TZ).date().isoformat()
+
+    stored = pd.read_parquet(graph["snapshot"] / "edges").query("type == 'co_present'")
+    got = {(a, b): (w, d) for a, b, w, d in stored[["src", "dst", "weight", "days"]].values}
+    want = {pair: (len(eps), len({day(t) for t in eps.values()}))
+            for pair, eps in episodes.items()}
+    assert len(want) > 100 and got == want
+
+
 def test_planted_convoys_are_companion_vehicles(settings, graph):
     key = settings.pseudonym_key()
     companions = pd.read_parquet(graph["snapshot"] / "companions.parquet")
