@@ -5,7 +5,9 @@
    once (so that writing 10 million events takes seconds, not the hour the
    contract would need): residents of every village mentioned with or
    without their ID, callers by phone, plate reads of a long-tailed fleet
-   at the district's LPR sites, over ``days`` days.
+   at the district's LPR sites, over ``days`` days. A few residents offend
+   (a suspect in 30 % of their mentions as a party, others in 0.2 %), so
+   that the person risk model is fitted as on a real night.
 2. **The graph job** (``zongzhi graph``) on it, in a child process whose
    tree's RSS is sampled; its report gives the wall time per stage (extract,
    entity resolution, graph, companions, mining, lake, PostgreSQL).
@@ -51,6 +53,10 @@ AGGREGATION_SQL = ("SELECT event_date, town_code, source, category, count(*) AS 
 _RESIDENTS_PER_VILLAGE = 40
 _FLEET = 20_000
 _PLATE_READ_SHARE = 0.3
+#: Residents who offend, and how often a party mention of theirs (of anyone
+#: else's) is a suspect's: the risk model has both outcomes to learn from.
+_OFFENDER_SHARE = 0.05
+_SUSPECT_RATE = {True: 0.3, False: 0.002}
 
 
 def _pool_persons(district, key: bytes, rng) -> tuple[pa.Table, np.ndarray]:
@@ -99,8 +105,12 @@ def _pool_plates(key: bytes, rng) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=pa.schema(list(vehicle_type)))
 
 
-def _lists(pool: pa.Table, counts: np.ndarray, picks: np.ndarray) -> pa.ListArray:
+def _lists(pool: pa.Table, counts: np.ndarray, picks: np.ndarray,
+           roles: np.ndarray | None = None) -> pa.ListArray:
     taken = pool.take(pa.array(picks, type=pa.int64()))
+    if roles is not None:
+        taken = taken.set_column(taken.schema.get_field_index("role"), "role",
+                                 pa.array(roles, type=pa.string()))
     struct = pa.StructArray.from_arrays([c.combine_chunks() for c in taken.columns],
                                         fields=list(pool.schema))
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
@@ -126,6 +136,11 @@ def write_synthetic_lake(settings: Settings, table: Path, events: int, days: int
     nearest = np.argmin((places["lon"].to_numpy()[:, None] - vx[0]) ** 2
                         + (places["lat"].to_numpy()[:, None] - vx[1]) ** 2, axis=1)
     entries_of_village = [np.flatnonzero(village_of_entry == v) for v in range(len(villages))]
+    # An entry's resident is its index // 4 (four variants each).
+    offender = rng.random(len(persons_pool) // 4 + 1) < _OFFENDER_SHARE
+    suspect_rate = np.where(offender[np.arange(len(persons_pool)) // 4],
+                            _SUSPECT_RATE[True], _SUSPECT_RATE[False])
+    pool_roles = np.array(persons_pool.column("role").to_pylist(), dtype=object)
     sites = district.sites_of_kind("lpr")
     fleet_weight = 1.0 / (np.arange(len(plates_pool)) + 50.0)
     fleet_weight /= fleet_weight.sum()
@@ -177,7 +192,10 @@ def write_synthetic_lake(settings: Settings, table: Path, events: int, days: int
                 "town_name": pa.array(places["town_name"].to_numpy()[cell]),
                 "village_code": pa.array(np.array([v.code for v in villages])[village]),
                 "village_name": pa.array(np.array([v.name for v in villages])[village]),
-                "persons": _lists(persons_pool, n_persons, person_picks),
+                "persons": _lists(persons_pool, n_persons, person_picks, np.where(
+                    (pool_roles[person_picks] == "party")
+                    & (rng.random(len(person_picks)) < suspect_rate[person_picks]),
+                    "suspect", pool_roles[person_picks])),
                 "vehicles": _lists(plates_pool, reads.astype(int), plate_picks),
                 "attributes_json": attributes,
                 "kafka_partition": pa.array(np.zeros(n, np.int32)),
@@ -340,8 +358,9 @@ def run_bench(settings: Settings, *, events: int, days: int) -> dict:
         "graph_job_wall_s": round(job_s, 1),
         "stage_s": night["seconds"],
         "night": {k: night[k] for k in ("persons", "vehicles", "plates_joined", "nodes", "edges",
-                                        "components", "communities", "companion_pairs",
-                                        "predicted_links", "risk_scored_persons")
+                                        "components", "communities", "co_occurring_vehicle_pairs",
+                                        "companion_candidates", "companion_pairs",
+                                        "predicted_links", "risk_scored_persons", "key_persons")
                   if k in night},
         "spark_vs_duckdb": engines,
         "algorithms_vs_igraph": algorithms,

@@ -16,6 +16,9 @@ def test_bench_nightly_smoke_measures_everything_it_reports(settings):
     assert set(report["stage_s"]) == {"extract", "entity_resolution", "graph", "companions",
                                       "mining", "risk", "lake", "postgres"}
     assert report["graph_job_wall_s"] >= sum(report["stage_s"].values())
+    # The synthetic residents include offenders: the risk model is fitted and scores.
+    assert report["night"]["risk_scored_persons"] > 0
+    assert report["night"]["co_occurring_vehicle_pairs"] >= report["night"]["companion_candidates"]
     engines = report["spark_vs_duckdb"]
     assert engines["groups"] > 0 and engines["duckdb_s"] > 0 and engines["spark_s"] > 0
     algorithms = report["algorithms_vs_igraph"]
