@@ -69,7 +69,8 @@ WARM_UP_FRACTION = 0.3
 #: Rate steps, as fractions of the backlog-drain rate.
 STEP_FRACTIONS = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 #: A step has fallen behind when its median latency exceeds this, or its
-#: second half's median latency exceeds twice its first half's plus the slack.
+#: second half's median latency exceeds twice its first half's plus the
+#: slack; a step whose latency falls is catching up, not behind.
 BEHIND_LATENCY_MS = 2000.0
 BEHIND_GROWTH_SLACK_MS = 250.0
 
@@ -414,11 +415,21 @@ def behind(step: dict) -> bool:
     >>> behind({"alert_updates": 40, "latency_ms_p50": 900.0,
     ...         "latency_ms_first_half_median": 300.0, "latency_ms_second_half_median": 1400.0})
     True
+
+    A step whose latency falls over the step is draining what piled up
+    before it (the warm-up's backlog on a slow start), not falling behind,
+    even above ``BEHIND_LATENCY_MS``:
+
+    >>> behind({"alert_updates": 6, "latency_ms_p50": 2400.0,
+    ...         "latency_ms_first_half_median": 2900.0, "latency_ms_second_half_median": 1900.0})
+    False
     """
     if not step["alert_updates"] or step["latency_ms_p50"] is None:
         return True
     first = step["latency_ms_first_half_median"] or step["latency_ms_p50"]
     second = step["latency_ms_second_half_median"] or step["latency_ms_p50"]
+    if second < first:
+        return False
     return (step["latency_ms_p50"] > BEHIND_LATENCY_MS
             or second > 2 * first + BEHIND_GROWTH_SLACK_MS)
 
