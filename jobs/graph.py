@@ -328,12 +328,19 @@ def _top_risks(features: dict, train: pd.DataFrame, labels, now: pd.DataFrame,
                                   or "—" for r in reasons])
 
 
+def _at_night():
+    """1.0 for an event between 22:00 and 06:00 (session time zone), else 0.0 (Spark)."""
+    from pyspark.sql import functions as F
+
+    hour = F.hour(F.from_unixtime(F.col("event_time_ms") / 1000))
+    return F.when((hour >= 22) | (hour < 6), 1.0).otherwise(0.0)
+
+
 def person_features(people, start_ms: int, end_ms: int):
     """Per person, over ``[start_ms, end_ms)``: what the risk model reads (Spark)."""
     from pyspark.sql import functions as F
 
     window = people.where((F.col("event_time_ms") >= start_ms) & (F.col("event_time_ms") < end_ms))
-    hour = F.hour(F.from_unixtime(F.col("event_time_ms") / 1000))
     # Per person and incident first (an incident has one cell), then per
     # person: hash aggregations, not one with two distinct counts.
     per_incident = (window.groupBy("person_node", "incident_node", "cell_id")
@@ -341,8 +348,7 @@ def person_features(people, start_ms: int, end_ms: int):
                          F.sum(F.when(F.col("role") == "suspect", 1).otherwise(0)).alias("suspect"),
                          F.sum(F.when(F.col("role").isin(*_REPORTER_ROLES), 1).otherwise(0)).alias(
                              "calls"),
-                         F.sum(F.when((hour >= 22) | (hour < 6), 1.0).otherwise(0.0)).alias(
-                             "night")))
+                         F.sum(_at_night()).alias("night")))
     return (per_incident.groupBy("person_node")
             .agg(F.count("*").alias("incidents"),
                  F.sum("suspect").alias("suspect_incidents"), F.sum("calls").alias("calls"),
@@ -396,7 +402,6 @@ def _place_risk(events, persons, days: list, risk: dict):
     start, cut, end = span
     incidents = events.where(F.col("category") != PLATE_READ)
     mentions = persons.where(F.col("category") != PLATE_READ)
-    hour = F.hour(F.from_unixtime(F.col("event_time_ms") / 1000))
 
     def frame(lo, hi):
         def during(frame):
@@ -404,8 +409,7 @@ def _place_risk(events, persons, days: list, risk: dict):
 
         per_cell = (during(incidents).groupBy("cell_id")
                     .agg(F.count("*").alias("incidents"),
-                         F.avg(F.when((hour >= 22) | (hour < 6), 1.0).otherwise(0.0)).alias(
-                             "night_share"),
+                         F.avg(_at_night()).alias("night_share"),
                          F.countDistinct("event_date").alias("active_days")))
         people = (during(mentions).groupBy("cell_id")
                   .agg(F.countDistinct("id_hash").alias("persons"),
