@@ -85,10 +85,23 @@ class Exchange:
         return out[frame.columns]
 
     def to_spark(self, frame):
-        """``spark.createDataFrame(frame)``, through Parquet."""
+        """``spark.createDataFrame(frame)``, through Parquet.
+
+        A pandas column of object dtype with no values (every text column of
+        an empty frame) has no type in Arrow; Parquet stores it as the null
+        type, which Spark reads as integer, and a serving table made from it
+        would then refuse text. Such a column is written as strings.
+        """
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         path = self._path()
         os.makedirs(path)
-        frame.to_parquet(f"{path}/part-0.parquet", index=False)
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        for i, column in enumerate(table.schema):
+            if pa.types.is_null(column.type):
+                table = table.set_column(i, column.name, table.column(i).cast(pa.string()))
+        pq.write_table(table, f"{path}/part-0.parquet")
         return self.spark.read.parquet(path)
 
     def close(self):
