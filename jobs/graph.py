@@ -824,21 +824,71 @@ def run(settings: Settings, as_of: str | None = None) -> GraphReport:
 _KIND_LABELS = {"person": "人员", "vehicle": "车辆", "incident": "事件", "place": "地点"}
 
 
-def _drop_if_reshaped(settings: Settings, table: str, columns: list[str]) -> None:
-    """Drop a serving table whose columns are not ``columns``, so that it is made anew.
+# The kind of value a column holds, from PostgreSQL's name for its type
+# (information_schema) and from Spark's (``DataType.simpleString``); a table
+# whose columns hold another kind than tonight's frame cannot take its rows.
+_PG_KINDS = {"text": "text", "character varying": "text", "character": "text",
+             "smallint": "integer", "integer": "integer", "bigint": "integer",
+             "real": "real", "double precision": "real", "numeric": "real",
+             "boolean": "boolean", "date": "date", "timestamp without time zone": "timestamp",
+             "timestamp with time zone": "timestamp", "ARRAY": "array", "bytea": "binary"}
+_SPARK_KINDS = {"string": "text", "tinyint": "integer", "smallint": "integer", "int": "integer",
+                "bigint": "integer", "float": "real", "double": "real", "boolean": "boolean",
+                "date": "date", "timestamp": "timestamp", "timestamp_ntz": "timestamp",
+                "binary": "binary"}
+
+
+def _spark_kind(simple: str) -> str | None:
+    if simple.startswith("array<"):
+        return "array"
+    if simple.startswith("decimal"):
+        return "real"
+    return _SPARK_KINDS.get(simple)
+
+
+def serving_shape_changed(existing: list[tuple[str, str]], wanted: list[tuple[str, str]]) -> bool:
+    """Whether a serving table's columns cannot take a frame's rows.
+
+    ``existing`` is the table's (name, PostgreSQL type) in order, empty when
+    there is no table; ``wanted`` the frame's (name, Spark type). Names must
+    match in order, and each column must hold the same kind of value: text,
+    integer, real, boolean, date, timestamp or array. A type either side
+    does not know is taken as matching.
+
+    >>> serving_shape_changed([("as_of", "text"), ("n", "bigint")], [("as_of", "string"), ("n", "int")])
+    False
+    >>> serving_shape_changed([("as_of", "integer")], [("as_of", "string")])
+    True
+    >>> serving_shape_changed([], [("as_of", "string")])
+    False
+    """
+    if not existing:
+        return False
+    if [name for name, _ in existing] != [name for name, _ in wanted]:
+        return True
+    for (_, pg_type), (_, spark_type) in zip(existing, wanted):
+        had, wants = _PG_KINDS.get(pg_type), _spark_kind(spark_type)
+        if had and wants and had != wants:
+            return True
+    return False
+
+
+def _drop_if_reshaped(settings: Settings, table: str, frame) -> None:
+    """Drop a serving table that cannot take ``frame``'s rows, so that it is made anew.
 
     Rows are replaced each night by truncating (views and Superset datasets
     keep pointing at the table); a table from an older release with other
-    columns is replaced instead.
+    columns, or other kinds of value in them, is replaced instead.
     """
     import psycopg2
 
     schema = settings.pg["schema"]
+    wanted = [(f.name, f.dataType.simpleString()) for f in frame.schema.fields]
     with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
-        cur.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = %s "
-                    "AND table_name = %s ORDER BY ordinal_position", (schema, table))
-        existing = [r[0] for r in cur.fetchall()]
-        if existing and existing != list(columns):
+        cur.execute("SELECT column_name, data_type FROM information_schema.columns "
+                    "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+                    (schema, table))
+        if serving_shape_changed(cur.fetchall(), wanted):
             log.info("graph: serving table %s.%s changed shape; recreating it", schema, table)
             cur.execute(f'DROP TABLE "{schema}"."{table}"')
     conn.close()
@@ -861,7 +911,7 @@ def _serve(exchange, settings, config, metrics, companions, edges, new_links, en
     from pyspark.sql import functions as F
 
     def reshaping_write(frame, settings, table):
-        _drop_if_reshaped(settings, table, frame.columns)
+        _drop_if_reshaped(settings, table, frame)
         write(frame, settings, table)
 
     top = int(config["key_entities_per_kind"])

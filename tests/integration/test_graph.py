@@ -27,6 +27,17 @@ pytestmark = pytest.mark.integration
 def graph(settings):
     shutil.rmtree(settings.lake, ignore_errors=True)
     written = write_graph_lake(settings, settings.lake_table("normalized"))
+    # A night with no candidate pairs once left this table with integer
+    # columns where tonight's frame holds text; the job must make it anew.
+    schema = settings.pg["schema"]
+    with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
+        cur.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        cur.execute(f"DROP TABLE IF EXISTS {schema}.graph_companions")
+        cur.execute(f"CREATE TABLE {schema}.graph_companions (as_of integer, vehicle_a integer, "
+                    "vehicle_b integer, co_occurrences bigint, days bigint, places bigint, "
+                    "expected double precision, p_value double precision, "
+                    "lift double precision, companion boolean)")
+    conn.close()
     # The night before, then the night: what is new since yesterday.
     yesterday = run_step(settings, "graph", "--as-of", written["days"][-2], timeout=1800)
     assert yesterday["new_links"] is None          # no night before it
@@ -189,6 +200,11 @@ def test_serving_tables_hold_the_night(settings, graph):
         assert cur.fetchone() == (len(risk), pytest.approx(float(risk["risk"].max())))
         cur.execute(f"SELECT count(*) FROM {schema}.graph_companions WHERE companion")
         assert cur.fetchone()[0] == graph["report"]["companion_pairs"]
+        # The table the fixture left with integer columns was made anew.
+        cur.execute("SELECT column_name, data_type FROM information_schema.columns "
+                    "WHERE table_schema = %s AND table_name = 'graph_companions' "
+                    "AND column_name IN ('as_of', 'vehicle_a')", (schema,))
+        assert dict(cur.fetchall()) == {"as_of": "text", "vehicle_a": "text"}
         cur.execute(f"SELECT count(*), min(reasons) FROM {schema}.graph_key_entities")
         rows, reason = cur.fetchone()
         assert rows > 0 and reason.startswith("PageRank 第")
