@@ -15,6 +15,7 @@ __all__ = [
     "SOURCE_LABELS",
     "CATEGORIES",
     "CATEGORIES_BY_SOURCE",
+    "PLATE_READ",
     "category_label",
     "category_group",
     "source_of",
@@ -48,8 +49,11 @@ _HOTLINE = {
     "hotline.commerce_tourism": "商贸旅游",
     "hotline.environmental_protection": "环境保护",
 }
+#: A license-plate read: the one category whose vehicle is seen, not involved.
+PLATE_READ = "video.plate_read"
+
 _VIDEO = {
-    "video.plate_read": "车牌识别",
+    PLATE_READ: "车牌识别",
     "video.camera_alarm": "视频告警",
 }
 

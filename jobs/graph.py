@@ -57,6 +57,7 @@ import pyarrow.parquet as pq
 
 from features.baselines import DISTRICT_TZ
 from features.person_resolution import resolve_persons
+from features.taxonomy import PLATE_READ
 from features.vehicle_resolution import resolve_plates
 from models.companion_vehicles import companion_pairs, expected_for_pairs
 from models.link_prediction import predict_links
@@ -70,7 +71,6 @@ __all__ = ["GraphReport", "NoGraphData", "graph_config", "readable_event_files",
 
 log = logging.getLogger(__name__)
 
-PLATE_READ = "video.plate_read"
 _REPORTER_ROLES = ("caller",)
 _KEYS = ("lookback_days", "er", "co_presence_seconds", "companions",
          "betweenness_max_nodes", "community_min_split_nodes", "key_entities_per_kind", "risk",

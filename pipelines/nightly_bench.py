@@ -39,6 +39,7 @@ import pyarrow.parquet as pq
 
 from features.baselines import DISTRICT_TZ
 from features.lake_schema import EVENTS_SCHEMA
+from features.taxonomy import CATEGORIES_BY_SOURCE, PLATE_READ
 from pipelines.settings import Settings
 
 __all__ = ["write_synthetic_lake", "run_bench", "AGGREGATION_SQL"]
@@ -121,7 +122,6 @@ def write_synthetic_lake(settings: Settings, table: Path, events: int, days: int
                          seed: int = 3, files_per_day: int = 4) -> dict:
     """Write ``events`` synthetic normalized events over ``days`` days; return counts."""
     from features.cell_universe import cell_places
-    from features.taxonomy import CATEGORIES_BY_SOURCE
 
     rng = np.random.default_rng(seed)
     district = settings.district()
@@ -166,7 +166,7 @@ def write_synthetic_lake(settings: Settings, table: Path, events: int, days: int
                 if k]) if n_persons.sum() else np.array([], dtype=int)
             plate_picks = rng.choice(len(plates_pool), size=int(reads.sum()), p=fleet_weight)
             site = rng.integers(len(sites), size=n)
-            category = np.where(reads, "video.plate_read",
+            category = np.where(reads, PLATE_READ,
                                 np.array(incident_categories)[rng.integers(
                                     len(incident_categories), size=n)])
             source = np.where(reads, "video", np.where(np.char.startswith(

@@ -30,6 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 from features.sensitive_sites import SensitiveCheckpoint, sensitive_checkpoints
+from features.taxonomy import PLATE_READ
 from models.watch_list import WATCH_COLUMNS, WatchList, watch_alert
 from pipelines.settings import Settings
 
@@ -39,7 +40,6 @@ __all__ = ["WATCH_FILE", "watch_config", "district_checkpoints", "publish_watch_
 log = logging.getLogger(__name__)
 
 WATCH_FILE = "watch_list.parquet"
-PLATE_READ = "video.plate_read"
 _KEYS = ("key_person_min_suspect_incidents", "key_person_min_risk", "min_shared_incidents",
          "include_companions", "sensitive_site_kinds", "sensitive_radius_m",
          "alert_slot_minutes", "reload_check_seconds")

@@ -19,7 +19,7 @@ import json
 import random
 from fractions import Fraction
 
-from features.taxonomy import SOURCES
+from features.taxonomy import PLATE_READ, SOURCES
 from pipelines.simulator.defects import corrupt
 from pipelines.simulator.noise import IdentityNoise
 from pipelines.simulator.records import MALFORMED_KINDS, SCHEMA_VERSION, SimulatedRecord
@@ -70,7 +70,7 @@ class Emitter:
             attributes = {"ticket_no": f"12345-{day_compact}-{n:04d}", **attributes}
         persons, vehicles, truth = self._noise.apply(
             payload["persons"], payload["vehicles"],
-            plate_read=payload["category"] == "video.plate_read")
+            plate_read=payload["category"] == PLATE_READ)
         envelope = {
             "schema_version": SCHEMA_VERSION,
             "event_id": event_id,

@@ -48,7 +48,7 @@ from functools import cached_property
 from typing import Iterator, Mapping
 
 from features.geography import District, Site
-from features.taxonomy import CATEGORIES, CATEGORIES_BY_SOURCE, SOURCES
+from features.taxonomy import CATEGORIES, CATEGORIES_BY_SOURCE, PLATE_READ, SOURCES
 from pipelines.simulator.envelope import Emitter
 from pipelines.simulator.intensity import (
     category_rates,
@@ -408,7 +408,7 @@ class DistrictSimulator:
         site = rng.choice(sites)
         when = t
         for plate in ring.plates:
-            events.append((when, "video", payloads.video(rng, "video.plate_read", site, plate)))
+            events.append((when, "video", payloads.video(rng, PLATE_READ, site, plate)))
             when += rng.randint(20, 150)
         if rng.random() < _RING_INCIDENT_PROBABILITY:
             by_id = {r.id_number: r for r in self._residents[home]}

@@ -19,6 +19,7 @@ import random
 from typing import Sequence
 
 from features.geography import District, Site
+from features.taxonomy import PLATE_READ
 from pipelines.simulator.populations import VEHICLES_PER_VILLAGE, Resident
 from pipelines.simulator.records import reported_location
 from pipelines.simulator.sampling import pick
@@ -138,7 +139,7 @@ class EventPayloads:
     def video(self, rng: random.Random, category: str, site: Site,
               plate: str | None = None) -> dict:
         """A plate read (of ``plate``, or a drawn vehicle) or a camera alarm at ``site``."""
-        if category == "video.plate_read":
+        if category == PLATE_READ:
             lane = rng.randint(1, site.lanes)
             if plate is None:
                 plate = self.plates[0][pick(rng, self.plates[1])]
