@@ -379,7 +379,7 @@ def _cmd_bench(args) -> int:
         return 0
     if args.smoke:
         args.events, args.small, args.step_seconds, args.permutations = 60_000, 20_000, 8.0, 99
-        args.rounds, args.warm_up_seconds = 1, 20.0
+        args.rounds, args.warm_up_seconds = 1, 40.0
     report = run_bench(settings, events=args.events, small=args.small, density=args.density,
                        step_seconds=args.step_seconds, permutations=args.permutations,
                        rounds=args.rounds, warm_up_seconds=args.warm_up_seconds)
