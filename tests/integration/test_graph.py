@@ -15,6 +15,7 @@ import psycopg2
 import pytest
 
 from features.pseudonymize import pseudonymize
+from features.taxonomy import PLATE_READ
 from jobs.graph import profile_key
 from pipelines.steps import run_step
 
@@ -95,7 +96,7 @@ def test_graph_counts_equal_a_count_over_the_written_records(graph):
             vehicle = vehicle_of.get(v["plate_hash"])
             if vehicle is None:
                 continue
-            if r["category"] == "video.plate_read":
+            if r["category"] == PLATE_READ:
                 seen.add((f"vehicle:{vehicle}", f"place:site:{r['attributes']['site_id']}",
                           v["role"]))
             else:
@@ -134,7 +135,7 @@ def test_co_presence_edges_equal_pairs_counted_over_the_written_records(settings
             person = person_of.get(profile_key(p, r["village_code"]))
             if person is not None:
                 at.setdefault(f"place:cell:{r['cell_id']}", []).append((t, f"person:{person}"))
-        if r["category"] == "video.plate_read":
+        if r["category"] == PLATE_READ:
             for v in r["vehicles"]:
                 if vehicle_of.get(v["plate_hash"]):
                     at.setdefault(f"place:site:{r['attributes']['site_id']}", []).append(
@@ -239,7 +240,7 @@ def _key_persons_and_vehicles(graph):
     vehicle_of = entities.query("kind == 'vehicle'").set_index("key")["entity_id"].to_dict()
     suspect_in, shared = {}, Counter()
     for r in records:
-        if r["category"] == "video.plate_read":
+        if r["category"] == PLATE_READ:
             continue
         people = set()
         for p in r["persons"]:
