@@ -7,15 +7,15 @@ and the streaming hotspot job reads them with ``pyarrow.parquet.read_table``:
     One row per cell with any event in the lake and per category seen in
     the lake (zeros included): the smoothed, effort-adjusted
     ``rate_per_hour`` (events per hour, averaged over the observed hours of
-    the week) and how it was reached (:mod:`features.cell_rates`).
+    the week) and how it was reached (:mod:`jobs.nightly.cell_rates`).
 ``town_baselines.parquet`` (:data:`TOWN_BASELINES_SCHEMA`)
     ``rate_per_cell_hour`` for a cell of the town without a row; > 0.
 ``week_profile.parquet`` (:data:`WEEK_PROFILE_SCHEMA`)
     168 factors per channel, hour 0 = Monday 00:00-01:00 Beijing time,
-    slot-weighted mean 1 over the observed hours (:mod:`features.week_profile`).
+    slot-weighted mean 1 over the observed hours (:mod:`jobs.nightly.week_profile`).
 ``cell_trends.parquet`` (:data:`CELL_TRENDS_SCHEMA`)
     The emerging hot spot class of every cell of the district
-    (:mod:`features.cell_trends`).
+    (:mod:`jobs.nightly.cell_trends`).
 ``hour_profile.parquet``
     The v1 hour-of-day profile, kept while readers move to the week profile.
 """

@@ -1,6 +1,6 @@
 """Expected counts per cell, category and stretch of time, from the nightly baselines.
 
-The nightly job (``jobs/nightly.py``) writes three tables to the lake:
+The nightly job (``jobs/nightly/job.py``) writes three tables to the lake:
 
 * a smoothed rate per cell and category (events per hour averaged over the
   week; empirical-Bayes shrunk toward the cell's neighbourhood and town, and

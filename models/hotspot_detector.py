@@ -1,6 +1,6 @@
 """One look of the hotspot detector: from a window's counts to cluster alerts.
 
-The streaming job (``pipelines/hotspot_job.py``) counts events per cell and
+The streaming job (``pipelines/streaming/hotspot_job.py``) counts events per cell and
 category in Flink SQL and hands this module one row per window end: the
 counts of every cell and category over each scan duration ending then.
 :meth:`HotspotDetector.look` turns it into alerts:

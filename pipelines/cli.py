@@ -12,13 +12,11 @@ import logging
 import sys
 from datetime import datetime, timedelta, timezone
 
+from pipelines.errors import UsageError, ZongzhiError, one_line
+
 __all__ = ["main", "build_parser"]
 
 _TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
-
-
-class UsageError(Exception):
-    """Bad input at the command line (exit 2)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -268,7 +266,7 @@ def _settings():
 
 
 def _cmd_infra(args) -> int:
-    from pipelines.services import services_down, services_status, services_up
+    from pipelines.harness.services import services_down, services_status, services_up
     wanted = [s.strip() for s in args.services.split(",") if s.strip()]
     if args.action == "up":
         services_up(_settings(), wanted)
@@ -280,7 +278,7 @@ def _cmd_infra(args) -> int:
 
 
 def _cmd_topics(args) -> int:
-    from pipelines.kafka_io import check_reachable, reset_topics, topic_counts
+    from pipelines.io.kafka import check_reachable, reset_topics, topic_counts
     settings = _settings()
     check_reachable(settings)
     topics = list(settings.raw["kafka"]["topics"].values())
@@ -291,8 +289,8 @@ def _cmd_topics(args) -> int:
 
 
 def _cmd_simulate(args) -> int:
-    from pipelines.kafka_io import check_reachable
-    from pipelines.simulation_run import simulate_to_kafka
+    from pipelines.io.kafka import check_reachable
+    from pipelines.harness.simulation_run import simulate_to_kafka
     settings = _settings()
     check_reachable(settings)
     report = simulate_to_kafka(
@@ -304,21 +302,21 @@ def _cmd_simulate(args) -> int:
 
 
 def _cmd_job(args) -> int:
-    from pipelines.kafka_io import check_reachable
+    from pipelines.io.kafka import check_reachable
     settings = _settings()
     check_reachable(settings)
     if args.command == "normalize":
-        from pipelines import normalize_job
+        from pipelines.streaming import normalize_job
         normalize_job.run(settings, follow=args.follow, parallelism=args.parallelism)
     elif args.command == "hotspots":
-        from pipelines import hotspot_job
+        from pipelines.streaming import hotspot_job
         hotspot_job.run(settings, follow=args.follow, parallelism=args.parallelism,
                         watermark_delay_s=args.watermark_delay_seconds)
     elif args.command == "lake":
-        from pipelines.lake_writer import load_normalized
+        from pipelines.streaming.lake_writer import load_normalized
         print(json.dumps(load_normalized(settings, follow=args.follow)))
     else:
-        from pipelines.alert_store import store_alerts
+        from pipelines.streaming.alert_store import store_alerts
         print(json.dumps(store_alerts(settings, follow=args.follow)))
     return 0
 
@@ -326,7 +324,7 @@ def _cmd_job(args) -> int:
 def _cmd_nightly(args) -> int:
     from dataclasses import asdict
 
-    from jobs import nightly
+    from jobs.nightly import job as nightly
     print(json.dumps(asdict(nightly.run(_settings()))))
     return 0
 
@@ -334,19 +332,19 @@ def _cmd_nightly(args) -> int:
 def _cmd_graph(args) -> int:
     from dataclasses import asdict
 
-    from jobs import graph
+    from jobs.graph import job as graph
     print(json.dumps(asdict(graph.run(_settings(), as_of=args.as_of)), ensure_ascii=False))
     return 0
 
 
 def _cmd_superset(args) -> int:
-    from pipelines.services import run_infra_script
+    from pipelines.harness.services import run_infra_script
     run_infra_script(_settings(), "superset.sh", "provision")
     return 0
 
 
 def _cmd_demo(args) -> int:
-    from pipelines.demo import run_demo
+    from pipelines.harness.demo import run_demo
     summary = run_demo(_settings(), hours=args.hours, history_hours=args.history_hours,
                        speedup=args.speedup, seed=args.seed, superset=not args.no_superset)
     print(summary)
@@ -356,7 +354,7 @@ def _cmd_demo(args) -> int:
 def _cmd_replay(args) -> int:
     from pathlib import Path
 
-    from pipelines.replay import run_replay
+    from pipelines.harness.replay import run_replay
     report = run_replay(_settings(), Path(args.csv), time_col=args.time_col, x_col=args.x_col,
                         y_col=args.y_col, crs=args.crs, category_col=args.category_col,
                         time_format=args.time_format, tz=args.tz, cell_size_m=args.cell_size,
@@ -366,11 +364,11 @@ def _cmd_replay(args) -> int:
 
 
 def _cmd_bench(args) -> int:
-    from pipelines.hotspot_bench import run_bench
+    from pipelines.harness.hotspot_bench import run_bench
     settings = _settings()
     if args.target == "nightly":
-        from jobs.nightly import check_postgres
-        from pipelines import nightly_bench
+        from pipelines.io.serving_store import check_postgres
+        from pipelines.harness import nightly_bench
         check_postgres(settings)
         if args.smoke:
             args.events, args.days = 50_000, 3
@@ -388,12 +386,12 @@ def _cmd_bench(args) -> int:
 
 
 def _cmd_eval(args) -> int:
-    from pipelines.hotspot_eval import run_eval
-    from pipelines.kafka_io import check_reachable
+    from pipelines.harness.hotspot_eval import run_eval
+    from pipelines.io.kafka import check_reachable
     settings = _settings()
     check_reachable(settings)
     if args.target == "graph":
-        from pipelines import graph_eval
+        from pipelines.harness import graph_eval
         report = graph_eval.run_eval(settings, days=args.days, rate=args.rate, rings=args.rings,
                                      seed=args.seed)
         print(json.dumps(report, ensure_ascii=False, default=str))
@@ -404,6 +402,22 @@ def _cmd_eval(args) -> int:
                       radius=args.surge_radius)
     print(json.dumps(report, ensure_ascii=False, default=str))
     return 0
+
+
+def _usage_errors() -> tuple[type[BaseException], ...]:
+    """Bad input from the user: exit 2."""
+    from features.contract import ContractViolation
+
+    return (UsageError, ContractViolation)
+
+
+def _platform_errors() -> tuple[type[BaseException], ...]:
+    """A service or the platform failed: exit 1. Anything else is a bug."""
+    import psycopg2
+    from confluent_kafka import KafkaException
+    from py4j.protocol import Py4JError
+
+    return (ZongzhiError, KafkaException, psycopg2.Error, OSError, Py4JError)
 
 
 _COMMANDS = {
@@ -426,13 +440,12 @@ def main(argv: list[str] | None = None) -> int:
                         stream=sys.stderr)
     for ours in ("pipelines", "jobs", "features", "models"):
         logging.getLogger(ours).setLevel(logging.DEBUG if args.verbose else logging.INFO)
-    from pipelines.errors import one_line, platform_errors, usage_errors
     try:
         return _COMMANDS[args.command](args)
-    except usage_errors() as exc:
+    except _usage_errors() as exc:
         print(f"zongzhi: {one_line(exc)}", file=sys.stderr)
         return 2
-    except platform_errors() as exc:
+    except _platform_errors() as exc:
         print(f"zongzhi: {one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

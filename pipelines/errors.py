@@ -1,11 +1,38 @@
-"""Which exceptions the CLI reports as one line instead of a traceback."""
+"""The platform's error hierarchy, and how the CLI turns an error into one line.
+
+A leaf module: it imports nothing of the project, so every layer may raise
+these. The CLI maps them to exit codes:
+
+* :class:`UsageError` — the user's input was wrong (exit 2);
+* every other :class:`ZongzhiError` — a service or the platform failed (exit 1);
+* anything else is a bug, and keeps its traceback.
+"""
+
 from __future__ import annotations
 
-__all__ = ["ServiceError", "ServiceUnavailable", "usage_errors", "platform_errors",
-           "one_line"]
+__all__ = [
+    "ZongzhiError",
+    "UsageError",
+    "ServiceError",
+    "ServiceUnavailable",
+    "KafkaUnavailable",
+    "SettingsError",
+    "DataMissing",
+    "NoLakeData",
+    "NoGraphData",
+    "one_line",
+]
 
 
-class ServiceError(RuntimeError):
+class ZongzhiError(Exception):
+    """Base of every error the platform reports as one line."""
+
+
+class UsageError(ZongzhiError, ValueError):
+    """Bad input from the user: an argument, a file or a value that is not allowed."""
+
+
+class ServiceError(ZongzhiError, RuntimeError):
     """A local service could not be started, stopped or reached."""
 
 
@@ -13,25 +40,24 @@ class ServiceUnavailable(ServiceError):
     """A service the command needs does not answer."""
 
 
-def usage_errors() -> tuple[type[BaseException], ...]:
-    """Bad input: exit 2."""
-    from features.contract import ContractViolation
-    return (ValueError, ContractViolation)
+class KafkaUnavailable(ServiceUnavailable):
+    """The Kafka broker did not answer."""
 
 
-def platform_errors() -> tuple[type[BaseException], ...]:
-    """A service or the platform failed: exit 1."""
-    import psycopg2
-    from confluent_kafka import KafkaException
+class SettingsError(ZongzhiError, RuntimeError):
+    """The configuration, or the state it points at, is unusable."""
 
-    from jobs.graph import NoGraphData
-    from jobs.nightly import NoLakeData
-    from pipelines.kafka_io import KafkaUnavailable
-    from pipelines.settings import SettingsError
-    from py4j.protocol import Py4JError
 
-    return (ServiceError, KafkaUnavailable, KafkaException, SettingsError, NoLakeData,
-            NoGraphData, psycopg2.Error, OSError, Py4JError)
+class DataMissing(ZongzhiError, RuntimeError):
+    """A job found nothing valid to work on."""
+
+
+class NoLakeData(DataMissing):
+    """The lake holds no events: nothing valid can be produced."""
+
+
+class NoGraphData(DataMissing):
+    """Nothing valid to build a graph from: no readable events in the window."""
 
 
 def one_line(exc: BaseException) -> str:
@@ -39,6 +65,13 @@ def one_line(exc: BaseException) -> str:
 
     A JVM error reaches Python as a Py4J error whose first line names only
     the Java call; the cause is the line after it.
+
+    Examples
+    --------
+    >>> one_line(UsageError("--hours '0' must be > 0\\nmore"))
+    "--hours '0' must be > 0"
+    >>> one_line(RuntimeError("An error occurred while calling o1.save.\\n: x.Failed: no"))
+    'x.Failed: no'
     """
     lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
     if not lines:

@@ -19,14 +19,9 @@ from pathlib import Path
 
 import yaml
 
-from features.geography import District, build_district
-from features.pseudonymize import load_key
+from pipelines.errors import SettingsError
 
 __all__ = ["Settings", "SettingsError", "load_settings", "project_root"]
-
-
-class SettingsError(RuntimeError):
-    """The configuration or the state it points at is unusable."""
 
 
 def project_root() -> Path:
@@ -134,26 +129,20 @@ class Settings:
         path = Path(self.raw["district"]["towns_file"])
         return path if path.is_absolute() else self.root / path
 
-    def district(self) -> District:
-        d = self.raw["district"]
+    def town_rows(self) -> list[dict]:
+        """The rows of the district's town list, as the CSV file gives them."""
         towns_file = self.towns_file
         try:
             with open(towns_file, newline="", encoding="utf-8") as fh:
-                rows = list(csv.DictReader(fh))
+                return list(csv.DictReader(fh))
         except FileNotFoundError:
             raise SettingsError(
                 f"district.towns_file {towns_file} does not exist; it lists the towns "
                 "of the district (see shared/data/miyun_towns.csv)"
             ) from None
-        return build_district(
-            rows, code=d["code"], name=d["name"], seed=int(d["seed"]),
-            villages_per_town=int(d["villages_per_town"]), cell_size_m=float(d["cell_size_m"]),
-            origin_lon=float(d["origin_lon"]), origin_lat=float(d["origin_lat"]),
-            max_village_distance_m=float(d["max_village_distance_m"]),
-        )
 
-    def pseudonym_key(self, create: bool = False) -> bytes:
-        """The pseudonymization key: from the environment, else the key file.
+    def pseudonym_secret(self, create: bool = False) -> str:
+        """The pseudonymization secret: from the environment, else the key file.
 
         With ``create``, a missing key file is created with a random key
         (mode 600); the key is never part of the repository.
@@ -161,7 +150,7 @@ class Settings:
         p = self.raw["pseudonymization"]
         env = os.environ.get(p["key_env"])
         if env:
-            return load_key(env)
+            return env
         path = self.var / p["key_file"]
         if not path.exists():
             if not create:
@@ -173,7 +162,7 @@ class Settings:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_hex(32))
-        return load_key(path.read_text().strip())
+        return path.read_text().strip()
 
 
 def load_settings(path: str | os.PathLike | None = None) -> Settings:

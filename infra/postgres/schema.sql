@@ -100,13 +100,13 @@ WHERE cluster_id IS NOT NULL
 GROUP BY 1, 2, 3;
 
 -- Baselines v2 (nightly job): the smoothed rate in rate_per_hour, and how it
--- was reached (features/cell_rates.py). Nullable: rows of v1 had none.
+-- was reached (jobs/nightly/cell_rates.py). Nullable: rows of v1 had none.
 ALTER TABLE serving.cell_baselines ADD COLUMN IF NOT EXISTS exposure_hours      double precision;
 ALTER TABLE serving.cell_baselines ADD COLUMN IF NOT EXISTS raw_rate_per_hour   double precision;
 ALTER TABLE serving.cell_baselines ADD COLUMN IF NOT EXISTS prior_rate_per_hour double precision;
 
 -- Emerging hot spot class of every cell of the district over the last days
--- (features/cell_trends.py), written by the nightly job.
+-- (jobs/nightly/cell_trends.py), written by the nightly job.
 CREATE TABLE IF NOT EXISTS serving.cell_trends (
     cell_id        text             PRIMARY KEY,
     town_code      text             NOT NULL,
@@ -128,7 +128,7 @@ CREATE TABLE IF NOT EXISTS serving.cell_trends (
 CREATE INDEX IF NOT EXISTS cell_trends_town_pattern_idx ON serving.cell_trends (town_code, pattern);
 
 -- Watch-list alerts (issue 4): a watched vehicle read at a sensitive
--- checkpoint (pipelines/watch_alerts.py). One row per vehicle, checkpoint and
+-- checkpoint (pipelines/streaming/watch_alerts.py). One row per vehicle, checkpoint and
 -- time slot (alert_id), with its latest read; every read is kept in
 -- serving.watch_alert_reads, and reads / first / last are counted from it.
 CREATE TABLE IF NOT EXISTS serving.watch_alerts (

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.streams import fresh_streams
-from pipelines.services import services_up
+from pipelines.harness.streams import fresh_streams
+from pipelines.harness.services import services_up
 from pipelines.settings import load_settings
 
 def district_settings():

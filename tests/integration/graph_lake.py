@@ -41,8 +41,8 @@ def _misread(plate: str, how: str) -> str:
 
 def write_graph_lake(settings, table: Path) -> dict:
     """Write the lake; return the normalized records and what was planted."""
-    from pipelines.normalize_job import normalization_context
-    from pipelines.simulation_run import build_simulator
+    from pipelines.streaming.normalize_job import normalization_context
+    from pipelines.harness.simulation_run import build_simulator
 
     simulator = build_simulator(settings, start=START, seed=11, rate=RATE, rings=RINGS,
                                 malformed_fraction=0.0)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.steps import run_step
+from pipelines.harness.steps import run_step
 
 pytestmark = pytest.mark.integration
 

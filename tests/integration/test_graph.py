@@ -16,10 +16,11 @@ import pytest
 
 from features.pseudonymize import pseudonymize
 from features.taxonomy import PLATE_READ
-from jobs.graph import profile_key
-from pipelines.steps import run_step
+from jobs.graph.job import profile_key
+from pipelines.harness.steps import run_step
 
 from .graph_lake import CORRUPT_FILE, DAYS, write_graph_lake
+from pipelines.io.platform_state import load_district, pseudonym_key
 
 pytestmark = pytest.mark.integration
 
@@ -66,7 +67,7 @@ def test_report_counts_mentions_and_skips_the_corrupt_file(graph):
 
 
 def test_misread_plates_join_the_ring_vehicle_they_misread(settings, graph):
-    key = settings.pseudonym_key()
+    key = pseudonym_key(settings)
     vehicles = graph["entities"].query("kind == 'vehicle'").set_index("key")
     for plate, reads in graph["written"]["misreads"].items():
         true_token = pseudonymize(plate, "plate", key)
@@ -163,7 +164,7 @@ def test_co_presence_edges_equal_pairs_counted_over_the_written_records(settings
 
 
 def test_planted_convoys_are_companion_vehicles(settings, graph):
-    key = settings.pseudonym_key()
+    key = pseudonym_key(settings)
     companions = pd.read_parquet(graph["snapshot"] / "companions.parquet")
     found = {frozenset((a, b)) for a, b in
              companions.loc[companions["companion"], ["vehicle_a", "vehicle_b"]].values}
@@ -262,7 +263,7 @@ def _key_persons_and_vehicles(graph):
 
 
 def test_the_watch_list_is_the_key_persons_vehicles_and_their_companions(settings, graph):
-    from pipelines.watch_alerts import WATCH_FILE
+    from pipelines.io.watch_list_store import WATCH_FILE
 
     published = pd.read_parquet(settings.lake_table("watch_list") / WATCH_FILE)
     in_snapshot = pd.read_parquet(graph["snapshot"] / "watch_list.parquet")
@@ -277,7 +278,7 @@ def test_the_watch_list_is_the_key_persons_vehicles_and_their_companions(setting
         a for a, b in companions[["vehicle_a", "vehicle_b"]].values if b in vehicles}
     assert set(published.loc[published["reason"] == "companion", "vehicle_node"]) == tied - vehicles
     # Every planted ring's vehicles are watched, each with its misread plates.
-    k = settings.pseudonym_key()
+    k = pseudonym_key(settings)
     for ring in graph["written"]["truth"].rings:
         for plate in ring.plates:
             assert f"vehicle:{pseudonymize(plate, 'plate', k)}" in set(published["vehicle_node"])
@@ -317,15 +318,15 @@ def test_a_watched_vehicle_at_a_sensitive_checkpoint_raises_a_watch_alert(settin
 
     from confluent_kafka import Producer
 
-    from pipelines.normalize_job import normalization_context
-    from pipelines.streams import fresh_streams
-    from pipelines.watch_alerts import district_checkpoints
+    from pipelines.streaming.normalize_job import normalization_context
+    from pipelines.harness.streams import fresh_streams
+    from pipelines.streaming.watch_alerts import district_checkpoints
 
     from .graph_lake import START
     from .kafka_read import read_topic
 
     watch = pd.read_parquet(settings.lake_table("watch_list") / "watch_list.parquet")
-    k = settings.pseudonym_key()
+    k = pseudonym_key(settings)
     # A confusable misread of a watched plate that the night has not seen (the
     # lake holds planted and simulated misreads, which resolution tied to it).
     swap = {"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B"}
@@ -338,7 +339,7 @@ def test_a_watched_vehicle_at_a_sensitive_checkpoint_raises_a_watch_alert(settin
         and pseudonymize(p[:i] + swap[c] + p[i + 1:], "plate", k) not in set(
             watch.loc[f"vehicle:{pseudonymize(p, 'plate', k)}", "plate_hashes"]))
     checkpoints = district_checkpoints(settings)
-    sensitive = settings.district().sites_of_kind("lpr")
+    sensitive = load_district(settings).sites_of_kind("lpr")
     at = next(s for s in sensitive if s.site_id in checkpoints)
     elsewhere = next(s for s in sensitive if s.site_id not in checkpoints)
     ctx = normalization_context(settings)

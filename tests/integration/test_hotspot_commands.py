@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.hotspot_bench import STEP_FRACTIONS
-from pipelines.steps import run_step
+from pipelines.harness.hotspot_bench import STEP_FRACTIONS
+from pipelines.harness.steps import run_step
 
 pytestmark = pytest.mark.integration
 

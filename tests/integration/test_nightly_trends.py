@@ -20,11 +20,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from features import baseline_schema as contract
-from features.cell_universe import cell_places
+from jobs.nightly.cell_universe import cell_places
 from features.taxonomy import source_of
-from pipelines.steps import run_step
+from pipelines.harness.steps import run_step
 
 from .nightly_lake import DAYS, FIRST_DAY, interior_cells, write_lake
+from pipelines.io.platform_state import load_district
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +34,7 @@ PLANTED = ("intensifying", "diminishing", "persistent")
 
 @pytest.fixture(scope="module")
 def nightly(settings):
-    district = settings.district()
+    district = load_district(settings)
     places = cell_places(district)
     cells = interior_cells(district, places, 4, seed=1)
     planted = dict(zip(PLANTED, cells[:3]))

@@ -4,17 +4,18 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from pipelines.normalize_job import normalization_context, run_offline
-from pipelines.simulation_run import build_simulator
+from pipelines.streaming.normalize_job import normalization_context, run_offline
+from pipelines.harness.simulation_run import build_simulator
 
 from .conftest import district_settings
+from pipelines.io.platform_state import pseudonym_key
 
 pytestmark = pytest.mark.integration
 
 
 def test_flink_plan_routes_like_the_contract():
     settings = district_settings()
-    settings.pseudonym_key(create=True)
+    pseudonym_key(settings, create=True)
     start = datetime.now(timezone.utc) - timedelta(hours=1)
     sim = build_simulator(settings, start=start, seed=3, malformed_fraction=0.25)
     records = list(sim.records(start, timedelta(minutes=20)))

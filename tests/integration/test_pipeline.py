@@ -18,9 +18,9 @@ import pyarrow.dataset as ds
 import pytest
 
 from features.identity import ID_NUMBER_PATTERN, PHONE_PATTERN, PLATE_PATTERN
-from pipelines.simulation_run import simulate_to_kafka
-from pipelines.steps import run_step
-from pipelines.streams import fresh_streams
+from pipelines.harness.simulation_run import simulate_to_kafka
+from pipelines.harness.steps import run_step
+from pipelines.harness.streams import fresh_streams
 
 from .kafka_read import read_topic
 
@@ -184,7 +184,7 @@ def _append_late_events(settings, cell: str) -> None:
 @pytest.fixture(scope="module")
 def detection(settings, history):
     """Stream the same hours without and with a planted surge; collect alerts."""
-    from pipelines.simulation_run import build_simulator
+    from pipelines.harness.simulation_run import build_simulator
 
     probe = build_simulator(settings, start=DETECTION_START, seed=12)
     surge_cell = probe.busiest_cells(SURGE_CATEGORY, 1)[0]

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from pyspark.sql.types import BooleanType, DoubleType, LongType, StringType
 
-from jobs.spark_env import Exchange, spark_session
+from pipelines.io.spark import Exchange, spark_session
 
 from .conftest import district_settings
 

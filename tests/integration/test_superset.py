@@ -15,7 +15,7 @@ import psycopg2
 import pytest
 
 from pipelines.settings import load_settings
-from pipelines.superset_api import SupersetClient
+from pipelines.harness.superset_api import SupersetClient
 
 pytestmark = pytest.mark.integration
 

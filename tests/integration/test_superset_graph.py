@@ -23,10 +23,11 @@ import psycopg2.extras
 import pytest
 
 from models.watch_list import WatchList, build_watch_list, watch_alert
-from pipelines.alert_store import WATCH_COLUMNS, watch_read_row, watch_row
-from pipelines.steps import run_step
-from pipelines.superset_api import SupersetClient
-from pipelines.watch_alerts import district_checkpoints, watch_config
+from pipelines.streaming.alert_store import WATCH_COLUMNS, watch_read_row, watch_row
+from pipelines.harness.steps import run_step
+from pipelines.harness.superset_api import SupersetClient
+from pipelines.io.watch_list_store import watch_config
+from pipelines.streaming.watch_alerts import district_checkpoints
 
 from .graph_lake import write_graph_lake
 

@@ -3,7 +3,7 @@ import pyarrow as pa
 import pytest
 
 from features.baseline_schema import CELL_BASELINES_SCHEMA, WEEK_PROFILE_SCHEMA, as_arrow
-from features.cell_rates import CELL_RATE_COLUMNS
+from jobs.nightly.cell_rates import CELL_RATE_COLUMNS
 
 
 def test_cell_table_columns_are_the_contract():

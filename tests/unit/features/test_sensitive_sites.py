@@ -5,6 +5,7 @@ import pytest
 from features.geography import CellGrid, District, Site
 from features.sensitive_sites import sensitive_checkpoints
 from pipelines.settings import load_settings
+from pipelines.io.platform_state import load_district
 
 
 def _district(*sites):
@@ -52,9 +53,9 @@ def test_bad_kinds_and_radii_are_named():
 
 def test_the_configured_district_has_sensitive_checkpoints_named_in_chinese():
     settings = load_settings()
-    found = sensitive_checkpoints(settings.district(), ["school", "railway", "reservoir_shore",
+    found = sensitive_checkpoints(load_district(settings), ["school", "railway", "reservoir_shore",
                                                         "market"], 2000)
-    lprs = settings.district().sites_of_kind("lpr")
+    lprs = load_district(settings).sites_of_kind("lpr")
     assert 0 < len(found) < len(lprs)
     assert all(c.town_name and c.village_name and c.distance_m <= 2000 for c in found.values())
     assert any(c.place_kind == "reservoir_shore" for c in found.values())

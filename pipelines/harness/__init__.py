@@ -1,0 +1,4 @@
+"""What drives or measures the platform and never runs in production: the district
+simulator, the demo, evaluations against ground truth, benchmarks and replay of
+real point files.
+"""

@@ -1,0 +1,75 @@
+"""Start, stop and inspect the local services through the infra/ scripts.
+
+The shell scripts in ``infra/`` are the single source of truth for how a
+service runs; this module only calls them in order.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from pipelines.errors import UsageError, ServiceError
+from pipelines.settings import Settings
+from pipelines.io.platform_state import pseudonym_key
+
+__all__ = ["SERVICES", "run_infra_script", "services_up", "services_down", "services_status"]
+
+#: Service name → its script in infra/, in start order.
+SERVICES = {"kafka": "kafka.sh", "postgres": "postgres.sh", "superset": "superset.sh"}
+
+
+def _check(names: list[str]) -> None:
+    unknown = [n for n in names if n not in SERVICES]
+    if unknown:
+        raise UsageError(f"service {unknown[0]!r} is not one of: {', '.join(SERVICES)}")
+
+
+def run_infra_script(settings: Settings, script: str, *args: str, capture: bool = False) -> str:
+    """Run ``infra/<script> args``, passing its progress lines through to stderr.
+
+    A failure raises :class:`ServiceError` with the script's last line, which
+    the scripts write as one clear sentence.
+    """
+    path = settings.root / "infra" / script
+    with subprocess.Popen(["bash", str(path), *args], text=True, stderr=subprocess.PIPE,
+                          stdout=subprocess.PIPE if capture else None) as proc:
+        last = ""
+        for line in proc.stderr:
+            sys.stderr.write(line)
+            if line.strip():
+                last = line.strip()
+        out = proc.stdout.read() if capture else ""
+        code = proc.wait()
+    if code != 0:
+        raise ServiceError(last.removeprefix("zongzhi: ") or f"infra/{script} {' '.join(args)} failed")
+    return out
+
+
+def services_up(settings: Settings, names: list[str]) -> None:
+    _check(names)
+    pseudonym_key(settings, create=True)
+    for name in SERVICES:
+        if name in names:
+            run_infra_script(settings, SERVICES[name], "start")
+    if "superset" in names:
+        run_infra_script(settings, "superset.sh", "provision")
+
+
+def services_down(settings: Settings, names: list[str]) -> None:
+    _check(names)
+    for name in reversed(list(SERVICES)):
+        if name in names:
+            run_infra_script(settings, SERVICES[name], "stop")
+
+
+def services_status(settings: Settings, names: list[str]) -> bool:
+    _check(names)
+    healthy = True
+    for name in SERVICES:
+        if name not in names:
+            continue
+        path = settings.root / "infra" / SERVICES[name]
+        result = subprocess.run(["bash", str(path), "status"], text=True, capture_output=True)
+        print((result.stdout or result.stderr).strip() or f"{name}: unknown")
+        healthy &= result.returncode == 0
+    return healthy

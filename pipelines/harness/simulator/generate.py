@@ -1,0 +1,504 @@
+"""Deterministic generator of raw events for the three channels, with ground truth.
+
+The simulator stands in for the grid app, the hotline and the video tier.
+It writes nothing: :meth:`DistrictSimulator.records` yields
+:class:`SimulatedRecord` values (a Kafka key and a JSON value in the raw
+envelope v1) in report-time order, and :meth:`DistrictSimulator.ground_truth`
+says what was planted: surges in a cell and category, and rings of people
+and vehicles that keep appearing together.
+
+The background model
+--------------------
+* **Rate.** ``events_per_hour`` is the long-run average over all channels,
+  split by ``channel_mix`` and then by fixed category shares
+  (:mod:`pipelines.harness.simulator.intensity`).
+* **Rhythm.** Each channel has an hour-of-day profile (Asia/Shanghai) and a
+  day-of-week factor, both with mean 1 (:mod:`pipelines.harness.simulator.rhythms`),
+  so the intensity at time ``t`` is
+  ``base_rate × hour_factor × weekday_factor``; arrivals are a Poisson
+  process, piecewise constant per hour.
+* **Space.** Grid and hotline events fall around a village centre chosen
+  with weight town-kind weight × a per-village activity factor × a
+  category affinity for 村 or 社区, scattered by an isotropic Gaussian
+  (σ = 250 m around a 社区, 400 m around a 村) on the grid's projection.
+  Plate reads happen at LPR sites (weight ∝ lanes × town weight), camera
+  alarms at cameras.  :meth:`DistrictSimulator.base_rate` integrates this
+  model exactly over a cell.
+* **Delays.** Report time − event time is uniform in 0–300 s (grid),
+  60–600 s (hotline) and 0–3 s (video).
+
+Every random draw comes from a private :class:`random.Random` seeded from
+``seed`` and the name of the component (background per channel, each surge,
+each ring, malformation), so adding a surge leaves the background events
+unchanged.
+
+The pieces live in their own modules: the value types in
+:mod:`~pipelines.harness.simulator.records`, the people and vehicles in
+:mod:`~pipelines.harness.simulator.populations`, the channel payloads in
+:mod:`~pipelines.harness.simulator.payloads`, and the envelope and its defects in
+:mod:`~pipelines.harness.simulator.envelope` and :mod:`~pipelines.harness.simulator.defects`.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from datetime import datetime, timedelta
+from functools import cached_property
+from typing import Iterator, Mapping
+
+from features.geography import District, Site
+from features.taxonomy import CATEGORIES, CATEGORIES_BY_SOURCE, PLATE_READ, SOURCES
+from pipelines.harness.simulator.envelope import Emitter
+from pipelines.harness.simulator.intensity import (
+    category_rates,
+    point_near,
+    site_cell_rates,
+    site_weights,
+    village_cell_rates,
+    village_weights,
+)
+from pipelines.harness.simulator.payloads import EventPayloads
+from pipelines.harness.simulator.populations import (
+    RESIDENTS_PER_VILLAGE,
+    Resident,
+    plant_rings,
+    vehicle_plates,
+    village_residents,
+)
+from pipelines.harness.simulator.noise import IdentityNoise
+from pipelines.harness.simulator.records import GroundTruth, Ring, SimulatedRecord, Surge
+from pipelines.harness.simulator.rhythms import (
+    REPORT_DELAY_S,
+    channel_profiles,
+    epoch_s,
+    local_hour_weekday,
+)
+from pipelines.harness.simulator.sampling import arrivals, cumulative, pick
+
+# The value types are re-exported: callers import ``Surge`` from here.
+__all__ = ["DistrictSimulator", "GroundTruth", "Ring", "SimulatedRecord", "Surge"]
+
+DEFAULT_CHANNEL_MIX = {"grid": 0.45, "hotline": 0.25, "video": 0.30}
+
+_RING_EPISODES_PER_DAY = 4.0
+_RING_INCIDENT_PROBABILITY = 0.6
+_RING_CATEGORIES = (
+    "public_order.suspicious_person", "public_order.suspicious_vehicle",
+    "public_order.fight", "public_order.petty_theft",
+)
+
+
+class DistrictSimulator:
+    """Generate raw events for a district, with planted surges and rings.
+
+    Parameters
+    ----------
+    district : District
+        The district model (see :func:`features.geography.build_district`).
+    seed : int
+        Seed of every random draw; the same arguments give the same records.
+    events_per_hour : float, default 400
+        Long-run average rate over all channels (config ``simulator``).
+    channel_mix : mapping of str to float, optional
+        Share of each channel, summing to 1; defaults to the config's
+        ``{"grid": 0.45, "hotline": 0.25, "video": 0.30}``.
+    malformed_fraction : float, default 0
+        Fraction of records to corrupt; exactly ``floor(n × fraction)`` of
+        the first ``n`` records are malformed, spread evenly, and the defect
+        kinds rotate through :data:`MALFORMED_KINDS`.
+    surges : sequence of Surge
+        Surges to plant on top of the background.
+    n_rings : int, default 0
+        Number of rings to plant, each around its own village.
+    ring_size : int, default 4
+        People per ring; each ring also has 2–3 vehicles (at least two, so
+        they can be seen travelling together).
+    run_id : str, optional
+        Tag put into every event id (``grid-<run_id>-20261127-000001``) so
+        that several runs written to the same topics never share an id; by
+        default ids are ``grid-20261127-000001``, unique within one run only.
+    ring_outings_per_day : float, default 4
+        Average outings of each ring a day (a convoy past one of its LPR
+        sites, often with an incident), shaped like the grid channel's day.
+    population_seed : int, optional
+        Seed of the population alone: residents, vehicles and rings (by
+        default ``seed``). Two runs with one population seed and different
+        seeds are two stretches of one district's life: the same people and
+        cars, and the same rings, in different events.
+    identity_noise : mapping, optional
+        Rates ``name_typo``, ``phone_typo`` and ``plate_misread`` of
+        :class:`~pipelines.harness.simulator.noise.IdentityNoise` (config
+        ``simulator.identity_noise``); none by default. The truth of every
+        record's entries is in :attr:`SimulatedRecord.truth` either way.
+
+    Notes
+    -----
+    The constructor only stores its arguments; they are checked, and the
+    model is built, on first use.
+
+    Examples
+    --------
+    >>> from features.geography import build_district
+    >>> rows = [{"name": "鼓楼街道", "kind": "街道", "approx_lat": 40.376, "approx_lon": 116.845}]
+    >>> district = build_district(rows, code="110118", name="密云区", seed=1,
+    ...     villages_per_town=3, cell_size_m=1000, origin_lon=116.55, origin_lat=40.15,
+    ...     max_village_distance_m=9000, n_cameras=2, n_lpr_sites=1, n_gas_stations=1)
+    >>> sim = DistrictSimulator(district, seed=7, events_per_hour=100)
+    >>> start = datetime.fromisoformat("2026-11-27T09:00:00+08:00")
+    >>> records = list(sim.records(start, timedelta(minutes=30)))
+    >>> all(a.report_time_ms <= b.report_time_ms for a, b in zip(records, records[1:]))
+    True
+    >>> records == list(DistrictSimulator(district, seed=7, events_per_hour=100)
+    ...                 .records(start, timedelta(minutes=30)))
+    True
+    """
+
+    def __init__(self, district: District, *, seed: int, events_per_hour: float = 400.0,
+                 channel_mix: Mapping[str, float] | None = None,
+                 malformed_fraction: float = 0.0, surges=(), n_rings: int = 0,
+                 ring_size: int = 4, run_id: str | None = None,
+                 identity_noise: Mapping[str, float] | None = None,
+                 population_seed: int | None = None,
+                 ring_outings_per_day: float = _RING_EPISODES_PER_DAY):
+        self.district = district
+        self.seed = seed
+        self.population_seed = seed if population_seed is None else population_seed
+        self.ring_outings_per_day = ring_outings_per_day
+        self.events_per_hour = events_per_hour
+        self.channel_mix = channel_mix
+        self.malformed_fraction = malformed_fraction
+        self.surges = surges
+        self.n_rings = n_rings
+        self.ring_size = ring_size
+        self.run_id = run_id
+        self.identity_noise = dict(identity_noise or {})
+
+    # ------------------------------------------------------------ validation
+
+    def _rng(self, component: str) -> random.Random:
+        # A string seed is hashed with SHA-512 by random.Random: stable
+        # across runs and independent of PYTHONHASHSEED.
+        return random.Random(f"{self.seed}:{component}")
+
+    def _population_rng(self, component: str) -> random.Random:
+        return random.Random(f"{self.population_seed}:{component}")
+
+    @cached_property
+    def _mix(self) -> dict[str, float]:
+        if not (isinstance(self.events_per_hour, (int, float))
+                and self.events_per_hour > 0 and math.isfinite(self.events_per_hour)):
+            raise ValueError(f"events_per_hour={self.events_per_hour!r} must be a number > 0")
+        mix = dict(DEFAULT_CHANNEL_MIX if self.channel_mix is None else self.channel_mix)
+        unknown = sorted(set(mix) - set(SOURCES))
+        if unknown:
+            raise ValueError(f"channel_mix has unknown channels {unknown}; allowed: "
+                             + ", ".join(SOURCES))
+        if any(not (isinstance(v, (int, float)) and v >= 0) for v in mix.values()) \
+                or abs(sum(mix.values()) - 1.0) > 1e-6:
+            raise ValueError(f"channel_mix={mix!r} must have shares >= 0 summing to 1")
+        if not (isinstance(self.malformed_fraction, (int, float))
+                and 0.0 <= self.malformed_fraction <= 1.0):
+            raise ValueError(
+                f"malformed_fraction={self.malformed_fraction!r} must be in [0, 1]")
+        if not isinstance(self.n_rings, int) or self.n_rings < 0:
+            raise ValueError(f"n_rings={self.n_rings!r} must be an integer >= 0")
+        if self.n_rings > len(self.district.villages):
+            raise ValueError(f"n_rings={self.n_rings} exceeds the "
+                             f"{len(self.district.villages)} villages (one ring per village)")
+        if not isinstance(self.ring_size, int) or not 2 <= self.ring_size <= RESIDENTS_PER_VILLAGE:
+            raise ValueError(f"ring_size={self.ring_size!r} must be an integer in "
+                             f"2..{RESIDENTS_PER_VILLAGE}")
+        if self.run_id is not None and not (
+                isinstance(self.run_id, str) and self.run_id.isascii()
+                and self.run_id.replace("_", "").isalnum() and len(self.run_id) <= 32):
+            raise ValueError(f"run_id={self.run_id!r} must be 1-32 ASCII letters, digits or '_'")
+        if not (isinstance(self.ring_outings_per_day, (int, float))
+                and 0 <= self.ring_outings_per_day < math.inf):
+            raise ValueError(f"ring_outings_per_day={self.ring_outings_per_day!r} must be a "
+                             "number >= 0")
+        if self.n_rings and not self.district.sites_of_kind("lpr"):
+            raise ValueError("rings need LPR sites, and the district has none")
+        return {source: float(mix.get(source, 0.0)) for source in SOURCES}
+
+    @cached_property
+    def _surges(self) -> tuple[tuple[Surge, int, int], ...]:
+        checked = []
+        for surge in self.surges:
+            if not isinstance(surge, Surge):
+                raise ValueError(f"surge {surge!r} must be a Surge")
+            self.district.grid.row_col(surge.cell_id)
+            self._source_of(surge.category)
+            start = epoch_s(surge.start, "surge.start")
+            end = epoch_s(surge.end, "surge.end")
+            if end <= start:
+                raise ValueError(f"surge {surge!r}: end must be after start")
+            if not (isinstance(surge.multiplier, (int, float)) and surge.multiplier >= 1):
+                raise ValueError(f"surge multiplier={surge.multiplier!r} must be >= 1")
+            checked.append((surge, start, end))
+        return tuple(checked)
+
+    def _validate(self) -> None:
+        """Check every parameter (building the lazily cached pieces that do so)."""
+        for name in ("_mix", "_surges", "_rings"):
+            getattr(self, name)
+
+    @staticmethod
+    def _source_of(category: str) -> str:
+        for source, categories in CATEGORIES_BY_SOURCE.items():
+            if category in categories:
+                return source
+        raise ValueError(f"category={category!r} is not in the taxonomy; allowed: "
+                         + ", ".join(sorted(CATEGORIES)))
+
+    # ------------------------------------------------------------ the model
+
+    @cached_property
+    def _profiles(self) -> dict[str, tuple[tuple[float, ...], tuple[float, ...]]]:
+        return channel_profiles()
+
+    @cached_property
+    def _category_rates(self) -> dict[str, float]:
+        """Long-run events/hour of each category over the whole district."""
+        return category_rates(self.events_per_hour, self._mix)
+
+    @cached_property
+    def _village_xy(self) -> list[tuple[float, float]]:
+        grid = self.district.grid
+        return [grid.to_metres(v.lon, v.lat) for v in self.district.villages]
+
+    @cached_property
+    def _village_weights(self) -> dict[str, list[float]]:
+        """Unnormalised weight of each village for each grid/hotline category.
+
+        A property of the district, not of the run: every seed simulates
+        the same places being busy, so baselines learnt from one run's
+        history hold for another run's stream.
+        """
+        return village_weights(self.district, random.Random(f"{self.district.code}:activity"))
+
+    @cached_property
+    def _site_weights(self) -> dict[str, tuple[tuple[Site, ...], list[float]]]:
+        return site_weights(self.district)
+
+    @cached_property
+    def _samplers(self) -> dict[str, list[float]]:
+        """Cumulative weights used to draw a village (or site) per category."""
+        samplers = {c: cumulative(w) for c, w in self._village_weights.items()}
+        for c, (sites, w) in self._site_weights.items():
+            samplers[c] = cumulative(w) if sites else []
+        return samplers
+
+    def _cell_rates(self, category: str) -> dict[str, float]:
+        cache = self.__dict__.setdefault("_cell_rate_cache", {})
+        if category in cache:
+            return cache[category]
+        self._source_of(category)
+        rate = self._category_rates[category]
+        grid = self.district.grid
+        if category in self._site_weights:
+            sites, weights = self._site_weights[category]
+            rates = site_cell_rates(grid, sites, weights, rate)
+        else:
+            rates = village_cell_rates(grid, self.district.villages, self._village_xy,
+                                       self._village_weights[category], rate)
+        cache[category] = rates
+        return rates
+
+    def base_rate(self, cell_id: str, category: str) -> float:
+        """Expected events per hour of ``category`` in ``cell_id``, averaged over the week.
+
+        The rate at a given moment is this times the channel's hour-of-day and
+        day-of-week factors (see :meth:`expected_rate`).
+
+        Raises
+        ------
+        ValueError
+            If the cell id is malformed or the category is not in the taxonomy.
+        """
+        self.district.grid.row_col(cell_id)
+        return self._cell_rates(category).get(cell_id, 0.0)
+
+    def expected_rate(self, cell_id: str, category: str, at: datetime) -> float:
+        """Expected events per hour of ``category`` in ``cell_id`` at the moment ``at``."""
+        base = self.base_rate(cell_id, category)
+        hour, weekday = local_hour_weekday(epoch_s(at, "at"))
+        hours, days = self._profiles[self._source_of(category)]
+        return base * hours[hour] * days[weekday]
+
+    def busiest_cells(self, category: str, n: int) -> list[str]:
+        """The ``n`` cells with the highest :meth:`base_rate` for ``category`` (ties by id)."""
+        rates = self._cell_rates(category)
+        return sorted(rates, key=lambda cell: (-rates[cell], cell))[:n]
+
+    # ------------------------------------------------------------ populations
+
+    @cached_property
+    def _residents(self) -> list[list[Resident]]:
+        """People living in each village; events draw their persons from here."""
+        return village_residents(self.district, self._population_rng("residents"))
+
+    @cached_property
+    def _plates(self) -> tuple[list[str], list[float]]:
+        """Vehicle plates: village-owned first, then transit; with read weights."""
+        return vehicle_plates(self._population_rng("vehicles"), len(self.district.villages))
+
+    @cached_property
+    def _rings(self) -> tuple[tuple[Ring, int, tuple[Site, ...]], ...]:
+        """Each ring with its home village index and its two LPR sites."""
+        self._mix  # noqa: B018 - checks n_rings and ring_size first
+        if self.n_rings == 0:
+            return ()
+        return plant_rings(self._population_rng("rings"), self.n_rings, self.ring_size,
+                           self._residents, self._plates[0], self._village_xy, self.district.grid,
+                           self.district.sites_of_kind("lpr"))
+
+    def ground_truth(self) -> GroundTruth:
+        """Return the planted surges and rings."""
+        return GroundTruth(surges=tuple(s for s, _, _ in self._surges),
+                           rings=tuple(r for r, _, _ in self._rings))
+
+    # ------------------------------------------------------------ events
+
+    @cached_property
+    def _payloads(self) -> EventPayloads:
+        return EventPayloads(self.district, self._residents, self._plates)
+
+    def _point_near(self, rng: random.Random, village_index: int) -> tuple[float, float]:
+        return point_near(rng, self.district.grid, self._village_xy[village_index],
+                          self.district.villages[village_index].kind)
+
+    def _background_event(self, rng, source: str, category: str) -> dict:
+        index = pick(rng, self._samplers[category])
+        if source == "video":
+            return self._payloads.video(rng, category, self._site_weights[category][0][index])
+        lon, lat = self._point_near(rng, index)
+        if source == "grid":
+            return self._payloads.grid(rng, category, index, lon, lat)
+        return self._payloads.hotline(rng, category, index, lon, lat)
+
+    def _nearest_village(self, x: float, y: float) -> int:
+        return min(range(len(self._village_xy)),
+                   key=lambda i: (self._village_xy[i][0] - x) ** 2 + (self._village_xy[i][1] - y) ** 2)
+
+    def _surge_event(self, rng, surge: Surge) -> dict | None:
+        source = self._source_of(surge.category)
+        grid = self.district.grid
+        if source == "video":
+            sites, weights = self._site_weights[surge.category]
+            in_cell = [(s, w) for s, w in zip(sites, weights)
+                       if grid.cell_of(s.lon, s.lat) == surge.cell_id]
+            if not in_cell:
+                return None
+            site = in_cell[pick(rng, cumulative(w for _, w in in_cell))][0]
+            return self._payloads.video(rng, surge.category, site)
+        x0, y0, x1, y1 = grid.bounds_m(surge.cell_id)
+        x, y = rng.uniform(x0, x1), rng.uniform(y0, y1)
+        lon, lat = grid.from_metres(x, y)
+        index = self._nearest_village(x, y)
+        if source == "grid":
+            return self._payloads.grid(rng, surge.category, index, lon, lat)
+        return self._payloads.hotline(rng, surge.category, index, lon, lat)
+
+    def _ring_episode(self, rng, ring_index: int, t: int) -> list[tuple[int, str, dict]]:
+        """The events of one ring outing: a convoy past an LPR site, maybe an incident."""
+        ring, home, sites = self._rings[ring_index]
+        payloads = self._payloads
+        events = []
+        site = rng.choice(sites)
+        when = t
+        for plate in ring.plates:
+            events.append((when, "video", payloads.video(rng, PLATE_READ, site, plate)))
+            when += rng.randint(20, 150)
+        if rng.random() < _RING_INCIDENT_PROBABILITY:
+            by_id = {r.id_number: r for r in self._residents[home]}
+            persons = [payloads.person(rng, "suspect", by_id[pid], full=True)
+                       for pid in ring.person_ids]
+            vehicles = [{"role": "suspect", "plate": p} for p in ring.plates]
+            category = rng.choice(_RING_CATEGORIES)
+            lon, lat = self._point_near(rng, home)
+            events.append((t + rng.randint(300, 1800), "grid",
+                           payloads.grid(rng, category, home, lon, lat, persons, vehicles)))
+        return events
+
+    # ------------------------------------------------------------ the stream
+
+    def records(self, start: datetime, duration: timedelta) -> Iterator[SimulatedRecord]:
+        """Yield the records of events occurring in ``[start, start + duration)``.
+
+        Records come in report-time order (ties in generation order); times
+        are whole seconds.  Event ids are ``"{source}-{yyyymmdd}-{n:06d}"``
+        (``"{source}-{run_id}-{yyyymmdd}-{n:06d}"`` with a ``run_id``), the
+        date being the event's local date and ``n`` counting each channel's
+        records in stream order from 1; the record key is the event id.
+
+        Raises
+        ------
+        ValueError
+            If ``start`` is naive, ``duration`` is negative, or a parameter of
+            the simulator is invalid.
+        """
+        start_s = epoch_s(start, "start")
+        if not isinstance(duration, timedelta) or duration < timedelta(0):
+            raise ValueError(f"duration={duration!r} must be a timedelta >= 0")
+        self._validate()  # now, not at the first next()
+        return self._stream(start_s, start_s + math.floor(duration.total_seconds()))
+
+    def _stream(self, start_s: int, end_s: int) -> Iterator[SimulatedRecord]:
+        noise = IdentityNoise(self._rng("identity-noise"), **self.identity_noise) \
+            if self.identity_noise else None
+        emitter = Emitter(self.malformed_fraction, self._rng("malformed"), self.run_id, noise)
+        pending: list = []
+        sequence = 0
+
+        def push(event_s: int, source: str, payload: dict, delay_rng: random.Random):
+            nonlocal sequence
+            if start_s <= event_s < end_s:
+                lo, hi = REPORT_DELAY_S[source]
+                sequence += 1
+                heapq.heappush(pending, (event_s + delay_rng.randint(lo, hi), sequence,
+                                         event_s, source, payload))
+
+        background = {s: self._rng(f"background:{s}") for s in SOURCES}
+        surge_rngs = [self._rng(f"surge:{i}") for i in range(len(self._surges))]
+        ring_rngs = [self._rng(f"ring:{i}") for i in range(len(self._rings))]
+        category_lists = {s: sorted(CATEGORIES_BY_SOURCE[s]) for s in SOURCES}
+        category_cums = {s: cumulative(self._category_rates[c] for c in category_lists[s])
+                         for s in SOURCES}
+
+        hour_start = start_s - (start_s % 3600)
+        while hour_start < end_s:
+            lo, hi = max(hour_start, start_s), min(hour_start + 3600, end_s)
+            hour, weekday = local_hour_weekday(hour_start)
+            for source in SOURCES:
+                hours, days = self._profiles[source]
+                rate_s = self.events_per_hour * self._mix[source] * hours[hour] * days[weekday] / 3600
+                rng = background[source]
+                for t in arrivals(rng, lo, hi, rate_s):
+                    category = category_lists[source][pick(rng, category_cums[source])]
+                    push(t, source, self._background_event(rng, source, category), rng)
+            for (surge, s0, s1), rng in zip(self._surges, surge_rngs):
+                a, b = max(lo, s0), min(hi, s1)
+                if a >= b:
+                    continue
+                source = self._source_of(surge.category)
+                hours, days = self._profiles[source]
+                rate_s = ((surge.multiplier - 1) * self.base_rate(surge.cell_id, surge.category)
+                          * hours[hour] * days[weekday] / 3600)
+                for t in arrivals(rng, a, b, rate_s):
+                    payload = self._surge_event(rng, surge)
+                    if payload is not None:
+                        push(t, source, payload, rng)
+            hours, days = self._profiles["grid"]
+            ring_rate_s = self.ring_outings_per_day / 86400 * hours[hour] * days[weekday]
+            for r, rng in enumerate(ring_rngs):
+                for t in arrivals(rng, lo, hi, ring_rate_s):
+                    for event_s, source, payload in self._ring_episode(rng, r, t):
+                        push(event_s, source, payload, rng)
+            # Everything generated later happens at or after `hi`, and is
+            # reported no earlier, so what is reported before `hi` is final.
+            while pending and pending[0][0] < hi:
+                yield emitter.emit(*heapq.heappop(pending))
+            hour_start += 3600
+        while pending:
+            yield emitter.emit(*heapq.heappop(pending))

@@ -1,0 +1,25 @@
+"""The platform's consumer groups, and starting the streams afresh.
+
+A demo or a test scenario starts from empty topics and forgotten offsets, so
+that every count it reports belongs to it.
+"""
+from __future__ import annotations
+
+from pipelines.streaming import alert_store
+from pipelines.streaming import hotspot_job
+from pipelines.streaming import lake_writer
+from pipelines.streaming import normalize_job
+from pipelines.io.kafka import delete_groups, reset_topics
+from pipelines.settings import Settings
+
+__all__ = ["CONSUMER_GROUPS", "fresh_streams"]
+
+#: Every consumer group the platform's jobs commit offsets for.
+CONSUMER_GROUPS = (normalize_job.GROUP_ID, hotspot_job.GROUP_ID, lake_writer.GROUP_ID,
+                   alert_store.GROUP_ID)
+
+
+def fresh_streams(settings: Settings) -> None:
+    """Forget the jobs' offsets and re-create every declared topic empty."""
+    delete_groups(settings, list(CONSUMER_GROUPS))
+    reset_topics(settings, list(settings.raw["kafka"]["topics"].values()))

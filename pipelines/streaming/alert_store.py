@@ -1,0 +1,175 @@
+"""Write the alerts topic into PostgreSQL.
+
+This is the seam of the alert service: later it also routes each alert to
+its center and tracks the closed loop. The topic carries two kinds:
+
+* **hotspot** alerts (no ``kind``, or ``kind = "hotspot"``): each message
+  is one update of a cluster's alert (``new``, ``ongoing``, ``escalating``,
+  ``ended``; see :mod:`models.cluster_lifecycle`). ``serving.alerts`` keeps
+  one row per cluster with its latest update (upsert on ``alert_id``, the
+  cluster id); ``serving.alert_updates`` keeps every update.
+* **watch**-list alerts (``kind = "watch"``, :mod:`pipelines.streaming.watch_alerts`):
+  each message is one read of a watched vehicle at a sensitive checkpoint.
+  ``serving.watch_alerts`` keeps one row per alert (vehicle, checkpoint and
+  time slot) with its latest read and the count of its reads;
+  ``serving.watch_alert_reads`` keeps every read.
+
+Offsets are committed after the transaction, so a replay never duplicates a
+row.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+
+import psycopg2
+from psycopg2.extras import Json, execute_values
+
+from pipelines.io.kafka import consume_until_end
+from pipelines.settings import Settings
+
+__all__ = ["store_alerts", "alert_row", "update_row", "watch_row", "watch_read_row",
+           "ALERT_COLUMNS", "WATCH_COLUMNS", "STATUS_LABELS"]
+
+log = logging.getLogger(__name__)
+GROUP_ID = "zongzhi-alert-store"
+
+#: What duty staff read for each lifecycle status.
+STATUS_LABELS = {"new": "新发", "ongoing": "持续", "escalating": "升级", "ended": "结束"}
+
+ALERT_COLUMNS = (
+    "alert_id", "cell_id", "category", "category_label", "window_start", "window_end",
+    "observed", "expected", "p_value", "score", "severity", "baseline_source",
+    "district_code", "town_code", "town_name", "village_code", "village_name", "lon", "lat",
+    "emitted_at", "cluster_id", "status", "status_label", "cells", "cell_stats",
+    "duration_minutes", "llr", "p_method", "recurrence_interval_days", "threshold",
+    "budget_per_town_month", "gi_star_z", "first_window_end", "updated_window_end", "looks",
+)
+UPDATE_COLUMNS = ("alert_id", "updated_window_end", "status", "observed", "expected", "llr",
+                  "p_value", "recurrence_interval_days", "cells", "emitted_at")
+WATCH_COLUMNS = (
+    "alert_id", "status", "status_label", "vehicle_node", "plate_hash", "match", "match_label",
+    "reason", "reason_label", "detail", "persons", "watch_as_of", "site_id", "site_name",
+    "place_id", "place_name", "place_kind", "place_kind_label", "distance_m", "town_code",
+    "town_name", "village_code", "village_name", "cell_id", "lon", "lat", "summary", "event_id",
+    "event_time", "emitted_at",
+)
+WATCH_READ_COLUMNS = ("alert_id", "event_id", "event_time", "plate_hash", "match", "emitted_at")
+
+
+def _epoch(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+
+
+def _values(alert: dict) -> dict:
+    values = dict(alert)
+    values["emitted_at"] = _epoch(alert["emitted_at_ms"])
+    values["status_label"] = STATUS_LABELS.get(alert["status"], alert["status"])
+    values["cell_stats"] = Json(alert["cell_stats"])
+    return values
+
+
+def alert_row(alert: dict) -> tuple:
+    """The ``serving.alerts`` row of an alert update from the topic.
+
+    Raises ``KeyError`` for a message that lacks a field.
+    """
+    values = _values(alert)
+    return tuple(values[c] for c in ALERT_COLUMNS)
+
+
+def update_row(alert: dict) -> tuple:
+    """The ``serving.alert_updates`` row of an alert update."""
+    values = _values(alert)
+    return tuple(values[c] for c in UPDATE_COLUMNS)
+
+
+def _watch_values(alert: dict) -> dict:
+    return dict(alert, status="new", status_label=STATUS_LABELS["new"],
+                event_time=_epoch(alert["event_time_ms"]), emitted_at=_epoch(alert["emitted_at_ms"]))
+
+
+def watch_row(alert: dict) -> tuple:
+    """The ``serving.watch_alerts`` row of a watch-list alert (``KeyError`` if it lacks a field)."""
+    values = _watch_values(alert)
+    return tuple(values[c] for c in WATCH_COLUMNS)
+
+
+def watch_read_row(alert: dict) -> tuple:
+    """The ``serving.watch_alert_reads`` row of a watch-list alert."""
+    values = _watch_values(alert)
+    return tuple(values[c] for c in WATCH_READ_COLUMNS)
+
+
+def _order(alert: dict) -> tuple:
+    # Updates of one cluster in lifecycle order; 'ended' comes last.
+    return alert["updated_window_end"], alert["status"] == "ended"
+
+
+def store_alerts(settings: Settings, *, follow: bool = False) -> dict:
+    """Consume the alerts topic into PostgreSQL; return counts."""
+    report = {"stored": 0, "updates": 0, "watch_alerts": 0, "watch_reads": 0, "unreadable": 0}
+    conn = psycopg2.connect(settings.pg_dsn())
+    schema = settings.pg["schema"]
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in ALERT_COLUMNS[1:])
+    upsert = (f"INSERT INTO {schema}.alerts ({', '.join(ALERT_COLUMNS)}) VALUES %s "
+              f"ON CONFLICT (alert_id) DO UPDATE SET {updates} "
+              f"WHERE {schema}.alerts.updated_window_end IS NULL "
+              f"OR ({schema}.alerts.updated_window_end, {schema}.alerts.status = 'ended') "
+              f"<= (EXCLUDED.updated_window_end, EXCLUDED.status = 'ended')")
+    history = (f"INSERT INTO {schema}.alert_updates ({', '.join(UPDATE_COLUMNS)}) VALUES %s "
+               f"ON CONFLICT DO NOTHING")
+    # A watch alert's row takes its latest read; reads and the first read's
+    # time are counted from the reads table, so a replay changes nothing.
+    watch_updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in WATCH_COLUMNS[1:])
+    watch_upsert = (f"INSERT INTO {schema}.watch_alerts ({', '.join(WATCH_COLUMNS)}) VALUES %s "
+                    f"ON CONFLICT (alert_id) DO UPDATE SET {watch_updates} "
+                    f"WHERE {schema}.watch_alerts.event_time <= EXCLUDED.event_time")
+    watch_reads = (f"INSERT INTO {schema}.watch_alert_reads ({', '.join(WATCH_READ_COLUMNS)}) "
+                   f"VALUES %s ON CONFLICT DO NOTHING")
+    watch_counts = (f"UPDATE {schema}.watch_alerts AS w SET reads = c.n, first_event_time = c.first "
+                    f"FROM (SELECT alert_id, count(*) AS n, min(event_time) AS first "
+                    f"FROM {schema}.watch_alert_reads WHERE alert_id = ANY(%s) "
+                    f"GROUP BY alert_id) AS c WHERE w.alert_id = c.alert_id")
+    try:
+        for consumer, messages in consume_until_end(settings, settings.topic("alerts"), GROUP_ID,
+                                                    follow=follow):
+            latest, rows, watched, reads = {}, [], {}, []
+            for message in messages:
+                try:
+                    alert = json.loads(message.value())
+                    if alert.get("kind") == "watch":
+                        row, read = watch_row(alert), watch_read_row(alert)
+                        reads.append(read)
+                        known = watched.get(alert["alert_id"])
+                        if known is None or known[0]["event_time_ms"] <= alert["event_time_ms"]:
+                            watched[alert["alert_id"]] = (alert, row)
+                        continue
+                    row, update = alert_row(alert), update_row(alert)
+                except (TypeError, ValueError, KeyError, AttributeError):
+                    report["unreadable"] += 1
+                    log.warning("alert at %s[%d]@%d is unreadable; skipped", message.topic(),
+                                message.partition(), message.offset())
+                    continue
+                rows.append(update)
+                known = latest.get(alert["alert_id"])
+                if known is None or _order(known[0]) <= _order(alert):
+                    latest[alert["alert_id"]] = (alert, row)
+            if rows:
+                with conn, conn.cursor() as cur:
+                    execute_values(cur, upsert, [row for _, row in latest.values()])
+                    execute_values(cur, history, rows)
+                report["stored"] += len(latest)
+                report["updates"] += len(rows)
+            if reads:
+                with conn, conn.cursor() as cur:
+                    execute_values(cur, watch_upsert, [row for _, row in watched.values()])
+                    execute_values(cur, watch_reads, reads)
+                    cur.execute(watch_counts, (list(watched),))
+                report["watch_alerts"] += len(watched)
+                report["watch_reads"] += len(reads)
+            consumer.commit(asynchronous=False)
+    finally:
+        conn.close()
+    return report
