@@ -2,6 +2,7 @@
 
 One concept per module; the most used names are re-exported here.
 """
+
 from features.contract import (
     CONTRACT_VERSION,
     REASON_CODES,
@@ -16,8 +17,22 @@ from features.pseudonymize import pseudonymize, scrub_text
 from features.taxonomy import CATEGORIES, CATEGORIES_BY_SOURCE, SOURCES, category_label
 
 __all__ = [
-    "CONTRACT_VERSION", "REASON_CODES", "ContractViolation", "NormalizationContext",
-    "normalize_event", "route_raw_record", "CRS", "to_wgs84", "CellGrid", "District",
-    "Jurisdiction", "build_district", "pseudonymize", "scrub_text", "CATEGORIES",
-    "CATEGORIES_BY_SOURCE", "SOURCES", "category_label",
+    "CONTRACT_VERSION",
+    "REASON_CODES",
+    "ContractViolation",
+    "NormalizationContext",
+    "normalize_event",
+    "route_raw_record",
+    "CRS",
+    "to_wgs84",
+    "CellGrid",
+    "District",
+    "Jurisdiction",
+    "build_district",
+    "pseudonymize",
+    "scrub_text",
+    "CATEGORIES",
+    "CATEGORIES_BY_SOURCE",
+    "SOURCES",
+    "category_label",
 ]

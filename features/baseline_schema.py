@@ -19,14 +19,24 @@ and the streaming hotspot job reads them with ``pyarrow.parquet.read_table``:
 ``hour_profile.parquet``
     The v1 hour-of-day profile, kept while readers move to the week profile.
 """
+
 from __future__ import annotations
 
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["CELL_BASELINES", "TOWN_BASELINES", "WEEK_PROFILE", "HOUR_PROFILE", "CELL_TRENDS",
-           "CELL_BASELINES_SCHEMA", "TOWN_BASELINES_SCHEMA", "WEEK_PROFILE_SCHEMA",
-           "CELL_TRENDS_SCHEMA", "as_arrow"]
+__all__ = [
+    "CELL_BASELINES",
+    "TOWN_BASELINES",
+    "WEEK_PROFILE",
+    "HOUR_PROFILE",
+    "CELL_TRENDS",
+    "CELL_BASELINES_SCHEMA",
+    "TOWN_BASELINES_SCHEMA",
+    "WEEK_PROFILE_SCHEMA",
+    "CELL_TRENDS_SCHEMA",
+    "as_arrow",
+]
 
 CELL_BASELINES = "cell_baselines.parquet"
 TOWN_BASELINES = "town_baselines.parquet"
@@ -34,48 +44,56 @@ WEEK_PROFILE = "week_profile.parquet"
 HOUR_PROFILE = "hour_profile.parquet"
 CELL_TRENDS = "cell_trends.parquet"
 
-CELL_BASELINES_SCHEMA = pa.schema([
-    ("cell_id", pa.string()),
-    ("category", pa.string()),
-    ("town_code", pa.string()),
-    ("events", pa.int64()),
-    ("exposure_hours", pa.float64()),
-    ("raw_rate_per_hour", pa.float64()),
-    ("prior_rate_per_hour", pa.float64()),
-    ("rate_per_hour", pa.float64()),
-])
+CELL_BASELINES_SCHEMA = pa.schema(
+    [
+        ("cell_id", pa.string()),
+        ("category", pa.string()),
+        ("town_code", pa.string()),
+        ("events", pa.int64()),
+        ("exposure_hours", pa.float64()),
+        ("raw_rate_per_hour", pa.float64()),
+        ("prior_rate_per_hour", pa.float64()),
+        ("rate_per_hour", pa.float64()),
+    ]
+)
 
-TOWN_BASELINES_SCHEMA = pa.schema([
-    ("town_code", pa.string()),
-    ("category", pa.string()),
-    ("rate_per_cell_hour", pa.float64()),
-])
+TOWN_BASELINES_SCHEMA = pa.schema(
+    [
+        ("town_code", pa.string()),
+        ("category", pa.string()),
+        ("rate_per_cell_hour", pa.float64()),
+    ]
+)
 
-WEEK_PROFILE_SCHEMA = pa.schema([
-    ("source", pa.string()),
-    ("hour_of_week", pa.int32()),
-    ("factor", pa.float64()),
-    ("events", pa.int64()),
-    ("slots", pa.int64()),
-])
+WEEK_PROFILE_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("hour_of_week", pa.int32()),
+        ("factor", pa.float64()),
+        ("events", pa.int64()),
+        ("slots", pa.int64()),
+    ]
+)
 
-CELL_TRENDS_SCHEMA = pa.schema([
-    ("cell_id", pa.string()),
-    ("town_code", pa.string()),
-    ("town_name", pa.string()),
-    ("lon", pa.float64()),
-    ("lat", pa.float64()),
-    ("pattern", pa.string()),
-    ("pattern_label", pa.string()),
-    ("hot_days", pa.int32()),
-    ("cold_days", pa.int32()),
-    ("mk_z", pa.float64()),
-    ("mk_p", pa.float64()),
-    ("latest_gi_z", pa.float64()),
-    ("days", pa.int32()),
-    ("first_day", pa.date32()),
-    ("last_day", pa.date32()),
-])
+CELL_TRENDS_SCHEMA = pa.schema(
+    [
+        ("cell_id", pa.string()),
+        ("town_code", pa.string()),
+        ("town_name", pa.string()),
+        ("lon", pa.float64()),
+        ("lat", pa.float64()),
+        ("pattern", pa.string()),
+        ("pattern_label", pa.string()),
+        ("hot_days", pa.int32()),
+        ("cold_days", pa.int32()),
+        ("mk_z", pa.float64()),
+        ("mk_p", pa.float64()),
+        ("latest_gi_z", pa.float64()),
+        ("days", pa.int32()),
+        ("first_day", pa.date32()),
+        ("last_day", pa.date32()),
+    ]
+)
 
 
 def as_arrow(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:

@@ -26,6 +26,7 @@ came from (``baseline_source``):
 ``, no week profile`` is appended when part of the stretch had no profile
 factor and a factor of 1 was used instead.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -34,8 +35,15 @@ from datetime import datetime, timedelta, timezone
 
 from features.taxonomy import source_of
 
-__all__ = ["Baselines", "NIGHTLY", "TOWN_PRIOR", "FALLBACK", "NO_PROFILE", "hour_of_week",
-           "DISTRICT_TZ"]
+__all__ = [
+    "Baselines",
+    "NIGHTLY",
+    "TOWN_PRIOR",
+    "FALLBACK",
+    "NO_PROFILE",
+    "hour_of_week",
+    "DISTRICT_TZ",
+]
 
 NIGHTLY = "nightly"
 TOWN_PRIOR = "nightly town prior"
@@ -100,8 +108,7 @@ class Baselines:
 
     def __post_init__(self):
         if not self.fallback_rate_per_hour > 0:
-            raise ValueError(
-                f"fallback_rate_per_hour={self.fallback_rate_per_hour} must be > 0")
+            raise ValueError(f"fallback_rate_per_hour={self.fallback_rate_per_hour} must be > 0")
 
     def rate(self, cell_id: str, town_code: str | None, category: str) -> tuple[float, str]:
         """Events per hour (weekly average) of a cell and category, and its source."""
@@ -135,10 +142,10 @@ class Baselines:
             t = boundary
         return total, complete
 
-    def expected(self, cell_id: str, town_code: str | None, category: str,
-                 start_s: float, end_s: float) -> tuple[float, str]:
+    def expected(
+        self, cell_id: str, town_code: str | None, category: str, start_s: float, end_s: float
+    ) -> tuple[float, str]:
         """Expected count of a cell and category over ``[start_s, end_s)``, and its source."""
         rate, source = self.rate(cell_id, town_code, category)
         hours, complete = self.profile_hours(source_of(category), start_s, end_s)
         return rate * hours, source if complete else source + NO_PROFILE
-

@@ -11,6 +11,7 @@ dead-letter record with a reason code and a message naming the bad value.
 Everything here is pure: the caller passes the district, the key and the
 clock.
 """
+
 from __future__ import annotations
 
 import json
@@ -185,8 +186,9 @@ def _epoch_ms(moment: datetime) -> int:
 # Normalization
 
 
-def normalize_event(obj: dict, ctx: NormalizationContext, now_ms: int,
-                    expected_source: str | None = None) -> dict:
+def normalize_event(
+    obj: dict, ctx: NormalizationContext, now_ms: int, expected_source: str | None = None
+) -> dict:
     """Validate a parsed raw envelope and return its normalized record.
 
     Parameters
@@ -269,15 +271,16 @@ def normalize_event(obj: dict, ctx: NormalizationContext, now_ms: int,
     if jurisdiction is None:
         raise ContractViolation(
             "outside_district",
-            f"location ({lon}, {lat}) {crs} lies outside {ctx.district.name} "
-            f"({ctx.district.code})",
+            f"location ({lon}, {lat}) {crs} lies outside {ctx.district.name} ({ctx.district.code})",
         )
     cell_id = ctx.district.grid.cell_of(wgs_lon, wgs_lat)
 
-    persons = [_pseudonymize_person(p, i, ctx.key)
-               for i, p in enumerate(_optional_list(obj, "persons"))]
-    vehicles = [_pseudonymize_vehicle(v, i, ctx.key)
-                for i, v in enumerate(_optional_list(obj, "vehicles"))]
+    persons = [
+        _pseudonymize_person(p, i, ctx.key) for i, p in enumerate(_optional_list(obj, "persons"))
+    ]
+    vehicles = [
+        _pseudonymize_vehicle(v, i, ctx.key) for i, v in enumerate(_optional_list(obj, "vehicles"))
+    ]
     attributes = _channel_attributes(obj, source, ctx.key)
 
     local_event_time = event_time.astimezone(_LOCAL_TZ)
@@ -335,14 +338,18 @@ def _pseudonymize_vehicle(vehicle, index: int, key: bytes) -> dict:
     where = f"vehicles[{index}]."
     if not isinstance(vehicle, dict):
         raise ContractViolation(
-            "wrong_type", f"field 'vehicles[{index}]' must be an object, got {type(vehicle).__name__}"
+            "wrong_type",
+            f"field 'vehicles[{index}]' must be an object, got {type(vehicle).__name__}",
         )
     role = _require(vehicle, "role", str, where)
     plate = _require(vehicle, "plate", str, where)
     # Match keys for misread plates (features/plate_keys.py), hashed here
     # while the plate is still in clear; an unreadable read keeps its token.
-    return {"role": role, "plate_hash": _pseudonym(plate, "plate", key, f"{where}plate"),
-            **plate_key_tokens(plate, key)}
+    return {
+        "role": role,
+        "plate_hash": _pseudonym(plate, "plate", key, f"{where}plate"),
+        **plate_key_tokens(plate, key),
+    }
 
 
 def _pseudonym(value: str, kind: str, key: bytes, field: str) -> str | None:
@@ -378,9 +385,18 @@ def _channel_attributes(obj: dict, source: str, key: bytes) -> dict:
 # Routing
 
 
-def dead_letter_record(raw: str | bytes, reason_code: str, reason: str, *,
-                       channel: str | None, topic: str | None, partition: int | None,
-                       offset: int | None, key: bytes, now_ms: int) -> dict:
+def dead_letter_record(
+    raw: str | bytes,
+    reason_code: str,
+    reason: str,
+    *,
+    channel: str | None,
+    topic: str | None,
+    partition: int | None,
+    offset: int | None,
+    key: bytes,
+    now_ms: int,
+) -> dict:
     """Build the dead-letter record for a refused raw record.
 
     The raw text is kept so nothing is lost, with every identifier found in
@@ -402,10 +418,16 @@ def dead_letter_record(raw: str | bytes, reason_code: str, reason: str, *,
     }
 
 
-def route_raw_record(raw: str | bytes | None, ctx: NormalizationContext, now_ms: int, *,
-                     channel: str | None = None, topic: str | None = None,
-                     partition: int | None = None, offset: int | None = None
-                     ) -> tuple[str, str, str]:
+def route_raw_record(
+    raw: str | bytes | None,
+    ctx: NormalizationContext,
+    now_ms: int,
+    *,
+    channel: str | None = None,
+    topic: str | None = None,
+    partition: int | None = None,
+    offset: int | None = None,
+) -> tuple[str, str, str]:
     """Normalize one raw record, or dead-letter it with a reason.
 
     Returns
@@ -427,6 +449,15 @@ def route_raw_record(raw: str | bytes | None, ctx: NormalizationContext, now_ms:
         code, reason = exc.reason_code, str(exc)
     except Exception as exc:  # noqa: BLE001 - any surprise is data to route, not a crash
         code, reason = "bad_value", f"unexpected {type(exc).__name__}: {exc}"
-    letter = dead_letter_record(raw, code, reason, channel=channel, topic=topic,
-                                partition=partition, offset=offset, key=ctx.key, now_ms=now_ms)
+    letter = dead_letter_record(
+        raw,
+        code,
+        reason,
+        channel=channel,
+        topic=topic,
+        partition=partition,
+        offset=offset,
+        key=ctx.key,
+        now_ms=now_ms,
+    )
     return DEAD_LETTER, f"{topic}-{partition}-{offset}", json.dumps(letter, ensure_ascii=False)

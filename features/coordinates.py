@@ -66,19 +66,14 @@ def _check_lon_lat(lon, lat):
     for name, value in (("lon", lon), ("lat", lat)):
         if isinstance(value, bool) or not isinstance(value, Real):
             raise TypeError(
-                f"{name}={value!r} provided, but must be a real number "
-                "(decimal degrees)"
+                f"{name}={value!r} provided, but must be a real number (decimal degrees)"
             )
     lon = float(lon)
     lat = float(lat)
     if not -180.0 <= lon <= 180.0:
-        raise ValueError(
-            f"lon={lon!r} provided, but must be within [-180, 180] degrees"
-        )
+        raise ValueError(f"lon={lon!r} provided, but must be within [-180, 180] degrees")
     if not -90.0 <= lat <= 90.0:
-        raise ValueError(
-            f"lat={lat!r} provided, but must be within [-90, 90] degrees"
-        )
+        raise ValueError(f"lat={lat!r} provided, but must be within [-90, 90] degrees")
     return lon, lat
 
 
@@ -106,10 +101,7 @@ def out_of_china(lon, lat):
     True
     """
     lon, lat = _check_lon_lat(lon, lat)
-    return not (
-        _CHINA_LON_MIN <= lon <= _CHINA_LON_MAX
-        and _CHINA_LAT_MIN <= lat <= _CHINA_LAT_MAX
-    )
+    return not (_CHINA_LON_MIN <= lon <= _CHINA_LON_MAX and _CHINA_LAT_MIN <= lat <= _CHINA_LAT_MAX)
 
 
 def _gcj_offset(lon, lat):
@@ -117,25 +109,28 @@ def _gcj_offset(lon, lat):
     x = lon - 105.0
     y = lat - 35.0
     # Shared periodic term of both components.
-    wave = (20.0 * math.sin(6.0 * math.pi * x)
-            + 20.0 * math.sin(2.0 * math.pi * x)) * 2.0 / 3.0
+    wave = (20.0 * math.sin(6.0 * math.pi * x) + 20.0 * math.sin(2.0 * math.pi * x)) * 2.0 / 3.0
     raw_lat = (
-        -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y
+        -100.0
+        + 2.0 * x
+        + 3.0 * y
+        + 0.2 * y * y
+        + 0.1 * x * y
         + 0.2 * math.sqrt(abs(x))
         + wave
-        + (20.0 * math.sin(math.pi * y)
-           + 40.0 * math.sin(math.pi * y / 3.0)) * 2.0 / 3.0
-        + (160.0 * math.sin(math.pi * y / 12.0)
-           + 320.0 * math.sin(math.pi * y / 30.0)) * 2.0 / 3.0
+        + (20.0 * math.sin(math.pi * y) + 40.0 * math.sin(math.pi * y / 3.0)) * 2.0 / 3.0
+        + (160.0 * math.sin(math.pi * y / 12.0) + 320.0 * math.sin(math.pi * y / 30.0)) * 2.0 / 3.0
     )
     raw_lon = (
-        300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y
+        300.0
+        + x
+        + 2.0 * y
+        + 0.1 * x * x
+        + 0.1 * x * y
         + 0.1 * math.sqrt(abs(x))
         + wave
-        + (20.0 * math.sin(math.pi * x)
-           + 40.0 * math.sin(math.pi * x / 3.0)) * 2.0 / 3.0
-        + (150.0 * math.sin(math.pi * x / 12.0)
-           + 300.0 * math.sin(math.pi * x / 30.0)) * 2.0 / 3.0
+        + (20.0 * math.sin(math.pi * x) + 40.0 * math.sin(math.pi * x / 3.0)) * 2.0 / 3.0
+        + (150.0 * math.sin(math.pi * x / 12.0) + 300.0 * math.sin(math.pi * x / 30.0)) * 2.0 / 3.0
     )
     # The raw values are metres-like; scale by the radii of curvature of the
     # Krasovsky ellipsoid to obtain degrees.

@@ -15,15 +15,16 @@ villages and sites around the approximate town centroids of
 ``shared/data/miyun_towns.csv`` from a seed.  Reading that file is the
 caller's job; this module does no I/O.
 """
+
 from __future__ import annotations
 
 import math
 import random
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
-from typing import Iterable, Mapping
 
 __all__ = [
     "EARTH_RADIUS_M",
@@ -53,7 +54,12 @@ VILLAGE_KINDS = ("村", "社区")
 
 #: Kinds of fixed sites; video devices sit at ``camera`` and ``lpr`` sites.
 SITE_KINDS = (
-    "camera", "lpr", "gas_station", "school", "market", "railway",
+    "camera",
+    "lpr",
+    "gas_station",
+    "school",
+    "market",
+    "railway",
     "reservoir_shore",
 )
 
@@ -68,6 +74,7 @@ _CELL_ID = re.compile(r"r(\d{3,})c(\d{3,})")
 
 
 # ---------------------------------------------------------------- records
+
 
 @dataclass(frozen=True)
 class Town:
@@ -123,6 +130,7 @@ class Site:
 
 # ---------------------------------------------------------------- cells
 
+
 @dataclass(frozen=True)
 class CellGrid:
     """Square cells of ``size_m`` metres north-east of an origin.
@@ -153,13 +161,17 @@ class CellGrid:
 
     def to_metres(self, lon: float, lat: float) -> tuple[float, float]:
         """Return ``(x, y)``, metres east and north of the origin."""
-        return ((lon - self.origin_lon) * self._metres_per_degree_lon,
-                (lat - self.origin_lat) * _METRES_PER_DEGREE)
+        return (
+            (lon - self.origin_lon) * self._metres_per_degree_lon,
+            (lat - self.origin_lat) * _METRES_PER_DEGREE,
+        )
 
     def from_metres(self, x: float, y: float) -> tuple[float, float]:
         """Return ``(lon, lat)`` of the point ``x`` m east, ``y`` m north of the origin."""
-        return (self.origin_lon + x / self._metres_per_degree_lon,
-                self.origin_lat + y / _METRES_PER_DEGREE)
+        return (
+            self.origin_lon + x / self._metres_per_degree_lon,
+            self.origin_lat + y / _METRES_PER_DEGREE,
+        )
 
     def cell_of(self, lon: float, lat: float) -> str:
         """Return the id of the cell containing ``(lon, lat)``.
@@ -237,6 +249,7 @@ class CellGrid:
 
 # ---------------------------------------------------------------- district
 
+
 class _VillageLocator:
     """Nearest-village lookup over square buckets of side >= the reach.
 
@@ -268,8 +281,10 @@ class _VillageLocator:
         self._buckets = {key: tuple(entries) for key, entries in buckets.items()}
 
     def _bucket(self, lon: float, lat: float) -> tuple[int, int]:
-        return (math.floor((lon - self._lon0) * self._kx0 / self._bucket_m),
-                math.floor((lat - self._lat0) * _METRES_PER_DEGREE / self._bucket_m))
+        return (
+            math.floor((lon - self._lon0) * self._kx0 / self._bucket_m),
+            math.floor((lat - self._lat0) * _METRES_PER_DEGREE / self._bucket_m),
+        )
 
     def locate(self, lon: float, lat: float):
         if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
@@ -320,17 +335,21 @@ class District:
     def _jurisdictions(self) -> dict[str, Jurisdiction]:
         towns = self._towns_by_code
         return {
-            v.code: Jurisdiction(self.code, self.name, v.town_code,
-                                 towns[v.town_code].name, v.code, v.name)
+            v.code: Jurisdiction(
+                self.code, self.name, v.town_code, towns[v.town_code].name, v.code, v.name
+            )
             for v in self.villages
         }
 
     @cached_property
     def _locator(self) -> _VillageLocator:
         jurisdictions = self._jurisdictions
-        return _VillageLocator(self.villages,
-                               [jurisdictions[v.code] for v in self.villages],
-                               self.grid, self.max_village_distance_m)
+        return _VillageLocator(
+            self.villages,
+            [jurisdictions[v.code] for v in self.villages],
+            self.grid,
+            self.max_village_distance_m,
+        )
 
     def town(self, code: str) -> Town:
         """Return the town with this code.
@@ -363,7 +382,8 @@ class District:
                 f"village code={code!r} is not a village of {self.name}; allowed: "
                 f"the {len(self.villages)} codes {self.villages[0].code} ... "
                 f"{self.villages[-1].code} listed in District.villages"
-                if self.villages else f"village code={code!r}: {self.name} has no villages"
+                if self.villages
+                else f"village code={code!r}: {self.name} has no villages"
             ) from None
 
     def jurisdiction_of(self, village_code: str) -> Jurisdiction:
@@ -385,8 +405,7 @@ class District:
             If ``kind`` is not one of :data:`SITE_KINDS`.
         """
         if kind not in SITE_KINDS:
-            raise ValueError(
-                f"site kind={kind!r} is not one of: " + ", ".join(SITE_KINDS))
+            raise ValueError(f"site kind={kind!r} is not one of: " + ", ".join(SITE_KINDS))
         return tuple(s for s in self.sites if s.kind == kind)
 
     def locate(self, lon: float, lat: float) -> Jurisdiction | None:
@@ -424,23 +443,120 @@ class District:
 
 # Syllables for plausible village and community names.
 _SURNAMES = (
-    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "孙", "马",
-    "胡", "朱", "郭", "何", "高", "林", "罗", "郑", "梁", "谢", "宋", "唐",
-    "许", "韩", "冯", "邓", "曹", "彭", "曾", "田", "董", "袁", "潘", "蒋",
-    "蔡", "杜", "程", "苏", "魏", "吕", "丁", "沈", "姚", "卢", "崔", "钟",
-    "石", "贾", "白", "孟", "秦", "史", "侯", "邵", "穆", "庞", "葛", "阎",
+    "王",
+    "李",
+    "张",
+    "刘",
+    "陈",
+    "杨",
+    "赵",
+    "黄",
+    "周",
+    "吴",
+    "孙",
+    "马",
+    "胡",
+    "朱",
+    "郭",
+    "何",
+    "高",
+    "林",
+    "罗",
+    "郑",
+    "梁",
+    "谢",
+    "宋",
+    "唐",
+    "许",
+    "韩",
+    "冯",
+    "邓",
+    "曹",
+    "彭",
+    "曾",
+    "田",
+    "董",
+    "袁",
+    "潘",
+    "蒋",
+    "蔡",
+    "杜",
+    "程",
+    "苏",
+    "魏",
+    "吕",
+    "丁",
+    "沈",
+    "姚",
+    "卢",
+    "崔",
+    "钟",
+    "石",
+    "贾",
+    "白",
+    "孟",
+    "秦",
+    "史",
+    "侯",
+    "邵",
+    "穆",
+    "庞",
+    "葛",
+    "阎",
 )
 _VILLAGE_FEATURES = (
-    "庄", "峪", "沟", "台", "营", "店", "屯", "寨", "坨", "岭", "楼", "甸",
-    "窑", "湾", "河", "村",
+    "庄",
+    "峪",
+    "沟",
+    "台",
+    "营",
+    "店",
+    "屯",
+    "寨",
+    "坨",
+    "岭",
+    "楼",
+    "甸",
+    "窑",
+    "湾",
+    "河",
+    "村",
 )
 _VILLAGE_LINKS = ("家", "各")
 _DIRECTIONS = ("东", "西", "南", "北", "前", "后", "上", "下", "大", "小")
 _COMMUNITY_ROOTS = (
-    "东关", "西关", "南关", "北关", "新东", "新西", "鼓楼", "果园", "檀州",
-    "滨河", "云湖", "花园", "长安", "季庄", "宾阳", "康居", "阳光", "沿湖",
-    "白檀", "新华", "育才", "兴云", "明珠", "塔南", "瑞和", "上河", "丽苑",
-    "清水", "绿荫", "朝阳", "新北", "府前",
+    "东关",
+    "西关",
+    "南关",
+    "北关",
+    "新东",
+    "新西",
+    "鼓楼",
+    "果园",
+    "檀州",
+    "滨河",
+    "云湖",
+    "花园",
+    "长安",
+    "季庄",
+    "宾阳",
+    "康居",
+    "阳光",
+    "沿湖",
+    "白檀",
+    "新华",
+    "育才",
+    "兴云",
+    "明珠",
+    "塔南",
+    "瑞和",
+    "上河",
+    "丽苑",
+    "清水",
+    "绿荫",
+    "朝阳",
+    "新北",
+    "府前",
 )
 _COMMUNITY_SUFFIXES = ("", "里", "苑", "园", "北区", "南区", "家园")
 
@@ -462,8 +578,10 @@ def _village_name(rng: random.Random, kind: str) -> str:
 
 def _offset(lon: float, lat: float, distance_m: float, bearing: float) -> tuple[float, float]:
     """Point ``distance_m`` from ``(lon, lat)``; bearing in radians from east, anticlockwise."""
-    return (round(lon + distance_m * math.cos(bearing) / _kx(lat), 6),
-            round(lat + distance_m * math.sin(bearing) / _METRES_PER_DEGREE, 6))
+    return (
+        round(lon + distance_m * math.cos(bearing) / _kx(lat), 6),
+        round(lat + distance_m * math.sin(bearing) / _METRES_PER_DEGREE, 6),
+    )
 
 
 def _apportion(total: int, weights: list[float]) -> list[int]:
@@ -482,24 +600,27 @@ def _compass(bearing: float) -> str:
     return _COMPASS[int(round(bearing / (math.pi / 4))) % 8]
 
 
-def _parse_town_rows(town_rows: Iterable[Mapping[str, object]]) -> list[tuple[str, str, float, float]]:
+def _parse_town_rows(
+    town_rows: Iterable[Mapping[str, object]],
+) -> list[tuple[str, str, float, float]]:
     parsed = []
     for i, row in enumerate(town_rows):
         missing = [k for k in ("name", "kind", "approx_lat", "approx_lon") if k not in row]
         if missing:
             raise ValueError(
                 f"town row {i} ({dict(row)!r}) lacks {', '.join(missing)}; required: "
-                "name, kind, approx_lat, approx_lon")
+                "name, kind, approx_lat, approx_lon"
+            )
         kind = str(row["kind"])
         if kind not in TOWN_KINDS:
-            raise ValueError(
-                f"town row {i}: kind={kind!r} is not one of: " + ", ".join(TOWN_KINDS))
+            raise ValueError(f"town row {i}: kind={kind!r} is not one of: " + ", ".join(TOWN_KINDS))
         try:
             lat, lon = float(row["approx_lat"]), float(row["approx_lon"])
         except (TypeError, ValueError):
             raise ValueError(
                 f"town row {i}: approx_lat={row['approx_lat']!r}, approx_lon="
-                f"{row['approx_lon']!r} must be decimal degrees") from None
+                f"{row['approx_lon']!r} must be decimal degrees"
+            ) from None
         parsed.append((str(row["name"]), kind, lon, lat))
     if not parsed:
         raise ValueError("town_rows is empty; a district needs at least one town")
@@ -575,19 +696,26 @@ def build_district(
     """
     if not isinstance(villages_per_town, int) or not 1 <= villages_per_town <= 999:
         raise ValueError(f"villages_per_town={villages_per_town!r} must be an integer in 1..999")
-    for label, value in (("cell_size_m", cell_size_m),
-                         ("max_village_distance_m", max_village_distance_m)):
+    for label, value in (
+        ("cell_size_m", cell_size_m),
+        ("max_village_distance_m", max_village_distance_m),
+    ):
         if not value > 0:
             raise ValueError(f"{label}={value!r} must be > 0")
-    for label, value in (("n_cameras", n_cameras), ("n_lpr_sites", n_lpr_sites),
-                         ("n_gas_stations", n_gas_stations)):
+    for label, value in (
+        ("n_cameras", n_cameras),
+        ("n_lpr_sites", n_lpr_sites),
+        ("n_gas_stations", n_gas_stations),
+    ):
         if not isinstance(value, int) or value < 0:
             raise ValueError(f"{label}={value!r} must be an integer >= 0")
     parsed = _parse_town_rows(town_rows)
     rng = random.Random(seed)
 
-    towns = tuple(Town(f"{code}{i + 1:03d}", town_name, kind, lon, lat)
-                  for i, (town_name, kind, lon, lat) in enumerate(parsed))
+    towns = tuple(
+        Town(f"{code}{i + 1:03d}", town_name, kind, lon, lat)
+        for i, (town_name, kind, lon, lat) in enumerate(parsed)
+    )
 
     villages: list[Village] = []
     used_names: set[str] = set()
@@ -608,8 +736,9 @@ def build_district(
                 raise ValueError(f"ran out of distinct {kind} names")
             used_names.add(village_name)
             lon, lat = _offset(town.lon, town.lat, distance, bearing)
-            villages.append(Village(f"{town.code}{j + 1:03d}", village_name,
-                                    town.code, lon, lat, kind))
+            villages.append(
+                Village(f"{town.code}{j + 1:03d}", village_name, town.code, lon, lat, kind)
+            )
 
     weights = [_TOWN_WEIGHT[t.kind] for t in towns]
     cameras = _apportion(n_cameras, weights)
@@ -617,50 +746,97 @@ def build_district(
     stations = _apportion(n_gas_stations, weights)
     sites: list[Site] = []
     for t_index, town in enumerate(towns):
-        own_villages = villages[t_index * villages_per_town:(t_index + 1) * villages_per_town]
+        own_villages = villages[t_index * villages_per_town : (t_index + 1) * villages_per_town]
         for k in range(cameras[t_index]):
             village = own_villages[k % len(own_villages)]
-            lon, lat = _offset(village.lon, village.lat, rng.uniform(30.0, 500.0),
-                               rng.uniform(0.0, 2 * math.pi))
-            sites.append(Site(f"CAM-{town.code}-{k + 1:03d}", "camera",
-                              f"{village.name}{rng.choice(_CAMERA_PLACES)}监控点",
-                              lon, lat, town.code))
+            lon, lat = _offset(
+                village.lon, village.lat, rng.uniform(30.0, 500.0), rng.uniform(0.0, 2 * math.pi)
+            )
+            sites.append(
+                Site(
+                    f"CAM-{town.code}-{k + 1:03d}",
+                    "camera",
+                    f"{village.name}{rng.choice(_CAMERA_PLACES)}监控点",
+                    lon,
+                    lat,
+                    town.code,
+                )
+            )
         start = rng.uniform(0.0, 2 * math.pi)
         for k in range(lprs[t_index]):
-            bearing = (start + k * 2 * math.pi / lprs[t_index] + rng.uniform(-0.3, 0.3)) % (2 * math.pi)
+            bearing = (start + k * 2 * math.pi / lprs[t_index] + rng.uniform(-0.3, 0.3)) % (
+                2 * math.pi
+            )
             lon, lat = _offset(town.lon, town.lat, rng.uniform(1500.0, 3500.0), bearing)
-            sites.append(Site(f"LPR-{town.code}-{k + 1:03d}", "lpr",
-                              f"{town.name}{_compass(bearing)}向卡口{k + 1}号",
-                              lon, lat, town.code, lanes=rng.randint(2, 4)))
+            sites.append(
+                Site(
+                    f"LPR-{town.code}-{k + 1:03d}",
+                    "lpr",
+                    f"{town.name}{_compass(bearing)}向卡口{k + 1}号",
+                    lon,
+                    lat,
+                    town.code,
+                    lanes=rng.randint(2, 4),
+                )
+            )
         for k in range(stations[t_index]):
-            lon, lat = _offset(town.lon, town.lat, rng.uniform(500.0, 3000.0),
-                               rng.uniform(0.0, 2 * math.pi))
-            sites.append(Site(f"GAS-{town.code}-{k + 1:03d}", "gas_station",
-                              f"{rng.choice(_FUEL_BRANDS)}{town.name}第{k + 1}加油站",
-                              lon, lat, town.code))
+            lon, lat = _offset(
+                town.lon, town.lat, rng.uniform(500.0, 3000.0), rng.uniform(0.0, 2 * math.pi)
+            )
+            sites.append(
+                Site(
+                    f"GAS-{town.code}-{k + 1:03d}",
+                    "gas_station",
+                    f"{rng.choice(_FUEL_BRANDS)}{town.name}第{k + 1}加油站",
+                    lon,
+                    lat,
+                    town.code,
+                )
+            )
         for k in range(2 if town.kind == "街道" else 1):
-            lon, lat = _offset(town.lon, town.lat, rng.uniform(200.0, 1200.0),
-                               rng.uniform(0.0, 2 * math.pi))
-            sites.append(Site(f"SCH-{town.code}-{k + 1:03d}", "school",
-                              f"{town.name}{_SCHOOL_NAMES[k]}", lon, lat, town.code))
-        lon, lat = _offset(town.lon, town.lat, rng.uniform(100.0, 800.0),
-                           rng.uniform(0.0, 2 * math.pi))
-        sites.append(Site(f"MKT-{town.code}-001", "market", f"{town.name}农贸市场",
-                          lon, lat, town.code))
+            lon, lat = _offset(
+                town.lon, town.lat, rng.uniform(200.0, 1200.0), rng.uniform(0.0, 2 * math.pi)
+            )
+            sites.append(
+                Site(
+                    f"SCH-{town.code}-{k + 1:03d}",
+                    "school",
+                    f"{town.name}{_SCHOOL_NAMES[k]}",
+                    lon,
+                    lat,
+                    town.code,
+                )
+            )
+        lon, lat = _offset(
+            town.lon, town.lat, rng.uniform(100.0, 800.0), rng.uniform(0.0, 2 * math.pi)
+        )
+        sites.append(
+            Site(f"MKT-{town.code}-001", "market", f"{town.name}农贸市场", lon, lat, town.code)
+        )
         if town.name == _RAILWAY_TOWN:
-            lon, lat = _offset(town.lon, town.lat, rng.uniform(500.0, 1500.0),
-                               rng.uniform(0.0, 2 * math.pi))
-            sites.append(Site(f"RLY-{town.code}-001", "railway", "古北口站",
-                              lon, lat, town.code))
+            lon, lat = _offset(
+                town.lon, town.lat, rng.uniform(500.0, 1500.0), rng.uniform(0.0, 2 * math.pi)
+            )
+            sites.append(Site(f"RLY-{town.code}-001", "railway", "古北口站", lon, lat, town.code))
         if town.name in _RESERVOIR_TOWNS:
-            toward = math.atan2((_RESERVOIR_CENTRE[1] - town.lat) * _METRES_PER_DEGREE,
-                                (_RESERVOIR_CENTRE[0] - town.lon) * _kx(town.lat))
+            toward = math.atan2(
+                (_RESERVOIR_CENTRE[1] - town.lat) * _METRES_PER_DEGREE,
+                (_RESERVOIR_CENTRE[0] - town.lon) * _kx(town.lat),
+            )
             for k in range(_SITES_PER_RESERVOIR_TOWN):
-                lon, lat = _offset(town.lon, town.lat, rng.uniform(2000.0, 4000.0),
-                                   toward + rng.uniform(-0.5, 0.5))
-                sites.append(Site(f"RSV-{town.code}-{k + 1:03d}", "reservoir_shore",
-                                  f"密云水库{town.name}岸段{k + 1}号点位",
-                                  lon, lat, town.code))
+                lon, lat = _offset(
+                    town.lon, town.lat, rng.uniform(2000.0, 4000.0), toward + rng.uniform(-0.5, 0.5)
+                )
+                sites.append(
+                    Site(
+                        f"RSV-{town.code}-{k + 1:03d}",
+                        "reservoir_shore",
+                        f"密云水库{town.name}岸段{k + 1}号点位",
+                        lon,
+                        lat,
+                        town.code,
+                    )
+                )
 
     return District(
         code=code,

@@ -62,12 +62,12 @@ _NOT_GLUED_AFTER = r"(?![0-9A-Za-z_])"
 #: and check character, not of the check digit's correctness).
 ID_NUMBER_PATTERN = re.compile(
     _NOT_GLUED_BEFORE
-    + r"[1-9][0-9]{5}"                      # administrative region
-    + r"(?:18|19|20)[0-9]{2}"               # birth year
-    + r"(?:0[1-9]|1[0-2])"                  # birth month
-    + r"(?:0[1-9]|[12][0-9]|3[01])"         # birth day
-    + r"[0-9]{3}"                           # sequence code
-    + r"[0-9Xx]"                            # check character
+    + r"[1-9][0-9]{5}"  # administrative region
+    + r"(?:18|19|20)[0-9]{2}"  # birth year
+    + r"(?:0[1-9]|1[0-2])"  # birth month
+    + r"(?:0[1-9]|[12][0-9]|3[01])"  # birth day
+    + r"[0-9]{3}"  # sequence code
+    + r"[0-9Xx]"  # check character
     + _NOT_GLUED_AFTER
 )
 
@@ -98,9 +98,7 @@ def id_check_digit(first17):
     '4'
     """
     if not isinstance(first17, str) or not _DIGITS17.fullmatch(first17):
-        raise ValueError(
-            f"first17={first17!r} provided, but must be exactly 17 ASCII digits"
-        )
+        raise ValueError(f"first17={first17!r} provided, but must be exactly 17 ASCII digits")
     total = sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS))
     return _ID_CHECK_CHARS[total % 11]
 
@@ -182,14 +180,12 @@ def fake_id_number(rng, region_code="110118", birth_year_range=(1950, 2005)):
     """
     if not isinstance(region_code, str) or not _REGION_CODE.fullmatch(region_code):
         raise ValueError(
-            f"region_code={region_code!r} provided, but must be 6 ASCII digits "
-            "not starting with 0"
+            f"region_code={region_code!r} provided, but must be 6 ASCII digits not starting with 0"
         )
     try:
         first, last = birth_year_range
         ok = (
-            all(isinstance(y, int) and not isinstance(y, bool)
-                for y in (first, last))
+            all(isinstance(y, int) and not isinstance(y, bool) for y in (first, last))
             and _ID_MIN_YEAR <= first <= last <= _ID_MAX_YEAR
         )
     except (TypeError, ValueError):
@@ -217,11 +213,47 @@ _PHONE = re.compile(r"1[3-9][0-9]{9}")
 
 # Common carrier prefixes, used to make fake numbers look plausible.
 _PHONE_PREFIXES = (
-    "130", "131", "132", "133", "134", "135", "136", "137", "138", "139",
-    "150", "151", "152", "153", "155", "156", "157", "158", "159",
-    "166", "170", "171", "172", "173", "175", "176", "177", "178",
-    "180", "181", "182", "183", "184", "185", "186", "187", "188", "189",
-    "191", "198", "199",
+    "130",
+    "131",
+    "132",
+    "133",
+    "134",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "153",
+    "155",
+    "156",
+    "157",
+    "158",
+    "159",
+    "166",
+    "170",
+    "171",
+    "172",
+    "173",
+    "175",
+    "176",
+    "177",
+    "178",
+    "180",
+    "181",
+    "182",
+    "183",
+    "184",
+    "185",
+    "186",
+    "187",
+    "188",
+    "189",
+    "191",
+    "198",
+    "199",
 )
 
 #: Finds mainland mobile numbers, optionally with a ``+86``/``0086``/``86``
@@ -293,12 +325,10 @@ PROVINCE_ABBREVIATIONS = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂
 PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 _PLATE_ALNUM = PLATE_LETTERS + "0123456789"
-_PLATE = re.compile(
-    f"[{PROVINCE_ABBREVIATIONS}][{PLATE_LETTERS}][{_PLATE_ALNUM}]{{5,6}}"
-)
+_PLATE = re.compile(f"[{PROVINCE_ABBREVIATIONS}][{PLATE_LETTERS}][{_PLATE_ALNUM}]{{5,6}}")
 # Separators people put inside plates: whitespace, middle dots, hyphens/dashes.
 _PLATE_SEPARATORS = frozenset(
-    "\u00b7\u2022\u2027\u2219\u22c5\u30fb\uff65"       # middle dots, bullets
+    "\u00b7\u2022\u2027\u2219\u22c5\u30fb\uff65"  # middle dots, bullets
     "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\uff0d"  # hyphens, dashes
 )
 _PLATE_SEP_CLASS = "[ " + re.escape("".join(sorted(_PLATE_SEPARATORS))) + "]?"
@@ -356,9 +386,7 @@ def normalize_plate(s):
     if not isinstance(s, str):
         raise TypeError(f"s={s!r} provided, but must be a str")
     folded = unicodedata.normalize("NFKC", s).upper()
-    return "".join(
-        c for c in folded if not c.isspace() and c not in _PLATE_SEPARATORS
-    )
+    return "".join(c for c in folded if not c.isspace() and c not in _PLATE_SEPARATORS)
 
 
 def is_valid_plate(s):
@@ -427,30 +455,33 @@ def fake_plate(rng, province="京", city_letter=None, *, new_energy=False):
     >>> fake_plate(random.Random(3), city_letter="Q")[:2]
     '京Q'
     """
-    if not (isinstance(province, str) and len(province) == 1
-            and province in PROVINCE_ABBREVIATIONS):
+    if not (
+        isinstance(province, str) and len(province) == 1 and province in PROVINCE_ABBREVIATIONS
+    ):
         raise ValueError(
             f"province={province!r} provided, but is not one of the 31 "
             f"abbreviations: {PROVINCE_ABBREVIATIONS}"
         )
     if city_letter is None:
         city_letter = rng.choice(PLATE_LETTERS)
-    elif not (isinstance(city_letter, str) and len(city_letter) == 1
-              and city_letter in PLATE_LETTERS):
+    elif not (
+        isinstance(city_letter, str) and len(city_letter) == 1 and city_letter in PLATE_LETTERS
+    ):
         raise ValueError(
-            f"city_letter={city_letter!r} provided, but is not one of: "
-            f"{PLATE_LETTERS} (or None)"
+            f"city_letter={city_letter!r} provided, but is not one of: {PLATE_LETTERS} (or None)"
         )
     digits = "0123456789"
     if new_energy:
-        tail = (rng.choice("DF") + rng.choice(_PLATE_ALNUM)
-                + "".join(rng.choice(digits) for _ in range(4)))
+        tail = (
+            rng.choice("DF")
+            + rng.choice(_PLATE_ALNUM)
+            + "".join(rng.choice(digits) for _ in range(4))
+        )
     else:
         n_letters = rng.choice((0, 0, 0, 1, 1, 2))
         letter_positions = set(rng.sample(range(5), n_letters))
         tail = "".join(
-            rng.choice(PLATE_LETTERS) if i in letter_positions
-            else rng.choice(digits)
+            rng.choice(PLATE_LETTERS) if i in letter_positions else rng.choice(digits)
             for i in range(5)
         )
     return province + city_letter + tail

@@ -4,6 +4,7 @@ The lake is the system of record for batch jobs. Its ``events`` table is
 partitioned by ``event_date`` (local date, Asia/Shanghai). Channel-specific
 attributes vary by channel, so they are kept as one JSON text column.
 """
+
 from __future__ import annotations
 
 import json
@@ -12,50 +13,56 @@ import pyarrow as pa
 
 __all__ = ["EVENTS_SCHEMA", "events_table"]
 
-_PERSON = pa.struct([
-    ("role", pa.string()),
-    ("id_hash", pa.string()),
-    ("phone_hash", pa.string()),
-    ("name_hash", pa.string()),
-    # Match keys for mentions without an ID (features/person_keys.py).
-    ("name_sound_hash", pa.string()),
-    ("phone_deletion_hashes", pa.list_(pa.string())),
-])
-_VEHICLE = pa.struct([
-    ("role", pa.string()),
-    ("plate_hash", pa.string()),
-    # Misread-plate match keys (features/plate_keys.py); null before they existed.
-    ("plate_readable", pa.bool_()),
-    ("plate_fold_hash", pa.string()),
-    ("plate_tail_hash", pa.string()),
-    ("plate_deletion_hashes", pa.list_(pa.string())),
-])
+_PERSON = pa.struct(
+    [
+        ("role", pa.string()),
+        ("id_hash", pa.string()),
+        ("phone_hash", pa.string()),
+        ("name_hash", pa.string()),
+        # Match keys for mentions without an ID (features/person_keys.py).
+        ("name_sound_hash", pa.string()),
+        ("phone_deletion_hashes", pa.list_(pa.string())),
+    ]
+)
+_VEHICLE = pa.struct(
+    [
+        ("role", pa.string()),
+        ("plate_hash", pa.string()),
+        # Misread-plate match keys (features/plate_keys.py); null before they existed.
+        ("plate_readable", pa.bool_()),
+        ("plate_fold_hash", pa.string()),
+        ("plate_tail_hash", pa.string()),
+        ("plate_deletion_hashes", pa.list_(pa.string())),
+    ]
+)
 
 #: Columns of the lake's events table (``event_date`` is the partition column).
-EVENTS_SCHEMA = pa.schema([
-    ("event_id", pa.string()),
-    ("schema_version", pa.int32()),
-    ("source", pa.string()),
-    ("category", pa.string()),
-    ("category_group", pa.string()),
-    ("event_time_ms", pa.int64()),
-    ("report_time_ms", pa.int64()),
-    ("event_date", pa.string()),
-    ("lon", pa.float64()),
-    ("lat", pa.float64()),
-    ("reported_crs", pa.string()),
-    ("cell_id", pa.string()),
-    ("district_code", pa.string()),
-    ("town_code", pa.string()),
-    ("town_name", pa.string()),
-    ("village_code", pa.string()),
-    ("village_name", pa.string()),
-    ("persons", pa.list_(_PERSON)),
-    ("vehicles", pa.list_(_VEHICLE)),
-    ("attributes_json", pa.string()),
-    ("kafka_partition", pa.int32()),
-    ("kafka_offset", pa.int64()),
-])
+EVENTS_SCHEMA = pa.schema(
+    [
+        ("event_id", pa.string()),
+        ("schema_version", pa.int32()),
+        ("source", pa.string()),
+        ("category", pa.string()),
+        ("category_group", pa.string()),
+        ("event_time_ms", pa.int64()),
+        ("report_time_ms", pa.int64()),
+        ("event_date", pa.string()),
+        ("lon", pa.float64()),
+        ("lat", pa.float64()),
+        ("reported_crs", pa.string()),
+        ("cell_id", pa.string()),
+        ("district_code", pa.string()),
+        ("town_code", pa.string()),
+        ("town_name", pa.string()),
+        ("village_code", pa.string()),
+        ("village_name", pa.string()),
+        ("persons", pa.list_(_PERSON)),
+        ("vehicles", pa.list_(_VEHICLE)),
+        ("attributes_json", pa.string()),
+        ("kafka_partition", pa.int32()),
+        ("kafka_offset", pa.int64()),
+    ]
+)
 
 
 def events_table(records: list[dict], partitions: list[int], offsets: list[int]) -> pa.Table:
@@ -82,8 +89,9 @@ def events_table(records: list[dict], partitions: list[int], offsets: list[int])
     for record, partition, offset in zip(records, partitions, offsets):
         for name in EVENTS_SCHEMA.names:
             if name == "attributes_json":
-                columns[name].append(json.dumps(record.get("attributes", {}), ensure_ascii=False,
-                                                sort_keys=True))
+                columns[name].append(
+                    json.dumps(record.get("attributes", {}), ensure_ascii=False, sort_keys=True)
+                )
             elif name == "kafka_partition":
                 columns[name].append(partition)
             elif name == "kafka_offset":

@@ -20,6 +20,7 @@ True
 >>> set(phone_deletions("13800138000")) & set(phone_deletions("13800139000"))
 {'1380013000'}
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -55,8 +56,7 @@ def phone_deletions(phone: str) -> tuple:
     digits = canonicalize(phone, "phone")
     if len(digits) < 7:
         return ()
-    return tuple(dict.fromkeys(digits[:i] + digits[i + 1:] for i in range(len(digits))))
-
+    return tuple(dict.fromkeys(digits[:i] + digits[i + 1 :] for i in range(len(digits))))
 
 
 def person_key_tokens(name: str | None, phone: str | None, key: bytes) -> dict:

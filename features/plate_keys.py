@@ -32,6 +32,7 @@ True
 >>> plate_match_keys("京?") is None
 True
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,8 +40,14 @@ from dataclasses import dataclass
 from features.identity import PROVINCE_ABBREVIATIONS, normalize_plate
 from features.pseudonymize import match_key_token
 
-__all__ = ["CONFUSION_CLASSES", "PlateMatchKeys", "fold_confusions", "plate_match_keys",
-           "plate_key_tokens", "MIN_READABLE_TAIL"]
+__all__ = [
+    "CONFUSION_CLASSES",
+    "PlateMatchKeys",
+    "fold_confusions",
+    "plate_match_keys",
+    "plate_key_tokens",
+    "MIN_READABLE_TAIL",
+]
 
 #: Characters recognition confuses, each mapped to its class representative.
 CONFUSION_CLASSES = {"O": "0", "D": "0", "Q": "0", "B": "8", "I": "1", "Z": "2", "S": "5"}
@@ -80,15 +87,18 @@ def plate_match_keys(plate: str) -> PlateMatchKeys | None:
     if not isinstance(plate, str):
         raise TypeError(f"plate={plate!r} must be a str")
     exact = normalize_plate(plate)
-    province, tail = (exact[0], exact[1:]) if exact[:1] in PROVINCE_ABBREVIATIONS \
-        and exact else ("", exact)
+    province, tail = (
+        (exact[0], exact[1:]) if exact[:1] in PROVINCE_ABBREVIATIONS and exact else ("", exact)
+    )
     if len(tail) < MIN_READABLE_TAIL or not all(c.isascii() and c.isalnum() for c in tail):
         return None
     folded_tail = fold_confusions(tail)
-    deletions = tuple(dict.fromkeys(
-        province + folded_tail[:i] + folded_tail[i + 1:] for i in range(len(folded_tail))))
+    deletions = tuple(
+        dict.fromkeys(
+            province + folded_tail[:i] + folded_tail[i + 1 :] for i in range(len(folded_tail))
+        )
+    )
     return PlateMatchKeys(exact, province + folded_tail, folded_tail, deletions)
-
 
 
 def plate_key_tokens(plate: str, key: bytes) -> dict:
@@ -118,6 +128,5 @@ def plate_key_tokens(plate: str, key: bytes) -> dict:
         "plate_readable": True,
         "plate_fold_hash": match_key_token("plate_fold", keys.folded, key),
         "plate_tail_hash": match_key_token("plate_tail", keys.tail, key),
-        "plate_deletion_hashes": [match_key_token("plate_fold", d, key)
-                                  for d in keys.deletions],
+        "plate_deletion_hashes": [match_key_token("plate_fold", d, key) for d in keys.deletions],
     }

@@ -39,9 +39,7 @@ __all__ = [
 ]
 
 #: Supported identifier kinds and the prefix of their tokens.
-KINDS = MappingProxyType(
-    {"id_number": "pid", "phone": "tel", "plate": "veh", "name": "nam"}
-)
+KINDS = MappingProxyType({"id_number": "pid", "phone": "tel", "plate": "veh", "name": "nam"})
 
 #: Minimum key length accepted by :func:`load_key`.
 MIN_KEY_BYTES = 16
@@ -120,8 +118,7 @@ def canonicalize(value, kind):
         canonical = text.strip()
     if not canonical:
         raise ValueError(
-            f"value={value!r} provided, but is empty after canonicalization "
-            f"for kind={kind!r}"
+            f"value={value!r} provided, but is empty after canonicalization for kind={kind!r}"
         )
     return canonical
 
@@ -129,8 +126,7 @@ def canonicalize(value, kind):
 def _check_key(key):
     if not isinstance(key, (bytes, bytearray)):
         raise TypeError(
-            f"key of type {type(key).__name__} provided, but must be bytes "
-            "(see load_key)"
+            f"key of type {type(key).__name__} provided, but must be bytes (see load_key)"
         )
     if not key:
         raise ValueError("key=b'' provided, but the key must not be empty")
@@ -180,7 +176,7 @@ def pseudonymize(value, kind, key):
     """
     _check_kind(kind)
     _check_key(key)
-    message = f"{kind}:{canonicalize(value, kind)}".encode("utf-8")
+    message = f"{kind}:{canonicalize(value, kind)}".encode()
     digest = hmac.new(bytes(key), message, hashlib.sha256).hexdigest()
     return f"{KINDS[kind]}_{digest[:TOKEN_HEX_CHARS]}"
 
@@ -197,7 +193,7 @@ def match_key_token(label, text, key):
     ('pk_', 27)
     """
     _check_key(key)
-    digest = hmac.new(bytes(key), f"{label}:{text}".encode("utf-8"), hashlib.sha256).hexdigest()
+    digest = hmac.new(bytes(key), f"{label}:{text}".encode(), hashlib.sha256).hexdigest()
     return f"pk_{digest[:TOKEN_HEX_CHARS]}"
 
 
@@ -328,13 +324,10 @@ def load_key(raw):
             key = stripped.encode("utf-8")
             source = "plain"
     else:
-        raise TypeError(
-            f"raw of type {type(raw).__name__} provided, but must be str or bytes"
-        )
+        raise TypeError(f"raw of type {type(raw).__name__} provided, but must be str or bytes")
     if len(key) < MIN_KEY_BYTES:
         hint = " (decoded from hex)" if source == "hex" else ""
         raise ValueError(
-            f"key is {len(key)} bytes long{hint}, but at least "
-            f"{MIN_KEY_BYTES} bytes are required"
+            f"key is {len(key)} bytes long{hint}, but at least {MIN_KEY_BYTES} bytes are required"
         )
     return key

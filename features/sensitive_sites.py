@@ -6,6 +6,7 @@ railway station, the reservoir shore, ...) lies within a radius of it:
 whoever passes it is on the way there. Each sensitive checkpoint is named
 with its nearest such place, what duty staff read in the alert.
 """
+
 from __future__ import annotations
 
 import math
@@ -17,8 +18,13 @@ __all__ = ["SensitiveCheckpoint", "SITE_KIND_LABELS", "sensitive_checkpoints"]
 
 #: What duty staff read for each kind of site.
 SITE_KIND_LABELS = {
-    "camera": "视频监控点", "lpr": "卡口", "gas_station": "加油站", "school": "学校",
-    "market": "农贸市场", "railway": "火车站", "reservoir_shore": "水库岸线",
+    "camera": "视频监控点",
+    "lpr": "卡口",
+    "gas_station": "加油站",
+    "school": "学校",
+    "market": "农贸市场",
+    "railway": "火车站",
+    "reservoir_shore": "水库岸线",
 }
 
 
@@ -42,8 +48,9 @@ class SensitiveCheckpoint:
     lat: float
 
 
-def sensitive_checkpoints(district: District, kinds, radius_m: float
-                          ) -> dict[str, SensitiveCheckpoint]:
+def sensitive_checkpoints(
+    district: District, kinds, radius_m: float
+) -> dict[str, SensitiveCheckpoint]:
     """The district's ``lpr`` sites within ``radius_m`` of a site of one of ``kinds``.
 
     Keyed by site id, each with its nearest sensitive place (ties by place id).
@@ -68,8 +75,10 @@ def sensitive_checkpoints(district: District, kinds, radius_m: float
     kinds = list(kinds)
     unknown = [k for k in kinds if k not in SITE_KINDS]
     if unknown:
-        raise ValueError(f"sensitive site kind(s) {unknown} are not site kinds; allowed: "
-                         + ", ".join(SITE_KINDS))
+        raise ValueError(
+            f"sensitive site kind(s) {unknown} are not site kinds; allowed: "
+            + ", ".join(SITE_KINDS)
+        )
     if not (isinstance(radius_m, (int, float)) and math.isfinite(radius_m) and radius_m > 0):
         raise ValueError(f"sensitive radius_m={radius_m!r} must be a number > 0 (metres)")
     grid = district.grid
@@ -85,9 +94,19 @@ def sensitive_checkpoints(district: District, kinds, radius_m: float
         # The jurisdiction chain the normalizer gives the checkpoint's reads.
         where = district.locate(site.lon, site.lat)
         found[site.site_id] = SensitiveCheckpoint(
-            site.site_id, site.name, place.site_id, place.name, place.kind,
-            SITE_KIND_LABELS[place.kind], round(distance, 1),
-            where.town_code if where else site.town_code, where.town_name if where else "",
-            where.village_code if where else "", where.village_name if where else "",
-            grid.cell_of(site.lon, site.lat), site.lon, site.lat)
+            site.site_id,
+            site.name,
+            place.site_id,
+            place.name,
+            place.kind,
+            SITE_KIND_LABELS[place.kind],
+            round(distance, 1),
+            where.town_code if where else site.town_code,
+            where.town_name if where else "",
+            where.village_code if where else "",
+            where.village_name if where else "",
+            grid.cell_of(site.lon, site.lat),
+            site.lon,
+            site.lat,
+        )
     return found

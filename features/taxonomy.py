@@ -6,6 +6,7 @@ article names; the hotline categories are the seven first-level classes of
 the 12345-style data in ``shared/data/hotline_teddy2020``; the video tier
 reports plate reads and camera alarms.
 """
+
 from __future__ import annotations
 
 from types import MappingProxyType
@@ -22,11 +23,13 @@ __all__ = [
 ]
 
 #: The three event channels, with the label shown to users.
-SOURCE_LABELS = MappingProxyType({
-    "grid": "网格上报",
-    "hotline": "便民热线",
-    "video": "雪亮视频",
-})
+SOURCE_LABELS = MappingProxyType(
+    {
+        "grid": "网格上报",
+        "hotline": "便民热线",
+        "video": "雪亮视频",
+    }
+)
 SOURCES = tuple(SOURCE_LABELS)
 
 _GRID = {
@@ -61,11 +64,13 @@ _VIDEO = {
 CATEGORIES = MappingProxyType({**_GRID, **_HOTLINE, **_VIDEO})
 
 #: The categories each channel may report.
-CATEGORIES_BY_SOURCE = MappingProxyType({
-    "grid": frozenset(_GRID),
-    "hotline": frozenset(_HOTLINE),
-    "video": frozenset(_VIDEO),
-})
+CATEGORIES_BY_SOURCE = MappingProxyType(
+    {
+        "grid": frozenset(_GRID),
+        "hotline": frozenset(_HOTLINE),
+        "video": frozenset(_VIDEO),
+    }
+)
 
 
 def category_label(category: str) -> str:

@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# The whole test suite: unit tests, doctests and integration tests on the real
-# services (Kafka, Flink, Spark, PostgreSQL, Superset), which the tests start
-# through the infra/ scripts. Installs what it needs on first use.
+# The whole test suite: lint (ruff check, ruff format --check), the layer
+# contract (lint-imports), then unit tests, doctests and integration tests on
+# the real services (Kafka, Flink, Spark, PostgreSQL, Superset), which the
+# tests start through the infra/ scripts. Installs what it needs on first use.
 # Extra arguments go to pytest, e.g. `bash infra/test.sh -m "not integration"`.
 # Note: integration tests re-create the declared Kafka topics and the lake.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 PY="$(zz_prepare)"
+BIN="$(dirname "$PY")"
 cd "$ZONGZHI_ROOT"
-exec "$PY" -m pytest "$@"
+
+zz_log "lint: ruff check, ruff format --check, lint-imports"
+"$BIN/ruff" check --no-cache . || zz_die "ruff check found the problems above"
+"$BIN/ruff" format --check --no-cache . || zz_die "ruff format --check: run '$BIN/ruff format .' and commit"
+"$BIN/lint-imports" --no-cache || zz_die "lint-imports: an import breaks the layers (pyproject.toml, docs/architecture.md)"
+
+exec "$PY" -m pytest --durations=25 "$@"

@@ -1,29 +1,61 @@
 """Statistics and learned models: pure functions and fit/score objects."""
+
 from models.alert_budget import (
     achieved_false_alarm_rate,
     benjamini_hochberg,
     bh_threshold,
     per_window_threshold,
 )
+from models.cluster_lifecycle import ClusterTracker, Detection
 from models.emerging_hotspots import PATTERN_LABELS, PATTERNS, classify_emerging, mann_kendall
 from models.empirical_bayes import PoissonGammaSmoother
-from models.cluster_lifecycle import ClusterTracker, Detection
 from models.getis_ord import GiStar, GiStarResult, gi_star, gi_star_permutation_p, grid_weights
 from models.hotspot_detector import HotspotDetector, Place, budget_threshold
 from models.knox import KnoxResult, knox_test
-from models.poisson_surprise import poisson_upper_tail, severity_for, surprise_score
 from models.local_empirical_bayes import LocalPoissonGammaSmoother
-from models.space_time_scan import (CylinderZones, iter_clusters, recurrence_interval_days,
-                                    scan, simulate_null_maxima, union_bound_p)
+from models.poisson_surprise import poisson_upper_tail, severity_for, surprise_score
+from models.space_time_scan import (
+    CylinderZones,
+    iter_clusters,
+    recurrence_interval_days,
+    scan,
+    simulate_null_maxima,
+    union_bound_p,
+)
 from models.spatial_scan import Cluster, circular_scan
 
 __all__ = [
-    "GiStarResult", "gi_star", "gi_star_permutation_p", "grid_weights", "KnoxResult",
-    "knox_test", "poisson_upper_tail", "severity_for", "surprise_score", "Cluster",
-    "circular_scan", "per_window_threshold", "benjamini_hochberg", "bh_threshold",
-    "achieved_false_alarm_rate", "PATTERNS", "PATTERN_LABELS", "classify_emerging",
-    "mann_kendall", "PoissonGammaSmoother", "LocalPoissonGammaSmoother", "GiStar",
-    "ClusterTracker", "Detection", "HotspotDetector", "Place", "budget_threshold",
-    "CylinderZones", "iter_clusters", "recurrence_interval_days", "scan", "simulate_null_maxima",
+    "GiStarResult",
+    "gi_star",
+    "gi_star_permutation_p",
+    "grid_weights",
+    "KnoxResult",
+    "knox_test",
+    "poisson_upper_tail",
+    "severity_for",
+    "surprise_score",
+    "Cluster",
+    "circular_scan",
+    "per_window_threshold",
+    "benjamini_hochberg",
+    "bh_threshold",
+    "achieved_false_alarm_rate",
+    "PATTERNS",
+    "PATTERN_LABELS",
+    "classify_emerging",
+    "mann_kendall",
+    "PoissonGammaSmoother",
+    "LocalPoissonGammaSmoother",
+    "GiStar",
+    "ClusterTracker",
+    "Detection",
+    "HotspotDetector",
+    "Place",
+    "budget_threshold",
+    "CylinderZones",
+    "iter_clusters",
+    "recurrence_interval_days",
+    "scan",
+    "simulate_null_maxima",
     "union_bound_p",
 ]

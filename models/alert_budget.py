@@ -17,6 +17,7 @@ Under the null hypothesis a valid p-value satisfies ``P(p <= t) <= t``, so
 with ``L`` looks the expected number of alarms is at most ``L * t``
 whatever the dependence between the looks (linearity of expectation).
 """
+
 from __future__ import annotations
 
 import math

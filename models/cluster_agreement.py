@@ -10,6 +10,7 @@ Examples
 >>> pairwise_scores(["a", "a", "b", "b"], [1, 1, 1, 2])
 {'pairs_true': 2, 'pairs_predicted': 3, 'pairs_correct': 1, 'precision': 0.3333, 'recall': 0.5, 'f1': 0.4}
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -33,9 +34,14 @@ def pairwise_scores(truth, predicted) -> dict:
     precision = correct / predicted_pairs if predicted_pairs else 1.0
     recall = correct / true_pairs if true_pairs else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"pairs_true": true_pairs, "pairs_predicted": predicted_pairs,
-            "pairs_correct": correct, "precision": round(precision, 4),
-            "recall": round(recall, 4), "f1": round(f1, 4)}
+    return {
+        "pairs_true": true_pairs,
+        "pairs_predicted": predicted_pairs,
+        "pairs_correct": correct,
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+    }
 
 
 def adjusted_rand(truth, predicted) -> float:

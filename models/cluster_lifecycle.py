@@ -18,14 +18,14 @@ open in the same category, by shared or adjacent cells:
 A cluster's id is a hash of its category, first window end and first cells,
 so a replay of the same stream gives the same ids.
 """
+
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
-__all__ = ["Detection", "TrackedCluster", "ClusterTracker", "NEW", "ONGOING", "ESCALATING",
-           "ENDED"]
+__all__ = ["Detection", "TrackedCluster", "ClusterTracker", "NEW", "ONGOING", "ESCALATING", "ENDED"]
 
 NEW, ONGOING, ESCALATING, ENDED = "new", "ongoing", "escalating", "ended"
 
@@ -83,8 +83,14 @@ class ClusterTracker:
     ([], ['ended'])
     """
 
-    def __init__(self, neighbourhood: Callable[[str], Iterable[str]], *, slide_s: int,
-                 quiet_looks: int = 2, escalation_ratio: float = 1.5):
+    def __init__(
+        self,
+        neighbourhood: Callable[[str], Iterable[str]],
+        *,
+        slide_s: int,
+        quiet_looks: int = 2,
+        escalation_ratio: float = 1.5,
+    ):
         if not slide_s > 0:
             raise ValueError(f"slide_s={slide_s!r} must be positive")
         if isinstance(quiet_looks, bool) or not isinstance(quiet_looks, int) or quiet_looks < 1:
@@ -103,8 +109,9 @@ class ClusterTracker:
             reach.update(self.neighbourhood(cell))
         return reach
 
-    def look(self, window_end_s: int, detections: list[Detection]
-             ) -> list[tuple[TrackedCluster, str]]:
+    def look(
+        self, window_end_s: int, detections: list[Detection]
+    ) -> list[tuple[TrackedCluster, str]]:
         """Update with one look's detections; return ``(cluster, status)`` pairs.
 
         Detections come first, in their order; clusters that end follow.
@@ -113,15 +120,28 @@ class ClusterTracker:
         matched: set[int] = set()
         for detection in sorted(detections, key=lambda d: -d.llr):
             reach = self._reach(detection.cells)
-            cluster = next((c for c in self.open
-                            if id(c) not in matched and c.category == detection.category
-                            and c.last_window_end_s < window_end_s
-                            and not reach.isdisjoint(c.cells)), None)
+            cluster = next(
+                (
+                    c
+                    for c in self.open
+                    if id(c) not in matched
+                    and c.category == detection.category
+                    and c.last_window_end_s < window_end_s
+                    and not reach.isdisjoint(c.cells)
+                ),
+                None,
+            )
             if cluster is None:
                 key = f"{detection.category}|{window_end_s}|{','.join(sorted(detection.cells))}"
-                cluster = TrackedCluster(hashlib.sha256(key.encode()).hexdigest()[:24],
-                                         detection.category, detection.cells, window_end_s,
-                                         window_end_s, detection.llr, detection.llr)
+                cluster = TrackedCluster(
+                    hashlib.sha256(key.encode()).hexdigest()[:24],
+                    detection.category,
+                    detection.cells,
+                    window_end_s,
+                    window_end_s,
+                    detection.llr,
+                    detection.llr,
+                )
                 self.open.append(cluster)
                 status = NEW
             else:

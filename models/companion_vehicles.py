@@ -29,6 +29,7 @@ Examples
 >>> out[["vehicle_a", "vehicle_b", "companion"]].values.tolist()
 [['a', 'b', True], ['c', 'd', False]]
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -46,12 +47,22 @@ def expected_co_occurrences(reads_a, reads_b, *, window_s: float, span_s: float)
     """
     if window_s <= 0 or span_s <= 0:
         raise ValueError(f"window_s={window_s} and span_s={span_s} must be positive")
-    return (np.asarray(reads_a, dtype=float) * np.asarray(reads_b, dtype=float)
-            * min(2 * window_s / span_s, 1.0))
+    return (
+        np.asarray(reads_a, dtype=float)
+        * np.asarray(reads_b, dtype=float)
+        * min(2 * window_s / span_s, 1.0)
+    )
 
 
-def expected_for_pairs(vehicle_a, vehicle_b, site_reads: pd.DataFrame, *, window_s: float,
-                       span_s: float, chunk: int = 200_000) -> np.ndarray:
+def expected_for_pairs(
+    vehicle_a,
+    vehicle_b,
+    site_reads: pd.DataFrame,
+    *,
+    window_s: float,
+    span_s: float,
+    chunk: int = 200_000,
+) -> np.ndarray:
     """Chance co-occurrences of each pair, summed over the sites both use.
 
     ``site_reads`` has ``vehicle``, ``site`` and ``reads`` (one row per
@@ -67,24 +78,37 @@ def expected_for_pairs(vehicle_a, vehicle_b, site_reads: pd.DataFrame, *, window
     from scipy import sparse
 
     factor = float(expected_co_occurrences(1, 1, window_s=window_s, span_s=span_s))
-    vehicles, sites = pd.Index(site_reads["vehicle"].unique()), pd.Index(site_reads["site"].unique())
+    vehicles, sites = (
+        pd.Index(site_reads["vehicle"].unique()),
+        pd.Index(site_reads["site"].unique()),
+    )
     matrix = sparse.csr_matrix(
-        (site_reads["reads"].to_numpy(dtype=float),
-         (vehicles.get_indexer(site_reads["vehicle"]), sites.get_indexer(site_reads["site"]))),
-        shape=(len(vehicles) + 1, max(len(sites), 1)))   # the last row: a vehicle without reads
+        (
+            site_reads["reads"].to_numpy(dtype=float),
+            (vehicles.get_indexer(site_reads["vehicle"]), sites.get_indexer(site_reads["site"])),
+        ),
+        shape=(len(vehicles) + 1, max(len(sites), 1)),
+    )  # the last row: a vehicle without reads
     rows_a = vehicles.get_indexer(pd.Index(vehicle_a))
     rows_b = vehicles.get_indexer(pd.Index(vehicle_b))
     rows_a[rows_a < 0], rows_b[rows_b < 0] = len(vehicles), len(vehicles)
     out = np.zeros(len(rows_a))
     for lo in range(0, len(rows_a), chunk):
         hi = lo + chunk
-        out[lo:hi] = np.asarray(matrix[rows_a[lo:hi]].multiply(matrix[rows_b[lo:hi]])
-                                .sum(axis=1)).ravel()
+        out[lo:hi] = np.asarray(
+            matrix[rows_a[lo:hi]].multiply(matrix[rows_b[lo:hi]]).sum(axis=1)
+        ).ravel()
     return out * factor
 
 
-def companion_pairs(pairs: pd.DataFrame, *, alpha: float, min_co_occurrences: int,
-                    min_days: int, tested: int | None = None) -> pd.DataFrame:
+def companion_pairs(
+    pairs: pd.DataFrame,
+    *,
+    alpha: float,
+    min_co_occurrences: int,
+    min_days: int,
+    tested: int | None = None,
+) -> pd.DataFrame:
     """Score co-occurring pairs; flag the companions.
 
     ``pairs`` has ``vehicle_a``, ``vehicle_b``, ``co_occurrences`` (distinct
@@ -112,8 +136,10 @@ def companion_pairs(pairs: pd.DataFrame, *, alpha: float, min_co_occurrences: in
     out = pairs.assign(
         p_value=p,
         lift=k / mu,
-        companion=(k >= min_co_occurrences) & (pairs["days"].to_numpy() >= min_days)
+        companion=(k >= min_co_occurrences)
+        & (pairs["days"].to_numpy() >= min_days)
         & (p <= alpha / tested),
     )
-    return out.sort_values(["p_value", "vehicle_a", "vehicle_b"],
-                           kind="mergesort").reset_index(drop=True)
+    return out.sort_values(["p_value", "vehicle_a", "vehicle_b"], kind="mergesort").reset_index(
+        drop=True
+    )

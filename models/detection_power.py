@@ -14,6 +14,7 @@ recall goal can be judged.
 
 All functions are pure; the randomness comes from the ``rng`` passed in.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,8 +25,9 @@ from scipy import stats
 __all__ = ["OraclePower", "alpha_per_look", "critical_count", "oracle_power"]
 
 
-def alpha_per_look(budget_per_town_month: float, slide_minutes: float,
-                   days_per_month: float = 30.0) -> float:
+def alpha_per_look(
+    budget_per_town_month: float, slide_minutes: float, days_per_month: float = 30.0
+) -> float:
     """The per-look level that spends one town's monthly budget on one zone.
 
     Examples
@@ -34,8 +36,10 @@ def alpha_per_look(budget_per_town_month: float, slide_minutes: float,
     0.00011574
     """
     if budget_per_town_month <= 0 or slide_minutes <= 0:
-        raise ValueError(f"budget_per_town_month={budget_per_town_month} and "
-                         f"slide_minutes={slide_minutes} must be positive")
+        raise ValueError(
+            f"budget_per_town_month={budget_per_town_month} and "
+            f"slide_minutes={slide_minutes} must be positive"
+        )
     looks = days_per_month * 24 * 60 / slide_minutes
     return budget_per_town_month / looks
 
@@ -67,9 +71,17 @@ class OraclePower:
     p90_delay_minutes: float | None
 
 
-def oracle_power(background_per_slice, multiplier: float, surge_slices: int, *,
-                 slide_minutes: float, slices_per_window: int, alpha: float,
-                 replicates: int = 20000, rng: np.random.Generator) -> OraclePower:
+def oracle_power(
+    background_per_slice,
+    multiplier: float,
+    surge_slices: int,
+    *,
+    slide_minutes: float,
+    slices_per_window: int,
+    alpha: float,
+    replicates: int = 20000,
+    rng: np.random.Generator,
+) -> OraclePower:
     """Monte Carlo power of the oracle count test against one surge.
 
     ``background_per_slice`` holds the zone's expected background events in
@@ -101,12 +113,14 @@ def oracle_power(background_per_slice, multiplier: float, surge_slices: int, *,
     # Slices before the surge that the first looks' windows still cover.
     before = np.full(w - 1, mu[0])
     full_mu = np.concatenate([before, mu])
-    surged = np.concatenate([before, mu * np.where(np.arange(mu.size) < surge_slices,
-                                                   multiplier, 1.0)])
+    surged = np.concatenate(
+        [before, mu * np.where(np.arange(mu.size) < surge_slices, multiplier, 1.0)]
+    )
     counts = rng.poisson(surged, size=(replicates, surged.size))
     # Window sums ending at each slice from the surge's first on.
-    cum = np.concatenate([np.zeros((replicates, 1), dtype=np.int64),
-                          np.cumsum(counts, axis=1)], axis=1)
+    cum = np.concatenate(
+        [np.zeros((replicates, 1), dtype=np.int64), np.cumsum(counts, axis=1)], axis=1
+    )
     ends = np.arange(w, surged.size + 1)
     window_counts = cum[:, ends] - cum[:, ends - w]
     window_mu = np.convolve(full_mu, np.ones(w), mode="valid")
@@ -117,5 +131,8 @@ def oracle_power(background_per_slice, multiplier: float, surge_slices: int, *,
         return OraclePower(power, None, None)
     first = alarms[detected].argmax(axis=1)
     delays = (first + 1) * slide_minutes
-    return OraclePower(round(power, 4), float(np.median(delays)),
-                       float(np.quantile(delays, 0.9, method="inverted_cdf")))
+    return OraclePower(
+        round(power, 4),
+        float(np.median(delays)),
+        float(np.quantile(delays, 0.9, method="inverted_cdf")),
+    )

@@ -32,6 +32,7 @@ pattern of ``-z``, so "intensifying cold" means the z-scores fall
 significantly. A pattern decided by the final step (hot or cold) wins over
 the other side's "historical" pattern.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -40,8 +41,14 @@ from scipy.special import ndtr
 __all__ = ["PATTERNS", "PATTERN_LABELS", "mann_kendall", "classify_emerging"]
 
 _KINDS = (
-    "new", "consecutive", "intensifying", "persistent",
-    "diminishing", "sporadic", "oscillating", "historical",
+    "new",
+    "consecutive",
+    "intensifying",
+    "persistent",
+    "diminishing",
+    "sporadic",
+    "oscillating",
+    "historical",
 )
 _KIND_ZH = ("新增", "连续", "加剧", "持续", "减弱", "零星", "振荡", "历史")
 
@@ -63,13 +70,9 @@ PATTERN_LABELS = {
 def _as_series(values, name: str) -> np.ndarray:
     array = np.asarray(values, dtype=float)
     if array.ndim != 2:
-        raise ValueError(
-            f"{name} has shape {array.shape}, but must be 2-D (n_cells, n_steps)"
-        )
+        raise ValueError(f"{name} has shape {array.shape}, but must be 2-D (n_cells, n_steps)")
     if array.shape[1] < 2:
-        raise ValueError(
-            f"{name} has {array.shape[1]} time step(s), but at least 2 are needed"
-        )
+        raise ValueError(f"{name} has {array.shape[1]} time step(s), but at least 2 are needed")
     if not np.isfinite(array).all():
         raise ValueError(f"{name} contains NaN or infinite values; all must be finite")
     return array
@@ -142,9 +145,7 @@ def _hot_patterns(z, p, alpha, trend_alpha) -> np.ndarray:
     last_hot = hot[:, -1]
     # Length of the run of hot steps that ends at the final step.
     not_hot_reversed = ~hot[:, ::-1]
-    final_run = np.where(
-        not_hot_reversed.any(axis=1), not_hot_reversed.argmax(axis=1), n_steps
-    )
+    final_run = np.where(not_hot_reversed.any(axis=1), not_hot_reversed.argmax(axis=1), n_steps)
     hot_before_run = n_hot > final_run
     ever_cold = cold.any(axis=1)
     s, _, trend_p = mann_kendall(z)

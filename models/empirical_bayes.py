@@ -40,6 +40,7 @@ zero, which no expected count may be. ``min_prior_mean`` floors ``m``
 before ``A`` is estimated: ``m = max(sum y / sum e, min_prior_mean)``, and
 the spread is measured around the floored mean.
 """
+
 from __future__ import annotations
 
 import math
@@ -53,8 +54,12 @@ __all__ = ["PoissonGammaSmoother"]
 
 def _non_negative(value, name: str) -> float:
     """Return a non-negative finite parameter as a float, or raise naming it."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
-            or not math.isfinite(value) or value < 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.number))
+        or not math.isfinite(value)
+        or value < 0
+    ):
         raise ValueError(f"{name}={value!r} must be a non-negative finite number")
     return float(value)
 
@@ -171,9 +176,10 @@ class PoissonGammaSmoother(BaseEstimator):
             np.bincount(group_of, weights=y, minlength=n_groups) / exposure_sum, mean_floor
         )
         raw_rate = y / e
-        spread = np.bincount(
-            group_of, weights=e * (raw_rate - mean[group_of]) ** 2, minlength=n_groups
-        ) / exposure_sum
+        spread = (
+            np.bincount(group_of, weights=e * (raw_rate - mean[group_of]) ** 2, minlength=n_groups)
+            / exposure_sum
+        )
         mean_exposure = exposure_sum / np.bincount(group_of, minlength=n_groups)
         variance = np.maximum(spread - mean / mean_exposure, float(floor))
 

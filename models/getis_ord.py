@@ -33,6 +33,7 @@ non-binary weights) and a sparse correction.
 Cells are numbered in C order (row-major) of an ``(n_rows, n_cols)`` grid,
 as ``counts_2d.ravel()`` numbers them.
 """
+
 from __future__ import annotations
 
 import math
@@ -177,7 +178,7 @@ class GiStar:
         y = np.asarray(counts, dtype=np.float64).reshape(-1)
         total = float(y.sum()) if y.size else math.nan
         if y.size != self.n or not (math.isfinite(total) and y.min() >= 0):
-            y, _ = _as_cell_values(counts)     # raises, naming the bad value
+            y, _ = _as_cell_values(counts)  # raises, naming the bad value
             if y.size != self.n:
                 raise ValueError(f"counts have {y.size} cells, but the weights {self.n}")
         n = self.n
@@ -453,9 +454,7 @@ def aggregate_points_to_grid(x, y, cell_size: float, origin=None):
     for name, values in (("x", x), ("y", y)):
         bad = np.flatnonzero(~np.isfinite(values))
         if bad.size:
-            raise ValueError(
-                f"{name}[{bad[0]}]={values[bad[0]]} is not a finite coordinate"
-            )
+            raise ValueError(f"{name}[{bad[0]}]={values[bad[0]]} is not a finite coordinate")
     if not (isinstance(cell_size, (int, float, np.number)) and 0 < cell_size < math.inf):
         raise ValueError(f"cell_size={cell_size!r} provided, but it must be a finite number > 0")
     if origin is None:
@@ -602,7 +601,7 @@ def _weights_from_offsets(n_rows, n_cols, offsets):
         if row_start >= row_stop or col_start >= col_stop:
             continue
         sources.append(cell[row_start:row_stop, col_start:col_stop].ravel())
-        targets.append(cell[row_start + dr:row_stop + dr, col_start + dc:col_stop + dc].ravel())
+        targets.append(cell[row_start + dr : row_stop + dr, col_start + dc : col_stop + dc].ravel())
     source = np.concatenate(sources) if sources else np.zeros(0, dtype=np.int64)
     target = np.concatenate(targets) if targets else np.zeros(0, dtype=np.int64)
     n = n_rows * n_cols

@@ -26,6 +26,7 @@ counts of every cell and category over each scan duration ending then.
 Pure: no I/O. The caller passes the baselines in, and re-reads them when
 the nightly job replaces them.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -39,8 +40,13 @@ from features.baselines import Baselines
 from features.taxonomy import CATEGORIES, category_label, source_of
 from models.cluster_lifecycle import ENDED, ClusterTracker, Detection
 from models.getis_ord import GiStar
-from models.space_time_scan import (CylinderZones, iter_clusters, recurrence_interval_days,
-                                    simulate_null_maxima, union_bound_p)
+from models.space_time_scan import (
+    CylinderZones,
+    iter_clusters,
+    recurrence_interval_days,
+    simulate_null_maxima,
+    union_bound_p,
+)
 
 __all__ = ["Place", "HotspotDetector", "budget_threshold"]
 
@@ -48,8 +54,9 @@ _MINUTES_PER_MONTH = 30 * 24 * 60
 _NULL_SCALE_STEP = 1.1
 
 
-def budget_threshold(budget_per_town_month: float, towns: int, categories: int,
-                     slide_minutes: float) -> float:
+def budget_threshold(
+    budget_per_town_month: float, towns: int, categories: int, slide_minutes: float
+) -> float:
     """``p* = B·T / (L·C)``: the per-look, per-category p-value that spends the budget.
 
     Examples
@@ -60,8 +67,12 @@ def budget_threshold(budget_per_town_month: float, towns: int, categories: int,
     >>> f"{budget_threshold(1.0, 20, 25, 5):.4g}"
     '9.259e-05'
     """
-    for name, value in (("budget_per_town_month", budget_per_town_month), ("towns", towns),
-                        ("categories", categories), ("slide_minutes", slide_minutes)):
+    for name, value in (
+        ("budget_per_town_month", budget_per_town_month),
+        ("towns", towns),
+        ("categories", categories),
+        ("slide_minutes", slide_minutes),
+    ):
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
             raise ValueError(f"{name}={value!r} must be a positive number")
     looks = _MINUTES_PER_MONTH / slide_minutes
@@ -102,8 +113,18 @@ class HotspotDetector:
         Seed of the Monte Carlo replicates (reproducible p-values).
     """
 
-    def __init__(self, cells, coords, places: dict, hotspot: dict, categories, *,
-                 district_code: str, towns: int, seed: int = 0):
+    def __init__(
+        self,
+        cells,
+        coords,
+        places: dict,
+        hotspot: dict,
+        categories,
+        *,
+        district_code: str,
+        towns: int,
+        seed: int = 0,
+    ):
         self.cells = list(cells)
         self.index = {c: i for i, c in enumerate(self.cells)}
         import pandas as pd
@@ -115,32 +136,40 @@ class HotspotDetector:
         self.slide_min = int(hotspot["window_slide_minutes"])
         self.size_min = int(hotspot["window_size_minutes"])
         self.durations_min = sorted(int(d) for d in hotspot["scan_durations_minutes"])
-        bad = [d for d in self.durations_min
-               if d % self.slide_min or not self.slide_min <= d <= self.size_min]
+        bad = [
+            d
+            for d in self.durations_min
+            if d % self.slide_min or not self.slide_min <= d <= self.size_min
+        ]
         if bad:
-            raise ValueError(f"scan_durations_minutes {bad} must be multiples of the slide "
-                             f"({self.slide_min}) no longer than the window ({self.size_min})")
+            raise ValueError(
+                f"scan_durations_minutes {bad} must be multiples of the slide "
+                f"({self.slide_min}) no longer than the window ({self.size_min})"
+            )
         self.buckets = self.size_min // self.slide_min
         self.min_observed = int(hotspot["min_observed"])
         self.max_clusters = int(hotspot["max_clusters_per_look"])
         self.replicates = int(hotspot["scan_replicates"])
         self.fdr_q = float(hotspot["fdr_q"])
         self.budget = float(hotspot["alert_budget_per_town_month"])
-        self.threshold = budget_threshold(self.budget, towns, len(self.categories),
-                                          self.slide_min)
+        self.threshold = budget_threshold(self.budget, towns, len(self.categories), self.slide_min)
         self.looks_per_day = 24 * 60 / self.slide_min
-        self.severity_levels = sorted(((float(d), str(n))
-                                       for d, n in hotspot["severity_by_recurrence_days"]),
-                                      reverse=True)
-        self.zones = CylinderZones(coords, float(hotspot["scan_max_radius_m"]),
-                                   int(hotspot["scan_max_cells"]))
+        self.severity_levels = sorted(
+            ((float(d), str(n)) for d, n in hotspot["severity_by_recurrence_days"]), reverse=True
+        )
+        self.zones = CylinderZones(
+            coords, float(hotspot["scan_max_radius_m"]), int(hotspot["scan_max_cells"])
+        )
         self.weights = self._neighbourhood_weights()
         self.gi_star = GiStar(self.weights)
         self.seed = seed
         lifecycle = hotspot["lifecycle"]
-        self.tracker = ClusterTracker(self._neighbours, slide_s=self.slide_min * 60,
-                                      quiet_looks=int(lifecycle["quiet_looks"]),
-                                      escalation_ratio=float(lifecycle["escalation_ratio"]))
+        self.tracker = ClusterTracker(
+            self._neighbours,
+            slide_s=self.slide_min * 60,
+            quiet_looks=int(lifecycle["quiet_looks"]),
+            escalation_ratio=float(lifecycle["escalation_ratio"]),
+        )
         self._rates: dict = {}
         self._nulls: dict = {}
         self._weights_cache: tuple = (None, None)
@@ -169,8 +198,9 @@ class HotspotDetector:
             sources = []
             for i, cell in enumerate(self.cells):
                 place = self.places.get(cell)
-                rates[i], source = baselines.rate(cell, place.town_code if place else None,
-                                                  category)
+                rates[i], source = baselines.rate(
+                    cell, place.town_code if place else None, category
+                )
                 sources.append(source)
             self._rates[key] = (rates, sources)
         return self._rates[key]
@@ -189,8 +219,9 @@ class HotspotDetector:
         return self._weights_cache[1]
 
     def _duration_hours(self, weights) -> np.ndarray:
-        return np.array([weights[self.buckets - d // self.slide_min:].sum()
-                         for d in self.durations_min])
+        return np.array(
+            [weights[self.buckets - d // self.slide_min :].sum() for d in self.durations_min]
+        )
 
     def _cell_q_values(self, prepared: dict, baselines: Baselines, window_end_s: int) -> dict:
         """Poisson p-value and BH q-value of every cell with events over the whole window.
@@ -213,8 +244,8 @@ class HotspotDetector:
         by_category, start = {}, 0
         for category, rows in spans:
             p_cells, q_cells = np.ones(len(self.cells)), np.ones(len(self.cells))
-            p_cells[rows] = p_seen[start:start + rows.size]
-            q_cells[rows] = q_all[start:start + rows.size]
+            p_cells[rows] = p_seen[start : start + rows.size]
+            q_cells[rows] = q_all[start : start + rows.size]
             by_category[category] = (p_cells, q_cells)
             start += rows.size
         return by_category
@@ -239,8 +270,9 @@ class HotspotDetector:
         if method == "gumbel":
             return gumbel, method
         # Too few replicates reached any cylinder to fit a tail: the bound decides.
-        return union_bound_p(cluster.llr, zone_expected(), min_observed=self.min_observed), \
-            "union bound"
+        return union_bound_p(
+            cluster.llr, zone_expected(), min_observed=self.min_observed
+        ), "union bound"
 
     def _null(self, baselines: Baselines, category: str, rates, weights):
         """Null maxima for these rates and bucket weights, cached.
@@ -252,23 +284,34 @@ class HotspotDetector:
         """
         total = float(weights.sum())
         steps = math.ceil(math.log(total) / math.log(_NULL_SCALE_STEP) - 1e-9)
-        scaled_total = _NULL_SCALE_STEP ** steps
+        scaled_total = _NULL_SCALE_STEP**steps
         shape = np.round(weights / total, 2)
         weights = shape / shape.sum() * scaled_total
         key = (baselines.version, category, steps, tuple(shape))
         if key not in self._nulls:
             self.stats["null_simulations"] += 1
-            seed = [self.seed, self.categories.index(category) if category in self.categories
-                    else len(self.categories), int(round(float(weights.sum()) * 1e4))]
+            seed = [
+                self.seed,
+                self.categories.index(category)
+                if category in self.categories
+                else len(self.categories),
+                int(round(float(weights.sum()) * 1e4)),
+            ]
             self._nulls[key] = simulate_null_maxima(
-                rates, weights, [d // self.slide_min for d in self.durations_min], self.zones,
-                min_observed=self.min_observed, replicates=self.replicates,
-                rng=np.random.default_rng(seed))
+                rates,
+                weights,
+                [d // self.slide_min for d in self.durations_min],
+                self.zones,
+                min_observed=self.min_observed,
+                replicates=self.replicates,
+                rng=np.random.default_rng(seed),
+            )
         return self._nulls[key]
 
     # ------------------------------------------------------------ one look
-    def look(self, window_end_s: int, counts: dict, baselines: Baselines,
-             now_ms: int = 0) -> list[dict]:
+    def look(
+        self, window_end_s: int, counts: dict, baselines: Baselines, now_ms: int = 0
+    ) -> list[dict]:
         """Alerts of one look.
 
         ``counts`` maps ``(cell_id, category)`` to the counts over each of
@@ -280,13 +323,24 @@ class HotspotDetector:
             cells.append(cell)
             categories.append(category)
             values.append(counts_of)
-        return self.look_arrays(window_end_s, cells, categories,
-                                np.array(values, dtype=float).reshape(len(values),
-                                                                     len(self.durations_min)),
-                                baselines, now_ms=now_ms)
+        return self.look_arrays(
+            window_end_s,
+            cells,
+            categories,
+            np.array(values, dtype=float).reshape(len(values), len(self.durations_min)),
+            baselines,
+            now_ms=now_ms,
+        )
 
-    def look_arrays(self, window_end_s: int, cells, categories, values: np.ndarray,
-                    baselines: Baselines, now_ms: int = 0) -> list[dict]:
+    def look_arrays(
+        self,
+        window_end_s: int,
+        cells,
+        categories,
+        values: np.ndarray,
+        baselines: Baselines,
+        now_ms: int = 0,
+    ) -> list[dict]:
         """:meth:`look` with the counts as columns: cell ids, categories, (m, D) counts."""
         self.stats["looks"] += 1
         import pandas as pd
@@ -301,7 +355,7 @@ class HotspotDetector:
         order = np.argsort(codes, kind="stable")
         bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
         for c, category in enumerate(names):
-            take = order[bounds[c]:bounds[c + 1]]
+            take = order[bounds[c] : bounds[c + 1]]
             take = take[~unknown[take]]
             if take.size == 0:
                 continue
@@ -317,8 +371,7 @@ class HotspotDetector:
             observed = np.zeros((n, n_d))
             observed[rows] = category_values
             expected = (rates, duration_hours)
-            clusters = iter_clusters(observed, expected, self.zones,
-                                     min_observed=self.min_observed)
+            clusters = iter_clusters(observed, expected, self.zones, min_observed=self.min_observed)
             gi = None
 
             def zone_expected(rates=rates, hours=duration_hours):
@@ -326,8 +379,9 @@ class HotspotDetector:
                 return np.outer((rates @ self.zones.membership)[self.zones.valid_zone], hours)
 
             for cluster in itertools.islice(clusters, self.max_clusters):
-                p, method = self._p_value(baselines, category, rates, weights, cluster,
-                                          zone_expected)
+                p, method = self._p_value(
+                    baselines, category, rates, weights, cluster, zone_expected
+                )
                 if p > self.threshold:
                     # Clusters come by decreasing LLR, and both p-values grow as it falls.
                     break
@@ -335,29 +389,58 @@ class HotspotDetector:
                     gi = self.gi_star.z_scores(observed[:, -1])
                 cells = frozenset(self.cells[i] for i in cluster.cells)
                 detections.append(Detection(category, cells, cluster.llr))
-                details[(category, cells)] = (cluster, p, method, gi, observed, expected,
-                                              sources, complete)
+                details[(category, cells)] = (
+                    cluster,
+                    p,
+                    method,
+                    gi,
+                    observed,
+                    expected,
+                    sources,
+                    complete,
+                )
         if details:
             q_of = self._cell_q_values(prepared, baselines, window_end_s)
-            details = {key: self._statistics(window_end_s, key[0], *value, q_of)
-                       for key, value in details.items()}
+            details = {
+                key: self._statistics(window_end_s, key[0], *value, q_of)
+                for key, value in details.items()
+            }
         alerts = []
         for tracked, status in self.tracker.look(window_end_s, detections):
             if status == ENDED:
                 alert = dict(tracked.last_alert)
             else:
                 alert = dict(details[(tracked.category, tracked.cells)])
-                alert.update(first_window_end=_iso(tracked.first_window_end_s),
-                             looks=tracked.looks, peak_llr=round(tracked.peak_llr, 6))
+                alert.update(
+                    first_window_end=_iso(tracked.first_window_end_s),
+                    looks=tracked.looks,
+                    peak_llr=round(tracked.peak_llr, 6),
+                )
                 tracked.last_alert = alert
-            alert.update(alert_id=tracked.cluster_id, cluster_id=tracked.cluster_id,
-                         status=status, emitted_at_ms=int(now_ms),
-                         updated_window_end=_iso(window_end_s))
+            alert.update(
+                alert_id=tracked.cluster_id,
+                cluster_id=tracked.cluster_id,
+                status=status,
+                emitted_at_ms=int(now_ms),
+                updated_window_end=_iso(window_end_s),
+            )
             alerts.append(alert)
         return alerts
 
-    def _statistics(self, window_end_s, category, cluster, p, method, gi, observed, expected,
-                    sources, complete, q_of) -> dict:
+    def _statistics(
+        self,
+        window_end_s,
+        category,
+        cluster,
+        p,
+        method,
+        gi,
+        observed,
+        expected,
+        sources,
+        complete,
+        q_of,
+    ) -> dict:
         centre = cluster.cells[0]
         place = self.places.get(self.cells[centre]) or Place("", "", "", "", 0.0, 0.0)
         duration = self.durations_min[cluster.duration_index]
@@ -366,22 +449,25 @@ class HotspotDetector:
             p_cells, q_cells = q_of.get(category, (None, None))
             p_cell = float(p_cells[i]) if p_cells is not None else 1.0
             q_cell = float(q_cells[i]) if q_cells is not None else 1.0
-            cell_stats.append({
-                "cell_id": self.cells[i],
-                "observed": int(observed[i, -1]),
-                "expected": round(float(expected[0][i] * expected[1][-1]), 6),
-                "p_value": p_cell,
-                "q_value": q_cell,
-                "gi_star_z": None if math.isnan(gi[i]) else round(float(gi[i]), 4),
-                "baseline_source": sources[i],
-            })
+            cell_stats.append(
+                {
+                    "cell_id": self.cells[i],
+                    "observed": int(observed[i, -1]),
+                    "expected": round(float(expected[0][i] * expected[1][-1]), 6),
+                    "p_value": p_cell,
+                    "q_value": q_cell,
+                    "gi_star_z": None if math.isnan(gi[i]) else round(float(gi[i]), 4),
+                    "baseline_source": sources[i],
+                }
+            )
         used = {sources[i] for i in cluster.cells}
         source = used.pop() if len(used) == 1 else "mixed: " + ", ".join(sorted(used))
         if not complete:
             source += ", no week profile"
         ri = recurrence_interval_days(max(p, 1e-300), self.looks_per_day)
-        severity = next((name for days, name in self.severity_levels if ri >= days),
-                        self.severity_levels[-1][1])
+        severity = next(
+            (name for days, name in self.severity_levels if ri >= days), self.severity_levels[-1][1]
+        )
         return {
             "kind": "hotspot",
             "category": category,

@@ -21,10 +21,11 @@ Coordinates are projected and in metres (not lon/lat). Times are days, as
 numbers, or dates; date-times are cut to their calendar day, as the NRC works
 on dates.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -54,14 +55,16 @@ class KnoxResult:
     def to_frame(self) -> pd.DataFrame:
         """One row per cell: bands, observed, expected, ratio and p-value."""
         n_space, n_time = self.observed.shape
-        return pd.DataFrame({
-            "spatial_band": np.repeat(self.spatial_bands, n_time),
-            "temporal_band": np.tile(self.temporal_bands, n_space),
-            "observed": self.observed.ravel(),
-            "expected": self.expected.ravel(),
-            "ratio": self.ratio.ravel(),
-            "p_value": self.p_value.ravel(),
-        })
+        return pd.DataFrame(
+            {
+                "spatial_band": np.repeat(self.spatial_bands, n_time),
+                "temporal_band": np.tile(self.temporal_bands, n_space),
+                "observed": self.observed.ravel(),
+                "expected": self.expected.ravel(),
+                "ratio": self.ratio.ravel(),
+                "p_value": self.p_value.ravel(),
+            }
+        )
 
 
 def monte_carlo_p_value(observed: np.ndarray, permuted: np.ndarray) -> np.ndarray:
@@ -156,11 +159,13 @@ def knox_test(
     time_edges = _edges(temporal_edges, "temporal_edges")
     if metric not in METRICS:
         raise ValueError(
-            f"metric={metric!r} provided, but is not one of: "
-            + ", ".join(repr(m) for m in METRICS)
+            f"metric={metric!r} provided, but is not one of: " + ", ".join(repr(m) for m in METRICS)
         )
-    if isinstance(n_permutations, bool) or not isinstance(n_permutations, (int, np.integer)) \
-            or n_permutations < 1:
+    if (
+        isinstance(n_permutations, bool)
+        or not isinstance(n_permutations, (int, np.integer))
+        or n_permutations < 1
+    ):
         raise ValueError(f"n_permutations={n_permutations!r} must be an integer >= 1")
     rng = np.random.default_rng(seed)
 
@@ -175,8 +180,9 @@ def knox_test(
     n_time = len(time_edges) + 1
 
     time_band = np.searchsorted(time_edges, np.abs(days[first] - days[second]), side="right")
-    observed = np.bincount(space_band * n_time + time_band,
-                           minlength=n_space * n_time).reshape(n_space, n_time)
+    observed = np.bincount(space_band * n_time + time_band, minlength=n_space * n_time).reshape(
+        n_space, n_time
+    )
 
     # Shuffling times among events only relabels the pairs, so each temporal
     # band keeps its total; the "beyond" spatial row is that total minus the
@@ -189,7 +195,8 @@ def knox_test(
     for k in range(n_permutations):
         shuffled = days[rng.permutation(len(days))]
         band = np.searchsorted(
-            time_edges, np.abs(shuffled[near_first] - shuffled[near_second]), side="right")
+            time_edges, np.abs(shuffled[near_first] - shuffled[near_second]), side="right"
+        )
         counts = np.bincount(near_cell + band, minlength=n_space * n_time)
         table = counts.reshape(n_space, n_time)
         table[-1] = column_totals - table[:-1].sum(axis=0)
@@ -220,13 +227,15 @@ def _coordinates(x, y, precision: str) -> tuple[np.ndarray, np.ndarray]:
     y_m = np.asarray(y, dtype=float).astype(dtype).astype(float)
     if x_m.ndim != 1 or x_m.shape != y_m.shape:
         raise ValueError(
-            f"x and y must be 1-d and of equal length, got shapes {x_m.shape} and {y_m.shape}")
+            f"x and y must be 1-d and of equal length, got shapes {x_m.shape} and {y_m.shape}"
+        )
     if len(x_m) < 2:
         raise ValueError(f"{len(x_m)} events given, but a Knox test needs at least 2")
     if not (np.isfinite(x_m).all() and np.isfinite(y_m).all()):
         bad = int(np.flatnonzero(~(np.isfinite(x_m) & np.isfinite(y_m)))[0])
-        raise ValueError(f"coordinates of event {bad} are ({x_m[bad]}, {y_m[bad]}); "
-                         "they must be finite")
+        raise ValueError(
+            f"coordinates of event {bad} are ({x_m[bad]}, {y_m[bad]}); they must be finite"
+        )
     return x_m, y_m
 
 
@@ -238,8 +247,9 @@ def _days(t, n_events: int) -> np.ndarray:
         except (TypeError, ValueError) as exc:
             raise ValueError(f"t must be numbers of days or dates: {exc}") from None
         if np.isnat(times).any():
-            raise ValueError(f"t[{int(np.flatnonzero(np.isnat(times))[0])}] is NaT; "
-                             "every event needs a date")
+            raise ValueError(
+                f"t[{int(np.flatnonzero(np.isnat(times))[0])}] is NaT; every event needs a date"
+            )
         days = times.astype(np.int64).astype(float)
     elif times.dtype.kind in "iuf":
         days = times.astype(float)
@@ -254,14 +264,21 @@ def _days(t, n_events: int) -> np.ndarray:
 
 
 def _edges(edges, name: str) -> np.ndarray:
-    problem = (f"{name}={np.asarray(edges).tolist()!r} must be a non-empty, strictly "
-               "increasing sequence of positive finite numbers")
+    problem = (
+        f"{name}={np.asarray(edges).tolist()!r} must be a non-empty, strictly "
+        "increasing sequence of positive finite numbers"
+    )
     try:
         values = np.asarray(edges, dtype=float)
     except (TypeError, ValueError):
         raise ValueError(problem) from None
-    if values.ndim != 1 or len(values) == 0 or not np.isfinite(values).all() \
-            or values[0] <= 0 or (np.diff(values) <= 0).any():
+    if (
+        values.ndim != 1
+        or len(values) == 0
+        or not np.isfinite(values).all()
+        or values[0] <= 0
+        or (np.diff(values) <= 0).any()
+    ):
         raise ValueError(problem)
     return values
 

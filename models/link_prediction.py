@@ -15,6 +15,7 @@ Examples
 >>> predict_links(edges, top=5).values.tolist()
 [['a', 'd', 2.8854, 2], ['b', 'c', 2.8854, 2]]
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -59,11 +60,20 @@ def predict_links(edges: pd.DataFrame, *, top: int, min_shared: int = 2) -> pd.D
     if coo.nnz == 0:
         return pd.DataFrame(columns=["src", "dst", "score", "shared"])
     shared = np.asarray(adjacency[coo.row].multiply(adjacency[coo.col]).sum(axis=1)).ravel()
-    out = pd.DataFrame({"src": nodes[coo.row], "dst": nodes[coo.col],
-                        "score": np.round(coo.data, 4), "shared": shared.astype(int)})
+    out = pd.DataFrame(
+        {
+            "src": nodes[coo.row],
+            "dst": nodes[coo.col],
+            "score": np.round(coo.data, 4),
+            "shared": shared.astype(int),
+        }
+    )
     out = out[out["shared"] >= min_shared]
     # Each pair once, smaller name first.
     swap = out["src"] > out["dst"]
     out.loc[swap, ["src", "dst"]] = out.loc[swap, ["dst", "src"]].values
-    return (out.sort_values(["score", "src", "dst"], ascending=[False, True, True],
-                            kind="mergesort").head(top).reset_index(drop=True))
+    return (
+        out.sort_values(["score", "src", "dst"], ascending=[False, True, True], kind="mergesort")
+        .head(top)
+        .reset_index(drop=True)
+    )

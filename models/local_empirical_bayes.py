@@ -63,6 +63,7 @@ In both forms the posterior of cell ``j`` is
 ``beta_j = m_j / A_j``; where ``A_j = 0`` or ``m_j = 0`` the prior is a
 point mass and the cell takes ``m_j``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -144,8 +145,13 @@ class LocalPoissonGammaSmoother(BaseEstimator):
     array([0.0293, 0.1346, 1.1335, 0.2256, 0.0352])
     """
 
-    def __init__(self, borrow_from_town: bool = True, min_prior_variance: float = 0.0,
-                 min_prior_mean: float = 0.0, max_prior_events: float = np.inf):
+    def __init__(
+        self,
+        borrow_from_town: bool = True,
+        min_prior_variance: float = 0.0,
+        min_prior_mean: float = 0.0,
+        max_prior_events: float = np.inf,
+    ):
         self.borrow_from_town = borrow_from_town
         self.min_prior_variance = min_prior_variance
         self.min_prior_mean = min_prior_mean
@@ -178,20 +184,23 @@ class LocalPoissonGammaSmoother(BaseEstimator):
             a non-boolean ``borrow_from_town`` or a negative floor.
         """
         if not isinstance(self.borrow_from_town, (bool, np.bool_)):
-            raise ValueError(
-                f"borrow_from_town={self.borrow_from_town!r} must be True or False"
-            )
+            raise ValueError(f"borrow_from_town={self.borrow_from_town!r} must be True or False")
         variance_floor = _non_negative(self.min_prior_variance, "min_prior_variance")
         _non_negative(self.min_prior_mean, "min_prior_mean")
         cap = self.max_prior_events
-        if isinstance(cap, bool) or not isinstance(cap, (int, float, np.number)) \
-                or np.isnan(cap) or cap <= 0:
+        if (
+            isinstance(cap, bool)
+            or not isinstance(cap, (int, float, np.number))
+            or np.isnan(cap)
+            or cap <= 0
+        ):
             raise ValueError(f"max_prior_events={cap!r} must be a number > 0 (inf: no cap)")
         y, e, g = _cells(counts, exposure, groups)
         within = _neighbourhoods(neighbours, len(y))
 
-        town = PoissonGammaSmoother(min_prior_variance=self.min_prior_variance,
-                                    min_prior_mean=self.min_prior_mean).fit(y, e, g)
+        town = PoissonGammaSmoother(
+            min_prior_variance=self.min_prior_variance, min_prior_mean=self.min_prior_mean
+        ).fit(y, e, g)
         group_of = np.searchsorted(town.groups_, g)
         pooled_counts = within @ y
         pooled_exposure = within @ e
@@ -204,17 +213,21 @@ class LocalPoissonGammaSmoother(BaseEstimator):
             alpha = town_alpha[group_of]
             point = np.isinf(alpha)
             finite_alpha = np.where(point, 0.0, alpha)
-            mean = np.where(point, town_mean[group_of],
-                            (pooled_counts + finite_alpha)
-                            / (pooled_exposure + np.where(point, 0.0, town_beta[group_of])))
+            mean = np.where(
+                point,
+                town_mean[group_of],
+                (pooled_counts + finite_alpha)
+                / (pooled_exposure + np.where(point, 0.0, town_beta[group_of])),
+            )
             with np.errstate(divide="ignore", invalid="ignore"):
                 variance = np.where(point, 0.0, mean * mean / np.where(point, 1.0, alpha))
             variance = np.maximum(variance, variance_floor)
         else:
             mean = pooled_counts / pooled_exposure
             # sum_k e_k (r_k - m)^2 = sum y^2/e - 2 m sum y + m^2 sum e, over N(j).
-            spread = (within @ (y * y / e) - 2.0 * mean * pooled_counts
-                      + mean * mean * pooled_exposure) / pooled_exposure
+            spread = (
+                within @ (y * y / e) - 2.0 * mean * pooled_counts + mean * mean * pooled_exposure
+            ) / pooled_exposure
             size = np.diff(within.indptr).astype(float)
             variance = np.maximum(spread - mean * size / pooled_exposure, variance_floor)
             variance = np.maximum(variance, 0.0)  # rounding must not make it negative
@@ -227,8 +240,10 @@ class LocalPoissonGammaSmoother(BaseEstimator):
         self.alpha_ = np.where(point, np.inf, mean * mean / safe)
         self.beta_ = np.where(point, np.inf, mean / safe)
         self.smoothed_rates_ = np.where(
-            point, mean,
-            (y + np.where(point, 0.0, self.alpha_)) / (e + np.where(point, 0.0, self.beta_)))
+            point,
+            mean,
+            (y + np.where(point, 0.0, self.alpha_)) / (e + np.where(point, 0.0, self.beta_)),
+        )
         return self
 
     def unseen_rate(self, exposure, groups):
@@ -255,8 +270,11 @@ class LocalPoissonGammaSmoother(BaseEstimator):
         position = np.searchsorted(self.town_.groups_, np.asarray(groups))
         alpha, beta = self.town_alpha_[position], self.town_beta_[position]
         point = np.isinf(alpha)
-        return np.where(point, self.town_.prior_mean_[position],
-                        np.where(point, 0.0, alpha) / (e + np.where(point, 0.0, beta)))
+        return np.where(
+            point,
+            self.town_.prior_mean_[position],
+            np.where(point, 0.0, alpha) / (e + np.where(point, 0.0, beta)),
+        )
 
     def fit_transform(self, counts, exposure, groups, neighbours):
         """Fit, then return ``smoothed_rates_``."""

@@ -6,6 +6,7 @@ baseline expects ``expected`` gets the upper-tail probability
 below a threshold. Later statistics (negative binomial, Gi*, scans) sit
 beside this module.
 """
+
 from __future__ import annotations
 
 import math

@@ -26,6 +26,7 @@ Examples
 >>> bool(((p >= 0) & (p <= 1)).all()), model.top_reasons(busiest, k=1)[0][0][0]
 (True, '涉事次数')
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -52,8 +53,9 @@ class RiskModel(BaseEstimator, ClassifierMixin):
         Inverse regularization strength of the logistic regression.
     """
 
-    def __init__(self, reason_labels: dict | None = None, calibration_folds: int = 3,
-                 C: float = 1.0):
+    def __init__(
+        self, reason_labels: dict | None = None, calibration_folds: int = 3, C: float = 1.0
+    ):
         self.reason_labels = reason_labels
         self.calibration_folds = calibration_folds
         self.C = C
@@ -62,18 +64,21 @@ class RiskModel(BaseEstimator, ClassifierMixin):
         y = np.asarray(y).astype(int)
         classes = np.unique(y)
         if len(classes) != 2:
-            raise ValueError(f"risk labels hold classes {classes.tolist()}; both 0 and 1 are "
-                             "needed to learn a risk")
+            raise ValueError(
+                f"risk labels hold classes {classes.tolist()}; both 0 and 1 are "
+                "needed to learn a risk"
+            )
         self.features_ = list(X.columns)
         base = make_pipeline(StandardScaler(), LogisticRegression(C=self.C, max_iter=1000))
         folds = int(min(self.calibration_folds, np.bincount(y).min()))
         if folds >= 2:
             self.calibrated_ = CalibratedClassifierCV(base, method="isotonic", cv=folds).fit(X, y)
         else:
-            self.calibrated_ = base.fit(X, y)       # too few positives to calibrate
+            self.calibrated_ = base.fit(X, y)  # too few positives to calibrate
         # The explanation model: the same pipeline fitted on all the data.
-        self.explainer_ = make_pipeline(StandardScaler(),
-                                        LogisticRegression(C=self.C, max_iter=1000)).fit(X, y)
+        self.explainer_ = make_pipeline(
+            StandardScaler(), LogisticRegression(C=self.C, max_iter=1000)
+        ).fit(X, y)
         self.classes_ = classes
         self.calibrated_folds_ = folds if folds >= 2 else 0
         return self
@@ -97,6 +102,11 @@ class RiskModel(BaseEstimator, ClassifierMixin):
         out = []
         for _, row in terms.iterrows():
             top = row.sort_values(ascending=False).head(k)
-            out.append([(labels.get(name, name), round(float(value), 3))
-                        for name, value in top.items() if value > 0])
+            out.append(
+                [
+                    (labels.get(name, name), round(float(value), 3))
+                    for name, value in top.items()
+                    if value > 0
+                ]
+            )
         return out

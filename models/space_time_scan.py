@@ -29,6 +29,7 @@ alike. The p-value never exceeds the Bonferroni bound over all cylinders
 few replicates reach any cylinder to fit a tail. The
 recurrence interval is SaTScan's: ``1 / (p × looks per day)`` days.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -38,8 +39,17 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["CylinderZones", "ScanCluster", "NullMaxima", "log_likelihood_ratio", "scan",
-           "iter_clusters", "simulate_null_maxima", "union_bound_p", "recurrence_interval_days"]
+__all__ = [
+    "CylinderZones",
+    "ScanCluster",
+    "NullMaxima",
+    "log_likelihood_ratio",
+    "scan",
+    "iter_clusters",
+    "simulate_null_maxima",
+    "union_bound_p",
+    "recurrence_interval_days",
+]
 
 _EULER_GAMMA = 0.5772156649015329
 
@@ -131,8 +141,9 @@ class CylinderZones:
                 cols.append(centres[zone_valid] * max_cells + k_zone)
         rows = np.concatenate(rows)
         cols = np.concatenate(cols)
-        self.membership = sp.csr_matrix((np.ones(len(rows)), (rows, cols)),
-                                        shape=(n, n * max_cells))
+        self.membership = sp.csr_matrix(
+            (np.ones(len(rows)), (rows, cols)), shape=(n, n * max_cells)
+        )
         #: The transpose, zones by cells: zone sums are ``by_zone @ values``.
         self.by_zone = self.membership.T.tocsr()
         self.valid_zone = (index >= 0).reshape(-1)
@@ -159,8 +170,9 @@ class ScanCluster:
     llr: float
 
 
-def scan(observed, expected, zones: CylinderZones, *, min_observed: int = 1,
-         max_clusters: int = 5) -> list[ScanCluster]:
+def scan(
+    observed, expected, zones: CylinderZones, *, min_observed: int = 1, max_clusters: int = 5
+) -> list[ScanCluster]:
     """The clusters of one look, by decreasing LLR, sharing no cell.
 
     Parameters
@@ -182,8 +194,11 @@ def scan(observed, expected, zones: CylinderZones, *, min_observed: int = 1,
     >>> [(c.cells, c.observed, c.expected, round(c.llr, 4)) for c in scan(o, e, zones)]
     [((0, 1), 9.0, 2.0, 6.5367)]
     """
-    return list(itertools.islice(iter_clusters(observed, expected, zones,
-                                               min_observed=min_observed), max_clusters))
+    return list(
+        itertools.islice(
+            iter_clusters(observed, expected, zones, min_observed=min_observed), max_clusters
+        )
+    )
 
 
 def iter_clusters(observed, expected, zones: CylinderZones, *, min_observed: int = 1):
@@ -212,8 +227,9 @@ def iter_clusters(observed, expected, zones: CylinderZones, *, min_observed: int
         e = np.asarray(expected, dtype=float)
         shape = e.shape
     if o.ndim != 2 or o.shape != shape or o.shape[0] != zones.n_cells:
-        raise ValueError(f"observed {o.shape} and expected {shape} must both be "
-                         f"({zones.n_cells}, durations)")
+        raise ValueError(
+            f"observed {o.shape} and expected {shape} must both be ({zones.n_cells}, durations)"
+        )
     # A zone's count in any duration is at most its sum of each cell's largest.
     upper = zones.by_zone @ (o[:, 0] if o.shape[1] == 1 else o.max(axis=1))
     candidates = np.flatnonzero((upper >= min_observed) & zones.valid_zone)
@@ -237,8 +253,14 @@ def iter_clusters(observed, expected, zones: CylinderZones, *, min_observed: int
             return
         zone = int(candidates[k])
         cells = zones.cells_of(zone)
-        yield ScanCluster(zone, tuple(int(c) for c in cells), d, float(zo[k, d]),
-                          float(ze[k, d]), float(llr[k, d]))
+        yield ScanCluster(
+            zone,
+            tuple(int(c) for c in cells),
+            d,
+            float(zo[k, d]),
+            float(ze[k, d]),
+            float(llr[k, d]),
+        )
         # Later clusters share no cell with this one.
         overlapping = zones.membership[cells].indices
         llr[np.isin(candidates, overlapping)] = 0.0
@@ -307,7 +329,7 @@ def union_bound_p(llr: float, zone_expected, *, min_observed: int = 1) -> float:
     e = e[e > 0]
     if e.size == 0 or llr <= 0:
         return 1.0
-    lo = np.maximum(np.floor(e), min_observed - 1).astype(float)   # LLR(lo) < llr or lo < min
+    lo = np.maximum(np.floor(e), min_observed - 1).astype(float)  # LLR(lo) < llr or lo < min
     hi = np.ceil(e + 2 * llr + 3 * np.sqrt(e * llr) + min_observed + 2)
     while True:
         short = log_likelihood_ratio(hi, e) < llr
@@ -326,9 +348,16 @@ def union_bound_p(llr: float, zone_expected, *, min_observed: int = 1) -> float:
     return float(min(1.0, poisson.sf(hi - 1, e).sum()))
 
 
-def simulate_null_maxima(rates, bucket_weights, durations, zones: CylinderZones, *,
-                         min_observed: int = 1, replicates: int = 199,
-                         rng: np.random.Generator | None = None) -> NullMaxima:
+def simulate_null_maxima(
+    rates,
+    bucket_weights,
+    durations,
+    zones: CylinderZones,
+    *,
+    min_observed: int = 1,
+    replicates: int = 199,
+    rng: np.random.Generator | None = None,
+) -> NullMaxima:
     """Largest LLR of ``replicates`` districts drawn from the baselines.
 
     Cell ``j`` expects ``rates[j] * bucket_weights[b]`` events in time bucket
@@ -364,17 +393,18 @@ def simulate_null_maxima(rates, bucket_weights, durations, zones: CylinderZones,
         return NullMaxima(maxima, n_cylinders)
     split = rng.multinomial(totals[rep, cell], w / w.sum())
     zone_expected = r @ zones.membership
-    for d_index, d in enumerate(durations):
-        counts = split[:, w.size - d:].sum(axis=1)
+    for d in durations:
+        counts = split[:, w.size - d :].sum(axis=1)
         keep = counts > 0
-        matrix = sp.csr_matrix((counts[keep].astype(float), (rep[keep], cell[keep])),
-                               shape=(replicates, zones.n_cells))
+        matrix = sp.csr_matrix(
+            (counts[keep].astype(float), (rep[keep], cell[keep])), shape=(replicates, zones.n_cells)
+        )
         zone_counts = (matrix @ zones.membership).tocoo()
         hit = zone_counts.data >= min_observed
         if not hit.any():
             continue
         o = zone_counts.data[hit]
-        e = zone_expected[zone_counts.col[hit]] * w[w.size - d:].sum()
+        e = zone_expected[zone_counts.col[hit]] * w[w.size - d :].sum()
         llr = log_likelihood_ratio(o, e)
         np.maximum.at(maxima, zone_counts.row[hit], llr)
     return NullMaxima(maxima, n_cylinders)

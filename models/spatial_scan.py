@@ -24,6 +24,7 @@ example data to the printed precision:
   Carlo rank, never below ``1 / (n_permutations + 1)``; SaTScan's default
   output swaps in a Gumbel approximation for the smallest p-values.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -352,7 +353,8 @@ def circular_scan(
         maxima = []
         for start in range(0, n_permutations, batch):
             replicates = rng.multinomial(
-                total_cases, population / total_population,
+                total_cases,
+                population / total_population,
                 size=min(batch, n_permutations - start),
             )
             maxima.append(scores(replicates).max(axis=1, initial=0.0))
@@ -367,15 +369,17 @@ def circular_scan(
         if n_permutations:
             beaten = int(np.count_nonzero(null_maxima >= llr[centre, size]))
             p_value = (1 + beaten) / (n_permutations + 1)
-        clusters.append(Cluster(
-            center=ids[centre],
-            members=tuple(ids[i] for i in order[centre, : size + 1]),
-            radius=float(distance[centre, size]),
-            population=float(window_population[centre, size]),
-            observed=observed,
-            expected=e,
-            relative_risk=(observed / e) / outside_rate if outside_rate > 0 else float("inf"),
-            llr=float(llr[centre, size]),
-            p_value=p_value,
-        ))
+        clusters.append(
+            Cluster(
+                center=ids[centre],
+                members=tuple(ids[i] for i in order[centre, : size + 1]),
+                radius=float(distance[centre, size]),
+                population=float(window_population[centre, size]),
+                observed=observed,
+                expected=e,
+                relative_risk=(observed / e) / outside_rate if outside_rate > 0 else float("inf"),
+                llr=float(llr[centre, size]),
+                p_value=p_value,
+            )
+        )
     return clusters

@@ -16,6 +16,7 @@ night has not seen yet). :class:`WatchList` answers a plate read with the
 entry it matches, and :func:`watch_alert` turns a match at a sensitive
 checkpoint into an alert for the ``alerts`` topic.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,20 +24,41 @@ from dataclasses import asdict
 
 import pandas as pd
 
-__all__ = ["WATCH_COLUMNS", "REASON_LABELS", "key_persons", "build_watch_list", "WatchList",
-           "watch_alert"]
+__all__ = [
+    "WATCH_COLUMNS",
+    "REASON_LABELS",
+    "key_persons",
+    "build_watch_list",
+    "WatchList",
+    "watch_alert",
+]
 
 #: Columns of the published watch list, one row per watched vehicle.
-WATCH_COLUMNS = ["vehicle_node", "reason", "reason_label", "detail", "persons",
-                 "shared_incidents", "via_vehicle", "plate_hashes", "plate_fold_hash",
-                 "as_of", "covered_until_ms"]
+WATCH_COLUMNS = [
+    "vehicle_node",
+    "reason",
+    "reason_label",
+    "detail",
+    "persons",
+    "shared_incidents",
+    "via_vehicle",
+    "plate_hashes",
+    "plate_fold_hash",
+    "as_of",
+    "covered_until_ms",
+]
 
 #: What duty staff read for each reason a vehicle is watched.
 REASON_LABELS = {"key_person_vehicle": "重点人员关联车辆", "companion": "布控车辆同行车辆"}
 
 
-def key_persons(suspect_incidents: pd.Series, risk: pd.Series | None, *,
-                min_suspect_incidents: int, min_person_risk: float) -> pd.Series:
+def key_persons(
+    suspect_incidents: pd.Series,
+    risk: pd.Series | None,
+    *,
+    min_suspect_incidents: int,
+    min_person_risk: float,
+) -> pd.Series:
     """The key persons' nodes, each with why (a short Chinese phrase).
 
     ``suspect_incidents`` counts each person's incidents as a suspect;
@@ -49,8 +71,11 @@ def key_persons(suspect_incidents: pd.Series, risk: pd.Series | None, *,
     ...             min_person_risk=0.5).to_dict()
     {'person:a': '嫌疑人涉事 3 次', 'person:b': '风险 0.80'}
     """
-    why = {node: f"嫌疑人涉事 {int(n)} 次" for node, n in suspect_incidents.items()
-           if n >= min_suspect_incidents}
+    why = {
+        node: f"嫌疑人涉事 {int(n)} 次"
+        for node, n in suspect_incidents.items()
+        if n >= min_suspect_incidents
+    }
     if risk is not None:
         for node, value in risk.items():
             if value >= min_person_risk:
@@ -62,10 +87,17 @@ def _is_vehicle(node: str) -> bool:
     return node.startswith("vehicle:")
 
 
-def build_watch_list(persons: pd.Series, ties: pd.DataFrame, companions: pd.DataFrame,
-                     plates: pd.DataFrame, *, min_shared_incidents: int,
-                     include_companions: bool = True, as_of: str = "",
-                     covered_until_ms: int | None = None) -> pd.DataFrame:
+def build_watch_list(
+    persons: pd.Series,
+    ties: pd.DataFrame,
+    companions: pd.DataFrame,
+    plates: pd.DataFrame,
+    *,
+    min_shared_incidents: int,
+    include_companions: bool = True,
+    as_of: str = "",
+    covered_until_ms: int | None = None,
+) -> pd.DataFrame:
     """One row per watched vehicle (:data:`WATCH_COLUMNS`).
 
     ``persons`` is :func:`key_persons`; ``ties`` the person–vehicle projection
@@ -97,34 +129,47 @@ def build_watch_list(persons: pd.Series, ties: pd.DataFrame, companions: pd.Data
     if len(persons) and len(ties):
         a_person = ties["src"].isin(persons.index) & ties["dst"].map(_is_vehicle)
         b_person = ties["dst"].isin(persons.index) & ties["src"].map(_is_vehicle)
-        pairs = pd.concat([
-            ties.loc[a_person, ["src", "dst", "weight"]].set_axis(["person", "vehicle", "w"],
-                                                                   axis=1),
-            ties.loc[b_person, ["dst", "src", "weight"]].set_axis(["person", "vehicle", "w"],
-                                                                   axis=1)])
+        pairs = pd.concat(
+            [
+                ties.loc[a_person, ["src", "dst", "weight"]].set_axis(
+                    ["person", "vehicle", "w"], axis=1
+                ),
+                ties.loc[b_person, ["dst", "src", "weight"]].set_axis(
+                    ["person", "vehicle", "w"], axis=1
+                ),
+            ]
+        )
         pairs = pairs[pairs["w"] >= min_shared_incidents]
         for vehicle, group in pairs.groupby("vehicle", sort=True):
             rows[vehicle] = dict(
-                vehicle_node=vehicle, reason="key_person_vehicle",
+                vehicle_node=vehicle,
+                reason="key_person_vehicle",
                 detail=f"与 {group['person'].nunique()} 名重点人员共同涉事 {int(group['w'].sum())} 次",
                 persons=sorted(group["person"].unique().tolist()),
-                shared_incidents=int(group["w"].sum()), via_vehicle=None)
+                shared_incidents=int(group["w"].sum()),
+                via_vehicle=None,
+            )
     if include_companions and rows and len(companions):
         found = companions[companions["companion"].astype(bool)]
         watched = sorted(rows)
         for a, b in sorted(zip(found["vehicle_a"], found["vehicle_b"])):
             for seen, other in ((a, b), (b, a)):
                 if seen in watched and other not in rows:
-                    rows[other] = dict(vehicle_node=other, reason="companion",
-                                       detail=f"与布控车辆 {seen} 同行",
-                                       persons=list(rows[seen]["persons"]), shared_incidents=0,
-                                       via_vehicle=seen)
+                    rows[other] = dict(
+                        vehicle_node=other,
+                        reason="companion",
+                        detail=f"与布控车辆 {seen} 同行",
+                        persons=list(rows[seen]["persons"]),
+                        shared_incidents=0,
+                        via_vehicle=seen,
+                    )
     if not rows:
         return pd.DataFrame(columns=WATCH_COLUMNS)
     known = plates.dropna(subset=["vehicle_id"])
     hashes = known.groupby("vehicle_id")["plate_hash"].agg(lambda h: sorted(h))
     own = known[known["plate_hash"] == known["vehicle_id"]].set_index("vehicle_id")[
-        "plate_fold_hash"]
+        "plate_fold_hash"
+    ]
     out = pd.DataFrame(sorted(rows.values(), key=lambda r: r["vehicle_node"]))
     token = out["vehicle_node"].str.removeprefix("vehicle:")
     out["plate_hashes"] = [hashes.get(t, [t]) for t in token]
@@ -165,8 +210,9 @@ class WatchList:
     def __len__(self) -> int:
         return len(self.entries)
 
-    def match(self, plate_hash: str | None, plate_fold_hash: str | None,
-              event_time_ms: int | None = None):
+    def match(
+        self, plate_hash: str | None, plate_fold_hash: str | None, event_time_ms: int | None = None
+    ):
         """``(entry, "exact" | "folded")`` of a read, or None.
 
         Examples
@@ -178,8 +224,11 @@ class WatchList:
         >>> w.match("v1", "f1", event_time_ms=1000), w.match("v1", "f1", event_time_ms=1001)[1]
         (None, 'exact')
         """
-        if (event_time_ms is not None and self.covered_until_ms is not None
-                and event_time_ms <= self.covered_until_ms):
+        if (
+            event_time_ms is not None
+            and self.covered_until_ms is not None
+            and event_time_ms <= self.covered_until_ms
+        ):
             return None
         node = self._by_plate.get(plate_hash)
         if node is not None:
@@ -193,8 +242,17 @@ class WatchList:
 _MATCH_LABELS = {"exact": "车牌一致", "folded": "车牌易混字符一致（疑似误识）"}
 
 
-def watch_alert(entry: dict, how: str, checkpoint, *, event_id: str, event_time_ms: int,
-                plate_hash: str, emitted_at_ms: int, slot_minutes: int) -> dict:
+def watch_alert(
+    entry: dict,
+    how: str,
+    checkpoint,
+    *,
+    event_id: str,
+    event_time_ms: int,
+    plate_hash: str,
+    emitted_at_ms: int,
+    slot_minutes: int,
+) -> dict:
     """The alert of a watched vehicle read at a sensitive checkpoint.
 
     ``checkpoint`` is a :class:`features.sensitive_sites.SensitiveCheckpoint`.
@@ -207,14 +265,24 @@ def watch_alert(entry: dict, how: str, checkpoint, *, event_id: str, event_time_
     alert_id = "watch-" + hashlib.sha256(key.encode()).hexdigest()[:20]
     place = asdict(checkpoint)
     return {
-        "kind": "watch", "alert_id": alert_id, "event_id": event_id,
-        "event_time_ms": int(event_time_ms), "emitted_at_ms": int(emitted_at_ms),
-        "vehicle_node": entry["vehicle_node"], "plate_hash": plate_hash, "match": how,
-        "match_label": _MATCH_LABELS[how], "reason": entry["reason"],
-        "reason_label": entry["reason_label"], "detail": entry["detail"],
-        "persons": list(entry["persons"]), "watch_as_of": entry.get("as_of") or "",
+        "kind": "watch",
+        "alert_id": alert_id,
+        "event_id": event_id,
+        "event_time_ms": int(event_time_ms),
+        "emitted_at_ms": int(emitted_at_ms),
+        "vehicle_node": entry["vehicle_node"],
+        "plate_hash": plate_hash,
+        "match": how,
+        "match_label": _MATCH_LABELS[how],
+        "reason": entry["reason"],
+        "reason_label": entry["reason_label"],
+        "detail": entry["detail"],
+        "persons": list(entry["persons"]),
+        "watch_as_of": entry.get("as_of") or "",
         **place,
-        "summary": (f"{entry['reason_label']}（{entry['detail']}）经过{checkpoint.site_name}，"
-                    f"距{checkpoint.place_kind_label}「{checkpoint.place_name}」"
-                    f"{checkpoint.distance_m:.0f} 米"),
+        "summary": (
+            f"{entry['reason_label']}（{entry['detail']}）经过{checkpoint.site_name}，"
+            f"距{checkpoint.place_kind_label}「{checkpoint.place_name}」"
+            f"{checkpoint.distance_m:.0f} 米"
+        ),
     }

@@ -9,6 +9,7 @@ Overrides, for a cluster or a test: ``ZONGZHI_CONFIG`` names another file;
 ``ZONGZHI_LAKE`` replace single values. Runtime state (lake, secrets) lives
 under ``ZONGZHI_VAR`` (default: ``var/`` in the checkout).
 """
+
 from __future__ import annotations
 
 import csv
@@ -75,8 +76,10 @@ class Settings:
 
     def pg_dsn(self) -> str:
         pg = self.pg
-        return (f"host={pg['host']} port={pg['port']} dbname={pg['database']} "
-                f"user={pg['user']} password={self.pg_password()} connect_timeout=5")
+        return (
+            f"host={pg['host']} port={pg['port']} dbname={pg['database']} "
+            f"user={pg['user']} password={self.pg_password()} connect_timeout=5"
+        )
 
     def pg_jdbc_url(self) -> str:
         pg = self.pg
@@ -106,8 +109,10 @@ class Settings:
         section = self.raw.get(name) or {}
         missing = [key for key in keys if key not in section]
         if missing:
-            raise SettingsError(f"the {name} section of the configuration lacks "
-                                f"{', '.join(missing)}; see infra/config/zongzhi.yaml")
+            raise SettingsError(
+                f"the {name} section of the configuration lacks "
+                f"{', '.join(missing)}; see infra/config/zongzhi.yaml"
+            )
         return section
 
     @property
@@ -168,7 +173,9 @@ class Settings:
 def load_settings(path: str | os.PathLike | None = None) -> Settings:
     """Read the configuration file (``ZONGZHI_CONFIG`` or the default)."""
     root = project_root()
-    path = Path(path or os.environ.get("ZONGZHI_CONFIG") or root / "infra" / "config" / "zongzhi.yaml")
+    path = Path(
+        path or os.environ.get("ZONGZHI_CONFIG") or root / "infra" / "config" / "zongzhi.yaml"
+    )
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

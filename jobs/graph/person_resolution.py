@@ -45,6 +45,7 @@ Examples
 >>> out.set_index("mention_key").loc["m2", "evidence"]
 'phone+name_sound'
 """
+
 from __future__ import annotations
 
 import math
@@ -54,8 +55,11 @@ import pandas as pd
 __all__ = ["FIELDS", "resolve_persons", "posterior"]
 
 #: Agreements scored, per field strongest first.
-FIELDS = {"phone": ("phone", "phone_near"), "name": ("name", "name_sound", "name_disagree"),
-          "place": ("village",)}
+FIELDS = {
+    "phone": ("phone", "phone_near"),
+    "name": ("name", "name_sound", "name_disagree"),
+    "place": ("village",),
+}
 _COLUMNS = ["mention_key", "person_id", "evidence", "confidence", "contradictory"]
 
 
@@ -120,12 +124,13 @@ def _best(candidates: dict, profiles: dict, row, weights: dict, threshold: float
         return None
     scored.sort(key=lambda s: (-s[0], s[1]))
     if len(scored) > 1 and scored[1][0] == scored[0][0]:
-        return None                                          # a tie is not a match
+        return None  # a tie is not a match
     return scored[0]
 
 
-def resolve_persons(mentions: pd.DataFrame, *, weights: dict, threshold: float,
-                    max_passes: int = 3) -> pd.DataFrame:
+def resolve_persons(
+    mentions: pd.DataFrame, *, weights: dict, threshold: float, max_passes: int = 3
+) -> pd.DataFrame:
     """One row per mention: the person it is, by what evidence, how sure.
 
     ``mentions`` has ``mention_key`` (unique), ``id_hash``, ``name_hash``,
@@ -135,8 +140,14 @@ def resolve_persons(mentions: pd.DataFrame, *, weights: dict, threshold: float,
     ``no_identifier``). Mentions that join a person add their fields to it,
     and the unmatched are tried again, up to ``max_passes`` passes.
     """
-    needed = {"mention_key", "id_hash", "name_hash", "name_sound_hash", "phone_hash",
-              "phone_deletion_hashes"}
+    needed = {
+        "mention_key",
+        "id_hash",
+        "name_hash",
+        "name_sound_hash",
+        "phone_hash",
+        "phone_deletion_hashes",
+    }
     missing = needed - set(mentions.columns)
     if missing:
         raise ValueError(f"person mentions lack columns {sorted(missing)}")
@@ -148,8 +159,15 @@ def resolve_persons(mentions: pd.DataFrame, *, weights: dict, threshold: float,
     frame = mentions.sort_values("mention_key", kind="mergesort")
     if "village_code" not in frame.columns:
         frame = frame.assign(village_code=None)
-    cols = ["mention_key", "id_hash", "phone_hash", "phone_deletion_hashes", "name_hash",
-            "name_sound_hash", "village_code"]
+    cols = [
+        "mention_key",
+        "id_hash",
+        "phone_hash",
+        "phone_deletion_hashes",
+        "name_hash",
+        "name_sound_hash",
+        "village_code",
+    ]
     records = list(frame[cols].itertuples(index=False, name=None))
 
     profiles: dict = {}

@@ -38,6 +38,7 @@ Examples
 >>> row["evidence"], float(row["confidence"])
 ('confusable', 0.9333)
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -57,8 +58,9 @@ def _index(frame: pd.DataFrame, column: str) -> dict:
     return index
 
 
-def resolve_plates(reads: pd.DataFrame, *, dominance: float,
-                   evidence_confidence: dict) -> pd.DataFrame:
+def resolve_plates(
+    reads: pd.DataFrame, *, dominance: float, evidence_confidence: dict
+) -> pd.DataFrame:
     """One row per read plate: the vehicle it is, by what evidence, how sure.
 
     ``reads`` has one row per distinct ``plate_hash`` with ``reads`` (count),
@@ -70,8 +72,14 @@ def resolve_plates(reads: pd.DataFrame, *, dominance: float,
     ``evidence`` (``exact`` for a vehicle's own plate), ``confidence``,
     ``reads`` and ``candidates`` (how many vehicles it could have joined).
     """
-    missing = {"plate_hash", "reads", "plate_readable", "plate_fold_hash", "plate_tail_hash",
-               "plate_deletion_hashes"} - set(reads.columns)
+    missing = {
+        "plate_hash",
+        "reads",
+        "plate_readable",
+        "plate_fold_hash",
+        "plate_tail_hash",
+        "plate_deletion_hashes",
+    } - set(reads.columns)
     if missing:
         raise ValueError(f"plate reads lack columns {sorted(missing)}")
     if dominance < 1:
@@ -82,22 +90,27 @@ def resolve_plates(reads: pd.DataFrame, *, dominance: float,
     if reads["plate_hash"].duplicated().any():
         dup = reads.loc[reads["plate_hash"].duplicated(), "plate_hash"].iloc[0]
         raise ValueError(f"plate_hash={dup!r} appears twice; aggregate reads first")
-    frame = reads.sort_values(["reads", "plate_hash"], ascending=[False, True],
-                              kind="mergesort").reset_index(drop=True)
+    frame = reads.sort_values(
+        ["reads", "plate_hash"], ascending=[False, True], kind="mergesort"
+    ).reset_index(drop=True)
     readable = frame[frame["plate_readable"].fillna(False).astype(bool)]
     by_fold, by_tail = _index(readable, "plate_fold_hash"), _index(readable, "plate_tail_hash")
     by_deletion: dict = {}
     for plate, keys in zip(readable["plate_hash"], readable["plate_deletion_hashes"]):
-        for key in (keys if keys is not None else ()):
+        for key in keys if keys is not None else ():
             by_deletion.setdefault(key, []).append(plate)
     count = dict(zip(frame["plate_hash"], frame["reads"]))
     vehicle: dict = {}
     rows = []
     # Most-read first: a plate only joins one read `dominance` times as often,
     # which has therefore been resolved already.
-    for plate, n, ok, fold, tail in zip(frame["plate_hash"], frame["reads"],
-                                        frame["plate_readable"], frame["plate_fold_hash"],
-                                        frame["plate_tail_hash"]):
+    for plate, n, ok, fold, tail in zip(
+        frame["plate_hash"],
+        frame["reads"],
+        frame["plate_readable"],
+        frame["plate_fold_hash"],
+        frame["plate_tail_hash"],
+    ):
         if ok is None or (isinstance(ok, float) and pd.isna(ok)):
             vehicle[plate] = plate
             rows.append((plate, plate, "exact", 1.0, int(n), 0))
@@ -106,11 +119,16 @@ def resolve_plates(reads: pd.DataFrame, *, dominance: float,
             rows.append((plate, None, "unreadable", 0.0, int(n), 0))
             continue
         found = None
-        for evidence, others in (("confusable", by_fold.get(fold, ())),
-                                 ("province", by_tail.get(tail, ())),
-                                 ("missing_character", by_deletion.get(fold, ()))):
-            targets = {vehicle[o] for o in others
-                       if o != plate and o in vehicle and count[o] >= dominance * n}
+        for evidence, others in (
+            ("confusable", by_fold.get(fold, ())),
+            ("province", by_tail.get(tail, ())),
+            ("missing_character", by_deletion.get(fold, ())),
+        ):
+            targets = {
+                vehicle[o]
+                for o in others
+                if o != plate and o in vehicle and count[o] >= dominance * n
+            }
             if targets:
                 found = (evidence, targets)
                 break
@@ -126,6 +144,14 @@ def resolve_plates(reads: pd.DataFrame, *, dominance: float,
         target = next(iter(targets))
         vehicle[plate] = target
         share = count[target] / (count[target] + n)
-        rows.append((plate, target, evidence,
-                     round(float(evidence_confidence[evidence]) * float(share), 4), int(n), 1))
+        rows.append(
+            (
+                plate,
+                target,
+                evidence,
+                round(float(evidence_confidence[evidence]) * float(share), 4),
+                int(n),
+                1,
+            )
+        )
     return pd.DataFrame(rows, columns=_COLUMNS)

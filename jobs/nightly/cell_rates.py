@@ -35,6 +35,7 @@ posterior for a cell with no event in ``H`` hours and the effort of a cell
 that reported nothing in the channel, ``eps0 * alpha_t / (H * eps0 +
 beta_t)`` (capped prior; ``eps0 * m_t`` for a point prior); always > 0.
 """
+
 from __future__ import annotations
 
 import math
@@ -42,17 +43,24 @@ import math
 import numpy as np
 import pandas as pd
 
-from jobs.nightly.cell_universe import queen_weights
 from features.geography import CellGrid
+from jobs.nightly.cell_universe import queen_weights
 from jobs.nightly.reporting_effort import reporting_effort
 from models.local_empirical_bayes import LocalPoissonGammaSmoother
 
-__all__ = ["complete_cell_counts", "smoothed_cell_rates", "CELL_RATE_COLUMNS",
-           "TOWN_RATE_COLUMNS"]
+__all__ = ["complete_cell_counts", "smoothed_cell_rates", "CELL_RATE_COLUMNS", "TOWN_RATE_COLUMNS"]
 
 #: Columns of the cell table (the lake's ``cell_baselines``), in order.
-CELL_RATE_COLUMNS = ("cell_id", "category", "town_code", "events", "exposure_hours",
-                     "raw_rate_per_hour", "prior_rate_per_hour", "rate_per_hour")
+CELL_RATE_COLUMNS = (
+    "cell_id",
+    "category",
+    "town_code",
+    "events",
+    "exposure_hours",
+    "raw_rate_per_hour",
+    "prior_rate_per_hour",
+    "rate_per_hour",
+)
 #: Columns of the town table (the lake's ``town_baselines``), in order.
 TOWN_RATE_COLUMNS = ("town_code", "category", "rate_per_cell_hour")
 
@@ -90,13 +98,16 @@ def complete_cell_counts(active: pd.DataFrame, places: pd.DataFrame) -> pd.DataF
     4       b        T2        y       0    True
     5       c        T1        y       0   False
     """
-    by_town = (active.groupby(["cell_id", "town_code"], as_index=False)["events"].sum()
-                     .sort_values(["cell_id", "events", "town_code"],
-                                  ascending=[True, False, True]))
+    by_town = (
+        active.groupby(["cell_id", "town_code"], as_index=False)["events"]
+        .sum()
+        .sort_values(["cell_id", "events", "town_code"], ascending=[True, False, True])
+    )
     active_towns = by_town.drop_duplicates("cell_id")[["cell_id", "town_code"]]
-    quiet = places.loc[places["town_code"].notna()
-                       & ~places["cell_id"].isin(active_towns["cell_id"]),
-                       ["cell_id", "town_code"]]
+    quiet = places.loc[
+        places["town_code"].notna() & ~places["cell_id"].isin(active_towns["cell_id"]),
+        ["cell_id", "town_code"],
+    ]
     cells = pd.concat([active_towns, quiet], ignore_index=True)
     categories = pd.DataFrame({"category": sorted(active["category"].unique())})
     grid = cells.merge(categories, how="cross")
@@ -107,10 +118,16 @@ def complete_cell_counts(active: pd.DataFrame, places: pd.DataFrame) -> pd.DataF
     return table.sort_values(["category", "cell_id"], ignore_index=True)
 
 
-def smoothed_cell_rates(active: pd.DataFrame, places: pd.DataFrame, observed_hours: float,
-                        grid: CellGrid, *, effort_prior_events: float,
-                        town_floor_fraction: float,
-                        max_prior_events: float = np.inf) -> tuple[pd.DataFrame, pd.DataFrame]:
+def smoothed_cell_rates(
+    active: pd.DataFrame,
+    places: pd.DataFrame,
+    observed_hours: float,
+    grid: CellGrid,
+    *,
+    effort_prior_events: float,
+    town_floor_fraction: float,
+    max_prior_events: float = np.inf,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Cell and town baselines of every category seen in the lake.
 
     Parameters
@@ -158,19 +175,31 @@ def smoothed_cell_rates(active: pd.DataFrame, places: pd.DataFrame, observed_hou
         effort = rows["effort"].to_numpy()
         exposure = hours * effort
         floor = town_floor_fraction * y.sum() / exposure.sum()
-        smoother = LocalPoissonGammaSmoother(min_prior_mean=floor,
-                                             max_prior_events=max_prior_events).fit(
-            y, exposure, rows["town_code"].to_numpy(), weights)
-        part = rows.assign(exposure_hours=hours, raw_rate_per_hour=y / hours,
-                           prior_rate_per_hour=effort * smoother.prior_mean_,
-                           rate_per_hour=effort * smoother.smoothed_rates_)
+        smoother = LocalPoissonGammaSmoother(
+            min_prior_mean=floor, max_prior_events=max_prior_events
+        ).fit(y, exposure, rows["town_code"].to_numpy(), weights)
+        part = rows.assign(
+            exposure_hours=hours,
+            raw_rate_per_hour=y / hours,
+            prior_rate_per_hour=effort * smoother.prior_mean_,
+            rate_per_hour=effort * smoother.smoothed_rates_,
+        )
         cell_parts.append(part.loc[part["active"], list(CELL_RATE_COLUMNS)])
         towns = rows.drop_duplicates("town_code").sort_values("town_code")
         unseen = towns["unseen_effort"].to_numpy()
         rate = unseen * smoother.unseen_rate(hours * unseen, towns["town_code"].to_numpy())
-        town_parts.append(pd.DataFrame({"town_code": towns["town_code"].to_numpy(),
-                                        "category": category, "rate_per_cell_hour": rate}))
+        town_parts.append(
+            pd.DataFrame(
+                {
+                    "town_code": towns["town_code"].to_numpy(),
+                    "category": category,
+                    "rate_per_cell_hour": rate,
+                }
+            )
+        )
     cell_table = pd.concat(cell_parts, ignore_index=True)
     cell_table["events"] = cell_table["events"].astype("int64")
-    return (cell_table.sort_values(["cell_id", "category"], ignore_index=True),
-            pd.concat(town_parts, ignore_index=True))
+    return (
+        cell_table.sort_values(["cell_id", "category"], ignore_index=True),
+        pd.concat(town_parts, ignore_index=True),
+    )

@@ -18,10 +18,11 @@ day in the lake; the time steps are the days inside it that the lake holds
 (:func:`trend_window`), so a day lost to an outage is left out rather than
 counted as a day of zeros.
 """
+
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -87,8 +88,9 @@ def space_time_cube(daily: pd.DataFrame, cells: Sequence[str], days: Sequence) -
     return cube
 
 
-def emerging_hot_spots(cube, weights, *, alpha: float = 0.05,
-                       trend_alpha: float = 0.05) -> pd.DataFrame:
+def emerging_hot_spots(
+    cube, weights, *, alpha: float = 0.05, trend_alpha: float = 0.05
+) -> pd.DataFrame:
     """Pattern, trend and latest Gi* of every row (cell) of a space-time cube.
 
     Parameters
@@ -141,12 +143,14 @@ def emerging_hot_spots(cube, weights, *, alpha: float = 0.05,
     patterns = classify_emerging(z, p, alpha=alpha, trend_alpha=trend_alpha)
     _, mk_z, mk_p = mann_kendall(z)
     significant = p < alpha
-    return pd.DataFrame({
-        "pattern": patterns,
-        "pattern_label": [PATTERN_LABELS[name] for name in patterns],
-        "hot_days": (significant & (z > 0)).sum(axis=1),
-        "cold_days": (significant & (z < 0)).sum(axis=1),
-        "mk_z": mk_z,
-        "mk_p": mk_p,
-        "latest_gi_z": z[:, -1],
-    })
+    return pd.DataFrame(
+        {
+            "pattern": patterns,
+            "pattern_label": [PATTERN_LABELS[name] for name in patterns],
+            "hot_days": (significant & (z > 0)).sum(axis=1),
+            "cold_days": (significant & (z < 0)).sum(axis=1),
+            "mk_z": mk_z,
+            "mk_p": mk_p,
+            "latest_gi_z": z[:, -1],
+        }
+    )

@@ -8,9 +8,10 @@ and the trend classes need, for each cell, its town and centre
 neighbours (queen contiguity for ``radius=1``), and cells outside the list
 are not part of the study area, so they are no one's neighbours.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -43,13 +44,21 @@ def cell_places(district: District, cells: Sequence[str] | None = None) -> pd.Da
     for cell_id in ids:
         lon, lat = district.grid.center_of(cell_id)
         place = district.locate(lon, lat)
-        rows.append((cell_id, place.town_code if place else None,
-                     place.town_name if place else None, lon, lat))
+        rows.append(
+            (
+                cell_id,
+                place.town_code if place else None,
+                place.town_name if place else None,
+                lon,
+                lat,
+            )
+        )
     return pd.DataFrame(rows, columns=["cell_id", "town_code", "town_name", "lon", "lat"])
 
 
-def queen_weights(cells: Sequence[str], grid: CellGrid, *, radius: int = 1,
-                  self_weight: bool = True) -> sp.csr_matrix:
+def queen_weights(
+    cells: Sequence[str], grid: CellGrid, *, radius: int = 1, self_weight: bool = True
+) -> sp.csr_matrix:
     """Binary contiguity among the given cells, in their order.
 
     Parameters

@@ -15,6 +15,7 @@ PostgreSQL for Superset; the baselines contract of
 :mod:`features.baseline_schema` (and the v1 hour profile) to the lake,
 where the streaming hotspot job reads it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -27,25 +28,41 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from features import baseline_schema as contract
+from features.taxonomy import CATEGORIES, SOURCE_LABELS
 from jobs.nightly.cell_rates import smoothed_cell_rates
 from jobs.nightly.cell_trends import emerging_hot_spots, space_time_cube, trend_window
 from jobs.nightly.cell_universe import cell_places, queen_weights
-from features.taxonomy import CATEGORIES, SOURCE_LABELS
 from jobs.nightly.week_profile import week_profile
-from pipelines.io.spark import spark_session
-from pipelines.io.serving_store import check_postgres, write_serving_table
 from pipelines.errors import NoLakeData
-from pipelines.settings import Settings
 from pipelines.io.platform_state import load_district
+from pipelines.io.serving_store import check_postgres, write_serving_table
+from pipelines.io.spark import spark_session
+from pipelines.settings import Settings
 
-__all__ = ["NightlyReport", "NoLakeData", "extract_events", "daily_counts", "hour_profile",
-           "observed_hour_slots", "cell_category_counts", "week_counts", "daily_cell_counts",
-           "run"]
+__all__ = [
+    "NightlyReport",
+    "NoLakeData",
+    "extract_events",
+    "daily_counts",
+    "hour_profile",
+    "observed_hour_slots",
+    "cell_category_counts",
+    "week_counts",
+    "daily_cell_counts",
+    "run",
+]
 
 log = logging.getLogger(__name__)
 
-_NIGHTLY_KEYS = ("trend_days", "min_trend_days", "trend_alpha", "effort_prior_events",
-                 "town_floor_fraction", "max_prior_events", "week_profile_prior_slots")
+_NIGHTLY_KEYS = (
+    "trend_days",
+    "min_trend_days",
+    "trend_alpha",
+    "effort_prior_events",
+    "town_floor_fraction",
+    "max_prior_events",
+    "week_profile_prior_slots",
+)
 
 
 @dataclass(frozen=True)
@@ -72,8 +89,9 @@ def nightly_config(settings: Settings) -> dict:
 def extract_events(spark, settings: Settings):
     path = settings.lake_table("normalized")
     if not path.exists() or not any(path.glob("event_date=*/*.parquet")):
-        raise NoLakeData(f"the lake table {path} holds no Parquet files; load events first "
-                         "(`zongzhi lake`)")
+        raise NoLakeData(
+            f"the lake table {path} holds no Parquet files; load events first (`zongzhi lake`)"
+        )
     return spark.read.option("mergeSchema", "false").parquet(str(path))
 
 
@@ -88,14 +106,27 @@ def daily_counts(events, spark):
     from pyspark.sql import functions as F
 
     categories, sources = _labels(spark)
-    counts = (events
-              .groupBy(F.col("event_date").cast("date").alias("day"), "town_code", "town_name",
-                       "category", "source")
-              .agg(F.count(F.lit(1)).alias("events")))
-    return (counts.join(F.broadcast(categories), "category", "left")
-                  .join(F.broadcast(sources), "source", "left")
-                  .select("day", "town_code", "town_name", "category", "category_label",
-                          "source", "source_label", "events"))
+    counts = events.groupBy(
+        F.col("event_date").cast("date").alias("day"),
+        "town_code",
+        "town_name",
+        "category",
+        "source",
+    ).agg(F.count(F.lit(1)).alias("events"))
+    return (
+        counts.join(F.broadcast(categories), "category", "left")
+        .join(F.broadcast(sources), "source", "left")
+        .select(
+            "day",
+            "town_code",
+            "town_name",
+            "category",
+            "category_label",
+            "source",
+            "source_label",
+            "events",
+        )
+    )
 
 
 def _with_local_hours(events):
@@ -106,14 +137,14 @@ def _with_local_hours(events):
     # dayofweek is 1 for Sunday ... 7 for Saturday.
     hour = F.hour(F.timestamp_millis(F.col("event_time_ms")))
     weekday = (F.dayofweek(F.to_date(F.col("event_date"))) + 5) % 7
-    return (events.withColumn("hour_of_day", hour)
-                  .withColumn("hour_of_week", (weekday * 24 + hour).cast("int")))
+    return events.withColumn("hour_of_day", hour).withColumn(
+        "hour_of_week", (weekday * 24 + hour).cast("int")
+    )
 
 
 def observed_hour_slots(events):
     """Distinct (event_date, hour_of_day) slots that hold any event: hours observed."""
-    return (_with_local_hours(events).select("event_date", "hour_of_day", "hour_of_week")
-            .distinct())
+    return _with_local_hours(events).select("event_date", "hour_of_day", "hour_of_week").distinct()
 
 
 def hour_profile(events, slots):
@@ -129,28 +160,38 @@ def hour_profile(events, slots):
     per_hour_slots = slots.groupBy("hour_of_day").agg(F.count(F.lit(1)).alias("slots"))
     total_slots = slots.count()
     totals = events.groupBy("source").agg(F.count(F.lit(1)).alias("total"))
-    counts = _with_local_hours(events).groupBy("source", "hour_of_day").agg(
-        F.count(F.lit(1)).alias("events"))
-    return (counts.join(per_hour_slots, "hour_of_day").join(totals, "source")
-                  .withColumn("factor", (F.col("events") / F.col("slots"))
-                              / (F.col("total") / F.lit(total_slots)))
-                  .select("source", "hour_of_day", "events", "slots", "factor"))
+    counts = (
+        _with_local_hours(events)
+        .groupBy("source", "hour_of_day")
+        .agg(F.count(F.lit(1)).alias("events"))
+    )
+    return (
+        counts.join(per_hour_slots, "hour_of_day")
+        .join(totals, "source")
+        .withColumn(
+            "factor", (F.col("events") / F.col("slots")) / (F.col("total") / F.lit(total_slots))
+        )
+        .select("source", "hour_of_day", "events", "slots", "factor")
+    )
 
 
 def cell_category_counts(events):
     """Events per cell, category and attributed town (all categories)."""
     from pyspark.sql import functions as F
 
-    return events.groupBy("cell_id", "category", "town_code").agg(
-        F.count(F.lit(1)).alias("events"))
+    return events.groupBy("cell_id", "category", "town_code").agg(F.count(F.lit(1)).alias("events"))
 
 
 def week_counts(events, excluded: list[str]):
     """Events per channel and hour of week, without the excluded categories."""
     from pyspark.sql import functions as F
 
-    return (_with_local_hours(events).where(~F.col("category").isin(excluded))
-            .groupBy("source", "hour_of_week").agg(F.count(F.lit(1)).alias("events")))
+    return (
+        _with_local_hours(events)
+        .where(~F.col("category").isin(excluded))
+        .groupBy("source", "hour_of_week")
+        .agg(F.count(F.lit(1)).alias("events"))
+    )
 
 
 def daily_cell_counts(events, days, excluded: list[str]):
@@ -158,9 +199,11 @@ def daily_cell_counts(events, days, excluded: list[str]):
     from pyspark.sql import functions as F
 
     wanted = [d.isoformat() for d in days]
-    return (events.where(F.col("event_date").isin(wanted) & ~F.col("category").isin(excluded))
-            .groupBy("cell_id", F.col("event_date").alias("day"))
-            .agg(F.count(F.lit(1)).alias("events")))
+    return (
+        events.where(F.col("event_date").isin(wanted) & ~F.col("category").isin(excluded))
+        .groupBy("cell_id", F.col("event_date").alias("day"))
+        .agg(F.count(F.lit(1)).alias("events"))
+    )
 
 
 def _for_serving(frame):
@@ -187,13 +230,20 @@ def _trends(events, settings: Settings, config: dict, district, available_days):
     """Trend classes of every cell, or ``(None, days, reason)`` when too few days."""
     days = trend_window(available_days, int(config["trend_days"]))
     if len(days) < int(config["min_trend_days"]):
-        return None, days, (f"{len(days)} day(s) in the last {config['trend_days']} days of the "
-                            f"lake; trend classes need at least {config['min_trend_days']}")
+        return (
+            None,
+            days,
+            (
+                f"{len(days)} day(s) in the last {config['trend_days']} days of the "
+                f"lake; trend classes need at least {config['min_trend_days']}"
+            ),
+        )
     excluded = list(settings.hotspot.get("excluded_categories") or [])
     daily = daily_cell_counts(events, days, excluded).toPandas()
     places = cell_places(district).round({"lon": 6, "lat": 6})  # 0.1 m
-    cube = space_time_cube(daily.assign(day=daily["day"].astype(str)), places["cell_id"],
-                           [d.isoformat() for d in days])
+    cube = space_time_cube(
+        daily.assign(day=daily["day"].astype(str)), places["cell_id"], [d.isoformat() for d in days]
+    )
     weights = queen_weights(list(places["cell_id"]), district.grid)
     alpha = float(config["trend_alpha"])
     classes = emerging_hot_spots(cube, weights, alpha=alpha, trend_alpha=alpha)
@@ -223,14 +273,22 @@ def run(settings: Settings) -> NightlyReport:
         log.info("nightly 3/5: smoothed cell baselines and the week profile")
         excluded = list(settings.hotspot.get("excluded_categories") or [])
         cells, towns = smoothed_cell_rates(
-            cell_category_counts(events).toPandas(), cell_places(district), hours, district.grid,
+            cell_category_counts(events).toPandas(),
+            cell_places(district),
+            hours,
+            district.grid,
             effort_prior_events=float(config["effort_prior_events"]),
             town_floor_fraction=float(config["town_floor_fraction"]),
-            max_prior_events=float(config["max_prior_events"]))
-        slot_table = (slots.groupBy("hour_of_week").count()
-                      .withColumnRenamed("count", "slots").toPandas())
-        profile = week_profile(week_counts(events, excluded).toPandas(), slot_table,
-                               float(config["week_profile_prior_slots"]))
+            max_prior_events=float(config["max_prior_events"]),
+        )
+        slot_table = (
+            slots.groupBy("hour_of_week").count().withColumnRenamed("count", "slots").toPandas()
+        )
+        profile = week_profile(
+            week_counts(events, excluded).toPandas(),
+            slot_table,
+            float(config["week_profile_prior_slots"]),
+        )
 
         log.info("nightly 4/5: trend classes over the last %s days", config["trend_days"])
         trends, trend_days, skipped = _trends(events, settings, config, district, available_days)
@@ -240,21 +298,26 @@ def run(settings: Settings) -> NightlyReport:
         log.info("nightly 5/5: writing PostgreSQL and the lake's baselines")
         write_serving_table(counts, settings, "daily_counts")
         serving_cells = cells.assign(days_observed=np.int32(len(available_days)))
-        write_serving_table(spark.createDataFrame(_for_serving(serving_cells)), settings,
-                        "cell_baselines")
+        write_serving_table(
+            spark.createDataFrame(_for_serving(serving_cells)), settings, "cell_baselines"
+        )
         folder = settings.lake_table("baselines")
         folder.mkdir(parents=True, exist_ok=True)
         _write_lake(cells, contract.CELL_BASELINES_SCHEMA, folder / contract.CELL_BASELINES)
         _write_lake(towns, contract.TOWN_BASELINES_SCHEMA, folder / contract.TOWN_BASELINES)
         _write_lake(profile, contract.WEEK_PROFILE_SCHEMA, folder / contract.WEEK_PROFILE)
         hour_profile(events, slots).coalesce(1).write.mode("overwrite").parquet(
-            str(folder / contract.HOUR_PROFILE))
+            str(folder / contract.HOUR_PROFILE)
+        )
         if trends is not None:
             serving_trends = trends.astype(
-                {"hot_days": "int32", "cold_days": "int32", "days": "int32"}).assign(
-                first_day=trends["first_day"].astype(str), last_day=trends["last_day"].astype(str))
-            write_serving_table(spark.createDataFrame(_for_serving(serving_trends)), settings,
-                            "cell_trends")
+                {"hot_days": "int32", "cold_days": "int32", "days": "int32"}
+            ).assign(
+                first_day=trends["first_day"].astype(str), last_day=trends["last_day"].astype(str)
+            )
+            write_serving_table(
+                spark.createDataFrame(_for_serving(serving_trends)), settings, "cell_trends"
+            )
             _write_lake(trends, contract.CELL_TRENDS_SCHEMA, folder / contract.CELL_TRENDS)
         patterns = trends["pattern"] if trends is not None else None
         return NightlyReport(
@@ -267,9 +330,12 @@ def run(settings: Settings) -> NightlyReport:
             week_profile_rows=len(profile),
             trend_days=len(trend_days),
             trend_cells=0 if trends is None else len(trends),
-            trend_hot_cells=0 if patterns is None else int(patterns.str.endswith("_hot_spot").sum()),
-            trend_cold_cells=0 if patterns is None else int(
-                patterns.str.endswith("_cold_spot").sum()),
+            trend_hot_cells=0
+            if patterns is None
+            else int(patterns.str.endswith("_hot_spot").sum()),
+            trend_cold_cells=0
+            if patterns is None
+            else int(patterns.str.endswith("_cold_spot").sum()),
             trends_skipped=skipped,
         )
     finally:

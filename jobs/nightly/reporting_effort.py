@@ -24,6 +24,7 @@ town the effort of each category averages exactly 1, so the town's total
 expected events do not change; a cell that reported nothing in the channel
 has ``k / (mean + k)``, returned as ``unseen_effort``.
 """
+
 from __future__ import annotations
 
 import math
@@ -80,8 +81,12 @@ def reporting_effort(counts: pd.DataFrame, prior_events: float) -> pd.DataFrame:
         raise ValueError(
             f"counts lacks the column(s) {', '.join(missing)}; required: {', '.join(_REQUIRED)}"
         )
-    if isinstance(prior_events, bool) or not isinstance(prior_events, (int, float)) \
-            or not math.isfinite(prior_events) or prior_events <= 0:
+    if (
+        isinstance(prior_events, bool)
+        or not isinstance(prior_events, (int, float))
+        or not math.isfinite(prior_events)
+        or prior_events <= 0
+    ):
         raise ValueError(f"prior_events={prior_events!r} must be a finite number > 0")
     if (counts["events"] < 0).any():
         bad = counts.loc[counts["events"] < 0].iloc[0]

@@ -25,6 +25,7 @@ constant so that the slot-weighted mean over the observed slots is 1,
 ``sum_h S_h phi_sh = S``: a rate averaged over the observed hours, times
 the factor, gives back the events of the history.
 """
+
 from __future__ import annotations
 
 import math
@@ -73,8 +74,12 @@ def week_profile(counts: pd.DataFrame, slots: pd.DataFrame, prior_slots: float) 
     >>> profile.loc[profile["hour_of_week"].isin([8, 32, 56]), "factor"].round(3).tolist()
     [1.25, 0.75, 1.0]
     """
-    if isinstance(prior_slots, bool) or not isinstance(prior_slots, (int, float)) \
-            or not math.isfinite(prior_slots) or prior_slots < 0:
+    if (
+        isinstance(prior_slots, bool)
+        or not isinstance(prior_slots, (int, float))
+        or not math.isfinite(prior_slots)
+        or prior_slots < 0
+    ):
         raise ValueError(f"prior_slots={prior_slots!r} must be a finite number >= 0")
     for name, table in (("counts", counts), ("slots", slots)):
         hours = table["hour_of_week"]
@@ -83,18 +88,23 @@ def week_profile(counts: pd.DataFrame, slots: pd.DataFrame, prior_slots: float) 
             raise ValueError(f"{name} has hour_of_week={bad}; it must lie in 0..167")
 
     slot_count = np.zeros(HOURS_PER_WEEK)
-    np.add.at(slot_count, slots["hour_of_week"].to_numpy(dtype=int),
-              slots["slots"].to_numpy(dtype=float))
+    np.add.at(
+        slot_count, slots["hour_of_week"].to_numpy(dtype=int), slots["slots"].to_numpy(dtype=float)
+    )
     day_slots = slot_count.reshape(7, 24).sum(axis=0)
     total_slots = slot_count.sum()
-    weight = slot_count / (slot_count + prior_slots) if prior_slots > 0 \
+    weight = (
+        slot_count / (slot_count + prior_slots)
+        if prior_slots > 0
         else (slot_count > 0).astype(float)
+    )
 
     parts = []
     for source, rows in counts.groupby("source", sort=True):
         events = np.zeros(HOURS_PER_WEEK)
-        np.add.at(events, rows["hour_of_week"].to_numpy(dtype=int),
-                  rows["events"].to_numpy(dtype=float))
+        np.add.at(
+            events, rows["hour_of_week"].to_numpy(dtype=int), rows["events"].to_numpy(dtype=float)
+        )
         unobserved = (events > 0) & (slot_count == 0)
         if unobserved.any():
             raise ValueError(
@@ -111,12 +121,16 @@ def week_profile(counts: pd.DataFrame, slots: pd.DataFrame, prior_slots: float) 
         by_day_of_week = np.tile(by_day, 7)
         factor = weight * by_week + (1.0 - weight) * by_day_of_week
         factor *= total_slots / float(np.dot(slot_count, factor))
-        parts.append(pd.DataFrame({
-            "source": source,
-            "hour_of_week": np.arange(HOURS_PER_WEEK, dtype=np.int32),
-            "factor": factor,
-            "events": events.astype(np.int64),
-            "slots": slot_count.astype(np.int64),
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "source": source,
+                    "hour_of_week": np.arange(HOURS_PER_WEEK, dtype=np.int32),
+                    "factor": factor,
+                    "events": events.astype(np.int64),
+                    "slots": slot_count.astype(np.int64),
+                }
+            )
+        )
     columns = ["source", "hour_of_week", "factor", "events", "slots"]
     return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)

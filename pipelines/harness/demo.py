@@ -17,6 +17,7 @@
 6. A summary: counts per stage, alerts raised, whether the surge was found,
    and the URLs.
 """
+
 from __future__ import annotations
 
 import logging
@@ -27,16 +28,15 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import asdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg2
 
 from pipelines.errors import ServiceError
-from pipelines.io.kafka import group_lag, topic_counts
-from pipelines.settings import Settings
 from pipelines.harness.steps import child_env, run_step
 from pipelines.harness.streams import fresh_streams
+from pipelines.io.kafka import group_lag, topic_counts
+from pipelines.settings import Settings
 
 __all__ = ["run_demo", "StreamingJobs"]
 
@@ -75,15 +75,21 @@ class StreamingJobs:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(log_path, "w") as out:
             self.procs[name] = subprocess.Popen(
-                [sys.executable, "-m", "pipelines.cli", name, *args], stdout=out,
-                stderr=subprocess.STDOUT, start_new_session=True, cwd=self.settings.root,
-                env=child_env())
+                [sys.executable, "-m", "pipelines.cli", name, *args],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd=self.settings.root,
+                env=child_env(),
+            )
 
     def check(self) -> None:
         for name, proc in self.procs.items():
             if proc.poll() is not None:
-                raise ServiceError(f"streaming job '{name}' exited with code {proc.returncode}; "
-                                   f"see {self.settings.var / 'log' / f'demo-{name}.log'}")
+                raise ServiceError(
+                    f"streaming job '{name}' exited with code {proc.returncode}; "
+                    f"see {self.settings.var / 'log' / f'demo-{name}.log'}"
+                )
 
     def stop(self) -> None:
         for proc in self.procs.values():
@@ -120,48 +126,72 @@ def _wait_caught_up(settings: Settings, jobs: StreamingJobs, timeout_s: float = 
 def _clear_alerts(settings: Settings) -> None:
     with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
         schema = settings.pg["schema"]
-        cur.execute(f"TRUNCATE {schema}.alerts, {schema}.alert_updates, {schema}.watch_alerts, "
-                    f"{schema}.watch_alert_reads")
+        cur.execute(
+            f"TRUNCATE {schema}.alerts, {schema}.alert_updates, {schema}.watch_alerts, "
+            f"{schema}.watch_alert_reads"
+        )
     conn.close()
 
 
 def _pg_counts(settings: Settings, surge_cell: str) -> dict:
     schema = settings.pg["schema"]
     with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
-        cur.execute(f"SELECT count(*), count(*) FILTER (WHERE %s = ANY(cells) AND category = %s) "
-                    f"FROM {schema}.alerts", (surge_cell, _SURGE_CATEGORY))
+        cur.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE %s = ANY(cells) AND category = %s) "
+            f"FROM {schema}.alerts",
+            (surge_cell, _SURGE_CATEGORY),
+        )
         alerts, surge_alerts = cur.fetchone()
         cur.execute(f"SELECT count(*) FROM {schema}.alert_updates")
         (updates,) = cur.fetchone()
         cur.execute(f"SELECT coalesce(sum(events), 0) FROM {schema}.daily_counts")
         (daily_events,) = cur.fetchone()
-        cur.execute(f"SELECT count(*), coalesce(sum(reads), 0), "
-                    f"count(DISTINCT vehicle_node) FROM {schema}.watch_alerts")
+        cur.execute(
+            f"SELECT count(*), coalesce(sum(reads), 0), "
+            f"count(DISTINCT vehicle_node) FROM {schema}.watch_alerts"
+        )
         watch_alerts, watch_reads, watch_vehicles = cur.fetchone()
         cur.execute(f"SELECT summary FROM {schema}.watch_alerts ORDER BY event_time LIMIT 1")
         first_watch = cur.fetchone()
     conn.close()
-    return {"alerts": alerts, "surge_alerts": surge_alerts, "updates": updates,
-            "daily_count_events": int(daily_events), "watch_alerts": watch_alerts,
-            "watch_reads": int(watch_reads), "watch_vehicles": watch_vehicles,
-            "first_watch_alert": first_watch[0] if first_watch else None}
+    return {
+        "alerts": alerts,
+        "surge_alerts": surge_alerts,
+        "updates": updates,
+        "daily_count_events": int(daily_events),
+        "watch_alerts": watch_alerts,
+        "watch_reads": int(watch_reads),
+        "watch_vehicles": watch_vehicles,
+        "first_watch_alert": first_watch[0] if first_watch else None,
+    }
 
 
 def _superset_check(settings: Settings) -> dict:
     from pipelines.harness.superset_api import SupersetClient
+
     client = SupersetClient.from_settings(settings)
     dashboard = client.dashboard_by_slug("zongzhi-overview")
     charts = client.dashboard_charts(dashboard["id"])
     graph = client.dashboard_by_slug("zongzhi-graph")
-    return {"dashboard": dashboard["dashboard_title"], "charts": len(charts),
-            "url": f"{settings.superset_url}/superset/dashboard/zongzhi-overview/",
-            "graph_dashboard": graph["dashboard_title"],
-            "graph_charts": len(client.dashboard_charts(graph["id"])),
-            "graph_url": f"{settings.superset_url}/superset/dashboard/zongzhi-graph/"}
+    return {
+        "dashboard": dashboard["dashboard_title"],
+        "charts": len(charts),
+        "url": f"{settings.superset_url}/superset/dashboard/zongzhi-overview/",
+        "graph_dashboard": graph["dashboard_title"],
+        "graph_charts": len(client.dashboard_charts(graph["id"])),
+        "graph_url": f"{settings.superset_url}/superset/dashboard/zongzhi-graph/",
+    }
 
 
-def run_demo(settings: Settings, *, hours: float, history_hours: float, speedup: float,
-             seed: int, superset: bool = True) -> str:
+def run_demo(
+    settings: Settings,
+    *,
+    hours: float,
+    history_hours: float,
+    speedup: float,
+    seed: int,
+    superset: bool = True,
+) -> str:
     from pipelines.harness.services import services_up
     from pipelines.harness.simulation_run import build_simulator
     from pipelines.harness.simulator.produce import produce_records, write_ground_truth
@@ -176,19 +206,28 @@ def run_demo(settings: Settings, *, hours: float, history_hours: float, speedup:
     shutil.rmtree(settings.lake, ignore_errors=True)
     _clear_alerts(settings)
 
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     live_start = now - timedelta(hours=hours)
     history_start = live_start - timedelta(hours=history_hours)
 
-    log.info("3/6 backfill: %.0f h of history → normalize → lake → nightly baselines → "
-             "relation graph and watch list → hotspots", history_hours)
+    log.info(
+        "3/6 backfill: %.0f h of history → normalize → lake → nightly baselines → "
+        "relation graph and watch list → hotspots",
+        history_hours,
+    )
     # The history and the live stream are two stretches of one district: the
     # same people, cars and rings (one population seed) in different events.
-    history = build_simulator(settings, start=history_start, seed=seed + 1000,
-                              population_seed=seed, rings=_RINGS,
-                              ring_outings_per_day=_RING_OUTINGS_PER_DAY)
-    history_report = produce_records(settings, history.records(history_start,
-                                                              timedelta(hours=history_hours)))
+    history = build_simulator(
+        settings,
+        start=history_start,
+        seed=seed + 1000,
+        population_seed=seed,
+        rings=_RINGS,
+        ring_outings_per_day=_RING_OUTINGS_PER_DAY,
+    )
+    history_report = produce_records(
+        settings, history.records(history_start, timedelta(hours=history_hours))
+    )
     run_step(settings, "normalize")
     run_step(settings, "lake")
     first_nightly = run_step(settings, "nightly")
@@ -201,26 +240,37 @@ def run_demo(settings: Settings, *, hours: float, history_hours: float, speedup:
     surge_offset_min = hours * 60 * 0.4
     probe = build_simulator(settings, start=live_start, seed=seed)
     surge_cell = probe.busiest_cells(_SURGE_CATEGORY, 1)[0]
-    usual = probe.expected_rate(surge_cell, _SURGE_CATEGORY,
-                                live_start + timedelta(minutes=surge_offset_min))
+    usual = probe.expected_rate(
+        surge_cell, _SURGE_CATEGORY, live_start + timedelta(minutes=surge_offset_min)
+    )
     multiplier = 1.0 + _SURGE_EXTRA_EVENTS / (max(usual, 1e-6) * _SURGE_MINUTES / 60.0)
-    sim = build_simulator(settings, start=live_start, seed=seed, malformed_fraction=0.03,
-                          rings=_RINGS, ring_outings_per_day=_RING_OUTINGS_PER_DAY,
-                          surges=[(surge_cell, _SURGE_CATEGORY, surge_offset_min, _SURGE_MINUTES,
-                                   multiplier)])
+    sim = build_simulator(
+        settings,
+        start=live_start,
+        seed=seed,
+        malformed_fraction=0.03,
+        rings=_RINGS,
+        ring_outings_per_day=_RING_OUTINGS_PER_DAY,
+        surges=[(surge_cell, _SURGE_CATEGORY, surge_offset_min, _SURGE_MINUTES, multiplier)],
+    )
     jobs = StreamingJobs(settings)
     try:
         jobs.start("normalize", "--follow")
-        allowance = max(int(settings.hotspot["watermark_delay_seconds"]),
-                        math.ceil(speedup * _PROCESSING_DISORDER_WALL_S))
+        allowance = max(
+            int(settings.hotspot["watermark_delay_seconds"]),
+            math.ceil(speedup * _PROCESSING_DISORDER_WALL_S),
+        )
         jobs.start("hotspots", "--follow", "--watermark-delay-seconds", str(allowance))
         jobs.start("lake", "--follow")
         jobs.start("store-alerts", "--follow")
         time.sleep(15)  # let the Flink jobs come up before the stream starts
         jobs.check()
         live_report = produce_records(
-            settings, sim.records(live_start, timedelta(hours=hours)), speedup=speedup,
-            progress=lambda n: log.info("live: produced %d records", n))
+            settings,
+            sim.records(live_start, timedelta(hours=hours)),
+            speedup=speedup,
+            progress=lambda n: log.info("live: produced %d records", n),
+        )
         truth = sim.ground_truth()
         write_ground_truth(settings.var / "simulations" / "demo-live.json", truth, live_report)
         _wait_caught_up(settings, jobs)
@@ -273,11 +323,15 @@ def run_demo(settings: Settings, *, hours: float, history_hours: float, speedup:
     ]
     if board:
         lines.append(f"  dashboard       {board['dashboard']} ({board['charts']} charts)")
-        lines.append(f"  dashboard       {board['graph_dashboard']} ({board['graph_charts']} "
-                     f"charts): {board['graph_url']}")
-        lines.append(f"  Superset        {board['url']}  (user "
-                     f"{settings.raw['superset']['admin_user']}, password in "
-                     f"{settings.var / 'secrets' / 'superset.admin.password'})")
+        lines.append(
+            f"  dashboard       {board['graph_dashboard']} ({board['graph_charts']} "
+            f"charts): {board['graph_url']}"
+        )
+        lines.append(
+            f"  Superset        {board['url']}  (user "
+            f"{settings.raw['superset']['admin_user']}, password in "
+            f"{settings.var / 'secrets' / 'superset.admin.password'})"
+        )
     lines.append(f"  PostgreSQL      {settings.pg_jdbc_url()} (schema {settings.pg['schema']})")
     lines.append(f"  Kafka           {settings.kafka_bootstrap}")
     lines.append(f"  took            {time.monotonic() - started:.0f} s")

@@ -21,6 +21,7 @@ Kafka. The report:
 The eval resets the platform's Kafka topics and consumer groups (as the
 demo does) and rewrites the graph serving tables.
 """
+
 from __future__ import annotations
 
 import logging
@@ -35,8 +36,8 @@ from features.baselines import DISTRICT_TZ
 from features.pseudonymize import pseudonymize
 from jobs.graph.job import profile_key
 from models.cluster_agreement import adjusted_rand, pairwise_scores
-from pipelines.settings import Settings
 from pipelines.io.platform_state import pseudonym_key
+from pipelines.settings import Settings
 
 __all__ = ["mention_labels", "ring_recovery", "companion_recovery", "run_eval"]
 
@@ -45,8 +46,9 @@ log = logging.getLogger(__name__)
 GOALS = {"er_f1": 0.99, "ring_ari": 0.9, "companion_precision": 0.95, "companion_recall": 0.95}
 
 
-def mention_labels(lake_events: pd.DataFrame, truth: dict, entities: pd.DataFrame,
-                   key: bytes) -> pd.DataFrame:
+def mention_labels(
+    lake_events: pd.DataFrame, truth: dict, entities: pd.DataFrame, key: bytes
+) -> pd.DataFrame:
     """One row per person or vehicle mention: its true and its resolved identity.
 
     ``lake_events`` has ``event_id``, ``village_code``, ``persons`` and ``vehicles`` as the lake
@@ -59,8 +61,11 @@ def mention_labels(lake_events: pd.DataFrame, truth: dict, entities: pd.DataFram
     vehicle_of = entities[entities["kind"] == "vehicle"].set_index("key")["entity_id"].to_dict()
     rows = []
     for event_id, village, persons, vehicles in zip(
-            lake_events["event_id"], lake_events["village_code"], lake_events["persons"],
-            lake_events["vehicles"]):
+        lake_events["event_id"],
+        lake_events["village_code"],
+        lake_events["persons"],
+        lake_events["vehicles"],
+    ):
         known = truth.get(event_id)
         if known is None:
             continue
@@ -69,14 +74,25 @@ def mention_labels(lake_events: pd.DataFrame, truth: dict, entities: pd.DataFram
             if true_id is None:
                 continue
             resolved = person_of.get(profile_key(person, village))
-            rows.append(("person", f"{event_id}#p{i}",
-                         pseudonymize(true_id, "id_number", key),
-                         resolved if resolved is not None else f"unresolved:{event_id}#p{i}"))
+            rows.append(
+                (
+                    "person",
+                    f"{event_id}#p{i}",
+                    pseudonymize(true_id, "id_number", key),
+                    resolved if resolved is not None else f"unresolved:{event_id}#p{i}",
+                )
+            )
         for i, vehicle in enumerate(vehicles if vehicles is not None else ()):
             plate = known["vehicles"][i]
             resolved = vehicle_of.get(vehicle["plate_hash"])
-            rows.append(("vehicle", f"{event_id}#v{i}", pseudonymize(plate, "plate", key),
-                         resolved if resolved is not None else f"unresolved:{event_id}#v{i}"))
+            rows.append(
+                (
+                    "vehicle",
+                    f"{event_id}#v{i}",
+                    pseudonymize(plate, "plate", key),
+                    resolved if resolved is not None else f"unresolved:{event_id}#v{i}",
+                )
+            )
     return pd.DataFrame(rows, columns=["kind", "mention", "truth", "resolved"])
 
 
@@ -91,9 +107,12 @@ def ring_recovery(rings, metrics: pd.DataFrame, key: bytes) -> dict:
             truth.append(ring.ring_id)
             # A member missing from the graph is a community of its own.
             predicted.append(community.get(node, f"missing:{node}"))
-    return {"rings": len(rings), "members": len(truth),
-            "members_in_graph": sum(not str(p).startswith("missing:") for p in predicted),
-            "ari": adjusted_rand(truth, predicted) if truth else None}
+    return {
+        "rings": len(rings),
+        "members": len(truth),
+        "members_in_graph": sum(not str(p).startswith("missing:") for p in predicted),
+        "ari": adjusted_rand(truth, predicted) if truth else None,
+    }
 
 
 def companion_recovery(rings, companions: pd.DataFrame, key: bytes) -> dict:
@@ -101,17 +120,30 @@ def companion_recovery(rings, companions: pd.DataFrame, key: bytes) -> dict:
     planted = set()
     for ring in rings:
         tokens = [f"vehicle:{pseudonymize(p, 'plate', key)}" for p in ring.plates]
-        planted |= {frozenset((a, b)) for i, a in enumerate(tokens) for b in tokens[i + 1:]}
-    flagged = {frozenset(pair) for pair in
-               companions.loc[companions["companion"], ["vehicle_a", "vehicle_b"]].values}
+        planted |= {frozenset((a, b)) for i, a in enumerate(tokens) for b in tokens[i + 1 :]}
+    flagged = {
+        frozenset(pair)
+        for pair in companions.loc[companions["companion"], ["vehicle_a", "vehicle_b"]].values
+    }
     hits = len(planted & flagged)
-    return {"planted_pairs": len(planted), "flagged_pairs": len(flagged), "correct": hits,
-            "precision": round(hits / len(flagged), 4) if flagged else None,
-            "recall": round(hits / len(planted), 4) if planted else None}
+    return {
+        "planted_pairs": len(planted),
+        "flagged_pairs": len(flagged),
+        "correct": hits,
+        "precision": round(hits / len(flagged), 4) if flagged else None,
+        "recall": round(hits / len(planted), 4) if planted else None,
+    }
 
 
-def run_eval(settings: Settings, *, days: float, rate: float, rings: int, seed: int = 21,
-             start: datetime | None = None) -> dict:
+def run_eval(
+    settings: Settings,
+    *,
+    days: float,
+    rate: float,
+    rings: int,
+    seed: int = 21,
+    start: datetime | None = None,
+) -> dict:
     """Run the whole evaluation; return the report."""
     from pipelines.harness.simulation_run import build_simulator, simulate_to_kafka
     from pipelines.harness.steps import run_step
@@ -123,11 +155,22 @@ def run_eval(settings: Settings, *, days: float, rate: float, rings: int, seed: 
     start = start or datetime(2026, 11, 2, 0, 0, tzinfo=DISTRICT_TZ)
     hours = days * 24
     try:
-        log.info("eval graph 1/3: %.0f h at %.0f events/h with %d rings -> Kafka -> lake",
-                 hours, rate, rings)
+        log.info(
+            "eval graph 1/3: %.0f h at %.0f events/h with %d rings -> Kafka -> lake",
+            hours,
+            rate,
+            rings,
+        )
         fresh_streams(settings)
-        simulate_to_kafka(settings, hours=hours, start=start, rate=rate, seed=seed, rings=rings,
-                          malformed_fraction=0.0)
+        simulate_to_kafka(
+            settings,
+            hours=hours,
+            start=start,
+            rate=rate,
+            seed=seed,
+            rings=rings,
+            malformed_fraction=0.0,
+        )
         run_step(settings, "normalize")
         run_step(settings, "lake")
         log.info("eval graph 2/3: the nightly graph job")
@@ -135,24 +178,28 @@ def run_eval(settings: Settings, *, days: float, rate: float, rings: int, seed: 
     finally:
         os.environ.pop("ZONGZHI_LAKE", None)
     log.info("eval graph 3/3: scoring against the simulator's truth")
-    simulator = build_simulator(settings, start=start, seed=seed, rate=rate, rings=rings,
-                                malformed_fraction=0.0)
+    simulator = build_simulator(
+        settings, start=start, seed=seed, rate=rate, rings=rings, malformed_fraction=0.0
+    )
     truth = {r.key: r.truth for r in simulator.records(start, timedelta(hours=hours))}
     planted = simulator.ground_truth().rings
     key = pseudonym_key(settings)
     snapshot = lake / settings.raw["lake"]["graph_table"] / f"as_of={night['as_of']}"
-    events = pq.read_table(lake / settings.raw["lake"]["normalized_table"],
-                           columns=["event_id", "village_code", "persons",
-                                    "vehicles"]).to_pandas()
+    events = pq.read_table(
+        lake / settings.raw["lake"]["normalized_table"],
+        columns=["event_id", "village_code", "persons", "vehicles"],
+    ).to_pandas()
     labels = mention_labels(events, truth, pd.read_parquet(snapshot / "entities.parquet"), key)
-    er = {kind: pairwise_scores(part["truth"], part["resolved"])
-          for kind, part in labels.groupby("kind")}
-    er["all"] = pairwise_scores(labels["kind"] + ":" + labels["truth"],
-                                labels["kind"] + ":" + labels["resolved"])
+    er = {
+        kind: pairwise_scores(part["truth"], part["resolved"])
+        for kind, part in labels.groupby("kind")
+    }
+    er["all"] = pairwise_scores(
+        labels["kind"] + ":" + labels["truth"], labels["kind"] + ":" + labels["resolved"]
+    )
     noise = settings.simulator.get("identity_noise") or {}
     rings_report = ring_recovery(planted, pd.read_parquet(snapshot / "metrics.parquet"), key)
-    companions = companion_recovery(planted, pd.read_parquet(snapshot / "companions.parquet"),
-                                    key)
+    companions = companion_recovery(planted, pd.read_parquet(snapshot / "companions.parquet"), key)
     report = {
         "entity_resolution": er,
         "ring_recovery": rings_report,
@@ -162,12 +209,17 @@ def run_eval(settings: Settings, *, days: float, rate: float, rings: int, seed: 
             "ring_ari >= 0.9": (rings_report["ari"] or 0) >= GOALS["ring_ari"],
             "companion_precision >= 0.95": (companions["precision"] or 0)
             >= GOALS["companion_precision"],
-            "companion_recall >= 0.95": (companions["recall"] or 0)
-            >= GOALS["companion_recall"],
+            "companion_recall >= 0.95": (companions["recall"] or 0) >= GOALS["companion_recall"],
         },
-        "setup": {"days": days, "events_per_hour": rate, "rings": rings, "seed": seed,
-                  "start": start.isoformat(), "identity_noise": noise,
-                  "mentions": {k: int(v) for k, v in labels["kind"].value_counts().items()}},
+        "setup": {
+            "days": days,
+            "events_per_hour": rate,
+            "rings": rings,
+            "seed": seed,
+            "start": start.isoformat(),
+            "identity_noise": noise,
+            "mentions": {k: int(v) for k, v in labels["kind"].value_counts().items()},
+        },
         "night": night,
     }
     return report

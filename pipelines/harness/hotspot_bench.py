@@ -32,6 +32,7 @@ The synthetic stream is a null stream at a dense event-time rate (the
 generating rates are the baselines) with a few cells that always run hot,
 so that every look has alert updates to time.
 """
+
 from __future__ import annotations
 
 import json
@@ -48,8 +49,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines.errors import UsageError
 from features.baselines import DISTRICT_TZ, Baselines
+from pipelines.errors import UsageError
 from pipelines.settings import Settings
 
 __all__ = ["BenchStream", "run_bench"]
@@ -60,11 +61,13 @@ log = logging.getLogger(__name__)
 STREAM_START = datetime(2026, 11, 2, 8, 0, tzinfo=DISTRICT_TZ)
 _HOT_CELLS = 3
 #: A normalized event as the hotspot job reads it, with the fields around it.
-_EVENT = (b'{"event_id":"bench-%d-%d","source":"grid","category":"%s","cell_id":"%s",'
-          b'"event_time_ms":%d,"report_time_ms":%d,"town_code":"110118000000",'
-          b'"village_code":"110118000000000","lon":116.84,"lat":40.37,'
-          b'"persons":[{"role":"reporter","person_key":"pid_000000000000000000000000"}],'
-          b'"attributes":{"reporter_id":"pid_111111111111111111111111"}}')
+_EVENT = (
+    b'{"event_id":"bench-%d-%d","source":"grid","category":"%s","cell_id":"%s",'
+    b'"event_time_ms":%d,"report_time_ms":%d,"town_code":"110118000000",'
+    b'"village_code":"110118000000000","lon":116.84,"lat":40.37,'
+    b'"persons":[{"role":"reporter","person_key":"pid_000000000000000000000000"}],'
+    b'"attributes":{"reporter_id":"pid_111111111111111111111111"}}'
+)
 _HOT_MULTIPLIER = 12.0
 #: The warm-up step's rate, as a fraction of the backlog-drain rate.
 WARM_UP_FRACTION = 0.3
@@ -98,8 +101,11 @@ class BenchStream:
 
     def baselines(self, fallback: float) -> Baselines:
         per_hour = self.density * 3600 / len(self.categories)
-        rates = {(cell, category): float(p * per_hour)
-                 for cell, p in zip(self.cells, self.cell_p) for category in self.categories}
+        rates = {
+            (cell, category): float(p * per_hour)
+            for cell, p in zip(self.cells, self.cell_p)
+            for category in self.categories
+        }
         return Baselines(rates, {}, {}, fallback)
 
     def events(self, n: int, start_ms: int, seed: int):
@@ -123,16 +129,28 @@ class BenchStream:
                 t = int(times[k])
                 # Formatting bytes, not json.dumps: the producer shares the two
                 # cores with the job it measures.
-                yield _EVENT % (seed, first + k, categories[category_index[k]],
-                                cells[cell_index[k]], t, t)
+                yield _EVENT % (
+                    seed,
+                    first + k,
+                    categories[category_index[k]],
+                    cells[cell_index[k]],
+                    t,
+                    t,
+                )
 
 
 def _producer(settings: Settings):
     from confluent_kafka import Producer
 
-    return Producer({"bootstrap.servers": settings.kafka_bootstrap, "linger.ms": 20,
-                     "batch.size": 1_000_000, "compression.type": "lz4",
-                     "queue.buffering.max.messages": 1_000_000})
+    return Producer(
+        {
+            "bootstrap.servers": settings.kafka_bootstrap,
+            "linger.ms": 20,
+            "batch.size": 1_000_000,
+            "compression.type": "lz4",
+            "queue.buffering.max.messages": 1_000_000,
+        }
+    )
 
 
 def _produce(settings: Settings, topic: str, payloads, start_ms: int, density: float) -> int:
@@ -141,8 +159,12 @@ def _produce(settings: Settings, topic: str, payloads, start_ms: int, density: f
     for count, value in enumerate(payloads, 1):
         while True:
             try:
-                producer.produce(topic, value, key=str(count).encode(),
-                                 timestamp=int(start_ms + (count - 1) * 1000.0 / density))
+                producer.produce(
+                    topic,
+                    value,
+                    key=str(count).encode(),
+                    timestamp=int(start_ms + (count - 1) * 1000.0 / density),
+                )
                 break
             except BufferError:
                 producer.poll(0.2)
@@ -155,6 +177,7 @@ def _produce(settings: Settings, topic: str, payloads, start_ms: int, density: f
 
 # ------------------------------------------------------------------ resident memory
 
+
 def _children(pid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
@@ -164,7 +187,7 @@ def _children(pid: int) -> list[int]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        parent = int(stat[stat.rindex(")") + 2:].split()[1])
+        parent = int(stat[stat.rindex(")") + 2 :].split()[1])
         if parent == pid:
             found.append(int(entry.name))
     return found
@@ -218,11 +241,12 @@ def _broker_pid(settings: Settings) -> list[int]:
 
 # ------------------------------------------------------------------ one job, in a child
 
+
 def _child(spec: dict) -> dict:
     """Run one job as the bench's child process asked; return its timing."""
+    from pipelines.settings import load_settings
     from pipelines.streaming import hotspot_job
     from pipelines.streaming.hotspot_job import BaselineStore, WindowScorer, district_detector
-    from pipelines.settings import load_settings
 
     settings = load_settings()
     hotspot = settings.hotspot
@@ -232,18 +256,25 @@ def _child(spec: dict) -> dict:
     stream = BenchStream(detector.cells, detector.categories, spec["density"])
     baselines = stream.baselines(float(hotspot["fallback_rate_per_cell_hour"]))
     store = BaselineStore.fixed(baselines)
-    topics = {"normalized": spec["topic"], "alerts": spec["alerts_topic"],
-              "late": settings.topic("bench_late")}
+    topics = {
+        "normalized": spec["topic"],
+        "alerts": spec["alerts_topic"],
+        "late": settings.topic("bench_late"),
+    }
     started = time.monotonic()
     if spec.get("follow_seconds"):
         failure: list = []
 
         def follow():
             try:
-                hotspot_job.run(settings=settings, follow=True,
-                                scorer=WindowScorer(detector, store), topics=topics,
-                                group_id=spec["group"],
-                                checkpoint_interval_s=spec["checkpoint_s"])
+                hotspot_job.run(
+                    settings=settings,
+                    follow=True,
+                    scorer=WindowScorer(detector, store),
+                    topics=topics,
+                    group_id=spec["group"],
+                    checkpoint_interval_s=spec["checkpoint_s"],
+                )
             except Exception as exc:  # noqa: BLE001 - reported to the parent below
                 failure.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:500]}")
 
@@ -253,10 +284,15 @@ def _child(spec: dict) -> dict:
         if failure:
             raise RuntimeError(f"the followed hotspot job failed: {failure[0]}")
         return {"seconds": time.monotonic() - started}
-    hotspot_job.run(settings, scorer=WindowScorer(detector, store), topics=topics,
-                    group_id=spec["group"], checkpoint_interval_s=spec["checkpoint_s"] or None,
-                    watermark_delay_s=int(hotspot["watermark_delay_seconds"]),
-                    emit_strategy="on-periodic")
+    hotspot_job.run(
+        settings,
+        scorer=WindowScorer(detector, store),
+        topics=topics,
+        group_id=spec["group"],
+        checkpoint_interval_s=spec["checkpoint_s"] or None,
+        watermark_delay_s=int(hotspot["watermark_delay_seconds"]),
+        emit_strategy="on-periodic",
+    )
     return {"seconds": time.monotonic() - started}
 
 
@@ -267,8 +303,15 @@ def _sql_job(settings: Settings, spec: dict) -> dict:
     hotspot = settings.hotspot
     t_env = streaming_table_env(settings, checkpoint_interval_s=spec["checkpoint_s"] or None)
     # The synthetic backlog is in event-time order: the live allowance.
-    create_event_source(t_env, settings, spec["group"], False, spec["topic"],
-                        int(hotspot["watermark_delay_seconds"]), "on-periodic")
+    create_event_source(
+        t_env,
+        settings,
+        spec["group"],
+        False,
+        spec["topic"],
+        int(hotspot["watermark_delay_seconds"]),
+        "on-periodic",
+    )
     t_env.execute_sql("""CREATE TEMPORARY TABLE counts_out (
         cell_id STRING, category STRING, window_start TIMESTAMP(3), window_end TIMESTAMP(3),
         events BIGINT) WITH ('connector' = 'blackhole')""")
@@ -281,8 +324,9 @@ def _sql_job(settings: Settings, spec: dict) -> dict:
         WHERE category NOT IN ({excluded})
         GROUP BY cell_id, category, window_start, window_end"""
     started = time.monotonic()
-    execute_statements(settings, t_env, [insert], follow=False, group_id=spec["group"],
-                       topics=[spec["topic"]])
+    execute_statements(
+        settings, t_env, [insert], follow=False, group_id=spec["group"], topics=[spec["topic"]]
+    )
     return {"seconds": time.monotonic() - started}
 
 
@@ -290,9 +334,14 @@ def _run_child(settings: Settings, spec: dict, timeout: float = 3600) -> dict:
     from pipelines.harness.steps import child_env
 
     spec = dict(spec, group=f"zongzhi-bench-{uuid.uuid4().hex[:10]}")
-    process = subprocess.Popen([sys.executable, "-m", "pipelines.harness.hotspot_bench", json.dumps(spec)],
-                               cwd=settings.root, env=child_env(), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.harness.hotspot_bench", json.dumps(spec)],
+        cwd=settings.root,
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     sampler = RssSampler(process.pid, _broker_pid(settings))
     sampler.start()
     try:
@@ -302,26 +351,41 @@ def _run_child(settings: Settings, spec: dict, timeout: float = 3600) -> dict:
     if process.returncode != 0:
         tail = (err.strip().splitlines() or ["no output"])[-1]
         raise RuntimeError(f"bench job {spec['kind']} failed: {tail}")
-    report = next(json.loads(line) for line in reversed(out.strip().splitlines())
-                  if line.startswith("{"))
+    report = next(
+        json.loads(line) for line in reversed(out.strip().splitlines()) if line.startswith("{")
+    )
     return {**report, "peak_rss_bytes": peak}
 
 
 # ------------------------------------------------------------------ the bench
 
+
 def _throughput(settings, kind, small_topic, big_topic, small, big, density, checkpoint_s=0):
-    base = {"kind": kind, "density": density, "checkpoint_s": checkpoint_s,
-            "alerts_topic": settings.topic("bench_alerts")}
+    base = {
+        "kind": kind,
+        "density": density,
+        "checkpoint_s": checkpoint_s,
+        "alerts_topic": settings.topic("bench_alerts"),
+    }
     first = _run_child(settings, dict(base, topic=small_topic))
     second = _run_child(settings, dict(base, topic=big_topic))
     rate = (big - small) / max(second["seconds"] - first["seconds"], 1e-9)
-    return {"events_per_s": round(rate), "small_run_s": round(first["seconds"], 2),
-            "large_run_s": round(second["seconds"], 2),
-            "peak_rss_bytes": max(first["peak_rss_bytes"], second["peak_rss_bytes"])}
+    return {
+        "events_per_s": round(rate),
+        "small_run_s": round(first["seconds"], 2),
+        "large_run_s": round(second["seconds"], 2),
+        "peak_rss_bytes": max(first["peak_rss_bytes"], second["peak_rss_bytes"]),
+    }
 
 
-def _rate_steps(settings: Settings, stream: BenchStream, sustained: float, fractions,
-                step_seconds: float, warm_up_seconds: float) -> list[dict]:
+def _rate_steps(
+    settings: Settings,
+    stream: BenchStream,
+    sustained: float,
+    fractions,
+    step_seconds: float,
+    warm_up_seconds: float,
+) -> list[dict]:
     """Follow a live topic while producing at each fraction of ``sustained``; time alerts."""
     from pipelines.io.kafka import consume_topic_values, reset_topics
 
@@ -329,13 +393,19 @@ def _rate_steps(settings: Settings, stream: BenchStream, sustained: float, fract
     reset_topics(settings, [live, alerts_topic])
     delay_s = int(settings.hotspot["watermark_delay_seconds"])
     warmup = 25.0
-    spec = {"kind": "detector", "density": stream.density, "checkpoint_s": 10,
-            "topic": live, "alerts_topic": alerts_topic,
-            "follow_seconds": warmup + warm_up_seconds + step_seconds * len(fractions) + 15}
-    child = threading.Thread(target=lambda: spec.update(result=_run_child(settings, spec)),
-                             daemon=True)
+    spec = {
+        "kind": "detector",
+        "density": stream.density,
+        "checkpoint_s": 10,
+        "topic": live,
+        "alerts_topic": alerts_topic,
+        "follow_seconds": warmup + warm_up_seconds + step_seconds * len(fractions) + 15,
+    }
+    child = threading.Thread(
+        target=lambda: spec.update(result=_run_child(settings, spec)), daemon=True
+    )
     child.start()
-    time.sleep(warmup)                              # the job is up and reading
+    time.sleep(warmup)  # the job is up and reading
     producer = _producer(settings)
     steps, event_s = [], STREAM_START.timestamp()
     generator = stream.events(10**9, int(event_s * 1000), seed=99)
@@ -368,11 +438,19 @@ def _rate_steps(settings: Settings, stream: BenchStream, sustained: float, fract
             sent_wall.append(time.time())
             time.sleep(0.002)
         event_s = event0 + sent / stream.density
-        steps.append({"fraction": fraction, "warm_up": len(steps) == 0,
-                      "target_events_per_s": round(rate),
-                      "sent": sent, "achieved_events_per_s": round(sent / seconds),
-                      "wall0": wall0, "event0": event0, "speedup": speedup,
-                      "event_end": event_s})
+        steps.append(
+            {
+                "fraction": fraction,
+                "warm_up": len(steps) == 0,
+                "target_events_per_s": round(rate),
+                "sent": sent,
+                "achieved_events_per_s": round(sent / seconds),
+                "wall0": wall0,
+                "event0": event0,
+                "speedup": speedup,
+                "event_end": event_s,
+            }
+        )
     producer.flush(30)
     child.join()
     alerts = [json.loads(v) for v in consume_topic_values(settings, alerts_topic)]
@@ -390,19 +468,23 @@ def _rate_steps(settings: Settings, stream: BenchStream, sustained: float, fract
             latencies.append(alert["emitted_at_ms"] / 1000 - sent_wall[at])
         lat = np.array(latencies) * 1000
         half = len(lat) // 2
-        report.append({
-            "fraction_of_sustained": step["fraction"],
-            "target_events_per_s": step["target_events_per_s"],
-            "achieved_events_per_s": step["achieved_events_per_s"],
-            "alert_updates": int(lat.size),
-            "latency_ms_p50": round(float(np.percentile(lat, 50)), 1) if lat.size else None,
-            "latency_ms_p99": round(float(np.percentile(lat, 99)), 1) if lat.size else None,
-            # Falling behind shows as latency that keeps growing over the step.
-            "latency_ms_first_half_median": (round(float(np.median(lat[:half])), 1)
-                                             if half else None),
-            "latency_ms_second_half_median": (round(float(np.median(lat[half:])), 1)
-                                              if half else None),
-        })
+        report.append(
+            {
+                "fraction_of_sustained": step["fraction"],
+                "target_events_per_s": step["target_events_per_s"],
+                "achieved_events_per_s": step["achieved_events_per_s"],
+                "alert_updates": int(lat.size),
+                "latency_ms_p50": round(float(np.percentile(lat, 50)), 1) if lat.size else None,
+                "latency_ms_p99": round(float(np.percentile(lat, 99)), 1) if lat.size else None,
+                # Falling behind shows as latency that keeps growing over the step.
+                "latency_ms_first_half_median": (
+                    round(float(np.median(lat[:half])), 1) if half else None
+                ),
+                "latency_ms_second_half_median": (
+                    round(float(np.median(lat[half:])), 1) if half else None
+                ),
+            }
+        )
     return report, spec.get("result", {}).get("peak_rss_bytes", 0)
 
 
@@ -432,8 +514,7 @@ def behind(step: dict) -> bool:
     second = step["latency_ms_second_half_median"] or step["latency_ms_p50"]
     if second < first:
         return False
-    return (step["latency_ms_p50"] > BEHIND_LATENCY_MS
-            or second > 2 * first + BEHIND_GROWTH_SLACK_MS)
+    return step["latency_ms_p50"] > BEHIND_LATENCY_MS or second > 2 * first + BEHIND_GROWTH_SLACK_MS
 
 
 def live_sustained(steps: list[dict]) -> dict:
@@ -492,10 +573,13 @@ def _gi_star_timing(cells, weights, repeats: int) -> dict:
     statistic = GiStar(weights)
     statistic.z_scores(counts)
     matvec = min(timeit.repeat(lambda: weights @ counts, number=repeats, repeat=7)) / repeats
-    gi = min(timeit.repeat(lambda: statistic.z_scores(counts), number=repeats,
-                           repeat=7)) / repeats
-    return {"cells": len(cells), "matvec_us": round(matvec * 1e6, 2),
-            "gi_star_us": round(gi * 1e6, 2), "ratio": round(gi / matvec, 3)}
+    gi = min(timeit.repeat(lambda: statistic.z_scores(counts), number=repeats, repeat=7)) / repeats
+    return {
+        "cells": len(cells),
+        "matvec_us": round(matvec * 1e6, 2),
+        "gi_star_us": round(gi * 1e6, 2),
+        "ratio": round(gi / matvec, 3),
+    }
 
 
 def _permutation_timing(permutations: int) -> dict:
@@ -508,16 +592,22 @@ def _permutation_timing(permutations: int) -> dict:
     rng = np.random.default_rng(6)
     counts = rng.poisson(2.0, side * side).astype(float)
     started = time.perf_counter()
-    ours = gi_star_permutation_p(counts, grid_weights(side, side), n_permutations=permutations,
-                                 random_state=7)
+    ours = gi_star_permutation_p(
+        counts, grid_weights(side, side), n_permutations=permutations, random_state=7
+    )
     ours_s = time.perf_counter() - started
     w = lat2W(side, side, rook=False)
     started = time.perf_counter()
     theirs = G_Local(counts, w, star=True, permutations=permutations, seed=7)
     esda_s = time.perf_counter() - started
-    return {"cells": side * side, "permutations": permutations, "ours_s": round(ours_s, 3),
-            "esda_s": round(esda_s, 3), "speedup": round(esda_s / ours_s, 2),
-            "p_correlation": round(float(np.corrcoef(ours.ravel(), theirs.p_sim)[0, 1]), 4)}
+    return {
+        "cells": side * side,
+        "permutations": permutations,
+        "ours_s": round(ours_s, 3),
+        "esda_s": round(esda_s, 3),
+        "speedup": round(esda_s / ours_s, 2),
+        "p_correlation": round(float(np.corrcoef(ours.ravel(), theirs.p_sim)[0, 1]), 4),
+    }
 
 
 def _median_run(runs: list[dict]) -> dict:
@@ -536,12 +626,20 @@ def _median_run(runs: list[dict]) -> dict:
     return chosen
 
 
-def run_bench(settings: Settings, *, events: int, small: int, density: float,
-              step_seconds: float, permutations: int, rounds: int = 3,
-              warm_up_seconds: float = 60.0) -> dict:
+def run_bench(
+    settings: Settings,
+    *,
+    events: int,
+    small: int,
+    density: float,
+    step_seconds: float,
+    permutations: int,
+    rounds: int = 3,
+    warm_up_seconds: float = 60.0,
+) -> dict:
     """Run every measurement; return the report (goals alongside)."""
-    from pipelines.streaming.hotspot_job import district_detector
     from pipelines.io.kafka import check_reachable, reset_topics
+    from pipelines.streaming.hotspot_job import district_detector
 
     check_reachable(settings)
     if small >= events:
@@ -552,8 +650,10 @@ def run_bench(settings: Settings, *, events: int, small: int, density: float,
     stream = BenchStream(detector.cells, detector.categories, density)
     start_ms = int(STREAM_START.timestamp() * 1000)
     small_topic, big_topic = settings.topic("bench_small"), settings.topic("bench")
-    reset_topics(settings, [small_topic, big_topic, settings.topic("bench_alerts"),
-                            settings.topic("bench_late")])
+    reset_topics(
+        settings,
+        [small_topic, big_topic, settings.topic("bench_alerts"), settings.topic("bench_late")],
+    )
     log.info("bench: producing %d + %d events", small, events)
     _produce(settings, small_topic, stream.events(small, start_ms, seed=1), start_ms, density)
     _produce(settings, big_topic, stream.events(events, start_ms, seed=2), start_ms, density)
@@ -567,46 +667,78 @@ def run_bench(settings: Settings, *, events: int, small: int, density: float,
         for name in order:
             log.info("bench 1-3/5: round %d/%d, sustained throughput, %s", r + 1, rounds, name)
             kind, checkpoint_s = kinds[name]
-            runs[name].append(_throughput(settings, kind, small_topic, big_topic, small,
-                                          events, density, checkpoint_s=checkpoint_s))
+            runs[name].append(
+                _throughput(
+                    settings,
+                    kind,
+                    small_topic,
+                    big_topic,
+                    small,
+                    events,
+                    density,
+                    checkpoint_s=checkpoint_s,
+                )
+            )
     detector_run, sql_run, checkpointed = (_median_run(runs[name]) for name in kinds)
     log.info("bench 4/5: rate steps on a live topic")
-    steps, live_rss = _rate_steps(settings, stream, detector_run["events_per_s"],
-                                  STEP_FRACTIONS, step_seconds, warm_up_seconds)
+    steps, live_rss = _rate_steps(
+        settings,
+        stream,
+        detector_run["events_per_s"],
+        STEP_FRACTIONS,
+        step_seconds,
+        warm_up_seconds,
+    )
     log.info("bench 5/5: Gi* and permutations")
     gi = _gi_star_timing(detector.cells, detector.weights, 2000)
     perm = _permutation_timing(permutations)
     live = live_sustained(steps)
     at_70 = live["at_70_percent"]
-    peak = max(detector_run["peak_rss_bytes"], sql_run["peak_rss_bytes"],
-               checkpointed["peak_rss_bytes"], live_rss)
+    peak = max(
+        detector_run["peak_rss_bytes"],
+        sql_run["peak_rss_bytes"],
+        checkpointed["peak_rss_bytes"],
+        live_rss,
+    )
     ratio = detector_run["events_per_s"] / max(sql_run["events_per_s"], 1)
     ckpt_cost = 1 - checkpointed["events_per_s"] / max(detector_run["events_per_s"], 1)
     return {
-        "setup": {"events": events, "small_run_events": small,
-                  "event_time_density_per_s": density, "cells": len(detector.cells),
-                  "categories": len(detector.categories), "step_seconds": step_seconds,
-                  "throughput_rounds": rounds,
-                  "cpus": os.cpu_count()},
-        "throughput": {"hotspot_job": detector_run, "pure_sql_blackhole": sql_run,
-                       "ratio_to_pure_sql": round(ratio, 3)},
-        "checkpointing": {"exactly_once_every_10s": checkpointed,
-                          "throughput_cost": round(ckpt_cost, 4)},
+        "setup": {
+            "events": events,
+            "small_run_events": small,
+            "event_time_density_per_s": density,
+            "cells": len(detector.cells),
+            "categories": len(detector.categories),
+            "step_seconds": step_seconds,
+            "throughput_rounds": rounds,
+            "cpus": os.cpu_count(),
+        },
+        "throughput": {
+            "hotspot_job": detector_run,
+            "pure_sql_blackhole": sql_run,
+            "ratio_to_pure_sql": round(ratio, 3),
+        },
+        "checkpointing": {
+            "exactly_once_every_10s": checkpointed,
+            "throughput_cost": round(ckpt_cost, 4),
+        },
         "rate_steps": steps,
         "live_sustained_events_per_s": live["events_per_s"],
         "warm_up_tail_steps": live["warm_up_tail_steps"],
         "latency_at_70_percent_ms": {
             "step_events_per_s": at_70["achieved_events_per_s"] if at_70 else None,
             "p50": at_70["latency_ms_p50"] if at_70 else None,
-            "p99": at_70["latency_ms_p99"] if at_70 else None},
+            "p99": at_70["latency_ms_p99"] if at_70 else None,
+        },
         "gi_star": gi,
         "permutations": perm,
         "peak_rss_bytes": peak,
         "goals": {
             "events_per_s >= 50000": detector_run["events_per_s"] >= 50_000,
             "ratio_to_pure_sql >= 0.8": ratio >= 0.8,
-            "p99_ms <= 500": bool(at_70) and at_70["latency_ms_p99"] is not None
-                             and at_70["latency_ms_p99"] <= 500,
+            "p99_ms <= 500": bool(at_70)
+            and at_70["latency_ms_p99"] is not None
+            and at_70["latency_ms_p99"] <= 500,
             "checkpoint_cost <= 0.05": ckpt_cost <= 0.05,
             "gi_star_ratio <= 3": gi["ratio"] <= 3,
             "permutation_speedup >= 5": perm["speedup"] >= 5,
@@ -619,4 +751,4 @@ if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING)
     print(json.dumps(_child(json.loads(sys.argv[1]))))
     sys.stdout.flush()
-    os._exit(0)   # a following job's JVM and threads end with the process
+    os._exit(0)  # a following job's JVM and threads end with the process

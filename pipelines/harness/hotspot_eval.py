@@ -22,6 +22,7 @@ The eval resets the platform's Kafka topics and consumer groups (as the
 demo does) and rewrites the nightly serving tables; run it on a development
 stack, not on a production one.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,11 +35,11 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from pipelines.errors import UsageError
 from features.baselines import DISTRICT_TZ
-from pipelines.streaming.hotspot_job import scored_categories
-from pipelines.settings import Settings
+from pipelines.errors import UsageError
 from pipelines.io.platform_state import load_district
+from pipelines.settings import Settings
+from pipelines.streaming.hotspot_job import scored_categories
 
 __all__ = ["SurgePlan", "plan_surges", "score_alerts", "run_eval"]
 
@@ -66,10 +67,20 @@ class SurgePlan:
         return self.cells or (self.cell_id,)
 
 
-def plan_surges(simulator, categories, *, start: datetime, hours: float, count: int,
-                duration_min: float, multiplier: float, radius: int = 0,
-                neighbours=None, slide_minutes: int = 5,
-                window_minutes: int = 30) -> list[SurgePlan]:
+def plan_surges(
+    simulator,
+    categories,
+    *,
+    start: datetime,
+    hours: float,
+    count: int,
+    duration_min: float,
+    multiplier: float,
+    radius: int = 0,
+    neighbours=None,
+    slide_minutes: int = 5,
+    window_minutes: int = 30,
+) -> list[SurgePlan]:
     """``count`` surges, spread over the stream, in distinct busy cells and categories.
 
     Each goes to the busiest cell of a category that no earlier surge used
@@ -80,14 +91,17 @@ def plan_surges(simulator, categories, *, start: datetime, hours: float, count: 
     (``neighbours(cell, radius)``), each at ``multiplier`` × its own rate:
     an incident wave over a neighbourhood rather than one square kilometre.
     """
-    ranked = sorted(categories, key=lambda c: -simulator.base_rate(
-        simulator.busiest_cells(c, 1)[0], c))
+    ranked = sorted(
+        categories, key=lambda c: -simulator.base_rate(simulator.busiest_cells(c, 1)[0], c)
+    )
     if count > len(ranked):
         raise UsageError(f"surges={count} exceeds the {len(ranked)} scored categories")
     usable_min = hours * 60 - 60 - duration_min - 30
     if count and usable_min < (count - 1) * (duration_min + 30):
-        raise UsageError(f"{count} surges of {duration_min:g} min do not fit in {hours:g} h "
-                         "(each needs its duration plus 30 min, after a first hour)")
+        raise UsageError(
+            f"{count} surges of {duration_min:g} min do not fit in {hours:g} h "
+            "(each needs its duration plus 30 min, after a first hour)"
+        )
     spacing = usable_min / max(count - 1, 1)
     plans, used_cells = [], set()
     for i, category in enumerate(ranked[:count]):
@@ -98,18 +112,42 @@ def plan_surges(simulator, categories, *, start: datetime, hours: float, count: 
         block = (cell, *neighbours(cell, radius)) if radius else (cell,)
         used_cells.update(block)
         window_mid = begin + timedelta(minutes=min(duration_min, 30) / 2)
-        expected = sum(simulator.expected_rate(c, category, window_mid) for c in block) \
-            * min(duration_min, 30) / 60 if hasattr(simulator, "expected_rate") else 0.0
+        expected = (
+            sum(simulator.expected_rate(c, category, window_mid) for c in block)
+            * min(duration_min, 30)
+            / 60
+            if hasattr(simulator, "expected_rate")
+            else 0.0
+        )
         slices = int(-(-(duration_min + window_minutes) // slide_minutes))
-        per_slice = tuple(
-            sum(simulator.expected_rate(c, category,
-                                        begin + timedelta(minutes=(k + 0.5) * slide_minutes))
-                for c in block) * slide_minutes / 60
-            for k in range(slices)) if hasattr(simulator, "expected_rate") else ()
-        plans.append(SurgePlan(cell, category, begin, begin + timedelta(minutes=duration_min),
-                               multiplier,
-                               sum(simulator.base_rate(c, category) for c in block),
-                               tuple(block), expected, per_slice))
+        per_slice = (
+            tuple(
+                sum(
+                    simulator.expected_rate(
+                        c, category, begin + timedelta(minutes=(k + 0.5) * slide_minutes)
+                    )
+                    for c in block
+                )
+                * slide_minutes
+                / 60
+                for k in range(slices)
+            )
+            if hasattr(simulator, "expected_rate")
+            else ()
+        )
+        plans.append(
+            SurgePlan(
+                cell,
+                category,
+                begin,
+                begin + timedelta(minutes=duration_min),
+                multiplier,
+                sum(simulator.base_rate(c, category) for c in block),
+                tuple(block),
+                expected,
+                per_slice,
+            )
+        )
     return plans
 
 
@@ -120,8 +158,15 @@ def _clusters(alerts: list[dict]) -> dict:
     return clusters
 
 
-def score_alerts(surge_alerts: list[dict], null_alerts: list[dict], plans: list[SurgePlan], *,
-                 window_minutes: int, hours: float, towns: int) -> dict:
+def score_alerts(
+    surge_alerts: list[dict],
+    null_alerts: list[dict],
+    plans: list[SurgePlan],
+    *,
+    window_minutes: int,
+    hours: float,
+    towns: int,
+) -> dict:
     """Precision, recall, delays and the null stream's false-alarm rate.
 
     Examples
@@ -140,8 +185,11 @@ def score_alerts(surge_alerts: list[dict], null_alerts: list[dict], plans: list[
     matched_surges: dict = {}
     true_clusters = set()
     for cluster_id, updates in clusters.items():
-        first_end = min(datetime.fromisoformat(u["first_window_end"]) for u in updates
-                        if u.get("first_window_end"))
+        first_end = min(
+            datetime.fromisoformat(u["first_window_end"])
+            for u in updates
+            if u.get("first_window_end")
+        )
         for i, plan in enumerate(plans):
             if updates[0]["category"] != plan.category:
                 continue
@@ -194,8 +242,14 @@ def _recall_by_strength(plans: list[SurgePlan], missed: list[int]) -> dict:
     return out
 
 
-def oracle_reference(plans: list[SurgePlan], *, budget_per_town_month: float,
-                     slide_minutes: int, window_minutes: int, seed: int = 0) -> dict:
+def oracle_reference(
+    plans: list[SurgePlan],
+    *,
+    budget_per_town_month: float,
+    slide_minutes: int,
+    window_minutes: int,
+    seed: int = 0,
+) -> dict:
     """What a detector told each surge's zone and category could reach at the budget.
 
     See :mod:`models.detection_power`: the oracle spends its town's whole
@@ -211,12 +265,20 @@ def oracle_reference(plans: list[SurgePlan], *, budget_per_town_month: float,
     for plan in plans:
         if not plan.expected_per_slice:
             continue
-        surge_slices = max(1, int(round((plan.end - plan.start).total_seconds() / 60
-                                        / slide_minutes)))
-        powers.append(oracle_power(plan.expected_per_slice, plan.multiplier, surge_slices,
-                                   slide_minutes=slide_minutes,
-                                   slices_per_window=window_minutes // slide_minutes,
-                                   alpha=alpha, rng=rng))
+        surge_slices = max(
+            1, int(round((plan.end - plan.start).total_seconds() / 60 / slide_minutes))
+        )
+        powers.append(
+            oracle_power(
+                plan.expected_per_slice,
+                plan.multiplier,
+                surge_slices,
+                slide_minutes=slide_minutes,
+                slices_per_window=window_minutes // slide_minutes,
+                alpha=alpha,
+                rng=rng,
+            )
+        )
     if not powers:
         return {}
     # Per surge, the oracle's median delay when it detects; their median.
@@ -224,8 +286,7 @@ def oracle_reference(plans: list[SurgePlan], *, budget_per_town_month: float,
     return {
         "alpha_per_look": alpha,
         "recall": round(float(np.mean([p.power for p in powers])), 4),
-        "median_delay_minutes": (round(statistics.median(delays), 2)
-                                                 if delays else None),
+        "median_delay_minutes": (round(statistics.median(delays), 2) if delays else None),
         "power_by_surge": [p.power for p in powers],
     }
 
@@ -238,26 +299,45 @@ def _quantile(values: list[float], q: float) -> float:
 
 
 def _stream_alerts(settings: Settings, *, start, hours, rate, seed, surges) -> tuple[list, dict]:
-    from pipelines.io.kafka import consume_topic_values, topic_counts
     from pipelines.harness.simulation_run import simulate_to_kafka
     from pipelines.harness.steps import run_step
     from pipelines.harness.streams import fresh_streams
+    from pipelines.io.kafka import consume_topic_values, topic_counts
 
     fresh_streams(settings)
-    produced = simulate_to_kafka(settings, hours=hours, start=start, rate=rate, seed=seed,
-                                 surges=surges, malformed_fraction=0.0)
+    produced = simulate_to_kafka(
+        settings,
+        hours=hours,
+        start=start,
+        rate=rate,
+        seed=seed,
+        surges=surges,
+        malformed_fraction=0.0,
+    )
     run_step(settings, "normalize")
     run_step(settings, "hotspots")
     alerts = [json.loads(v) for v in consume_topic_values(settings, settings.topic("alerts"))]
     counts = topic_counts(settings, [settings.topic("normalized"), settings.topic("late")])
-    return alerts, {"produced": produced["produced"],
-                    "normalized": counts[settings.topic("normalized")],
-                    "late": counts[settings.topic("late")]}
+    return alerts, {
+        "produced": produced["produced"],
+        "normalized": counts[settings.topic("normalized")],
+        "late": counts[settings.topic("late")],
+    }
 
 
-def run_eval(settings: Settings, *, history_hours: float, hours: float, rate: float,
-             surges: int, multiplier: float, duration_min: float, seed: int = 7,
-             radius: int = 0, start: datetime | None = None) -> dict:
+def run_eval(
+    settings: Settings,
+    *,
+    history_hours: float,
+    hours: float,
+    rate: float,
+    surges: int,
+    multiplier: float,
+    duration_min: float,
+    seed: int = 7,
+    radius: int = 0,
+    start: datetime | None = None,
+) -> dict:
     """Run the whole evaluation; return the report."""
     from pipelines.harness.simulation_run import build_simulator, simulate_to_kafka
     from pipelines.harness.steps import run_step
@@ -268,61 +348,105 @@ def run_eval(settings: Settings, *, history_hours: float, hours: float, rate: fl
     shutil.rmtree(lake, ignore_errors=True)
     os.environ["ZONGZHI_LAKE"] = str(lake)  # the child steps inherit it
     try:
-        start = start or datetime(2026, 11, 2, 0, 0, tzinfo=DISTRICT_TZ)   # a Monday
+        start = start or datetime(2026, 11, 2, 0, 0, tzinfo=DISTRICT_TZ)  # a Monday
         stream_start = start + timedelta(hours=history_hours)
-        log.info("eval 1/3: %.0f h of history at %.0f events/h -> lake -> nightly",
-                 history_hours, rate)
+        log.info(
+            "eval 1/3: %.0f h of history at %.0f events/h -> lake -> nightly", history_hours, rate
+        )
         fresh_streams(settings)
-        simulate_to_kafka(settings, hours=history_hours, start=start, rate=rate, seed=seed,
-                          malformed_fraction=0.0)
+        simulate_to_kafka(
+            settings, hours=history_hours, start=start, rate=rate, seed=seed, malformed_fraction=0.0
+        )
         run_step(settings, "normalize")
         run_step(settings, "lake")
         nightly = run_step(settings, "nightly", timeout=3600)
         simulator = build_simulator(settings, start=stream_start, seed=seed + 1, rate=rate)
-        plans = plan_surges(simulator, scored_categories(hotspot), start=stream_start,
-                            hours=hours, count=surges, duration_min=duration_min,
-                            multiplier=multiplier, radius=radius,
-                            neighbours=load_district(settings).grid.neighbours,
-                            slide_minutes=int(hotspot["window_slide_minutes"]),
-                            window_minutes=int(hotspot["window_size_minutes"]))
+        plans = plan_surges(
+            simulator,
+            scored_categories(hotspot),
+            start=stream_start,
+            hours=hours,
+            count=surges,
+            duration_min=duration_min,
+            multiplier=multiplier,
+            radius=radius,
+            neighbours=load_district(settings).grid.neighbours,
+            slide_minutes=int(hotspot["window_slide_minutes"]),
+            window_minutes=int(hotspot["window_size_minutes"]),
+        )
         log.info("eval 2/3: null stream, %.0f h", hours)
-        null_alerts, null_counts = _stream_alerts(settings, start=stream_start, hours=hours,
-                                                  rate=rate, seed=seed + 1, surges=())
+        null_alerts, null_counts = _stream_alerts(
+            settings, start=stream_start, hours=hours, rate=rate, seed=seed + 1, surges=()
+        )
         log.info("eval 3/3: the same stream with %d surges", len(plans))
-        specs = [(cell, p.category, (p.start - stream_start).total_seconds() / 60,
-                  duration_min, multiplier) for p in plans for cell in p.covered]
-        surge_alerts, surge_counts = _stream_alerts(settings, start=stream_start, hours=hours,
-                                                    rate=rate, seed=seed + 1, surges=specs)
+        specs = [
+            (
+                cell,
+                p.category,
+                (p.start - stream_start).total_seconds() / 60,
+                duration_min,
+                multiplier,
+            )
+            for p in plans
+            for cell in p.covered
+        ]
+        surge_alerts, surge_counts = _stream_alerts(
+            settings, start=stream_start, hours=hours, rate=rate, seed=seed + 1, surges=specs
+        )
     finally:
         os.environ.pop("ZONGZHI_LAKE", None)
     district = load_district(settings)
-    report = score_alerts(surge_alerts, null_alerts, plans,
-                          window_minutes=int(hotspot["window_size_minutes"]), hours=hours,
-                          towns=len(district.towns))
+    report = score_alerts(
+        surge_alerts,
+        null_alerts,
+        plans,
+        window_minutes=int(hotspot["window_size_minutes"]),
+        hours=hours,
+        towns=len(district.towns),
+    )
     budget = float(hotspot["alert_budget_per_town_month"])
-    report.update({
-        "budget_per_town_month": budget,
-        "budget_per_town_week": round(budget * 7 / 30, 4),
-        "within_budget": report["false_alarms_per_town_week"] <= budget * 7 / 30,
-        "setup": {"history_hours": history_hours, "hours": hours, "events_per_hour": rate,
-                  "surge_multiplier": multiplier, "surge_minutes": duration_min, "seed": seed,
-                  "surge_radius_cells": radius,
-                  "window_minutes": int(hotspot["window_size_minutes"]),
-                  "slide_minutes": int(hotspot["window_slide_minutes"]),
-                  "towns": len(district.towns), "nightly": nightly},
-        "streams": {"null": null_counts, "surge": surge_counts},
-        "recall_by_expected_per_window": _recall_by_strength(plans, report["missed"]),
-        # The reference for the recall and delay goals: no detector within
-        # the budget can beat an oracle told where each surge is.
-        "oracle": oracle_reference(plans, budget_per_town_month=budget,
-                                   slide_minutes=int(hotspot["window_slide_minutes"]),
-                                   window_minutes=int(hotspot["window_size_minutes"]),
-                                   seed=seed),
-        "planted": [{"cell_id": p.cell_id, "cells": len(p.covered), "category": p.category,
-                     "start": p.start.isoformat(), "end": p.end.isoformat(),
-                     "base_rate_per_hour": round(p.base_rate_per_hour, 4),
-                     "expected_per_window": round(p.expected_per_window, 3),
-                     "found": i not in report["missed"]}
-                    for i, p in enumerate(plans)],
-    })
+    report.update(
+        {
+            "budget_per_town_month": budget,
+            "budget_per_town_week": round(budget * 7 / 30, 4),
+            "within_budget": report["false_alarms_per_town_week"] <= budget * 7 / 30,
+            "setup": {
+                "history_hours": history_hours,
+                "hours": hours,
+                "events_per_hour": rate,
+                "surge_multiplier": multiplier,
+                "surge_minutes": duration_min,
+                "seed": seed,
+                "surge_radius_cells": radius,
+                "window_minutes": int(hotspot["window_size_minutes"]),
+                "slide_minutes": int(hotspot["window_slide_minutes"]),
+                "towns": len(district.towns),
+                "nightly": nightly,
+            },
+            "streams": {"null": null_counts, "surge": surge_counts},
+            "recall_by_expected_per_window": _recall_by_strength(plans, report["missed"]),
+            # The reference for the recall and delay goals: no detector within
+            # the budget can beat an oracle told where each surge is.
+            "oracle": oracle_reference(
+                plans,
+                budget_per_town_month=budget,
+                slide_minutes=int(hotspot["window_slide_minutes"]),
+                window_minutes=int(hotspot["window_size_minutes"]),
+                seed=seed,
+            ),
+            "planted": [
+                {
+                    "cell_id": p.cell_id,
+                    "cells": len(p.covered),
+                    "category": p.category,
+                    "start": p.start.isoformat(),
+                    "end": p.end.isoformat(),
+                    "base_rate_per_hour": round(p.base_rate_per_hour, 4),
+                    "expected_per_window": round(p.expected_per_window, 3),
+                    "found": i not in report["missed"],
+                }
+                for i, p in enumerate(plans)
+            ],
+        }
+    )
     return report

@@ -20,6 +20,7 @@
    igraph calls, and the job's Adamic–Adar (one sparse product) against
    igraph's ``similarity_inverse_log_weighted`` for the same pairs.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,8 @@ import pyarrow.parquet as pq
 from features.baselines import DISTRICT_TZ
 from features.lake_schema import EVENTS_SCHEMA
 from features.taxonomy import CATEGORIES_BY_SOURCE, PLATE_READ
-from pipelines.settings import Settings
 from pipelines.io.platform_state import load_district, pseudonym_key
+from pipelines.settings import Settings
 
 __all__ = ["write_synthetic_lake", "run_bench", "AGGREGATION_SQL"]
 
@@ -49,9 +50,11 @@ log = logging.getLogger(__name__)
 
 START = datetime(2026, 11, 2, tzinfo=DISTRICT_TZ)
 #: The aggregation both engines run: events per day, town, channel and category.
-AGGREGATION_SQL = ("SELECT event_date, town_code, source, category, count(*) AS events, "
-                   "count(DISTINCT cell_id) AS cells FROM events "
-                   "GROUP BY event_date, town_code, source, category")
+AGGREGATION_SQL = (
+    "SELECT event_date, town_code, source, category, count(*) AS events, "
+    "count(DISTINCT cell_id) AS cells FROM events "
+    "GROUP BY event_date, town_code, source, category"
+)
 _RESIDENTS_PER_VILLAGE = 40
 _FLEET = 20_000
 _PLATE_READ_SHARE = 0.3
@@ -63,21 +66,24 @@ _SUSPECT_RATE = {True: 0.3, False: 0.002}
 
 def _pool_persons(district, key: bytes, rng) -> tuple[pa.Table, np.ndarray]:
     """Every resident's person entries: full, name and phone, phone only, name only."""
+    import random
+
     from features.identity import fake_id_number, fake_phone
     from features.person_keys import person_key_tokens
     from features.pseudonymize import pseudonymize
     from pipelines.harness.simulator.texts import fake_name
-    import random
 
     r = random.Random(int(rng.integers(1 << 30)))
     rows, village_of = [], []
-    for v, village in enumerate(district.villages):
+    for v, _village in enumerate(district.villages):
         for _ in range(_RESIDENTS_PER_VILLAGE):
             name, pid, phone = fake_name(r), fake_id_number(r, region_code="110118"), fake_phone(r)
-            tokens = {"id_hash": pseudonymize(pid, "id_number", key),
-                      "name_hash": pseudonymize(name, "name", key),
-                      "phone_hash": pseudonymize(phone, "phone", key),
-                      **person_key_tokens(name, phone, key)}
+            tokens = {
+                "id_hash": pseudonymize(pid, "id_number", key),
+                "name_hash": pseudonymize(name, "name", key),
+                "phone_hash": pseudonymize(phone, "phone", key),
+                **person_key_tokens(name, phone, key),
+            }
             for variant in ("full", "name_phone", "phone", "name"):
                 entry = {"role": "caller" if variant == "phone" else "party", **tokens}
                 if variant != "full":
@@ -101,26 +107,36 @@ def _pool_plates(key: bytes, rng) -> pa.Table:
 
     r = random.Random(int(rng.integers(1 << 30)))
     plates = sorted({fake_plate(r, "京") for _ in range(int(_FLEET * 1.1))})[:_FLEET]
-    rows = [{"role": "observed", "plate_hash": pseudonymize(p, "plate", key),
-             **plate_key_tokens(p, key)} for p in plates]
+    rows = [
+        {
+            "role": "observed",
+            "plate_hash": pseudonymize(p, "plate", key),
+            **plate_key_tokens(p, key),
+        }
+        for p in plates
+    ]
     vehicle_type = EVENTS_SCHEMA.field("vehicles").type.value_type
     return pa.Table.from_pylist(rows, schema=pa.schema(list(vehicle_type)))
 
 
-def _lists(pool: pa.Table, counts: np.ndarray, picks: np.ndarray,
-           roles: np.ndarray | None = None) -> pa.ListArray:
+def _lists(
+    pool: pa.Table, counts: np.ndarray, picks: np.ndarray, roles: np.ndarray | None = None
+) -> pa.ListArray:
     taken = pool.take(pa.array(picks, type=pa.int64()))
     if roles is not None:
-        taken = taken.set_column(taken.schema.get_field_index("role"), "role",
-                                 pa.array(roles, type=pa.string()))
-    struct = pa.StructArray.from_arrays([c.combine_chunks() for c in taken.columns],
-                                        fields=list(pool.schema))
+        taken = taken.set_column(
+            taken.schema.get_field_index("role"), "role", pa.array(roles, type=pa.string())
+        )
+    struct = pa.StructArray.from_arrays(
+        [c.combine_chunks() for c in taken.columns], fields=list(pool.schema)
+    )
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
     return pa.ListArray.from_arrays(pa.array(offsets), struct)
 
 
-def write_synthetic_lake(settings: Settings, table: Path, events: int, days: int,
-                         seed: int = 3, files_per_day: int = 4) -> dict:
+def write_synthetic_lake(
+    settings: Settings, table: Path, events: int, days: int, seed: int = 3, files_per_day: int = 4
+) -> dict:
     """Write ``events`` synthetic normalized events over ``days`` days; return counts."""
     from jobs.nightly.cell_universe import cell_places
 
@@ -134,13 +150,17 @@ def write_synthetic_lake(settings: Settings, table: Path, events: int, days: int
     places = places[places["town_code"] != ""].reset_index(drop=True)
     # Each cell belongs to its nearest village.
     vx = np.array([v.lon for v in villages]), np.array([v.lat for v in villages])
-    nearest = np.argmin((places["lon"].to_numpy()[:, None] - vx[0]) ** 2
-                        + (places["lat"].to_numpy()[:, None] - vx[1]) ** 2, axis=1)
+    nearest = np.argmin(
+        (places["lon"].to_numpy()[:, None] - vx[0]) ** 2
+        + (places["lat"].to_numpy()[:, None] - vx[1]) ** 2,
+        axis=1,
+    )
     entries_of_village = [np.flatnonzero(village_of_entry == v) for v in range(len(villages))]
     # An entry's resident is its index // 4 (four variants each).
     offender = rng.random(len(persons_pool) // 4 + 1) < _OFFENDER_SHARE
-    suspect_rate = np.where(offender[np.arange(len(persons_pool)) // 4],
-                            _SUSPECT_RATE[True], _SUSPECT_RATE[False])
+    suspect_rate = np.where(
+        offender[np.arange(len(persons_pool)) // 4], _SUSPECT_RATE[True], _SUSPECT_RATE[False]
+    )
     pool_roles = np.array(persons_pool.column("role").to_pylist(), dtype=object)
     sites = district.sites_of_kind("lpr")
     fleet_weight = 1.0 / (np.arange(len(plates_pool)) + 50.0)
@@ -149,8 +169,7 @@ def write_synthetic_lake(settings: Settings, table: Path, events: int, days: int
     per_day = np.full(days, events // days)
     per_day[: events % days] += 1
     day0 = int(START.timestamp() * 1000)
-    incident_categories = sorted(c for s in ("grid", "hotline")
-                                 for c in CATEGORIES_BY_SOURCE[s])
+    incident_categories = sorted(c for s in ("grid", "hotline") for c in CATEGORIES_BY_SOURCE[s])
     counts = {"events": 0, "person_mentions": 0, "plate_reads": 0}
     for d in range(days):
         date = (START + timedelta(days=d)).date().isoformat()
@@ -162,27 +181,45 @@ def write_synthetic_lake(settings: Settings, table: Path, events: int, days: int
             cell = rng.integers(len(places), size=n)
             village = nearest[cell]
             n_persons = np.where(reads, 0, rng.choice([0, 1, 1, 2, 3], size=n))
-            person_picks = np.concatenate([
-                rng.choice(entries_of_village[v], size=k) for v, k in zip(village, n_persons)
-                if k]) if n_persons.sum() else np.array([], dtype=int)
+            person_picks = (
+                np.concatenate(
+                    [
+                        rng.choice(entries_of_village[v], size=k)
+                        for v, k in zip(village, n_persons)
+                        if k
+                    ]
+                )
+                if n_persons.sum()
+                else np.array([], dtype=int)
+            )
             plate_picks = rng.choice(len(plates_pool), size=int(reads.sum()), p=fleet_weight)
             site = rng.integers(len(sites), size=n)
-            category = np.where(reads, PLATE_READ,
-                                np.array(incident_categories)[rng.integers(
-                                    len(incident_categories), size=n)])
-            source = np.where(reads, "video", np.where(np.char.startswith(
-                category.astype(str), "hotline"), "hotline", "grid"))
+            category = np.where(
+                reads,
+                PLATE_READ,
+                np.array(incident_categories)[rng.integers(len(incident_categories), size=n)],
+            )
+            source = np.where(
+                reads,
+                "video",
+                np.where(np.char.startswith(category.astype(str), "hotline"), "hotline", "grid"),
+            )
             t = day0 + d * 86_400_000 + rng.integers(86_400_000, size=n)
             ids = pc.binary_join_element_wise(
-                f"bench-{date}-{part}-", pa.array(np.arange(n)).cast(pa.string()), "")
+                f"bench-{date}-{part}-", pa.array(np.arange(n)).cast(pa.string()), ""
+            )
             site_ids = np.array([s.site_id for s in sites])[site]
             attributes = pc.binary_join_element_wise(
-                '{"site_id":"', pa.array(np.where(reads, site_ids, "")), '"}', "")
+                '{"site_id":"', pa.array(np.where(reads, site_ids, "")), '"}', ""
+            )
             columns = {
-                "event_id": ids, "schema_version": pa.array(np.ones(n, np.int32)),
-                "source": pa.array(source), "category": pa.array(category),
+                "event_id": ids,
+                "schema_version": pa.array(np.ones(n, np.int32)),
+                "source": pa.array(source),
+                "category": pa.array(category),
                 "category_group": pa.array(np.char.partition(category.astype(str), ".")[:, 0]),
-                "event_time_ms": pa.array(t), "report_time_ms": pa.array(t),
+                "event_time_ms": pa.array(t),
+                "report_time_ms": pa.array(t),
                 "event_date": pa.array(np.full(n, date)),
                 "lon": pa.array(places["lon"].to_numpy()[cell]),
                 "lat": pa.array(places["lat"].to_numpy()[cell]),
@@ -193,17 +230,25 @@ def write_synthetic_lake(settings: Settings, table: Path, events: int, days: int
                 "town_name": pa.array(places["town_name"].to_numpy()[cell]),
                 "village_code": pa.array(np.array([v.code for v in villages])[village]),
                 "village_name": pa.array(np.array([v.name for v in villages])[village]),
-                "persons": _lists(persons_pool, n_persons, person_picks, np.where(
-                    (pool_roles[person_picks] == "party")
-                    & (rng.random(len(person_picks)) < suspect_rate[person_picks]),
-                    "suspect", pool_roles[person_picks])),
+                "persons": _lists(
+                    persons_pool,
+                    n_persons,
+                    person_picks,
+                    np.where(
+                        (pool_roles[person_picks] == "party")
+                        & (rng.random(len(person_picks)) < suspect_rate[person_picks]),
+                        "suspect",
+                        pool_roles[person_picks],
+                    ),
+                ),
                 "vehicles": _lists(plates_pool, reads.astype(int), plate_picks),
                 "attributes_json": attributes,
                 "kafka_partition": pa.array(np.zeros(n, np.int32)),
                 "kafka_offset": pa.array(np.arange(n, dtype=np.int64)),
             }
-            frame = pa.table([columns[f.name].cast(f.type) for f in EVENTS_SCHEMA],
-                             schema=EVENTS_SCHEMA)
+            frame = pa.table(
+                [columns[f.name].cast(f.type) for f in EVENTS_SCHEMA], schema=EVENTS_SCHEMA
+            )
             pq.write_table(frame, folder / f"part-{part}.parquet", compression="zstd")
             counts["events"] += n
             counts["person_mentions"] += int(n_persons.sum())
@@ -213,6 +258,7 @@ def write_synthetic_lake(settings: Settings, table: Path, events: int, days: int
 
 # ------------------------------------------------------------------ engines
 
+
 def _spark_vs_duckdb(settings: Settings, table: Path, repeats: int = 3) -> dict:
     import duckdb
 
@@ -221,9 +267,10 @@ def _spark_vs_duckdb(settings: Settings, table: Path, repeats: int = 3) -> dict:
     glob = str(table / "event_date=*" / "*.parquet")
     con = duckdb.connect()
     con.execute("SET threads TO 2")
-    con.execute(f"CREATE VIEW events AS SELECT * FROM read_parquet('{glob}', "
-                "hive_partitioning = false)")
-    con.execute(AGGREGATION_SQL).fetchall()            # warm: files in the page cache
+    con.execute(
+        f"CREATE VIEW events AS SELECT * FROM read_parquet('{glob}', hive_partitioning = false)"
+    )
+    con.execute(AGGREGATION_SQL).fetchall()  # warm: files in the page cache
     duck = []
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -232,7 +279,7 @@ def _spark_vs_duckdb(settings: Settings, table: Path, repeats: int = 3) -> dict:
     spark = spark_session(settings, "zongzhi-bench-nightly")
     try:
         spark.read.parquet(str(table)).createOrReplaceTempView("events")
-        spark.sql(AGGREGATION_SQL).collect()          # warm: the session and the files
+        spark.sql(AGGREGATION_SQL).collect()  # warm: the session and the files
         sparks = []
         for _ in range(repeats):
             t0 = time.perf_counter()
@@ -242,9 +289,13 @@ def _spark_vs_duckdb(settings: Settings, table: Path, repeats: int = 3) -> dict:
         spark.stop()
     if len(spark_rows) != len(duck_rows):
         raise RuntimeError(f"Spark returned {len(spark_rows)} groups, DuckDB {len(duck_rows)}")
-    return {"sql": AGGREGATION_SQL, "groups": len(duck_rows),
-            "duckdb_s": round(min(duck), 3), "spark_s": round(min(sparks), 3),
-            "ratio": round(min(sparks) / max(min(duck), 1e-9), 2)}
+    return {
+        "sql": AGGREGATION_SQL,
+        "groups": len(duck_rows),
+        "duckdb_s": round(min(duck), 3),
+        "spark_s": round(min(sparks), 3),
+        "ratio": round(min(sparks) / max(min(duck), 1e-9), 2),
+    }
 
 
 def _algorithms(snapshot: Path, min_split_nodes: int) -> dict:
@@ -296,8 +347,11 @@ def _algorithms(snapshot: Path, min_split_nodes: int) -> dict:
     }
     base = {
         "components": ours["components"],
-        "communities": timed(lambda: graph.community_leiden(
-            objective_function="modularity", weights="weight", n_iterations=-1)),
+        "communities": timed(
+            lambda: graph.community_leiden(
+                objective_function="modularity", weights="weight", n_iterations=-1
+            )
+        ),
         "pagerank": ours["pagerank"],
         "adamic_adar": timed(lambda: graph.similarity_inverse_log_weighted()),
     }
@@ -305,7 +359,8 @@ def _algorithms(snapshot: Path, min_split_nodes: int) -> dict:
     igraph_mining = base["components"] + base["communities"] + base["pagerank"]
     ratios = {k: round(ours[k] / max(base[k], 1e-9), 2) for k in ours}
     return {
-        "nodes": graph.vcount(), "edges": graph.ecount(),
+        "nodes": graph.vcount(),
+        "edges": graph.ecount(),
         "ours_s": {k: round(v, 4) for k, v in ours.items()},
         "igraph_s": {k: round(v, 4) for k, v in base.items()},
         "ratio": ratios,
@@ -333,9 +388,14 @@ def run_bench(settings: Settings, *, events: int, days: int) -> dict:
     log.info("bench nightly 2/4: the graph job")
     env = dict(child_env(), ZONGZHI_LAKE=str(lake))
     t0 = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "graph"],
-                               cwd=settings.root, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "graph"],
+        cwd=settings.root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     sampler = RssSampler(process.pid, [])
     sampler.start()
     try:
@@ -346,8 +406,9 @@ def run_bench(settings: Settings, *, events: int, days: int) -> dict:
     if process.returncode != 0:
         tail = (err.strip().splitlines() or ["no output"])[-1]
         raise RuntimeError(f"the graph job failed: {tail}")
-    night = next(json.loads(line) for line in reversed(out.strip().splitlines())
-                 if line.startswith("{"))
+    night = next(
+        json.loads(line) for line in reversed(out.strip().splitlines()) if line.startswith("{")
+    )
     log.info("bench nightly 3/4: the same aggregation in Spark and DuckDB")
     engines = _spark_vs_duckdb(settings, table)
     log.info("bench nightly 4/4: graph algorithms against igraph")
@@ -358,11 +419,25 @@ def run_bench(settings: Settings, *, events: int, days: int) -> dict:
         "synthetic_lake_write_s": round(write_s, 1),
         "graph_job_wall_s": round(job_s, 1),
         "stage_s": night["seconds"],
-        "night": {k: night[k] for k in ("persons", "vehicles", "plates_joined", "nodes", "edges",
-                                        "components", "communities", "co_occurring_vehicle_pairs",
-                                        "companion_candidates", "companion_pairs",
-                                        "predicted_links", "risk_scored_persons", "key_persons")
-                  if k in night},
+        "night": {
+            k: night[k]
+            for k in (
+                "persons",
+                "vehicles",
+                "plates_joined",
+                "nodes",
+                "edges",
+                "components",
+                "communities",
+                "co_occurring_vehicle_pairs",
+                "companion_candidates",
+                "companion_pairs",
+                "predicted_links",
+                "risk_scored_persons",
+                "key_persons",
+            )
+            if k in night
+        },
         "spark_vs_duckdb": engines,
         "algorithms_vs_igraph": algorithms,
         "peak_rss_bytes": peak,

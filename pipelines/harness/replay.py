@@ -24,6 +24,7 @@ writing to the ``replay_alerts`` and ``replay_late`` topics. Broken rows
 (missing or unparseable time or coordinates) are counted and reported with
 their line numbers; the rest goes on.
 """
+
 from __future__ import annotations
 
 import csv
@@ -34,7 +35,7 @@ import logging
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -43,11 +44,19 @@ import numpy as np
 from features.baselines import Baselines, hour_of_week
 from features.geography import CellGrid
 from models.hotspot_detector import HotspotDetector, Place
-from pipelines.settings import Settings
 from pipelines.errors import UsageError
+from pipelines.settings import Settings
 
-__all__ = ["ReplayError", "ReplayPoints", "read_points", "category_code", "to_wgs84",
-           "replay_baselines", "replay_detector", "run_replay"]
+__all__ = [
+    "ReplayError",
+    "ReplayPoints",
+    "read_points",
+    "category_code",
+    "to_wgs84",
+    "replay_baselines",
+    "replay_detector",
+    "run_replay",
+]
 
 log = logging.getLogger(__name__)
 _EXAMPLES = 5
@@ -97,24 +106,29 @@ def _zone(name: str):
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ReplayError(f"--tz {name!r} is not a known time zone, e.g. Asia/Shanghai or UTC") \
-            from None
+        raise ReplayError(
+            f"--tz {name!r} is not a known time zone, e.g. Asia/Shanghai or UTC"
+        ) from None
 
 
 def _time_parser(columns: list[str], time_format: str | None, tz):
     if len(columns) > 1:
+
         def parse(row):
             parts = [int(float(row[c])) for c in columns]
             return datetime(*parts, tzinfo=tz)
     elif time_format:
+
         def parse(row):
             moment = datetime.strptime(row[columns[0]].strip(), time_format)
             return moment if moment.tzinfo else moment.replace(tzinfo=tz)
     else:
+
         def parse(row):
             text = row[columns[0]].strip().replace("Z", "+00:00")
             moment = datetime.fromisoformat(text)
             return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+
     return parse
 
 
@@ -138,22 +152,28 @@ def to_wgs84(x: np.ndarray, y: np.ndarray, crs: str) -> tuple[np.ndarray, np.nda
         pairs = [convert(float(a), float(b), name) for a, b in zip(x, y)]
         return (np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs]))
     if not re.fullmatch(r"EPSG:\d+", name):
-        raise ReplayError(f"--crs {crs!r} is not supported; use WGS84, GCJ02, BD09 or "
-                          "EPSG:<code>")
+        raise ReplayError(f"--crs {crs!r} is not supported; use WGS84, GCJ02, BD09 or EPSG:<code>")
     from pyproj import CRS, Transformer
     from pyproj.exceptions import CRSError
 
     try:
-        transformer = Transformer.from_crs(CRS.from_user_input(name), "EPSG:4326",
-                                           always_xy=True)
+        transformer = Transformer.from_crs(CRS.from_user_input(name), "EPSG:4326", always_xy=True)
     except CRSError:
         raise ReplayError(f"--crs {crs!r} is not a coordinate system pyproj knows") from None
     return transformer.transform(x, y)
 
 
-def read_points(path: Path, *, time_col: str, x_col: str, y_col: str, crs: str,
-                category_col: str | None = None, time_format: str | None = None,
-                tz: str = "Asia/Shanghai") -> ReplayPoints:
+def read_points(
+    path: Path,
+    *,
+    time_col: str,
+    x_col: str,
+    y_col: str,
+    crs: str,
+    category_col: str | None = None,
+    time_format: str | None = None,
+    tz: str = "Asia/Shanghai",
+) -> ReplayPoints:
     """Read the usable rows of a CSV (or .csv.gz); count and describe the broken ones."""
     if not path.is_file():
         raise ReplayError(f"{path} is not a readable file")
@@ -169,8 +189,10 @@ def read_points(path: Path, *, time_col: str, x_col: str, y_col: str, crs: str,
             wanted = columns + [x_col, y_col] + ([category_col] if category_col else [])
             missing = [c for c in wanted if c not in header]
             if missing:
-                raise ReplayError(f"{path.name} has no column {missing[0]!r}; its columns are "
-                                  + ", ".join(header))
+                raise ReplayError(
+                    f"{path.name} has no column {missing[0]!r}; its columns are "
+                    + ", ".join(header)
+                )
             for row in reader:
                 points.rows += 1
                 line = reader.line_num
@@ -193,14 +215,13 @@ def read_points(path: Path, *, time_col: str, x_col: str, y_col: str, crs: str,
                 points.time_ms.append(int(moment.timestamp() * 1000))
                 xs.append(x)
                 ys.append(y)
-                points.category.append(category_code(row[category_col]) if category_col
-                                       else "all")
+                points.category.append(category_code(row[category_col]) if category_col else "all")
     except (UnicodeDecodeError, csv.Error, OSError, EOFError) as exc:
         raise ReplayError(f"{path.name} is not a readable CSV: {exc}") from None
     if xs:
         lon, lat = to_wgs84(np.array(xs), np.array(ys), crs)
         good = np.isfinite(lon) & np.isfinite(lat) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
-        for i in np.flatnonzero(~good):
+        for _ in np.flatnonzero(~good):
             points.reject(-1, "coordinates outside the coordinate system")
         keep = np.flatnonzero(good)
         points.lon = lon[keep].tolist()
@@ -217,8 +238,13 @@ def _grid(points: ReplayPoints, cell_size_m: float) -> CellGrid:
     return CellGrid(lon0, lat0, cell_size_m)
 
 
-def replay_baselines(cells: list[str], cell_of_point: list[str], points: ReplayPoints,
-                     prior_slots: float, fallback: float) -> Baselines:
+def replay_baselines(
+    cells: list[str],
+    cell_of_point: list[str],
+    points: ReplayPoints,
+    prior_slots: float,
+    fallback: float,
+) -> Baselines:
     """Baselines from the file itself (see the module docstring)."""
     import pandas as pd
 
@@ -226,13 +252,15 @@ def replay_baselines(cells: list[str], cell_of_point: list[str], points: ReplayP
     from models.empirical_bayes import PoissonGammaSmoother
 
     span_h = max((max(points.time_ms) - min(points.time_ms)) / 3_600_000, 1.0)
-    frame = pd.DataFrame({"cell_id": cell_of_point, "category": points.category,
-                          "time_ms": points.time_ms})
+    frame = pd.DataFrame(
+        {"cell_id": cell_of_point, "category": points.category, "time_ms": points.time_ms}
+    )
     cell_rates, town_rates = {}, {}
     for category, group in frame.groupby("category"):
         counts = group.groupby("cell_id").size().reindex(cells, fill_value=0)
-        smoother = PoissonGammaSmoother().fit(counts.to_numpy(), np.full(len(cells), span_h),
-                                              np.zeros(len(cells), dtype=int))
+        smoother = PoissonGammaSmoother().fit(
+            counts.to_numpy(), np.full(len(cells), span_h), np.zeros(len(cells), dtype=int)
+        )
         for cell, rate in zip(cells, smoother.smoothed_rates_):
             cell_rates[(cell, category)] = float(rate)
         town_rates[("replay", category)] = float(smoother.prior_mean_[0])
@@ -242,32 +270,47 @@ def replay_baselines(cells: list[str], cell_of_point: list[str], points: ReplayP
     slot_how = pd.Series([hour_of_week(h * 3600) for h in range(start_h, end_h + 1)])
     slots = slot_how.value_counts().rename_axis("hour_of_week").reset_index(name="slots")
     frame["hour_of_week"] = [hour_of_week(t / 1000) for t in points.time_ms]
-    counts = (frame.assign(source=frame["category"])
-                   .groupby(["source", "hour_of_week"], as_index=False).size()
-                   .rename(columns={"size": "events"}))
+    counts = (
+        frame.assign(source=frame["category"])
+        .groupby(["source", "hour_of_week"], as_index=False)
+        .size()
+        .rename(columns={"size": "events"})
+    )
     profile = week_profile(counts, slots, prior_slots)
-    factors = {(s, int(h)): float(f) for s, h, f in zip(profile["source"],
-                                                        profile["hour_of_week"],
-                                                        profile["factor"])}
+    factors = {
+        (s, int(h)): float(f)
+        for s, h, f in zip(profile["source"], profile["hour_of_week"], profile["factor"])
+    }
     return Baselines(cell_rates, town_rates, factors, fallback)
 
 
-def replay_detector(settings: Settings, grid: CellGrid, cells: list[str], categories) -> \
-        HotspotDetector:
+def replay_detector(
+    settings: Settings, grid: CellGrid, cells: list[str], categories
+) -> HotspotDetector:
     places, coords = {}, []
     for cell in cells:
         lon, lat = grid.center_of(cell)
         places[cell] = Place("replay", "", "", "", lon, lat)
         coords.append(grid.to_metres(lon, lat))
-    return HotspotDetector(cells, coords, places, settings.hotspot, categories,
-                           district_code="replay", towns=1,
-                           seed=int(settings.raw["district"]["seed"]))
+    return HotspotDetector(
+        cells,
+        coords,
+        places,
+        settings.hotspot,
+        categories,
+        district_code="replay",
+        towns=1,
+        seed=int(settings.raw["district"]["seed"]),
+    )
 
 
 def _bounding_cells(grid: CellGrid, cell_ids: list[str]) -> list[str]:
     rows, cols = zip(*(grid.row_col(c) for c in set(cell_ids)))
-    return [f"r{r:03d}c{c:03d}" for r in range(min(rows), max(rows) + 1)
-            for c in range(min(cols), max(cols) + 1)]
+    return [
+        f"r{r:03d}c{c:03d}"
+        for r in range(min(rows), max(rows) + 1)
+        for c in range(min(cols), max(cols) + 1)
+    ]
 
 
 def _in_zone(alert: dict, zone) -> dict:
@@ -292,11 +335,31 @@ def _summarize(alerts: list[dict], top: int, zone) -> dict:
         for stat in alert["cell_stats"]:
             key = (stat["cell_id"], alert["category"])
             if key not in hot or stat["q_value"] < hot[key]["q_value"]:
-                hot[key] = {"category": alert["category"], **stat,
-                            "window_end": alert["window_end"]}
-    fields = ("alert_id", "category", "cells", "first_window_end", "window_start", "window_end",
-              "duration_minutes", "observed", "expected", "llr", "p_value", "p_method",
-              "recurrence_interval_days", "severity", "looks", "lon", "lat", "gi_star_z")
+                hot[key] = {
+                    "category": alert["category"],
+                    **stat,
+                    "window_end": alert["window_end"],
+                }
+    fields = (
+        "alert_id",
+        "category",
+        "cells",
+        "first_window_end",
+        "window_start",
+        "window_end",
+        "duration_minutes",
+        "observed",
+        "expected",
+        "llr",
+        "p_value",
+        "p_method",
+        "recurrence_interval_days",
+        "severity",
+        "looks",
+        "lon",
+        "lat",
+        "gi_star_z",
+    )
     return {
         "clusters": len(clusters),
         "top_clusters": [{k: a.get(k) for k in fields} for a in ranked[:top]],
@@ -304,20 +367,40 @@ def _summarize(alerts: list[dict], top: int, zone) -> dict:
     }
 
 
-def run_replay(settings: Settings, path: Path, *, time_col: str, x_col: str, y_col: str,
-               crs: str, category_col: str | None = None, time_format: str | None = None,
-               tz: str = "Asia/Shanghai", cell_size_m: float | None = None,
-               top: int = 10) -> dict:
+def run_replay(
+    settings: Settings,
+    path: Path,
+    *,
+    time_col: str,
+    x_col: str,
+    y_col: str,
+    crs: str,
+    category_col: str | None = None,
+    time_format: str | None = None,
+    tz: str = "Asia/Shanghai",
+    cell_size_m: float | None = None,
+    top: int = 10,
+) -> dict:
     """Replay a file through Kafka and the Flink hotspot job; return the report."""
+    from pipelines.io.kafka import check_reachable, consume_topic_values, reset_topics
     from pipelines.streaming import hotspot_job
     from pipelines.streaming.hotspot_job import BaselineStore, WindowScorer
-    from pipelines.io.kafka import check_reachable, consume_topic_values, reset_topics
 
-    points = read_points(path, time_col=time_col, x_col=x_col, y_col=y_col, crs=crs,
-                         category_col=category_col, time_format=time_format, tz=tz)
+    points = read_points(
+        path,
+        time_col=time_col,
+        x_col=x_col,
+        y_col=y_col,
+        crs=crs,
+        category_col=category_col,
+        time_format=time_format,
+        tz=tz,
+    )
     if not points.time_ms:
-        raise ReplayError(f"{path.name}: none of its {points.rows} rows is usable "
-                          f"({json.dumps(points.broken, ensure_ascii=False)})")
+        raise ReplayError(
+            f"{path.name}: none of its {points.rows} rows is usable "
+            f"({json.dumps(points.broken, ensure_ascii=False)})"
+        )
     check_reachable(settings)
     size = float(cell_size_m or settings.raw["district"]["cell_size_m"])
     grid = _grid(points, size)
@@ -325,22 +408,33 @@ def run_replay(settings: Settings, path: Path, *, time_col: str, x_col: str, y_c
     cells = _bounding_cells(grid, cell_ids)
     categories = sorted(set(points.category))
     hotspot = settings.hotspot
-    baselines = replay_baselines(cells, cell_ids, points,
-                                 float(settings.raw["nightly"]["week_profile_prior_slots"]),
-                                 float(hotspot["fallback_rate_per_cell_hour"]))
+    baselines = replay_baselines(
+        cells,
+        cell_ids,
+        points,
+        float(settings.raw["nightly"]["week_profile_prior_slots"]),
+        float(hotspot["fallback_rate_per_cell_hour"]),
+    )
     detector = replay_detector(settings, grid, cells, categories)
-    store = BaselineStore.fixed(baselines)   # the file's own baselines, for the whole replay
-    topics = {"normalized": settings.topic("replay"), "alerts": settings.topic("replay_alerts"),
-              "late": settings.topic("replay_late")}
+    store = BaselineStore.fixed(baselines)  # the file's own baselines, for the whole replay
+    topics = {
+        "normalized": settings.topic("replay"),
+        "alerts": settings.topic("replay_alerts"),
+        "late": settings.topic("replay_late"),
+    }
     reset_topics(settings, list(topics.values()))
     _produce(settings, topics["normalized"], points, cell_ids)
     run_id = hashlib.sha256(f"{path.resolve()}|{datetime.now().isoformat()}".encode()).hexdigest()
-    hotspot_job.run(settings, scorer=WindowScorer(detector, store), topics=topics,
-                    group_id=f"zongzhi-replay-{run_id[:12]}")
+    hotspot_job.run(
+        settings,
+        scorer=WindowScorer(detector, store),
+        topics=topics,
+        group_id=f"zongzhi-replay-{run_id[:12]}",
+    )
     alerts = [json.loads(v) for v in consume_topic_values(settings, topics["alerts"])]
     late = len(consume_topic_values(settings, topics["late"]))
-    first = datetime.fromtimestamp(min(points.time_ms) / 1000, timezone.utc)
-    last = datetime.fromtimestamp(max(points.time_ms) / 1000, timezone.utc)
+    first = datetime.fromtimestamp(min(points.time_ms) / 1000, UTC)
+    last = datetime.fromtimestamp(max(points.time_ms) / 1000, UTC)
     return {
         "file": str(path),
         "rows": points.rows,
@@ -348,8 +442,11 @@ def run_replay(settings: Settings, path: Path, *, time_col: str, x_col: str, y_c
         "broken_rows": sum(points.broken.values()),
         "broken_by_reason": points.broken,
         "broken_examples": points.examples,
-        "span": {"first": first.isoformat(), "last": last.isoformat(),
-                 "days": round((last - first) / timedelta(days=1), 2)},
+        "span": {
+            "first": first.isoformat(),
+            "last": last.isoformat(),
+            "days": round((last - first) / timedelta(days=1), 2),
+        },
         "crs": crs,
         "cell_size_m": size,
         "cells": len(cells),
@@ -358,7 +455,7 @@ def run_replay(settings: Settings, path: Path, *, time_col: str, x_col: str, y_c
         "alert_updates": len(alerts),
         "threshold": detector.threshold,
         "baselines": "the file's own history (retrospective): EB-smoothed rate per cell and "
-                     "category over the span, times an hour-of-week profile per category",
+        "category over the span, times an hour-of-week profile per category",
         **_summarize(alerts, top, _zone(tz)),
     }
 
@@ -366,12 +463,17 @@ def run_replay(settings: Settings, path: Path, *, time_col: str, x_col: str, y_c
 def _produce(settings: Settings, topic: str, points: ReplayPoints, cell_ids: list[str]) -> None:
     from confluent_kafka import Producer
 
-    producer = Producer({"bootstrap.servers": settings.kafka_bootstrap, "linger.ms": 50,
-                         "compression.type": "lz4"})
+    producer = Producer(
+        {"bootstrap.servers": settings.kafka_bootstrap, "linger.ms": 50, "compression.type": "lz4"}
+    )
     order = np.argsort(points.time_ms, kind="stable")
     for n, i in enumerate(order):
-        event = {"event_id": f"replay-{i}", "category": points.category[i],
-                 "cell_id": cell_ids[i], "event_time_ms": points.time_ms[i]}
+        event = {
+            "event_id": f"replay-{i}",
+            "category": points.category[i],
+            "cell_id": cell_ids[i],
+            "event_time_ms": points.time_ms[i],
+        }
         while True:
             try:
                 producer.produce(topic, json.dumps(event).encode(), key=str(i).encode())

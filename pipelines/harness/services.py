@@ -3,14 +3,15 @@
 The shell scripts in ``infra/`` are the single source of truth for how a
 service runs; this module only calls them in order.
 """
+
 from __future__ import annotations
 
 import subprocess
 import sys
 
-from pipelines.errors import UsageError, ServiceError
-from pipelines.settings import Settings
+from pipelines.errors import ServiceError, UsageError
 from pipelines.io.platform_state import pseudonym_key
+from pipelines.settings import Settings
 
 __all__ = ["SERVICES", "run_infra_script", "services_up", "services_down", "services_status"]
 
@@ -31,8 +32,12 @@ def run_infra_script(settings: Settings, script: str, *args: str, capture: bool 
     the scripts write as one clear sentence.
     """
     path = settings.root / "infra" / script
-    with subprocess.Popen(["bash", str(path), *args], text=True, stderr=subprocess.PIPE,
-                          stdout=subprocess.PIPE if capture else None) as proc:
+    with subprocess.Popen(
+        ["bash", str(path), *args],
+        text=True,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE if capture else None,
+    ) as proc:
         last = ""
         for line in proc.stderr:
             sys.stderr.write(line)
@@ -41,7 +46,9 @@ def run_infra_script(settings: Settings, script: str, *args: str, capture: bool 
         out = proc.stdout.read() if capture else ""
         code = proc.wait()
     if code != 0:
-        raise ServiceError(last.removeprefix("zongzhi: ") or f"infra/{script} {' '.join(args)} failed")
+        raise ServiceError(
+            last.removeprefix("zongzhi: ") or f"infra/{script} {' '.join(args)} failed"
+        )
     return out
 
 

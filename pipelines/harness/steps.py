@@ -3,6 +3,7 @@
 Each Flink or Spark step gets a JVM of its own, which it releases when it
 ends; the demo and the integration tests chain steps this way.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,11 @@ def child_env() -> dict[str, str]:
     as a UDF worker (``PYFLINK_GATEWAY_DISABLED``); a child that inherited
     the mark could not start its own job.
     """
-    return {k: v for k, v in os.environ.items()
-            if k not in ("PYFLINK_GATEWAY_DISABLED", "PYFLINK_GATEWAY_PORT")}
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYFLINK_GATEWAY_DISABLED", "PYFLINK_GATEWAY_PORT")
+    }
 
 
 def run_step(settings: Settings, *args: str, timeout: float = 900) -> dict | None:
@@ -33,8 +37,14 @@ def run_step(settings: Settings, *args: str, timeout: float = 900) -> dict | Non
     The JVMs of Flink and Spark may print log lines to stdout too, so the
     report is the last line that parses as a JSON object.
     """
-    result = subprocess.run([sys.executable, "-m", "pipelines.cli", *args], cwd=settings.root,
-                            capture_output=True, text=True, timeout=timeout, env=child_env())
+    result = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", *args],
+        cwd=settings.root,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=child_env(),
+    )
     if result.returncode != 0:
         tail = (result.stderr.strip().splitlines() or ["no output"])[-1]
         raise ServiceError(f"`zongzhi {' '.join(args)}` failed: {tail}")

@@ -3,20 +3,22 @@
 A demo or a test scenario starts from empty topics and forgotten offsets, so
 that every count it reports belongs to it.
 """
+
 from __future__ import annotations
 
-from pipelines.streaming import alert_store
-from pipelines.streaming import hotspot_job
-from pipelines.streaming import lake_writer
-from pipelines.streaming import normalize_job
 from pipelines.io.kafka import delete_groups, reset_topics
 from pipelines.settings import Settings
+from pipelines.streaming import alert_store, hotspot_job, lake_writer, normalize_job
 
 __all__ = ["CONSUMER_GROUPS", "fresh_streams"]
 
 #: Every consumer group the platform's jobs commit offsets for.
-CONSUMER_GROUPS = (normalize_job.GROUP_ID, hotspot_job.GROUP_ID, lake_writer.GROUP_ID,
-                   alert_store.GROUP_ID)
+CONSUMER_GROUPS = (
+    normalize_job.GROUP_ID,
+    hotspot_job.GROUP_ID,
+    lake_writer.GROUP_ID,
+    alert_store.GROUP_ID,
+)
 
 
 def fresh_streams(settings: Settings) -> None:

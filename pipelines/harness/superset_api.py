@@ -1,4 +1,5 @@
 """A small client for the Superset REST API: what the demo and tests check."""
+
 from __future__ import annotations
 
 import os
@@ -22,15 +23,16 @@ class SupersetClient:
         self._session = None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "SupersetClient":
+    def from_settings(cls, settings: Settings) -> SupersetClient:
         password = os.environ.get("ZONGZHI_SUPERSET_ADMIN_PASSWORD")
         if not password:
             path = settings.var / "secrets" / "superset.admin.password"
             try:
                 password = path.read_text().strip()
             except FileNotFoundError:
-                raise ServiceError(f"Superset admin password file {path} does not exist; "
-                                   "run `zongzhi infra up`") from None
+                raise ServiceError(
+                    f"Superset admin password file {path} does not exist; run `zongzhi infra up`"
+                ) from None
         return cls(settings.superset_url, settings.raw["superset"]["admin_user"], password)
 
     def _request(self, method: str, path: str, **kwargs) -> dict:
@@ -40,8 +42,9 @@ class SupersetClient:
         except requests.RequestException as exc:
             raise ServiceError(f"Superset at {self.base_url} is unreachable: {exc}") from None
         if response.status_code >= 400:
-            raise ServiceError(f"Superset {method} {path} answered {response.status_code}: "
-                               f"{response.text[:200]}")
+            raise ServiceError(
+                f"Superset {method} {path} answered {response.status_code}: {response.text[:200]}"
+            )
         return response.json()
 
     def _login(self) -> requests.Session:
@@ -49,14 +52,22 @@ class SupersetClient:
             session = requests.Session()
             try:
                 response = session.post(
-                    self.base_url + "/api/v1/security/login", timeout=self.timeout,
-                    json={"username": self.username, "password": self.password,
-                          "provider": "db", "refresh": True})
+                    self.base_url + "/api/v1/security/login",
+                    timeout=self.timeout,
+                    json={
+                        "username": self.username,
+                        "password": self.password,
+                        "provider": "db",
+                        "refresh": True,
+                    },
+                )
             except requests.RequestException as exc:
                 raise ServiceError(f"Superset at {self.base_url} is unreachable: {exc}") from None
             if response.status_code != 200:
-                raise ServiceError(f"Superset login as {self.username!r} failed: "
-                                   f"{response.status_code} {response.text[:200]}")
+                raise ServiceError(
+                    f"Superset login as {self.username!r} failed: "
+                    f"{response.status_code} {response.text[:200]}"
+                )
             session.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
             self._session = session
         return self._session
@@ -73,8 +84,9 @@ class SupersetClient:
 
     def chart_data(self, chart_id: int, force: bool = False) -> list[dict]:
         """Rows of a chart's saved query (its first query); ``force`` skips the cache."""
-        result = self._request("GET", f"/api/v1/chart/{chart_id}/data/",
-                               params={"force": "true"} if force else None)["result"]
+        result = self._request(
+            "GET", f"/api/v1/chart/{chart_id}/data/", params={"force": "true"} if force else None
+        )["result"]
         if result and result[0].get("error"):
             raise ServiceError(f"chart {chart_id} query failed: {result[0]['error']}")
         return result[0]["data"] if result else []

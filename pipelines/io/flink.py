@@ -4,6 +4,7 @@ Local by default: a mini-cluster inside the Python process. On a cluster the
 same job file is submitted with ``flink run -py`` and these settings are
 overridden by the cluster's configuration.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,14 @@ from pathlib import Path
 from pipelines.errors import SettingsError
 from pipelines.settings import Settings
 
-__all__ = ["connector_jars", "streaming_table_env", "kafka_source_options",
-           "kafka_keyed_sink_options", "execute_insert", "execute_statements"]
+__all__ = [
+    "connector_jars",
+    "streaming_table_env",
+    "kafka_source_options",
+    "kafka_keyed_sink_options",
+    "execute_insert",
+    "execute_statements",
+]
 
 
 def connector_jars(settings: Settings) -> list[Path]:
@@ -26,8 +33,12 @@ def connector_jars(settings: Settings) -> list[Path]:
     else:
         script = settings.root / "infra" / "jars.sh"
         try:
-            out = subprocess.run(["bash", str(script), "path", "connectors"], check=True,
-                                 capture_output=True, text=True)
+            out = subprocess.run(
+                ["bash", str(script), "path", "connectors"],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
         except subprocess.CalledProcessError as exc:
             raise SettingsError(f"could not resolve connector jars: {exc.stderr.strip()}") from None
         folder = Path(out.stdout.strip())
@@ -55,9 +66,14 @@ def _site_packages_on_pythonpath() -> None:
         os.environ["PYTHONPATH"] = os.pathsep.join(current + wanted)
 
 
-def streaming_table_env(settings: Settings, *, parallelism: int = 1,
-                        checkpoint_interval_s: int | None = None, jars: bool = True,
-                        python_mode: str = "process"):
+def streaming_table_env(
+    settings: Settings,
+    *,
+    parallelism: int = 1,
+    checkpoint_interval_s: int | None = None,
+    jars: bool = True,
+    python_mode: str = "process",
+):
     """A streaming ``TableEnvironment`` with the Kafka connector on its classpath.
 
     ``python_mode`` is Flink's ``python.execution-mode``: ``'thread'`` runs
@@ -76,7 +92,9 @@ def streaming_table_env(settings: Settings, *, parallelism: int = 1,
     t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
     config = t_env.get_config()
     if jars:
-        config.set("pipeline.jars", ";".join(p.resolve().as_uri() for p in connector_jars(settings)))
+        config.set(
+            "pipeline.jars", ";".join(p.resolve().as_uri() for p in connector_jars(settings))
+        )
     config.set("parallelism.default", str(parallelism))
     config.set("python.executable", sys.executable)
     config.set("python.client.executable", sys.executable)
@@ -91,8 +109,7 @@ def streaming_table_env(settings: Settings, *, parallelism: int = 1,
     return t_env
 
 
-def kafka_source_options(settings: Settings, group_id: str, topics: list[str],
-                         follow: bool) -> str:
+def kafka_source_options(settings: Settings, group_id: str, topics: list[str], follow: bool) -> str:
     """WITH-clause options of a Kafka source table (format options not included).
 
     Both modes resume where the consumer group left off (from the earliest
@@ -118,20 +135,23 @@ def kafka_keyed_sink_options(settings: Settings, topics: list[str], key_field: s
     With several ``topics``, a writable ``topic`` metadata column picks each
     row's topic among them.
     """
-    return ",\n            ".join([
-        "'connector' = 'kafka'",
-        f"'topic' = '{';'.join(topics)}'",
-        f"'properties.bootstrap.servers' = '{settings.kafka_bootstrap}'",
-        "'sink.delivery-guarantee' = 'at-least-once'",
-        "'key.format' = 'raw'",
-        f"'key.fields' = '{key_field}'",
-        "'value.format' = 'raw'",
-        "'value.fields-include' = 'EXCEPT_KEY'",
-    ])
+    return ",\n            ".join(
+        [
+            "'connector' = 'kafka'",
+            f"'topic' = '{';'.join(topics)}'",
+            f"'properties.bootstrap.servers' = '{settings.kafka_bootstrap}'",
+            "'sink.delivery-guarantee' = 'at-least-once'",
+            "'key.format' = 'raw'",
+            f"'key.fields' = '{key_field}'",
+            "'value.format' = 'raw'",
+            "'value.fields-include' = 'EXCEPT_KEY'",
+        ]
+    )
 
 
-def execute_insert(settings: Settings, t_env, insert: str, *, follow: bool, group_id: str,
-                   topics: list[str]) -> None:
+def execute_insert(
+    settings: Settings, t_env, insert: str, *, follow: bool, group_id: str, topics: list[str]
+) -> None:
     """Run an INSERT job: until stopped with ``follow``, else bounded, then commit offsets."""
     from pipelines.io.kafka import run_bounded
 
@@ -141,8 +161,9 @@ def execute_insert(settings: Settings, t_env, insert: str, *, follow: bool, grou
         run_bounded(settings, group_id, topics, lambda: t_env.execute_sql(insert).wait())
 
 
-def execute_statements(settings: Settings, t_env, inserts: list[str], *, follow: bool,
-                       group_id: str, topics: list[str]) -> None:
+def execute_statements(
+    settings: Settings, t_env, inserts: list[str], *, follow: bool, group_id: str, topics: list[str]
+) -> None:
     """Run several INSERTs as one job (one source read), like :func:`execute_insert`."""
     from pipelines.io.kafka import run_bounded
 

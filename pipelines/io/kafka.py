@@ -4,16 +4,17 @@ Configuration is a dict, serialization is the caller's pure function, the
 poll loop handles errors explicitly, offsets are committed after processing
 and every client is closed in ``finally`` (confluent-kafka's own examples).
 """
+
 from __future__ import annotations
 
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from pipelines.settings import Settings
 from pipelines.errors import KafkaUnavailable
+from pipelines.settings import Settings
 
 __all__ = [
     "KafkaUnavailable",
@@ -47,32 +48,42 @@ def check_reachable(settings: Settings, timeout: float = 5.0) -> None:
 
 def _plain_consumer(settings: Settings, group_id: str = "zongzhi-inspect") -> Consumer:
     """A consumer that never commits by itself: for offsets, lags and explicit commits."""
-    return Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": group_id,
-                     "enable.auto.commit": False})
+    return Consumer(
+        {
+            "bootstrap.servers": settings.kafka_bootstrap,
+            "group.id": group_id,
+            "enable.auto.commit": False,
+        }
+    )
 
 
 def _end_offsets(consumer: Consumer, topic: str, timeout: float) -> dict[int, tuple[int, int]]:
     metadata = consumer.list_topics(topic, timeout=timeout).topics.get(topic)
     if metadata is None or metadata.error is not None:
         raise KafkaUnavailable(f"topic {topic!r} does not exist at the broker")
-    return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout)
-            for p in metadata.partitions}
+    return {
+        p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout)
+        for p in metadata.partitions
+    }
 
 
 def topic_counts(settings: Settings, topics: list[str], timeout: float = 10.0) -> dict[str, int]:
     """Records held per topic (high minus low watermark, summed over partitions)."""
     consumer = _plain_consumer(settings)
     try:
-        return {t: sum(hi - lo for lo, hi in _end_offsets(consumer, t, timeout).values())
-                for t in topics}
+        return {
+            t: sum(hi - lo for lo, hi in _end_offsets(consumer, t, timeout).values())
+            for t in topics
+        }
     except KafkaException as exc:
         raise KafkaUnavailable(f"Kafka at {settings.kafka_bootstrap}: {exc}") from None
     finally:
         consumer.close()
 
 
-def reset_topics(settings: Settings, topics: list[str], partitions: int | None = None,
-                 timeout: float = 30.0) -> None:
+def reset_topics(
+    settings: Settings, topics: list[str], partitions: int | None = None, timeout: float = 30.0
+) -> None:
     """Delete and re-create topics, so that a run starts from empty topics."""
     admin = admin_client(settings)
     partitions = partitions or int(settings.raw["kafka"]["partitions"])
@@ -86,7 +97,8 @@ def reset_topics(settings: Settings, topics: list[str], partitions: int | None =
     while True:
         futures = admin.create_topics(
             [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in topics],
-            operation_timeout=timeout)
+            operation_timeout=timeout,
+        )
         pending = []
         for topic, future in futures.items():
             try:
@@ -107,16 +119,21 @@ def reset_topics(settings: Settings, topics: list[str], partitions: int | None =
     # Creation is acknowledged before every broker's metadata shows it.
     while time.monotonic() < deadline:
         listed = admin.list_topics(timeout=timeout).topics
-        if all(t in listed and listed[t].error is None and listed[t].partitions
-               for t in wanted):
+        if all(t in listed and listed[t].error is None and listed[t].partitions for t in wanted):
             return
         time.sleep(0.2)
     raise KafkaUnavailable(f"topics {wanted} did not appear within {timeout}s")
 
 
-def consume_until_end(settings: Settings, topic: str, group_id: str, *, follow: bool = False,
-                      batch_size: int = 5000, poll_timeout: float = 1.0
-                      ) -> Iterator[tuple[Consumer, list]]:
+def consume_until_end(
+    settings: Settings,
+    topic: str,
+    group_id: str,
+    *,
+    follow: bool = False,
+    batch_size: int = 5000,
+    poll_timeout: float = 1.0,
+) -> Iterator[tuple[Consumer, list]]:
     """Yield ``(consumer, messages)`` batches from a topic.
 
     Without ``follow`` it stops once every partition reaches the end offset it
@@ -124,13 +141,15 @@ def consume_until_end(settings: Settings, topic: str, group_id: str, *, follow: 
     with ``consumer.commit(asynchronous=False)``: offsets are committed after
     processing, never before.
     """
-    consumer = Consumer({
-        "bootstrap.servers": settings.kafka_bootstrap,
-        "group.id": group_id,
-        "enable.auto.commit": False,
-        "auto.offset.reset": "earliest",
-        "enable.partition.eof": True,
-    })
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.kafka_bootstrap,
+            "group.id": group_id,
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            "enable.partition.eof": True,
+        }
+    )
     try:
         ends = {p: hi for p, (lo, hi) in _end_offsets(consumer, topic, 10.0).items()}
         consumer.subscribe([topic])
@@ -144,17 +163,23 @@ def consume_until_end(settings: Settings, topic: str, group_id: str, *, follow: 
                     good.append(message)
                     positions[message.partition()] = message.offset() + 1
                 elif error.code() == KafkaError._PARTITION_EOF:
-                    positions[message.partition()] = max(positions.get(message.partition(), 0),
-                                                         message.offset())
+                    positions[message.partition()] = max(
+                        positions.get(message.partition(), 0), message.offset()
+                    )
                 elif error.fatal() or not error.retriable():
                     raise KafkaException(error)
             if good:
                 yield consumer, good
             if not follow:
-                committed = {tp.partition: tp.offset for tp in consumer.committed(
-                    [TopicPartition(topic, p) for p in ends], timeout=10.0)}
-                done = all(max(positions.get(p, 0), committed.get(p, 0)) >= end
-                           for p, end in ends.items())
+                committed = {
+                    tp.partition: tp.offset
+                    for tp in consumer.committed(
+                        [TopicPartition(topic, p) for p in ends], timeout=10.0
+                    )
+                }
+                done = all(
+                    max(positions.get(p, 0), committed.get(p, 0)) >= end for p, end in ends.items()
+                )
                 if done:
                     return
     finally:
@@ -195,32 +220,42 @@ def delete_groups(settings: Settings, groups: list[str], timeout: float = 60.0) 
                 error = exc.args[0]
                 if error.code() in (KafkaError.GROUP_ID_NOT_FOUND, KafkaError.NON_EMPTY_GROUP):
                     continue
-                if error.retriable() or error.code() in (KafkaError.NOT_COORDINATOR,
-                                                         KafkaError.COORDINATOR_NOT_AVAILABLE,
-                                                         KafkaError.COORDINATOR_LOAD_IN_PROGRESS):
+                if error.retriable() or error.code() in (
+                    KafkaError.NOT_COORDINATOR,
+                    KafkaError.COORDINATOR_NOT_AVAILABLE,
+                    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+                ):
                     retry.append(group)
                 else:
                     raise
         if retry and time.monotonic() > deadline:
-            raise KafkaUnavailable(f"consumer groups {retry} could not be deleted within "
-                                   f"{timeout:.0f}s: the group coordinator is not ready")
+            raise KafkaUnavailable(
+                f"consumer groups {retry} could not be deleted within "
+                f"{timeout:.0f}s: the group coordinator is not ready"
+            )
         pending = retry
         if pending:
             time.sleep(0.5)
 
 
-def end_offsets(settings: Settings, topics: list[str], timeout: float = 10.0) -> list[TopicPartition]:
+def end_offsets(
+    settings: Settings, topics: list[str], timeout: float = 10.0
+) -> list[TopicPartition]:
     """The current end offset of every partition of ``topics``."""
     consumer = _plain_consumer(settings)
     try:
-        return [TopicPartition(topic, p, hi) for topic in topics
-                for p, (lo, hi) in sorted(_end_offsets(consumer, topic, timeout).items())]
+        return [
+            TopicPartition(topic, p, hi)
+            for topic in topics
+            for p, (lo, hi) in sorted(_end_offsets(consumer, topic, timeout).items())
+        ]
     finally:
         consumer.close()
 
 
-def commit_offsets(settings: Settings, group_id: str, offsets: list[TopicPartition],
-                   timeout: float = 10.0) -> None:
+def commit_offsets(
+    settings: Settings, group_id: str, offsets: list[TopicPartition], timeout: float = 10.0
+) -> None:
     """Commit ``offsets`` for ``group_id`` (the group must have no active member)."""
     consumer = _plain_consumer(settings, group_id)
     try:
@@ -259,8 +294,9 @@ def consume_topic_values(settings: Settings, topic: str, timeout: float = 10.0) 
             while True:
                 message = consumer.poll(timeout)
                 if message is None:
-                    raise KafkaException(f"timed out reading {topic}[{partition}] at "
-                                         f"{len(values)} records")
+                    raise KafkaException(
+                        f"timed out reading {topic}[{partition}] at {len(values)} records"
+                    )
                 if message.error():
                     raise KafkaException(message.error())
                 values.append(message.value())

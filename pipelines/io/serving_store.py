@@ -18,7 +18,8 @@ def check_postgres(settings: Settings) -> None:
         reason = (str(exc).strip().splitlines() or ["no answer"])[0]
         raise ServiceUnavailable(
             f"PostgreSQL at {settings.pg['host']}:{settings.pg['port']} is unreachable "
-            f"({reason}); start it with `zongzhi infra up`") from None
+            f"({reason}); start it with `zongzhi infra up`"
+        ) from None
 
 
 def write_serving_table(df, settings: Settings, table: str) -> None:
@@ -28,13 +29,15 @@ def write_serving_table(df, settings: Settings, table: str) -> None:
     datasets on it survive.
     """
     pg = settings.pg
-    (df.write.format("jdbc")
-       .option("url", settings.pg_jdbc_url())
-       .option("dbtable", f"{pg['schema']}.{table}")
-       .option("user", pg["user"])
-       .option("password", settings.pg_password())
-       .option("driver", "org.postgresql.Driver")
-       .option("truncate", "true")
-       .option("stringtype", "unspecified")
-       .mode("overwrite")
-       .save())
+    (
+        df.write.format("jdbc")
+        .option("url", settings.pg_jdbc_url())
+        .option("dbtable", f"{pg['schema']}.{table}")
+        .option("user", pg["user"])
+        .option("password", settings.pg_password())
+        .option("driver", "org.postgresql.Driver")
+        .option("truncate", "true")
+        .option("stringtype", "unspecified")
+        .mode("overwrite")
+        .save()
+    )

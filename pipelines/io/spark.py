@@ -4,6 +4,7 @@
 runs under ``spark-submit`` and the master comes from there
 (``ZONGZHI_SPARK_MASTER`` overrides the file).
 """
+
 from __future__ import annotations
 
 import os
@@ -77,8 +78,11 @@ class Exchange:
         table = pq.read_table(path)
         if not table.num_columns:
             return pd.DataFrame(columns=frame.columns)
-        lists = [f.name for f in table.schema
-                 if pa.types.is_list(f.type) or pa.types.is_large_list(f.type)]
+        lists = [
+            f.name
+            for f in table.schema
+            if pa.types.is_list(f.type) or pa.types.is_large_list(f.type)
+        ]
         out = table.drop_columns(lists).to_pandas()
         for name in lists:
             out[name] = pd.Series(table.column(name).to_pylist(), dtype=object)

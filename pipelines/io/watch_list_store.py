@@ -22,9 +22,16 @@ __all__ = ["WATCH_FILE", "watch_config", "publish_watch_list", "WatchListStore"]
 log = logging.getLogger(__name__)
 
 WATCH_FILE = "watch_list.parquet"
-_KEYS = ("key_person_min_suspect_incidents", "key_person_min_risk", "min_shared_incidents",
-         "include_companions", "sensitive_site_kinds", "sensitive_radius_m",
-         "alert_slot_minutes", "reload_check_seconds")
+_KEYS = (
+    "key_person_min_suspect_incidents",
+    "key_person_min_risk",
+    "min_shared_incidents",
+    "include_companions",
+    "sensitive_site_kinds",
+    "sensitive_radius_m",
+    "alert_slot_minutes",
+    "reload_check_seconds",
+)
 
 
 def watch_config(settings: Settings) -> dict:
@@ -49,8 +56,7 @@ class WatchListStore:
     unreadable file is an empty list.
     """
 
-    def __init__(self, folder: Path | None, check_seconds: float = 5.0,
-                 clock=time.monotonic):
+    def __init__(self, folder: Path | None, check_seconds: float = 5.0, clock=time.monotonic):
         self.path = None if folder is None else Path(folder) / WATCH_FILE
         self.check_seconds = float(check_seconds)
         self._clock = clock
@@ -67,8 +73,9 @@ class WatchListStore:
 
     def current(self) -> WatchList:
         now = self._clock()
-        if self.path is None or (self._checked is not None
-                                 and now - self._checked < self.check_seconds):
+        if self.path is None or (
+            self._checked is not None and now - self._checked < self.check_seconds
+        ):
             return self._list
         self._checked = now
         stamp = self._stamp_now()
@@ -86,8 +93,11 @@ class WatchListStore:
         try:
             watch = WatchList(pq.read_table(self.path).to_pandas())
         except (OSError, ValueError, KeyError) as exc:
-            log.warning("watch list %s is unreadable (%s): no vehicle is watched", self.path,
-                        str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            log.warning(
+                "watch list %s is unreadable (%s): no vehicle is watched",
+                self.path,
+                str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+            )
             return WatchList()
         log.info("watch list %s: %d vehicle(s) watched", self.path, len(watch))
         return watch

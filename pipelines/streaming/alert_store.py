@@ -17,11 +17,12 @@ its center and tracks the closed loop. The topic carries two kinds:
 Offsets are committed after the transaction, so a replay never duplicates a
 row.
 """
+
 from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import psycopg2
 from psycopg2.extras import Json, execute_values
@@ -29,8 +30,16 @@ from psycopg2.extras import Json, execute_values
 from pipelines.io.kafka import consume_until_end
 from pipelines.settings import Settings
 
-__all__ = ["store_alerts", "alert_row", "update_row", "watch_row", "watch_read_row",
-           "ALERT_COLUMNS", "WATCH_COLUMNS", "STATUS_LABELS"]
+__all__ = [
+    "store_alerts",
+    "alert_row",
+    "update_row",
+    "watch_row",
+    "watch_read_row",
+    "ALERT_COLUMNS",
+    "WATCH_COLUMNS",
+    "STATUS_LABELS",
+]
 
 log = logging.getLogger(__name__)
 GROUP_ID = "zongzhi-alert-store"
@@ -39,27 +48,91 @@ GROUP_ID = "zongzhi-alert-store"
 STATUS_LABELS = {"new": "新发", "ongoing": "持续", "escalating": "升级", "ended": "结束"}
 
 ALERT_COLUMNS = (
-    "alert_id", "cell_id", "category", "category_label", "window_start", "window_end",
-    "observed", "expected", "p_value", "score", "severity", "baseline_source",
-    "district_code", "town_code", "town_name", "village_code", "village_name", "lon", "lat",
-    "emitted_at", "cluster_id", "status", "status_label", "cells", "cell_stats",
-    "duration_minutes", "llr", "p_method", "recurrence_interval_days", "threshold",
-    "budget_per_town_month", "gi_star_z", "first_window_end", "updated_window_end", "looks",
+    "alert_id",
+    "cell_id",
+    "category",
+    "category_label",
+    "window_start",
+    "window_end",
+    "observed",
+    "expected",
+    "p_value",
+    "score",
+    "severity",
+    "baseline_source",
+    "district_code",
+    "town_code",
+    "town_name",
+    "village_code",
+    "village_name",
+    "lon",
+    "lat",
+    "emitted_at",
+    "cluster_id",
+    "status",
+    "status_label",
+    "cells",
+    "cell_stats",
+    "duration_minutes",
+    "llr",
+    "p_method",
+    "recurrence_interval_days",
+    "threshold",
+    "budget_per_town_month",
+    "gi_star_z",
+    "first_window_end",
+    "updated_window_end",
+    "looks",
 )
-UPDATE_COLUMNS = ("alert_id", "updated_window_end", "status", "observed", "expected", "llr",
-                  "p_value", "recurrence_interval_days", "cells", "emitted_at")
+UPDATE_COLUMNS = (
+    "alert_id",
+    "updated_window_end",
+    "status",
+    "observed",
+    "expected",
+    "llr",
+    "p_value",
+    "recurrence_interval_days",
+    "cells",
+    "emitted_at",
+)
 WATCH_COLUMNS = (
-    "alert_id", "status", "status_label", "vehicle_node", "plate_hash", "match", "match_label",
-    "reason", "reason_label", "detail", "persons", "watch_as_of", "site_id", "site_name",
-    "place_id", "place_name", "place_kind", "place_kind_label", "distance_m", "town_code",
-    "town_name", "village_code", "village_name", "cell_id", "lon", "lat", "summary", "event_id",
-    "event_time", "emitted_at",
+    "alert_id",
+    "status",
+    "status_label",
+    "vehicle_node",
+    "plate_hash",
+    "match",
+    "match_label",
+    "reason",
+    "reason_label",
+    "detail",
+    "persons",
+    "watch_as_of",
+    "site_id",
+    "site_name",
+    "place_id",
+    "place_name",
+    "place_kind",
+    "place_kind_label",
+    "distance_m",
+    "town_code",
+    "town_name",
+    "village_code",
+    "village_name",
+    "cell_id",
+    "lon",
+    "lat",
+    "summary",
+    "event_id",
+    "event_time",
+    "emitted_at",
 )
 WATCH_READ_COLUMNS = ("alert_id", "event_id", "event_time", "plate_hash", "match", "emitted_at")
 
 
 def _epoch(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 def _values(alert: dict) -> dict:
@@ -86,8 +159,13 @@ def update_row(alert: dict) -> tuple:
 
 
 def _watch_values(alert: dict) -> dict:
-    return dict(alert, status="new", status_label=STATUS_LABELS["new"],
-                event_time=_epoch(alert["event_time_ms"]), emitted_at=_epoch(alert["emitted_at_ms"]))
+    return dict(
+        alert,
+        status="new",
+        status_label=STATUS_LABELS["new"],
+        event_time=_epoch(alert["event_time_ms"]),
+        emitted_at=_epoch(alert["emitted_at_ms"]),
+    )
 
 
 def watch_row(alert: dict) -> tuple:
@@ -113,28 +191,39 @@ def store_alerts(settings: Settings, *, follow: bool = False) -> dict:
     conn = psycopg2.connect(settings.pg_dsn())
     schema = settings.pg["schema"]
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in ALERT_COLUMNS[1:])
-    upsert = (f"INSERT INTO {schema}.alerts ({', '.join(ALERT_COLUMNS)}) VALUES %s "
-              f"ON CONFLICT (alert_id) DO UPDATE SET {updates} "
-              f"WHERE {schema}.alerts.updated_window_end IS NULL "
-              f"OR ({schema}.alerts.updated_window_end, {schema}.alerts.status = 'ended') "
-              f"<= (EXCLUDED.updated_window_end, EXCLUDED.status = 'ended')")
-    history = (f"INSERT INTO {schema}.alert_updates ({', '.join(UPDATE_COLUMNS)}) VALUES %s "
-               f"ON CONFLICT DO NOTHING")
+    upsert = (
+        f"INSERT INTO {schema}.alerts ({', '.join(ALERT_COLUMNS)}) VALUES %s "
+        f"ON CONFLICT (alert_id) DO UPDATE SET {updates} "
+        f"WHERE {schema}.alerts.updated_window_end IS NULL "
+        f"OR ({schema}.alerts.updated_window_end, {schema}.alerts.status = 'ended') "
+        f"<= (EXCLUDED.updated_window_end, EXCLUDED.status = 'ended')"
+    )
+    history = (
+        f"INSERT INTO {schema}.alert_updates ({', '.join(UPDATE_COLUMNS)}) VALUES %s "
+        f"ON CONFLICT DO NOTHING"
+    )
     # A watch alert's row takes its latest read; reads and the first read's
     # time are counted from the reads table, so a replay changes nothing.
     watch_updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in WATCH_COLUMNS[1:])
-    watch_upsert = (f"INSERT INTO {schema}.watch_alerts ({', '.join(WATCH_COLUMNS)}) VALUES %s "
-                    f"ON CONFLICT (alert_id) DO UPDATE SET {watch_updates} "
-                    f"WHERE {schema}.watch_alerts.event_time <= EXCLUDED.event_time")
-    watch_reads = (f"INSERT INTO {schema}.watch_alert_reads ({', '.join(WATCH_READ_COLUMNS)}) "
-                   f"VALUES %s ON CONFLICT DO NOTHING")
-    watch_counts = (f"UPDATE {schema}.watch_alerts AS w SET reads = c.n, first_event_time = c.first "
-                    f"FROM (SELECT alert_id, count(*) AS n, min(event_time) AS first "
-                    f"FROM {schema}.watch_alert_reads WHERE alert_id = ANY(%s) "
-                    f"GROUP BY alert_id) AS c WHERE w.alert_id = c.alert_id")
+    watch_upsert = (
+        f"INSERT INTO {schema}.watch_alerts ({', '.join(WATCH_COLUMNS)}) VALUES %s "
+        f"ON CONFLICT (alert_id) DO UPDATE SET {watch_updates} "
+        f"WHERE {schema}.watch_alerts.event_time <= EXCLUDED.event_time"
+    )
+    watch_reads = (
+        f"INSERT INTO {schema}.watch_alert_reads ({', '.join(WATCH_READ_COLUMNS)}) "
+        f"VALUES %s ON CONFLICT DO NOTHING"
+    )
+    watch_counts = (
+        f"UPDATE {schema}.watch_alerts AS w SET reads = c.n, first_event_time = c.first "
+        f"FROM (SELECT alert_id, count(*) AS n, min(event_time) AS first "
+        f"FROM {schema}.watch_alert_reads WHERE alert_id = ANY(%s) "
+        f"GROUP BY alert_id) AS c WHERE w.alert_id = c.alert_id"
+    )
     try:
-        for consumer, messages in consume_until_end(settings, settings.topic("alerts"), GROUP_ID,
-                                                    follow=follow):
+        for consumer, messages in consume_until_end(
+            settings, settings.topic("alerts"), GROUP_ID, follow=follow
+        ):
             latest, rows, watched, reads = {}, [], {}, []
             for message in messages:
                 try:
@@ -149,8 +238,12 @@ def store_alerts(settings: Settings, *, follow: bool = False) -> dict:
                     row, update = alert_row(alert), update_row(alert)
                 except (TypeError, ValueError, KeyError, AttributeError):
                     report["unreadable"] += 1
-                    log.warning("alert at %s[%d]@%d is unreadable; skipped", message.topic(),
-                                message.partition(), message.offset())
+                    log.warning(
+                        "alert at %s[%d]@%d is unreadable; skipped",
+                        message.topic(),
+                        message.partition(),
+                        message.offset(),
+                    )
                     continue
                 rows.append(update)
                 known = latest.get(alert["alert_id"])

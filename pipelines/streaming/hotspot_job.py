@@ -26,6 +26,7 @@ Watch list: the same statement set raises watch-list alerts per plate read
 Load: alerts, one per cluster and update, to the ``alerts`` topic keyed by
 cluster id; ``pipelines.streaming.alert_store`` writes them into PostgreSQL.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,9 +45,9 @@ from pipelines.io.flink import (
     kafka_source_options,
     streaming_table_env,
 )
-from pipelines.settings import Settings
 from pipelines.io.platform_state import load_district
 from pipelines.io.watch_list_store import WatchListStore, watch_config
+from pipelines.settings import Settings
 from pipelines.streaming.watch_alerts import (
     WatchAlerter,
     district_checkpoints,
@@ -54,8 +55,17 @@ from pipelines.streaming.watch_alerts import (
     watch_reads_sql,
 )
 
-__all__ = ["GROUP_ID", "BaselineStore", "WindowScorer", "parse_slice", "compose_window",
-           "cell_slices_sql", "district_detector", "scored_categories", "run"]
+__all__ = [
+    "GROUP_ID",
+    "BaselineStore",
+    "WindowScorer",
+    "parse_slice",
+    "compose_window",
+    "cell_slices_sql",
+    "district_detector",
+    "scored_categories",
+    "run",
+]
 
 GROUP_ID = "zongzhi-hotspot"
 BASELINE_FILES = ("cell_baselines.parquet", "town_baselines.parquet", "week_profile.parquet")
@@ -69,8 +79,11 @@ def _read_columns(path: Path, columns: list[str]) -> dict | None:
         return pq.read_table(path, columns=columns).to_pydict()
     except (OSError, ValueError, KeyError) as exc:
         # Missing or corrupt: the caller scores against the documented fallback.
-        log.warning("baseline table %s is unreadable (%s); using the fallback", path,
-                    str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        log.warning(
+            "baseline table %s is unreadable (%s); using the fallback",
+            path,
+            str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+        )
         return None
 
 
@@ -88,7 +101,7 @@ class BaselineStore:
         self._baselines = None
 
     @classmethod
-    def fixed(cls, baselines: Baselines) -> "BaselineStore":
+    def fixed(cls, baselines: Baselines) -> BaselineStore:
         """A store that always answers ``baselines`` (a replay's or a bench's own)."""
         store = cls(None, baselines.fallback_rate_per_hour)
         store._baselines = baselines
@@ -117,23 +130,45 @@ class BaselineStore:
     def _load(self) -> Baselines:
         if self.folder is None:
             return Baselines(fallback_rate_per_hour=self.fallback)
-        cells = _read_columns(self.folder / BASELINE_FILES[0],
-                              ["cell_id", "category", "rate_per_hour"]) or {}
-        towns = _read_columns(self.folder / BASELINE_FILES[1],
-                              ["town_code", "category", "rate_per_cell_hour"]) or {}
-        week = _read_columns(self.folder / BASELINE_FILES[2],
-                             ["source", "hour_of_week", "factor"]) or {}
+        cells = (
+            _read_columns(self.folder / BASELINE_FILES[0], ["cell_id", "category", "rate_per_hour"])
+            or {}
+        )
+        towns = (
+            _read_columns(
+                self.folder / BASELINE_FILES[1], ["town_code", "category", "rate_per_cell_hour"]
+            )
+            or {}
+        )
+        week = (
+            _read_columns(self.folder / BASELINE_FILES[2], ["source", "hour_of_week", "factor"])
+            or {}
+        )
         return Baselines(
-            {(c, k): float(r) for c, k, r in zip(cells.get("cell_id", ()),
-                                                 cells.get("category", ()),
-                                                 cells.get("rate_per_hour", ()))},
-            {(t, k): float(r) for t, k, r in zip(towns.get("town_code", ()),
-                                                 towns.get("category", ()),
-                                                 towns.get("rate_per_cell_hour", ()))},
-            {(s, int(h)): float(f) for s, h, f in zip(week.get("source", ()),
-                                                      week.get("hour_of_week", ()),
-                                                      week.get("factor", ()))},
-            self.fallback)
+            {
+                (c, k): float(r)
+                for c, k, r in zip(
+                    cells.get("cell_id", ()),
+                    cells.get("category", ()),
+                    cells.get("rate_per_hour", ()),
+                )
+            },
+            {
+                (t, k): float(r)
+                for t, k, r in zip(
+                    towns.get("town_code", ()),
+                    towns.get("category", ()),
+                    towns.get("rate_per_cell_hour", ()),
+                )
+            },
+            {
+                (s, int(h)): float(f)
+                for s, h, f in zip(
+                    week.get("source", ()), week.get("hour_of_week", ()), week.get("factor", ())
+                )
+            },
+            self.fallback,
+        )
 
 
 def scored_categories(hotspot: dict) -> list[str]:
@@ -149,12 +184,20 @@ def district_detector(settings: Settings) -> HotspotDetector:
     for cell in district.cells:
         lon, lat = district.grid.center_of(cell)
         where = district.locate(lon, lat)
-        places[cell] = Place(where.town_code, where.town_name, where.village_code,
-                             where.village_name, lon, lat)
+        places[cell] = Place(
+            where.town_code, where.town_name, where.village_code, where.village_name, lon, lat
+        )
         coords.append(district.grid.to_metres(lon, lat))
-    return HotspotDetector(district.cells, coords, places, settings.hotspot,
-                           scored_categories(settings.hotspot), district_code=district.code,
-                           towns=len(district.towns), seed=int(settings.raw["district"]["seed"]))
+    return HotspotDetector(
+        district.cells,
+        coords,
+        places,
+        settings.hotspot,
+        scored_categories(settings.hotspot),
+        district_code=district.code,
+        towns=len(district.towns),
+        seed=int(settings.raw["district"]["seed"]),
+    )
 
 
 def parse_slice(text: str):
@@ -179,9 +222,15 @@ def parse_slice(text: str):
     if not text:
         return np.array([], dtype=object), np.array([], dtype=object), np.zeros(0, int), 0
     try:
-        frame = pd.read_csv(io.StringIO(text.replace(";", "\n")), header=None,
-                            names=["cell", "category", "n"], dtype={"cell": str, "category": str},
-                            keep_default_na=False, on_bad_lines="error", engine="c")
+        frame = pd.read_csv(
+            io.StringIO(text.replace(";", "\n")),
+            header=None,
+            names=["cell", "category", "n"],
+            dtype={"cell": str, "category": str},
+            keep_default_na=False,
+            on_bad_lines="error",
+            engine="c",
+        )
         counts = pd.to_numeric(frame["n"], errors="raise").to_numpy()
         if frame["category"].eq("").any() or counts.dtype.kind not in "iu":
             raise ValueError("malformed entries")
@@ -198,8 +247,12 @@ def parse_slice(text: str):
                 categories.append(parts[1])
             except ValueError:
                 bad += 1
-        return np.array(cells, dtype=object), np.array(categories, dtype=object), \
-            np.array(counts, dtype=int), bad
+        return (
+            np.array(cells, dtype=object),
+            np.array(categories, dtype=object),
+            np.array(counts, dtype=int),
+            bad,
+        )
 
 
 def compose_window(slices, durations_in_slices: list[int]):
@@ -222,20 +275,29 @@ def compose_window(slices, durations_in_slices: list[int]):
     import pandas as pd
 
     if not slices:
-        return np.array([], dtype=object), np.array([], dtype=object), \
-            np.zeros((0, len(durations_in_slices)))
-    frame = pd.DataFrame({
-        "cell": np.concatenate([s[1] for s in slices]),
-        "category": np.concatenate([s[2] for s in slices]),
-        "n": np.concatenate([s[3] for s in slices]).astype(float),
-        "k": np.concatenate([np.full(len(s[1]), s[0]) for s in slices]),
-    })
+        return (
+            np.array([], dtype=object),
+            np.array([], dtype=object),
+            np.zeros((0, len(durations_in_slices))),
+        )
+    frame = pd.DataFrame(
+        {
+            "cell": np.concatenate([s[1] for s in slices]),
+            "category": np.concatenate([s[2] for s in slices]),
+            "n": np.concatenate([s[3] for s in slices]).astype(float),
+            "k": np.concatenate([np.full(len(s[1]), s[0]) for s in slices]),
+        }
+    )
     for d in durations_in_slices:
         frame[f"d{d}"] = frame["n"].where(frame["k"] < d, 0.0)
     sums = frame.groupby(["cell", "category"], sort=True)[
-        [f"d{d}" for d in durations_in_slices]].sum()
-    return (sums.index.get_level_values(0).to_numpy(),
-            sums.index.get_level_values(1).to_numpy(), sums.to_numpy())
+        [f"d{d}" for d in durations_in_slices]
+    ].sum()
+    return (
+        sums.index.get_level_values(0).to_numpy(),
+        sums.index.get_level_values(1).to_numpy(),
+        sums.to_numpy(),
+    )
 
 
 class WindowScorer:
@@ -273,12 +335,15 @@ class WindowScorer:
             bad += malformed
             slices.append(((end_s - slice_end_s) // slide_s, cells, categories, counts))
         if bad:
-            log.warning("window ending %s: %d malformed count entries skipped",
-                        window_end_local, bad)
+            log.warning(
+                "window ending %s: %d malformed count entries skipped", window_end_local, bad
+            )
         cells, categories, values = compose_window(
-            slices, [d // self.detector.slide_min for d in self.detector.durations_min])
-        return self.detector.look_arrays(end_s, cells, categories, values,
-                                         self.store.current(), now_ms=now_ms)
+            slices, [d // self.detector.slide_min for d in self.detector.durations_min]
+        )
+        return self.detector.look_arrays(
+            end_s, cells, categories, values, self.store.current(), now_ms=now_ms
+        )
 
 
 def _detect_function(scorer: WindowScorer):
@@ -313,20 +378,27 @@ def create_window_counts_view(t_env, hotspot: dict, source_table: str = "events"
     """
     slide = int(hotspot["window_slide_minutes"])
     size = int(hotspot["window_size_minutes"])
-    t_env.create_temporary_view("cell_slices", t_env.sql_query(cell_slices_sql(hotspot,
-                                                                               source_table)))
-    t_env.create_temporary_view("slices", t_env.sql_query(f"""
+    t_env.create_temporary_view(
+        "cell_slices", t_env.sql_query(cell_slices_sql(hotspot, source_table))
+    )
+    t_env.create_temporary_view(
+        "slices",
+        t_env.sql_query(f"""
         SELECT window_end AS slice_end, window_time AS st,
                ARRAY_AGG(CONCAT(cell_id, ',', category, ',', CAST(n AS STRING))) AS entries
         FROM TABLE(TUMBLE(TABLE cell_slices, DESCRIPTOR(st), INTERVAL '{slide}' MINUTE))
-        GROUP BY window_start, window_end, window_time"""))
-    t_env.create_temporary_view("window_counts", t_env.sql_query(f"""
+        GROUP BY window_start, window_end, window_time"""),
+    )
+    t_env.create_temporary_view(
+        "window_counts",
+        t_env.sql_query(f"""
         SELECT window_end,
                ARRAY_AGG(CONCAT(CAST(slice_end AS STRING), '#', ARRAY_JOIN(entries, ';')))
                    AS payload
         FROM TABLE(HOP(TABLE slices, DESCRIPTOR(st),
                        INTERVAL '{slide}' MINUTE, INTERVAL '{size}' MINUTE))
-        GROUP BY window_start, window_end"""))
+        GROUP BY window_start, window_end"""),
+    )
     return "window_counts"
 
 
@@ -370,9 +442,15 @@ def late_events_sql(hotspot: dict) -> str:
                   <= CURRENT_WATERMARK(ts)"""
 
 
-def create_event_source(t_env, settings: Settings, group_id: str, follow: bool,
-                        topic: str, watermark_delay_s: int | None = None,
-                        emit_strategy: str | None = None) -> None:
+def create_event_source(
+    t_env,
+    settings: Settings,
+    group_id: str,
+    follow: bool,
+    topic: str,
+    watermark_delay_s: int | None = None,
+    emit_strategy: str | None = None,
+) -> None:
     """The ``events`` table: the normalized topic with event time and watermark.
 
     A live job allows ``watermark_delay_seconds`` of disorder. A bounded run
@@ -382,9 +460,11 @@ def create_event_source(t_env, settings: Settings, group_id: str, follow: bool,
     matters, not how soon a window closes.
     """
     hotspot = settings.hotspot
-    delay = int(watermark_delay_s if watermark_delay_s is not None else
-                hotspot["watermark_delay_seconds" if follow
-                        else "backfill_watermark_delay_seconds"])
+    delay = int(
+        watermark_delay_s
+        if watermark_delay_s is not None
+        else hotspot["watermark_delay_seconds" if follow else "backfill_watermark_delay_seconds"]
+    )
     # A bounded run reads its backlog in well under the periodic watermark
     # interval (200 ms): the watermark advances with every event instead, so
     # what counts as late does not depend on how fast the backlog was read.
@@ -410,11 +490,19 @@ def create_event_source(t_env, settings: Settings, group_id: str, follow: bool,
         )""")
 
 
-def run(settings: Settings, *, follow: bool = False, parallelism: int = 1,
-        checkpoint_interval_s: int | None = None, scorer: WindowScorer | None = None,
-        group_id: str = GROUP_ID, topics: dict | None = None,
-        watermark_delay_s: int | None = None, emit_strategy: str | None = None,
-        alerter: WatchAlerter | None = None) -> None:
+def run(
+    settings: Settings,
+    *,
+    follow: bool = False,
+    parallelism: int = 1,
+    checkpoint_interval_s: int | None = None,
+    scorer: WindowScorer | None = None,
+    group_id: str = GROUP_ID,
+    topics: dict | None = None,
+    watermark_delay_s: int | None = None,
+    emit_strategy: str | None = None,
+    alerter: WatchAlerter | None = None,
+) -> None:
     """Run the job on Kafka (bounded unless ``follow``, as the normalization job).
 
     ``scorer`` and ``topics`` (``normalized``, ``alerts``, ``late`` -> topic
@@ -427,22 +515,29 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1,
     """
     hotspot = settings.hotspot
     topics = {name: settings.topic(name) for name in ("normalized", "alerts", "late")} | (
-        topics or {})
+        topics or {}
+    )
     if scorer is None:
-        scorer = WindowScorer(district_detector(settings),
-                              BaselineStore(settings.lake_table("baselines"),
-                                            hotspot["fallback_rate_per_cell_hour"]))
+        scorer = WindowScorer(
+            district_detector(settings),
+            BaselineStore(settings.lake_table("baselines"), hotspot["fallback_rate_per_cell_hour"]),
+        )
     if alerter is None:
         watch = watch_config(settings)
-        alerter = WatchAlerter(WatchListStore(settings.lake_table("watch_list"),
-                                              float(watch["reload_check_seconds"])),
-                               district_checkpoints(settings), int(watch["alert_slot_minutes"]))
+        alerter = WatchAlerter(
+            WatchListStore(settings.lake_table("watch_list"), float(watch["reload_check_seconds"])),
+            district_checkpoints(settings),
+            int(watch["alert_slot_minutes"]),
+        )
     if checkpoint_interval_s is None and follow:
         checkpoint_interval_s = 10
     # Python sees one row per window end, so thread mode saves the worker process.
-    t_env = streaming_table_env(settings, parallelism=parallelism,
-                                checkpoint_interval_s=checkpoint_interval_s,
-                                python_mode=hotspot.get("python_mode", "thread"))
+    t_env = streaming_table_env(
+        settings,
+        parallelism=parallelism,
+        checkpoint_interval_s=checkpoint_interval_s,
+        python_mode=hotspot.get("python_mode", "thread"),
+    )
     # One row per window end reaches Python: hand each over at once, instead
     # of holding it for a bundle (by default up to 1 s).
     t_env.get_config().set("python.fn-execution.bundle.size", "1")
@@ -451,12 +546,14 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1,
         # A partition with no new events must not hold the watermark back for
         # ever. Not in bounded runs: a backlog read partition by partition
         # would mark the slower one idle and make the other's events late.
-        t_env.get_config().set("table.exec.source.idle-timeout",
-                               f"{int(hotspot['source_idle_timeout_seconds'])} s")
+        t_env.get_config().set(
+            "table.exec.source.idle-timeout", f"{int(hotspot['source_idle_timeout_seconds'])} s"
+        )
     t_env.create_temporary_function("detect_window", _detect_function(scorer))
     t_env.create_temporary_function("watch_match", watch_function(alerter))
-    create_event_source(t_env, settings, group_id, follow, topics["normalized"],
-                        watermark_delay_s, emit_strategy)
+    create_event_source(
+        t_env, settings, group_id, follow, topics["normalized"], watermark_delay_s, emit_strategy
+    )
     t_env.execute_sql(f"""
         CREATE TEMPORARY TABLE alerts_out (alert_id STRING, payload STRING) WITH (
             {kafka_keyed_sink_options(settings, [topics["alerts"]], "alert_id")}
@@ -476,5 +573,6 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1,
     watched_reads = watch_reads_sql(alerter.checkpoints)
     if watched_reads:
         statements.append(watched_reads)
-    execute_statements(settings, t_env, statements, follow=follow, group_id=group_id,
-                       topics=[topics["normalized"]])
+    execute_statements(
+        settings, t_env, statements, follow=follow, group_id=group_id, topics=[topics["normalized"]]
+    )

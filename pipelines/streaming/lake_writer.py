@@ -8,6 +8,7 @@ writing and committing, the next run rewrites the batch from the same first
 offset and first removes any file of that partition starting at or after it,
 so the lake holds each record exactly once.
 """
+
 from __future__ import annotations
 
 import json
@@ -72,8 +73,9 @@ def load_normalized(settings: Settings, *, follow: bool = False) -> LakeLoadRepo
     table_dir = settings.lake_table("normalized")
     table_dir.mkdir(parents=True, exist_ok=True)
     report = LakeLoadReport(records=0, files=0, unreadable=0)
-    for consumer, messages in consume_until_end(settings, settings.topic("normalized"), GROUP_ID,
-                                                follow=follow):
+    for consumer, messages in consume_until_end(
+        settings, settings.topic("normalized"), GROUP_ID, follow=follow
+    ):
         by_partition: dict[int, list] = defaultdict(list)
         for message in messages:
             by_partition[message.partition()].append(message)

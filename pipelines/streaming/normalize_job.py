@@ -11,6 +11,7 @@ of them: records in = records normalized + records dead-lettered.
 ``run_offline`` runs the same transform over an in-memory collection, with
 no Kafka, for tests.
 """
+
 from __future__ import annotations
 
 import time
@@ -22,8 +23,8 @@ from pipelines.io.flink import (
     kafka_source_options,
     streaming_table_env,
 )
-from pipelines.settings import Settings
 from pipelines.io.platform_state import load_district, pseudonym_key
+from pipelines.settings import Settings
 
 __all__ = ["normalization_context", "run", "run_offline"]
 
@@ -38,16 +39,25 @@ def normalization_context(settings: Settings) -> NormalizationContext:
     )
 
 
-def _route_function(ctx: NormalizationContext, channel_by_topic: dict[str, str],
-                    topic_by_destination: dict[str, str]):
+def _route_function(
+    ctx: NormalizationContext,
+    channel_by_topic: dict[str, str],
+    topic_by_destination: dict[str, str],
+):
     from pyflink.table import DataTypes
     from pyflink.table.udf import udtf
 
     @udtf(result_types=[DataTypes.STRING(), DataTypes.STRING(), DataTypes.STRING()])
     def route(value, topic, partition, offset):
         destination, key, payload = route_raw_record(
-            value, ctx, int(time.time() * 1000), channel=channel_by_topic.get(topic),
-            topic=topic, partition=partition, offset=offset)
+            value,
+            ctx,
+            int(time.time() * 1000),
+            channel=channel_by_topic.get(topic),
+            topic=topic,
+            partition=partition,
+            offset=offset,
+        )
         yield topic_by_destination[destination], key, payload
 
     return route
@@ -66,13 +76,17 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> No
     ctx = normalization_context(settings)
     raw_topics = settings.raw_topics
     channel_by_topic = {topic: channel for channel, topic in raw_topics.items()}
-    topic_by_destination = {NORMALIZED: settings.topic("normalized"),
-                            DEAD_LETTER: settings.topic("dead_letter")}
+    topic_by_destination = {
+        NORMALIZED: settings.topic("normalized"),
+        DEAD_LETTER: settings.topic("dead_letter"),
+    }
 
-    t_env = streaming_table_env(settings, parallelism=parallelism,
-                                checkpoint_interval_s=10 if follow else None)
+    t_env = streaming_table_env(
+        settings, parallelism=parallelism, checkpoint_interval_s=10 if follow else None
+    )
     t_env.create_temporary_function(
-        "route_raw", _route_function(ctx, channel_by_topic, topic_by_destination))
+        "route_raw", _route_function(ctx, channel_by_topic, topic_by_destination)
+    )
     # The producers' timestamps are report times. Aligning the raw topics'
     # partitions by them (Flink's split-level watermark alignment) keeps a
     # backlog from being read topic after topic, which would put the
@@ -81,12 +95,15 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> No
     # already finished ("No current assignment for partition"); a bounded
     # hotspot run allows a day of disorder instead.
     alignment = settings.raw["normalization"]
-    aligned = f"""
+    aligned = (
+        f"""
             'scan.watermark.alignment.group' = 'zongzhi-raw',
             'scan.watermark.alignment.max-drift' = '{int(alignment["max_drift_seconds"])} s',
             'scan.watermark.alignment.update-interval' = '1 s',
-            'scan.watermark.idle-timeout' = '{int(alignment["idle_timeout_seconds"])} s',""" \
-        if follow else ""
+            'scan.watermark.idle-timeout' = '{int(alignment["idle_timeout_seconds"])} s',"""
+        if follow
+        else ""
+    )
     t_env.execute_sql(f"""
         CREATE TEMPORARY TABLE raw_events (
             `value` STRING,
@@ -107,17 +124,24 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> No
         ) WITH (
             {kafka_keyed_sink_options(settings, list(topic_by_destination.values()), "record_key")}
         )""")
-    execute_insert(settings, t_env, """
+    execute_insert(
+        settings,
+        t_env,
+        """
         INSERT INTO routed_events
         SELECT destination, record_key, payload
         FROM raw_events,
              LATERAL TABLE(route_raw(`value`, `topic`, `partition`, `offset`))
                  AS routed(destination, record_key, payload)""",
-                   follow=follow, group_id=GROUP_ID, topics=list(raw_topics.values()))
+        follow=follow,
+        group_id=GROUP_ID,
+        topics=list(raw_topics.values()),
+    )
 
 
-def run_offline(settings: Settings, records: list[tuple[str, str]],
-                ctx: NormalizationContext | None = None) -> list[tuple[str, str, str]]:
+def run_offline(
+    settings: Settings, records: list[tuple[str, str]], ctx: NormalizationContext | None = None
+) -> list[tuple[str, str, str]]:
     """Run the same Flink transform over ``(channel, raw_text)`` pairs, without Kafka.
 
     Returns ``(destination, key, value)`` rows in input order.
@@ -128,15 +152,21 @@ def run_offline(settings: Settings, records: list[tuple[str, str]],
     channel_by_topic = {f"offline.{c}": c for c in ("grid", "hotline", "video")}
     t_env = streaming_table_env(settings, jars=False)
     t_env.create_temporary_function(
-        "route_raw", _route_function(ctx, channel_by_topic,
-                                     {NORMALIZED: NORMALIZED, DEAD_LETTER: DEAD_LETTER}))
+        "route_raw",
+        _route_function(ctx, channel_by_topic, {NORMALIZED: NORMALIZED, DEAD_LETTER: DEAD_LETTER}),
+    )
     rows = [(text, f"offline.{channel}", 0, i) for i, (channel, text) in enumerate(records)]
-    table = t_env.from_elements(rows, DataTypes.ROW([
-        DataTypes.FIELD("value", DataTypes.STRING()),
-        DataTypes.FIELD("topic", DataTypes.STRING()),
-        DataTypes.FIELD("partition", DataTypes.INT()),
-        DataTypes.FIELD("offset", DataTypes.BIGINT()),
-    ]))
+    table = t_env.from_elements(
+        rows,
+        DataTypes.ROW(
+            [
+                DataTypes.FIELD("value", DataTypes.STRING()),
+                DataTypes.FIELD("topic", DataTypes.STRING()),
+                DataTypes.FIELD("partition", DataTypes.INT()),
+                DataTypes.FIELD("offset", DataTypes.BIGINT()),
+            ]
+        ),
+    )
     t_env.create_temporary_view("raw_events", table)
     result = t_env.execute_sql("""
         SELECT `offset`, destination, record_key, payload

@@ -19,40 +19,52 @@ as the read arrives. Reads the night that made the list already saw (up to
 its latest event time, as a backfill replays them) raise nothing. A missing or unreadable watch list watches nothing
 (logged), and the job goes on.
 """
+
 from __future__ import annotations
 
 import json
 import logging
+import time
 
 from features.sensitive_sites import SensitiveCheckpoint, sensitive_checkpoints
 from features.taxonomy import PLATE_READ
 from models.watch_list import watch_alert
-from pipelines.settings import Settings
 from pipelines.io.platform_state import load_district
 from pipelines.io.watch_list_store import WatchListStore, watch_config
+from pipelines.settings import Settings
 
 __all__ = ["district_checkpoints", "WatchAlerter", "watch_reads_sql", "watch_function"]
 
 log = logging.getLogger(__name__)
 
+
 def district_checkpoints(settings: Settings) -> dict[str, SensitiveCheckpoint]:
     """The configured district's sensitive checkpoints."""
     config = watch_config(settings)
-    return sensitive_checkpoints(load_district(settings), config["sensitive_site_kinds"],
-                                 float(config["sensitive_radius_m"]))
+    return sensitive_checkpoints(
+        load_district(settings), config["sensitive_site_kinds"], float(config["sensitive_radius_m"])
+    )
 
 
 class WatchAlerter:
     """What the Python table function runs per plate read at a sensitive checkpoint."""
 
-    def __init__(self, store: WatchListStore, checkpoints: dict[str, SensitiveCheckpoint],
-                 slot_minutes: int):
+    def __init__(
+        self, store: WatchListStore, checkpoints: dict[str, SensitiveCheckpoint], slot_minutes: int
+    ):
         self.store = store
         self.checkpoints = checkpoints
         self.slot_minutes = int(slot_minutes)
 
-    def alerts(self, event_id: str, event_time_ms: int, site_id: str, plate_hash: str | None,
-               plate_fold_hash: str | None, now_ms: int) -> list[dict]:
+    def alerts(
+        self,
+        event_id: str,
+        event_time_ms: int,
+        site_id: str,
+        plate_hash: str | None,
+        plate_fold_hash: str | None,
+        now_ms: int,
+    ) -> list[dict]:
         checkpoint = self.checkpoints.get(site_id)
         if checkpoint is None or event_time_ms is None:
             return []
@@ -60,9 +72,18 @@ class WatchAlerter:
         if found is None:
             return []
         entry, how = found
-        return [watch_alert(entry, how, checkpoint, event_id=event_id,
-                            event_time_ms=int(event_time_ms), plate_hash=plate_hash or "",
-                            emitted_at_ms=now_ms, slot_minutes=self.slot_minutes)]
+        return [
+            watch_alert(
+                entry,
+                how,
+                checkpoint,
+                event_id=event_id,
+                event_time_ms=int(event_time_ms),
+                plate_hash=plate_hash or "",
+                emitted_at_ms=now_ms,
+                slot_minutes=self.slot_minutes,
+            )
+        ]
 
 
 def watch_reads_sql(site_ids, source_table: str = "events") -> str | None:
@@ -103,8 +124,9 @@ def watch_function(alerter: WatchAlerter):
 
     @udtf(result_types=[DataTypes.STRING(), DataTypes.STRING()])
     def watch_match(event_id, event_time_ms, site_id, plate_hash, plate_fold_hash):
-        for alert in alerter.alerts(event_id, event_time_ms, site_id, plate_hash,
-                                    plate_fold_hash, int(time.time() * 1000)):
+        for alert in alerter.alerts(
+            event_id, event_time_ms, site_id, plate_hash, plate_fold_hash, int(time.time() * 1000)
+        ):
             yield alert["alert_id"], json.dumps(alert, ensure_ascii=False)
 
     return watch_match

@@ -7,6 +7,7 @@ rewritten as a camera misreads them, and one read is made unreadable, so
 that entity resolution has something to resolve. One extra file in the
 last day's partition is not Parquet at all.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,17 +36,18 @@ def _misread(plate: str, how: str) -> str:
     swap = {"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B"}
     for i in range(2, len(plate)):
         if plate[i] in swap:
-            return plate[:i] + swap[plate[i]] + plate[i + 1:]
-    return plate[:2] + plate[3:]           # no confusable digit: a dropped character
+            return plate[:i] + swap[plate[i]] + plate[i + 1 :]
+    return plate[:2] + plate[3:]  # no confusable digit: a dropped character
 
 
 def write_graph_lake(settings, table: Path) -> dict:
     """Write the lake; return the normalized records and what was planted."""
-    from pipelines.streaming.normalize_job import normalization_context
     from pipelines.harness.simulation_run import build_simulator
+    from pipelines.streaming.normalize_job import normalization_context
 
-    simulator = build_simulator(settings, start=START, seed=11, rate=RATE, rings=RINGS,
-                                malformed_fraction=0.0)
+    simulator = build_simulator(
+        settings, start=START, seed=11, rate=RATE, rings=RINGS, malformed_fraction=0.0
+    )
     truth = simulator.ground_truth()
     ring_first_plates = {ring.plates[0] for ring in truth.rings}
     ctx = normalization_context(settings)
@@ -64,8 +66,11 @@ def write_graph_lake(settings, table: Path) -> dict:
                 vehicles[0]["plate"] = "京?"
                 unreadable += 1
         destination, _, value = contract.route_raw_record(
-            json.dumps(raw, ensure_ascii=False), ctx, record.report_time_ms + 1000,
-            channel=record.source)
+            json.dumps(raw, ensure_ascii=False),
+            ctx,
+            record.report_time_ms + 1000,
+            channel=record.source,
+        )
         assert destination == contract.NORMALIZED, value
         records.append(json.loads(value))
     by_day = defaultdict(list)
@@ -78,5 +83,4 @@ def write_graph_lake(settings, table: Path) -> dict:
         pq.write_table(events_table(rows, [0] * n, list(range(n))), folder / "part-0.parquet")
     last = table / f"event_date={max(by_day)}"
     (last / CORRUPT_FILE).write_bytes(b"this is not parquet")
-    return {"records": records, "truth": truth, "misreads": dict(misreads),
-            "days": sorted(by_day)}
+    return {"records": records, "truth": truth, "misreads": dict(misreads), "days": sorted(by_day)}

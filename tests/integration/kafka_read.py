@@ -1,4 +1,5 @@
 """Read whole topics back, for assertions."""
+
 from __future__ import annotations
 
 from confluent_kafka import Consumer, TopicPartition
@@ -6,8 +7,13 @@ from confluent_kafka import Consumer, TopicPartition
 
 def read_topic(settings, topic: str) -> list[bytes]:
     """Every record value in a topic, partition by partition."""
-    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": "zz-test-reader",
-                         "enable.auto.commit": False})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.kafka_bootstrap,
+            "group.id": "zz-test-reader",
+            "enable.auto.commit": False,
+        }
+    )
     values: list[bytes] = []
     try:
         partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions

@@ -1,4 +1,5 @@
 """A small synthetic lake of 14 days with planted trends, for the nightly job's tests."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,16 +17,16 @@ DAYS = 14
 BACKGROUND_PER_DAY = 450
 PLATE_READS_PER_DAY = 40
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
-INCIDENT_CATEGORIES = sorted(CATEGORIES_BY_SOURCE["grid"] | CATEGORIES_BY_SOURCE["hotline"]
-                             | {"video.camera_alarm"})
+INCIDENT_CATEGORIES = sorted(
+    CATEGORIES_BY_SOURCE["grid"] | CATEGORIES_BY_SOURCE["hotline"] | {"video.camera_alarm"}
+)
 
 
 def interior_cells(district, places, count: int, seed: int) -> list[str]:
     """Cells whose 5 x 5 block lies in the universe, far apart from one another."""
     universe = set(places["cell_id"])
     grid = district.grid
-    candidates = [c for c in places["cell_id"]
-                  if set(grid.neighbours(c, radius=2)) <= universe]
+    candidates = [c for c in places["cell_id"] if set(grid.neighbours(c, radius=2)) <= universe]
     rng = np.random.default_rng(seed)
     chosen: list[str] = []
     for cell in rng.permutation(candidates):
@@ -45,12 +46,16 @@ def planted_counts(day_index: int) -> dict[str, int]:
     30^2, so that the spread stays put and the steady cell's z-score with it.
     """
     rising = 3 + 2 * day_index
-    return {"intensifying": rising, "diminishing": round((30**2 - rising**2) ** 0.5),
-            "persistent": 12}
+    return {
+        "intensifying": rising,
+        "diminishing": round((30**2 - rising**2) ** 0.5),
+        "persistent": 12,
+    }
 
 
-def write_lake(table_dir: Path, places, planted: dict[str, str], plate_cell: str,
-               seed: int = 5) -> Counter:
+def write_lake(
+    table_dir: Path, places, planted: dict[str, str], plate_cell: str, seed: int = 5
+) -> Counter:
     """Write the lake; return the events per (cell, category, event_date, source, hour)."""
     rng = np.random.default_rng(seed)
     place = places.set_index("cell_id")
@@ -72,15 +77,30 @@ def write_lake(table_dir: Path, places, planted: dict[str, str], plate_cell: str
             ms = int(at.timestamp() * 1000)
             source = category.split(".")[0] if category.startswith(("hotline", "video")) else "grid"
             row = place.loc[cell]
-            records.append({
-                "event_id": f"nt-{day.isoformat()}-{i}", "schema_version": 1, "source": source,
-                "category": category, "category_group": category.split(".")[0],
-                "event_time_ms": ms, "report_time_ms": ms, "event_date": day.isoformat(),
-                "lon": float(row["lon"]), "lat": float(row["lat"]), "reported_crs": "WGS84",
-                "cell_id": cell, "district_code": "110118", "town_code": row["town_code"],
-                "town_name": row["town_name"], "village_code": row["town_code"] + "001",
-                "village_name": "测试村", "persons": [], "vehicles": [], "attributes": {},
-            })
+            records.append(
+                {
+                    "event_id": f"nt-{day.isoformat()}-{i}",
+                    "schema_version": 1,
+                    "source": source,
+                    "category": category,
+                    "category_group": category.split(".")[0],
+                    "event_time_ms": ms,
+                    "report_time_ms": ms,
+                    "event_date": day.isoformat(),
+                    "lon": float(row["lon"]),
+                    "lat": float(row["lat"]),
+                    "reported_crs": "WGS84",
+                    "cell_id": cell,
+                    "district_code": "110118",
+                    "town_code": row["town_code"],
+                    "town_name": row["town_name"],
+                    "village_code": row["town_code"] + "001",
+                    "village_name": "测试村",
+                    "persons": [],
+                    "vehicles": [],
+                    "attributes": {},
+                }
+            )
             written[(cell, category, day.isoformat(), source, hour)] += 1
         folder = table_dir / f"event_date={day.isoformat()}"
         folder.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
 """``zongzhi bench nightly --smoke``: every figure it reports is measured."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,8 +14,16 @@ def test_bench_nightly_smoke_measures_everything_it_reports(settings):
     setup = report["setup"]
     assert setup["events"] == 50_000 and setup["days"] == 3
     assert setup["person_mentions"] > 0 and setup["plate_reads"] > 0
-    assert set(report["stage_s"]) == {"extract", "entity_resolution", "graph", "companions",
-                                      "mining", "risk", "lake", "postgres"}
+    assert set(report["stage_s"]) == {
+        "extract",
+        "entity_resolution",
+        "graph",
+        "companions",
+        "mining",
+        "risk",
+        "lake",
+        "postgres",
+    }
     assert report["graph_job_wall_s"] >= sum(report["stage_s"].values())
     # The synthetic residents include offenders: the risk model is fitted and scores.
     assert report["night"]["risk_scored_persons"] > 0
@@ -27,5 +36,9 @@ def test_bench_nightly_smoke_measures_everything_it_reports(settings):
     assert algorithms["max_ratio"] == max(algorithms["ratio"].values())
     assert algorithms["networkx_used"] is False
     assert 0 < report["peak_rss_bytes"] < 24 * 2**30
-    assert set(report["goals"]) == {"end_to_end <= 600 s", "spark <= 4 x duckdb",
-                                    "algorithms <= 2 x igraph", "peak_rss <= 14 GiB"}
+    assert set(report["goals"]) == {
+        "end_to_end <= 600 s",
+        "spark <= 4 x duckdb",
+        "algorithms <= 2 x igraph",
+        "peak_rss <= 14 GiB",
+    }

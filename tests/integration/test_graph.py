@@ -5,6 +5,7 @@ through the real contract. Its counts are checked against a count taken
 here, in plain Python, from the records that were written, using the job's
 own entity map only to name entities.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -18,9 +19,9 @@ from features.pseudonymize import pseudonymize
 from features.taxonomy import PLATE_READ
 from jobs.graph.job import profile_key
 from pipelines.harness.steps import run_step
+from pipelines.io.platform_state import load_district, pseudonym_key
 
 from .graph_lake import CORRUPT_FILE, DAYS, write_graph_lake
-from pipelines.io.platform_state import load_district, pseudonym_key
 
 pytestmark = pytest.mark.integration
 
@@ -35,17 +36,19 @@ def graph(settings):
     with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
         cur.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         cur.execute(f"DROP TABLE IF EXISTS {schema}.graph_companions")
-        cur.execute(f"CREATE TABLE {schema}.graph_companions (as_of integer, vehicle_a integer, "
-                    "vehicle_b integer, co_occurrences bigint, days bigint, places bigint, "
-                    "expected double precision, p_value double precision, "
-                    "lift double precision, companion boolean)")
+        cur.execute(
+            f"CREATE TABLE {schema}.graph_companions (as_of integer, vehicle_a integer, "
+            "vehicle_b integer, co_occurrences bigint, days bigint, places bigint, "
+            "expected double precision, p_value double precision, "
+            "lift double precision, companion boolean)"
+        )
     conn.close()
     # The night before, then the night: what is new since yesterday.
     yesterday = run_step(settings, "graph", "--as-of", written["days"][-2], timeout=1800)
-    assert yesterday["new_links"] is None          # no night before it
+    assert yesterday["new_links"] is None  # no night before it
     with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
         cur.execute(f"SELECT to_regclass('{settings.pg['schema']}.graph_new_links')")
-        if cur.fetchone()[0] is not None:       # an older night's rows are gone
+        if cur.fetchone()[0] is not None:  # an older night's rows are gone
             cur.execute(f"SELECT count(*) FROM {settings.pg['schema']}.graph_new_links")
             assert cur.fetchone()[0] == 0
     conn.close()
@@ -98,8 +101,9 @@ def test_graph_counts_equal_a_count_over_the_written_records(graph):
             if vehicle is None:
                 continue
             if r["category"] == PLATE_READ:
-                seen.add((f"vehicle:{vehicle}", f"place:site:{r['attributes']['site_id']}",
-                          v["role"]))
+                seen.add(
+                    (f"vehicle:{vehicle}", f"place:site:{r['attributes']['site_id']}", v["role"])
+                )
             else:
                 linked = True
                 involved.add((f"vehicle:{vehicle}", incident, v["role"]))
@@ -129,7 +133,7 @@ def test_co_presence_edges_equal_pairs_counted_over_the_written_records(settings
     person_of = entities.query("kind == 'person'").set_index("key")["entity_id"].to_dict()
     vehicle_of = entities.query("kind == 'vehicle'").set_index("key")["entity_id"].to_dict()
     window = int(settings.raw["graph"]["co_presence_seconds"]) * 1000
-    at = {}                         # place -> [(time, entity)]
+    at = {}  # place -> [(time, entity)]
     for r in records:
         t = r["event_time_ms"]
         for p in r["persons"]:
@@ -140,12 +144,13 @@ def test_co_presence_edges_equal_pairs_counted_over_the_written_records(settings
             for v in r["vehicles"]:
                 if vehicle_of.get(v["plate_hash"]):
                     at.setdefault(f"place:site:{r['attributes']['site_id']}", []).append(
-                        (t, f"vehicle:{vehicle_of[v['plate_hash']]}"))
-    episodes = {}                   # (a, b) -> {(place, bucket): earliest time}
+                        (t, f"vehicle:{vehicle_of[v['plate_hash']]}")
+                    )
+    episodes = {}  # (a, b) -> {(place, bucket): earliest time}
     for place, reads in at.items():
         reads.sort()
         for i, (t1, e1) in enumerate(reads):
-            for t2, e2 in reads[i + 1:]:
+            for t2, e2 in reads[i + 1 :]:
                 if t2 - t1 > window:
                     break
                 if e1 != e2:
@@ -158,20 +163,21 @@ def test_co_presence_edges_equal_pairs_counted_over_the_written_records(settings
 
     stored = pd.read_parquet(graph["snapshot"] / "edges").query("type == 'co_present'")
     got = {(a, b): (w, d) for a, b, w, d in stored[["src", "dst", "weight", "days"]].values}
-    want = {pair: (len(eps), len({day(t) for t in eps.values()}))
-            for pair, eps in episodes.items()}
+    want = {pair: (len(eps), len({day(t) for t in eps.values()})) for pair, eps in episodes.items()}
     assert len(want) > 100 and got == want
 
 
 def test_planted_convoys_are_companion_vehicles(settings, graph):
     key = pseudonym_key(settings)
     companions = pd.read_parquet(graph["snapshot"] / "companions.parquet")
-    found = {frozenset((a, b)) for a, b in
-             companions.loc[companions["companion"], ["vehicle_a", "vehicle_b"]].values}
+    found = {
+        frozenset((a, b))
+        for a, b in companions.loc[companions["companion"], ["vehicle_a", "vehicle_b"]].values
+    }
     planted = set()
     for ring in graph["written"]["truth"].rings:
         tokens = [f"vehicle:{pseudonymize(p, 'plate', key)}" for p in ring.plates]
-        planted |= {frozenset((a, b)) for i, a in enumerate(tokens) for b in tokens[i + 1:]}
+        planted |= {frozenset((a, b)) for i, a in enumerate(tokens) for b in tokens[i + 1 :]}
     assert planted <= found
     assert graph["report"]["companion_pairs"] == len(found)
 
@@ -203,9 +209,12 @@ def test_serving_tables_hold_the_night(settings, graph):
         cur.execute(f"SELECT count(*) FROM {schema}.graph_companions WHERE companion")
         assert cur.fetchone()[0] == graph["report"]["companion_pairs"]
         # The table the fixture left with integer columns was made anew.
-        cur.execute("SELECT column_name, data_type FROM information_schema.columns "
-                    "WHERE table_schema = %s AND table_name = 'graph_companions' "
-                    "AND column_name IN ('as_of', 'vehicle_a')", (schema,))
+        cur.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = %s AND table_name = 'graph_companions' "
+            "AND column_name IN ('as_of', 'vehicle_a')",
+            (schema,),
+        )
         assert dict(cur.fetchall()) == {"as_of": "text", "vehicle_a": "text"}
         cur.execute(f"SELECT count(*), min(reasons) FROM {schema}.graph_key_entities")
         rows, reason = cur.fetchone()
@@ -221,7 +230,8 @@ def test_new_links_are_the_edges_first_seen_on_the_night(graph):
     night = graph["written"]["days"][-1]
     edges = pd.read_parquet(graph["snapshot"] / "edges")
     first_day = edges["first_ms"].map(
-        lambda ms: datetime.fromtimestamp(ms / 1000, DISTRICT_TZ).date().isoformat())
+        lambda ms: datetime.fromtimestamp(ms / 1000, DISTRICT_TZ).date().isoformat()
+    )
     expected = set(map(tuple, edges.loc[first_day == night, ["src", "dst", "type"]].values))
     new = pd.read_parquet(graph["snapshot"] / "new_links")
     observed = new[new["reason"] == "observed"]
@@ -250,14 +260,18 @@ def _key_persons_and_vehicles(graph):
                 people.add(f"person:{person}")
                 if p["role"] == "suspect":
                     suspect_in.setdefault(f"person:{person}", set()).add(r["event_id"])
-        cars = {f"vehicle:{vehicle_of[v['plate_hash']]}" for v in r["vehicles"]
-                if vehicle_of.get(v.get("plate_hash"))}
+        cars = {
+            f"vehicle:{vehicle_of[v['plate_hash']]}"
+            for v in r["vehicles"]
+            if vehicle_of.get(v.get("plate_hash"))
+        }
         for person in people:
             for car in cars:
                 shared[person, car] += 1
     risk = pd.read_parquet(graph["snapshot"] / "person_risk.parquet")
     key = {p for p, events in suspect_in.items() if len(events) >= 2} | set(
-        risk.loc[risk["risk"] >= 0.5, "node_id"])
+        risk.loc[risk["risk"] >= 0.5, "node_id"]
+    )
     vehicles = {car for (person, car), n in shared.items() if person in key and n >= 2}
     return key, vehicles
 
@@ -275,7 +289,8 @@ def test_the_watch_list_is_the_key_persons_vehicles_and_their_companions(setting
     assert set(own["vehicle_node"]) == vehicles
     companions = pd.read_parquet(graph["snapshot"] / "companions.parquet").query("companion")
     tied = {b for a, b in companions[["vehicle_a", "vehicle_b"]].values if a in vehicles} | {
-        a for a, b in companions[["vehicle_a", "vehicle_b"]].values if b in vehicles}
+        a for a, b in companions[["vehicle_a", "vehicle_b"]].values if b in vehicles
+    }
     assert set(published.loc[published["reason"] == "companion", "vehicle_node"]) == tied - vehicles
     # Every planted ring's vehicles are watched, each with its misread plates.
     k = pseudonym_key(settings)
@@ -287,7 +302,9 @@ def test_the_watch_list_is_the_key_persons_vehicles_and_their_companions(setting
         hashes = set(by_node.loc[f"vehicle:{pseudonymize(plate, 'plate', k)}", "plate_hashes"])
         assert {pseudonymize(m, "plate", k) for m, _ in reads} <= hashes
     with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
-        cur.execute(f"SELECT count(*), min(reason_label) FROM {settings.pg['schema']}.graph_watch_list")
+        cur.execute(
+            f"SELECT count(*), min(reason_label) FROM {settings.pg['schema']}.graph_watch_list"
+        )
         assert cur.fetchone()[0] == len(published)
     conn.close()
 
@@ -297,16 +314,30 @@ def _plate_read(ctx, event_id: str, site, plate: str, when):
 
     from features import contract
 
-    raw = {"schema_version": 1, "event_id": event_id, "source": "video",
-           "category": "video.plate_read", "event_time": when.isoformat(),
-           "report_time": when.isoformat(),
-           "location": {"lon": site.lon, "lat": site.lat, "crs": "WGS84"}, "persons": [],
-           "vehicles": [{"role": "observed", "plate": plate}],
-           "attributes": {"device_id": f"{site.site_id}-L1", "site_id": site.site_id,
-                          "device_kind": "lpr", "lane": 1, "confidence": 0.95}}
+    raw = {
+        "schema_version": 1,
+        "event_id": event_id,
+        "source": "video",
+        "category": "video.plate_read",
+        "event_time": when.isoformat(),
+        "report_time": when.isoformat(),
+        "location": {"lon": site.lon, "lat": site.lat, "crs": "WGS84"},
+        "persons": [],
+        "vehicles": [{"role": "observed", "plate": plate}],
+        "attributes": {
+            "device_id": f"{site.site_id}-L1",
+            "site_id": site.site_id,
+            "device_kind": "lpr",
+            "lane": 1,
+            "confidence": 0.95,
+        },
+    }
     destination, _, value = contract.route_raw_record(
-        json.dumps(raw, ensure_ascii=False), ctx, int(when.timestamp() * 1000) + 1000,
-        channel="video")
+        json.dumps(raw, ensure_ascii=False),
+        ctx,
+        int(when.timestamp() * 1000) + 1000,
+        channel="video",
+    )
     assert destination == contract.NORMALIZED, value
     return value
 
@@ -318,8 +349,8 @@ def test_a_watched_vehicle_at_a_sensitive_checkpoint_raises_a_watch_alert(settin
 
     from confluent_kafka import Producer
 
-    from pipelines.streaming.normalize_job import normalization_context
     from pipelines.harness.streams import fresh_streams
+    from pipelines.streaming.normalize_job import normalization_context
     from pipelines.streaming.watch_alerts import district_checkpoints
 
     from .graph_lake import START
@@ -332,29 +363,39 @@ def test_a_watched_vehicle_at_a_sensitive_checkpoint_raises_a_watch_alert(settin
     swap = {"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B"}
     watch = watch.set_index("vehicle_node")
     plate, misread = next(
-        (p, p[:i] + swap[c] + p[i + 1:])
-        for ring in graph["written"]["truth"].rings for p in ring.plates
+        (p, p[:i] + swap[c] + p[i + 1 :])
+        for ring in graph["written"]["truth"].rings
+        for p in ring.plates
         if f"vehicle:{pseudonymize(p, 'plate', k)}" in watch.index
-        for i, c in enumerate(p) if i >= 2 and c in swap
-        and pseudonymize(p[:i] + swap[c] + p[i + 1:], "plate", k) not in set(
-            watch.loc[f"vehicle:{pseudonymize(p, 'plate', k)}", "plate_hashes"]))
+        for i, c in enumerate(p)
+        if i >= 2
+        and c in swap
+        and pseudonymize(p[:i] + swap[c] + p[i + 1 :], "plate", k)
+        not in set(watch.loc[f"vehicle:{pseudonymize(p, 'plate', k)}", "plate_hashes"])
+    )
     checkpoints = district_checkpoints(settings)
     sensitive = load_district(settings).sites_of_kind("lpr")
     at = next(s for s in sensitive if s.site_id in checkpoints)
     elsewhere = next(s for s in sensitive if s.site_id not in checkpoints)
     ctx = normalization_context(settings)
     t0 = START + timedelta(days=5)
-    reads = [("w-exact-1", at, plate, t0), ("w-exact-2", at, plate, t0 + timedelta(minutes=1)),
-             ("w-folded", at, misread, t0 + timedelta(hours=2)),
-             ("w-elsewhere", elsewhere, plate, t0), ("w-unwatched", at, "京A00001", t0),
-             # Within the days the night saw: a replay of what the list came from.
-             ("w-seen", at, plate, START + timedelta(days=1))]
+    reads = [
+        ("w-exact-1", at, plate, t0),
+        ("w-exact-2", at, plate, t0 + timedelta(minutes=1)),
+        ("w-folded", at, misread, t0 + timedelta(hours=2)),
+        ("w-elsewhere", elsewhere, plate, t0),
+        ("w-unwatched", at, "京A00001", t0),
+        # Within the days the night saw: a replay of what the list came from.
+        ("w-seen", at, plate, START + timedelta(days=1)),
+    ]
     fresh_streams(settings)
     producer = Producer({"bootstrap.servers": settings.kafka_bootstrap})
     for event_id, site, read_plate, when in reads:
-        producer.produce(settings.topic("normalized"),
-                         _plate_read(ctx, event_id, site, read_plate, when).encode(),
-                         key=event_id.encode())
+        producer.produce(
+            settings.topic("normalized"),
+            _plate_read(ctx, event_id, site, read_plate, when).encode(),
+            key=event_id.encode(),
+        )
     producer.flush(10)
     run_step(settings, "hotspots")
     alerts = [json.loads(v) for v in read_topic(settings, settings.topic("alerts"))]
@@ -376,8 +417,10 @@ def test_a_watched_vehicle_at_a_sensitive_checkpoint_raises_a_watch_alert(settin
     stored = run_step(settings, "store-alerts")
     assert (stored["watch_alerts"], stored["watch_reads"], stored["unreadable"]) == (2, 3, 0)
     with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
-        cur.execute(f"SELECT alert_id, reads, event_id, status_label, site_name, town_name "
-                    f"FROM {schema}.watch_alerts ORDER BY reads DESC")
+        cur.execute(
+            f"SELECT alert_id, reads, event_id, status_label, site_name, town_name "
+            f"FROM {schema}.watch_alerts ORDER BY reads DESC"
+        )
         rows = cur.fetchall()
     conn.close()
     assert [(r[1], r[2]) for r in rows] == [(2, "w-exact-2"), (1, "w-folded")]

@@ -1,7 +1,7 @@
 """The hotspot commands end to end: replay, eval and bench (smoke sizes), on real services."""
+
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -21,9 +21,11 @@ def robbery_csv(tmp_path_factory):
         pytest.skip(f"{source} is absent (shared/data is not beside this checkout)")
     lines = source.read_text().splitlines()
     # Three broken rows among the real ones: a bad time, bad coordinates, a short row.
-    broken = ["1,personal robbery,yesterday,-122.40,37.78",
-              "2,personal robbery,2019-03-01T10:00:00Z,abc,37.78",
-              "3,personal robbery,2019-03-01T10:00:00Z"]
+    broken = [
+        "1,personal robbery,yesterday,-122.40,37.78",
+        "2,personal robbery,2019-03-01T10:00:00Z,abc,37.78",
+        "3,personal robbery,2019-03-01T10:00:00Z",
+    ]
     path = tmp_path_factory.mktemp("replay") / "robbery_with_broken_rows.csv"
     path.write_text("\n".join(lines[:100] + broken + lines[100:]) + "\n")
     return path, len(lines) - 1
@@ -32,15 +34,34 @@ def robbery_csv(tmp_path_factory):
 @pytest.mark.shared_data
 def test_replay_reports_broken_rows_and_goes_on(settings, robbery_csv):
     path, good_rows = robbery_csv
-    report = run_step(settings, "replay", str(path), "--time-col", "date_time",
-                      "--x-col", "longitude", "--y-col", "latitude", "--crs", "WGS84",
-                      "--category-col", "offense_type", "--tz", "America/Los_Angeles",
-                      "--cell-size", "500", "--json")
+    report = run_step(
+        settings,
+        "replay",
+        str(path),
+        "--time-col",
+        "date_time",
+        "--x-col",
+        "longitude",
+        "--y-col",
+        "latitude",
+        "--crs",
+        "WGS84",
+        "--category-col",
+        "offense_type",
+        "--tz",
+        "America/Los_Angeles",
+        "--cell-size",
+        "500",
+        "--json",
+    )
     assert report["rows"] == good_rows + 3
     assert report["events"] == good_rows
     assert report["broken_rows"] == 3
-    assert report["broken_by_reason"] == {"unreadable time": 1, "unreadable coordinates": 1,
-                                          "wrong number of fields": 1}
+    assert report["broken_by_reason"] == {
+        "unreadable time": 1,
+        "unreadable coordinates": 1,
+        "wrong number of fields": 1,
+    }
     # The header and 99 rows come first: the broken rows are lines 101-103.
     assert [e["line"] for e in report["broken_examples"]] == [101, 102, 103]
     assert report["categories"] == ["personal_robbery"]
@@ -52,9 +73,25 @@ def test_replay_reports_broken_rows_and_goes_on(settings, robbery_csv):
 def test_eval_finds_strong_surges_and_reports_the_budget(settings):
     # 32 h of history from a Monday 00:00: the streams run 08:00-16:00, so
     # the surges fall in the day, when their blocks expect a few events.
-    report = run_step(settings, "eval", "hotspots", "--history-hours", "32", "--hours", "8",
-                      "--rate", "2000", "--surges", "3", "--multiplier", "10",
-                      "--surge-minutes", "60", "--json", timeout=1800)
+    report = run_step(
+        settings,
+        "eval",
+        "hotspots",
+        "--history-hours",
+        "32",
+        "--hours",
+        "8",
+        "--rate",
+        "2000",
+        "--surges",
+        "3",
+        "--multiplier",
+        "10",
+        "--surge-minutes",
+        "60",
+        "--json",
+        timeout=1800,
+    )
     assert report["surges"] == 3
     assert report["recall"] >= 2 / 3
     assert report["precision"] >= 0.75
@@ -84,6 +121,11 @@ def test_bench_smoke_measures_everything_it_reports(settings):
     assert report["permutations"]["speedup"] > 1
     assert 0 < report["peak_rss_bytes"] < 24 * 2**30
     assert set(report["goals"]) == {
-        "events_per_s >= 50000", "ratio_to_pure_sql >= 0.8", "p99_ms <= 500",
-        "checkpoint_cost <= 0.05", "gi_star_ratio <= 3", "permutation_speedup >= 5",
-        "peak_rss <= 6 GiB"}
+        "events_per_s >= 50000",
+        "ratio_to_pure_sql >= 0.8",
+        "p99_ms <= 500",
+        "checkpoint_cost <= 0.05",
+        "gi_star_ratio <= 3",
+        "permutation_speedup >= 5",
+        "peak_rss <= 6 GiB",
+    }

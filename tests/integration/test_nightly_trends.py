@@ -7,6 +7,7 @@ excluded category). The real Spark job runs on it; the trend classes are
 read back from PostgreSQL and the baseline files from the lake, and
 checked against counts taken from what was written.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,12 +21,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from features import baseline_schema as contract
-from jobs.nightly.cell_universe import cell_places
 from features.taxonomy import source_of
+from jobs.nightly.cell_universe import cell_places
 from pipelines.harness.steps import run_step
+from pipelines.io.platform_state import load_district
 
 from .nightly_lake import DAYS, FIRST_DAY, interior_cells, write_lake
-from pipelines.io.platform_state import load_district
 
 pytestmark = pytest.mark.integration
 
@@ -42,8 +43,14 @@ def nightly(settings):
     shutil.rmtree(settings.lake, ignore_errors=True)
     written = write_lake(settings.lake_table("normalized"), places, planted, plate_cell)
     report = run_step(settings, "nightly")
-    return {"report": report, "written": written, "planted": planted, "plate_cell": plate_cell,
-            "places": places, "folder": settings.lake_table("baselines")}
+    return {
+        "report": report,
+        "written": written,
+        "planted": planted,
+        "plate_cell": plate_cell,
+        "places": places,
+        "folder": settings.lake_table("baselines"),
+    }
 
 
 def _query(settings, sql, params=()):
@@ -65,8 +72,11 @@ def test_report_counts_the_lake_and_the_trend_window(nightly):
 
 
 def test_planted_cells_get_their_trend_classes_in_postgres(settings, nightly):
-    rows = _query(settings, "SELECT cell_id, pattern, pattern_label, hot_days, days, mk_p, "
-                            "first_day::text, last_day::text, town_code FROM {schema}.cell_trends")
+    rows = _query(
+        settings,
+        "SELECT cell_id, pattern, pattern_label, hot_days, days, mk_p, "
+        "first_day::text, last_day::text, town_code FROM {schema}.cell_trends",
+    )
     assert len(rows) == len(nightly["places"])
     by_cell = {r[0]: r[1:] for r in rows}
     planted = nightly["planted"]
@@ -100,7 +110,8 @@ def test_cell_baselines_follow_the_contract(settings, nightly):
     # Every active cell has a row for every category seen, zeros included.
     assert len(frame) == len(active) * len(categories)
     assert set(zip(frame["cell_id"], frame["category"])) == {
-        (c, k) for c in active for k in categories}
+        (c, k) for c in active for k in categories
+    }
     got = dict(zip(zip(frame["cell_id"], frame["category"]), frame["events"]))
     assert {key: n for key, n in got.items() if n} == dict(events)
     assert (frame["exposure_hours"] == DAYS * 24).all()
@@ -115,15 +126,22 @@ def test_cell_baselines_follow_the_contract(settings, nightly):
     assert (dense["rate_per_hour"] >= 0.8 * dense["raw_rate_per_hour"]).all()
     assert (dense["rate_per_hour"] <= dense["raw_rate_per_hour"]).all()
     # PostgreSQL holds the same rates.
-    rows = _query(settings, "SELECT cell_id, category, rate_per_hour, prior_rate_per_hour, "
-                            "days_observed FROM {schema}.cell_baselines")
+    rows = _query(
+        settings,
+        "SELECT cell_id, category, rate_per_hour, prior_rate_per_hour, "
+        "days_observed FROM {schema}.cell_baselines",
+    )
     assert len(rows) == len(frame)
     served = {(c, k): (r, p, d) for c, k, r, p, d in rows}
-    for cell, category, rate, prior in frame[["cell_id", "category", "rate_per_hour",
-                                              "prior_rate_per_hour"]].itertuples(index=False):
+    for cell, category, rate, prior in frame[
+        ["cell_id", "category", "rate_per_hour", "prior_rate_per_hour"]
+    ].itertuples(index=False):
         # Six significant digits in the serving table.
-        assert served[(cell, category)] == (pytest.approx(rate, rel=1e-5),
-                                            pytest.approx(prior, rel=1e-5), DAYS)
+        assert served[(cell, category)] == (
+            pytest.approx(rate, rel=1e-5),
+            pytest.approx(prior, rel=1e-5),
+            DAYS,
+        )
 
 
 def test_town_baselines_cover_every_town_and_category(settings, nightly):
@@ -133,7 +151,8 @@ def test_town_baselines_cover_every_town_and_category(settings, nightly):
     towns = set(nightly["places"]["town_code"])
     categories = {category for (_, category, *_) in nightly["written"]}
     assert set(zip(frame["town_code"], frame["category"])) == {
-        (t, k) for t in towns for k in categories}
+        (t, k) for t in towns for k in categories
+    }
     assert (frame["rate_per_cell_hour"] > 0).all()
     # A cell that reported nothing expects less than the town's average cell.
     cells = _read(nightly, contract.CELL_BASELINES).to_pandas()
@@ -154,7 +173,8 @@ def test_week_profile_has_168_hours_per_source_with_mean_one(nightly):
     for source, rows in frame.groupby("source"):
         assert rows["hour_of_week"].tolist() == list(range(168))
         assert dict(zip(rows["hour_of_week"], rows["events"])) == {
-            h: expected[source].get(h, 0) for h in range(168)}
+            h: expected[source].get(h, 0) for h in range(168)
+        }
         assert (rows["slots"] == 2).all()  # two whole weeks, every hour observed
         # Slot-weighted mean over the observed hours: here every hour twice.
         assert float(np.average(rows["factor"], weights=rows["slots"])) == pytest.approx(1.0)
@@ -166,7 +186,9 @@ def test_serving_tables_hold_no_digit_run_that_looks_like_an_identifier(settings
     from features.identity import ID_NUMBER_PATTERN, PHONE_PATTERN
 
     for table in ("cell_trends", "cell_baselines"):
-        text = "\n".join(r[0] for r in _query(settings, f"SELECT t::text FROM {{schema}}.{table} t"))
+        text = "\n".join(
+            r[0] for r in _query(settings, f"SELECT t::text FROM {{schema}}.{table} t")
+        )
         assert PHONE_PATTERN.search(text) is None and ID_NUMBER_PATTERN.search(text) is None
 
 

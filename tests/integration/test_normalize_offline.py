@@ -1,14 +1,15 @@
 """The normalization job's Flink plan over an in-memory collection: no Kafka."""
+
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipelines.streaming.normalize_job import normalization_context, run_offline
 from pipelines.harness.simulation_run import build_simulator
+from pipelines.io.platform_state import pseudonym_key
+from pipelines.streaming.normalize_job import normalization_context, run_offline
 
 from .conftest import district_settings
-from pipelines.io.platform_state import pseudonym_key
 
 pytestmark = pytest.mark.integration
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.integration
 def test_flink_plan_routes_like_the_contract():
     settings = district_settings()
     pseudonym_key(settings, create=True)
-    start = datetime.now(timezone.utc) - timedelta(hours=1)
+    start = datetime.now(UTC) - timedelta(hours=1)
     sim = build_simulator(settings, start=start, seed=3, malformed_fraction=0.25)
     records = list(sim.records(start, timedelta(minutes=20)))
     ctx = normalization_context(settings)

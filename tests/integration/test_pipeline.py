@@ -6,6 +6,7 @@ Scenario 2 (detection): the same three hours are streamed twice, once
 without and once with a planted surge, through the hotspot job, which scores
 against the baselines that scenario 1's nightly job wrote.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,8 +44,14 @@ def history(settings):
 
     fresh_streams(settings)
     shutil.rmtree(settings.lake, ignore_errors=True)
-    report = simulate_to_kafka(settings, hours=HISTORY_HOURS, start=HISTORY_START, seed=11,
-                               malformed_fraction=0.05, rings=2)
+    report = simulate_to_kafka(
+        settings,
+        hours=HISTORY_HOURS,
+        start=HISTORY_START,
+        seed=11,
+        malformed_fraction=0.05,
+        rings=2,
+    )
     run_step(settings, "normalize")
     lake = run_step(settings, "lake")
     nightly = run_step(settings, "nightly")
@@ -66,8 +73,14 @@ def test_a_every_record_is_normalized_or_dead_lettered(settings, history):
     # Six kinds of malformed records were planted, and each was dead-lettered
     # for exactly its own reason.
     planted = produced["malformed_by_kind"]
-    assert set(planted) == {"invalid_json", "missing_field", "wrong_type", "outside_district",
-                            "unknown_category", "future_timestamp"}
+    assert set(planted) == {
+        "invalid_json",
+        "missing_field",
+        "wrong_type",
+        "outside_district",
+        "unknown_category",
+        "future_timestamp",
+    }
     assert Counter(d["reason_code"] for d in dead) == Counter(planted)
     assert all(d["reason"] and d["raw_scrubbed"] for d in dead)
     assert history["lake"]["records"] == len(normalized)
@@ -84,8 +97,11 @@ def _clear_identifiers(settings) -> set[str]:
                 continue
             for person in record.get("persons") or []:
                 if isinstance(person, dict):
-                    found.update(v for k, v in person.items()
-                                 if k in ("id_number", "phone") and isinstance(v, str))
+                    found.update(
+                        v
+                        for k, v in person.items()
+                        if k in ("id_number", "phone") and isinstance(v, str)
+                    )
             for vehicle in record.get("vehicles") or []:
                 if isinstance(vehicle, dict) and isinstance(vehicle.get("plate"), str):
                     found.add(vehicle["plate"])
@@ -117,8 +133,9 @@ def test_b_no_identifier_in_clear_downstream(settings, history):
     dead = "\n".join(_dump(settings, settings.topic("dead_letter")))
     _assert_no_identifier(dead, identifiers, "the dead-letter topic")
 
-    lake = ds.dataset(settings.lake_table("normalized"), format="parquet",
-                      partitioning="hive").to_table()
+    lake = ds.dataset(
+        settings.lake_table("normalized"), format="parquet", partitioning="hive"
+    ).to_table()
     lake_text = "\n".join(str(v) for column in lake.columns for v in column.to_pylist())
     _assert_no_identifier(lake_text, identifiers, "the lake")
     assert "pid_" in lake_text and "veh_" in lake_text  # pseudonyms took their place
@@ -126,15 +143,19 @@ def test_b_no_identifier_in_clear_downstream(settings, history):
     with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
         # Identifiers would be text; numbers (rates, scores) print digit runs
         # that can look like a phone number, so only text-like columns are read.
-        cur.execute("SELECT table_name, column_name FROM information_schema.columns "
-                    "WHERE table_schema = %s AND data_type IN "
-                    "('text', 'character varying', 'json', 'jsonb', 'ARRAY')",
-                    (settings.pg["schema"],))
+        cur.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = %s AND data_type IN "
+            "('text', 'character varying', 'json', 'jsonb', 'ARRAY')",
+            (settings.pg["schema"],),
+        )
         columns = cur.fetchall()
         dump = []
         for table, column in columns:
-            cur.execute(f"SELECT {column}::text FROM {settings.pg['schema']}.{table} "
-                        f"WHERE {column} IS NOT NULL")
+            cur.execute(
+                f"SELECT {column}::text FROM {settings.pg['schema']}.{table} "
+                f"WHERE {column} IS NOT NULL"
+            )
             dump.extend(r[0] for r in cur.fetchall())
     conn.close()
     assert len(columns) > 10
@@ -142,14 +163,19 @@ def test_b_no_identifier_in_clear_downstream(settings, history):
 
 
 def test_d_nightly_daily_counts_equal_counts_from_the_lake(settings, history):
-    lake = ds.dataset(settings.lake_table("normalized"), format="parquet",
-                      partitioning="hive").to_table(
-        columns=["event_date", "town_code", "category", "source"]).to_pandas()
-    expected = Counter(zip(lake["event_date"].astype(str), lake["town_code"], lake["category"],
-                           lake["source"]))
+    lake = (
+        ds.dataset(settings.lake_table("normalized"), format="parquet", partitioning="hive")
+        .to_table(columns=["event_date", "town_code", "category", "source"])
+        .to_pandas()
+    )
+    expected = Counter(
+        zip(lake["event_date"].astype(str), lake["town_code"], lake["category"], lake["source"])
+    )
     with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
-        cur.execute(f"SELECT day::text, town_code, category, source, events "
-                    f"FROM {settings.pg['schema']}.daily_counts")
+        cur.execute(
+            f"SELECT day::text, town_code, category, source, events "
+            f"FROM {settings.pg['schema']}.daily_counts"
+        )
         actual = {tuple(r[:4]): r[4] for r in cur.fetchall()}
     conn.close()
     assert len(lake) == history["nightly"]["events"]
@@ -174,10 +200,15 @@ def _append_late_events(settings, cell: str) -> None:
     late_ms = int((DETECTION_START - timedelta(days=2)).timestamp() * 1000)
     for partition in (0, 1):
         for i in range(LATE_EVENTS):
-            event = {"event_id": f"late-p{partition}-{i}", "category": SURGE_CATEGORY,
-                     "cell_id": cell, "event_time_ms": late_ms + i}
-            producer.produce(settings.topic("normalized"), json.dumps(event).encode(),
-                             partition=partition)
+            event = {
+                "event_id": f"late-p{partition}-{i}",
+                "category": SURGE_CATEGORY,
+                "cell_id": cell,
+                "event_time_ms": late_ms + i,
+            }
+            producer.produce(
+                settings.topic("normalized"), json.dumps(event).encode(), partition=partition
+            )
     producer.flush(10)
 
 
@@ -191,8 +222,9 @@ def detection(settings, history):
     outcome = {"surge_cell": surge_cell}
     for name, surges in (("null", []), ("surge", [(surge_cell, SURGE_CATEGORY, 60, 60, 40.0)])):
         fresh_streams(settings)
-        report = simulate_to_kafka(settings, hours=DETECTION_HOURS, start=DETECTION_START, seed=12,
-                                   surges=surges)
+        report = simulate_to_kafka(
+            settings, hours=DETECTION_HOURS, start=DETECTION_START, seed=12, surges=surges
+        )
         run_step(settings, "normalize")
         if name == "surge":
             _append_late_events(settings, surge_cell)
@@ -204,7 +236,9 @@ def detection(settings, history):
         }
     # Alert ids are deterministic, so an earlier run's updates would mix in.
     with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
-        cur.execute(f"TRUNCATE {settings.pg['schema']}.alerts, {settings.pg['schema']}.alert_updates")
+        cur.execute(
+            f"TRUNCATE {settings.pg['schema']}.alerts, {settings.pg['schema']}.alert_updates"
+        )
     conn.close()
     outcome["stored"] = run_step(settings, "store-alerts")
     return outcome
@@ -248,15 +282,24 @@ def test_c_planted_surge_is_one_alert_through_its_lifecycle(settings, detection)
     assert surge_start < first_end <= surge_start + timedelta(minutes=30)
 
     # PostgreSQL holds one row per cluster, at its last status, and every update.
-    assert detection["stored"] == {"stored": 1, "updates": len(alerts), "watch_alerts": 0,
-                                   "watch_reads": 0, "unreadable": 0}
+    assert detection["stored"] == {
+        "stored": 1,
+        "updates": len(alerts),
+        "watch_alerts": 0,
+        "watch_reads": 0,
+        "unreadable": 0,
+    }
     schema = settings.pg["schema"]
     with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
-        cur.execute(f"SELECT status, status_label, looks, cells FROM {schema}.alerts "
-                    f"WHERE alert_id = %s", (alerts[0]["alert_id"],))
+        cur.execute(
+            f"SELECT status, status_label, looks, cells FROM {schema}.alerts WHERE alert_id = %s",
+            (alerts[0]["alert_id"],),
+        )
         row = cur.fetchone()
-        cur.execute(f"SELECT count(*) FROM {schema}.alert_updates WHERE alert_id = %s",
-                    (alerts[0]["alert_id"],))
+        cur.execute(
+            f"SELECT count(*) FROM {schema}.alert_updates WHERE alert_id = %s",
+            (alerts[0]["alert_id"],),
+        )
         updates = cur.fetchone()[0]
     conn.close()
     assert row == ("ended", "结束", len(alerts) - 1, alerts[-1]["cells"])

@@ -1,4 +1,5 @@
 """Frames between Spark and pandas keep their column types, even with no rows."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -20,13 +21,19 @@ def exchange(tmp_path_factory):
 
 
 def test_an_empty_frame_keeps_its_types_both_ways(exchange):
-    frame = exchange.spark.range(3).selectExpr("cast(id AS string) AS vehicle", "id AS reads",
-                                               "id > 1 AS companion", "id / 2 AS lift")
+    frame = exchange.spark.range(3).selectExpr(
+        "cast(id AS string) AS vehicle", "id AS reads", "id > 1 AS companion", "id / 2 AS lift"
+    )
     empty = exchange.to_pandas(frame.where("reads > 10"))
     assert len(empty) == 0 and list(empty.columns) == frame.columns
     back = exchange.to_spark(empty.assign(as_of="2026-11-03"))
-    assert [f.dataType for f in back.schema.fields] == [StringType(), LongType(), BooleanType(),
-                                                        DoubleType(), StringType()]
+    assert [f.dataType for f in back.schema.fields] == [
+        StringType(),
+        LongType(),
+        BooleanType(),
+        DoubleType(),
+        StringType(),
+    ]
 
 
 def test_a_text_column_without_values_reaches_spark_as_text(exchange):

@@ -6,6 +6,7 @@ marked rows into ``serving.daily_counts`` and ``serving.alerts`` and reads
 them back through Superset's REST API, from the charts' saved query contexts.
 The first run on a machine builds Superset's venv (a few minutes).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,8 +15,8 @@ import subprocess
 import psycopg2
 import pytest
 
-from pipelines.settings import load_settings
 from pipelines.harness.superset_api import SupersetClient
+from pipelines.settings import load_settings
 
 pytestmark = pytest.mark.integration
 
@@ -63,7 +64,9 @@ def _run(*args: str, timeout: int) -> None:
     proc = subprocess.run(
         ["bash", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
     )
-    assert proc.returncode == 0, f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}"
+    assert proc.returncode == 0, (
+        f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}"
+    )
 
 
 def _epoch_ms(value: dt.datetime) -> int:
@@ -72,11 +75,11 @@ def _epoch_ms(value: dt.datetime) -> int:
 
 def _wall_clock(value: dt.datetime) -> dt.datetime:
     """The same wall-clock reading, taken as UTC (how Superset encodes naive times)."""
-    return value.astimezone(SHANGHAI).replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(SHANGHAI).replace(tzinfo=dt.UTC)
 
 
 def _day_ms(day: dt.date) -> int:
-    return _epoch_ms(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc))
+    return _epoch_ms(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC))
 
 
 def _pg_connect():
@@ -86,12 +89,15 @@ def _pg_connect():
 def _delete_test_rows(conn) -> None:
     schema = SCHEMA
     with conn, conn.cursor() as cur:
-        cur.execute(f"DELETE FROM {schema}.daily_counts WHERE town_code LIKE %s",
-                    (TEST_TOWN_PREFIX + "%",))
-        cur.execute(f"DELETE FROM {schema}.alerts WHERE alert_id LIKE %s",
-                    (TEST_ALERT_PREFIX + "%",))
-        cur.execute(f"DELETE FROM {schema}.cell_trends WHERE cell_id LIKE %s",
-                    (TEST_TOWN_PREFIX + "%",))
+        cur.execute(
+            f"DELETE FROM {schema}.daily_counts WHERE town_code LIKE %s", (TEST_TOWN_PREFIX + "%",)
+        )
+        cur.execute(
+            f"DELETE FROM {schema}.alerts WHERE alert_id LIKE %s", (TEST_ALERT_PREFIX + "%",)
+        )
+        cur.execute(
+            f"DELETE FROM {schema}.cell_trends WHERE cell_id LIKE %s", (TEST_TOWN_PREFIX + "%",)
+        )
 
 
 def _insert_test_rows(conn) -> None:
@@ -106,8 +112,10 @@ def _insert_test_rows(conn) -> None:
             f"INSERT INTO {schema}.cell_trends (cell_id, town_code, town_name, lon, lat, pattern,"
             " pattern_label, hot_days, cold_days, mk_z, mk_p, latest_gi_z, days, first_day,"
             " last_day) VALUES (%s,%s,%s,116.8,40.4,%s,%s,13,0,2.5,0.01,3.0,14,%s,%s)",
-            [(cell, TEST_TOWN_PREFIX + "01", town, pattern, label, DAY1, DAY2)
-             for cell, town, pattern, label in TREND_ROWS],
+            [
+                (cell, TEST_TOWN_PREFIX + "01", town, pattern, label, DAY1, DAY2)
+                for cell, town, pattern, label in TREND_ROWS
+            ],
         )
         for alert_id, end, town, village, label, observed, expected, p_value, severity in ALERTS:
             cur.execute(
@@ -117,10 +125,32 @@ def _insert_test_rows(conn) -> None:
                 " village_name, lon, lat, emitted_at, cluster_id, status, status_label,"
                 " recurrence_interval_days) VALUES"
                 " (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-                (alert_id, "c-test", "test", label, end - dt.timedelta(minutes=30), end,
-                 observed, expected, p_value, 9.9, severity, "fallback", "110118",
-                 TEST_TOWN_PREFIX + "01", town, "ZZTESTV", village, 116.8, 40.4, end,
-                 alert_id, "ongoing", "持续", 1 / (p_value * 288)),
+                (
+                    alert_id,
+                    "c-test",
+                    "test",
+                    label,
+                    end - dt.timedelta(minutes=30),
+                    end,
+                    observed,
+                    expected,
+                    p_value,
+                    9.9,
+                    severity,
+                    "fallback",
+                    "110118",
+                    TEST_TOWN_PREFIX + "01",
+                    town,
+                    "ZZTESTV",
+                    village,
+                    116.8,
+                    40.4,
+                    end,
+                    alert_id,
+                    "ongoing",
+                    "持续",
+                    1 / (p_value * 288),
+                ),
             )
 
 
@@ -158,8 +188,13 @@ def _chart_rows(api: SupersetClient, chart_id: int) -> list[dict]:
 
 
 def test_status_reports_up(stack):
-    proc = subprocess.run(["bash", "infra/superset.sh", "status"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        ["bash", "infra/superset.sh", "status"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0 and "up" in proc.stdout
 
 
@@ -171,8 +206,9 @@ def test_dashboard_has_chinese_title_and_charts(stack, api):
 
 def test_provision_twice_keeps_the_same_objects(stack, api):
     assert _dashboard_state(api) == stack["first_state"]
-    found = api.get("/api/v1/dashboard/",
-                    q="(filters:!((col:slug,opr:eq,value:'zongzhi-overview')))")
+    found = api.get(
+        "/api/v1/dashboard/", q="(filters:!((col:slug,opr:eq,value:'zongzhi-overview')))"
+    )
     assert found["count"] == 1
 
 
@@ -199,14 +235,26 @@ def test_latest_alerts_table_lists_newest_first(api):
     _, charts = _dashboard_state(api)
     rows = _chart_rows(api, charts[CHART_ALERTS])
     assert 2 <= len(rows) <= 50
-    assert list(rows[0]) == ["window_end_local", "status_label", "town_name", "village_name",
-                             "category_label", "observed", "expected", "p_value",
-                             "recurrence_interval_days", "severity"]
+    assert list(rows[0]) == [
+        "window_end_local",
+        "status_label",
+        "town_name",
+        "village_name",
+        "category_label",
+        "observed",
+        "expected",
+        "p_value",
+        "recurrence_interval_days",
+        "severity",
+    ]
     newest, older = rows[0], rows[1]
     # Shown in Beijing time: the wall-clock reading, as Superset's naive epoch.
     assert newest["window_end_local"] == _epoch_ms(_wall_clock(ALERT_NEWEST_END))
     assert (newest["town_name"], newest["village_name"], newest["category_label"]) == (
-        TOWN_B, "测试村二", "安全隐患")
+        TOWN_B,
+        "测试村二",
+        "安全隐患",
+    )
     assert newest["observed"] == 14 and newest["expected"] == pytest.approx(0.5)
     assert newest["p_value"] == pytest.approx(2.0e-12) and newest["severity"] == "红色"
     assert newest["status_label"] == "持续"
@@ -219,8 +267,11 @@ def test_trend_class_chart_counts_cells_per_town_and_pattern(api):
     _, charts = _dashboard_state(api)
     rows = _chart_rows(api, charts[CHART_TREND_CLASSES])
     assert list(rows[0]) == ["town_name", "pattern_label", "cells"]
-    ours = {(r["town_name"], r["pattern_label"]): r["cells"] for r in rows
-            if r["town_name"] in (TOWN_A, TOWN_B)}
+    ours = {
+        (r["town_name"], r["pattern_label"]): r["cells"]
+        for r in rows
+        if r["town_name"] in (TOWN_A, TOWN_B)
+    }
     # Cells without a pattern are left out.
     assert ours == {(TOWN_A, "加剧热点"): 2, (TOWN_A, "持续热点"): 1}
     counts = [r["cells"] for r in rows]

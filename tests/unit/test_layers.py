@@ -31,8 +31,9 @@ def _lint_imports(copy: Path) -> subprocess.CompletedProcess:
 def copy(tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("layers")
     for package in PACKAGES:
-        shutil.copytree(ROOT / package, target / package,
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            ROOT / package, target / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
     shutil.copy(ROOT / "pyproject.toml", target / "pyproject.toml")
     return target
 

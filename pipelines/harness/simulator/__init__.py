@@ -12,6 +12,7 @@ the pieces in :mod:`~pipelines.harness.simulator.records` (the value types),
 holds the Chinese text templates and :mod:`pipelines.harness.simulator.produce`
 writes the records to Kafka.
 """
+
 from pipelines.harness.simulator.generate import DistrictSimulator
 from pipelines.harness.simulator.records import (
     CRS_BY_SOURCE,

@@ -18,6 +18,7 @@ Examples
 ...         random.Random(0), Clock())[0][:22]
 '{"schema_version":"1",'
 """
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,16 @@ __all__ = ["corrupt"]
 _SHANGHAI = (121.47, 31.23)
 
 
-def corrupt(kind: str, variant: int, envelope: dict, source: str, report_s: int,
-            event_s: int, rng: random.Random, clock: Clock) -> tuple[str, int]:
+def corrupt(
+    kind: str,
+    variant: int,
+    envelope: dict,
+    source: str,
+    report_s: int,
+    event_s: int,
+    rng: random.Random,
+    clock: Clock,
+) -> tuple[str, int]:
     """Return the value with exactly one defect of ``kind``, and its event time.
 
     ``envelope`` is left unchanged; ``clock`` formats a ``future_timestamp``.
@@ -45,7 +54,7 @@ def corrupt(kind: str, variant: int, envelope: dict, source: str, report_s: int,
     if kind == "invalid_json":
         text = json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))
         if variant % 3 == 0:  # truncated in transit
-            return text[:rng.randint(1, len(text) - 1)], event_s
+            return text[: rng.randint(1, len(text) - 1)], event_s
         if variant % 3 == 1:  # written by hand with single quotes
             return text.replace('"', "'"), event_s
         return text + "}", event_s  # trailing garbage
@@ -54,8 +63,7 @@ def corrupt(kind: str, variant: int, envelope: dict, source: str, report_s: int,
         del envelope[("event_id", "category", "event_time", "location")[variant % 4]]
     elif kind == "wrong_type":
         if variant % 3 == 0:
-            envelope["location"] = {**envelope["location"],
-                                    "lon": str(envelope["location"]["lon"])}
+            envelope["location"] = {**envelope["location"], "lon": str(envelope["location"]["lon"])}
         elif variant % 3 == 1:
             envelope["schema_version"] = str(SCHEMA_VERSION)
         else:

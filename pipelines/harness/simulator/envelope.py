@@ -13,6 +13,7 @@ Examples
 >>> emitter.emit(1795743060, 2, 1795743000, "hotline", payload).malformed_kind
 'invalid_json'
 """
+
 from __future__ import annotations
 
 import json
@@ -42,8 +43,13 @@ class Emitter:
         Tag put into every event id, if given.
     """
 
-    def __init__(self, malformed_fraction: float, rng: random.Random, run_id: str | None,
-                 noise: IdentityNoise | None = None):
+    def __init__(
+        self,
+        malformed_fraction: float,
+        rng: random.Random,
+        run_id: str | None,
+        noise: IdentityNoise | None = None,
+    ):
         self._clock = Clock()
         self._counters = {s: 0 for s in SOURCES}
         self._tickets: dict[str, int] = {}
@@ -54,11 +60,13 @@ class Emitter:
         self._variants = {kind: 0 for kind in MALFORMED_KINDS}
         self._rng = rng
         self._prefix = {s: f"{s}-{run_id}-" if run_id else f"{s}-" for s in SOURCES}
-        self._noise = noise or IdentityNoise(random.Random(0), name_typo=0.0, phone_typo=0.0,
-                                             plate_misread=0.0)
+        self._noise = noise or IdentityNoise(
+            random.Random(0), name_typo=0.0, phone_typo=0.0, plate_misread=0.0
+        )
 
-    def emit(self, report_s: int, _sequence: int, event_s: int, source: str,
-             payload: dict) -> SimulatedRecord:
+    def emit(
+        self, report_s: int, _sequence: int, event_s: int, source: str, payload: dict
+    ) -> SimulatedRecord:
         """The next record of ``source``: the payload in an envelope, maybe corrupted."""
         clock = self._clock
         self._counters[source] += 1
@@ -69,8 +77,8 @@ class Emitter:
             n = self._tickets[day_compact] = self._tickets.get(day_compact, 0) + 1
             attributes = {"ticket_no": f"12345-{day_compact}-{n:04d}", **attributes}
         persons, vehicles, truth = self._noise.apply(
-            payload["persons"], payload["vehicles"],
-            plate_read=payload["category"] == PLATE_READ)
+            payload["persons"], payload["vehicles"], plate_read=payload["category"] == PLATE_READ
+        )
         envelope = {
             "schema_version": SCHEMA_VERSION,
             "event_id": event_id,
@@ -86,14 +94,18 @@ class Emitter:
         self._emitted += 1
         kind = None
         # Exactly floor(n * fraction) of the first n records are malformed.
-        if (self._emitted * self._num) // self._den > ((self._emitted - 1) * self._num) // self._den:
+        if (self._emitted * self._num) // self._den > (
+            (self._emitted - 1) * self._num
+        ) // self._den:
             kind = MALFORMED_KINDS[self._malformed % len(MALFORMED_KINDS)]
             self._malformed += 1
             variant = self._variants[kind]
             self._variants[kind] += 1
-            value, event_s = corrupt(kind, variant, envelope, source, report_s, event_s,
-                                     self._rng, clock)
+            value, event_s = corrupt(
+                kind, variant, envelope, source, report_s, event_s, self._rng, clock
+            )
         else:
             value = json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))
-        return SimulatedRecord(source, event_id, value, event_s * 1000, report_s * 1000, kind,
-                               truth)
+        return SimulatedRecord(
+            source, event_id, value, event_s * 1000, report_s * 1000, kind, truth
+        )

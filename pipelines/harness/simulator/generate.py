@@ -38,14 +38,15 @@ The pieces live in their own modules: the value types in
 :mod:`~pipelines.harness.simulator.payloads`, and the envelope and its defects in
 :mod:`~pipelines.harness.simulator.envelope` and :mod:`~pipelines.harness.simulator.defects`.
 """
+
 from __future__ import annotations
 
 import heapq
 import math
 import random
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import Iterator, Mapping
 
 from features.geography import District, Site
 from features.taxonomy import CATEGORIES, CATEGORIES_BY_SOURCE, PLATE_READ, SOURCES
@@ -58,6 +59,7 @@ from pipelines.harness.simulator.intensity import (
     village_cell_rates,
     village_weights,
 )
+from pipelines.harness.simulator.noise import IdentityNoise
 from pipelines.harness.simulator.payloads import EventPayloads
 from pipelines.harness.simulator.populations import (
     RESIDENTS_PER_VILLAGE,
@@ -66,7 +68,6 @@ from pipelines.harness.simulator.populations import (
     vehicle_plates,
     village_residents,
 )
-from pipelines.harness.simulator.noise import IdentityNoise
 from pipelines.harness.simulator.records import GroundTruth, Ring, SimulatedRecord, Surge
 from pipelines.harness.simulator.rhythms import (
     REPORT_DELAY_S,
@@ -84,8 +85,10 @@ DEFAULT_CHANNEL_MIX = {"grid": 0.45, "hotline": 0.25, "video": 0.30}
 _RING_EPISODES_PER_DAY = 4.0
 _RING_INCIDENT_PROBABILITY = 0.6
 _RING_CATEGORIES = (
-    "public_order.suspicious_person", "public_order.suspicious_vehicle",
-    "public_order.fight", "public_order.petty_theft",
+    "public_order.suspicious_person",
+    "public_order.suspicious_vehicle",
+    "public_order.fight",
+    "public_order.petty_theft",
 )
 
 
@@ -154,13 +157,22 @@ class DistrictSimulator:
     True
     """
 
-    def __init__(self, district: District, *, seed: int, events_per_hour: float = 400.0,
-                 channel_mix: Mapping[str, float] | None = None,
-                 malformed_fraction: float = 0.0, surges=(), n_rings: int = 0,
-                 ring_size: int = 4, run_id: str | None = None,
-                 identity_noise: Mapping[str, float] | None = None,
-                 population_seed: int | None = None,
-                 ring_outings_per_day: float = _RING_EPISODES_PER_DAY):
+    def __init__(
+        self,
+        district: District,
+        *,
+        seed: int,
+        events_per_hour: float = 400.0,
+        channel_mix: Mapping[str, float] | None = None,
+        malformed_fraction: float = 0.0,
+        surges=(),
+        n_rings: int = 0,
+        ring_size: int = 4,
+        run_id: str | None = None,
+        identity_noise: Mapping[str, float] | None = None,
+        population_seed: int | None = None,
+        ring_outings_per_day: float = _RING_EPISODES_PER_DAY,
+    ):
         self.district = district
         self.seed = seed
         self.population_seed = seed if population_seed is None else population_seed
@@ -186,37 +198,53 @@ class DistrictSimulator:
 
     @cached_property
     def _mix(self) -> dict[str, float]:
-        if not (isinstance(self.events_per_hour, (int, float))
-                and self.events_per_hour > 0 and math.isfinite(self.events_per_hour)):
+        if not (
+            isinstance(self.events_per_hour, (int, float))
+            and self.events_per_hour > 0
+            and math.isfinite(self.events_per_hour)
+        ):
             raise ValueError(f"events_per_hour={self.events_per_hour!r} must be a number > 0")
         mix = dict(DEFAULT_CHANNEL_MIX if self.channel_mix is None else self.channel_mix)
         unknown = sorted(set(mix) - set(SOURCES))
         if unknown:
-            raise ValueError(f"channel_mix has unknown channels {unknown}; allowed: "
-                             + ", ".join(SOURCES))
-        if any(not (isinstance(v, (int, float)) and v >= 0) for v in mix.values()) \
-                or abs(sum(mix.values()) - 1.0) > 1e-6:
-            raise ValueError(f"channel_mix={mix!r} must have shares >= 0 summing to 1")
-        if not (isinstance(self.malformed_fraction, (int, float))
-                and 0.0 <= self.malformed_fraction <= 1.0):
             raise ValueError(
-                f"malformed_fraction={self.malformed_fraction!r} must be in [0, 1]")
+                f"channel_mix has unknown channels {unknown}; allowed: " + ", ".join(SOURCES)
+            )
+        if (
+            any(not (isinstance(v, (int, float)) and v >= 0) for v in mix.values())
+            or abs(sum(mix.values()) - 1.0) > 1e-6
+        ):
+            raise ValueError(f"channel_mix={mix!r} must have shares >= 0 summing to 1")
+        if not (
+            isinstance(self.malformed_fraction, (int, float))
+            and 0.0 <= self.malformed_fraction <= 1.0
+        ):
+            raise ValueError(f"malformed_fraction={self.malformed_fraction!r} must be in [0, 1]")
         if not isinstance(self.n_rings, int) or self.n_rings < 0:
             raise ValueError(f"n_rings={self.n_rings!r} must be an integer >= 0")
         if self.n_rings > len(self.district.villages):
-            raise ValueError(f"n_rings={self.n_rings} exceeds the "
-                             f"{len(self.district.villages)} villages (one ring per village)")
+            raise ValueError(
+                f"n_rings={self.n_rings} exceeds the "
+                f"{len(self.district.villages)} villages (one ring per village)"
+            )
         if not isinstance(self.ring_size, int) or not 2 <= self.ring_size <= RESIDENTS_PER_VILLAGE:
-            raise ValueError(f"ring_size={self.ring_size!r} must be an integer in "
-                             f"2..{RESIDENTS_PER_VILLAGE}")
+            raise ValueError(
+                f"ring_size={self.ring_size!r} must be an integer in 2..{RESIDENTS_PER_VILLAGE}"
+            )
         if self.run_id is not None and not (
-                isinstance(self.run_id, str) and self.run_id.isascii()
-                and self.run_id.replace("_", "").isalnum() and len(self.run_id) <= 32):
+            isinstance(self.run_id, str)
+            and self.run_id.isascii()
+            and self.run_id.replace("_", "").isalnum()
+            and len(self.run_id) <= 32
+        ):
             raise ValueError(f"run_id={self.run_id!r} must be 1-32 ASCII letters, digits or '_'")
-        if not (isinstance(self.ring_outings_per_day, (int, float))
-                and 0 <= self.ring_outings_per_day < math.inf):
-            raise ValueError(f"ring_outings_per_day={self.ring_outings_per_day!r} must be a "
-                             "number >= 0")
+        if not (
+            isinstance(self.ring_outings_per_day, (int, float))
+            and 0 <= self.ring_outings_per_day < math.inf
+        ):
+            raise ValueError(
+                f"ring_outings_per_day={self.ring_outings_per_day!r} must be a number >= 0"
+            )
         if self.n_rings and not self.district.sites_of_kind("lpr"):
             raise ValueError("rings need LPR sites, and the district has none")
         return {source: float(mix.get(source, 0.0)) for source in SOURCES}
@@ -248,8 +276,10 @@ class DistrictSimulator:
         for source, categories in CATEGORIES_BY_SOURCE.items():
             if category in categories:
                 return source
-        raise ValueError(f"category={category!r} is not in the taxonomy; allowed: "
-                         + ", ".join(sorted(CATEGORIES)))
+        raise ValueError(
+            f"category={category!r} is not in the taxonomy; allowed: "
+            + ", ".join(sorted(CATEGORIES))
+        )
 
     # ------------------------------------------------------------ the model
 
@@ -300,8 +330,13 @@ class DistrictSimulator:
             sites, weights = self._site_weights[category]
             rates = site_cell_rates(grid, sites, weights, rate)
         else:
-            rates = village_cell_rates(grid, self.district.villages, self._village_xy,
-                                       self._village_weights[category], rate)
+            rates = village_cell_rates(
+                grid,
+                self.district.villages,
+                self._village_xy,
+                self._village_weights[category],
+                rate,
+            )
         cache[category] = rates
         return rates
 
@@ -349,14 +384,22 @@ class DistrictSimulator:
         self._mix  # noqa: B018 - checks n_rings and ring_size first
         if self.n_rings == 0:
             return ()
-        return plant_rings(self._population_rng("rings"), self.n_rings, self.ring_size,
-                           self._residents, self._plates[0], self._village_xy, self.district.grid,
-                           self.district.sites_of_kind("lpr"))
+        return plant_rings(
+            self._population_rng("rings"),
+            self.n_rings,
+            self.ring_size,
+            self._residents,
+            self._plates[0],
+            self._village_xy,
+            self.district.grid,
+            self.district.sites_of_kind("lpr"),
+        )
 
     def ground_truth(self) -> GroundTruth:
         """Return the planted surges and rings."""
-        return GroundTruth(surges=tuple(s for s, _, _ in self._surges),
-                           rings=tuple(r for r, _, _ in self._rings))
+        return GroundTruth(
+            surges=tuple(s for s, _, _ in self._surges), rings=tuple(r for r, _, _ in self._rings)
+        )
 
     # ------------------------------------------------------------ events
 
@@ -365,8 +408,12 @@ class DistrictSimulator:
         return EventPayloads(self.district, self._residents, self._plates)
 
     def _point_near(self, rng: random.Random, village_index: int) -> tuple[float, float]:
-        return point_near(rng, self.district.grid, self._village_xy[village_index],
-                          self.district.villages[village_index].kind)
+        return point_near(
+            rng,
+            self.district.grid,
+            self._village_xy[village_index],
+            self.district.villages[village_index].kind,
+        )
 
     def _background_event(self, rng, source: str, category: str) -> dict:
         index = pick(rng, self._samplers[category])
@@ -378,16 +425,21 @@ class DistrictSimulator:
         return self._payloads.hotline(rng, category, index, lon, lat)
 
     def _nearest_village(self, x: float, y: float) -> int:
-        return min(range(len(self._village_xy)),
-                   key=lambda i: (self._village_xy[i][0] - x) ** 2 + (self._village_xy[i][1] - y) ** 2)
+        return min(
+            range(len(self._village_xy)),
+            key=lambda i: (self._village_xy[i][0] - x) ** 2 + (self._village_xy[i][1] - y) ** 2,
+        )
 
     def _surge_event(self, rng, surge: Surge) -> dict | None:
         source = self._source_of(surge.category)
         grid = self.district.grid
         if source == "video":
             sites, weights = self._site_weights[surge.category]
-            in_cell = [(s, w) for s, w in zip(sites, weights)
-                       if grid.cell_of(s.lon, s.lat) == surge.cell_id]
+            in_cell = [
+                (s, w)
+                for s, w in zip(sites, weights)
+                if grid.cell_of(s.lon, s.lat) == surge.cell_id
+            ]
             if not in_cell:
                 return None
             site = in_cell[pick(rng, cumulative(w for _, w in in_cell))][0]
@@ -412,13 +464,19 @@ class DistrictSimulator:
             when += rng.randint(20, 150)
         if rng.random() < _RING_INCIDENT_PROBABILITY:
             by_id = {r.id_number: r for r in self._residents[home]}
-            persons = [payloads.person(rng, "suspect", by_id[pid], full=True)
-                       for pid in ring.person_ids]
+            persons = [
+                payloads.person(rng, "suspect", by_id[pid], full=True) for pid in ring.person_ids
+            ]
             vehicles = [{"role": "suspect", "plate": p} for p in ring.plates]
             category = rng.choice(_RING_CATEGORIES)
             lon, lat = self._point_near(rng, home)
-            events.append((t + rng.randint(300, 1800), "grid",
-                           payloads.grid(rng, category, home, lon, lat, persons, vehicles)))
+            events.append(
+                (
+                    t + rng.randint(300, 1800),
+                    "grid",
+                    payloads.grid(rng, category, home, lon, lat, persons, vehicles),
+                )
+            )
         return events
 
     # ------------------------------------------------------------ the stream
@@ -445,8 +503,11 @@ class DistrictSimulator:
         return self._stream(start_s, start_s + math.floor(duration.total_seconds()))
 
     def _stream(self, start_s: int, end_s: int) -> Iterator[SimulatedRecord]:
-        noise = IdentityNoise(self._rng("identity-noise"), **self.identity_noise) \
-            if self.identity_noise else None
+        noise = (
+            IdentityNoise(self._rng("identity-noise"), **self.identity_noise)
+            if self.identity_noise
+            else None
+        )
         emitter = Emitter(self.malformed_fraction, self._rng("malformed"), self.run_id, noise)
         pending: list = []
         sequence = 0
@@ -456,15 +517,18 @@ class DistrictSimulator:
             if start_s <= event_s < end_s:
                 lo, hi = REPORT_DELAY_S[source]
                 sequence += 1
-                heapq.heappush(pending, (event_s + delay_rng.randint(lo, hi), sequence,
-                                         event_s, source, payload))
+                heapq.heappush(
+                    pending,
+                    (event_s + delay_rng.randint(lo, hi), sequence, event_s, source, payload),
+                )
 
         background = {s: self._rng(f"background:{s}") for s in SOURCES}
         surge_rngs = [self._rng(f"surge:{i}") for i in range(len(self._surges))]
         ring_rngs = [self._rng(f"ring:{i}") for i in range(len(self._rings))]
         category_lists = {s: sorted(CATEGORIES_BY_SOURCE[s]) for s in SOURCES}
-        category_cums = {s: cumulative(self._category_rates[c] for c in category_lists[s])
-                         for s in SOURCES}
+        category_cums = {
+            s: cumulative(self._category_rates[c] for c in category_lists[s]) for s in SOURCES
+        }
 
         hour_start = start_s - (start_s % 3600)
         while hour_start < end_s:
@@ -472,7 +536,9 @@ class DistrictSimulator:
             hour, weekday = local_hour_weekday(hour_start)
             for source in SOURCES:
                 hours, days = self._profiles[source]
-                rate_s = self.events_per_hour * self._mix[source] * hours[hour] * days[weekday] / 3600
+                rate_s = (
+                    self.events_per_hour * self._mix[source] * hours[hour] * days[weekday] / 3600
+                )
                 rng = background[source]
                 for t in arrivals(rng, lo, hi, rate_s):
                     category = category_lists[source][pick(rng, category_cums[source])]
@@ -483,8 +549,13 @@ class DistrictSimulator:
                     continue
                 source = self._source_of(surge.category)
                 hours, days = self._profiles[source]
-                rate_s = ((surge.multiplier - 1) * self.base_rate(surge.cell_id, surge.category)
-                          * hours[hour] * days[weekday] / 3600)
+                rate_s = (
+                    (surge.multiplier - 1)
+                    * self.base_rate(surge.cell_id, surge.category)
+                    * hours[hour]
+                    * days[weekday]
+                    / 3600
+                )
                 for t in arrivals(rng, a, b, rate_s):
                     payload = self._surge_event(rng, surge)
                     if payload is not None:

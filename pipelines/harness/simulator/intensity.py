@@ -15,11 +15,12 @@ Examples
 >>> round(sum(p for _, p in masses), 12)
 1.0
 """
+
 from __future__ import annotations
 
 import math
 import random
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from features.geography import CellGrid, District, Site, Village
 from features.taxonomy import CATEGORIES_BY_SOURCE, SOURCES
@@ -109,15 +110,20 @@ def site_weights(district: District) -> dict[str, tuple[tuple[Site, ...], list[f
     lprs = district.sites_of_kind("lpr")
     cameras = district.sites_of_kind("camera")
     return {
-        "video.plate_read": (lprs, [s.lanes * TOWN_WEIGHT.get(town_kind[s.town_code], 1.0)
-                                    for s in lprs]),
-        "video.camera_alarm": (cameras, [TOWN_WEIGHT.get(town_kind[s.town_code], 1.0)
-                                         for s in cameras]),
+        "video.plate_read": (
+            lprs,
+            [s.lanes * TOWN_WEIGHT.get(town_kind[s.town_code], 1.0) for s in lprs],
+        ),
+        "video.camera_alarm": (
+            cameras,
+            [TOWN_WEIGHT.get(town_kind[s.town_code], 1.0) for s in cameras],
+        ),
     }
 
 
-def site_cell_rates(grid: CellGrid, sites: Sequence[Site], weights: Sequence[float],
-                    rate: float) -> dict[str, float]:
+def site_cell_rates(
+    grid: CellGrid, sites: Sequence[Site], weights: Sequence[float], rate: float
+) -> dict[str, float]:
     """Split ``rate`` over the cells of ``sites`` in proportion to ``weights``."""
     rates: dict[str, float] = {}
     total = sum(weights)
@@ -127,9 +133,13 @@ def site_cell_rates(grid: CellGrid, sites: Sequence[Site], weights: Sequence[flo
     return rates
 
 
-def village_cell_rates(grid: CellGrid, villages: Sequence[Village],
-                       village_xy: Sequence[tuple[float, float]],
-                       weights: Sequence[float], rate: float) -> dict[str, float]:
+def village_cell_rates(
+    grid: CellGrid,
+    villages: Sequence[Village],
+    village_xy: Sequence[tuple[float, float]],
+    weights: Sequence[float],
+    rate: float,
+) -> dict[str, float]:
     """Split ``rate`` over the villages by ``weights``, then over the cells by the scatter."""
     size = grid.size_m
     rates: dict[str, float] = {}
@@ -154,12 +164,15 @@ def axis_masses(centre: float, sigma: float, size: float) -> list[tuple[int, flo
     """Gaussian mass per cell index along one axis (±8σ covers all but 1e-15)."""
     first = max(math.floor((centre - 8 * sigma) / size), 0)
     last = math.floor((centre + 8 * sigma) / size)
-    return [(i, _phi(((i + 1) * size - centre) / sigma) - _phi((i * size - centre) / sigma))
-            for i in range(first, last + 1)]
+    return [
+        (i, _phi(((i + 1) * size - centre) / sigma) - _phi((i * size - centre) / sigma))
+        for i in range(first, last + 1)
+    ]
 
 
-def point_near(rng: random.Random, grid: CellGrid, xy: tuple[float, float],
-               kind: str) -> tuple[float, float]:
+def point_near(
+    rng: random.Random, grid: CellGrid, xy: tuple[float, float], kind: str
+) -> tuple[float, float]:
     """A WGS-84 point scattered around the village at ``xy`` (metres) of ``kind``."""
     x, y = xy
     sigma = SCATTER_M[kind]

@@ -27,6 +27,7 @@ Examples
 >>> vehicles[0]["plate"] != "京A12345", truth["vehicles"]
 (True, ['京A12345'])
 """
+
 from __future__ import annotations
 
 import random
@@ -35,27 +36,86 @@ __all__ = ["HOMOPHONES", "IdentityNoise"]
 
 #: Characters of the simulator's names and a character that sounds the same.
 HOMOPHONES = {
-    "伟": "玮", "芳": "方", "娜": "纳", "敏": "民", "静": "靖", "丽": "莉", "强": "墙",
-    "磊": "垒", "军": "君", "洋": "阳", "勇": "永", "艳": "燕", "杰": "洁", "娟": "捐",
-    "涛": "滔", "明": "鸣", "超": "朝", "英": "鹰", "霞": "侠", "平": "萍", "刚": "钢",
-    "国": "果", "华": "画", "兰": "蓝", "凤": "奉", "海": "还", "鹏": "朋", "文": "闻",
-    "梅": "媒", "庆": "磬", "红": "宏", "波": "播", "宇": "雨", "浩": "号", "晨": "辰",
-    "欣": "新", "新": "欣", "德": "得", "胜": "圣", "福": "富", "王": "汪", "李": "理",
-    "张": "章", "刘": "留", "陈": "晨", "杨": "阳", "黄": "皇", "周": "洲", "吴": "无",
-    "徐": "许", "许": "徐", "孙": "荪",
+    "伟": "玮",
+    "芳": "方",
+    "娜": "纳",
+    "敏": "民",
+    "静": "靖",
+    "丽": "莉",
+    "强": "墙",
+    "磊": "垒",
+    "军": "君",
+    "洋": "阳",
+    "勇": "永",
+    "艳": "燕",
+    "杰": "洁",
+    "娟": "捐",
+    "涛": "滔",
+    "明": "鸣",
+    "超": "朝",
+    "英": "鹰",
+    "霞": "侠",
+    "平": "萍",
+    "刚": "钢",
+    "国": "果",
+    "华": "画",
+    "兰": "蓝",
+    "凤": "奉",
+    "海": "还",
+    "鹏": "朋",
+    "文": "闻",
+    "梅": "媒",
+    "庆": "磬",
+    "红": "宏",
+    "波": "播",
+    "宇": "雨",
+    "浩": "号",
+    "晨": "辰",
+    "欣": "新",
+    "新": "欣",
+    "德": "得",
+    "胜": "圣",
+    "福": "富",
+    "王": "汪",
+    "李": "理",
+    "张": "章",
+    "刘": "留",
+    "陈": "晨",
+    "杨": "阳",
+    "黄": "皇",
+    "周": "洲",
+    "吴": "无",
+    "徐": "许",
+    "许": "徐",
+    "孙": "荪",
 }
-_CONFUSABLE = {"0": "O", "O": "0", "D": "0", "Q": "0", "8": "B", "B": "8", "1": "I", "2": "Z",
-               "Z": "2", "5": "S", "S": "5"}
+_CONFUSABLE = {
+    "0": "O",
+    "O": "0",
+    "D": "0",
+    "Q": "0",
+    "8": "B",
+    "B": "8",
+    "1": "I",
+    "2": "Z",
+    "Z": "2",
+    "5": "S",
+    "S": "5",
+}
 _OTHER_PROVINCE = {"京": "津", "津": "京", "冀": "京"}
 
 
 class IdentityNoise:
     """Damage identities at the given rates; keep the truth (see the module docstring)."""
 
-    def __init__(self, rng: random.Random, *, name_typo: float, phone_typo: float,
-                 plate_misread: float):
-        for name, rate in (("name_typo", name_typo), ("phone_typo", phone_typo),
-                           ("plate_misread", plate_misread)):
+    def __init__(
+        self, rng: random.Random, *, name_typo: float, phone_typo: float, plate_misread: float
+    ):
+        for name, rate in (
+            ("name_typo", name_typo),
+            ("phone_typo", phone_typo),
+            ("plate_misread", plate_misread),
+        ):
             if not (isinstance(rate, (int, float)) and 0.0 <= rate <= 1.0):
                 raise ValueError(f"{name}={rate!r} must be a rate in [0, 1]")
         self._rng = rng
@@ -66,23 +126,23 @@ class IdentityNoise:
         if not positions:
             return name
         i = self._rng.choice(positions)
-        return name[:i] + HOMOPHONES[name[i]] + name[i + 1:]
+        return name[:i] + HOMOPHONES[name[i]] + name[i + 1 :]
 
     def _phone(self, phone: str) -> str:
-        i = self._rng.randrange(3, len(phone))          # keep the carrier prefix
+        i = self._rng.randrange(3, len(phone))  # keep the carrier prefix
         digit = self._rng.choice([d for d in "0123456789" if d != phone[i]])
-        return phone[:i] + digit + phone[i + 1:]
+        return phone[:i] + digit + phone[i + 1 :]
 
     def _plate(self, plate: str) -> str:
         how = self._rng.random()
         swappable = [i for i in range(2, len(plate)) if plate[i] in _CONFUSABLE]
         if how < 0.6 and swappable:
             i = self._rng.choice(swappable)
-            return plate[:i] + _CONFUSABLE[plate[i]] + plate[i + 1:]
+            return plate[:i] + _CONFUSABLE[plate[i]] + plate[i + 1 :]
         if how < 0.8 and plate[0] in _OTHER_PROVINCE:
             return _OTHER_PROVINCE[plate[0]] + plate[1:]
         i = self._rng.randrange(2, len(plate))
-        return plate[:i] + plate[i + 1:]
+        return plate[:i] + plate[i + 1 :]
 
     def apply(self, persons: list, vehicles: list, *, plate_read: bool):
         """Damaged copies of the entries, and their truth."""

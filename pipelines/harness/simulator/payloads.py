@@ -13,10 +13,11 @@ Examples
 >>> EventPayloads.person(random.Random(0), "victim", resident, full=True)
 {'role': 'victim', 'name': '王芳', '_id': '110118199001011234', 'id_number': '110118199001011234', 'phone': '13800000000'}
 """
+
 from __future__ import annotations
 
 import random
-from typing import Sequence
+from collections.abc import Sequence
 
 from features.geography import District, Site
 from features.taxonomy import PLATE_READ
@@ -45,8 +46,12 @@ class EventPayloads:
         :func:`~pipelines.harness.simulator.populations.vehicle_plates`).
     """
 
-    def __init__(self, district: District, residents: Sequence[Sequence[Resident]],
-                 plates: tuple[list[str], list[float]]):
+    def __init__(
+        self,
+        district: District,
+        residents: Sequence[Sequence[Resident]],
+        plates: tuple[list[str], list[float]],
+    ):
         self.district = district
         self.residents = residents
         self.plates = plates
@@ -62,17 +67,22 @@ class EventPayloads:
             person["phone"] = resident.phone
         return person
 
-    def grid_people(self, rng: random.Random, category: str,
-                    village_index: int) -> tuple[list[dict], list[dict]]:
+    def grid_people(
+        self, rng: random.Random, category: str, village_index: int
+    ) -> tuple[list[dict], list[dict]]:
         """The persons and vehicles a grid worker notes for ``category`` in a village."""
         residents = self.residents[village_index]
         plates = self.plates[0]
-        own_plates = plates[village_index * VEHICLES_PER_VILLAGE:
-                            (village_index + 1) * VEHICLES_PER_VILLAGE]
+        own_plates = plates[
+            village_index * VEHICLES_PER_VILLAGE : (village_index + 1) * VEHICLES_PER_VILLAGE
+        ]
         persons, vehicles = [], []
         if category == "public_order.suspicious_person":
-            persons.append(self.person(rng, "suspect", rng.choice(residents))
-                           if rng.random() < 0.5 else {"role": "suspect"})
+            persons.append(
+                self.person(rng, "suspect", rng.choice(residents))
+                if rng.random() < 0.5
+                else {"role": "suspect"}
+            )
         elif category == "public_order.suspicious_vehicle":
             vehicles.append({"role": "suspect", "plate": plates[pick(rng, self.plates[1])]})
         elif category == "public_order.petty_theft":
@@ -104,8 +114,16 @@ class EventPayloads:
         village = self.district.villages[village_index]
         return self.district.town(village.town_code).name, village.name
 
-    def grid(self, rng: random.Random, category: str, village_index: int, lon: float,
-             lat: float, persons: list | None = None, vehicles: list | None = None) -> dict:
+    def grid(
+        self,
+        rng: random.Random,
+        category: str,
+        village_index: int,
+        lon: float,
+        lat: float,
+        persons: list | None = None,
+        vehicles: list | None = None,
+    ) -> dict:
         """A grid-app report; persons and vehicles are drawn unless given."""
         if persons is None:
             persons, vehicles = self.grid_people(rng, category, village_index)
@@ -116,12 +134,15 @@ class EventPayloads:
             "location": reported_location("grid", lon, lat),
             "persons": persons,
             "vehicles": vehicles,
-            "attributes": {"reporter_id": f"G{staff + 1:04d}",
-                           "description": grid_description(rng, category, town, village)},
+            "attributes": {
+                "reporter_id": f"G{staff + 1:04d}",
+                "description": grid_description(rng, category, town, village),
+            },
         }
 
-    def hotline(self, rng: random.Random, category: str, village_index: int, lon: float,
-                lat: float) -> dict:
+    def hotline(
+        self, rng: random.Random, category: str, village_index: int, lon: float, lat: float
+    ) -> dict:
         """A 12345 hotline call from a resident of the village."""
         resident = rng.choice(self.residents[village_index])
         caller = {"role": "caller", "phone": resident.phone, "_id": resident.id_number}
@@ -136,20 +157,28 @@ class EventPayloads:
             "attributes": {"text": hotline_message(rng, category, town, village)},
         }
 
-    def video(self, rng: random.Random, category: str, site: Site,
-              plate: str | None = None) -> dict:
+    def video(
+        self, rng: random.Random, category: str, site: Site, plate: str | None = None
+    ) -> dict:
         """A plate read (of ``plate``, or a drawn vehicle) or a camera alarm at ``site``."""
         if category == PLATE_READ:
             lane = rng.randint(1, site.lanes)
             if plate is None:
                 plate = self.plates[0][pick(rng, self.plates[1])]
-            attributes = {"device_id": f"{site.site_id}-L{lane}", "site_id": site.site_id,
-                          "device_kind": "lpr", "lane": lane,
-                          "confidence": round(rng.uniform(0.80, 0.999), 3)}
+            attributes = {
+                "device_id": f"{site.site_id}-L{lane}",
+                "site_id": site.site_id,
+                "device_kind": "lpr",
+                "lane": lane,
+                "confidence": round(rng.uniform(0.80, 0.999), 3),
+            }
             vehicles = [{"role": "observed", "plate": plate}]
         else:
-            attributes = {"device_id": f"{site.site_id}-V1", "site_id": site.site_id,
-                          "device_kind": "camera"}
+            attributes = {
+                "device_id": f"{site.site_id}-V1",
+                "site_id": site.site_id,
+                "device_kind": "camera",
+            }
             vehicles = []
         return {
             "category": category,

@@ -10,12 +10,13 @@ True
 >>> plates[0][0] in "京冀津", first_read > last_read
 (True, True)
 """
+
 from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from features.geography import CellGrid, District, Site
 from features.identity import fake_id_number, fake_phone, fake_plate
@@ -52,9 +53,13 @@ class Resident:
 def village_residents(district: District, rng: random.Random) -> list[list[Resident]]:
     """The :data:`RESIDENTS_PER_VILLAGE` people of each village, villages in order."""
     region = district.code if len(district.code) == 6 else "110118"
-    return [[Resident(fake_name(rng), fake_id_number(rng, region_code=region), fake_phone(rng))
-             for _ in range(RESIDENTS_PER_VILLAGE)]
-            for _ in district.villages]
+    return [
+        [
+            Resident(fake_name(rng), fake_id_number(rng, region_code=region), fake_phone(rng))
+            for _ in range(RESIDENTS_PER_VILLAGE)
+        ]
+        for _ in district.villages
+    ]
 
 
 def vehicle_plates(rng: random.Random, n_villages: int) -> tuple[list[str], list[float]]:
@@ -73,10 +78,16 @@ def vehicle_plates(rng: random.Random, n_villages: int) -> tuple[list[str], list
     return plates, cumulative(1.0 / (i + 50) for i in range(n))
 
 
-def plant_rings(rng: random.Random, n_rings: int, ring_size: int,
-                residents: Sequence[Sequence[Resident]], taken_plates: Sequence[str],
-                village_xy: Sequence[tuple[float, float]], grid: CellGrid,
-                lprs: Sequence[Site]) -> tuple[tuple[Ring, int, tuple[Site, ...]], ...]:
+def plant_rings(
+    rng: random.Random,
+    n_rings: int,
+    ring_size: int,
+    residents: Sequence[Sequence[Resident]],
+    taken_plates: Sequence[str],
+    village_xy: Sequence[tuple[float, float]],
+    grid: CellGrid,
+    lprs: Sequence[Site],
+) -> tuple[tuple[Ring, int, tuple[Site, ...]], ...]:
     """Plant ``n_rings`` rings, each in its own village.
 
     A ring is ``ring_size`` residents of its home village with 2–3 new
@@ -96,8 +107,14 @@ def plant_rings(rng: random.Random, n_rings: int, ring_size: int,
                 taken.add(plate)
                 plates.append(plate)
         x, y = village_xy[home]
-        nearest = sorted(lprs, key=lambda s: (math.dist(grid.to_metres(s.lon, s.lat), (x, y)),
-                                              s.site_id))[:2]
-        rings.append((Ring(f"ring-{r + 1:03d}", tuple(m.id_number for m in members),
-                           tuple(plates)), home, tuple(nearest)))
+        nearest = sorted(
+            lprs, key=lambda s: (math.dist(grid.to_metres(s.lon, s.lat), (x, y)), s.site_id)
+        )[:2]
+        rings.append(
+            (
+                Ring(f"ring-{r + 1:03d}", tuple(m.id_number for m in members), tuple(plates)),
+                home,
+                tuple(nearest),
+            )
+        )
     return tuple(rings)

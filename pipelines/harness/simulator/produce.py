@@ -5,14 +5,15 @@ records, this module sends each to its channel's raw topic with the report
 time as the Kafka timestamp, optionally paced so that event time runs
 ``speedup`` times faster than the wall clock.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from confluent_kafka import KafkaException, Producer
 
@@ -27,17 +28,24 @@ class ProduceReport(dict):
     """Counts of one run: ``produced``, ``by_channel``, ``malformed_by_kind``."""
 
 
-def produce_records(settings: Settings, records: Iterable, *, speedup: float | None = None,
-                    progress: Callable[[int], None] | None = None) -> ProduceReport:
+def produce_records(
+    settings: Settings,
+    records: Iterable,
+    *,
+    speedup: float | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ProduceReport:
     """Send records to Kafka; every record is acknowledged before this returns."""
     topics = settings.raw_topics
-    producer = Producer({
-        "bootstrap.servers": settings.kafka_bootstrap,
-        "enable.idempotence": True,
-        "acks": "all",
-        "linger.ms": 20,
-        "compression.type": "lz4",
-    })
+    producer = Producer(
+        {
+            "bootstrap.servers": settings.kafka_bootstrap,
+            "enable.idempotence": True,
+            "acks": "all",
+            "linger.ms": 20,
+            "compression.type": "lz4",
+        }
+    )
     failures: list[str] = []
 
     def delivered(err, msg):
@@ -61,8 +69,13 @@ def produce_records(settings: Settings, records: Iterable, *, speedup: float | N
                     time.sleep(delay)
             while True:
                 try:
-                    producer.produce(topics[record.source], key=record.key, value=record.value,
-                                     timestamp=record.report_time_ms, on_delivery=delivered)
+                    producer.produce(
+                        topics[record.source],
+                        key=record.key,
+                        value=record.value,
+                        timestamp=record.report_time_ms,
+                        on_delivery=delivered,
+                    )
                     break
                 except BufferError:
                     # Local queue full: let deliveries drain, then retry the same record.
@@ -81,8 +94,9 @@ def produce_records(settings: Settings, records: Iterable, *, speedup: float | N
         producer.flush(5)
     if failures:
         raise KafkaException(f"{len(failures)} records failed delivery, first: {failures[0]}")
-    return ProduceReport(produced=produced, by_channel=dict(by_channel),
-                         malformed_by_kind=dict(malformed))
+    return ProduceReport(
+        produced=produced, by_channel=dict(by_channel), malformed_by_kind=dict(malformed)
+    )
 
 
 def write_ground_truth(path: Path, ground_truth, report: ProduceReport) -> None:

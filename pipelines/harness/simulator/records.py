@@ -6,6 +6,7 @@ Examples
 ...             ).to_dict()["rings"]
 [{'ring_id': 'ring-001', 'person_ids': ['110118199001011234'], 'plates': ['京A12345']}]
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,8 +36,12 @@ CRS_BY_SOURCE = {"grid": "GCJ02", "hotline": "BD09", "video": "WGS84"}
 
 #: Defect codes of malformed records, in the order they are assigned.
 MALFORMED_KINDS = (
-    "invalid_json", "missing_field", "wrong_type", "outside_district",
-    "unknown_category", "future_timestamp",
+    "invalid_json",
+    "missing_field",
+    "wrong_type",
+    "outside_district",
+    "unknown_category",
+    "future_timestamp",
 )
 
 #: Category codes used by ``unknown_category`` records; none is in the taxonomy.
@@ -103,14 +108,17 @@ class GroundTruth:
         """Return a JSON-ready dict (times as ISO-8601 strings)."""
         return {
             "surges": [
-                {"cell_id": s.cell_id, "category": s.category,
-                 "start": s.start.isoformat(), "end": s.end.isoformat(),
-                 "multiplier": s.multiplier}
+                {
+                    "cell_id": s.cell_id,
+                    "category": s.category,
+                    "start": s.start.isoformat(),
+                    "end": s.end.isoformat(),
+                    "multiplier": s.multiplier,
+                }
                 for s in self.surges
             ],
             "rings": [
-                {"ring_id": r.ring_id, "person_ids": list(r.person_ids),
-                 "plates": list(r.plates)}
+                {"ring_id": r.ring_id, "person_ids": list(r.person_ids), "plates": list(r.plates)}
                 for r in self.rings
             ],
         }

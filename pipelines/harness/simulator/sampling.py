@@ -12,11 +12,12 @@ Examples
 >>> list(arrivals(random.Random(3), 0, 10, 0.0))
 []
 """
+
 from __future__ import annotations
 
 import random
 from bisect import bisect_right
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 __all__ = ["cumulative", "pick", "arrivals"]
 

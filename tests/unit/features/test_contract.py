@@ -1,4 +1,5 @@
 """The event contract: validation, normalization and dead-letter routing."""
+
 from __future__ import annotations
 
 import copy
@@ -33,10 +34,20 @@ TOWNS = [
 
 @pytest.fixture(scope="module")
 def ctx():
-    district = build_district(TOWNS, code="110118", name="密云区", seed=3, villages_per_town=2,
-                              cell_size_m=1000, origin_lon=116.55, origin_lat=40.15,
-                              max_village_distance_m=5000, n_cameras=2, n_lpr_sites=1,
-                              n_gas_stations=1)
+    district = build_district(
+        TOWNS,
+        code="110118",
+        name="密云区",
+        seed=3,
+        villages_per_town=2,
+        cell_size_m=1000,
+        origin_lon=116.55,
+        origin_lat=40.15,
+        max_village_distance_m=5000,
+        n_cameras=2,
+        n_lpr_sites=1,
+        n_gas_stations=1,
+    )
     return NormalizationContext(district=district, key=KEY, max_future_skew_s=3600)
 
 
@@ -56,11 +67,19 @@ def grid_event(village):
         "event_time": "2026-11-27T09:15:00+08:00",
         "report_time": "2026-11-27T09:17:00+08:00",
         "location": {"lon": lon, "lat": lat, "crs": "GCJ02"},
-        "persons": [{"role": "party", "name": "张伟", "id_number": "11010519491231002X",
-                     "phone": "13800138000"}],
+        "persons": [
+            {
+                "role": "party",
+                "name": "张伟",
+                "id_number": "11010519491231002X",
+                "phone": "13800138000",
+            }
+        ],
         "vehicles": [{"role": "involved", "plate": "京A12345"}],
-        "attributes": {"reporter_id": "G0001",
-                       "description": "两人在市场门口争吵, 联系电话13912345678"},
+        "attributes": {
+            "reporter_id": "G0001",
+            "description": "两人在市场门口争吵, 联系电话13912345678",
+        },
     }
 
 
@@ -101,52 +120,101 @@ def test_personal_data_is_replaced_by_keyed_hashes(ctx, grid_event):
 def test_hotline_bd09_and_video_wgs84(ctx, village, grid_event):
     hotline = copy.deepcopy(grid_event)
     lon, lat = wgs84_to_bd09(village.lon, village.lat)
-    hotline.update(source="hotline", category="hotline.transport",
-                   location={"lon": lon, "lat": lat, "crs": "BD09"},
-                   attributes={"ticket_no": "12345-1", "text": "公交站牌损坏"})
+    hotline.update(
+        source="hotline",
+        category="hotline.transport",
+        location={"lon": lon, "lat": lat, "crs": "BD09"},
+        attributes={"ticket_no": "12345-1", "text": "公交站牌损坏"},
+    )
     out = normalize_event(hotline, ctx, NOW_MS, expected_source="hotline")
     # The BD-09 inverse is the standard one-step formula: about 1e-5 degrees.
     assert out["lon"] == pytest.approx(village.lon, abs=2e-5)
     assert out["lat"] == pytest.approx(village.lat, abs=2e-5)
 
     video = copy.deepcopy(grid_event)
-    video.update(source="video", category="video.plate_read", persons=[],
-                 location={"lon": village.lon, "lat": village.lat, "crs": "WGS84"},
-                 attributes={"device_id": "LPR-1-L1", "site_id": "LPR-1", "device_kind": "lpr",
-                             "lane": 1, "confidence": 0.97})
+    video.update(
+        source="video",
+        category="video.plate_read",
+        persons=[],
+        location={"lon": village.lon, "lat": village.lat, "crs": "WGS84"},
+        attributes={
+            "device_id": "LPR-1-L1",
+            "site_id": "LPR-1",
+            "device_kind": "lpr",
+            "lane": 1,
+            "confidence": 0.97,
+        },
+    )
     out = normalize_event(video, ctx, NOW_MS, expected_source="video")
     assert (out["lon"], out["lat"]) == (round(village.lon, 7), round(village.lat, 7))
     assert out["attributes"]["lane"] == 1
 
 
-@pytest.mark.parametrize("mutate, code, message", [
-    (lambda e: e.pop("event_id"), "missing_field", "required field 'event_id' is missing"),
-    (lambda e: e["location"].pop("lat"), "missing_field", "'location.lat' is missing"),
-    (lambda e: e.update(schema_version="1"), "wrong_type", "'schema_version' must be int, got str"),
-    (lambda e: e["location"].update(lon="116.8"), "wrong_type", "'location.lon' must be int/float"),
-    (lambda e: e.update(persons={"role": "x"}), "wrong_type", "'persons' must be a list, got dict"),
-    (lambda e: e.update(schema_version=2), "unsupported_version", "schema_version=2"),
-    (lambda e: e.update(category="public_order.ufo"), "unknown_category",
-     "category='public_order.ufo' is not in the taxonomy"),
-    (lambda e: e.update(category="hotline.transport"), "unknown_category",
-     "is known to another channel"),
-    (lambda e: e.update(source="radio"), "bad_value", "source='radio' is not one of"),
-    (lambda e: e["location"].update(crs="CGCS2000"), "bad_value",
-     "location.crs='CGCS2000' is not one of: 'WGS84', 'GCJ02', 'BD09'|"
-     "location.crs='CGCS2000' is not one of: WGS84, GCJ02, BD09"),
-    (lambda e: e["location"].update(lon=121.47, lat=31.23, crs="WGS84"), "outside_district",
-     r"location \(121.47, 31.23\) WGS84 lies outside 密云区"),
-    (lambda e: e.update(event_time="2026-11-29T09:15:00+08:00"), "future_timestamp",
-     "is after report_time"),
-    (lambda e: e.update(event_time="2026-11-28T09:15:00+08:00",
-                        report_time="2026-11-28T09:16:00+08:00"), "future_timestamp",
-     "ahead of the processing clock"),
-    (lambda e: e.update(event_time="2026-11-27 09:15"), "bad_value", "has no UTC offset"),
-    (lambda e: e.update(event_time="yesterday"), "bad_value", "is not an ISO-8601 timestamp"),
-    (lambda e: e["attributes"].pop("reporter_id"), "missing_field",
-     "'attributes.reporter_id' is missing"),
-    (lambda e: e["persons"][0].update(phone="未知"), "bad_value", "'persons\\[0\\].phone'"),
-])
+@pytest.mark.parametrize(
+    "mutate, code, message",
+    [
+        (lambda e: e.pop("event_id"), "missing_field", "required field 'event_id' is missing"),
+        (lambda e: e["location"].pop("lat"), "missing_field", "'location.lat' is missing"),
+        (
+            lambda e: e.update(schema_version="1"),
+            "wrong_type",
+            "'schema_version' must be int, got str",
+        ),
+        (
+            lambda e: e["location"].update(lon="116.8"),
+            "wrong_type",
+            "'location.lon' must be int/float",
+        ),
+        (
+            lambda e: e.update(persons={"role": "x"}),
+            "wrong_type",
+            "'persons' must be a list, got dict",
+        ),
+        (lambda e: e.update(schema_version=2), "unsupported_version", "schema_version=2"),
+        (
+            lambda e: e.update(category="public_order.ufo"),
+            "unknown_category",
+            "category='public_order.ufo' is not in the taxonomy",
+        ),
+        (
+            lambda e: e.update(category="hotline.transport"),
+            "unknown_category",
+            "is known to another channel",
+        ),
+        (lambda e: e.update(source="radio"), "bad_value", "source='radio' is not one of"),
+        (
+            lambda e: e["location"].update(crs="CGCS2000"),
+            "bad_value",
+            "location.crs='CGCS2000' is not one of: 'WGS84', 'GCJ02', 'BD09'|"
+            "location.crs='CGCS2000' is not one of: WGS84, GCJ02, BD09",
+        ),
+        (
+            lambda e: e["location"].update(lon=121.47, lat=31.23, crs="WGS84"),
+            "outside_district",
+            r"location \(121.47, 31.23\) WGS84 lies outside 密云区",
+        ),
+        (
+            lambda e: e.update(event_time="2026-11-29T09:15:00+08:00"),
+            "future_timestamp",
+            "is after report_time",
+        ),
+        (
+            lambda e: e.update(
+                event_time="2026-11-28T09:15:00+08:00", report_time="2026-11-28T09:16:00+08:00"
+            ),
+            "future_timestamp",
+            "ahead of the processing clock",
+        ),
+        (lambda e: e.update(event_time="2026-11-27 09:15"), "bad_value", "has no UTC offset"),
+        (lambda e: e.update(event_time="yesterday"), "bad_value", "is not an ISO-8601 timestamp"),
+        (
+            lambda e: e["attributes"].pop("reporter_id"),
+            "missing_field",
+            "'attributes.reporter_id' is missing",
+        ),
+        (lambda e: e["persons"][0].update(phone="未知"), "bad_value", "'persons\\[0\\].phone'"),
+    ],
+)
 def test_each_violation_has_its_reason(ctx, grid_event, mutate, code, message):
     mutate(grid_event)
     with pytest.raises(ContractViolation, match=message) as info:
@@ -160,11 +228,14 @@ def test_source_must_match_the_channel_topic(ctx, grid_event):
     assert info.value.reason_code == "source_mismatch"
 
 
-@pytest.mark.parametrize("text, message", [
-    ('{"a": ', "is not valid JSON"),
-    ("[1, 2]", "must be a JSON object, got list"),
-    (b"\xff\xfe", "is not UTF-8"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('{"a": ', "is not valid JSON"),
+        ("[1, 2]", "must be a JSON object, got list"),
+        (b"\xff\xfe", "is not UTF-8"),
+    ],
+)
 def test_parse_raw_refuses_non_objects(text, message):
     with pytest.raises(ContractViolation, match=message) as info:
         parse_raw(text)
@@ -172,14 +243,22 @@ def test_parse_raw_refuses_non_objects(text, message):
 
 
 def test_route_normalizes_or_dead_letters_without_raising(ctx, grid_event):
-    destination, key, value = route_raw_record(json.dumps(grid_event), ctx, NOW_MS, channel="grid",
-                                               topic="zz.raw.grid", partition=0, offset=5)
+    destination, key, value = route_raw_record(
+        json.dumps(grid_event),
+        ctx,
+        NOW_MS,
+        channel="grid",
+        topic="zz.raw.grid",
+        partition=0,
+        offset=5,
+    )
     assert (destination, key) == (NORMALIZED, "grid-1")
     assert json.loads(value)["event_id"] == "grid-1"
 
     broken = json.dumps(grid_event)[:-40]
-    destination, key, value = route_raw_record(broken, ctx, NOW_MS, channel="grid",
-                                               topic="zz.raw.grid", partition=1, offset=9)
+    destination, key, value = route_raw_record(
+        broken, ctx, NOW_MS, channel="grid", topic="zz.raw.grid", partition=1, offset=9
+    )
     letter = json.loads(value)
     assert (destination, key) == (DEAD_LETTER, "zz.raw.grid-1-9")
     assert letter["reason_code"] == "invalid_json"
@@ -204,8 +283,9 @@ def test_misread_plates_share_match_keys_but_not_their_token(ctx, grid_event):
         event["vehicles"] = [{"role": "involved", "plate": plate}]
         return normalize_event(event, ctx, NOW_MS)["vehicles"][0]
 
-    true, confused, no_province, dropped = (vehicle(p) for p in
-                                            ("京A12345", "京AI2345", "A12345", "京A1245"))
+    true, confused, no_province, dropped = (
+        vehicle(p) for p in ("京A12345", "京AI2345", "A12345", "京A1245")
+    )
     assert true["plate_hash"] != confused["plate_hash"]
     assert true["plate_fold_hash"] == confused["plate_fold_hash"]
     assert true["plate_tail_hash"] == no_province["plate_tail_hash"]

@@ -45,12 +45,9 @@ COORDTRANSFORM_GCJ_TO_WGS_ONE_STEP = (116.39775550083061, 39.91359571849836)
 
 # [eviltransform] TESTS: (wgs lon, wgs lat, gcj lon, gcj lat).
 EVILTRANSFORM_PAIRS = [
-    pytest.param(121.5272106, 31.1774276, 121.531541859215, 31.17530398364597,
-                 id="shanghai"),
-    pytest.param(113.912316, 22.543847, 113.9171764808363, 22.540796131694766,
-                 id="shenzhen"),
-    pytest.param(116.377817, 39.911954, 116.38404722455657, 39.91334545536069,
-                 id="beijing"),
+    pytest.param(121.5272106, 31.1774276, 121.531541859215, 31.17530398364597, id="shanghai"),
+    pytest.param(113.912316, 22.543847, 113.9171764808363, 22.540796131694766, id="shenzhen"),
+    pytest.param(116.377817, 39.911954, 116.38404722455657, 39.91334545536069, id="beijing"),
 ]
 
 # [gcoord] input (123, 45).
@@ -121,9 +118,7 @@ def test_gcj02_to_wgs84_matches_gcoord():
 
 def _miyun_grid():
     # 21 x 21 points, 0.05 deg apart, centred on Miyun (116.8, 40.4).
-    return [
-        (116.3 + 0.05 * i, 39.9 + 0.05 * j) for i in range(21) for j in range(21)
-    ]
+    return [(116.3 + 0.05 * i, 39.9 + 0.05 * j) for i in range(21) for j in range(21)]
 
 
 def test_round_trip_wgs_gcj_wgs_over_miyun_grid():
@@ -157,13 +152,13 @@ def test_gcj02_offset_near_miyun_is_a_few_hundred_metres():
 @pytest.mark.parametrize(
     "lon, lat",
     [
-        (2.3522, 48.8566),      # Paris
-        (-74.006, 40.7128),     # New York
-        (72.003, 30.0),         # just west of the box
-        (137.8348, 40.0),       # just east of the box
-        (110.0, 0.8292),        # just south of the box
-        (110.0, 55.8272),       # just north of the box
-        (180.0, 90.0),          # range limits are accepted
+        (2.3522, 48.8566),  # Paris
+        (-74.006, 40.7128),  # New York
+        (72.003, 30.0),  # just west of the box
+        (137.8348, 40.0),  # just east of the box
+        (110.0, 0.8292),  # just south of the box
+        (110.0, 55.8272),  # just north of the box
+        (180.0, 90.0),  # range limits are accepted
         (-180.0, -90.0),
     ],
 )
@@ -174,9 +169,7 @@ def test_out_of_china_passthrough(lon, lat):
     assert to_wgs84(lon, lat, "GCJ02") == (lon, lat)
 
 
-@pytest.mark.parametrize(
-    "lon, lat", [(116.8, 40.4), (72.004, 0.8293), (137.8347, 55.8271)]
-)
+@pytest.mark.parametrize("lon, lat", [(116.8, 40.4), (72.004, 0.8293), (137.8347, 55.8271)])
 def test_inside_china_box(lon, lat):
     assert out_of_china(lon, lat) is False
     assert wgs84_to_gcj02(lon, lat) != (lon, lat)
@@ -262,9 +255,7 @@ def test_to_wgs84_bd09_matches_gcoord():
 
 @pytest.mark.parametrize("crs", ["XYZ", "gcj02", "WGS-84", "", None])
 def test_to_wgs84_rejects_unknown_crs(crs):
-    expected = (
-        f"crs={crs!r} provided, but is not one of: 'WGS84', 'GCJ02', 'BD09'"
-    )
+    expected = f"crs={crs!r} provided, but is not one of: 'WGS84', 'GCJ02', 'BD09'"
     with pytest.raises(ValueError, match=f"^{re.escape(expected)}$"):
         to_wgs84(116.8, 40.4, crs)
 
@@ -314,8 +305,11 @@ def test_to_wgs84_validates_range_for_every_crs():
 
 @pytest.mark.parametrize("bad", ["116.8", None, True])
 def test_rejects_non_numbers(bad):
-    with pytest.raises(TypeError, match=rf"^lon={re.escape(repr(bad))} provided, "
-                       r"but must be a real number"):
+    with pytest.raises(
+        TypeError,
+        match=rf"^lon={re.escape(repr(bad))} provided, "
+        r"but must be a real number",
+    ):
         wgs84_to_gcj02(bad, 40.0)
 
 

@@ -17,9 +17,16 @@ TOWNS_CSV = Path(__file__).resolve().parents[4] / "shared" / "data" / "miyun_tow
 M_PER_DEG = 111195.08023353292
 COS_ORIGIN = 0.7643590058228538
 
-MIYUN_ARGS = dict(code="110118", name="密云区", seed=20180601, villages_per_town=6,
-                  cell_size_m=1000, origin_lon=116.55, origin_lat=40.15,
-                  max_village_distance_m=9000)
+MIYUN_ARGS = dict(
+    code="110118",
+    name="密云区",
+    seed=20180601,
+    villages_per_town=6,
+    cell_size_m=1000,
+    origin_lon=116.55,
+    origin_lat=40.15,
+    max_village_distance_m=9000,
+)
 
 
 @pytest.fixture(scope="module")
@@ -42,10 +49,20 @@ def grid():
 
 def _one_village(max_distance_m=9000.0):
     rows = [{"name": "高岭镇", "kind": "镇", "approx_lat": "40.58", "approx_lon": "117.0"}]
-    return build_district(rows, code="110118", name="密云区", seed=3, villages_per_town=1,
-                          cell_size_m=1000, origin_lon=116.55, origin_lat=40.15,
-                          max_village_distance_m=max_distance_m,
-                          n_cameras=1, n_lpr_sites=1, n_gas_stations=1)
+    return build_district(
+        rows,
+        code="110118",
+        name="密云区",
+        seed=3,
+        villages_per_town=1,
+        cell_size_m=1000,
+        origin_lon=116.55,
+        origin_lat=40.15,
+        max_village_distance_m=max_distance_m,
+        n_cameras=1,
+        n_lpr_sites=1,
+        n_gas_stations=1,
+    )
 
 
 def _haversine_m(lon1, lat1, lon2, lat2):
@@ -56,6 +73,7 @@ def _haversine_m(lon1, lat1, lon2, lat2):
 
 
 # ---------------------------------------------------------------- cells
+
 
 def test_cell_of_hand_computed_points(grid):
     # (116.9, 40.4): y = 0.25 * 111195.08 = 27798.8 m -> row 27;
@@ -100,9 +118,14 @@ def test_center_of_names_a_malformed_id(grid, bad):
 
 def test_neighbours_radius_one(grid):
     assert grid.neighbours("r010c020") == [
-        "r009c019", "r009c020", "r009c021",
-        "r010c019", "r010c021",
-        "r011c019", "r011c020", "r011c021",
+        "r009c019",
+        "r009c020",
+        "r009c021",
+        "r010c019",
+        "r010c021",
+        "r011c019",
+        "r011c020",
+        "r011c021",
     ]
 
 
@@ -125,12 +148,14 @@ def test_neighbours_refuse_negative_radius(grid):
 
 # ---------------------------------------------------------------- locate
 
+
 @pytest.mark.shared_data
 def test_locate_each_village_centre_returns_that_village(miyun):
     for village in miyun.villages:
         town = miyun.town(village.town_code)
         assert miyun.locate(village.lon, village.lat) == Jurisdiction(
-            "110118", "密云区", town.code, town.name, village.code, village.name)
+            "110118", "密云区", town.code, town.name, village.code, village.name
+        )
 
 
 @pytest.mark.shared_data
@@ -175,6 +200,7 @@ def test_locate_agrees_with_brute_force_haversine(miyun):
 
 # ---------------------------------------------------------------- district
 
+
 @pytest.mark.shared_data
 def test_build_district_is_deterministic(town_rows, miyun):
     assert build_district(town_rows, **MIYUN_ARGS) == miyun
@@ -215,8 +241,13 @@ def test_villages_codes_kinds_and_distances(miyun):
 def test_site_counts(miyun):
     kinds = [s.kind for s in miyun.sites]
     assert {k: kinds.count(k) for k in set(kinds)} == {
-        "camera": 200, "lpr": 75, "gas_station": 39, "school": 22, "market": 20,
-        "railway": 1, "reservoir_shore": 8,
+        "camera": 200,
+        "lpr": 75,
+        "gas_station": 39,
+        "school": 22,
+        "market": 20,
+        "railway": 1,
+        "reservoir_shore": 8,
     }
     assert len({s.site_id for s in miyun.sites}) == len(miyun.sites)
     assert [s.town_code for s in miyun.sites_of_kind("railway")] == ["110118015"]
@@ -249,8 +280,11 @@ def test_every_site_is_inside_the_district(miyun):
 
 @pytest.mark.shared_data
 def test_lookups_name_the_bad_code(miyun):
-    with pytest.raises(ValueError, match=r"town code='110118099' is not a town of 密云区; "
-                                         r"allowed: 110118001, 110118002"):
+    with pytest.raises(
+        ValueError,
+        match=r"town code='110118099' is not a town of 密云区; "
+        r"allowed: 110118001, 110118002",
+    ):
         miyun.town("110118099")
     with pytest.raises(ValueError, match=r"village code='x' is not a village of 密云区"):
         miyun.village("x")
@@ -258,13 +292,20 @@ def test_lookups_name_the_bad_code(miyun):
         miyun.sites_of_kind("bus_stop")
 
 
-@pytest.mark.parametrize("row, message", [
-    ({"name": "甲镇", "kind": "镇", "approx_lat": "40.1"}, r"lacks approx_lon"),
-    ({"name": "甲镇", "kind": "乡", "approx_lat": "40.1", "approx_lon": "116.9"},
-     r"kind='乡' is not one of: 街道, 地区, 镇"),
-    ({"name": "甲镇", "kind": "镇", "approx_lat": "north", "approx_lon": "116.9"},
-     r"approx_lat='north'"),
-])
+@pytest.mark.parametrize(
+    "row, message",
+    [
+        ({"name": "甲镇", "kind": "镇", "approx_lat": "40.1"}, r"lacks approx_lon"),
+        (
+            {"name": "甲镇", "kind": "乡", "approx_lat": "40.1", "approx_lon": "116.9"},
+            r"kind='乡' is not one of: 街道, 地区, 镇",
+        ),
+        (
+            {"name": "甲镇", "kind": "镇", "approx_lat": "north", "approx_lon": "116.9"},
+            r"approx_lat='north'",
+        ),
+    ],
+)
 def test_build_district_names_bad_rows(row, message):
     with pytest.raises(ValueError, match=message):
         build_district([row], **MIYUN_ARGS)

@@ -76,8 +76,17 @@ def test_id_check_digit_weights():
 
 
 @pytest.mark.parametrize(
-    "bad", ["123", "1101051949123100", "110105194912310021", "1101051949123100X",
-            "１１０１０５１９４９１２３１００２", "", None, 11010519491231002]
+    "bad",
+    [
+        "123",
+        "1101051949123100",
+        "110105194912310021",
+        "1101051949123100X",
+        "１１０１０５１９４９１２３１００２",
+        "",
+        None,
+        11010519491231002,
+    ],
 )
 def test_id_check_digit_rejects_bad_input(bad):
     with pytest.raises(
@@ -106,17 +115,17 @@ def test_is_valid_id_number_accepts(s):
 @pytest.mark.parametrize(
     "s",
     [
-        "110105194912310021",   # wrong check digit (X expected)
-        "440524188001010015",   # wrong check digit (4 expected)
+        "110105194912310021",  # wrong check digit (X expected)
+        "440524188001010015",  # wrong check digit (4 expected)
         # Invalid dates, each with a *correct* check digit.
         "11010519490230002" + _iso7064_check("11010519490230002"),  # Feb 30
         "11011819000229001" + _iso7064_check("11011819000229001"),  # 1900 not leap
         "11011819801301001" + _iso7064_check("11011819801301001"),  # month 13
         "11011819800100001" + _iso7064_check("11011819800100001"),  # day 0
         "11011817991231001" + _iso7064_check("11011817991231001"),  # year 1799
-        "11010519491231002",    # 17 chars
+        "11010519491231002",  # 17 chars
         "11010519491231002X1",  # 19 chars
-        "1101051949123100X2",   # X not in last position
+        "1101051949123100X2",  # X not in last position
         " 11010519491231002X",  # whitespace
         "１１０１０５１９４９１２３１００２Ｘ",  # full-width
         "",
@@ -166,8 +175,7 @@ def test_fake_id_number_rejects_bad_region(region):
 
 
 @pytest.mark.parametrize(
-    "years", [(2005, 1950), (1700, 1800), (1950, 2100), (1950,), "19502005",
-              (1950.0, 2000)]
+    "years", [(2005, 1950), (1700, 1800), (1950, 2100), (1950,), "19502005", (1950.0, 2000)]
 )
 def test_fake_id_number_rejects_bad_years(years):
     with pytest.raises(
@@ -190,9 +198,19 @@ def test_is_valid_phone_accepts(s):
 
 @pytest.mark.parametrize(
     "s",
-    ["12800138000", "10800138000", "1380013800", "138001380000",
-     "+8613800138000", "138 0013 8000", "138-0013-8000", "１３８００１３８０００",
-     "", None, 13800138000],
+    [
+        "12800138000",
+        "10800138000",
+        "1380013800",
+        "138001380000",
+        "+8613800138000",
+        "138 0013 8000",
+        "138-0013-8000",
+        "１３８００１３８０００",
+        "",
+        None,
+        13800138000,
+    ],
 )
 def test_is_valid_phone_rejects(s):
     assert is_valid_phone(s) is False
@@ -227,10 +245,10 @@ def test_province_and_letter_sets():
         ("京a12345", "京A12345"),
         (" 京 A-123 45 ", "京A12345"),
         ("沪ad•12345", "沪AD12345"),
-        ("粤Ｂ１２３４５", "粤B12345"),     # full-width letters and digits
-        ("浙A\u300012345", "浙A12345"),   # ideographic space
-        ("苏E\u201412345", "苏E12345"),   # em dash
-        ("川A・12345", "川A12345"),       # katakana middle dot
+        ("粤Ｂ１２３４５", "粤B12345"),  # full-width letters and digits
+        ("浙A\u300012345", "浙A12345"),  # ideographic space
+        ("苏E\u201412345", "苏E12345"),  # em dash
+        ("川A・12345", "川A12345"),  # katakana middle dot
     ],
 )
 def test_normalize_plate(raw, expected):
@@ -244,8 +262,16 @@ def test_normalize_plate_rejects_non_string():
 
 @pytest.mark.parametrize(
     "s",
-    ["京A12345", "京Q7B8C9", "沪AD12345", "粤B12345D", "京a·12345", "京 A-12345",
-     "琼Z00000", "藏A1234Z"],
+    [
+        "京A12345",
+        "京Q7B8C9",
+        "沪AD12345",
+        "粤B12345D",
+        "京a·12345",
+        "京 A-12345",
+        "琼Z00000",
+        "藏A1234Z",
+    ],
 )
 def test_is_valid_plate_accepts(s):
     assert is_valid_plate(s) is True
@@ -254,17 +280,17 @@ def test_is_valid_plate_accepts(s):
 @pytest.mark.parametrize(
     "s",
     [
-        "京I12345",    # I excluded
-        "京O12345",    # O excluded
-        "京A1234O",    # O excluded in the tail
-        "京A1I345",    # I excluded in the tail
-        "京A1234",     # tail too short
+        "京I12345",  # I excluded
+        "京O12345",  # O excluded
+        "京A1234O",  # O excluded in the tail
+        "京A1I345",  # I excluded in the tail
+        "京A1234",  # tail too short
         "京A1234567",  # tail too long
-        "京12345",     # missing issuing-office letter
-        "XA12345",     # not a province
-        "港A12345",    # Hong Kong is not one of the 31
+        "京12345",  # missing issuing-office letter
+        "XA12345",  # not a province
+        "港A12345",  # Hong Kong is not one of the 31
         "台A12345",
-        "京A1234警",   # special-purpose plates not accepted
+        "京A1234警",  # special-purpose plates not accepted
         "京AB12345X",  # 7-char tail
         "",
         None,
@@ -354,12 +380,12 @@ def test_patterns_find_identifiers_in_chinese_text():
 @pytest.mark.parametrize(
     "text",
     [
-        "流水号12345678901234567890。",      # 20-digit run
-        "流水号11010519491231002X1234。",    # ID-shaped prefix of a longer run
+        "流水号12345678901234567890。",  # 20-digit run
+        "流水号11010519491231002X1234。",  # ID-shaped prefix of a longer run
         "订单1101051949123100213800138000",  # ID followed by phone, no gap
-        "编号913800138000。",               # phone preceded by another digit
-        "编号138001380001。",               # phone followed by another digit
-        "tel_13800138000ab",                # inside a token-like word
+        "编号913800138000。",  # phone preceded by another digit
+        "编号138001380001。",  # phone followed by another digit
+        "tel_13800138000ab",  # inside a token-like word
     ],
 )
 def test_patterns_do_not_match_inside_longer_runs(text):
@@ -375,8 +401,15 @@ def test_twenty_digit_run_never_matches_any_pattern():
 
 
 def test_phone_pattern_variants():
-    for s in ["13800138000", "138 0013 8000", "138-0013-8000", "+8613800138000",
-              "+86 13800138000", "008613800138000", "8613800138000"]:
+    for s in [
+        "13800138000",
+        "138 0013 8000",
+        "138-0013-8000",
+        "+8613800138000",
+        "+86 13800138000",
+        "008613800138000",
+        "8613800138000",
+    ]:
         m = PHONE_PATTERN.search(f"电话：{s}，")
         assert m is not None and m.group() == s
 

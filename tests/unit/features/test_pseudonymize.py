@@ -54,10 +54,7 @@ def test_pinned_digests_from_openssl():
     # printf 'phone:13800138000' | openssl dgst -sha256 -hmac 'zongzhi-test-key-0001'
     assert pseudonymize("13800138000", "phone", KEY) == "tel_a42ceb103240a19e08798bed"
     # printf 'id_number:11010519491231002X' | openssl dgst -sha256 -hmac '...'
-    assert (
-        pseudonymize("11010519491231002X", "id_number", KEY)
-        == "pid_b70b64565c32f1455c1d9896"
-    )
+    assert pseudonymize("11010519491231002X", "id_number", KEY) == "pid_b70b64565c32f1455c1d9896"
     # printf 'plate:京A12345' | openssl dgst -sha256 -hmac '...'  (UTF-8)
     assert pseudonymize("京A12345", "plate", KEY) == "veh_1e9d91b0f2d4cd0f10dfb2d4"
 
@@ -79,14 +76,35 @@ def test_matches_independent_hmac(value, kind, canonical):
 @pytest.mark.parametrize(
     "kind, spellings, canonical",
     [
-        ("id_number", ["11010519491231002X", "11010519491231002x",
-                       " 11010519491231002X\n", "110105 19491231 002X",
-                       "１１０１０５１９４９１２３１００２Ｘ"], "11010519491231002X"),
-        ("phone", ["13800138000", "+86 138-0013-8000", "+8613800138000",
-                   "8613800138000", "0086 138 0013 8000", "(138) 0013-8000",
-                   "１３８００１３８０００"], "13800138000"),
-        ("plate", ["京A12345", "京A·12345", "京a12345", " 京 a-123 45 ",
-                   "京Ａ１２３４５"], "京A12345"),
+        (
+            "id_number",
+            [
+                "11010519491231002X",
+                "11010519491231002x",
+                " 11010519491231002X\n",
+                "110105 19491231 002X",
+                "１１０１０５１９４９１２３１００２Ｘ",
+            ],
+            "11010519491231002X",
+        ),
+        (
+            "phone",
+            [
+                "13800138000",
+                "+86 138-0013-8000",
+                "+8613800138000",
+                "8613800138000",
+                "0086 138 0013 8000",
+                "(138) 0013-8000",
+                "１３８００１３８０００",
+            ],
+            "13800138000",
+        ),
+        (
+            "plate",
+            ["京A12345", "京A·12345", "京a12345", " 京 a-123 45 ", "京Ａ１２３４５"],
+            "京A12345",
+        ),
         ("name", ["张三", " 张三 ", "\t张三\n"], "张三"),
     ],
 )
@@ -102,9 +120,7 @@ def test_phone_country_code_only_stripped_when_11_digits_remain():
     assert canonicalize("861380013800", "phone") == "861380013800"
     # Landline: digits only, nothing stripped.
     assert canonicalize("010-6904 1234", "phone") == "01069041234"
-    assert pseudonymize("010-6904 1234", "phone", KEY) == expected_token(
-        "phone", "01069041234"
-    )
+    assert pseudonymize("010-6904 1234", "phone", KEY) == expected_token("phone", "01069041234")
 
 
 def test_deterministic_and_format():
@@ -124,9 +140,7 @@ def test_same_string_different_kinds_differ():
 
 def test_different_keys_differ():
     other = b"another-key-of-16+bytes"
-    assert pseudonymize("13800138000", "phone", KEY) != pseudonymize(
-        "13800138000", "phone", other
-    )
+    assert pseudonymize("13800138000", "phone", KEY) != pseudonymize("13800138000", "phone", other)
     assert pseudonymize("13800138000", "phone", other) == expected_token(
         "phone", "13800138000", key=other
     )
@@ -147,9 +161,7 @@ def test_unknown_kind(kind):
 
 
 def test_empty_key():
-    with pytest.raises(
-        ValueError, match=r"^key=b'' provided, but the key must not be empty$"
-    ):
+    with pytest.raises(ValueError, match=r"^key=b'' provided, but the key must not be empty$"):
         pseudonymize("13800138000", "phone", b"")
 
 
@@ -215,29 +227,54 @@ def test_scrub_text_leaves_no_identifier():
     out = scrub_text(TEXT, KEY)
     for pattern in (ID_NUMBER_PATTERN, PHONE_PATTERN, PLATE_PATTERN):
         assert pattern.search(out) is None
-    for literal in (ID1, ID2, PHONE1, PHONE2, PLATE1, PLATE2,
-                    "13912345678", "12345", "京A", "19491231", "1231002X"):
+    for literal in (
+        ID1,
+        ID2,
+        PHONE1,
+        PHONE2,
+        PLATE1,
+        PLATE2,
+        "13912345678",
+        "12345",
+        "京A",
+        "19491231",
+        "1231002X",
+    ):
         assert literal not in out
     # The non-identifying parts of the text are kept verbatim.
-    for kept in ("3月5日，密云区居民张某（身份证号", "反映其车辆", "被剐蹭",
-                 "工单号20240305000123。"):
+    for kept in (
+        "3月5日，密云区居民张某（身份证号",
+        "反映其车辆",
+        "被剐蹭",
+        "工单号20240305000123。",
+    ):
         assert kept in out
     assert len(TOKEN_RE.findall(out)) == 6
 
 
 def test_scrub_text_full_width_identifiers():
-    text = "电话１３８００１３８０００，车牌京Ａ１２３４５，证件１１０１０５１９４９１２３１００２Ｘ。"
+    text = (
+        "电话１３８００１３８０００，车牌京Ａ１２３４５，证件１１０１０５１９４９１２３１００２Ｘ。"
+    )
     out = scrub_text(text, KEY)
     assert out == (
-        "电话" + expected_token("phone", "13800138000")
-        + "，车牌" + expected_token("plate", "京A12345")
-        + "，证件" + expected_token("id_number", "11010519491231002X") + "。"
+        "电话"
+        + expected_token("phone", "13800138000")
+        + "，车牌"
+        + expected_token("plate", "京A12345")
+        + "，证件"
+        + expected_token("id_number", "11010519491231002X")
+        + "。"
     )
 
 
 def test_scrub_text_without_identifiers_is_unchanged():
-    for text in ["", "今天天气晴，无异常。", "流水号12345678901234567890。",
-                 "共13人参加，编号1380013800。"]:
+    for text in [
+        "",
+        "今天天气晴，无异常。",
+        "流水号12345678901234567890。",
+        "共13人参加，编号1380013800。",
+    ]:
         assert scrub_text(text, KEY) == text
 
 
@@ -283,7 +320,7 @@ def test_load_key_hex():
 
 def test_load_key_plain():
     assert load_key("a plain passphrase!") == b"a plain passphrase!"
-    assert load_key("  口令口令口令  ") == "口令口令口令".encode("utf-8")  # 18 bytes
+    assert load_key("  口令口令口令  ") == "口令口令口令".encode()  # 18 bytes
     # Odd-length hex-looking strings are taken literally.
     assert load_key("0123456789abcdef0") == b"0123456789abcdef0"
 

@@ -1,4 +1,5 @@
 """The set-up scripts name a missing or wrong prerequisite in one line."""
+
 import os
 import shutil
 import subprocess
@@ -23,22 +24,32 @@ def bare_path(tmp_path):
 
 
 def _check(bin_dir, function):
-    env = {"PATH": str(bin_dir), "HOME": os.environ.get("HOME", "/root"),
-           "ZONGZHI_VAR": str(bin_dir.parent / "var")}
-    return subprocess.run(["bash", "-c", f'source "{ROOT}/infra/lib/common.sh"; {function}'],
-                          env=env, capture_output=True, text=True, timeout=30)
+    env = {
+        "PATH": str(bin_dir),
+        "HOME": os.environ.get("HOME", "/root"),
+        "ZONGZHI_VAR": str(bin_dir.parent / "var"),
+    }
+    return subprocess.run(
+        ["bash", "-c", f'source "{ROOT}/infra/lib/common.sh"; {function}'],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
 
 
 def test_missing_java_is_named(bare_path):
     result = _check(bare_path, "zz_require_java17")
     assert result.returncode == 1
-    assert result.stderr == ("zongzhi: Java 17 is required but 'java' is not on PATH: install a "
-                             "JDK 17 (Debian: apt-get install openjdk-17-jdk-headless)\n")
+    assert result.stderr == (
+        "zongzhi: Java 17 is required but 'java' is not on PATH: install a "
+        "JDK 17 (Debian: apt-get install openjdk-17-jdk-headless)\n"
+    )
 
 
 def test_wrong_java_version_is_named(bare_path):
     fake = bare_path / "java"
-    fake.write_text('#!/bin/bash\necho \'openjdk version "11.0.22" 2024-01-16\' >&2\n')
+    fake.write_text("#!/bin/bash\necho 'openjdk version \"11.0.22\" 2024-01-16' >&2\n")
     fake.chmod(0o755)
     result = _check(bare_path, "zz_require_java17")
     assert result.returncode == 1
@@ -49,5 +60,7 @@ def test_wrong_java_version_is_named(bare_path):
 def test_missing_maven_is_named(bare_path):
     result = _check(bare_path, "zz_require_maven")
     assert result.returncode == 1
-    assert result.stderr == ("zongzhi: Maven is required but 'mvn' is not on PATH: install "
-                             "Maven 3.8+ (Debian: apt-get install maven)\n")
+    assert result.stderr == (
+        "zongzhi: Maven is required but 'mvn' is not on PATH: install "
+        "Maven 3.8+ (Debian: apt-get install maven)\n"
+    )

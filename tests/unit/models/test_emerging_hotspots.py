@@ -178,7 +178,9 @@ def test_cells_are_classified_independently_in_one_call():
     cells = [_cell(".......HHH"), _cell("H..H...H.H"), _cell("HHHHHHHHHH", RISING)]
     z, p = zip(*cells, strict=True)
     assert classify_emerging(z, p).tolist() == [
-        "consecutive_hot_spot", "sporadic_hot_spot", "intensifying_hot_spot",
+        "consecutive_hot_spot",
+        "sporadic_hot_spot",
+        "intensifying_hot_spot",
     ]
 
 
@@ -203,10 +205,25 @@ def test_trend_alpha_decides_what_counts_as_a_trend():
 def test_every_pattern_has_its_chinese_label():
     assert set(PATTERN_LABELS) == set(PATTERNS)
     assert len(PATTERNS) == 17
-    kinds = ("new", "consecutive", "intensifying", "persistent",
-             "diminishing", "sporadic", "oscillating", "historical")
+    kinds = (
+        "new",
+        "consecutive",
+        "intensifying",
+        "persistent",
+        "diminishing",
+        "sporadic",
+        "oscillating",
+        "historical",
+    )
     assert [PATTERN_LABELS[f"{k}_hot_spot"] for k in kinds] == [
-        "新增热点", "连续热点", "加剧热点", "持续热点", "减弱热点", "零星热点", "振荡热点", "历史热点",
+        "新增热点",
+        "连续热点",
+        "加剧热点",
+        "持续热点",
+        "减弱热点",
+        "零星热点",
+        "振荡热点",
+        "历史热点",
     ]
     assert PATTERN_LABELS["persistent_cold_spot"] == "持续冷点"
     assert PATTERN_LABELS["no_pattern"] == "无模式"

@@ -100,11 +100,9 @@ def test_no_extra_poisson_variation_shrinks_fully_to_the_mean():
 
 def test_variance_floor_keeps_weight_on_each_cell():
     # Floor 0.02: beta = 0.1 / 0.02 = 5, alpha = 0.01 / 0.02 = 0.5.
-    smoother = PoissonGammaSmoother(min_prior_variance=0.02).fit([0, 1, 2], [10, 10, 10],
-                                                                 [7, 7, 7])
+    smoother = PoissonGammaSmoother(min_prior_variance=0.02).fit([0, 1, 2], [10, 10, 10], [7, 7, 7])
     assert smoother.alpha_[0] == pytest.approx(0.5) and smoother.beta_[0] == pytest.approx(5.0)
-    np.testing.assert_allclose(smoother.smoothed_rates_, [0.5 / 15, 1.5 / 15, 2.5 / 15],
-                               rtol=1e-12)
+    np.testing.assert_allclose(smoother.smoothed_rates_, [0.5 / 15, 1.5 / 15, 2.5 / 15], rtol=1e-12)
 
 
 def test_town_without_events_stays_at_zero():
@@ -116,11 +114,14 @@ def test_town_without_events_stays_at_zero():
 def test_transform_uses_the_fitted_prior_and_fit_transform_agrees():
     _, _, alpha, beta = _moments_by_hand()
     smoother = PoissonGammaSmoother()
-    np.testing.assert_allclose(smoother.fit_transform(A_COUNTS, A_HOURS, ["A"] * 4),
-                               smoother.smoothed_rates_)
-    np.testing.assert_allclose(smoother.transform([3, 0], [1.5, 100], ["A", "A"]),
-                               [float((3 + alpha) / (F(3, 2) + beta)),
-                                float(alpha / (100 + beta))], rtol=1e-12)
+    np.testing.assert_allclose(
+        smoother.fit_transform(A_COUNTS, A_HOURS, ["A"] * 4), smoother.smoothed_rates_
+    )
+    np.testing.assert_allclose(
+        smoother.transform([3, 0], [1.5, 100], ["A", "A"]),
+        [float((3 + alpha) / (F(3, 2) + beta)), float(alpha / (100 + beta))],
+        rtol=1e-12,
+    )
 
 
 def test_fit_does_not_touch_its_inputs_and_init_stores_only():
@@ -135,7 +136,8 @@ def test_mean_floor_gives_a_town_without_events_a_positive_rate():
     # Town Z saw nothing; with the floor 0.05 its mean is 0.05 and the spread
     # around it is 0.05^2, below the Poisson part 0.05 / 3.5: full shrinkage.
     smoother = PoissonGammaSmoother(min_prior_mean=0.05).fit(
-        A_COUNTS + [0, 0], A_HOURS + [3, 4], ["A"] * 4 + ["Z", "Z"])
+        A_COUNTS + [0, 0], A_HOURS + [3, 4], ["A"] * 4 + ["Z", "Z"]
+    )
     assert smoother.prior_mean_.tolist() == [pytest.approx(0.32), 0.05]
     assert np.isinf(smoother.beta_[1])
     np.testing.assert_allclose(smoother.smoothed_rates_[4:], [0.05, 0.05])
@@ -148,12 +150,14 @@ def test_mean_floor_above_the_mean_moves_the_spread_centre():
     # m = max(1/20, 0.1) = 0.1; s2 = (10 (0 - 0.1)^2 + 10 (0.1 - 0.1)^2) / 20 = 0.005;
     # A = max(0.005 - 0.1 / 10, 0.002) = 0.002 (the variance floor).
     smoother = PoissonGammaSmoother(min_prior_variance=0.002, min_prior_mean=0.1).fit(
-        [0, 1], [10, 10], ["A", "A"])
+        [0, 1], [10, 10], ["A", "A"]
+    )
     assert smoother.prior_mean_[0] == pytest.approx(0.1)
     assert smoother.prior_variance_[0] == pytest.approx(0.002)
     alpha, beta = 0.1**2 / 0.002, 0.1 / 0.002
-    np.testing.assert_allclose(smoother.smoothed_rates_,
-                               [alpha / (10 + beta), (1 + alpha) / (10 + beta)], rtol=1e-12)
+    np.testing.assert_allclose(
+        smoother.smoothed_rates_, [alpha / (10 + beta), (1 + alpha) / (10 + beta)], rtol=1e-12
+    )
 
 
 @pytest.mark.parametrize("floor", [-0.1, float("nan"), True])
@@ -167,14 +171,17 @@ def test_unfitted_transform_raises():
         PoissonGammaSmoother().transform([1], [1], ["A"])
 
 
-@pytest.mark.parametrize("counts, hours, towns, message", [
-    ([1, -2], [1, 1], ["A", "A"], r"counts contain -2.0; counts must be non-negative"),
-    ([1, np.nan], [1, 1], ["A", "A"], r"counts contain nan; counts must be non-negative"),
-    ([1, 2], [1, 0], ["A", "A"], r"exposure contains 0.0; exposure must be positive"),
-    ([1, 2], [1, 1], ["A"], r"lengths 2, 2 and 1; they must be equal"),
-    ([[1, 2]], [[1, 1]], [["A", "A"]], r"counts has shape \(1, 2\); it must be 1-D"),
-    ([], [], [], r"no cells given"),
-])
+@pytest.mark.parametrize(
+    "counts, hours, towns, message",
+    [
+        ([1, -2], [1, 1], ["A", "A"], r"counts contain -2.0; counts must be non-negative"),
+        ([1, np.nan], [1, 1], ["A", "A"], r"counts contain nan; counts must be non-negative"),
+        ([1, 2], [1, 0], ["A", "A"], r"exposure contains 0.0; exposure must be positive"),
+        ([1, 2], [1, 1], ["A"], r"lengths 2, 2 and 1; they must be equal"),
+        ([[1, 2]], [[1, 1]], [["A", "A"]], r"counts has shape \(1, 2\); it must be 1-D"),
+        ([], [], [], r"no cells given"),
+    ],
+)
 def test_fit_refuses_bad_cells(counts, hours, towns, message):
     with pytest.raises(ValueError, match=message):
         PoissonGammaSmoother().fit(counts, hours, towns)

@@ -30,8 +30,11 @@ def _neighbours_by_hand(n_rows, n_cols, rook):
     result = {}
     for i, (r, c) in enumerate(cells):
         result[i] = [
-            j for j, (rr, cc) in enumerate(cells)
-            if abs(rr - r) <= 1 and abs(cc - c) <= 1 and (not rook or abs(rr - r) + abs(cc - c) <= 1)
+            j
+            for j, (rr, cc) in enumerate(cells)
+            if abs(rr - r) <= 1
+            and abs(cc - c) <= 1
+            and (not rook or abs(rr - r) + abs(cc - c) <= 1)
         ]
     return result
 
@@ -62,7 +65,7 @@ def _exact_tails(values, neighbours, i):
     others = [int(v) for j, v in enumerate(values) if j != i]
     k = len(neighbours)
     observed = sum(int(values[j]) for j in neighbours)
-    ways = [dict() for _ in range(k + 1)]   # ways[size][sum] = number of subsets
+    ways = [dict() for _ in range(k + 1)]  # ways[size][sum] = number of subsets
     ways[0][0] = 1
     for v in others:
         for size in range(k, 0, -1):
@@ -76,9 +79,7 @@ def _exact_tails(values, neighbours, i):
 
 # --- Gi* z-scores -------------------------------------------------------------
 
-COUNTS_3X3 = [[3, 0, 1],
-              [2, 5, 0],
-              [0, 1, 4]]
+COUNTS_3X3 = [[3, 0, 1], [2, 5, 0], [0, 1, 4]]
 
 
 @pytest.mark.parametrize("rook", [False, True])
@@ -120,11 +121,14 @@ def test_gi_star_with_general_weights_uses_the_sum_of_squared_weights():
     assert result.z.tolist() == pytest.approx(_gi_star_by_hand(values, rows), rel=1e-12)
 
 
-@pytest.mark.parametrize("alternative, tail", [
-    ("directed", lambda z: _upper_tail(abs(z))),
-    ("greater", _upper_tail),
-    ("lesser", lambda z: _upper_tail(-z)),
-])
+@pytest.mark.parametrize(
+    "alternative, tail",
+    [
+        ("directed", lambda z: _upper_tail(abs(z))),
+        ("greater", _upper_tail),
+        ("lesser", lambda z: _upper_tail(-z)),
+    ],
+)
 def test_normal_p_value_alternatives(alternative, tail):
     counts = np.array([[9, 0, 1, 0], [7, 2, 0, 1], [0, 1, 0, 0]])
     result = gi_star(counts, grid_weights(3, 4), alternative=alternative)
@@ -195,17 +199,19 @@ def test_aggregate_points_to_grid_with_snapped_origin():
     assert origin == (100.0, 1000.0)
     # rows go north from y0 = 1000, columns east from x0 = 100
     expected = np.zeros((3, 5), dtype=np.int64)
-    expected[0, 0] = 2   # (100, 1000) and (149.9, 1049.9)
-    expected[0, 1] = 1   # (150, 1000)
-    expected[2, 3] = 1   # (260, 1120)
-    expected[0, 4] = 1   # (301, 1001)
+    expected[0, 0] = 2  # (100, 1000) and (149.9, 1049.9)
+    expected[0, 1] = 1  # (150, 1000)
+    expected[2, 3] = 1  # (260, 1120)
+    expected[0, 4] = 1  # (301, 1001)
     np.testing.assert_array_equal(counts, expected)
 
 
 def test_aggregate_points_to_grid_with_given_origin_and_unsnapped_minimum():
-    counts, origin = aggregate_points_to_grid([7.0, 13.0, 26.0], [-3.0, 2.0, 2.0], 10.0, origin=(5, -5))
+    counts, origin = aggregate_points_to_grid(
+        [7.0, 13.0, 26.0], [-3.0, 2.0, 2.0], 10.0, origin=(5, -5)
+    )
     assert origin == (5.0, -5.0)
-    np.testing.assert_array_equal(counts, [[2, 0, 1]])   # x - x0 = 2, 8 | 21
+    np.testing.assert_array_equal(counts, [[2, 0, 1]])  # x - x0 = 2, 8 | 21
 
     counts, origin = aggregate_points_to_grid([7.0, 13.0, 26.0], [-3.0, 2.0, 2.0], 10.0)
     assert origin == (0.0, -10.0)
@@ -219,19 +225,20 @@ def _sd_bound(p, n_permutations):
     return 4 * math.sqrt(max(p * (1 - p), 1e-4) / n_permutations) + 2 / n_permutations
 
 
-@pytest.mark.parametrize("shape, rook", [
-    ((4, 4), False),    # small grid: ordered samples from ranked random keys
-    ((10, 10), True),   # larger grid: samples drawn with rejection of repeats
-])
+@pytest.mark.parametrize(
+    "shape, rook",
+    [
+        ((4, 4), False),  # small grid: ordered samples from ranked random keys
+        ((10, 10), True),  # larger grid: samples drawn with rejection of repeats
+    ],
+)
 def test_permutation_p_matches_the_exact_conditional_distribution(shape, rook):
     rng = np.random.default_rng(3)
     counts = rng.poisson(1.5, size=shape)
     counts[1:3, 1:3] += 4
     values = counts.ravel().tolist()
     neighbours = _neighbours_by_hand(*shape, rook)
-    exact = [
-        _exact_tails(values, [j for j in nb if j != i], i) for i, nb in neighbours.items()
-    ]
+    exact = [_exact_tails(values, [j for j in nb if j != i], i) for i, nb in neighbours.items()]
     n_permutations = 20_000
     weights = grid_weights(*shape, rook=rook)
 
@@ -278,7 +285,9 @@ def test_permutation_p_with_general_weights_matches_enumeration():
         for j, w in row.items():
             dense[i, j] = w
     n_permutations = 20_000
-    p = gi_star_permutation_p(values, sp.csr_matrix(dense), n_permutations, 5, alternative="greater")
+    p = gi_star_permutation_p(
+        values, sp.csr_matrix(dense), n_permutations, 5, alternative="greater"
+    )
 
     for i, row in rows.items():
         observed = sum(w * values[j] for j, w in row.items())
@@ -329,15 +338,20 @@ def test_ties_count_as_at_least_as_large():
     # Cell 0's neighbour 1 holds 0; dealing the other values {0, 0, 5} gives
     # 0 (a tie) two times in three. Centre cells never differ from observed.
     counts = [2, 0, 0, 0, 5]
-    weights = sp.csr_matrix(np.array([
-        [1, 1, 0, 0, 0],
-        [1, 1, 1, 0, 0],
-        [0, 1, 1, 1, 0],
-        [0, 0, 1, 1, 1],
-        [0, 0, 0, 1, 1],
-    ], dtype=float))
+    weights = sp.csr_matrix(
+        np.array(
+            [
+                [1, 1, 0, 0, 0],
+                [1, 1, 1, 0, 0],
+                [0, 1, 1, 1, 0],
+                [0, 0, 1, 1, 1],
+                [0, 0, 0, 1, 1],
+            ],
+            dtype=float,
+        )
+    )
     p = gi_star_permutation_p(counts, weights, 2000, random_state=3, alternative="greater")
-    assert p[0] == 1.0   # every draw (0 or 5) is >= the observed 0
+    assert p[0] == 1.0  # every draw (0 or 5) is >= the observed 0
 
 
 # --- esda reference on real data ----------------------------------------------------
@@ -369,9 +383,9 @@ def test_z_equals_esda_g_local_star(vancouver_grid, esda_w_has_diagonal):
     y = vancouver_grid.ravel().astype(float)
     # With star=True esda puts 1 on an all-zero diagonal itself, and keeps a
     # diagonal that is already there; both must give the same Gi*.
-    w = libpysal.weights.WSP(
-        grid_weights(n_rows, n_cols, self_weight=esda_w_has_diagonal)
-    ).to_W(silence_warnings=True)
+    w = libpysal.weights.WSP(grid_weights(n_rows, n_cols, self_weight=esda_w_has_diagonal)).to_W(
+        silence_warnings=True
+    )
     reference = esda.G_Local(y, w, star=True, transform="B", permutations=0)
 
     result = gi_star(vancouver_grid, grid_weights(n_rows, n_cols))
@@ -390,8 +404,13 @@ def test_permutation_p_agrees_with_esda_p_sim_in_distribution(vancouver_grid):
         silence_warnings=True
     )
     reference = esda.G_Local(
-        vancouver_grid.ravel().astype(float), w, star=True, transform="B",
-        permutations=999, seed=2020, n_jobs=1,
+        vancouver_grid.ravel().astype(float),
+        w,
+        star=True,
+        transform="B",
+        permutations=999,
+        seed=2020,
+        n_jobs=1,
     )
 
     p = gi_star_permutation_p(vancouver_grid, grid_weights(n_rows, n_cols), 999, random_state=2020)
@@ -405,14 +424,20 @@ def test_permutation_p_agrees_with_esda_p_sim_in_distribution(vancouver_grid):
 # --- validation ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("counts, message", [
-    ([1, -2, 3, 0], r"counts\[1\]=-2.0 \(flat index\) provided, but counts must be finite and >= 0"),
-    ([1, 2, float("nan"), 0], r"counts\[2\]=nan \(flat index\) provided"),
-    ([1, float("inf"), 2, 0], r"counts\[1\]=inf \(flat index\) provided"),
-    (np.zeros((2, 1, 2)), r"counts of shape \(2, 1, 2\) provided, but it must be 1-D or 2-D"),
-    ([3], r"counts of shape \(1,\) provided, but it must be 1-D or 2-D with at least 2 cells"),
-    ([True, False, True, True], r"counts of dtype bool provided, but it must be real numbers"),
-])
+@pytest.mark.parametrize(
+    "counts, message",
+    [
+        (
+            [1, -2, 3, 0],
+            r"counts\[1\]=-2.0 \(flat index\) provided, but counts must be finite and >= 0",
+        ),
+        ([1, 2, float("nan"), 0], r"counts\[2\]=nan \(flat index\) provided"),
+        ([1, float("inf"), 2, 0], r"counts\[1\]=inf \(flat index\) provided"),
+        (np.zeros((2, 1, 2)), r"counts of shape \(2, 1, 2\) provided, but it must be 1-D or 2-D"),
+        ([3], r"counts of shape \(1,\) provided, but it must be 1-D or 2-D with at least 2 cells"),
+        ([True, False, True, True], r"counts of dtype bool provided, but it must be real numbers"),
+    ],
+)
 def test_bad_counts_are_refused(counts, message):
     with pytest.raises(ValueError, match=message):
         gi_star(counts, grid_weights(2, 2))
@@ -420,15 +445,27 @@ def test_bad_counts_are_refused(counts, message):
         gi_star_permutation_p(counts, grid_weights(2, 2))
 
 
-@pytest.mark.parametrize("weights, message", [
-    (grid_weights(2, 3), r"weights of shape \(6, 6\) provided, but 4 cells need shape \(4, 4\)"),
-    (grid_weights(2, 2, self_weight=False),
-     r"weights\[0, 0\]=0 provided, but Gi\* needs a self-weight w_ii > 0 for every cell"),
-    (np.array([[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 1, -0.5], [0, 0, 1, 1]]),
-     r"weights hold the value -0.5, but weights must be finite and >= 0"),
-    (np.array([[1, np.inf, 0, 0], [1, 1, 0, 0], [0, 0, 1, 1], [0, 0, 1, 1]]),
-     r"weights hold the value inf, but weights must be finite and >= 0"),
-])
+@pytest.mark.parametrize(
+    "weights, message",
+    [
+        (
+            grid_weights(2, 3),
+            r"weights of shape \(6, 6\) provided, but 4 cells need shape \(4, 4\)",
+        ),
+        (
+            grid_weights(2, 2, self_weight=False),
+            r"weights\[0, 0\]=0 provided, but Gi\* needs a self-weight w_ii > 0 for every cell",
+        ),
+        (
+            np.array([[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 1, -0.5], [0, 0, 1, 1]]),
+            r"weights hold the value -0.5, but weights must be finite and >= 0",
+        ),
+        (
+            np.array([[1, np.inf, 0, 0], [1, 1, 0, 0], [0, 0, 1, 1], [0, 0, 1, 1]]),
+            r"weights hold the value inf, but weights must be finite and >= 0",
+        ),
+    ],
+)
 def test_bad_weights_are_refused(weights, message):
     with pytest.raises(ValueError, match=message):
         gi_star([1, 2, 3, 4], weights)
@@ -437,8 +474,10 @@ def test_bad_weights_are_refused(weights, message):
 
 
 def test_unknown_alternative_is_refused():
-    message = (r"alternative='two-sided' provided, but is not one of: "
-               r"'directed', 'greater', 'lesser'")
+    message = (
+        r"alternative='two-sided' provided, but is not one of: "
+        r"'directed', 'greater', 'lesser'"
+    )
     with pytest.raises(ValueError, match=message):
         gi_star([1, 2, 3, 4], grid_weights(2, 2), alternative="two-sided")
     with pytest.raises(ValueError, match=message):
@@ -447,37 +486,60 @@ def test_unknown_alternative_is_refused():
 
 @pytest.mark.parametrize("n_permutations", [0, -5, 9.5, True])
 def test_bad_permutation_count_is_refused(n_permutations):
-    with pytest.raises(ValueError, match=rf"n_permutations={n_permutations!r} provided, "
-                                         r"but it must be an integer >= 1"):
+    with pytest.raises(
+        ValueError,
+        match=rf"n_permutations={n_permutations!r} provided, "
+        r"but it must be an integer >= 1",
+    ):
         gi_star_permutation_p([1, 2, 3, 4], grid_weights(2, 2), n_permutations)
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: grid_weights(0, 3), r"n_rows=0 provided, but it must be an integer >= 1"),
-    (lambda: grid_weights(3, 2.0), r"n_cols=2.0 provided, but it must be an integer >= 1"),
-    (lambda: grid_distance_band_weights(3, 3, 0),
-     r"threshold=0 provided, but it must be a finite number > 0"),
-    (lambda: grid_distance_band_weights(3, 3, float("inf")),
-     r"threshold=inf provided, but it must be a finite number > 0"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: grid_weights(0, 3), r"n_rows=0 provided, but it must be an integer >= 1"),
+        (lambda: grid_weights(3, 2.0), r"n_cols=2.0 provided, but it must be an integer >= 1"),
+        (
+            lambda: grid_distance_band_weights(3, 3, 0),
+            r"threshold=0 provided, but it must be a finite number > 0",
+        ),
+        (
+            lambda: grid_distance_band_weights(3, 3, float("inf")),
+            r"threshold=inf provided, but it must be a finite number > 0",
+        ),
+    ],
+)
 def test_bad_grid_shapes_are_refused(call, message):
     with pytest.raises(ValueError, match=message):
         call()
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(x=[1.0, 2.0], y=[1.0], cell_size=1.0),
-     r"x and y must be 1-D and of equal length; got shapes \(2,\) and \(1,\)"),
-    (dict(x=[], y=[], cell_size=1.0), r"x and y are empty; at least one point is needed"),
-    (dict(x=[1.0, float("nan")], y=[1.0, 2.0], cell_size=1.0),
-     r"x\[1\]=nan is not a finite coordinate"),
-    (dict(x=[1.0, 2.0], y=[1.0, 2.0], cell_size=-250.0),
-     r"cell_size=-250.0 provided, but it must be a finite number > 0"),
-    (dict(x=[1.0, 2.0], y=[1.0, 2.0], cell_size=1.0, origin=(1.5, 0.0)),
-     r"origin=\(1.5, 0.0\) lies above or right of the point \(1.0, 1.0\)"),
-    (dict(x=[1.0, 2.0], y=[1.0, 2.0], cell_size=1.0, origin=(0.0,)),
-     r"origin=\(0.0,\) provided, but it must be a pair \(x0, y0\) of numbers"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (
+            dict(x=[1.0, 2.0], y=[1.0], cell_size=1.0),
+            r"x and y must be 1-D and of equal length; got shapes \(2,\) and \(1,\)",
+        ),
+        (dict(x=[], y=[], cell_size=1.0), r"x and y are empty; at least one point is needed"),
+        (
+            dict(x=[1.0, float("nan")], y=[1.0, 2.0], cell_size=1.0),
+            r"x\[1\]=nan is not a finite coordinate",
+        ),
+        (
+            dict(x=[1.0, 2.0], y=[1.0, 2.0], cell_size=-250.0),
+            r"cell_size=-250.0 provided, but it must be a finite number > 0",
+        ),
+        (
+            dict(x=[1.0, 2.0], y=[1.0, 2.0], cell_size=1.0, origin=(1.5, 0.0)),
+            r"origin=\(1.5, 0.0\) lies above or right of the point \(1.0, 1.0\)",
+        ),
+        (
+            dict(x=[1.0, 2.0], y=[1.0, 2.0], cell_size=1.0, origin=(0.0,)),
+            r"origin=\(0.0,\) provided, but it must be a pair \(x0, y0\) of numbers",
+        ),
+    ],
+)
 def test_bad_points_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         aggregate_points_to_grid(**kwargs)

@@ -7,22 +7,36 @@ from features.baselines import DISTRICT_TZ, Baselines
 from models.hotspot_detector import HotspotDetector, Place, budget_threshold
 
 HOTSPOT = {
-    "window_size_minutes": 30, "window_slide_minutes": 5, "scan_durations_minutes": [5, 15, 30],
-    "scan_max_radius_m": 1500, "scan_max_cells": 9, "scan_replicates": 199, "min_observed": 5,
-    "max_clusters_per_look": 3, "alert_budget_per_town_month": 1.0, "fdr_q": 0.05,
+    "window_size_minutes": 30,
+    "window_slide_minutes": 5,
+    "scan_durations_minutes": [5, 15, 30],
+    "scan_max_radius_m": 1500,
+    "scan_max_cells": 9,
+    "scan_replicates": 199,
+    "min_observed": 5,
+    "max_clusters_per_look": 3,
+    "alert_budget_per_town_month": 1.0,
+    "fdr_q": 0.05,
     "lifecycle": {"quiet_looks": 2, "escalation_ratio": 1.5},
     "severity_by_recurrence_days": [[365, "红色"], [30, "橙色"], [0, "黄色"]],
 }
 FIGHT = "public_order.fight"
-END = int(datetime(2026, 11, 23, 10, 0, tzinfo=DISTRICT_TZ).timestamp())   # a Monday
+END = int(datetime(2026, 11, 23, 10, 0, tzinfo=DISTRICT_TZ).timestamp())  # a Monday
 
 
 def _detector(n_side=10, **overrides):
     cells = [f"r{r:03d}c{c:03d}" for r in range(n_side) for c in range(n_side)]
     coords = [(c * 1000.0, r * 1000.0) for r in range(n_side) for c in range(n_side)]
     places = {cell: Place("t1", "鼓楼街道", "v1", "东关村", 116.8, 40.4) for cell in cells}
-    return HotspotDetector(cells, coords, places, {**HOTSPOT, **overrides},
-                           [FIGHT, "public_order.petty_theft"], district_code="110118", towns=1)
+    return HotspotDetector(
+        cells,
+        coords,
+        places,
+        {**HOTSPOT, **overrides},
+        [FIGHT, "public_order.petty_theft"],
+        district_code="110118",
+        towns=1,
+    )
 
 
 def _baselines(detector, rate=0.4):
@@ -77,7 +91,8 @@ def test_a_surge_is_one_cluster_through_its_lifecycle():
     assert detector.look(END + 600, {}, baselines) == []
     ended = detector.look(END + 900, {}, baselines)
     assert [(a["status"], a["alert_id"], a["looks"]) for a in ended] == [
-        ("ended", alert["alert_id"], 2)]
+        ("ended", alert["alert_id"], 2)
+    ]
 
 
 def test_cells_outside_the_universe_are_counted_and_left_out():

@@ -30,36 +30,46 @@ def test_hand_example_manhattan():
     assert result.spatial_bands == ("0", "(0, 200)", "[200, 400)", ">= 400")
     assert result.temporal_bands == ("[0, 1)", "[1, 2)", ">= 2")
     assert result.observed.tolist() == [
-        [1, 0, 0],   # AB
-        [0, 3, 0],   # AC, BC, CD
-        [0, 0, 2],   # AD, BD: 200 m falls in [200, 400), 2 days in >= 2
-        [0, 0, 4],   # AE, BE, CE, DE
+        [1, 0, 0],  # AB
+        [0, 3, 0],  # AC, BC, CD
+        [0, 0, 2],  # AD, BD: 200 m falls in [200, 400), 2 days in >= 2
+        [0, 0, 4],  # AE, BE, CE, DE
     ]
 
 
 def test_hand_example_euclidean():
     # AD, BD: hypot(100, 100) = 141.4; CD: hypot(50, 100) = 111.8; DE: hypot(900, 100) = 905.5
-    result = knox_test(HAND_X, HAND_Y, HAND_T, [200, 400], [1, 2],
-                       metric="euclidean", n_permutations=3, seed=0)
+    result = knox_test(
+        HAND_X, HAND_Y, HAND_T, [200, 400], [1, 2], metric="euclidean", n_permutations=3, seed=0
+    )
     assert result.observed.tolist() == [[1, 0, 0], [0, 3, 2], [0, 0, 0], [0, 0, 4]]
 
 
 def test_without_same_location_band_repeats_join_the_first_band():
-    result = knox_test(HAND_X, HAND_Y, HAND_T, [200, 400], [1, 2],
-                       same_location=False, n_permutations=3, seed=0)
+    result = knox_test(
+        HAND_X, HAND_Y, HAND_T, [200, 400], [1, 2], same_location=False, n_permutations=3, seed=0
+    )
     assert result.spatial_bands == ("[0, 200)", "[200, 400)", ">= 400")
     assert result.observed.tolist() == [[1, 3, 0], [0, 0, 2], [0, 0, 4]]
 
 
 def test_date_times_are_cut_to_calendar_days():
     # 23:00 and 01:00 the next morning are two hours but one calendar day apart.
-    times = np.array(["2024-03-01T23:00", "2024-03-02T01:00", "2024-03-09T12:00"],
-                     dtype="datetime64[m]")
+    times = np.array(
+        ["2024-03-01T23:00", "2024-03-02T01:00", "2024-03-09T12:00"], dtype="datetime64[m]"
+    )
     result = knox_test([0, 10, 20], [0, 0, 0], times, [100], [1, 7], n_permutations=2, seed=0)
     # pairs: (10 m, 1 day), (20 m, 8 days), (10 m, 7 days)
     assert result.observed.tolist() == [[0, 0, 0], [0, 1, 2], [0, 0, 0]]
-    as_strings = knox_test([0, 10, 20], [0, 0, 0], ["2024-03-01", "2024-03-02", "2024-03-09"],
-                           [100], [1, 7], n_permutations=2, seed=0)
+    as_strings = knox_test(
+        [0, 10, 20],
+        [0, 0, 0],
+        ["2024-03-01", "2024-03-02", "2024-03-09"],
+        [100],
+        [1, 7],
+        n_permutations=2,
+        seed=0,
+    )
     assert as_strings.observed.tolist() == result.observed.tolist()
 
 
@@ -71,10 +81,19 @@ def _brute_force_table(x, y, days, space_edges, time_edges):
     for a, b in itertools.combinations(range(len(x)), 2):
         d = abs(x[a] - x[b]) + abs(y[a] - y[b])
         gap = abs(days[a] - days[b])
-        row = 0 if d == 0 else 1 + next(
-            k for k in range(len(space_bounds) - 1) if space_bounds[k] <= d < space_bounds[k + 1])
-        col = next(k for k in range(len(time_bounds) - 1)
-                   if time_bounds[k] <= gap < time_bounds[k + 1])
+        row = (
+            0
+            if d == 0
+            else 1
+            + next(
+                k
+                for k in range(len(space_bounds) - 1)
+                if space_bounds[k] <= d < space_bounds[k + 1]
+            )
+        )
+        col = next(
+            k for k in range(len(time_bounds) - 1) if time_bounds[k] <= gap < time_bounds[k + 1]
+        )
         table[row, col] += 1
     return table
 
@@ -85,7 +104,7 @@ def scattered_events():
     n = 30
     x = rng.integers(0, 600, n).astype(float)
     y = rng.integers(0, 600, n).astype(float)
-    x[5], y[5] = x[4], y[4]          # one repeat location
+    x[5], y[5] = x[4], y[4]  # one repeat location
     days = rng.integers(0, 20, n).astype(float)
     return x, y, days
 
@@ -117,10 +136,16 @@ def test_ratio_and_frame(scattered_events):
     x, y, days = scattered_events
     result = knox_test(x, y, days, [100, 250], [2, 5], n_permutations=10, seed=5)
     frame = result.to_frame()
-    assert list(frame.columns) == ["spatial_band", "temporal_band", "observed", "expected",
-                                   "ratio", "p_value"]
+    assert list(frame.columns) == [
+        "spatial_band",
+        "temporal_band",
+        "observed",
+        "expected",
+        "ratio",
+        "p_value",
+    ]
     assert len(frame) == 4 * 3
-    row = frame.iloc[3 * 1 + 2]   # second spatial band, third temporal band
+    row = frame.iloc[3 * 1 + 2]  # second spatial band, third temporal band
     assert (row.spatial_band, row.temporal_band) == ("(0, 100)", ">= 5")
     assert row.observed == result.observed[1, 2]
     mean = result.permuted[:, 1, 2].sum() / 10
@@ -137,42 +162,68 @@ def test_monte_carlo_p_value_counts_ties_and_the_observed_table():
         monte_carlo_p_value(np.array([1, 2, 3]), permuted)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"metric": "chebyshev"},
-     "metric='chebyshev' provided, but is not one of: 'euclidean', 'manhattan'"),
-    ({"coordinate_precision": "half"},
-     "coordinate_precision='half' provided, but is not one of: 'double', 'single'"),
-    ({"spatial_edges": [200, 100]}, r"spatial_edges=\[200, 100\] must be a non-empty, strictly"),
-    ({"spatial_edges": [0, 100]}, r"spatial_edges=\[0, 100\] must be"),
-    ({"temporal_edges": []}, r"temporal_edges=\[\] must be a non-empty"),
-    ({"temporal_edges": [1, "a week"]}, r"temporal_edges=\['1', 'a week'\] must be"),
-    ({"n_permutations": 0}, "n_permutations=0 must be an integer >= 1"),
-    ({"n_permutations": 9.5}, "n_permutations=9.5 must be an integer >= 1"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (
+            {"metric": "chebyshev"},
+            "metric='chebyshev' provided, but is not one of: 'euclidean', 'manhattan'",
+        ),
+        (
+            {"coordinate_precision": "half"},
+            "coordinate_precision='half' provided, but is not one of: 'double', 'single'",
+        ),
+        (
+            {"spatial_edges": [200, 100]},
+            r"spatial_edges=\[200, 100\] must be a non-empty, strictly",
+        ),
+        ({"spatial_edges": [0, 100]}, r"spatial_edges=\[0, 100\] must be"),
+        ({"temporal_edges": []}, r"temporal_edges=\[\] must be a non-empty"),
+        ({"temporal_edges": [1, "a week"]}, r"temporal_edges=\['1', 'a week'\] must be"),
+        ({"n_permutations": 0}, "n_permutations=0 must be an integer >= 1"),
+        ({"n_permutations": 9.5}, "n_permutations=9.5 must be an integer >= 1"),
+    ],
+)
 def test_refuses_bad_parameters(kwargs, message):
     arguments = {"spatial_edges": [200, 400], "temporal_edges": [1, 2]} | kwargs
     with pytest.raises(ValueError, match=message):
         knox_test(HAND_X, HAND_Y, HAND_T, **arguments)
 
 
-@pytest.mark.parametrize("x, y, t, message", [
-    ([0, 1, 2], [0, 1], [0, 1, 2],
-     r"x and y must be 1-d and of equal length, got shapes \(3,\) and \(2,\)"),
-    ([0], [0], [0], "1 events given, but a Knox test needs at least 2"),
-    ([0, float("nan")], [0, 1], [0, 1],
-     r"coordinates of event 1 are \(nan, 1.0\); they must be finite"),
-    ([0, 1], [0, 1], [0, 1, 2], r"t has shape \(3,\), but there are 2 events"),
-    ([0, 1], [0, 1], [0, float("inf")], "t\\[1\\]=inf must be a finite number of days"),
-    ([0, 1], [0, 1], np.array(["2024-01-01", "NaT"], dtype="datetime64[D]"),
-     r"t\[1\] is NaT; every event needs a date"),
-    ([0, 1], [0, 1], ["2024-01-01", "yesterday"], "t must be numbers of days or dates"),
-])
+@pytest.mark.parametrize(
+    "x, y, t, message",
+    [
+        (
+            [0, 1, 2],
+            [0, 1],
+            [0, 1, 2],
+            r"x and y must be 1-d and of equal length, got shapes \(3,\) and \(2,\)",
+        ),
+        ([0], [0], [0], "1 events given, but a Knox test needs at least 2"),
+        (
+            [0, float("nan")],
+            [0, 1],
+            [0, 1],
+            r"coordinates of event 1 are \(nan, 1.0\); they must be finite",
+        ),
+        ([0, 1], [0, 1], [0, 1, 2], r"t has shape \(3,\), but there are 2 events"),
+        ([0, 1], [0, 1], [0, float("inf")], "t\\[1\\]=inf must be a finite number of days"),
+        (
+            [0, 1],
+            [0, 1],
+            np.array(["2024-01-01", "NaT"], dtype="datetime64[D]"),
+            r"t\[1\] is NaT; every event needs a date",
+        ),
+        ([0, 1], [0, 1], ["2024-01-01", "yesterday"], "t must be numbers of days or dates"),
+    ],
+)
 def test_refuses_bad_events(x, y, t, message):
     with pytest.raises(ValueError, match=message):
         knox_test(x, y, t, [200], [1])
 
 
 # ------------------------------------------------ Near Repeat Calculator output
+
 
 def _nrc_verbose(name: str) -> str:
     (path,) = NEAR_REPEAT.glob(f"{name}_NRverbose_*.csv")
@@ -185,7 +236,7 @@ def _nrc_observed(text: str) -> np.ndarray:
     # skip the title, the band labels and the column numbers
     start = lines.index("Observed frequencies distribution") + 3
     rows = []
-    for line in lines[start:start + 5]:
+    for line in lines[start : start + 5]:
         cells = line.split(",")[2:6]
         rows.append([int(c) if c.strip() else 0 for c in cells])
     return np.array(rows)
@@ -221,15 +272,24 @@ NRC_RUNS = [
 @pytest.mark.shared_data
 @needs_near_repeat
 @pytest.mark.parametrize("name, space_edges, time_edges, iterations", NRC_RUNS)
-def test_observed_table_matches_the_near_repeat_calculator(name, space_edges, time_edges,
-                                                           iterations):
+def test_observed_table_matches_the_near_repeat_calculator(
+    name, space_edges, time_edges, iterations
+):
     events = _events(name)
-    result = knox_test(events.X, events.Y, events.date.to_numpy(), space_edges, time_edges,
-                       metric="manhattan", n_permutations=iterations, seed=0,
-                       coordinate_precision="single")
+    result = knox_test(
+        events.X,
+        events.Y,
+        events.date.to_numpy(),
+        space_edges,
+        time_edges,
+        metric="manhattan",
+        n_permutations=iterations,
+        seed=0,
+        coordinate_precision="single",
+    )
     expected = _nrc_observed(_nrc_verbose(name))
     n = len(events)
-    assert expected.sum() == n * (n - 1) // 2   # the parse found every pair
+    assert expected.sum() == n * (n - 1) // 2  # the parse found every pair
     np.testing.assert_array_equal(result.observed, expected)
 
 
@@ -239,8 +299,15 @@ def test_double_precision_moves_one_arson_pair_across_400_m():
     # Events 89 and 319 are 399.96 m apart (Manhattan) in double precision; rounded to
     # float32 they are exactly 400 m apart, which the NRC counts as "401 to 600".
     events = _events("chicago_arson")
-    result = knox_test(events.X, events.Y, events.date.to_numpy(), (200, 400, 600), (1, 2, 3),
-                       n_permutations=1, seed=0)
+    result = knox_test(
+        events.X,
+        events.Y,
+        events.date.to_numpy(),
+        (200, 400, 600),
+        (1, 2, 3),
+        n_permutations=1,
+        seed=0,
+    )
     difference = result.observed - _nrc_observed(_nrc_verbose("chicago_arson"))
     assert difference[2, 3] == 1 and difference[3, 3] == -1
     assert np.abs(difference).sum() == 2
@@ -262,8 +329,16 @@ def test_p_value_formula_matches_the_nrc_on_its_own_permutations(name, iteration
 @needs_near_repeat
 def test_arson_knox_ratio_near_the_nrc_within_permutation_noise():
     events = _events("chicago_arson")
-    result = knox_test(events.X, events.Y, events.date.to_numpy(), (200, 400, 600), (1, 2, 3),
-                       n_permutations=99, seed=2019, coordinate_precision="single")
+    result = knox_test(
+        events.X,
+        events.Y,
+        events.date.to_numpy(),
+        (200, 400, 600),
+        (1, 2, 3),
+        n_permutations=99,
+        seed=2019,
+        coordinate_precision="single",
+    )
     observed = _nrc_observed(_nrc_verbose("chicago_arson"))
     # Shuffling times makes every pair equally likely to get any pair of times, so the
     # exact expectation of cell (s, t) is row total * column total / number of pairs:
@@ -277,15 +352,23 @@ def test_arson_knox_ratio_near_the_nrc_within_permutation_noise():
     nrc_ratio = 74.25
     assert low < nrc_ratio < high
     assert low < result.ratio[1, 0] < high
-    assert result.p_value[1, 0] == pytest.approx(0.01)   # as in the NRC: no shuffle reaches 9
+    assert result.p_value[1, 0] == pytest.approx(0.01)  # as in the NRC: no shuffle reaches 9
 
 
 @pytest.mark.shared_data
 @needs_near_repeat
 def test_many_permutations_converge_to_the_exact_expectation():
     events = _events("chicago_be_month1")
-    result = knox_test(events.X, events.Y, events.date.to_numpy(), (100, 200, 300), (7, 14, 21),
-                       n_permutations=2000, seed=3, coordinate_precision="single")
+    result = knox_test(
+        events.X,
+        events.Y,
+        events.date.to_numpy(),
+        (100, 200, 300),
+        (7, 14, 21),
+        n_permutations=2000,
+        seed=3,
+        coordinate_precision="single",
+    )
     observed = _nrc_observed(_nrc_verbose("chicago_be_month1"))
     exact = np.outer(observed.sum(axis=1), observed.sum(axis=0)) / observed.sum()
     # Relative standard error of a 2000-permutation mean is at most 1/sqrt(2000 * 4) = 1.1 %

@@ -15,8 +15,7 @@ def test_scores_equal_networkx_adamic_adar_for_every_unseen_pair():
     nodes, _, scores = adamic_adar(_edges(graph))
     coo = scores.tocoo()
     got = {frozenset((nodes[i], nodes[j])): v for i, j, v in zip(coo.row, coo.col, coo.data)}
-    expected = {frozenset((str(u), str(v))): s
-                for u, v, s in nx.adamic_adar_index(graph) if s > 0}
+    expected = {frozenset((str(u), str(v))): s for u, v, s in nx.adamic_adar_index(graph) if s > 0}
     assert set(got) == set(expected)
     for pair, value in expected.items():
         assert got[pair] == pytest.approx(value)
@@ -42,7 +41,7 @@ def test_held_out_ties_inside_groups_rank_above_pairs_across_groups():
 def test_existing_ties_and_single_shared_associates_are_not_predicted():
     edges = pd.DataFrame({"src": ["a", "a", "b", "x"], "dst": ["b", "c", "c", "a"]})
     links = predict_links(edges, top=10)
-    assert links.empty       # b-c are tied; x shares only a with b and c
+    assert links.empty  # b-c are tied; x shares only a with b and c
 
 
 def test_bad_arguments_name_the_value():

@@ -20,16 +20,16 @@ def test_two_level_prior_matches_the_hand_computation():
     m_t, a_t = F(3, 10), F(178, 1000)
     alpha_t, beta_t = m_t**2 / a_t, m_t / a_t
     neighbourhoods = [[0, 1], [0, 1, 2], [1, 2, 3], [2, 3, 4], [3, 4]]
-    means = [(sum(COUNTS[k] for k in n) + alpha_t) / (10 * len(n) + beta_t)
-             for n in neighbourhoods]
+    means = [(sum(COUNTS[k] for k in n) + alpha_t) / (10 * len(n) + beta_t) for n in neighbourhoods]
     # Each cell: Gamma(alpha_t, alpha_t / m_j) prior, then y = COUNTS[j] in 10 hours.
     rates = [(y + alpha_t) / (10 + alpha_t / m) for y, m in zip(COUNTS, means)]
     smoother = LocalPoissonGammaSmoother().fit(COUNTS, HOURS, ["A"] * 5, CHAIN)
     assert smoother.town_.prior_mean_[0] == pytest.approx(0.3)
     assert smoother.town_.prior_variance_[0] == pytest.approx(0.178)
     np.testing.assert_allclose(smoother.prior_mean_, [float(m) for m in means], rtol=1e-12)
-    np.testing.assert_allclose(smoother.prior_variance_, [float(m**2 / alpha_t) for m in means],
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        smoother.prior_variance_, [float(m**2 / alpha_t) for m in means], rtol=1e-12
+    )
     np.testing.assert_allclose(smoother.alpha_, float(alpha_t), rtol=1e-12)
     np.testing.assert_allclose(smoother.smoothed_rates_, [float(r) for r in rates], rtol=1e-12)
     # Cell 0 saw nothing, but its neighbour did: it sits between 0 and the town's rate.
@@ -45,7 +45,8 @@ def test_without_the_town_equals_esda_spatial_empirical_bayes():
     counts = rng.poisson(hours * rng.gamma(2.0, 0.05, w.n)).astype(float)
     reference = smoothing.Spatial_Empirical_Bayes(counts, hours, w).r.ravel()
     smoother = LocalPoissonGammaSmoother(borrow_from_town=False).fit(
-        counts, hours, np.zeros(w.n), w.sparse)
+        counts, hours, np.zeros(w.n), w.sparse
+    )
     assert (smoother.prior_variance_ > 0).sum() > w.n // 2  # both branches are exercised
     assert (smoother.prior_variance_ == 0).any()
     np.testing.assert_allclose(smoother.smoothed_rates_, reference, rtol=1e-10)
@@ -85,7 +86,8 @@ def test_mean_floor_keeps_an_empty_town_positive():
     # cells take it even beside town A's busy cell.
     chain = sp.diags([1.0, 1.0], [-1, 1], shape=(4, 4))
     smoother = LocalPoissonGammaSmoother(min_prior_mean=0.01).fit(
-        [3, 9, 0, 0], [10] * 4, ["A", "A", "B", "B"], chain)
+        [3, 9, 0, 0], [10] * 4, ["A", "A", "B", "B"], chain
+    )
     assert smoother.town_.prior_mean_[1] == 0.01
     np.testing.assert_allclose(smoother.smoothed_rates_[2:], [0.01, 0.01])
     assert (smoother.smoothed_rates_ > 0).all()
@@ -94,26 +96,36 @@ def test_mean_floor_keeps_an_empty_town_positive():
 def test_unseen_rate_is_the_town_posterior_of_an_empty_cell():
     smoother = LocalPoissonGammaSmoother().fit(COUNTS, HOURS, ["A"] * 5, CHAIN)
     alpha, beta = 0.3**2 / 0.178, 0.3 / 0.178
-    np.testing.assert_allclose(smoother.unseen_rate([10, 40], ["A", "A"]),
-                               [alpha / (10 + beta), alpha / (40 + beta)], rtol=1e-12)
+    np.testing.assert_allclose(
+        smoother.unseen_rate([10, 40], ["A", "A"]),
+        [alpha / (10 + beta), alpha / (40 + beta)],
+        rtol=1e-12,
+    )
     with pytest.raises(ValueError, match="group 'B' was not seen in fit"):
         smoother.unseen_rate([10], ["B"])
 
 
 def test_unfitted_unseen_rate_raises_and_init_only_stores():
     smoother = LocalPoissonGammaSmoother(borrow_from_town="yes")
-    assert smoother.get_params() == {"borrow_from_town": "yes", "min_prior_variance": 0.0,
-                                     "min_prior_mean": 0.0, "max_prior_events": np.inf}
+    assert smoother.get_params() == {
+        "borrow_from_town": "yes",
+        "min_prior_variance": 0.0,
+        "min_prior_mean": 0.0,
+        "max_prior_events": np.inf,
+    }
     with pytest.raises(NotFittedError, match="not fitted yet; call fit"):
         smoother.unseen_rate([1], ["A"])
     with pytest.raises(ValueError, match="borrow_from_town='yes' must be True or False"):
         smoother.fit([1], [1], ["A"], [[0]])
 
 
-@pytest.mark.parametrize("neighbours, message", [
-    (np.zeros((2, 2)), r"neighbours has shape \(2, 2\); it must be \(3, 3\)"),
-    (np.diag([1.0, -1.0, 1.0]), r"neighbours contains the weight -1.0; weights must be"),
-])
+@pytest.mark.parametrize(
+    "neighbours, message",
+    [
+        (np.zeros((2, 2)), r"neighbours has shape \(2, 2\); it must be \(3, 3\)"),
+        (np.diag([1.0, -1.0, 1.0]), r"neighbours contains the weight -1.0; weights must be"),
+    ],
+)
 def test_bad_neighbours_are_named(neighbours, message):
     with pytest.raises(ValueError, match=message):
         LocalPoissonGammaSmoother().fit([1, 2, 3], [1, 1, 1], ["A"] * 3, neighbours)
@@ -146,8 +158,9 @@ def test_capped_shape_lets_an_outlier_keep_its_rate_where_the_town_looks_homogen
     m3 = (5 + 0 + 1 + 1) / (30 + 30)
     assert capped.prior_mean_[3] == pytest.approx(m3)
     assert capped.smoothed_rates_[3] == pytest.approx(1 / (10 + 1 / m3))
-    np.testing.assert_allclose(capped.unseen_rate([10, 10], ["A", "B"]),
-                               [1 / (10 + 2), 1 / (10 + 30)])
+    np.testing.assert_allclose(
+        capped.unseen_rate([10, 10], ["A", "B"]), [1 / (10 + 2), 1 / (10 + 30)]
+    )
 
 
 @pytest.mark.parametrize("cap", [0, -1.0, float("nan"), True])

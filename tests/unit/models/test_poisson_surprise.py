@@ -6,7 +6,7 @@ from models.poisson_surprise import poisson_upper_tail, severity_for, surprise_s
 
 
 def _tail_by_hand(k: int, mu: float) -> float:
-    return 1.0 - sum(math.exp(-mu) * mu ** i / math.factorial(i) for i in range(k))
+    return 1.0 - sum(math.exp(-mu) * mu**i / math.factorial(i) for i in range(k))
 
 
 @pytest.mark.parametrize("k, mu", [(1, 0.5), (5, 0.125), (7, 0.3), (12, 4.0), (20, 9.5)])
@@ -18,11 +18,14 @@ def test_upper_tail_of_zero_is_one():
     assert poisson_upper_tail(0, 3.0) == 1.0
 
 
-@pytest.mark.parametrize("k, mu, message", [
-    (-1, 1.0, "observed=-1 must be >= 0"),
-    (3, 0.0, "expected=0.0 must be a positive finite number"),
-    (3, float("inf"), "expected=inf must be a positive finite number"),
-])
+@pytest.mark.parametrize(
+    "k, mu, message",
+    [
+        (-1, 1.0, "observed=-1 must be >= 0"),
+        (3, 0.0, "expected=0.0 must be a positive finite number"),
+        (3, float("inf"), "expected=inf must be a positive finite number"),
+    ],
+)
 def test_upper_tail_refuses_bad_arguments(k, mu, message):
     with pytest.raises(ValueError, match=message):
         poisson_upper_tail(k, mu)

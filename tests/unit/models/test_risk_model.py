@@ -8,9 +8,13 @@ from models.risk_model import RiskModel
 
 def _data(n=3000, seed=1):
     rng = np.random.default_rng(seed)
-    X = pd.DataFrame({"suspect_incidents": rng.poisson(1.0, n),
-                      "companions": rng.poisson(0.3, n),
-                      "noise": rng.normal(0, 1, n)})
+    X = pd.DataFrame(
+        {
+            "suspect_incidents": rng.poisson(1.0, n),
+            "companions": rng.poisson(0.3, n),
+            "noise": rng.normal(0, 1, n),
+        }
+    )
     logit = -3 + 1.2 * X["suspect_incidents"] + 0.8 * X["companions"]
     y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
     return X, y
@@ -28,8 +32,9 @@ def test_probabilities_are_calibrated_on_held_out_data():
 
 def test_reasons_name_the_features_that_raise_a_score():
     X, y = _data()
-    model = RiskModel(reason_labels={"suspect_incidents": "作为嫌疑人涉事",
-                                     "companions": "同行车辆"}).fit(X, y)
+    model = RiskModel(
+        reason_labels={"suspect_incidents": "作为嫌疑人涉事", "companions": "同行车辆"}
+    ).fit(X, y)
     risky = pd.DataFrame({"suspect_incidents": [6], "companions": [3], "noise": [0.0]})
     reasons = model.top_reasons(risky, k=2)[0]
     assert [name for name, _ in reasons] == ["作为嫌疑人涉事", "同行车辆"]
@@ -38,7 +43,8 @@ def test_reasons_name_the_features_that_raise_a_score():
     terms = model.contributions(risky).sum(axis=1).iloc[0]
     logistic = model.explainer_[-1]
     assert terms + logistic.intercept_[0] == pytest.approx(
-        logistic.decision_function(model.explainer_[0].transform(risky))[0])
+        logistic.decision_function(model.explainer_[0].transform(risky))[0]
+    )
 
 
 def test_one_class_is_refused_with_the_classes_named():

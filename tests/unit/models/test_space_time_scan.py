@@ -4,9 +4,15 @@ import numpy as np
 import pytest
 from scipy.stats import ks_2samp, poisson
 
-from models.space_time_scan import (CylinderZones, NullMaxima, log_likelihood_ratio,
-                                    recurrence_interval_days, scan, simulate_null_maxima,
-                                    union_bound_p)
+from models.space_time_scan import (
+    CylinderZones,
+    NullMaxima,
+    log_likelihood_ratio,
+    recurrence_interval_days,
+    scan,
+    simulate_null_maxima,
+    union_bound_p,
+)
 
 
 def _grid(n_side, size=1000.0):
@@ -15,7 +21,7 @@ def _grid(n_side, size=1000.0):
 
 def _brute_force_zones(xy, radius, max_cells):
     zones = set()
-    for i, centre in enumerate(xy):
+    for centre in xy:
         d = np.hypot(*(xy - centre).T)
         order = sorted(range(len(xy)), key=lambda j: (round(d[j], 6), j))
         members = [j for j in order if d[j] <= radius + 1e-9][:max_cells]
@@ -27,8 +33,7 @@ def _brute_force_zones(xy, radius, max_cells):
 def test_zones_are_the_nearest_cells_within_the_radius():
     xy = _grid(4)
     zones = CylinderZones(xy, 1500, 9)
-    found = {frozenset(zones.cells_of(z).tolist()) - {-1}
-             for z in np.flatnonzero(zones.valid_zone)}
+    found = {frozenset(zones.cells_of(z).tolist()) - {-1} for z in np.flatnonzero(zones.valid_zone)}
     assert found == _brute_force_zones(xy, 1500, 9)
     # A corner cell reaches itself and 3 neighbours; an inner cell all 9.
     assert (zones.neighbours[0] >= 0).sum() == 4
@@ -46,8 +51,10 @@ def test_scan_finds_the_zone_a_brute_force_search_finds():
     best = scan(observed, expected, zones, min_observed=3)[0]
     brute = max(
         (float(log_likelihood_ratio(observed[list(z), d].sum(), expected[list(z), d].sum())), d, z)
-        for z in _brute_force_zones(xy, 1500, 9) for d in range(3)
-        if observed[list(z), d].sum() >= 3)
+        for z in _brute_force_zones(xy, 1500, 9)
+        for d in range(3)
+        if observed[list(z), d].sum() >= 3
+    )
     assert best.llr == pytest.approx(brute[0], rel=1e-12)
     assert (frozenset(best.cells), best.duration_index) == (brute[2], brute[1])
 
@@ -64,8 +71,9 @@ def test_secondary_clusters_share_no_cell():
 
 def test_min_observed_applies():
     zones = CylinderZones(_grid(2), 0, 1)
-    assert scan(np.array([[4.0], [0], [0], [0]]), np.full((4, 1), 0.01), zones,
-                min_observed=5) == []
+    assert (
+        scan(np.array([[4.0], [0], [0], [0]]), np.full((4, 1), 0.01), zones, min_observed=5) == []
+    )
 
 
 def test_union_bound_is_the_sum_of_exact_tails():
@@ -85,8 +93,9 @@ def test_null_p_values_are_calibrated_on_null_data():
     rates = np.linspace(0.5, 3.0, 25)
     weights = np.array([0.25, 0.25])
     zones = CylinderZones(xy, 1500, 9)
-    null = simulate_null_maxima(rates, weights, [1, 2], zones, min_observed=2, replicates=999,
-                                rng=np.random.default_rng(1))
+    null = simulate_null_maxima(
+        rates, weights, [1, 2], zones, min_observed=2, replicates=999, rng=np.random.default_rng(1)
+    )
     rng = np.random.default_rng(2)
     small = 0
     trials = 300
@@ -105,8 +114,15 @@ def test_null_maxima_match_a_dense_simulation():
     xy = _grid(3)
     rates = np.full(9, 2.0)
     zones = CylinderZones(xy, 1500, 9)
-    null = simulate_null_maxima(rates, [0.5, 0.5], [1, 2], zones, min_observed=1,
-                                replicates=4000, rng=np.random.default_rng(3))
+    null = simulate_null_maxima(
+        rates,
+        [0.5, 0.5],
+        [1, 2],
+        zones,
+        min_observed=1,
+        replicates=4000,
+        rng=np.random.default_rng(3),
+    )
     rng = np.random.default_rng(4)
     dense = []
     for _ in range(4000):

@@ -54,8 +54,7 @@ def test_secondary_clusters_are_the_best_windows_of_other_centres():
     coords = [[0, 0], [1, 0], [2.5, 0], [100, 0], [150, 0], [300, 0]]
     cases = [10, 10, 8, 7, 0, 0]
     e = 35 / 6
-    clusters = circular_scan(coords, cases, [100] * 6, ids="ABCDEF",
-                             max_population_fraction=0.35)
+    clusters = circular_scan(coords, cases, [100] * 6, ids="ABCDEF", max_population_fraction=0.35)
     assert [c.members for c in clusters] == [("A", "B"), ("D",)]
     assert clusters[0].llr == pytest.approx(_poisson_llr(20, 2 * e, 35), rel=1e-12)
     assert clusters[1].llr == pytest.approx(_poisson_llr(7, e, 35), rel=1e-12)
@@ -64,8 +63,9 @@ def test_secondary_clusters_are_the_best_windows_of_other_centres():
 
 def test_n_secondary_limits_the_report():
     coords = [[0, 0], [1, 0], [2.5, 0], [100, 0], [150, 0], [300, 0]]
-    clusters = circular_scan(coords, [10, 10, 8, 7, 0, 0], [100] * 6,
-                             max_population_fraction=0.35, n_secondary=0)
+    clusters = circular_scan(
+        coords, [10, 10, 8, 7, 0, 0], [100] * 6, max_population_fraction=0.35, n_secondary=0
+    )
     assert [c.members for c in clusters] == [(0, 1)]
 
 
@@ -110,15 +110,22 @@ def test_a_window_may_hold_exactly_the_maximum_population():
 
 def test_permutation_p_value_counts_replicates_at_least_as_extreme():
     seed, replicates = 7, 99
-    [top] = circular_scan(LINE, LINE_CASES, [100] * 5, n_secondary=0,
-                          n_permutations=replicates, random_state=seed)
+    [top] = circular_scan(
+        LINE, LINE_CASES, [100] * 5, n_secondary=0, n_permutations=replicates, random_state=seed
+    )
     # The null by brute force: the same multinomial draws, every window scored by hand.
     windows = [(0,), (0, 1), (1,), (2,), (3,), (3, 2), (4,), (4, 3)]
     assert sorted(w for ws in circular_windows(LINE, [100] * 5) for w in ws) == sorted(windows)
     draws = np.random.default_rng(seed).multinomial(20, [0.2] * 5, size=replicates)
     maxima = [
-        max([_poisson_llr(c, 4 * len(w), 20) for w in windows
-             if (c := int(sum(draw[i] for i in w))) > 4 * len(w) and c >= 2] + [0.0])
+        max(
+            [
+                _poisson_llr(c, 4 * len(w), 20)
+                for w in windows
+                if (c := int(sum(draw[i] for i in w))) > 4 * len(w) and c >= 2
+            ]
+            + [0.0]
+        )
         for draw in draws
     ]
     at_least = sum(m >= top.llr - 1e-9 for m in maxima)
@@ -130,8 +137,9 @@ def test_permutations_are_reproducible_from_the_seed():
     kwargs = dict(n_permutations=50, random_state=3)
     first = circular_scan(LINE, LINE_CASES, [100] * 5, **kwargs)
     again = circular_scan(LINE, LINE_CASES, [100] * 5, **kwargs)
-    from_generator = circular_scan(LINE, LINE_CASES, [100] * 5, n_permutations=50,
-                                   random_state=np.random.default_rng(3))
+    from_generator = circular_scan(
+        LINE, LINE_CASES, [100] * 5, n_permutations=50, random_state=np.random.default_rng(3)
+    )
     assert [c.p_value for c in first] == [c.p_value for c in again]
     assert [c.p_value for c in first] == [c.p_value for c in from_generator]
 
@@ -141,28 +149,36 @@ def test_permutations_are_reproducible_from_the_seed():
 GOOD = dict(coords=[[0, 0], [1, 0], [3, 0]], cases=[1, 2, 0], population=[10, 10, 10])
 
 
-@pytest.mark.parametrize("change, message", [
-    (dict(coords=[0, 1, 3]), r"coords has shape \(3,\), but must be \(n_locations, n_dimensions\)"),
-    (dict(coords=[[0, 0], [1, np.nan], [3, 0]]), "coords contains a non-finite value"),
-    (dict(cases=[1, 2]), "cases has 2 values, but coords has 3 locations"),
-    (dict(cases=[1, -2, 0]), r"cases\[1\]=-2 is negative; values must be >= 0"),
-    (dict(cases=[1.5, 2, 0]), r"cases\[0\]=1.5 is not a whole number of cases"),
-    (dict(cases=[1, np.inf, 0]), "cases contains inf; values must be finite"),
-    (dict(population=[10, -1, 10]), r"population\[1\]=-1 is negative"),
-    (dict(population=[0, 0, 0]), "population sums to 0"),
-    (dict(population=[10, 0, 10]), r"cases\[1\]=2 at a location with population 0"),
-    (dict(ids=["a", "b"]), "ids has 2 values, but coords has 3 locations"),
-    (dict(ids=["a", "b", "a"]), "ids contains duplicates"),
-    (dict(max_population_fraction=0),
-     r"max_population_fraction=0 is outside the allowed range \(0, 1\]"),
-    (dict(max_population_fraction=1.5), r"max_population_fraction=1.5 is outside"),
-    (dict(max_population_fraction=float("nan")), r"max_population_fraction=nan is outside"),
-    (dict(max_population_fraction="half"), r"max_population_fraction='half' is outside"),
-    (dict(n_permutations=-1), "n_permutations=-1 must be an integer >= 0"),
-    (dict(n_permutations=9.5), "n_permutations=9.5 must be an integer >= 0"),
-    (dict(n_secondary=-1), "n_secondary=-1 must be an integer >= 0"),
-    (dict(min_cases=True), "min_cases=True must be an integer >= 0"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            dict(coords=[0, 1, 3]),
+            r"coords has shape \(3,\), but must be \(n_locations, n_dimensions\)",
+        ),
+        (dict(coords=[[0, 0], [1, np.nan], [3, 0]]), "coords contains a non-finite value"),
+        (dict(cases=[1, 2]), "cases has 2 values, but coords has 3 locations"),
+        (dict(cases=[1, -2, 0]), r"cases\[1\]=-2 is negative; values must be >= 0"),
+        (dict(cases=[1.5, 2, 0]), r"cases\[0\]=1.5 is not a whole number of cases"),
+        (dict(cases=[1, np.inf, 0]), "cases contains inf; values must be finite"),
+        (dict(population=[10, -1, 10]), r"population\[1\]=-1 is negative"),
+        (dict(population=[0, 0, 0]), "population sums to 0"),
+        (dict(population=[10, 0, 10]), r"cases\[1\]=2 at a location with population 0"),
+        (dict(ids=["a", "b"]), "ids has 2 values, but coords has 3 locations"),
+        (dict(ids=["a", "b", "a"]), "ids contains duplicates"),
+        (
+            dict(max_population_fraction=0),
+            r"max_population_fraction=0 is outside the allowed range \(0, 1\]",
+        ),
+        (dict(max_population_fraction=1.5), r"max_population_fraction=1.5 is outside"),
+        (dict(max_population_fraction=float("nan")), r"max_population_fraction=nan is outside"),
+        (dict(max_population_fraction="half"), r"max_population_fraction='half' is outside"),
+        (dict(n_permutations=-1), "n_permutations=-1 must be an integer >= 0"),
+        (dict(n_permutations=9.5), "n_permutations=9.5 must be an integer >= 0"),
+        (dict(n_secondary=-1), "n_secondary=-1 must be an integer >= 0"),
+        (dict(min_cases=True), "min_cases=True must be an integer >= 0"),
+    ],
+)
 def test_bad_input_is_named(change, message):
     with pytest.raises(ValueError, match=message):
         circular_scan(**{**GOOD, **change})
@@ -177,40 +193,52 @@ def test_circular_windows_checks_its_input():
 
 # --- SaTScan v9.6 on the New York leukaemia data ----------------------------
 
+
 def _satscan_clusters(path: Path) -> list[dict]:
     """The clusters of a SaTScan results file: ids in its order and the printed fields."""
     body = path.read_text().split("CLUSTERS DETECTED")[1].split("PARAMETER SETTINGS")[0]
     clusters = []
     for block in re.split(r"^\d+\.(?=Location IDs included)", body, flags=re.M)[1:]:
         fields = dict(re.findall(r"^\s*(\S.*?)\.*: (.*)$", block, flags=re.M))
-        ids_text = " ".join(line for line in block.splitlines()
-                            if line.startswith("Location IDs") or re.fullmatch(r"\s+[\d, ]+", line))
+        ids_text = " ".join(
+            line
+            for line in block.splitlines()
+            if line.startswith("Location IDs") or re.fullmatch(r"\s+[\d, ]+", line)
+        )
         centre, radius = fields["Coordinates / radius"].split(" / ")
-        clusters.append(dict(
-            ids=tuple(int(i) for i in re.findall(r"\d+", ids_text)),
-            centre=tuple(float(x) for x in centre.strip("()").split(",")),
-            radius=radius,
-            population=float(fields["Population"]),
-            observed=int(fields["Number of cases"]),
-            expected=fields["Expected cases"],
-            relative_risk=fields["Relative risk"],
-            llr=float(fields["Log likelihood ratio"]),
-            p_value=float(fields["P-value"]),
-        ))
+        clusters.append(
+            dict(
+                ids=tuple(int(i) for i in re.findall(r"\d+", ids_text)),
+                centre=tuple(float(x) for x in centre.strip("()").split(",")),
+                radius=radius,
+                population=float(fields["Population"]),
+                observed=int(fields["Number of cases"]),
+                expected=fields["Expected cases"],
+                relative_risk=fields["Relative risk"],
+                llr=float(fields["Log likelihood ratio"]),
+                p_value=float(fields["P-value"]),
+            )
+        )
     return clusters
 
 
 @pytest.fixture(scope="module")
 def new_york():
     if not SATSCAN_NY.is_dir():
-        pytest.skip(f"SaTScan reference data not found at {SATSCAN_NY} (shared/data is not "
-                    "beside the repository)")
+        pytest.skip(
+            f"SaTScan reference data not found at {SATSCAN_NY} (shared/data is not "
+            "beside the repository)"
+        )
     cases = np.loadtxt(SATSCAN_NY / "satscan_ny_cases.txt")
     population = np.loadtxt(SATSCAN_NY / "satscan_ny_pop.txt")
     coords = np.loadtxt(SATSCAN_NY / "satscan_ny_coords.txt")
     assert (cases[:, 0] == coords[:, 0]).all() and (population[:, 0] == coords[:, 0]).all()
-    return dict(coords=coords[:, 1:], cases=cases[:, 1], population=population[:, 2],
-                ids=coords[:, 0].astype(int).tolist())
+    return dict(
+        coords=coords[:, 1:],
+        cases=cases[:, 1],
+        population=population[:, 2],
+        ids=coords[:, 0].astype(int).tolist(),
+    )
 
 
 def _decimals(printed: str) -> int:
@@ -229,8 +257,7 @@ RUNS = [
 def test_reproduces_satscan_clusters(new_york, results, fraction, n_reported):
     expected = _satscan_clusters(SATSCAN_NY / results)
     assert len(expected) == n_reported
-    found = circular_scan(**new_york, max_population_fraction=fraction,
-                          n_secondary=n_reported - 1)
+    found = circular_scan(**new_york, max_population_fraction=fraction, n_secondary=n_reported - 1)
     assert len(found) == n_reported
     where = {i: k for k, i in enumerate(new_york["ids"])}
     for ours, theirs in zip(found, expected):
@@ -238,8 +265,9 @@ def test_reproduces_satscan_clusters(new_york, results, fraction, n_reported):
         assert ours.members == theirs["ids"]
         assert ours.center == theirs["ids"][0]
         assert tuple(np.round(new_york["coords"][where[ours.center]], 4)) == theirs["centre"]
-        assert ours.radius == pytest.approx(float(theirs["radius"]),
-                                            abs=0.5 * 10 ** -_decimals(theirs["radius"]))
+        assert ours.radius == pytest.approx(
+            float(theirs["radius"]), abs=0.5 * 10 ** -_decimals(theirs["radius"])
+        )
         assert ours.population == theirs["population"]
         assert ours.observed == theirs["observed"]
         assert f"{ours.expected:.2f}" == theirs["expected"]
@@ -261,13 +289,18 @@ def test_satscan_headline_numbers(new_york):
 
 @pytest.mark.shared_data
 @pytest.mark.parametrize("results, fraction, n_reported", RUNS)
-def test_p_values_agree_with_satscan_within_monte_carlo_error(new_york, results, fraction,
-                                                              n_reported):
+def test_p_values_agree_with_satscan_within_monte_carlo_error(
+    new_york, results, fraction, n_reported
+):
     replicates = 999
     expected = _satscan_clusters(SATSCAN_NY / results)
-    found = circular_scan(**new_york, max_population_fraction=fraction,
-                          n_secondary=n_reported - 1, n_permutations=replicates,
-                          random_state=20240601)
+    found = circular_scan(
+        **new_york,
+        max_population_fraction=fraction,
+        n_secondary=n_reported - 1,
+        n_permutations=replicates,
+        random_state=20240601,
+    )
     # Both are estimates from 999 replicates, so their difference has a
     # standard deviation near sqrt(2 p (1 - p) / 999); allow three of those and
     # one replicate's step. SaTScan's "default combination" swaps in a Gumbel

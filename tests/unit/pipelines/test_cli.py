@@ -1,10 +1,25 @@
 """The command line: help everywhere, one clear line for bad input."""
+
 import pytest
 
 from pipelines.cli import build_parser, main
 
-SUBCOMMANDS = ["infra", "topics", "simulate", "normalize", "hotspots", "lake", "store-alerts",
-               "nightly", "graph", "superset", "demo", "eval", "replay", "bench"]
+SUBCOMMANDS = [
+    "infra",
+    "topics",
+    "simulate",
+    "normalize",
+    "hotspots",
+    "lake",
+    "store-alerts",
+    "nightly",
+    "graph",
+    "superset",
+    "demo",
+    "eval",
+    "replay",
+    "bench",
+]
 
 
 def test_every_subcommand_is_listed_and_answers_help(capsys):
@@ -17,38 +32,114 @@ def test_every_subcommand_is_listed_and_answers_help(capsys):
         assert f"usage: zongzhi {command}" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["simulate", "--hours", "x"], "zongzhi simulate: argument --hours: 'x' is not a float"),
-    (["simulate", "--hours", "-2"], "zongzhi simulate: argument --hours: '-2' must be > 0"),
-    (["simulate", "--malformed-fraction", "1.5"],
-     "zongzhi simulate: argument --malformed-fraction: '1.5' must lie in [0, 1]"),
-    (["simulate", "--start", "noon"],
-     "zongzhi simulate: argument --start: 'noon' is not an ISO-8601 time"),
-    (["simulate", "--surge", "r1:x"],
-     "zongzhi simulate: argument --surge: 'r1:x' must be CELL:CATEGORY:START_MIN:DURATION_MIN:MULTIPLIER"),
-    (["infra", "restart"], "zongzhi infra: argument action: invalid choice: 'restart'"),
-    (["graph", "--as-of", "yesterday"],
-     "zongzhi graph: argument --as-of: 'yesterday' is not a date such as 2026-11-27"),
-    (["bogus"], "zongzhi: argument COMMAND: invalid choice: 'bogus'"),
-    (["hotspots", "--watermark-delay-seconds", "0"],
-     "zongzhi hotspots: argument --watermark-delay-seconds: '0' must be > 0"),
-    (["eval", "hotspots", "--multiplier", "0.5"],
-     "zongzhi eval hotspots: argument --multiplier: '0.5' must be > 1 (times the baseline)"),
-    (["eval", "nodes"], "zongzhi eval: argument TARGET: invalid choice: 'nodes'"),
-    (["eval", "graph", "--rings", "0"], "zongzhi eval graph: argument --rings: '0' must be > 0"),
-    (["replay", "missing.csv", "--time-col", "t", "--x-col", "x", "--y-col", "y",
-      "--crs", "WGS84"], "zongzhi: missing.csv is not a readable file"),
-    (["replay", "{csv}", "--time-col", "when", "--x-col", "x", "--y-col", "y",
-      "--crs", "WGS84"], "zongzhi: points.csv has no column 'when'; its columns are t, x, y"),
-    (["replay", "{csv}", "--time-col", "t", "--x-col", "x", "--y-col", "y",
-      "--crs", "OSGB"], "zongzhi: --crs 'OSGB' is not supported; use WGS84, GCJ02, BD09"),
-    (["replay", "{csv}", "--time-col", "t", "--x-col", "x", "--y-col", "y",
-      "--crs", "EPSG:999999"], "zongzhi: --crs 'EPSG:999999' is not a coordinate system"),
-    (["replay", "{csv}", "--time-col", "t", "--x-col", "x", "--y-col", "y",
-      "--crs", "WGS84", "--tz", "Mars/Base"], "zongzhi: --tz 'Mars/Base' is not a known"),
-    (["infra", "up", "--services", "redis"],
-     "zongzhi: service 'redis' is not one of: kafka, postgres, superset"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["simulate", "--hours", "x"], "zongzhi simulate: argument --hours: 'x' is not a float"),
+        (["simulate", "--hours", "-2"], "zongzhi simulate: argument --hours: '-2' must be > 0"),
+        (
+            ["simulate", "--malformed-fraction", "1.5"],
+            "zongzhi simulate: argument --malformed-fraction: '1.5' must lie in [0, 1]",
+        ),
+        (
+            ["simulate", "--start", "noon"],
+            "zongzhi simulate: argument --start: 'noon' is not an ISO-8601 time",
+        ),
+        (
+            ["simulate", "--surge", "r1:x"],
+            "zongzhi simulate: argument --surge: 'r1:x' must be CELL:CATEGORY:START_MIN:DURATION_MIN:MULTIPLIER",
+        ),
+        (["infra", "restart"], "zongzhi infra: argument action: invalid choice: 'restart'"),
+        (
+            ["graph", "--as-of", "yesterday"],
+            "zongzhi graph: argument --as-of: 'yesterday' is not a date such as 2026-11-27",
+        ),
+        (["bogus"], "zongzhi: argument COMMAND: invalid choice: 'bogus'"),
+        (
+            ["hotspots", "--watermark-delay-seconds", "0"],
+            "zongzhi hotspots: argument --watermark-delay-seconds: '0' must be > 0",
+        ),
+        (
+            ["eval", "hotspots", "--multiplier", "0.5"],
+            "zongzhi eval hotspots: argument --multiplier: '0.5' must be > 1 (times the baseline)",
+        ),
+        (["eval", "nodes"], "zongzhi eval: argument TARGET: invalid choice: 'nodes'"),
+        (
+            ["eval", "graph", "--rings", "0"],
+            "zongzhi eval graph: argument --rings: '0' must be > 0",
+        ),
+        (
+            [
+                "replay",
+                "missing.csv",
+                "--time-col",
+                "t",
+                "--x-col",
+                "x",
+                "--y-col",
+                "y",
+                "--crs",
+                "WGS84",
+            ],
+            "zongzhi: missing.csv is not a readable file",
+        ),
+        (
+            [
+                "replay",
+                "{csv}",
+                "--time-col",
+                "when",
+                "--x-col",
+                "x",
+                "--y-col",
+                "y",
+                "--crs",
+                "WGS84",
+            ],
+            "zongzhi: points.csv has no column 'when'; its columns are t, x, y",
+        ),
+        (
+            ["replay", "{csv}", "--time-col", "t", "--x-col", "x", "--y-col", "y", "--crs", "OSGB"],
+            "zongzhi: --crs 'OSGB' is not supported; use WGS84, GCJ02, BD09",
+        ),
+        (
+            [
+                "replay",
+                "{csv}",
+                "--time-col",
+                "t",
+                "--x-col",
+                "x",
+                "--y-col",
+                "y",
+                "--crs",
+                "EPSG:999999",
+            ],
+            "zongzhi: --crs 'EPSG:999999' is not a coordinate system",
+        ),
+        (
+            [
+                "replay",
+                "{csv}",
+                "--time-col",
+                "t",
+                "--x-col",
+                "x",
+                "--y-col",
+                "y",
+                "--crs",
+                "WGS84",
+                "--tz",
+                "Mars/Base",
+            ],
+            "zongzhi: --tz 'Mars/Base' is not a known",
+        ),
+        (
+            ["infra", "up", "--services", "redis"],
+            "zongzhi: service 'redis' is not one of: kafka, postgres, superset",
+        ),
+    ],
+)
 def test_bad_arguments_give_one_line_and_exit_2(capsys, tmp_path, monkeypatch, argv, message):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "points.csv").write_text("t,x,y\n2020-01-01T00:00:00,116.8,40.4\n")
@@ -79,6 +170,8 @@ def test_unreachable_postgres_gives_one_line_before_spark_starts(capsys, monkeyp
 def test_py4j_errors_are_reported_by_their_cause():
     from pipelines.errors import one_line
 
-    error = RuntimeError("An error occurred while calling o197.save.\n"
-                         ": org.postgresql.util.PSQLException: Connection refused.\n\tat x")
+    error = RuntimeError(
+        "An error occurred while calling o197.save.\n"
+        ": org.postgresql.util.PSQLException: Connection refused.\n\tat x"
+    )
     assert one_line(error) == "org.postgresql.util.PSQLException: Connection refused."

@@ -20,8 +20,11 @@ def _two_rings_and_a_pair():
 
 
 def test_parallel_edges_are_merged_with_their_weights_summed():
-    graph, ids = build_graph(pd.DataFrame({"src": ["p:a", "p:b", "p:a"], "dst": ["p:b", "p:a", "p:c"],
-                                           "weight": [2, 3, 1]}))
+    graph, ids = build_graph(
+        pd.DataFrame(
+            {"src": ["p:a", "p:b", "p:a"], "dst": ["p:b", "p:a", "p:c"], "weight": [2, 3, 1]}
+        )
+    )
     assert list(ids) == ["p:a", "p:b", "p:c"]
     assert graph.ecount() == 2
     assert sorted(graph.es["weight"]) == [1.0, 5.0]
@@ -45,8 +48,9 @@ def test_large_components_split_into_leiden_communities_and_small_ones_stay_whol
 
 def test_mining_metrics_per_node():
     chain = _edges([("person:p1", "person:p2"), ("person:p2", "person:p3")], 1)
-    metrics, components, largest, groups = _mine(chain, max_betweenness_nodes=10,
-                                                 min_split_nodes=10)
+    metrics, components, largest, groups = _mine(
+        chain, max_betweenness_nodes=10, min_split_nodes=10
+    )
     assert (components, largest, groups) == (1, 3, 1)
     row = metrics.set_index("node_id")
     assert row.loc["person:p2", "betweenness"] == pytest.approx(1.0)

@@ -11,8 +11,12 @@ from models.getis_ord import grid_weights
 
 def test_trend_window_keeps_the_held_days_of_the_last_calendar_days():
     days = ["2026-10-01", "2026-10-03", "2026-10-14", "2026-10-03", dt.date(2026, 10, 10)]
-    assert trend_window(days, 14) == [dt.date(2026, 10, 1), dt.date(2026, 10, 3),
-                                      dt.date(2026, 10, 10), dt.date(2026, 10, 14)]
+    assert trend_window(days, 14) == [
+        dt.date(2026, 10, 1),
+        dt.date(2026, 10, 3),
+        dt.date(2026, 10, 10),
+        dt.date(2026, 10, 14),
+    ]
     assert trend_window(days, 5) == [dt.date(2026, 10, 10), dt.date(2026, 10, 14)]
     assert trend_window([], 14) == []
     with pytest.raises(ValueError, match="window_days=0 must be an integer >= 1"):
@@ -20,10 +24,16 @@ def test_trend_window_keeps_the_held_days_of_the_last_calendar_days():
 
 
 def test_cube_sums_repeats_and_ignores_other_cells_and_days():
-    daily = pd.DataFrame({"cell_id": ["a", "a", "b", "x", "a"], "day": ["d1", "d1", "d2", "d1", "d9"],
-                          "events": [2, 3, 4, 7, 1]})
-    np.testing.assert_array_equal(space_time_cube(daily, ["b", "a"], ["d1", "d2"]),
-                                  [[0, 4], [5, 0]])
+    daily = pd.DataFrame(
+        {
+            "cell_id": ["a", "a", "b", "x", "a"],
+            "day": ["d1", "d1", "d2", "d1", "d9"],
+            "events": [2, 3, 4, 7, 1],
+        }
+    )
+    np.testing.assert_array_equal(
+        space_time_cube(daily, ["b", "a"], ["d1", "d2"]), [[0, 4], [5, 0]]
+    )
 
 
 def test_classes_follow_gi_star_per_day_with_two_sided_p():
@@ -37,9 +47,14 @@ def test_classes_follow_gi_star_per_day_with_two_sided_p():
     esda = pytest.importorskip("esda")
     libpysal = pytest.importorskip("libpysal")
     w = libpysal.weights.lat2W(6, 6, rook=False)
-    z = np.column_stack([esda.G_Local(cube[:, d], w, star=True, transform="B",
-                                      permutations=0).Zs for d in range(12)])
+    z = np.column_stack(
+        [
+            esda.G_Local(cube[:, d], w, star=True, transform="B", permutations=0).Zs
+            for d in range(12)
+        ]
+    )
     from scipy.stats import norm
+
     p = 2 * norm.sf(np.abs(z))
     expected = classify_emerging(z, p)
     assert table["pattern"].tolist() == expected.tolist()

@@ -19,16 +19,19 @@ def test_the_shipped_configuration_has_every_nightly_key():
 
 def test_missing_nightly_keys_are_named():
     settings = Settings(raw={"nightly": {"trend_days": 14}}, root=Path("."), var=Path("."))
-    with pytest.raises(SettingsError, match="the nightly section of the configuration lacks "
-                                            "min_trend_days, trend_alpha"):
+    with pytest.raises(
+        SettingsError,
+        match="the nightly section of the configuration lacks min_trend_days, trend_alpha",
+    ):
         nightly.nightly_config(settings)
 
 
 def test_report_keeps_the_v1_fields_first():
     names = [f.name for f in dataclasses.fields(nightly.NightlyReport)]
     assert names[:5] == ["events", "days", "daily_count_rows", "baseline_rows", "observed_hours"]
-    report = nightly.NightlyReport(events=1, days=1, daily_count_rows=1, baseline_rows=1,
-                                   observed_hours=1.0)
+    report = nightly.NightlyReport(
+        events=1, days=1, daily_count_rows=1, baseline_rows=1, observed_hours=1.0
+    )
     assert report.trends_skipped is None and report.trend_cells == 0
 
 
@@ -36,20 +39,23 @@ def test_lake_file_replaces_a_folder_spark_wrote(tmp_path):
     target = tmp_path / contract.TOWN_BASELINES
     target.mkdir()
     (target / "part-00000.parquet").write_bytes(b"old")
-    frame = pd.DataFrame({"town_code": ["T"], "category": ["public_order.fight"],
-                          "rate_per_cell_hour": [0.5]})
+    frame = pd.DataFrame(
+        {"town_code": ["T"], "category": ["public_order.fight"], "rate_per_cell_hour": [0.5]}
+    )
     nightly._write_lake(frame, contract.TOWN_BASELINES_SCHEMA, target)
     assert target.is_file()
     table = pq.read_table(target)
     assert table.schema.equals(contract.TOWN_BASELINES_SCHEMA)
-    assert table.to_pylist() == [{"town_code": "T", "category": "public_order.fight",
-                                  "rate_per_cell_hour": 0.5}]
+    assert table.to_pylist() == [
+        {"town_code": "T", "category": "public_order.fight", "rate_per_cell_hour": 0.5}
+    ]
     assert sorted(p.name for p in tmp_path.iterdir()) == [contract.TOWN_BASELINES]
 
 
 def test_serving_floats_keep_six_significant_digits():
-    frame = pd.DataFrame({"cell_id": ["r1"], "lon": [116.8617905258805], "rate": [0.000286179052588],
-                          "events": [3]})
+    frame = pd.DataFrame(
+        {"cell_id": ["r1"], "lon": [116.8617905258805], "rate": [0.000286179052588], "events": [3]}
+    )
     served = nightly._for_serving(frame)
     assert served.loc[0, "lon"] == 116.862 and served.loc[0, "rate"] == 0.000286179
     assert served.loc[0, "events"] == 3 and frame.loc[0, "lon"] == 116.8617905258805

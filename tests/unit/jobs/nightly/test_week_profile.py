@@ -7,8 +7,13 @@ from jobs.nightly.week_profile import week_profile
 # Two weeks of slots at Monday 09:00 (h = 9) and one at Tuesday 09:00 (h = 33);
 # Monday 10:00 (h = 10) observed twice too.
 SLOTS = pd.DataFrame({"hour_of_week": [9, 33, 10], "slots": [2, 1, 2]})
-COUNTS = pd.DataFrame({"source": ["grid", "grid", "grid", "hotline"],
-                       "hour_of_week": [9, 33, 10, 10], "events": [8, 1, 1, 4]})
+COUNTS = pd.DataFrame(
+    {
+        "source": ["grid", "grid", "grid", "hotline"],
+        "hour_of_week": [9, 33, 10, 10],
+        "events": [8, 1, 1, 4],
+    }
+)
 
 
 def _grid(prior):
@@ -45,12 +50,22 @@ def test_no_prior_gives_the_raw_hour_of_week_and_a_huge_prior_the_hour_of_day():
     assert _grid(1e12).loc[[9, 33, 10], "factor"].tolist() == pytest.approx([1.5, 1.5, 0.25])
 
 
-@pytest.mark.parametrize("counts, prior, message", [
-    (COUNTS, -1.0, r"prior_slots=-1.0 must be a finite number >= 0"),
-    (COUNTS.assign(hour_of_week=168), 1.0, r"counts has hour_of_week=168; it must lie in 0..167"),
-    (pd.DataFrame({"source": ["grid"], "hour_of_week": [50], "events": [1]}), 1.0,
-     r"source 'grid' has events at hour_of_week=50, which slots never observed"),
-])
+@pytest.mark.parametrize(
+    "counts, prior, message",
+    [
+        (COUNTS, -1.0, r"prior_slots=-1.0 must be a finite number >= 0"),
+        (
+            COUNTS.assign(hour_of_week=168),
+            1.0,
+            r"counts has hour_of_week=168; it must lie in 0..167",
+        ),
+        (
+            pd.DataFrame({"source": ["grid"], "hour_of_week": [50], "events": [1]}),
+            1.0,
+            r"source 'grid' has events at hour_of_week=50, which slots never observed",
+        ),
+    ],
+)
 def test_bad_input_is_named(counts, prior, message):
     with pytest.raises(ValueError, match=message):
         week_profile(counts, SLOTS, prior)

@@ -1,4 +1,5 @@
 """The bench's synthetic stream and its memory sampling (no services)."""
+
 import json
 import os
 

@@ -1,4 +1,5 @@
 """Scoring the detector's alerts against planted surges (no services)."""
+
 from datetime import datetime, timedelta
 
 import pytest
@@ -16,8 +17,14 @@ def _plan(cell, category, minutes):
 
 def _update(alert_id, category, cells, first_min, status="new"):
     first = (T0 + timedelta(minutes=first_min)).isoformat()
-    return {"alert_id": alert_id, "category": category, "cells": cells, "status": status,
-            "window_end": first, "first_window_end": first}
+    return {
+        "alert_id": alert_id,
+        "category": category,
+        "cells": cells,
+        "status": status,
+        "window_end": first,
+        "first_window_end": first,
+    }
 
 
 def test_precision_recall_delays_and_false_alarms():
@@ -26,13 +33,15 @@ def test_precision_recall_delays_and_false_alarms():
         _update("a", "fight", ["r1"], 10),
         _update("a", "fight", ["r1", "r9"], 10, "ongoing"),
         _update("b", "theft", ["r7", "r2"], 120 + 25),
-        _update("c", "fight", ["r2"], 125),          # right place, wrong category: false
-        _update("d", "fight", ["r3"], 240 + 95),     # after the surge and its window: false
+        _update("c", "fight", ["r2"], 125),  # right place, wrong category: false
+        _update("d", "fight", ["r3"], 240 + 95),  # after the surge and its window: false
     ]
-    null_alerts = [_update("n1", "fight", ["r5"], 0), _update("n1", "fight", ["r5"], 5),
-                   _update("n2", "theft", ["r6"], 30)]
-    report = score_alerts(surge_alerts, null_alerts, plans, window_minutes=30, hours=84,
-                          towns=2)
+    null_alerts = [
+        _update("n1", "fight", ["r5"], 0),
+        _update("n1", "fight", ["r5"], 5),
+        _update("n2", "theft", ["r6"], 30),
+    ]
+    report = score_alerts(surge_alerts, null_alerts, plans, window_minutes=30, hours=84, towns=2)
     assert report["clusters"] == 4 and report["true_clusters"] == 2
     assert report["precision"] == 0.5
     assert report["recall"] == pytest.approx(2 / 3, abs=1e-4)
@@ -43,8 +52,7 @@ def test_precision_recall_delays_and_false_alarms():
 
 
 class _Simulator:
-    rates = {("a", "x"): 5.0, ("b", "x"): 4.0, ("a", "y"): 3.0, ("c", "y"): 2.0,
-             ("d", "z"): 1.0}
+    rates = {("a", "x"): 5.0, ("b", "x"): 4.0, ("a", "y"): 3.0, ("c", "y"): 2.0, ("d", "z"): 1.0}
 
     def busiest_cells(self, category, n):
         ranked = sorted((r, c) for (c, k), r in self.rates.items() if k == category)
@@ -55,8 +63,9 @@ class _Simulator:
 
 
 def test_surges_go_to_busy_distinct_cells_and_do_not_overlap():
-    plans = plan_surges(_Simulator(), ["z", "y", "x"], start=T0, hours=6, count=2,
-                        duration_min=60, multiplier=3.0)
+    plans = plan_surges(
+        _Simulator(), ["z", "y", "x"], start=T0, hours=6, count=2, duration_min=60, multiplier=3.0
+    )
     assert [(p.category, p.cell_id) for p in plans] == [("x", "a"), ("y", "c")]
     assert plans[0].start == T0 + timedelta(hours=1)
     assert plans[1].start >= plans[0].end + timedelta(minutes=30)
@@ -65,16 +74,39 @@ def test_surges_go_to_busy_distinct_cells_and_do_not_overlap():
 
 def test_too_many_surges_are_refused():
     with pytest.raises(ValueError, match="surges=4 exceeds the 3 scored categories"):
-        plan_surges(_Simulator(), ["x", "y", "z"], start=T0, hours=24, count=4,
-                    duration_min=60, multiplier=3.0)
+        plan_surges(
+            _Simulator(),
+            ["x", "y", "z"],
+            start=T0,
+            hours=24,
+            count=4,
+            duration_min=60,
+            multiplier=3.0,
+        )
     with pytest.raises(ValueError, match="3 surges of 60 min do not fit in 4 h"):
-        plan_surges(_Simulator(), ["x", "y", "z"], start=T0, hours=4, count=3,
-                    duration_min=60, multiplier=3.0)
+        plan_surges(
+            _Simulator(),
+            ["x", "y", "z"],
+            start=T0,
+            hours=4,
+            count=3,
+            duration_min=60,
+            multiplier=3.0,
+        )
 
 
 def test_a_block_surge_covers_the_centre_and_its_neighbours():
-    plans = plan_surges(_Simulator(), ["x"], start=T0, hours=6, count=1, duration_min=60,
-                        multiplier=3.0, radius=1, neighbours=lambda cell, r: [cell + "n"])
+    plans = plan_surges(
+        _Simulator(),
+        ["x"],
+        start=T0,
+        hours=6,
+        count=1,
+        duration_min=60,
+        multiplier=3.0,
+        radius=1,
+        neighbours=lambda cell, r: [cell + "n"],
+    )
     assert plans[0].covered == ("a", "an")
     # The rate of the block: a's 5.0 plus nothing for the unknown neighbour.
     assert plans[0].base_rate_per_hour == 5.0
@@ -88,10 +120,19 @@ class _TimedSimulator(_Simulator):
 
 
 def test_a_surge_carries_its_background_per_slide_until_a_window_after_it_ends():
-    plans = plan_surges(_TimedSimulator(), ["x"], start=T0, hours=6, count=1,
-                        duration_min=60, multiplier=3.0, slide_minutes=5, window_minutes=30)
-    plan = plans[0]                                    # 10:00 to 11:00
-    assert len(plan.expected_per_slice) == 18          # (60 + 30) / 5
+    plans = plan_surges(
+        _TimedSimulator(),
+        ["x"],
+        start=T0,
+        hours=6,
+        count=1,
+        duration_min=60,
+        multiplier=3.0,
+        slide_minutes=5,
+        window_minutes=30,
+    )
+    plan = plans[0]  # 10:00 to 11:00
+    assert len(plan.expected_per_slice) == 18  # (60 + 30) / 5
     assert plan.expected_per_slice[0] == pytest.approx(5.0 * 2 * 5 / 60)
     assert plan.expected_per_window == pytest.approx(5.0 * 2 * 30 / 60)
 
@@ -101,8 +142,9 @@ def test_oracle_reference_finds_big_surges_and_misses_tiny_ones():
 
     big = SurgePlan("a", "x", T0, T0 + timedelta(hours=1), 3.0, 1.0, (), 60.0, (10.0,) * 18)
     tiny = SurgePlan("b", "x", T0, T0 + timedelta(hours=1), 3.0, 1.0, (), 0.3, (0.05,) * 18)
-    ref = oracle_reference([big, tiny], budget_per_town_month=1.0, slide_minutes=5,
-                           window_minutes=30)
+    ref = oracle_reference(
+        [big, tiny], budget_per_town_month=1.0, slide_minutes=5, window_minutes=30
+    )
     assert ref["power_by_surge"][0] == 1.0
     assert ref["power_by_surge"][1] < 0.05
     assert ref["recall"] == pytest.approx(sum(ref["power_by_surge"]) / 2, abs=1e-4)

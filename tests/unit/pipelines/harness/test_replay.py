@@ -1,6 +1,7 @@
 """The replay adapter: reading a point file, its broken rows, its baselines (no Kafka)."""
+
 import gzip
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -22,29 +23,52 @@ not a time,-122.40,37.78,personal robbery
 def test_good_rows_are_read_and_broken_ones_reported(tmp_path):
     path = tmp_path / "points.csv"
     path.write_text(CSV)
-    points = read_points(path, time_col="when", x_col="lon", y_col="lat", crs="WGS84",
-                         category_col="kind", tz="America/Los_Angeles")
+    points = read_points(
+        path,
+        time_col="when",
+        x_col="lon",
+        y_col="lat",
+        crs="WGS84",
+        category_col="kind",
+        tz="America/Los_Angeles",
+    )
     assert points.rows == 7
     assert points.category == ["personal_robbery", "commercial_robbery"]
     assert points.time_ms == [
-        int(datetime(2019, 1, 1, 19, 50, tzinfo=timezone.utc).timestamp() * 1000),
+        int(datetime(2019, 1, 1, 19, 50, tzinfo=UTC).timestamp() * 1000),
         # No zone: read in --tz, 08:00 in San Francisco is 16:00 UTC.
-        int(datetime(2019, 1, 2, 16, 0, tzinfo=timezone.utc).timestamp() * 1000)]
-    assert points.broken == {"unreadable time": 1, "unreadable coordinates": 2,
-                             "wrong number of fields": 1, "missing coordinates": 1}
+        int(datetime(2019, 1, 2, 16, 0, tzinfo=UTC).timestamp() * 1000),
+    ]
+    assert points.broken == {
+        "unreadable time": 1,
+        "unreadable coordinates": 2,
+        "wrong number of fields": 1,
+        "missing coordinates": 1,
+    }
     assert [e["line"] for e in points.examples] == [4, 5, 6, 7, 8]
 
 
 def test_time_from_several_columns_and_utm_coordinates(tmp_path):
     path = tmp_path / "vancouver.csv.gz"
     with gzip.open(path, "wt") as fh:
-        fh.write("TYPE,YEAR,MONTH,DAY,HOUR,MINUTE,X,Y\n"
-                 "Other Theft,2020,1,1,0,0,490320.299,5458606.9208\n")
-    points = read_points(path, time_col="YEAR,MONTH,DAY,HOUR,MINUTE", x_col="X", y_col="Y",
-                         crs="EPSG:26910", category_col="TYPE", tz="America/Vancouver")
+        fh.write(
+            "TYPE,YEAR,MONTH,DAY,HOUR,MINUTE,X,Y\n"
+            "Other Theft,2020,1,1,0,0,490320.299,5458606.9208\n"
+        )
+    points = read_points(
+        path,
+        time_col="YEAR,MONTH,DAY,HOUR,MINUTE",
+        x_col="X",
+        y_col="Y",
+        crs="EPSG:26910",
+        category_col="TYPE",
+        tz="America/Vancouver",
+    )
     assert points.category == ["other_theft"]
-    assert datetime.fromtimestamp(points.time_ms[0] / 1000, timezone.utc).isoformat() == \
-        "2020-01-01T08:00:00+00:00"
+    assert (
+        datetime.fromtimestamp(points.time_ms[0] / 1000, UTC).isoformat()
+        == "2020-01-01T08:00:00+00:00"
+    )
     assert points.lon[0] == pytest.approx(-123.1331, abs=1e-4)
 
 
@@ -59,11 +83,12 @@ def test_a_bad_header_or_crs_is_refused_in_one_line(tmp_path):
 
 def test_baselines_are_the_files_own_smoothed_rates_and_week_profile():
     # 8 events in cell a, none in b, over 4 weeks of Mondays at 09:00 and 10:00.
-    monday = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc).timestamp() * 1000
+    monday = datetime(2026, 11, 2, 9, 0, tzinfo=UTC).timestamp() * 1000
 
     class Points:
-        time_ms = [int(monday + w * 7 * 86_400_000 + h * 3_600_000)
-                   for w in range(4) for h in range(2)]
+        time_ms = [
+            int(monday + w * 7 * 86_400_000 + h * 3_600_000) for w in range(4) for h in range(2)
+        ]
         category = ["theft"] * 8
 
     baselines = replay_baselines(["a", "b"], ["a"] * 8, Points, prior_slots=4.0, fallback=0.25)

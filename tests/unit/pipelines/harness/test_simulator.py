@@ -1,8 +1,8 @@
 """Tests for pipelines.harness.simulator.generate."""
 
 import json
-import random
 import math
+import random
 import re
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -32,10 +32,20 @@ TO_WGS84 = {"GCJ02": gcj02_to_wgs84, "BD09": bd09_to_wgs84, "WGS84": lambda lon,
 
 @pytest.fixture(scope="module")
 def district():
-    return build_district(TOWN_ROWS, code="110118", name="密云区", seed=5, villages_per_town=4,
-                          cell_size_m=1000, origin_lon=116.55, origin_lat=40.15,
-                          max_village_distance_m=9000, n_cameras=12, n_lpr_sites=6,
-                          n_gas_stations=3)
+    return build_district(
+        TOWN_ROWS,
+        code="110118",
+        name="密云区",
+        seed=5,
+        villages_per_town=4,
+        cell_size_m=1000,
+        origin_lon=116.55,
+        origin_lat=40.15,
+        max_village_distance_m=9000,
+        n_cameras=12,
+        n_lpr_sites=6,
+        n_gas_stations=3,
+    )
 
 
 def _check_digit(first17):
@@ -52,8 +62,18 @@ def _violations(value, district):
     except json.JSONDecodeError:
         return ["invalid_json"]
     reasons = []
-    for field in ("schema_version", "event_id", "source", "category", "event_time",
-                  "report_time", "location", "persons", "vehicles", "attributes"):
+    for field in (
+        "schema_version",
+        "event_id",
+        "source",
+        "category",
+        "event_time",
+        "report_time",
+        "location",
+        "persons",
+        "vehicles",
+        "attributes",
+    ):
         if field not in obj:
             return ["missing_field"]
     if type(obj["schema_version"]) is not int or obj["schema_version"] != 1:
@@ -128,10 +148,12 @@ def _wgs84_cell(district, obj):
 
 # ---------------------------------------------------------------- stream shape
 
+
 def test_same_seed_gives_the_same_records_and_another_seed_does_not(district):
     def run(seed):
-        sim = DistrictSimulator(district, seed=seed, events_per_hour=300,
-                                malformed_fraction=0.1, n_rings=1)
+        sim = DistrictSimulator(
+            district, seed=seed, events_per_hour=300, malformed_fraction=0.1, n_rings=1
+        )
         return list(sim.records(MONDAY, timedelta(hours=6)))
 
     first = run(42)
@@ -141,11 +163,15 @@ def test_same_seed_gives_the_same_records_and_another_seed_does_not(district):
 
 def test_one_population_seed_keeps_the_people_cars_and_rings_across_seeds(district):
     def sim(seed, population_seed=None):
-        return DistrictSimulator(district, seed=seed, events_per_hour=300, n_rings=2,
-                                 population_seed=population_seed)
+        return DistrictSimulator(
+            district, seed=seed, events_per_hour=300, n_rings=2, population_seed=population_seed
+        )
 
-    assert sim(1, population_seed=5).ground_truth().rings == sim(2, population_seed=5) \
-        .ground_truth().rings == sim(5).ground_truth().rings
+    assert (
+        sim(1, population_seed=5).ground_truth().rings
+        == sim(2, population_seed=5).ground_truth().rings
+        == sim(5).ground_truth().rings
+    )
     assert sim(1).ground_truth().rings != sim(2).ground_truth().rings
     one = [r.value for r in sim(1, 5).records(MONDAY, timedelta(hours=3))]
     other = [r.value for r in sim(2, 5).records(MONDAY, timedelta(hours=3))]
@@ -153,21 +179,32 @@ def test_one_population_seed_keeps_the_people_cars_and_rings_across_seeds(distri
 
 
 def test_records_are_in_report_time_order_with_unique_ids(district):
-    records = list(DistrictSimulator(district, seed=1, events_per_hour=400)
-                   .records(MONDAY, timedelta(hours=12)))
+    records = list(
+        DistrictSimulator(district, seed=1, events_per_hour=400).records(
+            MONDAY, timedelta(hours=12)
+        )
+    )
     reports = [r.report_time_ms for r in records]
     assert reports == sorted(reports)
     assert len({r.key for r in records}) == len(records)
-    assert all(MONDAY.timestamp() * 1000 <= r.event_time_ms < (MONDAY.timestamp() + 12 * 3600) * 1000
-               for r in records)
+    assert all(
+        MONDAY.timestamp() * 1000 <= r.event_time_ms < (MONDAY.timestamp() + 12 * 3600) * 1000
+        for r in records
+    )
 
 
 def test_run_id_goes_into_every_event_id(district):
-    records = list(DistrictSimulator(district, seed=1, events_per_hour=400, run_id="live2")
-                   .records(MONDAY + timedelta(hours=9), timedelta(minutes=20)))
+    records = list(
+        DistrictSimulator(district, seed=1, events_per_hour=400, run_id="live2").records(
+            MONDAY + timedelta(hours=9), timedelta(minutes=20)
+        )
+    )
     grid = [r.key for r in records if r.source == "grid"]
-    assert grid[:3] == ["grid-live2-20261123-000001", "grid-live2-20261123-000002",
-                        "grid-live2-20261123-000003"]
+    assert grid[:3] == [
+        "grid-live2-20261123-000001",
+        "grid-live2-20261123-000002",
+        "grid-live2-20261123-000003",
+    ]
     assert all(json.loads(r.value)["event_id"] == r.key for r in records)
 
 
@@ -182,15 +219,27 @@ def test_valid_records_follow_the_envelope(district):
         _check_envelope(obj)
         assert obj["source"] == record.source and obj["event_id"] == record.key
         assert datetime.fromisoformat(obj["event_time"]).timestamp() * 1000 == record.event_time_ms
-        assert datetime.fromisoformat(obj["report_time"]).timestamp() * 1000 == record.report_time_ms
+        assert (
+            datetime.fromisoformat(obj["report_time"]).timestamp() * 1000 == record.report_time_ms
+        )
 
 
 def test_small_fixture_exact_values():
     rows = [{"name": "鼓楼街道", "kind": "街道", "approx_lat": "40.376", "approx_lon": "116.845"}]
-    tiny = build_district(rows, code="110118", name="密云区", seed=1, villages_per_town=1,
-                          cell_size_m=1000, origin_lon=116.55, origin_lat=40.15,
-                          max_village_distance_m=9000, n_cameras=1, n_lpr_sites=1,
-                          n_gas_stations=0)
+    tiny = build_district(
+        rows,
+        code="110118",
+        name="密云区",
+        seed=1,
+        villages_per_town=1,
+        cell_size_m=1000,
+        origin_lon=116.55,
+        origin_lat=40.15,
+        max_village_distance_m=9000,
+        n_cameras=1,
+        n_lpr_sites=1,
+        n_gas_stations=0,
+    )
     camera, lpr = tiny.sites_of_kind("camera")[0], tiny.sites_of_kind("lpr")[0]
     sim = DistrictSimulator(tiny, seed=9, events_per_hour=60, channel_mix={"video": 1.0})
     start = datetime(2026, 11, 27, 9, 0, tzinfo=CST)
@@ -205,7 +254,9 @@ def test_small_fixture_exact_values():
         if site is camera:
             assert obj["attributes"]["device_id"] == "CAM-110118001-001-V1"
         else:
-            assert obj["attributes"]["device_id"] == f"LPR-110118001-001-L{obj['attributes']['lane']}"
+            assert (
+                obj["attributes"]["device_id"] == f"LPR-110118001-001-L{obj['attributes']['lane']}"
+            )
             assert 1 <= obj["attributes"]["lane"] <= lpr.lanes
         expected = datetime.fromtimestamp(record.event_time_ms / 1000, CST)
         assert obj["event_time"] == expected.strftime("%Y-%m-%dT%H:%M:%S+08:00")
@@ -214,9 +265,11 @@ def test_small_fixture_exact_values():
 
 
 def test_hotline_is_quiet_at_night(district):
-    records = list(DistrictSimulator(district, seed=3, events_per_hour=400,
-                                     channel_mix={"hotline": 1.0})
-                   .records(MONDAY, timedelta(days=1)))
+    records = list(
+        DistrictSimulator(
+            district, seed=3, events_per_hour=400, channel_mix={"hotline": 1.0}
+        ).records(MONDAY, timedelta(days=1))
+    )
     hours = Counter(datetime.fromtimestamp(r.event_time_ms / 1000, CST).hour for r in records)
     night = sum(hours[h] for h in range(0, 6))
     morning = sum(hours[h] for h in range(9, 12))
@@ -225,6 +278,7 @@ def test_hotline_is_quiet_at_night(district):
 
 
 # ---------------------------------------------------------------- malformed
+
 
 def test_malformed_fraction_and_kinds(district):
     sim = DistrictSimulator(district, seed=4, events_per_hour=600, malformed_fraction=0.2)
@@ -248,8 +302,9 @@ def test_malformed_records_are_refused_by_the_contract_for_their_reason(district
     now_ms = max(r.report_time_ms for r in records)
     outcomes = Counter()
     for record in records:
-        destination, _, value = contract.route_raw_record(record.value, ctx, now_ms,
-                                                          channel=record.source)
+        destination, _, value = contract.route_raw_record(
+            record.value, ctx, now_ms, channel=record.source
+        )
         reason = json.loads(value)["reason_code"] if destination == contract.DEAD_LETTER else None
         assert reason == record.malformed_kind
         outcomes[reason] += 1
@@ -258,13 +313,20 @@ def test_malformed_records_are_refused_by_the_contract_for_their_reason(district
 
 # ---------------------------------------------------------------- surges
 
+
 def test_base_rates_add_up_to_the_channel_rates(district):
-    sim = DistrictSimulator(district, seed=6, events_per_hour=500,
-                            channel_mix={"grid": 0.5, "hotline": 0.2, "video": 0.3})
+    sim = DistrictSimulator(
+        district,
+        seed=6,
+        events_per_hour=500,
+        channel_mix={"grid": 0.5, "hotline": 0.2, "video": 0.3},
+    )
     for source, share in (("grid", 0.5), ("hotline", 0.2), ("video", 0.3)):
-        total = sum(sim.base_rate(cell, category)
-                    for category in CATEGORIES_BY_SOURCE[source]
-                    for cell in sim.busiest_cells(category, 10_000))
+        total = sum(
+            sim.base_rate(cell, category)
+            for category in CATEGORIES_BY_SOURCE[source]
+            for cell in sim.busiest_cells(category, 10_000)
+        )
         assert total == pytest.approx(500 * share, rel=1e-9)
     cells = sim.busiest_cells("environment.illegal_dumping", 3)
     rates = [sim.base_rate(c, "environment.illegal_dumping") for c in cells]
@@ -274,12 +336,12 @@ def test_base_rates_add_up_to_the_channel_rates(district):
 
 def test_surge_multiplies_counts_in_its_cell_and_category(district):
     category = "environment.illegal_dumping"
-    background = DistrictSimulator(district, seed=7, events_per_hour=300,
-                                   channel_mix={"grid": 1.0})
+    background = DistrictSimulator(district, seed=7, events_per_hour=300, channel_mix={"grid": 1.0})
     cell = background.busiest_cells(category, 1)[0]
     surge = Surge(cell, category, MONDAY + timedelta(hours=8), MONDAY + timedelta(hours=20), 3.0)
-    surged = DistrictSimulator(district, seed=7, events_per_hour=300,
-                               channel_mix={"grid": 1.0}, surges=(surge,))
+    surged = DistrictSimulator(
+        district, seed=7, events_per_hour=300, channel_mix={"grid": 1.0}, surges=(surge,)
+    )
 
     def counts(sim):
         """Events of the surge category per (cell, during surge), and every other event."""
@@ -288,9 +350,15 @@ def test_surge_multiplies_counts_in_its_cell_and_category(district):
             obj = json.loads(record.value)
             if obj["category"] != category:
                 location = obj["location"]
-                others[(record.event_time_ms, obj["category"], location["lon"], location["lat"])] += 1
+                others[
+                    (record.event_time_ms, obj["category"], location["lon"], location["lat"])
+                ] += 1
                 continue
-            during = surge.start.timestamp() * 1000 <= record.event_time_ms < surge.end.timestamp() * 1000
+            during = (
+                surge.start.timestamp() * 1000
+                <= record.event_time_ms
+                < surge.end.timestamp() * 1000
+            )
             cells[(_wgs84_cell(district, obj), during)] += 1
         return cells, others
 
@@ -298,13 +366,16 @@ def test_surge_multiplies_counts_in_its_cell_and_category(district):
     surge_cells, surge_others = counts(surged)
     # The background is drawn from its own random stream: untouched by the surge.
     assert surge_others == base_others
-    assert {k: v for k, v in surge_cells.items() if k != (cell, True)} == \
-        {k: v for k, v in base_cells.items() if k != (cell, True)}
+    assert {k: v for k, v in surge_cells.items() if k != (cell, True)} == {
+        k: v for k, v in base_cells.items() if k != (cell, True)
+    }
 
     # The expected background over the surge hours, hour by hour; the surge
     # adds (multiplier - 1) times as much.
-    expected = sum(background.expected_rate(cell, category, surge.start + timedelta(hours=h))
-                   for h in range(12))
+    expected = sum(
+        background.expected_rate(cell, category, surge.start + timedelta(hours=h))
+        for h in range(12)
+    )
     observed_background = base_cells[(cell, True)]
     added = surge_cells[(cell, True)] - observed_background
     assert expected > 40
@@ -325,14 +396,19 @@ def test_expected_rate_follows_the_clock(district):
 
 # ---------------------------------------------------------------- rings
 
+
 def test_rings_go_out_as_often_as_asked(district):
     def leads(per_day):
-        sim = DistrictSimulator(district, seed=9, events_per_hour=50, n_rings=1,
-                                ring_outings_per_day=per_day)
+        sim = DistrictSimulator(
+            district, seed=9, events_per_hour=50, n_rings=1, ring_outings_per_day=per_day
+        )
         first = sim.ground_truth().rings[0].plates[0]
-        return sum(1 for r in sim.records(MONDAY, timedelta(days=4))
-                   if json.loads(r.value)["category"] == "video.plate_read"
-                   and json.loads(r.value)["vehicles"][0]["plate"] == first)
+        return sum(
+            1
+            for r in sim.records(MONDAY, timedelta(days=4))
+            if json.loads(r.value)["category"] == "video.plate_read"
+            and json.loads(r.value)["vehicles"][0]["plate"] == first
+        )
 
     few, many = leads(4.0), leads(16.0)
     # Four days at 4 and 16 outings a day: Poisson counts around 16 and 64.
@@ -348,30 +424,47 @@ def test_ring_members_appear_together(district):
 
     objects = [json.loads(r.value) for r in sim.records(MONDAY, timedelta(days=3))]
     for ring in truth.rings:
-        together = [o for o in objects if o["source"] == "grid"
-                    and set(ring.person_ids) <= {p.get("id_number") for p in o["persons"]}]
+        together = [
+            o
+            for o in objects
+            if o["source"] == "grid"
+            and set(ring.person_ids) <= {p.get("id_number") for p in o["persons"]}
+        ]
         assert len(together) >= 2
         assert all(set(ring.plates) <= {v["plate"] for v in o["vehicles"]} for o in together)
 
-        reads = [(datetime.fromisoformat(o["event_time"]), o["attributes"]["site_id"],
-                  o["vehicles"][0]["plate"])
-                 for o in objects if o["category"] == "video.plate_read"
-                 and o["vehicles"][0]["plate"] in ring.plates]
+        reads = [
+            (
+                datetime.fromisoformat(o["event_time"]),
+                o["attributes"]["site_id"],
+                o["vehicles"][0]["plate"],
+            )
+            for o in objects
+            if o["category"] == "video.plate_read" and o["vehicles"][0]["plate"] in ring.plates
+        ]
         leads = [(t, site) for t, site, plate in reads if plate == ring.plates[0]]
         assert len(leads) >= 2
         for t, site in leads:
             for plate in ring.plates[1:]:
-                assert any(p == plate and s == site and timedelta(0) < u - t <= timedelta(minutes=10)
-                           for u, s, p in reads)
+                assert any(
+                    p == plate and s == site and timedelta(0) < u - t <= timedelta(minutes=10)
+                    for u, s, p in reads
+                )
 
 
 def test_ground_truth_is_json_ready(district):
     surge = Surge("r020c025", "hotline.transport", MONDAY, MONDAY + timedelta(hours=1), 4.0)
     sim = DistrictSimulator(district, seed=10, surges=(surge,), n_rings=1, ring_size=3)
     truth = json.loads(json.dumps(sim.ground_truth().to_dict(), ensure_ascii=False))
-    assert truth["surges"] == [{"cell_id": "r020c025", "category": "hotline.transport",
-                                "start": "2026-11-23T00:00:00+08:00",
-                                "end": "2026-11-23T01:00:00+08:00", "multiplier": 4.0}]
+    assert truth["surges"] == [
+        {
+            "cell_id": "r020c025",
+            "category": "hotline.transport",
+            "start": "2026-11-23T00:00:00+08:00",
+            "end": "2026-11-23T01:00:00+08:00",
+            "multiplier": 4.0,
+        }
+    ]
     (ring,) = truth["rings"]
     assert ring["ring_id"] == "ring-001" and len(ring["person_ids"]) == 3
     assert all(len(p) == 18 and p[17] == _check_digit(p[:17]) for p in ring["person_ids"])
@@ -379,18 +472,29 @@ def test_ground_truth_is_json_ready(district):
 
 # ---------------------------------------------------------------- errors
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"channel_mix": {"grid": 0.5, "radio": 0.5}}, r"unknown channels \['radio'\]; allowed: grid"),
-    ({"channel_mix": {"grid": 0.5}}, r"must have shares >= 0 summing to 1"),
-    ({"events_per_hour": 0}, r"events_per_hour=0 must be a number > 0"),
-    ({"malformed_fraction": 1.5}, r"malformed_fraction=1.5 must be in \[0, 1\]"),
-    ({"run_id": "a-b"}, r"run_id='a-b' must be 1-32 ASCII letters, digits or '_'"),
-    ({"ring_outings_per_day": -1}, r"ring_outings_per_day=-1 must be a number >= 0"),
-    ({"surges": (Surge("r001c001", "public_order.ufo", MONDAY, MONDAY, 2.0),)},
-     r"category='public_order.ufo' is not in the taxonomy"),
-    ({"surges": (Surge("cell-7", "hotline.transport", MONDAY, MONDAY, 2.0),)},
-     r"cell_id='cell-7' is malformed"),
-])
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (
+            {"channel_mix": {"grid": 0.5, "radio": 0.5}},
+            r"unknown channels \['radio'\]; allowed: grid",
+        ),
+        ({"channel_mix": {"grid": 0.5}}, r"must have shares >= 0 summing to 1"),
+        ({"events_per_hour": 0}, r"events_per_hour=0 must be a number > 0"),
+        ({"malformed_fraction": 1.5}, r"malformed_fraction=1.5 must be in \[0, 1\]"),
+        ({"run_id": "a-b"}, r"run_id='a-b' must be 1-32 ASCII letters, digits or '_'"),
+        ({"ring_outings_per_day": -1}, r"ring_outings_per_day=-1 must be a number >= 0"),
+        (
+            {"surges": (Surge("r001c001", "public_order.ufo", MONDAY, MONDAY, 2.0),)},
+            r"category='public_order.ufo' is not in the taxonomy",
+        ),
+        (
+            {"surges": (Surge("cell-7", "hotline.transport", MONDAY, MONDAY, 2.0),)},
+            r"cell_id='cell-7' is malformed",
+        ),
+    ],
+)
 def test_bad_parameters_are_named_on_first_use(district, kwargs, message):
     sim = DistrictSimulator(district, seed=1, **kwargs)  # stores only
     with pytest.raises(ValueError, match=message):
@@ -398,17 +502,25 @@ def test_bad_parameters_are_named_on_first_use(district, kwargs, message):
 
 
 def test_naive_start_is_refused(district):
-    with pytest.raises(ValueError, match=r"start=datetime.datetime\(2026, 11, 23, 0, 0\) "
-                                         r"must be a timezone-aware datetime"):
+    with pytest.raises(
+        ValueError,
+        match=r"start=datetime.datetime\(2026, 11, 23, 0, 0\) "
+        r"must be a timezone-aware datetime",
+    ):
         DistrictSimulator(district, seed=1).records(datetime(2026, 11, 23), timedelta(hours=1))
 
 
 # ---------------------------------------------------------------- identity noise
 
+
 def test_every_entry_has_its_truth_and_no_truth_reaches_the_value(district):
-    sim = DistrictSimulator(district, seed=8, events_per_hour=800, n_rings=2,
-                            identity_noise={"name_typo": 0.5, "phone_typo": 0.5,
-                                            "plate_misread": 0.5})
+    sim = DistrictSimulator(
+        district,
+        seed=8,
+        events_per_hour=800,
+        n_rings=2,
+        identity_noise={"name_typo": 0.5, "phone_typo": 0.5, "plate_misread": 0.5},
+    )
     records = list(sim.records(MONDAY + timedelta(hours=8), timedelta(hours=6)))
     typos = misreads = 0
     for record in records:
@@ -420,7 +532,7 @@ def test_every_entry_has_its_truth_and_no_truth_reaches_the_value(district):
             # An unknown suspect (no name, phone or ID) is nobody in particular.
             assert (true_id is None) == (set(person) == {"role"})
             if "id_number" in person:
-                assert person["id_number"] == true_id      # an ID is never damaged
+                assert person["id_number"] == true_id  # an ID is never damaged
             else:
                 typos += 1
         for vehicle, plate in zip(raw["vehicles"], record.truth["vehicles"]):
@@ -431,8 +543,10 @@ def test_every_entry_has_its_truth_and_no_truth_reaches_the_value(district):
 def test_noise_leaves_the_events_themselves_unchanged(district):
     def events(noise):
         sim = DistrictSimulator(district, seed=8, events_per_hour=800, identity_noise=noise)
-        return [(r.key, r.event_time_ms, json.loads(r.value)["category"])
-                for r in sim.records(MONDAY + timedelta(hours=8), timedelta(hours=3))]
+        return [
+            (r.key, r.event_time_ms, json.loads(r.value)["category"])
+            for r in sim.records(MONDAY + timedelta(hours=8), timedelta(hours=3))
+        ]
 
     assert events(None) == events({"name_typo": 1.0, "phone_typo": 1.0, "plate_misread": 1.0})
 
@@ -446,8 +560,9 @@ def test_homophone_typos_keep_the_name_sound():
     noise = IdentityNoise(random.Random(5), name_typo=1.0, phone_typo=0.0, plate_misread=0.0)
     for _ in range(300):
         name = fake_name(rng)
-        persons, _, _ = noise.apply([{"role": "party", "name": name, "_id": "x"}], [],
-                                    plate_read=False)
+        persons, _, _ = noise.apply(
+            [{"role": "party", "name": name, "_id": "x"}], [], plate_read=False
+        )
         assert name_sound(persons[0]["name"]) == name_sound(name), (name, persons[0]["name"])
 
 

@@ -1,4 +1,5 @@
 """The hotspot job's Python side, without Flink: baselines from the lake, one window."""
+
 import os
 from datetime import datetime
 
@@ -7,18 +8,37 @@ import pyarrow.parquet as pq
 import pytest
 
 from features.baselines import FALLBACK, NIGHTLY, TOWN_PRIOR
-from pipelines.streaming.hotspot_job import BaselineStore, WindowScorer, cell_slices_sql, parse_slice
+from pipelines.streaming.hotspot_job import (
+    BaselineStore,
+    WindowScorer,
+    cell_slices_sql,
+    parse_slice,
+)
 
 MONDAY_10 = datetime.fromisoformat("2026-11-23T10:00:00+08:00").timestamp()
 
 
 def _write(folder, cells_rate=2.0):
-    pq.write_table(pa.table({"cell_id": ["r001c001"], "category": ["public_order.fight"],
-                             "rate_per_hour": [cells_rate]}), folder / "cell_baselines.parquet")
-    pq.write_table(pa.table({"town_code": ["t1"], "category": ["public_order.fight"],
-                             "rate_per_cell_hour": [0.1]}), folder / "town_baselines.parquet")
-    pq.write_table(pa.table({"source": ["grid"], "hour_of_week": pa.array([10], pa.int32()),
-                             "factor": [2.0]}), folder / "week_profile.parquet")
+    pq.write_table(
+        pa.table(
+            {
+                "cell_id": ["r001c001"],
+                "category": ["public_order.fight"],
+                "rate_per_hour": [cells_rate],
+            }
+        ),
+        folder / "cell_baselines.parquet",
+    )
+    pq.write_table(
+        pa.table(
+            {"town_code": ["t1"], "category": ["public_order.fight"], "rate_per_cell_hour": [0.1]}
+        ),
+        folder / "town_baselines.parquet",
+    )
+    pq.write_table(
+        pa.table({"source": ["grid"], "hour_of_week": pa.array([10], pa.int32()), "factor": [2.0]}),
+        folder / "week_profile.parquet",
+    )
 
 
 def test_baselines_are_read_from_the_lake_and_reloaded_when_replaced(tmp_path):
@@ -26,9 +46,11 @@ def test_baselines_are_read_from_the_lake_and_reloaded_when_replaced(tmp_path):
     store = BaselineStore(tmp_path, 0.25)
     b = store.current()
     assert b.expected("r001c001", "t1", "public_order.fight", MONDAY_10, MONDAY_10 + 1800) == (
-        pytest.approx(2.0), NIGHTLY)
+        pytest.approx(2.0),
+        NIGHTLY,
+    )
     assert b.rate("r002c002", "t1", "public_order.fight") == (0.1, TOWN_PRIOR)
-    assert store.current() is b          # unchanged files: no re-read
+    assert store.current() is b  # unchanged files: no re-read
     _write(tmp_path, cells_rate=0.5)
     path = tmp_path / "cell_baselines.parquet"
     stat = os.stat(path)
@@ -50,7 +72,11 @@ def test_missing_or_corrupt_tables_fall_back_and_the_job_goes_on(tmp_path):
 def test_slice_parsing_skips_and_counts_malformed_entries():
     cells, categories, counts, bad = parse_slice("r1,a,1;r2,b,x;r3,c;r4,d,2")
     assert (list(cells), list(categories), counts.tolist(), bad) == (
-        ["r1", "r4"], ["a", "d"], [1, 2], 2)
+        ["r1", "r4"],
+        ["a", "d"],
+        [1, 2],
+        2,
+    )
     assert parse_slice("")[3] == 0
 
 
@@ -58,9 +84,11 @@ def test_window_scorer_composes_durations_from_slices(district_detector_small):
     detector = district_detector_small
     scorer = WindowScorer(detector, BaselineStore(None, 0.25))
     # Window ending 10:30: slices ending 10:30 (k=0), 10:20 (k=2) and 10:05 (k=5).
-    payload = ["2026-11-23 10:30:00#r005c005,public_order.fight,9",
-               "2026-11-23 10:20:00#r005c005,public_order.fight,8;r001c001,public_order.fight,1",
-               "2026-11-23 10:05:00#r005c005,public_order.fight,7"]
+    payload = [
+        "2026-11-23 10:30:00#r005c005,public_order.fight,9",
+        "2026-11-23 10:20:00#r005c005,public_order.fight,8;r001c001,public_order.fight,1",
+        "2026-11-23 10:05:00#r005c005,public_order.fight,7",
+    ]
     alerts = scorer.score(datetime(2026, 11, 23, 10, 30), payload, 0)
     assert [a["status"] for a in alerts] == ["new"]
     # 5 min: 9; 15 min: 9 + 8; 30 min: all 24 events of the cell.
@@ -85,15 +113,22 @@ def district_detector_small():
     coords = [(c * 1000.0, r * 1000.0) for r in range(10) for c in range(10)]
     places = {cell: Place("t1", "鼓楼街道", "v1", "东关村", 116.8, 40.4) for cell in cells}
     hotspot = {
-        "window_size_minutes": 30, "window_slide_minutes": 5,
-        "scan_durations_minutes": [5, 15, 30], "scan_max_radius_m": 1500, "scan_max_cells": 9,
-        "scan_replicates": 99, "min_observed": 5, "max_clusters_per_look": 3,
-        "alert_budget_per_town_month": 1.0, "fdr_q": 0.05,
+        "window_size_minutes": 30,
+        "window_slide_minutes": 5,
+        "scan_durations_minutes": [5, 15, 30],
+        "scan_max_radius_m": 1500,
+        "scan_max_cells": 9,
+        "scan_replicates": 99,
+        "min_observed": 5,
+        "max_clusters_per_look": 3,
+        "alert_budget_per_town_month": 1.0,
+        "fdr_q": 0.05,
         "lifecycle": {"quiet_looks": 2, "escalation_ratio": 1.5},
         "severity_by_recurrence_days": [[365, "红色"], [30, "橙色"], [0, "黄色"]],
     }
-    return HotspotDetector(cells, coords, places, hotspot, ["public_order.fight"],
-                           district_code="110118", towns=1)
+    return HotspotDetector(
+        cells, coords, places, hotspot, ["public_order.fight"], district_code="110118", towns=1
+    )
 
 
 def test_a_fixed_store_answers_its_baselines():
