@@ -31,8 +31,9 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
+from features.local_time import DISTRICT_TZ
 from features.taxonomy import source_of
 
 __all__ = [
@@ -42,7 +43,6 @@ __all__ = [
     "FALLBACK",
     "NO_PROFILE",
     "hour_of_week",
-    "DISTRICT_TZ",
 ]
 
 NIGHTLY = "nightly"
@@ -50,8 +50,6 @@ TOWN_PRIOR = "nightly town prior"
 FALLBACK = "fallback"
 NO_PROFILE = ", no week profile"
 
-#: Baselines are kept in the district's local time (Beijing time).
-DISTRICT_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 _HOUR_S = 3600
 _VERSIONS = itertools.count(1)
 _WEEK_H = 168

@@ -17,10 +17,11 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from features.coordinates import CRS, to_wgs84
 from features.geography import District
+from features.local_time import DISTRICT_TZ
 from features.person_keys import person_key_tokens
 from features.plate_keys import plate_key_tokens
 from features.pseudonymize import pseudonymize, scrub_text
@@ -63,7 +64,6 @@ REASON_CODES = (
 NORMALIZED = "normalized"
 DEAD_LETTER = "dead_letter"
 
-_LOCAL_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 _REQUIRED_ATTRIBUTES = {
     "grid": ("reporter_id", "description"),
@@ -283,7 +283,7 @@ def normalize_event(
     ]
     attributes = _channel_attributes(obj, source, ctx.key)
 
-    local_event_time = event_time.astimezone(_LOCAL_TZ)
+    local_event_time = event_time.astimezone(DISTRICT_TZ)
     return {
         "schema_version": CONTRACT_VERSION,
         "event_id": event_id,

@@ -504,6 +504,6 @@ class HotspotDetector:
 def _iso(epoch_s: int) -> str:
     from datetime import datetime
 
-    from features.baselines import DISTRICT_TZ
+    from features.local_time import DISTRICT_TZ
 
     return datetime.fromtimestamp(epoch_s, DISTRICT_TZ).isoformat()

@@ -11,13 +11,12 @@ import argparse
 import json
 import logging
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
+from features.local_time import DISTRICT_TZ, DISTRICT_TZ_NAME
 from pipelines.errors import UsageError, ZongzhiError, one_line
 
 __all__ = ["main", "build_parser"]
-
-_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -36,7 +35,7 @@ def _iso_time(text: str) -> datetime:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not an ISO-8601 time such as 2026-11-27T08:00:00+08:00"
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=_TZ)
+    return moment if moment.tzinfo else moment.replace(tzinfo=DISTRICT_TZ)
 
 
 def _iso_date(text: str) -> str:
@@ -248,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument(
         "--tz",
-        default="Asia/Shanghai",
+        default=DISTRICT_TZ_NAME,
         help="time zone of times without one (default Asia/Shanghai)",
     )
     replay.add_argument(

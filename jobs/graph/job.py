@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from features.baselines import DISTRICT_TZ
+from features.local_time import DISTRICT_TZ
 from features.taxonomy import PLATE_READ
 from jobs.graph.person_resolution import resolve_persons
 from jobs.graph.vehicle_resolution import resolve_plates

@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 import pyarrow.parquet as pq
 
-from features.baselines import DISTRICT_TZ
+from features.local_time import DISTRICT_TZ
 from features.pseudonymize import pseudonymize
 from jobs.graph.job import profile_key
 from models.cluster_agreement import adjusted_rand, pairwise_scores

@@ -49,7 +49,8 @@ from pathlib import Path
 
 import numpy as np
 
-from features.baselines import DISTRICT_TZ, Baselines
+from features.baselines import Baselines
+from features.local_time import DISTRICT_TZ
 from pipelines.errors import UsageError
 from pipelines.settings import Settings
 

@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from features.baselines import DISTRICT_TZ
+from features.local_time import DISTRICT_TZ
 from pipelines.errors import UsageError
 from pipelines.io.platform_state import load_district
 from pipelines.settings import Settings

@@ -38,8 +38,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from features.baselines import DISTRICT_TZ
 from features.lake_schema import EVENTS_SCHEMA
+from features.local_time import DISTRICT_TZ
 from features.taxonomy import CATEGORIES_BY_SOURCE, PLATE_READ
 from pipelines.io.platform_state import load_district, pseudonym_key
 from pipelines.settings import Settings

@@ -43,6 +43,7 @@ import numpy as np
 
 from features.baselines import Baselines, hour_of_week
 from features.geography import CellGrid
+from features.local_time import DISTRICT_TZ_NAME
 from models.hotspot_detector import HotspotDetector, Place
 from pipelines.errors import UsageError
 from pipelines.settings import Settings
@@ -172,7 +173,7 @@ def read_points(
     crs: str,
     category_col: str | None = None,
     time_format: str | None = None,
-    tz: str = "Asia/Shanghai",
+    tz: str = DISTRICT_TZ_NAME,
 ) -> ReplayPoints:
     """Read the usable rows of a CSV (or .csv.gz); count and describe the broken ones."""
     if not path.is_file():
@@ -377,7 +378,7 @@ def run_replay(
     crs: str,
     category_col: str | None = None,
     time_format: str | None = None,
-    tz: str = "Asia/Shanghai",
+    tz: str = DISTRICT_TZ_NAME,
     cell_size_m: float | None = None,
     top: int = 10,
 ) -> dict:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from features.local_time import DISTRICT_TZ_NAME
 from pipelines.errors import SettingsError
 from pipelines.settings import Settings
 
@@ -98,7 +99,7 @@ def streaming_table_env(
     config.set("parallelism.default", str(parallelism))
     config.set("python.executable", sys.executable)
     config.set("python.client.executable", sys.executable)
-    config.set("table.local-time-zone", settings.contract["timezone"])
+    config.set("table.local-time-zone", DISTRICT_TZ_NAME)
     config.set("pipeline.name", "zongzhi")
     config.set("python.execution-mode", python_mode)
     flink = settings.raw["flink"]

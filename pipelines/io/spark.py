@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
+from features.local_time import DISTRICT_TZ_NAME
 from pipelines.io.flink import connector_jars
 from pipelines.settings import Settings
 
@@ -31,7 +32,7 @@ def spark_session(settings: Settings, app_name: str):
         .config("spark.sql.shuffle.partitions", str(spark_cfg["shuffle_partitions"]))
         .config("spark.driver.memory", spark_cfg["driver_memory"])
         .config("spark.jars", ",".join(jdbc_driver))
-        .config("spark.sql.session.timeZone", settings.contract["timezone"])
+        .config("spark.sql.session.timeZone", DISTRICT_TZ_NAME)
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")

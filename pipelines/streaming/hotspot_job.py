@@ -36,7 +36,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from features.baselines import DISTRICT_TZ, Baselines
+from features.baselines import Baselines
+from features.local_time import DISTRICT_TZ
 from features.taxonomy import CATEGORIES
 from models.hotspot_detector import HotspotDetector, Place
 from pipelines.io.flink import (

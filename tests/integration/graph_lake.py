@@ -18,8 +18,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from features import contract
-from features.baselines import DISTRICT_TZ
 from features.lake_schema import events_table
+from features.local_time import DISTRICT_TZ
 
 START = datetime(2026, 11, 2, 0, 0, tzinfo=DISTRICT_TZ)
 DAYS = 3

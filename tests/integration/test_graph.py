@@ -127,7 +127,7 @@ def test_co_presence_edges_equal_pairs_counted_over_the_written_records(settings
     """
     from datetime import datetime
 
-    from features.baselines import DISTRICT_TZ
+    from features.local_time import DISTRICT_TZ
 
     records, entities = graph["written"]["records"], graph["entities"]
     person_of = entities.query("kind == 'person'").set_index("key")["entity_id"].to_dict()
@@ -225,7 +225,7 @@ def test_serving_tables_hold_the_night(settings, graph):
 def test_new_links_are_the_edges_first_seen_on_the_night(graph):
     from datetime import datetime
 
-    from features.baselines import DISTRICT_TZ
+    from features.local_time import DISTRICT_TZ
 
     night = graph["written"]["days"][-1]
     edges = pd.read_parquet(graph["snapshot"] / "edges")

@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 
+from features.local_time import UTC_OFFSET_S
+
 __all__ = [
     "HOUR_PROFILE",
     "WEEKDAY_FACTOR",
@@ -27,7 +29,6 @@ __all__ = [
     "Clock",
 ]
 
-_UTC_OFFSET_S = 8 * 3600  # Asia/Shanghai has had no daylight saving since 1991
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday (Monday = 0)
 
@@ -137,7 +138,7 @@ def channel_profiles() -> dict[str, tuple[tuple[float, ...], tuple[float, ...]]]
 
 def local_hour_weekday(epoch_s: int) -> tuple[int, int]:
     """The local hour (0–23) and weekday (Monday = 0) of ``epoch_s``."""
-    local = epoch_s + _UTC_OFFSET_S
+    local = epoch_s + UTC_OFFSET_S
     return local // 3600 % 24, (local // 86400 + _EPOCH_WEEKDAY) % 7
 
 
@@ -166,7 +167,7 @@ class Clock:
 
     def day(self, epoch_s: int) -> tuple[str, str]:
         """Return ``("2026-11-27", "20261127")`` for the local date of ``epoch_s``."""
-        day = (epoch_s + _UTC_OFFSET_S) // 86400
+        day = (epoch_s + UTC_OFFSET_S) // 86400
         cached = self._dates.get(day)
         if cached is None:
             iso = date.fromordinal(_EPOCH_ORDINAL + day).isoformat()
@@ -175,7 +176,7 @@ class Clock:
 
     def iso(self, epoch_s: int) -> str:
         """Return ``"2026-11-27T09:30:00+08:00"`` for ``epoch_s``."""
-        seconds = (epoch_s + _UTC_OFFSET_S) % 86400
+        seconds = (epoch_s + UTC_OFFSET_S) % 86400
         return (
             f"{self.day(epoch_s)[0]}T{seconds // 3600:02d}:"
             f"{seconds // 60 % 60:02d}:{seconds % 60:02d}+08:00"

@@ -3,7 +3,8 @@ from datetime import datetime
 import numpy as np
 import pytest
 
-from features.baselines import DISTRICT_TZ, Baselines
+from features.baselines import Baselines
+from features.local_time import DISTRICT_TZ
 from models.hotspot_detector import HotspotDetector, Place, budget_threshold
 
 HOTSPOT = {

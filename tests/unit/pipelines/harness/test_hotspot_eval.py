@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from features.baselines import DISTRICT_TZ
+from features.local_time import DISTRICT_TZ
 from pipelines.harness.hotspot_eval import SurgePlan, plan_surges, score_alerts
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=DISTRICT_TZ)
