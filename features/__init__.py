@@ -3,16 +3,13 @@
 One concept per module; the most used names are re-exported here.
 """
 
-from features.contract import (
-    CONTRACT_VERSION,
-    REASON_CODES,
-    ContractViolation,
-    NormalizationContext,
-    normalize_event,
-    route_raw_record,
-)
+from features.cell_grid import CellGrid
+from features.contract_violation import CONTRACT_VERSION, REASON_CODES, ContractViolation
 from features.coordinates import CRS, to_wgs84
-from features.geography import CellGrid, District, Jurisdiction, build_district
+from features.dead_letter import route_raw_record
+from features.district import District, Jurisdiction
+from features.district_builder import build_district
+from features.normalization import NormalizationContext, normalize_event
 from features.pseudonymize import pseudonymize, scrub_text
 from features.taxonomy import CATEGORIES, CATEGORIES_BY_SOURCE, SOURCES, category_label
 

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from features.identity import PROVINCE_ABBREVIATIONS, normalize_plate
+from features.plates import PROVINCE_ABBREVIATIONS, normalize_plate
 from features.pseudonymize import match_key_token
 
 __all__ = [

@@ -19,13 +19,13 @@ import re
 import unicodedata
 from types import MappingProxyType
 
-from features.identity import (
+from features.identifier_patterns import (
     ID_NUMBER_PATTERN,
     MISREAD_PLATE_PATTERN,
     PHONE_PATTERN,
     PLATE_PATTERN,
-    normalize_plate,
 )
+from features.plates import normalize_plate
 
 __all__ = [
     "KINDS",
@@ -72,7 +72,7 @@ def canonicalize(value, kind):
         ASCII digits only; a leading ``86`` (13 digits) or ``0086``
         (15 digits) country code is dropped.
     ``plate``
-        :func:`features.identity.normalize_plate`.
+        :func:`features.plates.normalize_plate`.
     ``name``
         leading/trailing whitespace stripped.
 
@@ -214,15 +214,16 @@ _TEXT_PATTERNS = (
 def scrub_text(text, key):
     """Replace every ID number, phone number and plate in free text.
 
-    Identifiers are located with :data:`features.identity.ID_NUMBER_PATTERN`,
-    :data:`~features.identity.PHONE_PATTERN` and
-    :data:`~features.identity.PLATE_PATTERN` (and, for misread plates,
-    :data:`~features.identity.MISREAD_PLATE_PATTERN`) on a copy of ``text`` in which
-    full-width letters and digits are folded to ASCII, and each is replaced
-    by its :func:`pseudonymize` token.  Everything else is kept verbatim.
-    ID numbers are scrubbed on shape alone (a wrong check digit is still
-    scrubbed).  Names are not detected.  Scrubbing is idempotent: tokens
-    never match the patterns.
+    Identifiers are located with
+    :data:`features.identifier_patterns.ID_NUMBER_PATTERN`,
+    :data:`~features.identifier_patterns.PHONE_PATTERN` and
+    :data:`~features.identifier_patterns.PLATE_PATTERN` (and, for misread
+    plates, :data:`~features.identifier_patterns.MISREAD_PLATE_PATTERN`) on a
+    copy of ``text`` in which full-width letters and digits are folded to
+    ASCII, and each is replaced by its :func:`pseudonymize` token.
+    Everything else is kept verbatim.  ID numbers are scrubbed on shape alone
+    (a wrong check digit is still scrubbed).  Names are not detected.
+    Scrubbing is idempotent: tokens never match the patterns.
 
     Parameters
     ----------

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from features.geography import SITE_KINDS, District
+from features.district import SITE_KINDS, District
 
 __all__ = ["SensitiveCheckpoint", "SITE_KIND_LABELS", "sensitive_checkpoints"]
 
@@ -62,7 +62,8 @@ def sensitive_checkpoints(
 
     Examples
     --------
-    >>> from features.geography import CellGrid, District, Site
+    >>> from features.cell_grid import CellGrid
+    >>> from features.district import District, Site
     >>> d = District("1", "d", (), (), (
     ...     Site("LPR-1", "lpr", "东卡口", 116.60, 40.20, "t1", lanes=2),
     ...     Site("LPR-2", "lpr", "西卡口", 116.70, 40.20, "t1", lanes=2),

@@ -1,0 +1,143 @@
+"""Tests for features.normalization: validation and the normalized record.
+
+The ``ctx``, ``village`` and ``grid_event`` fixtures are in ``conftest.py``.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from features.bd09 import wgs84_to_bd09
+from features.contract_violation import ContractViolation
+from features.normalization import normalize_event
+
+from .contract_reference import NOW_MS
+
+
+def test_a_valid_grid_event_is_normalized(ctx, village, grid_event):
+    out = normalize_event(grid_event, ctx, NOW_MS, expected_source="grid")
+    # GCJ-02 in, WGS-84 out: the village centre comes back to within 1e-6 degrees.
+    assert out["lon"] == pytest.approx(village.lon, abs=1e-6)
+    assert out["lat"] == pytest.approx(village.lat, abs=1e-6)
+    assert (out["crs"], out["reported_crs"]) == ("WGS84", "GCJ02")
+    assert out["village_code"] == village.code
+    assert out["town_code"] == village.town_code
+    assert out["cell_id"] == ctx.district.grid.cell_of(village.lon, village.lat)
+    assert out["event_time_ms"] == NOW_MS - 45 * 60 * 1000
+    assert out["report_time_ms"] == NOW_MS - 43 * 60 * 1000
+    assert out["event_date"] == "2026-11-27"
+    assert out["category_label"] == "打架斗殴"
+    assert out["source_label"] == "网格上报"
+
+
+def test_hotline_bd09_and_video_wgs84(ctx, village, grid_event):
+    hotline = copy.deepcopy(grid_event)
+    lon, lat = wgs84_to_bd09(village.lon, village.lat)
+    hotline.update(
+        source="hotline",
+        category="hotline.transport",
+        location={"lon": lon, "lat": lat, "crs": "BD09"},
+        attributes={"ticket_no": "12345-1", "text": "公交站牌损坏"},
+    )
+    out = normalize_event(hotline, ctx, NOW_MS, expected_source="hotline")
+    # The BD-09 inverse is the standard one-step formula: about 1e-5 degrees.
+    assert out["lon"] == pytest.approx(village.lon, abs=2e-5)
+    assert out["lat"] == pytest.approx(village.lat, abs=2e-5)
+
+    video = copy.deepcopy(grid_event)
+    video.update(
+        source="video",
+        category="video.plate_read",
+        persons=[],
+        location={"lon": village.lon, "lat": village.lat, "crs": "WGS84"},
+        attributes={
+            "device_id": "LPR-1-L1",
+            "site_id": "LPR-1",
+            "device_kind": "lpr",
+            "lane": 1,
+            "confidence": 0.97,
+        },
+    )
+    out = normalize_event(video, ctx, NOW_MS, expected_source="video")
+    assert (out["lon"], out["lat"]) == (round(village.lon, 7), round(village.lat, 7))
+    assert out["attributes"]["lane"] == 1
+
+
+@pytest.mark.parametrize(
+    "mutate, code, message",
+    [
+        (lambda e: e.pop("event_id"), "missing_field", "required field 'event_id' is missing"),
+        (lambda e: e["location"].pop("lat"), "missing_field", "'location.lat' is missing"),
+        (
+            lambda e: e.update(schema_version="1"),
+            "wrong_type",
+            "'schema_version' must be int, got str",
+        ),
+        (
+            lambda e: e["location"].update(lon="116.8"),
+            "wrong_type",
+            "'location.lon' must be int/float",
+        ),
+        (
+            lambda e: e.update(persons={"role": "x"}),
+            "wrong_type",
+            "'persons' must be a list, got dict",
+        ),
+        (lambda e: e.update(schema_version=2), "unsupported_version", "schema_version=2"),
+        (
+            lambda e: e.update(category="public_order.ufo"),
+            "unknown_category",
+            "category='public_order.ufo' is not in the taxonomy",
+        ),
+        (
+            lambda e: e.update(category="hotline.transport"),
+            "unknown_category",
+            "is known to another channel",
+        ),
+        (lambda e: e.update(source="radio"), "bad_value", "source='radio' is not one of"),
+        (
+            lambda e: e["location"].update(crs="CGCS2000"),
+            "bad_value",
+            "location.crs='CGCS2000' is not one of: 'WGS84', 'GCJ02', 'BD09'|"
+            "location.crs='CGCS2000' is not one of: WGS84, GCJ02, BD09",
+        ),
+        (
+            lambda e: e["location"].update(lon=121.47, lat=31.23, crs="WGS84"),
+            "outside_district",
+            r"location \(121.47, 31.23\) WGS84 lies outside 密云区",
+        ),
+        (
+            lambda e: e.update(event_time="2026-11-29T09:15:00+08:00"),
+            "future_timestamp",
+            "is after report_time",
+        ),
+        (
+            lambda e: e.update(
+                event_time="2026-11-28T09:15:00+08:00", report_time="2026-11-28T09:16:00+08:00"
+            ),
+            "future_timestamp",
+            "ahead of the processing clock",
+        ),
+        (lambda e: e.update(event_time="2026-11-27 09:15"), "bad_value", "has no UTC offset"),
+        (lambda e: e.update(event_time="yesterday"), "bad_value", "is not an ISO-8601 timestamp"),
+        (
+            lambda e: e["attributes"].pop("reporter_id"),
+            "missing_field",
+            "'attributes.reporter_id' is missing",
+        ),
+        (lambda e: e["persons"][0].update(phone="未知"), "bad_value", "'persons\\[0\\].phone'"),
+    ],
+)
+def test_each_violation_has_its_reason(ctx, grid_event, mutate, code, message):
+    mutate(grid_event)
+    with pytest.raises(ContractViolation, match=message) as info:
+        normalize_event(grid_event, ctx, NOW_MS, expected_source="grid")
+    assert info.value.reason_code == code
+
+
+def test_source_must_match_the_channel_topic(ctx, grid_event):
+    with pytest.raises(ContractViolation, match="arrived on the 'hotline' channel") as info:
+        normalize_event(grid_event, ctx, NOW_MS, expected_source="hotline")
+    assert info.value.reason_code == "source_mismatch"
