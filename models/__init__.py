@@ -1,11 +1,5 @@
 """Statistics and learned models: pure functions and fit/score objects."""
 
-from models.alert_budget import (
-    achieved_false_alarm_rate,
-    benjamini_hochberg,
-    bh_threshold,
-    per_window_threshold,
-)
 from models.cluster_lifecycle import ClusterTracker, Detection
 from models.emerging_hotspots import PATTERN_LABELS, PATTERNS, classify_emerging, mann_kendall
 from models.empirical_bayes import PoissonGammaSmoother
@@ -13,7 +7,6 @@ from models.getis_ord import GiStar, GiStarResult, gi_star, gi_star_permutation_
 from models.hotspot_detector import HotspotDetector, Place, budget_threshold
 from models.knox import KnoxResult, knox_test
 from models.local_empirical_bayes import LocalPoissonGammaSmoother
-from models.poisson_surprise import poisson_upper_tail, severity_for, surprise_score
 from models.space_time_scan import (
     CylinderZones,
     iter_clusters,
@@ -31,15 +24,8 @@ __all__ = [
     "grid_weights",
     "KnoxResult",
     "knox_test",
-    "poisson_upper_tail",
-    "severity_for",
-    "surprise_score",
     "Cluster",
     "circular_scan",
-    "per_window_threshold",
-    "benjamini_hochberg",
-    "bh_threshold",
-    "achieved_false_alarm_rate",
     "PATTERNS",
     "PATTERN_LABELS",
     "classify_emerging",

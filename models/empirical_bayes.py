@@ -49,11 +49,28 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
-__all__ = ["PoissonGammaSmoother"]
+__all__ = ["PoissonGammaSmoother", "check_non_negative", "validate_cells"]
 
 
-def _non_negative(value, name: str) -> float:
-    """Return a non-negative finite parameter as a float, or raise naming it."""
+def check_non_negative(value, name: str) -> float:
+    """Return a non-negative finite parameter as a float, or raise naming it.
+
+    Parameters
+    ----------
+    value : int or float
+        The parameter's value; a bool is refused.
+    name : str
+        The parameter's name, for the error message.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is not a finite real number >= 0.
+    """
     if (
         isinstance(value, bool)
         or not isinstance(value, (int, float, np.number))
@@ -64,8 +81,31 @@ def _non_negative(value, name: str) -> float:
     return float(value)
 
 
-def _cells(counts, exposure, groups):
-    """Validate one table of cells and return it as three 1-D arrays."""
+def validate_cells(counts, exposure, groups):
+    """Validate one table of cells and return it as three 1-D arrays.
+
+    Parameters
+    ----------
+    counts : array_like of shape (n_cells,)
+        Events per cell, non-negative and finite.
+    exposure : array_like of shape (n_cells,)
+        Hours each cell was observed, positive and finite.
+    groups : array_like of shape (n_cells,)
+        Group (town) label of each cell.
+
+    Returns
+    -------
+    y, e : numpy.ndarray of float
+        Counts and exposure.
+    g : numpy.ndarray
+        Group labels.
+
+    Raises
+    ------
+    ValueError
+        If the arrays are not 1-D of one non-zero length, a count is
+        negative or not finite, or an exposure is not positive and finite.
+    """
     y = np.asarray(counts, dtype=float)
     e = np.asarray(exposure, dtype=float)
     g = np.asarray(groups)
@@ -165,9 +205,9 @@ class PoissonGammaSmoother(BaseEstimator):
             an exposure is not positive, or ``min_prior_variance`` or
             ``min_prior_mean`` is negative or not finite.
         """
-        floor = _non_negative(self.min_prior_variance, "min_prior_variance")
-        mean_floor = _non_negative(self.min_prior_mean, "min_prior_mean")
-        y, e, g = _cells(counts, exposure, groups)
+        floor = check_non_negative(self.min_prior_variance, "min_prior_variance")
+        mean_floor = check_non_negative(self.min_prior_mean, "min_prior_mean")
+        y, e, g = validate_cells(counts, exposure, groups)
         labels, group_of = np.unique(g, return_inverse=True)
         n_groups = len(labels)
 
@@ -230,7 +270,7 @@ class PoissonGammaSmoother(BaseEstimator):
                 "This PoissonGammaSmoother is not fitted yet; call fit(counts, exposure, groups) "
                 "before transform"
             )
-        y, e, g = _cells(counts, exposure, groups)
+        y, e, g = validate_cells(counts, exposure, groups)
         position = np.clip(np.searchsorted(self.groups_, g), 0, len(self.groups_) - 1)
         unseen = self.groups_[position] != g
         if unseen.any():

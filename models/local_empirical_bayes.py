@@ -71,7 +71,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
-from models.empirical_bayes import PoissonGammaSmoother, _cells, _non_negative
+from models.empirical_bayes import PoissonGammaSmoother, check_non_negative, validate_cells
 
 __all__ = ["LocalPoissonGammaSmoother"]
 
@@ -185,8 +185,8 @@ class LocalPoissonGammaSmoother(BaseEstimator):
         """
         if not isinstance(self.borrow_from_town, (bool, np.bool_)):
             raise ValueError(f"borrow_from_town={self.borrow_from_town!r} must be True or False")
-        variance_floor = _non_negative(self.min_prior_variance, "min_prior_variance")
-        _non_negative(self.min_prior_mean, "min_prior_mean")
+        variance_floor = check_non_negative(self.min_prior_variance, "min_prior_variance")
+        check_non_negative(self.min_prior_mean, "min_prior_mean")
         cap = self.max_prior_events
         if (
             isinstance(cap, bool)
@@ -195,7 +195,7 @@ class LocalPoissonGammaSmoother(BaseEstimator):
             or cap <= 0
         ):
             raise ValueError(f"max_prior_events={cap!r} must be a number > 0 (inf: no cap)")
-        y, e, g = _cells(counts, exposure, groups)
+        y, e, g = validate_cells(counts, exposure, groups)
         within = _neighbourhoods(neighbours, len(y))
 
         town = PoissonGammaSmoother(

@@ -2,6 +2,7 @@ from fractions import Fraction as F
 
 import numpy as np
 import pytest
+from esda import smoothing
 from sklearn.exceptions import NotFittedError
 
 from models.empirical_bayes import PoissonGammaSmoother
@@ -36,7 +37,6 @@ def test_method_of_moments_matches_the_hand_computation():
 def test_matches_esda_global_empirical_bayes_for_one_town():
     # esda's aspatial Empirical_Bayes is Marshall's global estimator, written
     # as a weighted mix of raw rate and mean; the gamma form must agree.
-    smoothing = pytest.importorskip("esda.smoothing")
     rng = np.random.default_rng(7)
     hours = rng.integers(1, 200, size=30).astype(float)
     counts = rng.poisson(hours * rng.gamma(2.0, 0.05, size=30)).astype(float)

@@ -2,7 +2,10 @@ import itertools
 import math
 from pathlib import Path
 
+import esda
+import libpysal
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 
@@ -13,6 +16,7 @@ from models.getis_ord import (
     grid_distance_band_weights,
     grid_weights,
 )
+from models.gi_star_permutation import ordered_samples
 
 CRIME_POINTS = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "crime_points"
 needs_crime_points = pytest.mark.skipif(
@@ -255,10 +259,8 @@ def test_permutation_p_matches_the_exact_conditional_distribution(shape, rook):
 
 @pytest.mark.parametrize("n, size", [(30, 5), (10, 5), (6, 6)])
 def test_ordered_samples_are_distinct_and_uniform(n, size):
-    from models.getis_ord import _ordered_samples
-
     n_samples = 30_000
-    draws = _ordered_samples(np.random.default_rng(8), n, size, n_samples)
+    draws = ordered_samples(np.random.default_rng(8), n, size, n_samples)
 
     assert draws.shape == (n_samples, size)
     assert all(len(set(row)) == size for row in draws.tolist())
@@ -359,7 +361,6 @@ def test_ties_count_as_at_least_as_large():
 
 @pytest.fixture(scope="module")
 def vancouver_grid():
-    pd = pytest.importorskip("pandas")
     thefts = pd.read_csv(CRIME_POINTS / "vancouver_thefts.csv.gz", usecols=["X", "Y"])
     counts, _ = aggregate_points_to_grid(thefts["X"], thefts["Y"], 250.0)
     return counts
@@ -377,8 +378,6 @@ def test_vancouver_grid_has_a_few_thousand_cells(vancouver_grid):
 @needs_crime_points
 @pytest.mark.parametrize("esda_w_has_diagonal", [False, True])
 def test_z_equals_esda_g_local_star(vancouver_grid, esda_w_has_diagonal):
-    esda = pytest.importorskip("esda")
-    libpysal = pytest.importorskip("libpysal")
     n_rows, n_cols = vancouver_grid.shape
     y = vancouver_grid.ravel().astype(float)
     # With star=True esda puts 1 on an all-zero diagonal itself, and keeps a
@@ -397,8 +396,6 @@ def test_z_equals_esda_g_local_star(vancouver_grid, esda_w_has_diagonal):
 @pytest.mark.shared_data
 @needs_crime_points
 def test_permutation_p_agrees_with_esda_p_sim_in_distribution(vancouver_grid):
-    esda = pytest.importorskip("esda")
-    libpysal = pytest.importorskip("libpysal")
     n_rows, n_cols = vancouver_grid.shape
     w = libpysal.weights.WSP(grid_weights(n_rows, n_cols, self_weight=False)).to_W(
         silence_warnings=True

@@ -1,8 +1,10 @@
 from fractions import Fraction as F
 
+import libpysal
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from esda import smoothing
 from sklearn.exceptions import NotFittedError
 
 from models.empirical_bayes import PoissonGammaSmoother
@@ -37,8 +39,6 @@ def test_two_level_prior_matches_the_hand_computation():
 
 
 def test_without_the_town_equals_esda_spatial_empirical_bayes():
-    libpysal = pytest.importorskip("libpysal")
-    smoothing = pytest.importorskip("esda.smoothing")
     rng = np.random.default_rng(3)
     w = libpysal.weights.lat2W(6, 7, rook=False)
     hours = rng.integers(5, 100, w.n).astype(float)

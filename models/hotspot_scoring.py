@@ -1,0 +1,180 @@
+"""Scoring one look of the hotspot detector: the alert budget, cluster p-values, cell q-values.
+
+Pieces of :meth:`models.hotspot_detector.HotspotDetector.look` that are
+plain functions of their inputs:
+
+- false-alarm control (:func:`budget_threshold`): a category's scan is one
+  test per look, so with ``B`` false alarms budgeted per town and month,
+  ``T`` towns, ``C`` categories and ``L`` looks a month the threshold is
+
+  .. math::
+
+      p^* = \\frac{B \\, T}{L \\, C},
+
+  and the expected number of false most-likely clusters is at most the
+  budget (secondary clusters are tested against the same null,
+  conservatively);
+- a cluster's p-value (:func:`cluster_p_value`): its cylinder's own Poisson
+  tail decides when that alone is above ``p*``; otherwise the Gumbel tail of
+  Monte Carlo null maxima (Kulldorff 2001, SaTScan; see
+  :mod:`models.scan_significance`), or the union bound where too few
+  replicates reached any cylinder;
+- the null maxima are drawn for bucket weights quantized by
+  :func:`quantized_bucket_weights`, so that looks can share them;
+- per cell (:func:`cell_q_values`), the window's Poisson p-values of all
+  cells and categories get Benjamini–Hochberg q-values (Benjamini and
+  Hochberg 1995, JRSS B 57(1)).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.stats import false_discovery_control, poisson
+
+from models.scan_significance import union_bound_p
+
+__all__ = ["budget_threshold", "cluster_p_value", "quantized_bucket_weights", "cell_q_values"]
+
+_MINUTES_PER_MONTH = 30 * 24 * 60
+_NULL_SCALE_STEP = 1.1
+
+
+def budget_threshold(
+    budget_per_town_month: float, towns: int, categories: int, slide_minutes: float
+) -> float:
+    """``p* = B·T / (L·C)``: the per-look, per-category p-value that spends the budget.
+
+    Examples
+    --------
+    One false alarm per town and month, 20 towns, 25 categories, a look
+    every 5 minutes (8,640 a month):
+
+    >>> f"{budget_threshold(1.0, 20, 25, 5):.4g}"
+    '9.259e-05'
+    """
+    for name, value in (
+        ("budget_per_town_month", budget_per_town_month),
+        ("towns", towns),
+        ("categories", categories),
+        ("slide_minutes", slide_minutes),
+    ):
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+            raise ValueError(f"{name}={value!r} must be a positive number")
+    looks = _MINUTES_PER_MONTH / slide_minutes
+    return min(1.0, budget_per_town_month * towns / (looks * categories))
+
+
+def cluster_p_value(cluster, threshold, null_maxima, zone_expected, *, min_observed):
+    """The cluster's p-value: Monte Carlo Gumbel tail, capped by the union bound.
+
+    The p-value is at least the cluster's own Poisson tail (its cylinder
+    alone reaching its count is one way for the largest LLR to), so a
+    cluster whose tail is above the threshold is rejected before the
+    null is drawn or the union bound (a pass over every cylinder) is
+    summed; most looks end there. Otherwise the p-value is the Gumbel tail
+    of the replicates (SaTScan's), or, where too few replicates reached
+    any cylinder to fit one, the union bound.
+
+    Parameters
+    ----------
+    cluster : models.space_time_scan.ScanCluster
+    threshold : float
+        The budget's ``p*`` (:func:`budget_threshold`).
+    null_maxima : callable
+        ``null_maxima()`` returns the :class:`models.space_time_scan.NullMaxima`
+        of the look's category; called only when the own tail is below
+        ``threshold``.
+    zone_expected : callable
+        ``zone_expected()`` returns every cylinder's expected count, for the
+        union bound; called only when the Gumbel tail cannot be fitted.
+    min_observed : int
+        Events a cylinder needs, as in the scan.
+
+    Returns
+    -------
+    p_value : float
+    method : {'cylinder tail', 'gumbel', 'union bound'}
+    """
+    own_tail = float(poisson.sf(cluster.observed - 1, cluster.expected))
+    if own_tail > threshold:
+        # The largest LLR reaches this one at least as often as this
+        # cylinder alone does: not significant, whatever the null says.
+        return own_tail, "cylinder tail"
+    gumbel, method = null_maxima().p_value(cluster.llr, 1.0)
+    if method == "gumbel":
+        return gumbel, method
+    # Too few replicates reached any cylinder to fit a tail: the bound decides.
+    return union_bound_p(cluster.llr, zone_expected(), min_observed=min_observed), "union bound"
+
+
+def quantized_bucket_weights(weights):
+    """Bucket weights quantized so that looks with similar weights share one null.
+
+    The weights change with the hour-of-week profile at every look, so
+    they are quantized: their total up to the next step of 10 % (a
+    little more expected, a slightly heavier null), their shape over
+    the buckets to 0.01.
+
+    Parameters
+    ----------
+    weights : numpy.ndarray of shape (buckets,)
+        Baseline hours per time bucket, oldest first, with a positive total.
+
+    Returns
+    -------
+    steps : int
+        The quantized total is ``1.1 ** steps``.
+    shape : numpy.ndarray
+        The weights' shares of the total, rounded to 0.01.
+    quantized : numpy.ndarray
+        ``shape`` rescaled to the quantized total.
+    """
+    total = float(weights.sum())
+    steps = math.ceil(math.log(total) / math.log(_NULL_SCALE_STEP) - 1e-9)
+    scaled_total = _NULL_SCALE_STEP**steps
+    shape = np.round(weights / total, 2)
+    return steps, shape, shape / shape.sum() * scaled_total
+
+
+def cell_q_values(window_tests: dict, n_cells: int, n_categories: int) -> dict:
+    """Poisson p-value and BH q-value of every cell with events over the whole window.
+
+    All cells and scored categories count as tested (a cell without
+    events has p = 1), so the q-values do not depend on how busy a look
+    is.
+
+    Parameters
+    ----------
+    window_tests : dict
+        ``category -> (rows, observed, expected)``: the indices of the cells
+        with events, their events and their expected events over the whole
+        window.
+    n_cells : int
+        Cells of the universe.
+    n_categories : int
+        Categories scored.
+
+    Returns
+    -------
+    dict
+        ``category -> (p, q)``, two arrays over all cells.
+    """
+    p_values, spans = [], []
+    for category, (rows, observed, expected) in window_tests.items():
+        p_values.append(poisson.sf(observed - 1, expected))
+        spans.append((category, rows))
+    p_seen = np.concatenate(p_values)
+    tested = max(n_cells * max(n_categories, len(window_tests)), p_seen.size)
+    p_all = np.ones(tested)
+    p_all[: p_seen.size] = p_seen
+    q_all = false_discovery_control(p_all)
+    by_category, start = {}, 0
+    for category, rows in spans:
+        p_cells, q_cells = np.ones(n_cells), np.ones(n_cells)
+        p_cells[rows] = p_seen[start : start + rows.size]
+        q_cells[rows] = q_all[start : start + rows.size]
+        by_category[category] = (p_cells, q_cells)
+        start += rows.size
+    return by_category
