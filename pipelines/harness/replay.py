@@ -27,17 +27,12 @@ their line numbers; the rest goes on.
 
 from __future__ import annotations
 
-import csv
-import gzip
 import hashlib
 import json
 import logging
-import math
-import re
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
@@ -45,9 +40,24 @@ from features.baselines import Baselines, hour_of_week
 from features.geography import CellGrid
 from features.local_time import DISTRICT_TZ_NAME
 from models.hotspot_detector import HotspotDetector, Place
-from pipelines.errors import UsageError
+from pipelines.harness.replay_points import (
+    ReplayError,
+    ReplayPoints,
+    category_code,
+    read_points,
+    time_zone,
+    to_wgs84,
+)
+from pipelines.harness.replay_summary import summarize_alerts
+from pipelines.io.kafka import (
+    RecordProducer,
+    check_reachable,
+    consume_topic_values,
+    reset_topics,
+)
 from pipelines.settings import Settings
 
+# The file-reading names are re-exported: callers import them from here.
 __all__ = [
     "ReplayError",
     "ReplayPoints",
@@ -56,180 +66,14 @@ __all__ = [
     "to_wgs84",
     "replay_baselines",
     "replay_detector",
+    "replay_messages",
     "run_replay",
 ]
 
 log = logging.getLogger(__name__)
-_EXAMPLES = 5
 
-
-class ReplayError(UsageError):
-    """The replay cannot start: a bad argument or an unusable file."""
-
-
-@dataclass
-class ReplayPoints:
-    """The readable rows of a file, and what was wrong with the others."""
-
-    time_ms: list = field(default_factory=list)
-    lon: list = field(default_factory=list)
-    lat: list = field(default_factory=list)
-    category: list = field(default_factory=list)
-    rows: int = 0
-    broken: dict = field(default_factory=dict)
-    examples: list = field(default_factory=list)
-
-    def reject(self, line: int, reason: str) -> None:
-        self.broken[reason] = self.broken.get(reason, 0) + 1
-        if len(self.examples) < _EXAMPLES:
-            self.examples.append({"line": line, "reason": reason})
-
-
-def category_code(text: str) -> str:
-    """A category value as a code: lower case, runs of other characters as ``_``.
-
-    Examples
-    --------
-    >>> category_code("Theft from Vehicle"), category_code("  B&E / Residential ")
-    ('theft_from_vehicle', 'b_e_residential')
-    """
-    code = re.sub(r"[^0-9a-z]+", "_", text.strip().lower()).strip("_")
-    return code or "unknown"
-
-
-def _open(path: Path):
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
-    return open(path, encoding="utf-8-sig", newline="")
-
-
-def _zone(name: str):
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ReplayError(
-            f"--tz {name!r} is not a known time zone, e.g. Asia/Shanghai or UTC"
-        ) from None
-
-
-def _time_parser(columns: list[str], time_format: str | None, tz):
-    if len(columns) > 1:
-
-        def parse(row):
-            parts = [int(float(row[c])) for c in columns]
-            return datetime(*parts, tzinfo=tz)
-    elif time_format:
-
-        def parse(row):
-            moment = datetime.strptime(row[columns[0]].strip(), time_format)
-            return moment if moment.tzinfo else moment.replace(tzinfo=tz)
-    else:
-
-        def parse(row):
-            text = row[columns[0]].strip().replace("Z", "+00:00")
-            moment = datetime.fromisoformat(text)
-            return moment if moment.tzinfo else moment.replace(tzinfo=tz)
-
-    return parse
-
-
-def to_wgs84(x: np.ndarray, y: np.ndarray, crs: str) -> tuple[np.ndarray, np.ndarray]:
-    """Coordinates in ``crs`` to WGS-84 (lon, lat).
-
-    Examples
-    --------
-    The first Vancouver theft (11XX Burnaby St, West End), UTM zone 10N metres:
-
-    >>> lon, lat = to_wgs84(np.array([490320.299]), np.array([5458606.9208]), "EPSG:26910")
-    >>> round(float(lon[0]), 4), round(float(lat[0]), 4)
-    (-123.1331, 49.2801)
-    """
-    name = crs.strip().upper()
-    if name in ("WGS84", "EPSG:4326"):
-        return x, y
-    if name in ("GCJ02", "BD09"):
-        from features.coordinates import to_wgs84 as convert
-
-        pairs = [convert(float(a), float(b), name) for a, b in zip(x, y)]
-        return (np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs]))
-    if not re.fullmatch(r"EPSG:\d+", name):
-        raise ReplayError(f"--crs {crs!r} is not supported; use WGS84, GCJ02, BD09 or EPSG:<code>")
-    from pyproj import CRS, Transformer
-    from pyproj.exceptions import CRSError
-
-    try:
-        transformer = Transformer.from_crs(CRS.from_user_input(name), "EPSG:4326", always_xy=True)
-    except CRSError:
-        raise ReplayError(f"--crs {crs!r} is not a coordinate system pyproj knows") from None
-    return transformer.transform(x, y)
-
-
-def read_points(
-    path: Path,
-    *,
-    time_col: str,
-    x_col: str,
-    y_col: str,
-    crs: str,
-    category_col: str | None = None,
-    time_format: str | None = None,
-    tz: str = DISTRICT_TZ_NAME,
-) -> ReplayPoints:
-    """Read the usable rows of a CSV (or .csv.gz); count and describe the broken ones."""
-    if not path.is_file():
-        raise ReplayError(f"{path} is not a readable file")
-    zone = _zone(tz)
-    columns = [c.strip() for c in time_col.split(",") if c.strip()]
-    parse_time = _time_parser(columns, time_format, zone)
-    points = ReplayPoints()
-    xs, ys = [], []
-    try:
-        with _open(path) as fh:
-            reader = csv.DictReader(fh)
-            header = reader.fieldnames or []
-            wanted = columns + [x_col, y_col] + ([category_col] if category_col else [])
-            missing = [c for c in wanted if c not in header]
-            if missing:
-                raise ReplayError(
-                    f"{path.name} has no column {missing[0]!r}; its columns are "
-                    + ", ".join(header)
-                )
-            for row in reader:
-                points.rows += 1
-                line = reader.line_num
-                if None in row or any(row.get(c) is None for c in wanted):
-                    points.reject(line, "wrong number of fields")
-                    continue
-                try:
-                    moment = parse_time(row)
-                except (ValueError, TypeError, OverflowError):
-                    points.reject(line, "unreadable time")
-                    continue
-                try:
-                    x, y = float(row[x_col]), float(row[y_col])
-                except ValueError:
-                    points.reject(line, "unreadable coordinates")
-                    continue
-                if not (math.isfinite(x) and math.isfinite(y)) or (x == 0 and y == 0):
-                    points.reject(line, "missing coordinates")
-                    continue
-                points.time_ms.append(int(moment.timestamp() * 1000))
-                xs.append(x)
-                ys.append(y)
-                points.category.append(category_code(row[category_col]) if category_col else "all")
-    except (UnicodeDecodeError, csv.Error, OSError, EOFError) as exc:
-        raise ReplayError(f"{path.name} is not a readable CSV: {exc}") from None
-    if xs:
-        lon, lat = to_wgs84(np.array(xs), np.array(ys), crs)
-        good = np.isfinite(lon) & np.isfinite(lat) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
-        for _ in np.flatnonzero(~good):
-            points.reject(-1, "coordinates outside the coordinate system")
-        keep = np.flatnonzero(good)
-        points.lon = lon[keep].tolist()
-        points.lat = lat[keep].tolist()
-        points.time_ms = [points.time_ms[i] for i in keep]
-        points.category = [points.category[i] for i in keep]
-    return points
+#: The replay's producer: small batches are fine, the file is read once.
+PRODUCER_CONFIG = {"linger.ms": 50, "compression.type": "lz4"}
 
 
 def _grid(points: ReplayPoints, cell_size_m: float) -> CellGrid:
@@ -288,6 +132,7 @@ def replay_baselines(
 def replay_detector(
     settings: Settings, grid: CellGrid, cells: list[str], categories
 ) -> HotspotDetector:
+    """The platform's detector over the file's cells, each cell its own place in one area."""
     places, coords = {}, []
     for cell in cells:
         lon, lat = grid.center_of(cell)
@@ -314,60 +159,6 @@ def _bounding_cells(grid: CellGrid, cell_ids: list[str]) -> list[str]:
     ]
 
 
-def _in_zone(alert: dict, zone) -> dict:
-    """The alert with its times in the file's time zone (the detector writes Beijing time)."""
-    out = dict(alert)
-    for key in ("window_start", "window_end", "first_window_end", "updated_window_end"):
-        if out.get(key):
-            out[key] = datetime.fromisoformat(out[key]).astimezone(zone).isoformat()
-    return out
-
-
-def _summarize(alerts: list[dict], top: int, zone) -> dict:
-    alerts = [_in_zone(a, zone) for a in alerts]
-    clusters: dict = {}
-    for alert in alerts:
-        best = clusters.get(alert["alert_id"])
-        if alert["status"] != "ended" and (best is None or alert["llr"] > best["llr"]):
-            clusters[alert["alert_id"]] = alert
-    ranked = sorted(clusters.values(), key=lambda a: (a["p_value"], -a["llr"]))
-    hot: dict = {}
-    for alert in ranked:
-        for stat in alert["cell_stats"]:
-            key = (stat["cell_id"], alert["category"])
-            if key not in hot or stat["q_value"] < hot[key]["q_value"]:
-                hot[key] = {
-                    "category": alert["category"],
-                    **stat,
-                    "window_end": alert["window_end"],
-                }
-    fields = (
-        "alert_id",
-        "category",
-        "cells",
-        "first_window_end",
-        "window_start",
-        "window_end",
-        "duration_minutes",
-        "observed",
-        "expected",
-        "llr",
-        "p_value",
-        "p_method",
-        "recurrence_interval_days",
-        "severity",
-        "looks",
-        "lon",
-        "lat",
-        "gi_star_z",
-    )
-    return {
-        "clusters": len(clusters),
-        "top_clusters": [{k: a.get(k) for k in fields} for a in ranked[:top]],
-        "hot_cells": sorted(hot.values(), key=lambda s: (s["q_value"], s["p_value"]))[:top],
-    }
-
-
 def run_replay(
     settings: Settings,
     path: Path,
@@ -383,7 +174,6 @@ def run_replay(
     top: int = 10,
 ) -> dict:
     """Replay a file through Kafka and the Flink hotspot job; return the report."""
-    from pipelines.io.kafka import check_reachable, consume_topic_values, reset_topics
     from pipelines.streaming import hotspot_job
     from pipelines.streaming.hotspot_job import BaselineStore, WindowScorer
 
@@ -457,30 +247,35 @@ def run_replay(
         "threshold": detector.threshold,
         "baselines": "the file's own history (retrospective): EB-smoothed rate per cell and "
         "category over the span, times an hour-of-week profile per category",
-        **_summarize(alerts, top, _zone(tz)),
+        **summarize_alerts(alerts, top, time_zone(tz)),
     }
 
 
-def _produce(settings: Settings, topic: str, points: ReplayPoints, cell_ids: list[str]) -> None:
-    from confluent_kafka import Producer
+def replay_messages(points: ReplayPoints, cell_ids: list[str]) -> Iterator[tuple]:
+    """``(key, value, None)`` per point, in event-time order: the events the hotspot job reads.
 
-    producer = Producer(
-        {"bootstrap.servers": settings.kafka_bootstrap, "linger.ms": 50, "compression.type": "lz4"}
-    )
-    order = np.argsort(points.time_ms, kind="stable")
-    for n, i in enumerate(order):
+    The key is the point's row among the readable ones; ties keep file order.
+
+    Examples
+    --------
+    >>> points = ReplayPoints(time_ms=[2000, 1000], category=["theft", "fight"])
+    >>> [(key, json.loads(value)["event_id"]) for key, value, _ in
+    ...  replay_messages(points, ["r000c001", "r000c000"])]
+    [(b'1', 'replay-1'), (b'0', 'replay-0')]
+    """
+    for i in np.argsort(points.time_ms, kind="stable"):
         event = {
             "event_id": f"replay-{i}",
             "category": points.category[i],
             "cell_id": cell_ids[i],
             "event_time_ms": points.time_ms[i],
         }
-        while True:
-            try:
-                producer.produce(topic, json.dumps(event).encode(), key=str(i).encode())
-                break
-            except BufferError:
-                producer.poll(0.5)
-        if n % 10_000 == 0:
-            producer.poll(0)
-    producer.flush(60)
+        yield str(i).encode(), json.dumps(event).encode(), None
+
+
+def _produce(settings: Settings, topic: str, points: ReplayPoints, cell_ids: list[str]) -> None:
+    with RecordProducer(settings, PRODUCER_CONFIG, flush_timeout=60.0) as producer:
+        for n, (key, value, _) in enumerate(replay_messages(points, cell_ids)):
+            producer.send(topic, value, key=key)
+            if n % 10_000 == 0:
+                producer.poll(0)

@@ -7,25 +7,12 @@ envelope v1) in report-time order, and :meth:`DistrictSimulator.ground_truth`
 says what was planted: surges in a cell and category, and rings of people
 and vehicles that keep appearing together.
 
-The background model
---------------------
-* **Rate.** ``events_per_hour`` is the long-run average over all channels,
-  split by ``channel_mix`` and then by fixed category shares
-  (:mod:`pipelines.harness.simulator.intensity`).
-* **Rhythm.** Each channel has an hour-of-day profile (Asia/Shanghai) and a
-  day-of-week factor, both with mean 1 (:mod:`pipelines.harness.simulator.rhythms`),
-  so the intensity at time ``t`` is
-  ``base_rate × hour_factor × weekday_factor``; arrivals are a Poisson
-  process, piecewise constant per hour.
-* **Space.** Grid and hotline events fall around a village centre chosen
-  with weight town-kind weight × a per-village activity factor × a
-  category affinity for 村 or 社区, scattered by an isotropic Gaussian
-  (σ = 250 m around a 社区, 400 m around a 村) on the grid's projection.
-  Plate reads happen at LPR sites (weight ∝ lanes × town weight), camera
-  alarms at cameras.  :meth:`DistrictSimulator.base_rate` integrates this
-  model exactly over a cell.
-* **Delays.** Report time − event time is uniform in 0–300 s (grid),
-  60–600 s (hotline) and 0–3 s (video).
+The background model (:mod:`~pipelines.harness.simulator.background`) says
+how often each category happens in each cell; arrivals are a Poisson
+process, piecewise constant per hour.
+
+**Delays.** Report time − event time is uniform in 0–300 s (grid),
+60–600 s (hotline) and 0–3 s (video).
 
 Every random draw comes from a private :class:`random.Random` seeded from
 ``seed`` and the name of the component (background per channel, each surge,
@@ -33,8 +20,11 @@ each ring, malformation), so adding a surge leaves the background events
 unchanged.
 
 The pieces live in their own modules: the value types in
-:mod:`~pipelines.harness.simulator.records`, the people and vehicles in
-:mod:`~pipelines.harness.simulator.populations`, the channel payloads in
+:mod:`~pipelines.harness.simulator.records`, the checks of the parameters in
+:mod:`~pipelines.harness.simulator.parameters`, the background rates in
+:mod:`~pipelines.harness.simulator.background`, the people and vehicles in
+:mod:`~pipelines.harness.simulator.populations`, each kind of event in
+:mod:`~pipelines.harness.simulator.events`, the channel payloads in
 :mod:`~pipelines.harness.simulator.payloads`, and the envelope and its defects in
 :mod:`~pipelines.harness.simulator.envelope` and :mod:`~pipelines.harness.simulator.defects`.
 """
@@ -49,47 +39,40 @@ from datetime import datetime, timedelta
 from functools import cached_property
 
 from features.geography import District, Site
-from features.taxonomy import CATEGORIES, CATEGORIES_BY_SOURCE, PLATE_READ, SOURCES
+from features.taxonomy import CATEGORIES_BY_SOURCE, SOURCES
+from pipelines.harness.simulator.background import BackgroundModel
 from pipelines.harness.simulator.envelope import Emitter
-from pipelines.harness.simulator.intensity import (
-    category_rates,
-    point_near,
-    site_cell_rates,
-    site_weights,
-    village_cell_rates,
-    village_weights,
-)
+from pipelines.harness.simulator.events import EventMaker
 from pipelines.harness.simulator.noise import IdentityNoise
+from pipelines.harness.simulator.parameters import (
+    DEFAULT_CHANNEL_MIX,
+    check_parameters,
+    check_surges,
+    source_of,
+)
 from pipelines.harness.simulator.payloads import EventPayloads
 from pipelines.harness.simulator.populations import (
-    RESIDENTS_PER_VILLAGE,
     Resident,
     plant_rings,
     vehicle_plates,
     village_residents,
 )
 from pipelines.harness.simulator.records import GroundTruth, Ring, SimulatedRecord, Surge
-from pipelines.harness.simulator.rhythms import (
-    REPORT_DELAY_S,
-    channel_profiles,
-    epoch_s,
-    local_hour_weekday,
-)
+from pipelines.harness.simulator.rhythms import REPORT_DELAY_S, epoch_s, local_hour_weekday
 from pipelines.harness.simulator.sampling import arrivals, cumulative, pick
 
 # The value types are re-exported: callers import ``Surge`` from here.
-__all__ = ["DistrictSimulator", "GroundTruth", "Ring", "SimulatedRecord", "Surge"]
+__all__ = [
+    "DEFAULT_CHANNEL_MIX",
+    "DistrictSimulator",
+    "GroundTruth",
+    "Ring",
+    "SimulatedRecord",
+    "Surge",
+]
 
-DEFAULT_CHANNEL_MIX = {"grid": 0.45, "hotline": 0.25, "video": 0.30}
-
-_RING_EPISODES_PER_DAY = 4.0
-_RING_INCIDENT_PROBABILITY = 0.6
-_RING_CATEGORIES = (
-    "public_order.suspicious_person",
-    "public_order.suspicious_vehicle",
-    "public_order.fight",
-    "public_order.petty_theft",
-)
+#: Average outings of each ring a day, by default.
+RING_OUTINGS_PER_DAY = 4.0
 
 
 class DistrictSimulator:
@@ -171,7 +154,7 @@ class DistrictSimulator:
         run_id: str | None = None,
         identity_noise: Mapping[str, float] | None = None,
         population_seed: int | None = None,
-        ring_outings_per_day: float = _RING_EPISODES_PER_DAY,
+        ring_outings_per_day: float = RING_OUTINGS_PER_DAY,
     ):
         self.district = district
         self.seed = seed
@@ -198,147 +181,31 @@ class DistrictSimulator:
 
     @cached_property
     def _mix(self) -> dict[str, float]:
-        if not (
-            isinstance(self.events_per_hour, (int, float))
-            and self.events_per_hour > 0
-            and math.isfinite(self.events_per_hour)
-        ):
-            raise ValueError(f"events_per_hour={self.events_per_hour!r} must be a number > 0")
-        mix = dict(DEFAULT_CHANNEL_MIX if self.channel_mix is None else self.channel_mix)
-        unknown = sorted(set(mix) - set(SOURCES))
-        if unknown:
-            raise ValueError(
-                f"channel_mix has unknown channels {unknown}; allowed: " + ", ".join(SOURCES)
-            )
-        if (
-            any(not (isinstance(v, (int, float)) and v >= 0) for v in mix.values())
-            or abs(sum(mix.values()) - 1.0) > 1e-6
-        ):
-            raise ValueError(f"channel_mix={mix!r} must have shares >= 0 summing to 1")
-        if not (
-            isinstance(self.malformed_fraction, (int, float))
-            and 0.0 <= self.malformed_fraction <= 1.0
-        ):
-            raise ValueError(f"malformed_fraction={self.malformed_fraction!r} must be in [0, 1]")
-        if not isinstance(self.n_rings, int) or self.n_rings < 0:
-            raise ValueError(f"n_rings={self.n_rings!r} must be an integer >= 0")
-        if self.n_rings > len(self.district.villages):
-            raise ValueError(
-                f"n_rings={self.n_rings} exceeds the "
-                f"{len(self.district.villages)} villages (one ring per village)"
-            )
-        if not isinstance(self.ring_size, int) or not 2 <= self.ring_size <= RESIDENTS_PER_VILLAGE:
-            raise ValueError(
-                f"ring_size={self.ring_size!r} must be an integer in 2..{RESIDENTS_PER_VILLAGE}"
-            )
-        if self.run_id is not None and not (
-            isinstance(self.run_id, str)
-            and self.run_id.isascii()
-            and self.run_id.replace("_", "").isalnum()
-            and len(self.run_id) <= 32
-        ):
-            raise ValueError(f"run_id={self.run_id!r} must be 1-32 ASCII letters, digits or '_'")
-        if not (
-            isinstance(self.ring_outings_per_day, (int, float))
-            and 0 <= self.ring_outings_per_day < math.inf
-        ):
-            raise ValueError(
-                f"ring_outings_per_day={self.ring_outings_per_day!r} must be a number >= 0"
-            )
-        if self.n_rings and not self.district.sites_of_kind("lpr"):
-            raise ValueError("rings need LPR sites, and the district has none")
-        return {source: float(mix.get(source, 0.0)) for source in SOURCES}
+        return check_parameters(
+            self.district,
+            events_per_hour=self.events_per_hour,
+            channel_mix=self.channel_mix,
+            malformed_fraction=self.malformed_fraction,
+            n_rings=self.n_rings,
+            ring_size=self.ring_size,
+            run_id=self.run_id,
+            ring_outings_per_day=self.ring_outings_per_day,
+        )
 
     @cached_property
     def _surges(self) -> tuple[tuple[Surge, int, int], ...]:
-        checked = []
-        for surge in self.surges:
-            if not isinstance(surge, Surge):
-                raise ValueError(f"surge {surge!r} must be a Surge")
-            self.district.grid.row_col(surge.cell_id)
-            self._source_of(surge.category)
-            start = epoch_s(surge.start, "surge.start")
-            end = epoch_s(surge.end, "surge.end")
-            if end <= start:
-                raise ValueError(f"surge {surge!r}: end must be after start")
-            if not (isinstance(surge.multiplier, (int, float)) and surge.multiplier >= 1):
-                raise ValueError(f"surge multiplier={surge.multiplier!r} must be >= 1")
-            checked.append((surge, start, end))
-        return tuple(checked)
+        return check_surges(self.surges, self.district.grid)
 
     def _validate(self) -> None:
         """Check every parameter (building the lazily cached pieces that do so)."""
         for name in ("_mix", "_surges", "_rings"):
             getattr(self, name)
 
-    @staticmethod
-    def _source_of(category: str) -> str:
-        for source, categories in CATEGORIES_BY_SOURCE.items():
-            if category in categories:
-                return source
-        raise ValueError(
-            f"category={category!r} is not in the taxonomy; allowed: "
-            + ", ".join(sorted(CATEGORIES))
-        )
-
     # ------------------------------------------------------------ the model
 
     @cached_property
-    def _profiles(self) -> dict[str, tuple[tuple[float, ...], tuple[float, ...]]]:
-        return channel_profiles()
-
-    @cached_property
-    def _category_rates(self) -> dict[str, float]:
-        """Long-run events/hour of each category over the whole district."""
-        return category_rates(self.events_per_hour, self._mix)
-
-    @cached_property
-    def _village_xy(self) -> list[tuple[float, float]]:
-        grid = self.district.grid
-        return [grid.to_metres(v.lon, v.lat) for v in self.district.villages]
-
-    @cached_property
-    def _village_weights(self) -> dict[str, list[float]]:
-        """Unnormalised weight of each village for each grid/hotline category.
-
-        A property of the district, not of the run: every seed simulates
-        the same places being busy, so baselines learnt from one run's
-        history hold for another run's stream.
-        """
-        return village_weights(self.district, random.Random(f"{self.district.code}:activity"))
-
-    @cached_property
-    def _site_weights(self) -> dict[str, tuple[tuple[Site, ...], list[float]]]:
-        return site_weights(self.district)
-
-    @cached_property
-    def _samplers(self) -> dict[str, list[float]]:
-        """Cumulative weights used to draw a village (or site) per category."""
-        samplers = {c: cumulative(w) for c, w in self._village_weights.items()}
-        for c, (sites, w) in self._site_weights.items():
-            samplers[c] = cumulative(w) if sites else []
-        return samplers
-
-    def _cell_rates(self, category: str) -> dict[str, float]:
-        cache = self.__dict__.setdefault("_cell_rate_cache", {})
-        if category in cache:
-            return cache[category]
-        self._source_of(category)
-        rate = self._category_rates[category]
-        grid = self.district.grid
-        if category in self._site_weights:
-            sites, weights = self._site_weights[category]
-            rates = site_cell_rates(grid, sites, weights, rate)
-        else:
-            rates = village_cell_rates(
-                grid,
-                self.district.villages,
-                self._village_xy,
-                self._village_weights[category],
-                rate,
-            )
-        cache[category] = rates
-        return rates
+    def _model(self) -> BackgroundModel:
+        return BackgroundModel(self.district, self.events_per_hour, self._mix)
 
     def base_rate(self, cell_id: str, category: str) -> float:
         """Expected events per hour of ``category`` in ``cell_id``, averaged over the week.
@@ -354,11 +221,15 @@ class DistrictSimulator:
         self.district.grid.row_col(cell_id)
         return self._cell_rates(category).get(cell_id, 0.0)
 
+    def _cell_rates(self, category: str) -> dict[str, float]:
+        source_of(category)  # a bad category is named before any other parameter
+        return self._model.cell_rates(category)
+
     def expected_rate(self, cell_id: str, category: str, at: datetime) -> float:
         """Expected events per hour of ``category`` in ``cell_id`` at the moment ``at``."""
         base = self.base_rate(cell_id, category)
         hour, weekday = local_hour_weekday(epoch_s(at, "at"))
-        hours, days = self._profiles[self._source_of(category)]
+        hours, days = self._model.profiles[source_of(category)]
         return base * hours[hour] * days[weekday]
 
     def busiest_cells(self, category: str, n: int) -> list[str]:
@@ -390,7 +261,7 @@ class DistrictSimulator:
             self.ring_size,
             self._residents,
             self._plates[0],
-            self._village_xy,
+            self._model.village_xy,
             self.district.grid,
             self.district.sites_of_kind("lpr"),
         )
@@ -401,83 +272,10 @@ class DistrictSimulator:
             surges=tuple(s for s, _, _ in self._surges), rings=tuple(r for r, _, _ in self._rings)
         )
 
-    # ------------------------------------------------------------ events
-
     @cached_property
-    def _payloads(self) -> EventPayloads:
-        return EventPayloads(self.district, self._residents, self._plates)
-
-    def _point_near(self, rng: random.Random, village_index: int) -> tuple[float, float]:
-        return point_near(
-            rng,
-            self.district.grid,
-            self._village_xy[village_index],
-            self.district.villages[village_index].kind,
-        )
-
-    def _background_event(self, rng, source: str, category: str) -> dict:
-        index = pick(rng, self._samplers[category])
-        if source == "video":
-            return self._payloads.video(rng, category, self._site_weights[category][0][index])
-        lon, lat = self._point_near(rng, index)
-        if source == "grid":
-            return self._payloads.grid(rng, category, index, lon, lat)
-        return self._payloads.hotline(rng, category, index, lon, lat)
-
-    def _nearest_village(self, x: float, y: float) -> int:
-        return min(
-            range(len(self._village_xy)),
-            key=lambda i: (self._village_xy[i][0] - x) ** 2 + (self._village_xy[i][1] - y) ** 2,
-        )
-
-    def _surge_event(self, rng, surge: Surge) -> dict | None:
-        source = self._source_of(surge.category)
-        grid = self.district.grid
-        if source == "video":
-            sites, weights = self._site_weights[surge.category]
-            in_cell = [
-                (s, w)
-                for s, w in zip(sites, weights)
-                if grid.cell_of(s.lon, s.lat) == surge.cell_id
-            ]
-            if not in_cell:
-                return None
-            site = in_cell[pick(rng, cumulative(w for _, w in in_cell))][0]
-            return self._payloads.video(rng, surge.category, site)
-        x0, y0, x1, y1 = grid.bounds_m(surge.cell_id)
-        x, y = rng.uniform(x0, x1), rng.uniform(y0, y1)
-        lon, lat = grid.from_metres(x, y)
-        index = self._nearest_village(x, y)
-        if source == "grid":
-            return self._payloads.grid(rng, surge.category, index, lon, lat)
-        return self._payloads.hotline(rng, surge.category, index, lon, lat)
-
-    def _ring_episode(self, rng, ring_index: int, t: int) -> list[tuple[int, str, dict]]:
-        """The events of one ring outing: a convoy past an LPR site, maybe an incident."""
-        ring, home, sites = self._rings[ring_index]
-        payloads = self._payloads
-        events = []
-        site = rng.choice(sites)
-        when = t
-        for plate in ring.plates:
-            events.append((when, "video", payloads.video(rng, PLATE_READ, site, plate)))
-            when += rng.randint(20, 150)
-        if rng.random() < _RING_INCIDENT_PROBABILITY:
-            by_id = {r.id_number: r for r in self._residents[home]}
-            persons = [
-                payloads.person(rng, "suspect", by_id[pid], full=True) for pid in ring.person_ids
-            ]
-            vehicles = [{"role": "suspect", "plate": p} for p in ring.plates]
-            category = rng.choice(_RING_CATEGORIES)
-            lon, lat = self._point_near(rng, home)
-            events.append(
-                (
-                    t + rng.randint(300, 1800),
-                    "grid",
-                    payloads.grid(rng, category, home, lon, lat, persons, vehicles),
-                )
-            )
-        return events
+    def _events(self) -> EventMaker:
+        payloads = EventPayloads(self.district, self._residents, self._plates)
+        return EventMaker(self._model, payloads, self._residents, self._rings)
 
     # ------------------------------------------------------------ the stream
 
@@ -509,6 +307,7 @@ class DistrictSimulator:
             else None
         )
         emitter = Emitter(self.malformed_fraction, self._rng("malformed"), self.run_id, noise)
+        model, events = self._model, self._events
         pending: list = []
         sequence = 0
 
@@ -527,7 +326,7 @@ class DistrictSimulator:
         ring_rngs = [self._rng(f"ring:{i}") for i in range(len(self._rings))]
         category_lists = {s: sorted(CATEGORIES_BY_SOURCE[s]) for s in SOURCES}
         category_cums = {
-            s: cumulative(self._category_rates[c] for c in category_lists[s]) for s in SOURCES
+            s: cumulative(model.category_rates[c] for c in category_lists[s]) for s in SOURCES
         }
 
         hour_start = start_s - (start_s % 3600)
@@ -535,20 +334,20 @@ class DistrictSimulator:
             lo, hi = max(hour_start, start_s), min(hour_start + 3600, end_s)
             hour, weekday = local_hour_weekday(hour_start)
             for source in SOURCES:
-                hours, days = self._profiles[source]
+                hours, days = model.profiles[source]
                 rate_s = (
                     self.events_per_hour * self._mix[source] * hours[hour] * days[weekday] / 3600
                 )
                 rng = background[source]
                 for t in arrivals(rng, lo, hi, rate_s):
                     category = category_lists[source][pick(rng, category_cums[source])]
-                    push(t, source, self._background_event(rng, source, category), rng)
+                    push(t, source, events.background(rng, source, category), rng)
             for (surge, s0, s1), rng in zip(self._surges, surge_rngs):
                 a, b = max(lo, s0), min(hi, s1)
                 if a >= b:
                     continue
-                source = self._source_of(surge.category)
-                hours, days = self._profiles[source]
+                source = source_of(surge.category)
+                hours, days = model.profiles[source]
                 rate_s = (
                     (surge.multiplier - 1)
                     * self.base_rate(surge.cell_id, surge.category)
@@ -557,14 +356,14 @@ class DistrictSimulator:
                     / 3600
                 )
                 for t in arrivals(rng, a, b, rate_s):
-                    payload = self._surge_event(rng, surge)
+                    payload = events.surge(rng, surge)
                     if payload is not None:
                         push(t, source, payload, rng)
-            hours, days = self._profiles["grid"]
+            hours, days = model.profiles["grid"]
             ring_rate_s = self.ring_outings_per_day / 86400 * hours[hour] * days[weekday]
             for r, rng in enumerate(ring_rngs):
                 for t in arrivals(rng, lo, hi, ring_rate_s):
-                    for event_s, source, payload in self._ring_episode(rng, r, t):
+                    for event_s, source, payload in events.ring_outing(rng, r, t):
                         push(event_s, source, payload, rng)
             # Everything generated later happens at or after `hi`, and is
             # reported no earlier, so what is reported before `hi` is final.

@@ -15,13 +15,20 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from confluent_kafka import KafkaException, Producer
-
+from pipelines.io.kafka import RecordProducer
 from pipelines.settings import Settings
 
 __all__ = ["ProduceReport", "produce_records", "write_ground_truth"]
 
 log = logging.getLogger(__name__)
+
+#: Every record is acknowledged by all in-sync replicas, and written once.
+PRODUCER_CONFIG = {
+    "enable.idempotence": True,
+    "acks": "all",
+    "linger.ms": 20,
+    "compression.type": "lz4",
+}
 
 
 class ProduceReport(dict):
@@ -37,27 +44,12 @@ def produce_records(
 ) -> ProduceReport:
     """Send records to Kafka; every record is acknowledged before this returns."""
     topics = settings.raw_topics
-    producer = Producer(
-        {
-            "bootstrap.servers": settings.kafka_bootstrap,
-            "enable.idempotence": True,
-            "acks": "all",
-            "linger.ms": 20,
-            "compression.type": "lz4",
-        }
-    )
-    failures: list[str] = []
-
-    def delivered(err, msg):
-        if err is not None:
-            failures.append(f"{msg.topic()}: {err.str()}")
-
     by_channel: Counter = Counter()
     malformed: Counter = Counter()
     produced = 0
     wall_start = time.monotonic()
     first_report_ms = None
-    try:
+    with RecordProducer(settings, PRODUCER_CONFIG, flush_timeout=60.0) as producer:
         for record in records:
             if speedup:
                 if first_report_ms is None:
@@ -67,19 +59,12 @@ def produce_records(
                 if delay > 0:
                     producer.poll(0)
                     time.sleep(delay)
-            while True:
-                try:
-                    producer.produce(
-                        topics[record.source],
-                        key=record.key,
-                        value=record.value,
-                        timestamp=record.report_time_ms,
-                        on_delivery=delivered,
-                    )
-                    break
-                except BufferError:
-                    # Local queue full: let deliveries drain, then retry the same record.
-                    producer.poll(0.5)
+            producer.send(
+                topics[record.source],
+                record.value,
+                key=record.key,
+                timestamp=record.report_time_ms,
+            )
             producer.poll(0)
             produced += 1
             by_channel[record.source] += 1
@@ -87,13 +72,6 @@ def produce_records(
                 malformed[record.malformed_kind] += 1
             if progress and produced % 5000 == 0:
                 progress(produced)
-        remaining = producer.flush(60)
-        if remaining:
-            raise KafkaException(f"{remaining} records were not delivered within 60 s")
-    finally:
-        producer.flush(5)
-    if failures:
-        raise KafkaException(f"{len(failures)} records failed delivery, first: {failures[0]}")
     return ProduceReport(
         produced=produced, by_channel=dict(by_channel), malformed_by_kind=dict(malformed)
     )

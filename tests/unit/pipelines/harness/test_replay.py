@@ -1,13 +1,21 @@
 """The replay adapter: reading a point file, its broken rows, its baselines (no Kafka)."""
 
 import gzip
+import json
 from datetime import UTC, datetime
 
 import numpy as np
 import pytest
 
 from features.baselines import TOWN_PRIOR, hour_of_week
-from pipelines.harness.replay import ReplayError, read_points, replay_baselines, to_wgs84
+from pipelines.harness.replay import (
+    ReplayError,
+    ReplayPoints,
+    read_points,
+    replay_baselines,
+    replay_messages,
+    to_wgs84,
+)
 
 CSV = """when,lon,lat,kind
 2019-01-01T19:50:00Z,-122.402066,37.788721,personal robbery
@@ -100,3 +108,19 @@ def test_baselines_are_the_files_own_smoothed_rates_and_week_profile():
     assert baselines.rate("zzz", "replay", "theft")[1] == TOWN_PRIOR
     hour = hour_of_week(Points.time_ms[0] / 1000)
     assert baselines.week_factors[("theft", hour)] > 1
+
+
+def test_messages_go_out_in_event_time_order_keyed_by_row():
+    points = ReplayPoints(
+        time_ms=[3_000, 1_000, 3_000, 2_000], category=["theft", "fight", "fight", "theft"]
+    )
+    messages = list(replay_messages(points, ["c0", "c1", "c2", "c3"]))
+    # Rows 0 and 2 share a time: file order between them.
+    assert [key for key, _, _ in messages] == [b"1", b"3", b"0", b"2"]
+    assert all(timestamp is None for _, _, timestamp in messages)
+    assert json.loads(messages[0][1]) == {
+        "event_id": "replay-1",
+        "category": "fight",
+        "cell_id": "c1",
+        "event_time_ms": 1_000,
+    }

@@ -1,0 +1,235 @@
+"""What each ``zongzhi`` subcommand does, given its parsed arguments.
+
+Each command imports what it runs when it runs, so that ``--help`` and bad
+arguments answer at once; it prints its report (JSON, or the demo's
+summary) and returns the exit code.
+"""
+
+from __future__ import annotations
+
+import json
+
+__all__ = ["COMMANDS"]
+
+
+def _settings():
+    from pipelines.settings import load_settings
+
+    return load_settings()
+
+
+def _infra(args) -> int:
+    from pipelines.harness.services import services_down, services_status, services_up
+
+    wanted = [s.strip() for s in args.services.split(",") if s.strip()]
+    if args.action == "up":
+        services_up(_settings(), wanted)
+    elif args.action == "down":
+        services_down(_settings(), wanted)
+    else:
+        return 0 if services_status(_settings(), wanted) else 3
+    return 0
+
+
+def _topics(args) -> int:
+    from pipelines.io.kafka import check_reachable, reset_topics, topic_counts
+
+    settings = _settings()
+    check_reachable(settings)
+    topics = list(settings.raw["kafka"]["topics"].values())
+    if args.action == "reset":
+        reset_topics(settings, topics)
+    print(json.dumps(topic_counts(settings, topics), indent=2))
+    return 0
+
+
+def _simulate(args) -> int:
+    from pipelines.harness.simulation_run import simulate_to_kafka
+    from pipelines.io.kafka import check_reachable
+
+    settings = _settings()
+    check_reachable(settings)
+    report = simulate_to_kafka(
+        settings,
+        hours=args.hours,
+        start=args.start,
+        rate=args.rate,
+        malformed_fraction=args.malformed_fraction,
+        seed=args.seed,
+        surges=args.surge,
+        rings=args.rings,
+        speedup=args.speedup,
+        ground_truth_path=args.ground_truth,
+    )
+    print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+    return 0
+
+
+def _job(args) -> int:
+    from pipelines.io.kafka import check_reachable
+
+    settings = _settings()
+    check_reachable(settings)
+    if args.command == "normalize":
+        from pipelines.streaming import normalize_job
+
+        normalize_job.run(settings, follow=args.follow, parallelism=args.parallelism)
+    elif args.command == "hotspots":
+        from pipelines.streaming import hotspot_job
+
+        hotspot_job.run(
+            settings,
+            follow=args.follow,
+            parallelism=args.parallelism,
+            watermark_delay_s=args.watermark_delay_seconds,
+        )
+    elif args.command == "lake":
+        from pipelines.streaming.lake_writer import load_normalized
+
+        print(json.dumps(load_normalized(settings, follow=args.follow)))
+    else:
+        from pipelines.streaming.alert_store import store_alerts
+
+        print(json.dumps(store_alerts(settings, follow=args.follow)))
+    return 0
+
+
+def _nightly(args) -> int:
+    from dataclasses import asdict
+
+    from jobs.nightly import job as nightly
+
+    print(json.dumps(asdict(nightly.run(_settings()))))
+    return 0
+
+
+def _graph(args) -> int:
+    from dataclasses import asdict
+
+    from jobs.graph import job as graph
+
+    print(json.dumps(asdict(graph.run(_settings(), as_of=args.as_of)), ensure_ascii=False))
+    return 0
+
+
+def _superset(args) -> int:
+    from pipelines.harness.services import run_infra_script
+
+    run_infra_script(_settings(), "superset.sh", "provision")
+    return 0
+
+
+def _demo(args) -> int:
+    from pipelines.harness.demo import run_demo
+
+    summary = run_demo(
+        _settings(),
+        hours=args.hours,
+        history_hours=args.history_hours,
+        speedup=args.speedup,
+        seed=args.seed,
+        superset=not args.no_superset,
+    )
+    print(summary)
+    return 0
+
+
+def _replay(args) -> int:
+    from pathlib import Path
+
+    from pipelines.harness.replay import run_replay
+
+    report = run_replay(
+        _settings(),
+        Path(args.csv),
+        time_col=args.time_col,
+        x_col=args.x_col,
+        y_col=args.y_col,
+        crs=args.crs,
+        category_col=args.category_col,
+        time_format=args.time_format,
+        tz=args.tz,
+        cell_size_m=args.cell_size,
+        top=args.top,
+    )
+    print(json.dumps(report, ensure_ascii=False, default=str))
+    return 0
+
+
+def _bench(args) -> int:
+    from pipelines.harness.hotspot_bench import run_bench
+
+    settings = _settings()
+    if args.target == "nightly":
+        from pipelines.harness import nightly_bench
+        from pipelines.io.serving_store import check_postgres
+
+        check_postgres(settings)
+        if args.smoke:
+            args.events, args.days = 50_000, 3
+        report = nightly_bench.run_bench(settings, events=args.events, days=args.days)
+        print(json.dumps(report, ensure_ascii=False))
+        return 0
+    if args.smoke:
+        args.events, args.small, args.step_seconds, args.permutations = 60_000, 20_000, 8.0, 99
+        args.rounds, args.warm_up_seconds = 1, 40.0
+    report = run_bench(
+        settings,
+        events=args.events,
+        small=args.small,
+        density=args.density,
+        step_seconds=args.step_seconds,
+        permutations=args.permutations,
+        rounds=args.rounds,
+        warm_up_seconds=args.warm_up_seconds,
+    )
+    print(json.dumps(report, ensure_ascii=False))
+    return 0
+
+
+def _eval(args) -> int:
+    from pipelines.harness.hotspot_eval import run_eval
+    from pipelines.io.kafka import check_reachable
+
+    settings = _settings()
+    check_reachable(settings)
+    if args.target == "graph":
+        from pipelines.harness import graph_eval
+
+        report = graph_eval.run_eval(
+            settings, days=args.days, rate=args.rate, rings=args.rings, seed=args.seed
+        )
+        print(json.dumps(report, ensure_ascii=False, default=str))
+        return 0
+    report = run_eval(
+        settings,
+        history_hours=args.history_hours,
+        hours=args.hours,
+        rate=args.rate,
+        surges=args.surges,
+        multiplier=args.multiplier,
+        duration_min=args.surge_minutes,
+        seed=args.seed,
+        radius=args.surge_radius,
+    )
+    print(json.dumps(report, ensure_ascii=False, default=str))
+    return 0
+
+
+#: The function of each subcommand, by name.
+COMMANDS = {
+    "infra": _infra,
+    "topics": _topics,
+    "simulate": _simulate,
+    "normalize": _job,
+    "hotspots": _job,
+    "lake": _job,
+    "store-alerts": _job,
+    "nightly": _nightly,
+    "graph": _graph,
+    "superset": _superset,
+    "demo": _demo,
+    "eval": _eval,
+    "replay": _replay,
+    "bench": _bench,
+}

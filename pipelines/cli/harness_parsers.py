@@ -1,0 +1,228 @@
+"""The ``zongzhi`` subcommands that drive or measure the platform: demo, replay, bench, eval."""
+
+from __future__ import annotations
+
+from features.local_time import DISTRICT_TZ_NAME
+from pipelines.cli.arguments import OneLineParser, positive, surge_multiplier
+
+__all__ = ["add_harness_commands"]
+
+
+def add_harness_commands(sub) -> None:
+    """Add demo, replay, bench and eval, in this order, to the ``zongzhi`` subparsers."""
+    _add_demo(sub)
+    _add_replay(sub)
+    _add_bench(sub)
+    _add_eval(sub)
+
+
+def _add_demo(sub) -> None:
+    demo = sub.add_parser("demo", help="the whole platform end to end, with a printed summary")
+    demo.add_argument(
+        "--hours",
+        type=positive(float),
+        default=6.0,
+        help="event-time length of the simulated stream (default 6)",
+    )
+    demo.add_argument(
+        "--history-hours",
+        type=positive(float),
+        default=24.0,
+        help="event-time length of the history that seeds the baselines (default 24)",
+    )
+    demo.add_argument(
+        "--speedup",
+        type=positive(float),
+        default=240.0,
+        help="event time runs this many times faster than the wall clock (default 240)",
+    )
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--no-superset", action="store_true", help="skip Superset")
+
+
+def _add_replay(sub) -> None:
+    replay = sub.add_parser(
+        "replay", help=("run a real point file (CSV) through the hotspot detector in event time")
+    )
+    replay.add_argument("csv", help="the point file (.csv or .csv.gz)")
+    replay.add_argument(
+        "--time-col",
+        required=True,
+        help=("time column; or comma-separated year,month,day[,hour,minute,second] columns"),
+    )
+    replay.add_argument("--x-col", required=True, help="x (longitude or easting) column")
+    replay.add_argument("--y-col", required=True, help="y (latitude or northing) column")
+    replay.add_argument(
+        "--crs", required=True, help="coordinate system of x/y: WGS84, GCJ02, BD09 or EPSG:<code>"
+    )
+    replay.add_argument("--category-col", help="category column (default: one category)")
+    replay.add_argument(
+        "--time-format", help="strptime format of the time column (default: ISO-8601)"
+    )
+    replay.add_argument(
+        "--tz",
+        default=DISTRICT_TZ_NAME,
+        help="time zone of times without one (default Asia/Shanghai)",
+    )
+    replay.add_argument(
+        "--cell-size",
+        type=positive(float),
+        help="cell size in metres (default: district.cell_size_m)",
+    )
+    replay.add_argument(
+        "--top", type=positive(int), default=10, help="clusters and hot cells to list (default 10)"
+    )
+    replay.add_argument(
+        "--json", action="store_true", help="print the report as JSON (the default)"
+    )
+
+
+def _add_bench(sub) -> None:
+    bench = sub.add_parser("bench", help="benchmark a component against its baselines")
+    bench_sub = bench.add_subparsers(dest="target", metavar="TARGET", parser_class=OneLineParser)
+    bench_sub.required = True
+    bh = bench_sub.add_parser(
+        "hotspots",
+        help=(
+            "the hotspot job against pure Flink SQL, latency at rate steps, checkpointing, "
+            "Gi* and permutations"
+        ),
+    )
+    bh.add_argument("--json", action="store_true", help="print the report as JSON (the default)")
+    bh.add_argument(
+        "--events",
+        type=positive(int),
+        default=2_000_000,
+        help="events in the large backlog (default 2,000,000)",
+    )
+    bh.add_argument(
+        "--small",
+        type=positive(int),
+        default=100_000,
+        help="events in the small backlog that cancels start-up cost (default 100,000)",
+    )
+    bh.add_argument(
+        "--density",
+        type=positive(float),
+        default=20.0,
+        help="events per second of event time over the district (default 20)",
+    )
+    bh.add_argument(
+        "--step-seconds",
+        type=positive(float),
+        default=30.0,
+        help="wall time of each rate step (default 30)",
+    )
+    bh.add_argument("--permutations", type=positive(int), default=999)
+    bh.add_argument(
+        "--warm-up-seconds",
+        type=positive(float),
+        default=60.0,
+        help="wall time of the unreported first rate step (default 60)",
+    )
+    bh.add_argument(
+        "--rounds",
+        type=positive(int),
+        default=3,
+        help="interleaved rounds of the throughput runs; each reports its median (default 3)",
+    )
+    bh.add_argument(
+        "--smoke", action="store_true", help="a small, quick run that checks the bench works (CI)"
+    )
+
+    bn = bench_sub.add_parser(
+        "nightly",
+        help=(
+            "the graph job on a synthetic lake: stage times, Spark against DuckDB, algorithms "
+            "against igraph, peak memory"
+        ),
+    )
+    bn.add_argument("--json", action="store_true", help="print the report as JSON (the default)")
+    bn.add_argument(
+        "--events",
+        type=positive(int),
+        default=10_000_000,
+        help="events in the synthetic lake (default 10,000,000)",
+    )
+    bn.add_argument(
+        "--days", type=positive(int), default=30, help="days they spread over (default 30)"
+    )
+    bn.add_argument(
+        "--smoke", action="store_true", help="a small, quick run that checks the bench works (CI)"
+    )
+
+
+def _add_eval(sub) -> None:
+    evaluate = sub.add_parser("eval", help="evaluate a detector against planted ground truth")
+    eval_sub = evaluate.add_subparsers(dest="target", metavar="TARGET", parser_class=OneLineParser)
+    eval_sub.required = True
+    ev = eval_sub.add_parser(
+        "hotspots",
+        help=("the hotspot job on a stream with planted surges and on an equally long null stream"),
+    )
+    ev.add_argument("--json", action="store_true", help="print the report as JSON (the default)")
+    ev.add_argument(
+        "--history-hours",
+        type=positive(float),
+        default=72.0,
+        help="history that seeds the nightly baselines (default 72)",
+    )
+    ev.add_argument(
+        "--hours",
+        type=positive(float),
+        default=24.0,
+        help="length of each evaluated stream (default 24)",
+    )
+    ev.add_argument(
+        "--rate",
+        type=positive(float),
+        default=4000.0,
+        help="events per hour over the district (default 4000)",
+    )
+    ev.add_argument(
+        "--surges",
+        type=positive(int),
+        default=10,
+        help="surges planted in the surge stream (default 10)",
+    )
+    ev.add_argument(
+        "--multiplier",
+        type=surge_multiplier,
+        default=3.0,
+        help="surge intensity over the baseline, > 1 (default 3)",
+    )
+    ev.add_argument(
+        "--surge-minutes", type=positive(float), default=60.0, help="surge duration (default 60)"
+    )
+    ev.add_argument(
+        "--surge-radius",
+        type=int,
+        choices=[0, 1, 2],
+        default=1,
+        help="a surge covers the cells within this many rows and columns of its "
+        "centre (default 1: a 3 x 3 block)",
+    )
+    ev.add_argument("--seed", type=int, default=7)
+    eg = eval_sub.add_parser(
+        "graph",
+        help=(
+            "the nightly graph job on a stream with planted rings, convoys and damaged identities"
+        ),
+    )
+    eg.add_argument("--json", action="store_true", help="print the report as JSON (the default)")
+    eg.add_argument(
+        "--days", type=positive(float), default=7.0, help="days of simulated events (default 7)"
+    )
+    eg.add_argument(
+        "--rate",
+        type=positive(float),
+        default=400.0,
+        help="events per hour over the district (default 400)",
+    )
+    eg.add_argument(
+        "--rings",
+        type=positive(int),
+        default=8,
+        help="planted rings of persons and vehicles (default 8)",
+    )
+    eg.add_argument("--seed", type=int, default=21)

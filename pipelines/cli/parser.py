@@ -1,0 +1,133 @@
+"""The ``zongzhi`` parser: the subcommands and their arguments, in ``--help`` order.
+
+This module holds the platform's own commands (services, topics, the
+simulator, the jobs); :mod:`pipelines.cli.harness_parsers` adds the ones that
+drive or measure it (demo, replay, bench, eval).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from pipelines.cli.arguments import (
+    OneLineParser,
+    fraction,
+    iso_date,
+    iso_time,
+    positive,
+    surge_spec,
+)
+from pipelines.cli.harness_parsers import add_harness_commands
+
+__all__ = ["build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of every ``zongzhi`` subcommand; its errors are one line."""
+    parser = OneLineParser(
+        prog="zongzhi",
+        description=(
+            "Streaming analytics and data mining for social-governance centers (综治中心)."
+        ),
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+    sub.required = True
+
+    _add_platform_commands(sub)
+    add_harness_commands(sub)
+    return parser
+
+
+def _add_platform_commands(sub) -> None:
+    infra = sub.add_parser("infra", help="start, stop or inspect the local services")
+    infra.add_argument("action", choices=["up", "down", "status"])
+    infra.add_argument(
+        "--services",
+        default="kafka,postgres,superset",
+        help="comma-separated subset of kafka,postgres,superset (default: all)",
+    )
+
+    topics = sub.add_parser("topics", help="inspect or reset the declared Kafka topics")
+    topics.add_argument("action", choices=["counts", "reset"])
+
+    sim = sub.add_parser("simulate", help="stream a simulated district into the raw topics")
+    sim.add_argument(
+        "--hours",
+        type=positive(float),
+        default=3.0,
+        help="event-time length of the stream (default 3)",
+    )
+    sim.add_argument(
+        "--start",
+        type=iso_time,
+        help="event time of the first record (default: --hours before now)",
+    )
+    sim.add_argument(
+        "--rate", type=positive(float), help="events per hour (default: simulator.events_per_hour)"
+    )
+    sim.add_argument(
+        "--malformed-fraction",
+        type=fraction,
+        help="fraction of malformed records (default: simulator.malformed_fraction)",
+    )
+    sim.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    sim.add_argument(
+        "--surge",
+        type=surge_spec,
+        action="append",
+        default=[],
+        help="plant a surge CELL:CATEGORY:START_MIN:DURATION_MIN:MULTIPLIER",
+    )
+    sim.add_argument(
+        "--rings", type=int, default=3, help="rings of persons and vehicles (default 3)"
+    )
+    sim.add_argument(
+        "--speedup",
+        type=positive(float),
+        help="pace event time this many times faster than the wall clock "
+        "(default: as fast as possible)",
+    )
+    sim.add_argument("--ground-truth", help="where to write the planted ground truth (JSON)")
+
+    for name, text in (
+        ("normalize", "run the normalization job (Flink)"),
+        ("hotspots", "run the hotspot job (Flink)"),
+        ("lake", "load the normalized topic into the Parquet lake"),
+        ("store-alerts", "write the alerts topic into PostgreSQL"),
+    ):
+        job = sub.add_parser(name, help=text)
+        job.add_argument(
+            "--follow",
+            action="store_true",
+            help="keep running on new records (default: stop at the end of input)",
+        )
+        if name in ("normalize", "hotspots"):
+            job.add_argument("--parallelism", type=positive(int), default=1)
+        if name == "hotspots":
+            job.add_argument(
+                "--watermark-delay-seconds",
+                type=positive(int),
+                default=None,
+                help="disorder of event time the windows allow (default: "
+                "hotspot.watermark_delay_seconds with --follow, else "
+                "hotspot.backfill_watermark_delay_seconds)",
+            )
+
+    sub.add_parser("nightly", help="run the nightly Spark job on the lake")
+    graph = sub.add_parser(
+        "graph",
+        help=(
+            "build, mine and store the nightly relation graph (entity resolution, companion "
+            "vehicles, communities)"
+        ),
+    )
+    graph.add_argument(
+        "--as-of",
+        type=iso_date,
+        default=None,
+        help="the night's date, YYYY-MM-DD (default: the lake's latest day)",
+    )
+
+    superset = sub.add_parser("superset", help="provision Superset's dashboards from infra/")
+    superset.add_argument("action", choices=["provision"])
