@@ -31,6 +31,7 @@ from pipelines.io.kafka import consume_until_end
 from pipelines.settings import Settings
 
 __all__ = [
+    "GROUP_ID",
     "store_alerts",
     "alert_row",
     "update_row",

@@ -24,7 +24,7 @@ from features.lake_schema import events_table
 from pipelines.io.kafka import consume_until_end
 from pipelines.settings import Settings
 
-__all__ = ["load_normalized", "LakeLoadReport"]
+__all__ = ["GROUP_ID", "load_normalized", "LakeLoadReport"]
 
 log = logging.getLogger(__name__)
 GROUP_ID = "zongzhi-lake"

@@ -26,12 +26,13 @@ from pipelines.io.flink import (
 from pipelines.io.platform_state import load_district, pseudonym_key
 from pipelines.settings import Settings
 
-__all__ = ["normalization_context", "run", "run_offline"]
+__all__ = ["GROUP_ID", "normalization_context", "run", "run_offline"]
 
 GROUP_ID = "zongzhi-normalize"
 
 
 def normalization_context(settings: Settings) -> NormalizationContext:
+    """What normalizing needs: the configured district, the pseudonym key, the allowed skew."""
     return NormalizationContext(
         district=load_district(settings),
         key=pseudonym_key(settings),

@@ -16,8 +16,8 @@ statement, per plate read and not per window:
 
 The read is not held for a window or a watermark: the alert leaves as soon
 as the read arrives. Reads the night that made the list already saw (up to
-its latest event time, as a backfill replays them) raise nothing. A missing or unreadable watch list watches nothing
-(logged), and the job goes on.
+its latest event time, as a backfill replays them) raise nothing. A missing
+or unreadable watch list watches nothing (logged), and the job goes on.
 """
 
 from __future__ import annotations
@@ -47,7 +47,17 @@ def district_checkpoints(settings: Settings) -> dict[str, SensitiveCheckpoint]:
 
 
 class WatchAlerter:
-    """What the Python table function runs per plate read at a sensitive checkpoint."""
+    """What the Python table function runs per plate read at a sensitive checkpoint.
+
+    Parameters
+    ----------
+    store : WatchListStore
+        The published watch list, re-read when the nightly job replaces it.
+    checkpoints : dict
+        ``site_id -> SensitiveCheckpoint``: the checkpoints watched.
+    slot_minutes : int
+        Reads of one vehicle at one checkpoint within a slot make one alert.
+    """
 
     def __init__(
         self, store: WatchListStore, checkpoints: dict[str, SensitiveCheckpoint], slot_minutes: int
@@ -65,6 +75,11 @@ class WatchAlerter:
         plate_fold_hash: str | None,
         now_ms: int,
     ) -> list[dict]:
+        """The alert of one plate read: ``[alert]`` for a watched vehicle, else ``[]``.
+
+        A read away from a sensitive checkpoint, without an event time, or
+        that the night that built the list already saw, raises nothing.
+        """
         checkpoint = self.checkpoints.get(site_id)
         if checkpoint is None or event_time_ms is None:
             return []

@@ -1,0 +1,170 @@
+"""The hotspot job's Flink SQL: the event source, the window counts, the late events, the sinks.
+
+All per-event work of the job is here, in the JVM:
+
+1. the ``events`` table (:func:`create_event_source`): the normalized
+   topic with event time and a bounded-out-of-orderness watermark;
+2. the window counts (:func:`create_window_counts_view`): events per cell,
+   category and slide, gathered into one row per window end for Python
+   (:class:`pipelines.streaming.window_scorer.WindowScorer`);
+3. the late events (:func:`late_events_sql`): events that missed their
+   earliest window, to the ``late`` topic;
+4. the sinks (:func:`create_alert_sinks`): the ``alerts`` and ``late`` topics.
+"""
+
+from __future__ import annotations
+
+from pipelines.io.flink import kafka_keyed_sink_options, kafka_source_options
+from pipelines.settings import Settings
+
+__all__ = [
+    "create_event_source",
+    "create_window_counts_view",
+    "cell_slices_sql",
+    "late_events_sql",
+    "create_alert_sinks",
+]
+
+
+def create_event_source(
+    t_env,
+    settings: Settings,
+    group_id: str,
+    follow: bool,
+    topic: str,
+    watermark_delay_s: int | None = None,
+    emit_strategy: str | None = None,
+) -> None:
+    """The ``events`` table: the normalized topic with event time and watermark.
+
+    A live job allows ``watermark_delay_seconds`` of disorder. A bounded run
+    (a backfill, a test, the eval) reads a backlog that the normalization
+    job may have written hours out of order, a raw topic at a time, so it
+    allows ``backfill_watermark_delay_seconds``: there only completeness
+    matters, not how soon a window closes.
+    """
+    hotspot = settings.hotspot
+    delay = int(
+        watermark_delay_s
+        if watermark_delay_s is not None
+        else hotspot["watermark_delay_seconds" if follow else "backfill_watermark_delay_seconds"]
+    )
+    # A bounded run reads its backlog in well under the periodic watermark
+    # interval (200 ms): the watermark advances with every event instead, so
+    # what counts as late does not depend on how fast the backlog was read.
+    emit = emit_strategy or ("on-periodic" if follow else "on-event")
+    days, rest = divmod(delay, 86400)
+    interval = f"'{days} {rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}' DAY TO SECOND"
+    t_env.execute_sql(f"""
+        CREATE TEMPORARY TABLE events (
+            event_id STRING,
+            category STRING,
+            cell_id STRING,
+            event_time_ms BIGINT,
+            vehicles ARRAY<ROW<plate_hash STRING, plate_fold_hash STRING>>,
+            attributes ROW<site_id STRING>,
+            ts AS TO_TIMESTAMP_LTZ(event_time_ms, 3),
+            WATERMARK FOR ts AS ts - INTERVAL {interval}
+        ) WITH (
+            {kafka_source_options(settings, group_id, [topic], follow)},
+            'scan.watermark.emit.strategy' = '{emit}',
+            'format' = 'json',
+            'json.fail-on-missing-field' = 'false',
+            'json.ignore-parse-errors' = 'false'
+        )""")
+
+
+def create_window_counts_view(t_env, hotspot: dict, source_table: str = "events") -> str:
+    """Create the views of the window counts; return the name of the last one.
+
+    * ``cell_slices``: events per cell, category and slide (``TUMBLE``),
+      the only per-event work: one counter per event;
+    * ``slices``: one row per slide end, the array of its
+      ``cell,category,n`` entries;
+    * ``window_counts``: ``HOP`` windows over the slice rows, so a window
+      aggregates size / slide rows, not events: one row per window end whose
+      ``payload`` lists its slices as ``'<slice end>#<entries joined by ;>'``.
+
+    Python composes the scan durations from the slices
+    (:func:`compose_window`). Measured on this machine, 1M events over 3,611
+    cells and 17 categories: a plain ``HOP`` count took 21.5 s, this 16.1 s.
+    Counting each duration with ``COUNT(*) FILTER`` inside the ``HOP``
+    (31.6 s) defeats Flink's window slicing, and ``LISTAGG`` over ~10,000
+    entries per window cost more than the count itself.
+    """
+    slide = int(hotspot["window_slide_minutes"])
+    size = int(hotspot["window_size_minutes"])
+    t_env.create_temporary_view(
+        "cell_slices", t_env.sql_query(cell_slices_sql(hotspot, source_table))
+    )
+    t_env.create_temporary_view(
+        "slices",
+        t_env.sql_query(f"""
+        SELECT window_end AS slice_end, window_time AS st,
+               ARRAY_AGG(CONCAT(cell_id, ',', category, ',', CAST(n AS STRING))) AS entries
+        FROM TABLE(TUMBLE(TABLE cell_slices, DESCRIPTOR(st), INTERVAL '{slide}' MINUTE))
+        GROUP BY window_start, window_end, window_time"""),
+    )
+    t_env.create_temporary_view(
+        "window_counts",
+        t_env.sql_query(f"""
+        SELECT window_end,
+               ARRAY_AGG(CONCAT(CAST(slice_end AS STRING), '#', ARRAY_JOIN(entries, ';')))
+                   AS payload
+        FROM TABLE(HOP(TABLE slices, DESCRIPTOR(st),
+                       INTERVAL '{slide}' MINUTE, INTERVAL '{size}' MINUTE))
+        GROUP BY window_start, window_end"""),
+    )
+    return "window_counts"
+
+
+def cell_slices_sql(hotspot: dict, source_table: str = "events") -> str:
+    """Events per cell, category and slide (``TUMBLE``), excluded categories left out.
+
+    Examples
+    --------
+    >>> sql = cell_slices_sql({"window_slide_minutes": 5, "excluded_categories": ["x.y"]})
+    >>> "INTERVAL '5' MINUTE" in sql and "category NOT IN ('x.y')" in sql
+    True
+    """
+    slide = int(hotspot["window_slide_minutes"])
+    excluded = ", ".join(f"'{c}'" for c in hotspot.get("excluded_categories") or []) or "''"
+    return f"""
+        SELECT cell_id, category, window_time AS st, COUNT(*) AS n
+        FROM TABLE(TUMBLE(TABLE {source_table}, DESCRIPTOR(ts), INTERVAL '{slide}' MINUTE))
+        WHERE category NOT IN ({excluded})
+        GROUP BY cell_id, category, window_start, window_end, window_time"""
+
+
+def late_events_sql(hotspot: dict) -> str:
+    """Events that missed at least their earliest window, as JSON for the ``late`` topic.
+
+    An event belongs to the windows ending at the next slide boundary after
+    it and later; the earliest has fired once the watermark reaches its end
+    (less 1 ms), so an event arriving after that is late for it. Seen at the
+    source, whose watermark the windows receive a little later, so the count
+    errs towards calling an event late.
+    """
+    slide_ms = int(hotspot["window_slide_minutes"]) * 60_000
+    return f"""INSERT INTO late_out
+            SELECT event_id, JSON_OBJECT(
+                'event_id' VALUE event_id, 'category' VALUE category, 'cell_id' VALUE cell_id,
+                'event_time_ms' VALUE event_time_ms,
+                'watermark' VALUE CAST(CURRENT_WATERMARK(ts) AS STRING))
+            FROM events
+            WHERE CURRENT_WATERMARK(ts) IS NOT NULL
+              AND TO_TIMESTAMP_LTZ(
+                    (CAST(FLOOR(event_time_ms / {slide_ms}.0) AS BIGINT) + 1) * {slide_ms} - 1, 3)
+                  <= CURRENT_WATERMARK(ts)"""
+
+
+def create_alert_sinks(t_env, settings: Settings, topics: dict) -> None:
+    """The ``alerts_out`` and ``late_out`` tables: keyed Kafka sinks of ``topics``' alerts and late."""
+    t_env.execute_sql(f"""
+        CREATE TEMPORARY TABLE alerts_out (alert_id STRING, payload STRING) WITH (
+            {kafka_keyed_sink_options(settings, [topics["alerts"]], "alert_id")}
+        )""")
+    t_env.execute_sql(f"""
+        CREATE TEMPORARY TABLE late_out (event_id STRING, payload STRING) WITH (
+            {kafka_keyed_sink_options(settings, [topics["late"]], "event_id")}
+        )""")

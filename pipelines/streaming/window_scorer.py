@@ -1,0 +1,235 @@
+"""The hotspot job's Python side: one call per window end, from counted slices to alerts.
+
+Flink SQL (:mod:`pipelines.streaming.hotspot_sql`) hands Python one row
+per window end: the window's slices, each ``'<slice end>#<cell,category,n;...>'``.
+:class:`WindowScorer` parses them (:func:`parse_slice`), composes the
+counts of every scan duration (:func:`compose_window`) and runs
+:meth:`models.hotspot_detector.HotspotDetector.look_arrays` against the
+baselines of a :class:`pipelines.streaming.baseline_store.BaselineStore`;
+:func:`detect_function` wraps it as the ``detect_window`` table function.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import datetime
+
+from features.local_time import DISTRICT_TZ
+from features.taxonomy import CATEGORIES
+from models.hotspot_detector import HotspotDetector, Place
+from pipelines.io.platform_state import load_district
+from pipelines.settings import Settings
+from pipelines.streaming.baseline_store import BaselineStore
+
+__all__ = [
+    "scored_categories",
+    "district_detector",
+    "parse_slice",
+    "compose_window",
+    "WindowScorer",
+    "detect_function",
+]
+
+log = logging.getLogger(__name__)
+
+
+def scored_categories(hotspot: dict) -> list[str]:
+    """The taxonomy's categories minus ``hotspot.excluded_categories``."""
+    excluded = set(hotspot.get("excluded_categories") or ())
+    return sorted(c for c in CATEGORIES if c not in excluded)
+
+
+def district_detector(settings: Settings) -> HotspotDetector:
+    """A detector over the configured district's cells."""
+    district = load_district(settings)
+    places, coords = {}, []
+    for cell in district.cells:
+        lon, lat = district.grid.center_of(cell)
+        where = district.locate(lon, lat)
+        places[cell] = Place(
+            where.town_code, where.town_name, where.village_code, where.village_name, lon, lat
+        )
+        coords.append(district.grid.to_metres(lon, lat))
+    return HotspotDetector(
+        district.cells,
+        coords,
+        places,
+        settings.hotspot,
+        scored_categories(settings.hotspot),
+        district_code=district.code,
+        towns=len(district.towns),
+        seed=int(settings.raw["district"]["seed"]),
+    )
+
+
+def parse_slice(text: str):
+    """One slice's ``cell,category,n;...`` entries as columns, and how many were malformed.
+
+    One C-level CSV parse (pandas); text that does not parse that way is
+    read entry by entry, skipping and counting the malformed entries.
+
+    Examples
+    --------
+    >>> cells, categories, counts, bad = parse_slice("r1,a,2;r2,b,1")
+    >>> list(cells), list(categories), counts.tolist(), bad
+    (['r1', 'r2'], ['a', 'b'], [2, 1], 0)
+    >>> parse_slice("r1,a,2;r2,b;r3,c,x")[2].tolist(), parse_slice("r1,a,2;r2,b;r3,c,x")[3]
+    ([2], 2)
+    """
+    import io
+
+    import numpy as np
+    import pandas as pd
+
+    if not text:
+        return np.array([], dtype=object), np.array([], dtype=object), np.zeros(0, int), 0
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text.replace(";", "\n")),
+            header=None,
+            names=["cell", "category", "n"],
+            dtype={"cell": str, "category": str},
+            keep_default_na=False,
+            on_bad_lines="error",
+            engine="c",
+        )
+        counts = pd.to_numeric(frame["n"], errors="raise").to_numpy()
+        if frame["category"].eq("").any() or counts.dtype.kind not in "iu":
+            raise ValueError("malformed entries")
+        return frame["cell"].to_numpy(), frame["category"].to_numpy(), counts, 0
+    except (ValueError, pd.errors.ParserError):
+        cells, categories, counts, bad = [], [], [], 0
+        for entry in text.split(";"):
+            parts = entry.split(",")
+            try:
+                if len(parts) != 3 or not parts[1]:
+                    raise ValueError(entry)
+                counts.append(int(parts[2]))
+                cells.append(parts[0])
+                categories.append(parts[1])
+            except ValueError:
+                bad += 1
+        return (
+            np.array(cells, dtype=object),
+            np.array(categories, dtype=object),
+            np.array(counts, dtype=int),
+            bad,
+        )
+
+
+def compose_window(slices, durations_in_slices: list[int]):
+    """Counts per cell, category and duration from the slices of one window.
+
+    ``slices`` holds ``(k, cells, categories, counts)``, ``k`` being how many
+    slides before the window's end the slice ends (0 for the last slice);
+    a duration of ``d`` slides takes the slices with ``k < d``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> slices = [(0, np.array(["r1"]), np.array(["a"]), np.array([2])),
+    ...           (2, np.array(["r1", "r2"]), np.array(["a", "a"]), np.array([3, 1]))]
+    >>> cells, categories, values = compose_window(slices, [1, 6])
+    >>> list(cells), list(categories), values.tolist()
+    (['r1', 'r2'], ['a', 'a'], [[2.0, 5.0], [0.0, 1.0]])
+    """
+    import numpy as np
+    import pandas as pd
+
+    if not slices:
+        return (
+            np.array([], dtype=object),
+            np.array([], dtype=object),
+            np.zeros((0, len(durations_in_slices))),
+        )
+    frame = pd.DataFrame(
+        {
+            "cell": np.concatenate([s[1] for s in slices]),
+            "category": np.concatenate([s[2] for s in slices]),
+            "n": np.concatenate([s[3] for s in slices]).astype(float),
+            "k": np.concatenate([np.full(len(s[1]), s[0]) for s in slices]),
+        }
+    )
+    for d in durations_in_slices:
+        frame[f"d{d}"] = frame["n"].where(frame["k"] < d, 0.0)
+    sums = frame.groupby(["cell", "category"], sort=True)[
+        [f"d{d}" for d in durations_in_slices]
+    ].sum()
+    return (
+        sums.index.get_level_values(0).to_numpy(),
+        sums.index.get_level_values(1).to_numpy(),
+        sums.to_numpy(),
+    )
+
+
+class WindowScorer:
+    """What the Python UDTF runs per window end: parse the slices, look, serialize.
+
+    A slice belongs to every window it falls in; its parsed columns are
+    cached by the slice's end (a cache only: Flink's state holds the data).
+
+    Parameters
+    ----------
+    detector : HotspotDetector
+        Scores each look and keeps the alert lifecycle.
+    store : BaselineStore
+        The baselines each look is scored against.
+    """
+
+    def __init__(self, detector: HotspotDetector, store: BaselineStore):
+        self.detector = detector
+        self.store = store
+        self._slices: dict = {}
+
+    def _parsed(self, text: str):
+        head, _, body = text.partition("#")
+        key = (head, len(body))
+        if key not in self._slices:
+            if len(self._slices) > 4 * self.detector.buckets:
+                self._slices.clear()
+            end = datetime.fromisoformat(head.strip()).replace(tzinfo=DISTRICT_TZ)
+            self._slices[key] = (int(end.timestamp()), *parse_slice(body))
+        return self._slices[key]
+
+    def score(self, window_end_local: datetime, payload, now_ms: int) -> list[dict]:
+        """The alerts of the window ending at ``window_end_local`` (district time, naive).
+
+        ``payload`` lists the window's slices; an unparsable slice or entry
+        is skipped, counted and logged.
+        """
+        end_s = int(window_end_local.replace(tzinfo=DISTRICT_TZ).timestamp())
+        slide_s = self.detector.slide_min * 60
+        slices, bad = [], 0
+        for text in payload or ():
+            try:
+                slice_end_s, cells, categories, counts, malformed = self._parsed(text)
+            except ValueError:
+                bad += 1
+                continue
+            bad += malformed
+            slices.append(((end_s - slice_end_s) // slide_s, cells, categories, counts))
+        if bad:
+            log.warning(
+                "window ending %s: %d malformed count entries skipped", window_end_local, bad
+            )
+        cells, categories, values = compose_window(
+            slices, [d // self.detector.slide_min for d in self.detector.durations_min]
+        )
+        return self.detector.look_arrays(
+            end_s, cells, categories, values, self.store.current(), now_ms=now_ms
+        )
+
+
+def detect_function(scorer: WindowScorer):
+    """The ``detect_window`` table function over ``scorer``: ``(alert_id, alert JSON)`` rows."""
+    from pyflink.table import DataTypes
+    from pyflink.table.udf import udtf
+
+    @udtf(result_types=[DataTypes.STRING(), DataTypes.STRING()])
+    def detect_window(window_end, payload):
+        for alert in scorer.score(window_end, payload, int(time.time() * 1000)):
+            yield alert["alert_id"], json.dumps(alert, ensure_ascii=False)
+
+    return detect_window
