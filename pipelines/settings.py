@@ -15,18 +15,99 @@ from __future__ import annotations
 import csv
 import os
 import secrets
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from pipelines.errors import SettingsError
 
-__all__ = ["Settings", "SettingsError", "load_settings", "project_root"]
+__all__ = ["Settings", "Section", "SettingsError", "load_settings", "project_root"]
 
 
 def project_root() -> Path:
+    """The checkout: ``ZONGZHI_ROOT``, else the folder above this package."""
     return Path(os.environ.get("ZONGZHI_ROOT") or Path(__file__).resolve().parent.parent)
+
+
+CONFIG_HINT = "infra/config/zongzhi.yaml"
+
+
+class Section(Mapping):
+    """One section of the configuration, read by key.
+
+    A missing key, or a value of the wrong kind, raises
+    :class:`SettingsError` naming ``section.key`` and the file to fix.
+
+    Examples
+    --------
+    >>> s = Section("district", {"seed": "7", "name": "密云区"})
+    >>> s.integer("seed"), s["name"]
+    (7, '密云区')
+    >>> s["code"]
+    Traceback (most recent call last):
+    ...
+    pipelines.errors.SettingsError: the configuration lacks district.code; see infra/config/zongzhi.yaml
+    >>> Section("district", {"seed": "x"}).integer("seed")
+    Traceback (most recent call last):
+    ...
+    pipelines.errors.SettingsError: district.seed='x' must be an integer; see infra/config/zongzhi.yaml
+    """
+
+    def __init__(self, name: str, values: Mapping | None, source: str = CONFIG_HINT):
+        self.name = name
+        self._values = dict(values or {})
+        self._source = source
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return self._values[key]
+        except KeyError:
+            raise SettingsError(
+                f"the configuration lacks {self.name}.{key}; see {self._source}"
+            ) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"Section({self.name!r}, {self._values!r})"
+
+    def require(self, keys: Iterable[str]) -> Section:
+        """This section, after checking that every one of ``keys`` is there."""
+        missing = [key for key in keys if key not in self._values]
+        if missing:
+            raise SettingsError(
+                f"the {self.name} section of the configuration lacks "
+                f"{', '.join(missing)}; see {self._source}"
+            )
+        return self
+
+    def _typed(self, key: str, kind: type, label: str):
+        value = self[key]
+        try:
+            return kind(value)
+        except (TypeError, ValueError):
+            raise SettingsError(
+                f"{self.name}.{key}={value!r} must be {label}; see {self._source}"
+            ) from None
+
+    def integer(self, key: str) -> int:
+        """``section.key`` as an integer."""
+        return self._typed(key, int, "an integer")
+
+    def number(self, key: str) -> float:
+        """``section.key`` as a float."""
+        return self._typed(key, float, "a number")
+
+    def text(self, key: str) -> str:
+        """``section.key`` as a string."""
+        return self._typed(key, str, "text")
 
 
 @dataclass(frozen=True)
@@ -40,9 +121,11 @@ class Settings:
     # --- Kafka -------------------------------------------------------------
     @property
     def kafka_bootstrap(self) -> str:
+        """The brokers (``ZONGZHI_KAFKA_BOOTSTRAP`` overrides the file)."""
         return os.environ.get("ZONGZHI_KAFKA_BOOTSTRAP") or self.raw["kafka"]["bootstrap_servers"]
 
     def topic(self, name: str) -> str:
+        """The topic declared under ``kafka.topics.<name>``."""
         topics = self.raw["kafka"]["topics"]
         if name not in topics:
             raise SettingsError(f"topic {name!r} is not declared; declared: {', '.join(topics)}")
@@ -56,12 +139,14 @@ class Settings:
     # --- PostgreSQL --------------------------------------------------------
     @property
     def pg(self) -> dict:
+        """The ``postgres:`` section with host and port overrides applied."""
         pg = dict(self.raw["postgres"])
         pg["host"] = os.environ.get("ZONGZHI_PG_HOST") or pg["host"]
         pg["port"] = int(os.environ.get("ZONGZHI_PG_PORT") or pg["port"])
         return pg
 
     def pg_password(self) -> str:
+        """The PostgreSQL password: ``ZONGZHI_PG_PASSWORD``, else the secrets file."""
         env = os.environ.get("ZONGZHI_PG_PASSWORD")
         if env:
             return env
@@ -75,6 +160,7 @@ class Settings:
             ) from None
 
     def pg_dsn(self) -> str:
+        """A libpq connection string for psycopg2."""
         pg = self.pg
         return (
             f"host={pg['host']} port={pg['port']} dbname={pg['database']} "
@@ -82,50 +168,51 @@ class Settings:
         )
 
     def pg_jdbc_url(self) -> str:
+        """The JDBC URL Spark writes the serving tables through."""
         pg = self.pg
         return f"jdbc:postgresql://{pg['host']}:{pg['port']}/{pg['database']}"
 
     # --- Superset ----------------------------------------------------------
     @property
     def superset_url(self) -> str:
+        """Superset's base URL."""
         s = self.raw["superset"]
         return f"http://{s['host']}:{s['port']}"
 
     # --- Lake --------------------------------------------------------------
     @property
     def lake(self) -> Path:
+        """The lake folder (``ZONGZHI_LAKE`` overrides; relative paths are under ``var/``)."""
         path = Path(os.environ.get("ZONGZHI_LAKE") or self.raw["lake"]["path"])
         return path if path.is_absolute() else self.var / path
 
     def lake_table(self, name: str) -> Path:
+        """The folder of the lake table declared as ``lake.<name>_table``."""
         return self.lake / self.raw["lake"][f"{name}_table"]
 
-    # --- Sections used as plain dicts ---------------------------------------
-    def section(self, name: str, keys) -> dict:
+    # --- Sections --------------------------------------------------------------
+    def section(self, name: str, keys: Iterable[str] = ()) -> Section:
         """The ``name:`` section, checked for every one of ``keys``.
 
-        Raises :class:`SettingsError` naming the missing keys.
+        The one way to read the configuration: a missing section or key
+        raises :class:`SettingsError` naming it.
         """
-        section = self.raw.get(name) or {}
-        missing = [key for key in keys if key not in section]
-        if missing:
-            raise SettingsError(
-                f"the {name} section of the configuration lacks "
-                f"{', '.join(missing)}; see infra/config/zongzhi.yaml"
-            )
-        return section
+        return Section(name, self.raw.get(name)).require(keys)
 
     @property
-    def hotspot(self) -> dict:
-        return self.raw["hotspot"]
+    def hotspot(self) -> Section:
+        """The ``hotspot:`` section (windows, budget, detector thresholds)."""
+        return self.section("hotspot")
 
     @property
-    def simulator(self) -> dict:
-        return self.raw["simulator"]
+    def simulator(self) -> Section:
+        """The ``simulator:`` section (rates, channel mix, identity noise)."""
+        return self.section("simulator")
 
     @property
-    def contract(self) -> dict:
-        return self.raw["contract"]
+    def contract(self) -> Section:
+        """The ``contract:`` section (version, allowed clock skew)."""
+        return self.section("contract")
 
     # --- Derived objects ----------------------------------------------------
     @property
