@@ -41,6 +41,8 @@ class Detection:
 
 @dataclass
 class TrackedCluster:
+    """One alert cluster as the tracker knows it: its cells, category, bounds and state."""
+
     cluster_id: str
     category: str
     cells: frozenset

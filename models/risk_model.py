@@ -61,6 +61,7 @@ class RiskModel(BaseEstimator, ClassifierMixin):
         self.C = C
 
     def fit(self, X: pd.DataFrame, y):
+        """Fit the calibrated classifier on the feature frame ``X`` and labels ``y`` (0/1)."""
         y = np.asarray(y).astype(int)
         classes = np.unique(y)
         if len(classes) != 2:
@@ -84,9 +85,11 @@ class RiskModel(BaseEstimator, ClassifierMixin):
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """Calibrated class probabilities, one row per row of ``X``."""
         return self.calibrated_.predict_proba(X[self.features_])
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Class 1 where the calibrated risk is at least 0.5."""
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
 
     def contributions(self, X: pd.DataFrame) -> pd.DataFrame:

@@ -67,6 +67,8 @@ _NIGHTLY_KEYS = (
 
 @dataclass(frozen=True)
 class NightlyReport:
+    """What one nightly run produced: counts of events, days and the rows it wrote."""
+
     events: int
     days: int
     daily_count_rows: int
@@ -87,6 +89,7 @@ def nightly_config(settings: Settings) -> dict:
 
 
 def extract_events(spark, settings: Settings):
+    """The lake's normalized events as a Spark frame; :class:`NoLakeData` when there are none."""
     path = settings.lake_table("normalized")
     if not path.exists() or not any(path.glob("event_date=*/*.parquet")):
         raise NoLakeData(

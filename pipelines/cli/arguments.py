@@ -34,6 +34,7 @@ class OneLineParser(argparse.ArgumentParser):
     """An argument parser whose errors are one line, not argparse's usage block."""
 
     def error(self, message):
+        """Raise a one-line :class:`UsageError` instead of printing argparse's usage block."""
         raise UsageError(f"{self.prog}: {message}")
 
 

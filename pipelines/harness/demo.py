@@ -71,6 +71,7 @@ class StreamingJobs:
         self.procs: dict[str, subprocess.Popen] = {}
 
     def start(self, name: str, *args: str) -> None:
+        """Start ``zongzhi NAME ARGS`` in its own process group, logging to ``var/log``."""
         log_path = self.settings.var / "log" / f"demo-{name}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(log_path, "w") as out:
@@ -84,6 +85,7 @@ class StreamingJobs:
             )
 
     def check(self) -> None:
+        """Raise :class:`ServiceError` naming any job that has exited."""
         for name, proc in self.procs.items():
             if proc.poll() is not None:
                 raise ServiceError(
@@ -92,6 +94,7 @@ class StreamingJobs:
                 )
 
     def stop(self) -> None:
+        """Stop every job started here (SIGTERM to its process group, then wait)."""
         for proc in self.procs.values():
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -192,6 +195,7 @@ def run_demo(
     seed: int,
     superset: bool = True,
 ) -> str:
+    """Run the platform end to end on a simulated district and return the summary."""
     from pipelines.harness.services import services_up
     from pipelines.harness.simulation_run import build_simulator
     from pipelines.harness.simulator.produce import produce_records, write_ground_truth

@@ -85,6 +85,7 @@ class RssSampler(threading.Thread):
         self._stop_event = threading.Event()
 
     def run(self):
+        """Sample until stopped, keeping the peak."""
         while not self._stop_event.is_set():
             total = sum(rss_bytes(p) for p in process_tree(self.pid) + self.extra)
             self.peak = max(self.peak, total)

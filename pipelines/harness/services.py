@@ -53,6 +53,7 @@ def run_infra_script(settings: Settings, script: str, *args: str, capture: bool 
 
 
 def services_up(settings: Settings, names: list[str]) -> None:
+    """Start the named services (in dependency order) through their infra scripts."""
     _check(names)
     pseudonym_key(settings, create=True)
     for name in SERVICES:
@@ -63,6 +64,7 @@ def services_up(settings: Settings, names: list[str]) -> None:
 
 
 def services_down(settings: Settings, names: list[str]) -> None:
+    """Stop the named services, in reverse dependency order."""
     _check(names)
     for name in reversed(list(SERVICES)):
         if name in names:
@@ -70,6 +72,7 @@ def services_down(settings: Settings, names: list[str]) -> None:
 
 
 def services_status(settings: Settings, names: list[str]) -> bool:
+    """Print each named service's state; true when all are healthy."""
     _check(names)
     healthy = True
     for name in SERVICES:

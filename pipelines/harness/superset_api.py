@@ -24,6 +24,7 @@ class SupersetClient:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SupersetClient:
+        """A client logged in as the admin whose password the settings name."""
         password = os.environ.get("ZONGZHI_SUPERSET_ADMIN_PASSWORD")
         if not password:
             path = settings.var / "secrets" / "superset.admin.password"
@@ -77,9 +78,11 @@ class SupersetClient:
         return self._request("GET", path, params=params or None)
 
     def dashboard_by_slug(self, slug: str) -> dict:
+        """The dashboard's API record."""
         return self._request("GET", f"/api/v1/dashboard/{slug}")["result"]
 
     def dashboard_charts(self, id_or_slug) -> list[dict]:
+        """The charts of a dashboard, as the API lists them."""
         return self._request("GET", f"/api/v1/dashboard/{id_or_slug}/charts")["result"]
 
     def chart_data(self, chart_id: int, force: bool = False) -> list[dict]:

@@ -39,6 +39,7 @@ def plain_consumer(settings: Settings, group_id: str = "zongzhi-inspect") -> Con
 def partition_watermarks(
     consumer: Consumer, topic: str, timeout: float
 ) -> dict[int, tuple[int, int]]:
+    """``{partition: (low, high)}`` offsets of ``topic``; :class:`KafkaUnavailable` if it is absent."""
     metadata = consumer.list_topics(topic, timeout=timeout).topics.get(topic)
     if metadata is None or metadata.error is not None:
         raise KafkaUnavailable(f"topic {topic!r} does not exist at the broker")

@@ -34,6 +34,7 @@ class DeliveryReport:
         self.first_error: str | None = None
 
     def __call__(self, err, msg) -> None:
+        """The producer's ``on_delivery`` callback."""
         if err is not None:
             self.refused(msg.topic(), err.str())
 

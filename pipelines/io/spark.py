@@ -18,6 +18,7 @@ __all__ = ["spark_session", "Exchange"]
 
 
 def spark_session(settings: Settings, app_name: str):
+    """The nightly jobs' Spark session, bound to loopback, with the JDBC driver on its classpath."""
     from pyspark.sql import SparkSession
 
     spark_cfg = settings.raw["spark"]
@@ -110,6 +111,7 @@ class Exchange:
         return self.spark.read.parquet(path)
 
     def close(self):
+        """Remove the exchange folder."""
         import shutil
 
         shutil.rmtree(self.folder, ignore_errors=True)

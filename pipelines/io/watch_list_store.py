@@ -72,6 +72,7 @@ class WatchListStore:
         return stat.st_mtime_ns, stat.st_size
 
     def current(self) -> WatchList:
+        """The watch list, re-read if its file changed since the last look."""
         now = self._clock()
         if self.path is None or (
             self._checked is not None and now - self._checked < self.check_seconds
