@@ -122,14 +122,21 @@ class Settings:
     @property
     def kafka_bootstrap(self) -> str:
         """The brokers (``ZONGZHI_KAFKA_BOOTSTRAP`` overrides the file)."""
-        return os.environ.get("ZONGZHI_KAFKA_BOOTSTRAP") or self.raw["kafka"]["bootstrap_servers"]
+        return os.environ.get("ZONGZHI_KAFKA_BOOTSTRAP") or self.section("kafka").text(
+            "bootstrap_servers"
+        )
 
     def topic(self, name: str) -> str:
         """The topic declared under ``kafka.topics.<name>``."""
-        topics = self.raw["kafka"]["topics"]
+        topics = self.section("kafka")["topics"]
         if name not in topics:
             raise SettingsError(f"topic {name!r} is not declared; declared: {', '.join(topics)}")
         return topics[name]
+
+    @property
+    def declared_topics(self) -> list[str]:
+        """Every topic declared under ``kafka.topics``, in the file's order."""
+        return list(self.section("kafka")["topics"].values())
 
     @property
     def raw_topics(self) -> dict[str, str]:
@@ -140,7 +147,7 @@ class Settings:
     @property
     def pg(self) -> dict:
         """The ``postgres:`` section with host and port overrides applied."""
-        pg = dict(self.raw["postgres"])
+        pg = dict(self.section("postgres"))
         pg["host"] = os.environ.get("ZONGZHI_PG_HOST") or pg["host"]
         pg["port"] = int(os.environ.get("ZONGZHI_PG_PORT") or pg["port"])
         return pg
@@ -176,19 +183,19 @@ class Settings:
     @property
     def superset_url(self) -> str:
         """Superset's base URL."""
-        s = self.raw["superset"]
+        s = self.section("superset")
         return f"http://{s['host']}:{s['port']}"
 
     # --- Lake --------------------------------------------------------------
     @property
     def lake(self) -> Path:
         """The lake folder (``ZONGZHI_LAKE`` overrides; relative paths are under ``var/``)."""
-        path = Path(os.environ.get("ZONGZHI_LAKE") or self.raw["lake"]["path"])
+        path = Path(os.environ.get("ZONGZHI_LAKE") or self.section("lake")["path"])
         return path if path.is_absolute() else self.var / path
 
     def lake_table(self, name: str) -> Path:
         """The folder of the lake table declared as ``lake.<name>_table``."""
-        return self.lake / self.raw["lake"][f"{name}_table"]
+        return self.lake / self.section("lake")[f"{name}_table"]
 
     # --- Sections --------------------------------------------------------------
     def section(self, name: str, keys: Iterable[str] = ()) -> Section:
@@ -218,7 +225,7 @@ class Settings:
     @property
     def towns_file(self) -> Path:
         """The district's town list (relative paths are taken from the checkout)."""
-        path = Path(self.raw["district"]["towns_file"])
+        path = Path(self.section("district")["towns_file"])
         return path if path.is_absolute() else self.root / path
 
     def town_rows(self) -> list[dict]:
@@ -239,7 +246,7 @@ class Settings:
         With ``create``, a missing key file is created with a random key
         (mode 600); the key is never part of the repository.
         """
-        p = self.raw["pseudonymization"]
+        p = self.section("pseudonymization")
         env = os.environ.get(p["key_env"])
         if env:
             return env

@@ -36,7 +36,7 @@ def _topics(args) -> int:
 
     settings = _settings()
     check_reachable(settings)
-    topics = list(settings.raw["kafka"]["topics"].values())
+    topics = settings.declared_topics
     if args.action == "reset":
         reset_topics(settings, topics)
     print(json.dumps(topic_counts(settings, topics), indent=2))

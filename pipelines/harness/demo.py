@@ -205,7 +205,7 @@ def run_demo(
     services_up(settings, ["kafka", "postgres"] + (["superset"] if superset else []))
 
     log.info("2/6 fresh topics and lake")
-    topics = list(settings.raw["kafka"]["topics"].values())
+    topics = settings.declared_topics
     fresh_streams(settings)
     shutil.rmtree(settings.lake, ignore_errors=True)
     _clear_alerts(settings)
@@ -333,7 +333,7 @@ def run_demo(
         )
         lines.append(
             f"  Superset        {board['url']}  (user "
-            f"{settings.raw['superset']['admin_user']}, password in "
+            f"{settings.section('superset')['admin_user']}, password in "
             f"{settings.var / 'secrets' / 'superset.admin.password'})"
         )
     lines.append(f"  PostgreSQL      {settings.pg_jdbc_url()} (schema {settings.pg['schema']})")

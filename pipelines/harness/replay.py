@@ -146,7 +146,7 @@ def replay_detector(
         categories,
         district_code="replay",
         towns=1,
-        seed=int(settings.raw["district"]["seed"]),
+        seed=settings.section("district").integer("seed"),
     )
 
 
@@ -193,7 +193,7 @@ def run_replay(
             f"({json.dumps(points.broken, ensure_ascii=False)})"
         )
     check_reachable(settings)
-    size = float(cell_size_m or settings.raw["district"]["cell_size_m"])
+    size = float(cell_size_m) if cell_size_m else settings.section("district").number("cell_size_m")
     grid = _grid(points, size)
     cell_ids = [grid.cell_of(lon, lat) for lon, lat in zip(points.lon, points.lat)]
     cells = _bounding_cells(grid, cell_ids)
@@ -203,7 +203,7 @@ def run_replay(
         cells,
         cell_ids,
         points,
-        float(settings.raw["nightly"]["week_profile_prior_slots"]),
+        settings.section("nightly").number("week_profile_prior_slots"),
         float(hotspot["fallback_rate_per_cell_hour"]),
     )
     detector = replay_detector(settings, grid, cells, categories)

@@ -24,4 +24,4 @@ CONSUMER_GROUPS = (
 def fresh_streams(settings: Settings) -> None:
     """Forget the jobs' offsets and re-create every declared topic empty."""
     delete_groups(settings, list(CONSUMER_GROUPS))
-    reset_topics(settings, list(settings.raw["kafka"]["topics"].values()))
+    reset_topics(settings, settings.declared_topics)

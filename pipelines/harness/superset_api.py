@@ -34,7 +34,7 @@ class SupersetClient:
                 raise ServiceError(
                     f"Superset admin password file {path} does not exist; run `zongzhi infra up`"
                 ) from None
-        return cls(settings.superset_url, settings.raw["superset"]["admin_user"], password)
+        return cls(settings.superset_url, settings.section("superset")["admin_user"], password)
 
     def _request(self, method: str, path: str, **kwargs) -> dict:
         session = self._login()

@@ -89,7 +89,7 @@ def streaming_table_env(
         _site_packages_on_pythonpath()
     # The local mini-cluster runs in the gateway JVM, which PyFlink starts with
     # JVM_ARGS; without a bound its heap defaults to a quarter of the RAM.
-    os.environ.setdefault("JVM_ARGS", str(settings.raw["flink"]["jvm_args"]))
+    os.environ.setdefault("JVM_ARGS", settings.section("flink").text("jvm_args"))
     t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
     config = t_env.get_config()
     if jars:
@@ -102,7 +102,7 @@ def streaming_table_env(
     config.set("table.local-time-zone", DISTRICT_TZ_NAME)
     config.set("pipeline.name", "zongzhi")
     config.set("python.execution-mode", python_mode)
-    flink = settings.raw["flink"]
+    flink = settings.section("flink")
     config.set("execution.buffer-timeout", f"{int(flink['buffer_timeout_ms'])} ms")
     config.set("pipeline.auto-watermark-interval", f"{int(flink['auto_watermark_interval_ms'])} ms")
     if checkpoint_interval_s:

@@ -79,7 +79,7 @@ def reset_topics(
 ) -> None:
     """Delete and re-create topics, so that a run starts from empty topics."""
     admin = admin_client(settings)
-    partitions = partitions or int(settings.raw["kafka"]["partitions"])
+    partitions = partitions or settings.section("kafka").integer("partitions")
     existing = set(admin.list_topics(timeout=timeout).topics)
     wanted = list(topics)
     doomed = [t for t in topics if t in existing]

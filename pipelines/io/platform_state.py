@@ -16,7 +16,7 @@ __all__ = ["load_district", "pseudonym_key"]
 
 def load_district(settings: Settings) -> District:
     """The district the configuration declares, with its towns, villages and cells."""
-    d = settings.raw["district"]
+    d = settings.section("district")
     return build_district(
         settings.town_rows(),
         code=d["code"],

@@ -21,7 +21,7 @@ def spark_session(settings: Settings, app_name: str):
     """The nightly jobs' Spark session, bound to loopback, with the JDBC driver on its classpath."""
     from pyspark.sql import SparkSession
 
-    spark_cfg = settings.raw["spark"]
+    spark_cfg = settings.section("spark")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     # Spark binds to loopback only: no traffic leaves the machine.

@@ -95,7 +95,7 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> No
     # bounded run the connector (5.0.0-2.2) fails pausing a split that has
     # already finished ("No current assignment for partition"); a bounded
     # hotspot run allows a day of disorder instead.
-    alignment = settings.raw["normalization"]
+    alignment = settings.section("normalization")
     aligned = (
         f"""
             'scan.watermark.alignment.group' = 'zongzhi-raw',

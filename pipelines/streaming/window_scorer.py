@@ -60,7 +60,7 @@ def district_detector(settings: Settings) -> HotspotDetector:
         scored_categories(settings.hotspot),
         district_code=district.code,
         towns=len(district.towns),
-        seed=int(settings.raw["district"]["seed"]),
+        seed=settings.section("district").integer("seed"),
     )
 
 
