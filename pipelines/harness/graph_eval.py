@@ -34,7 +34,8 @@ import pyarrow.parquet as pq
 
 from features.local_time import DISTRICT_TZ
 from features.pseudonymize import pseudonymize
-from jobs.graph.job import profile_key
+from jobs.graph.extract import profile_key
+from jobs.graph.snapshot import snapshot_path
 from models.cluster_agreement import adjusted_rand, pairwise_scores
 from pipelines.io.platform_state import pseudonym_key
 from pipelines.settings import Settings
@@ -184,7 +185,7 @@ def run_eval(
     truth = {r.key: r.truth for r in simulator.records(start, timedelta(hours=hours))}
     planted = simulator.ground_truth().rings
     key = pseudonym_key(settings)
-    snapshot = lake / settings.raw["lake"]["graph_table"] / f"as_of={night['as_of']}"
+    snapshot = snapshot_path(settings, night["as_of"], lake=lake)
     events = pq.read_table(
         lake / settings.raw["lake"]["normalized_table"],
         columns=["event_id", "village_code", "persons", "vehicles"],

@@ -41,7 +41,14 @@ def _misread(plate: str, how: str) -> str:
 
 
 def write_graph_lake(settings, table: Path) -> dict:
-    """Write the lake; return the normalized records and what was planted."""
+    """Write the lake; return the normalized records and what was planted.
+
+    The result holds ``records`` (the normalized records written, in order),
+    ``entry_truth`` (event id -> who its person and vehicle entries really
+    are, :attr:`SimulatedRecord.truth`: ID numbers and true plates in entry
+    order), ``truth`` (the planted rings), ``misreads`` (true plate ->
+    [(misread plate, how)]) and ``days``.
+    """
     from pipelines.harness.simulation_run import build_simulator
     from pipelines.streaming.normalize_job import normalization_context
 
@@ -52,7 +59,7 @@ def write_graph_lake(settings, table: Path) -> dict:
     ring_first_plates = {ring.plates[0] for ring in truth.rings}
     ctx = normalization_context(settings)
     misread_budget = {plate: list(MISREADS) for plate in ring_first_plates}
-    records, misreads, unreadable = [], defaultdict(list), 0
+    records, entry_truth, misreads, unreadable = [], {}, defaultdict(list), 0
     for record in simulator.records(START, timedelta(days=DAYS)):
         raw = json.loads(record.value)
         vehicles = raw.get("vehicles") or []
@@ -73,6 +80,7 @@ def write_graph_lake(settings, table: Path) -> dict:
         )
         assert destination == contract.NORMALIZED, value
         records.append(json.loads(value))
+        entry_truth[records[-1]["event_id"]] = record.truth
     by_day = defaultdict(list)
     for r in records:
         by_day[r["event_date"]].append(r)
@@ -83,4 +91,10 @@ def write_graph_lake(settings, table: Path) -> dict:
         pq.write_table(events_table(rows, [0] * n, list(range(n))), folder / "part-0.parquet")
     last = table / f"event_date={max(by_day)}"
     (last / CORRUPT_FILE).write_bytes(b"this is not parquet")
-    return {"records": records, "truth": truth, "misreads": dict(misreads), "days": sorted(by_day)}
+    return {
+        "records": records,
+        "entry_truth": entry_truth,
+        "truth": truth,
+        "misreads": dict(misreads),
+        "days": sorted(by_day),
+    }

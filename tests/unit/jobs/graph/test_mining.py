@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jobs.graph.job import _mine, build_graph, communities
+from jobs.graph.mining import build_graph, communities, mine
 
 
 def _edges(pairs, weight=1):
@@ -48,9 +48,7 @@ def test_large_components_split_into_leiden_communities_and_small_ones_stay_whol
 
 def test_mining_metrics_per_node():
     chain = _edges([("person:p1", "person:p2"), ("person:p2", "person:p3")], 1)
-    metrics, components, largest, groups = _mine(
-        chain, max_betweenness_nodes=10, min_split_nodes=10
-    )
+    metrics, components, largest, groups = mine(chain, max_betweenness_nodes=10, min_split_nodes=10)
     assert (components, largest, groups) == (1, 3, 1)
     row = metrics.set_index("node_id")
     assert row.loc["person:p2", "betweenness"] == pytest.approx(1.0)
@@ -58,10 +56,10 @@ def test_mining_metrics_per_node():
     assert list(row["kind"]) == ["person"] * 3 and list(row["component_size"]) == [3, 3, 3]
     assert row["pagerank"].sum() == pytest.approx(1.0)
     # Betweenness is skipped in communities larger than allowed.
-    skipped, *_ = _mine(chain, max_betweenness_nodes=2, min_split_nodes=10)
+    skipped, *_ = mine(chain, max_betweenness_nodes=2, min_split_nodes=10)
     assert (skipped["betweenness"] == 0).all()
 
 
 def test_an_empty_graph_mines_to_nothing():
-    metrics, components, largest, groups = _mine(_edges([]), max_betweenness_nodes=10)
+    metrics, components, largest, groups = mine(_edges([]), max_betweenness_nodes=10)
     assert metrics.empty and (components, largest, groups) == (0, 0, 0)

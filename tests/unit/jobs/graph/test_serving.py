@@ -1,4 +1,4 @@
-from jobs.graph.job import serving_shape_changed
+from jobs.graph.serving import serving_shape_changed
 
 COMPANIONS = [
     ("as_of", "string"),
