@@ -11,7 +11,13 @@ import json
 
 import pyarrow as pa
 
-__all__ = ["EVENTS_SCHEMA", "events_table"]
+__all__ = [
+    "EVENTS_SCHEMA",
+    "PARTITION_COLUMN",
+    "PARTITION_GLOB",
+    "events_table",
+    "partition_folder",
+]
 
 _PERSON = pa.struct(
     [
@@ -99,3 +105,20 @@ def events_table(records: list[dict], partitions: list[int], offsets: list[int])
             else:
                 columns[name].append(record.get(name))
     return pa.table(columns, schema=EVENTS_SCHEMA)
+
+
+#: The events table is partitioned by this column: one folder per local date.
+PARTITION_COLUMN = "event_date"
+#: Matches every partition folder of the events table.
+PARTITION_GLOB = f"{PARTITION_COLUMN}=*"
+
+
+def partition_folder(event_date: str) -> str:
+    """The folder name of one event date's files.
+
+    Examples
+    --------
+    >>> partition_folder("2026-11-27")
+    'event_date=2026-11-27'
+    """
+    return f"{PARTITION_COLUMN}={event_date}"

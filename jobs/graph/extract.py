@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from features.lake_schema import PARTITION_GLOB, partition_folder
 from pipelines.errors import NoGraphData
 
 __all__ = [
@@ -51,7 +52,7 @@ def night_window(table: Path, as_of: str | None, lookback_days: int) -> tuple[da
     """
     days = sorted(
         date.fromisoformat(p.name.split("=", 1)[1])
-        for p in table.glob("event_date=*")
+        for p in table.glob(PARTITION_GLOB)
         if p.is_dir()
     )
     if not days:
@@ -65,7 +66,7 @@ def readable_event_files(table: Path, days: list[date]) -> tuple[list[str], dict
     """The Parquet files of ``days`` whose footer reads, and why the others were skipped."""
     files, skipped = [], {}
     for day in days:
-        for path in sorted((table / f"event_date={day.isoformat()}").glob("*.parquet")):
+        for path in sorted((table / partition_folder(day.isoformat())).glob("*.parquet")):
             try:
                 pq.read_metadata(path)
             except Exception as exc:  # noqa: BLE001 - any unreadable file is reported

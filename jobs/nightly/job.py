@@ -28,6 +28,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from features import baseline_schema as contract
+from features.lake_schema import PARTITION_GLOB
 from features.taxonomy import CATEGORIES, SOURCE_LABELS
 from jobs.nightly.cell_rates import smoothed_cell_rates
 from jobs.nightly.cell_trends import emerging_hot_spots, space_time_cube, trend_window
@@ -91,7 +92,7 @@ def nightly_config(settings: Settings) -> dict:
 def extract_events(spark, settings: Settings):
     """The lake's normalized events as a Spark frame; :class:`NoLakeData` when there are none."""
     path = settings.lake_table("normalized")
-    if not path.exists() or not any(path.glob("event_date=*/*.parquet")):
+    if not path.exists() or not any(path.glob(f"{PARTITION_GLOB}/*.parquet")):
         raise NoLakeData(
             f"the lake table {path} holds no Parquet files; load events first (`zongzhi lake`)"
         )
@@ -209,7 +210,7 @@ def daily_cell_counts(events, days, excluded: list[str]):
     )
 
 
-def _for_serving(frame):
+def for_serving(frame):
     """Floats to six significant digits, for the serving tables.
 
     Superset shows a handful of digits; a float's full 17 would also give
@@ -220,7 +221,7 @@ def _for_serving(frame):
     return frame.assign(**{name: frame[name].map(lambda x: float(f"{x:.6g}")) for name in floats})
 
 
-def _write_lake(frame, schema, path: Path) -> None:
+def write_lake_file(frame, schema, path: Path) -> None:
     """Replace ``path`` (a file, or a folder Spark wrote) by one Parquet file."""
     tmp = path.with_name(path.name + ".tmp")
     pq.write_table(contract.as_arrow(frame, schema), tmp, compression="zstd")
@@ -302,13 +303,13 @@ def run(settings: Settings) -> NightlyReport:
         write_serving_table(counts, settings, "daily_counts")
         serving_cells = cells.assign(days_observed=np.int32(len(available_days)))
         write_serving_table(
-            spark.createDataFrame(_for_serving(serving_cells)), settings, "cell_baselines"
+            spark.createDataFrame(for_serving(serving_cells)), settings, "cell_baselines"
         )
         folder = settings.lake_table("baselines")
         folder.mkdir(parents=True, exist_ok=True)
-        _write_lake(cells, contract.CELL_BASELINES_SCHEMA, folder / contract.CELL_BASELINES)
-        _write_lake(towns, contract.TOWN_BASELINES_SCHEMA, folder / contract.TOWN_BASELINES)
-        _write_lake(profile, contract.WEEK_PROFILE_SCHEMA, folder / contract.WEEK_PROFILE)
+        write_lake_file(cells, contract.CELL_BASELINES_SCHEMA, folder / contract.CELL_BASELINES)
+        write_lake_file(towns, contract.TOWN_BASELINES_SCHEMA, folder / contract.TOWN_BASELINES)
+        write_lake_file(profile, contract.WEEK_PROFILE_SCHEMA, folder / contract.WEEK_PROFILE)
         hour_profile(events, slots).coalesce(1).write.mode("overwrite").parquet(
             str(folder / contract.HOUR_PROFILE)
         )
@@ -319,9 +320,9 @@ def run(settings: Settings) -> NightlyReport:
                 first_day=trends["first_day"].astype(str), last_day=trends["last_day"].astype(str)
             )
             write_serving_table(
-                spark.createDataFrame(_for_serving(serving_trends)), settings, "cell_trends"
+                spark.createDataFrame(for_serving(serving_trends)), settings, "cell_trends"
             )
-            _write_lake(trends, contract.CELL_TRENDS_SCHEMA, folder / contract.CELL_TRENDS)
+            write_lake_file(trends, contract.CELL_TRENDS_SCHEMA, folder / contract.CELL_TRENDS)
         patterns = trends["pattern"] if trends is not None else None
         return NightlyReport(
             events=n_events,

@@ -29,6 +29,7 @@ import sys
 import time
 from pathlib import Path
 
+from features.lake_schema import PARTITION_GLOB
 from jobs.graph.snapshot import snapshot_path
 from pipelines.harness.nightly_bench_lake import write_synthetic_lake
 from pipelines.settings import Settings
@@ -52,7 +53,7 @@ def _spark_vs_duckdb(settings: Settings, table: Path, repeats: int = 3) -> dict:
 
     from pipelines.io.spark import spark_session
 
-    glob = str(table / "event_date=*" / "*.parquet")
+    glob = str(table / PARTITION_GLOB / "*.parquet")
     con = duckdb.connect()
     con.execute("SET threads TO 2")
     con.execute(

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from features.lake_schema import EVENTS_SCHEMA
+from features.lake_schema import EVENTS_SCHEMA, partition_folder
 from features.local_time import DISTRICT_TZ
 from features.taxonomy import CATEGORIES_BY_SOURCE, PLATE_READ
 from pipelines.io.platform_state import load_district, pseudonym_key
@@ -148,7 +148,7 @@ def write_synthetic_lake(
     counts = {"events": 0, "person_mentions": 0, "plate_reads": 0}
     for d in range(days):
         date = (START + timedelta(days=d)).date().isoformat()
-        folder = table / f"event_date={date}"
+        folder = table / partition_folder(date)
         folder.mkdir(parents=True)
         for part, n in enumerate(np.array_split(np.arange(per_day[d]), files_per_day)):
             n = len(n)

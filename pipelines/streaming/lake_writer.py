@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from features.lake_schema import events_table
+from features.lake_schema import PARTITION_GLOB, events_table, partition_folder
 from pipelines.io.kafka import consume_until_end
 from pipelines.settings import Settings
 
@@ -36,7 +36,7 @@ class LakeLoadReport(dict):
 
 
 def _remove_uncommitted(table_dir: Path, partition: int, first_offset: int) -> None:
-    for path in table_dir.glob(f"event_date=*/part-p{partition}-*.parquet"):
+    for path in table_dir.glob(f"{PARTITION_GLOB}/part-p{partition}-*.parquet"):
         match = _PART.search(path.name)
         if match and int(match.group(2)) >= first_offset:
             path.unlink()
@@ -57,7 +57,7 @@ def _write_batch(table_dir: Path, partition: int, messages: list) -> tuple[int, 
         by_date[record["event_date"]].append((record, message.offset()))
     files = 0
     for event_date, rows in by_date.items():
-        folder = table_dir / f"event_date={event_date}"
+        folder = table_dir / partition_folder(event_date)
         folder.mkdir(parents=True, exist_ok=True)
         table = events_table([r for r, _ in rows], [partition] * len(rows), [o for _, o in rows])
         target = folder / f"part-p{partition}-{first:012d}-{last:012d}.parquet"

@@ -42,7 +42,7 @@ def test_lake_file_replaces_a_folder_spark_wrote(tmp_path):
     frame = pd.DataFrame(
         {"town_code": ["T"], "category": ["public_order.fight"], "rate_per_cell_hour": [0.5]}
     )
-    nightly._write_lake(frame, contract.TOWN_BASELINES_SCHEMA, target)
+    nightly.write_lake_file(frame, contract.TOWN_BASELINES_SCHEMA, target)
     assert target.is_file()
     table = pq.read_table(target)
     assert table.schema.equals(contract.TOWN_BASELINES_SCHEMA)
@@ -56,6 +56,6 @@ def test_serving_floats_keep_six_significant_digits():
     frame = pd.DataFrame(
         {"cell_id": ["r1"], "lon": [116.8617905258805], "rate": [0.000286179052588], "events": [3]}
     )
-    served = nightly._for_serving(frame)
+    served = nightly.for_serving(frame)
     assert served.loc[0, "lon"] == 116.862 and served.loc[0, "rate"] == 0.000286179
     assert served.loc[0, "events"] == 3 and frame.loc[0, "lon"] == 116.8617905258805
