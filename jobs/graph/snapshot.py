@@ -45,7 +45,7 @@ def snapshot_path(settings: Settings, as_of: date | str, lake: Path | None = Non
     """
     night = as_of.isoformat() if isinstance(as_of, date) else as_of
     root = settings.lake if lake is None else Path(lake)
-    return root / settings.raw["lake"]["graph_table"] / f"as_of={night}"
+    return root / settings.section("lake")["graph_table"] / f"as_of={night}"
 
 
 def day_start_ms(day: date) -> int:

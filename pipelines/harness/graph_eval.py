@@ -187,7 +187,7 @@ def run_eval(
     key = pseudonym_key(settings)
     snapshot = snapshot_path(settings, night["as_of"], lake=lake)
     events = pq.read_table(
-        lake / settings.raw["lake"]["normalized_table"],
+        lake / settings.section("lake")["normalized_table"],
         columns=["event_id", "village_code", "persons", "vehicles"],
     ).to_pandas()
     labels = mention_labels(events, truth, pd.read_parquet(snapshot / "entities.parquet"), key)

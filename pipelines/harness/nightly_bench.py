@@ -169,7 +169,7 @@ def run_bench(settings: Settings, *, events: int, days: int) -> dict:
 
     lake = settings.var / "bench" / "nightly_lake"
     shutil.rmtree(lake, ignore_errors=True)
-    table = lake / settings.raw["lake"]["normalized_table"]
+    table = lake / settings.section("lake")["normalized_table"]
     log.info("bench nightly 1/4: writing %d synthetic events over %d days", events, days)
     t0 = time.perf_counter()
     written = write_synthetic_lake(settings, table, events, days)
@@ -202,7 +202,9 @@ def run_bench(settings: Settings, *, events: int, days: int) -> dict:
     engines = _spark_vs_duckdb(settings, table)
     log.info("bench nightly 4/4: graph algorithms against igraph")
     snapshot = snapshot_path(settings, night["as_of"], lake=lake)
-    algorithms = _algorithms(snapshot, int(settings.raw["graph"]["community_min_split_nodes"]))
+    algorithms = _algorithms(
+        snapshot, settings.section("graph").integer("community_min_split_nodes")
+    )
     return {
         "setup": {"events": events, "days": days, "cpus": os.cpu_count(), **written},
         "synthetic_lake_write_s": round(write_s, 1),

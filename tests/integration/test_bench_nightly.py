@@ -36,7 +36,7 @@ IDENTIFIERS = ("id_hash", "name_hash", "phone_hash", "name_sound_hash")
 
 def _lake_counts(settings) -> dict:
     """What the bench's synthetic lake holds, counted here from its Parquet files."""
-    table = settings.var / "bench" / "nightly_lake" / settings.raw["lake"]["normalized_table"]
+    table = settings.var / "bench" / "nightly_lake" / settings.section("lake")["normalized_table"]
     columns = ["event_date", "town_code", "source", "category", "cell_id", "village_code"]
     columns += ["persons", "vehicles", "attributes_json"]
     n = {"events": 0, "person_mentions": 0, "plate_reads": 0, "incidents": 0}
@@ -107,7 +107,7 @@ def test_bench_nightly_smoke_counts_what_its_lake_holds(settings):
     assert 0 < night["vehicles"] == nodes["vehicle"] <= lake["plates"]
 
     # The synthetic residents include offenders: the risk model is fitted and scores.
-    graph = settings.raw["graph"]
+    graph = settings.section("graph")
     assert night["risk_scored_persons"] == min(int(graph["risk"]["top_persons"]), night["persons"])
     assert 0 < night["predicted_links"] <= int(graph["predicted_links"])
     assert (

@@ -228,7 +228,7 @@ def test_co_presence_edges_equal_pairs_counted_over_the_written_records(settings
     here is the job's with at least its episodes and days (resolution may
     join someone else's mention to them, adding reads, never removing one).
     """
-    window = int(settings.raw["graph"]["co_presence_seconds"]) * 1000
+    window = settings.section("graph").integer("co_presence_seconds") * 1000
     want = _co_present(graph, window)
     named = _named_by_their_mentions(graph)
     stored = pd.read_parquet(graph["snapshot"] / "edges").query("type == 'co_present'")
@@ -334,7 +334,7 @@ def _named_key_persons_and_their_vehicles(settings, graph):
     of its key persons and each vehicle on its list. Returns the key persons
     and the (person, vehicle) ties.
     """
-    rules = settings.raw["watch_list"]
+    rules = settings.section("watch_list")
     named = _named_by_their_mentions(graph)
     suspect_in, involved_in = defaultdict(set), defaultdict(set)
     vehicles_of = defaultdict(set)  # incident -> named vehicles involved in it
