@@ -128,6 +128,7 @@ def _demo(args) -> int:
         history_hours=args.history_hours,
         speedup=args.speedup,
         seed=args.seed,
+        end=args.end,
         superset=not args.no_superset,
     )
     print(summary)

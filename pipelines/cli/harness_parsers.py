@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from features.local_time import DISTRICT_TZ_NAME
-from pipelines.cli.arguments import OneLineParser, positive, surge_multiplier
+from pipelines.cli.arguments import OneLineParser, iso_time, positive, surge_multiplier
 
 __all__ = ["add_harness_commands"]
 
@@ -37,6 +37,12 @@ def _add_demo(sub) -> None:
         help="event time runs this many times faster than the wall clock (default 240)",
     )
     demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument(
+        "--end",
+        type=iso_time,
+        help="event time at which the live stream ends (default: now); with the same "
+        "--end and --seed two runs simulate the same events",
+    )
     demo.add_argument("--no-superset", action="store_true", help="skip Superset")
 
 

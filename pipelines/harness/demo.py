@@ -193,9 +193,14 @@ def run_demo(
     history_hours: float,
     speedup: float,
     seed: int,
+    end: datetime | None = None,
     superset: bool = True,
 ) -> str:
-    """Run the platform end to end on a simulated district and return the summary."""
+    """Run the platform end to end on a simulated district and return the summary.
+
+    The live stream ends at ``end`` in event time (default: now), and the
+    history comes before it.
+    """
     from pipelines.harness.services import services_up
     from pipelines.harness.simulation_run import build_simulator
     from pipelines.harness.simulator.produce import produce_records, write_ground_truth
@@ -210,7 +215,7 @@ def run_demo(
     shutil.rmtree(settings.lake, ignore_errors=True)
     _clear_alerts(settings)
 
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = (end.astimezone(UTC) if end else datetime.now(UTC)).replace(microsecond=0)
     live_start = now - timedelta(hours=hours)
     history_start = live_start - timedelta(hours=history_hours)
 
