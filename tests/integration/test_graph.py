@@ -27,6 +27,7 @@ import pytest
 from features.local_time import DISTRICT_TZ
 from features.pseudonymize import pseudonymize
 from features.taxonomy import PLATE_READ
+from jobs.graph.extract import profile_key
 from jobs.graph.snapshot import snapshot_path
 from pipelines.harness.steps import run_step
 from pipelines.io.platform_state import load_district, pseudonym_key
@@ -188,10 +189,10 @@ def test_graph_counts_equal_a_count_over_the_written_records_and_their_truth(gra
     assert Counter(stored["type"]) == Counter(edges)
 
 
-def _co_present(graph, window: int) -> dict:
-    """(a, b) -> (episodes, days) over the written records, entities named by their truth."""
+def _co_present(entries, window: int) -> dict:
+    """(a, b) -> (episodes, days) over ``entries`` (``(record, kind, entry, node)``)."""
     at = {}  # place -> [(time, node)]
-    for record, kind, _entry, node in _entries(graph):
+    for record, kind, _entry, node in entries:
         if kind == "person":
             place = f"place:cell:{record['cell_id']}"
         elif record["category"] == PLATE_READ:
@@ -229,7 +230,7 @@ def test_co_presence_edges_equal_pairs_counted_over_the_written_records(settings
     join someone else's mention to them, adding reads, never removing one).
     """
     window = settings.section("graph").integer("co_presence_seconds") * 1000
-    want = _co_present(graph, window)
+    want = _co_present(_entries(graph), window)
     named = _named_by_their_mentions(graph)
     stored = pd.read_parquet(graph["snapshot"] / "edges").query("type == 'co_present'")
     got = {(a, b): (w, d) for a, b, w, d in stored[["src", "dst", "weight", "days"]].values}
@@ -247,6 +248,36 @@ def test_co_presence_edges_equal_pairs_counted_over_the_written_records(settings
         if pair not in got or got[pair][0] < weight or got[pair][1] < days
     }
     assert fewer == {}
+
+
+def _resolved_entries(graph):
+    """Every entry with the node the night's own resolution gave it (``entities.parquet``).
+
+    The tests above name entities by their truth; the two below take the
+    night's resolution as given and check that the stages after it (the
+    co-presence edges, the watch-list rule) are exact on it: nothing extra,
+    nothing missing.
+    """
+    entities = graph["entities"]
+    person_of = entities.query("kind == 'person'").set_index("key")["entity_id"].to_dict()
+    vehicle_of = entities.query("kind == 'vehicle'").set_index("key")["entity_id"].to_dict()
+    for record in graph["written"]["records"]:
+        for person in record["persons"]:
+            resolved = person_of.get(profile_key(person, record["village_code"]))
+            if resolved is not None:
+                yield record, "person", person, f"person:{resolved}"
+        for vehicle in record["vehicles"]:
+            resolved = vehicle_of.get(vehicle.get("plate_hash"))
+            if resolved:
+                yield record, "vehicle", vehicle, f"vehicle:{resolved}"
+
+
+def test_co_presence_edges_are_exact_on_the_nights_resolution(settings, graph):
+    window = settings.section("graph").integer("co_presence_seconds") * 1000
+    want = _co_present(_resolved_entries(graph), window)
+    stored = pd.read_parquet(graph["snapshot"] / "edges").query("type == 'co_present'")
+    got = {(a, b): (w, d) for a, b, w, d in stored[["src", "dst", "weight", "days"]].values}
+    assert len(want) > 100 and got == want
 
 
 def test_planted_convoys_are_companion_vehicles(settings, graph):
@@ -401,6 +432,49 @@ def test_the_watch_list_is_the_key_persons_vehicles_and_their_companions(setting
         )
         assert cur.fetchone()[0] == len(published)
     conn.close()
+
+
+def test_the_watch_list_follows_its_rule_exactly_on_the_nights_resolution(settings, graph):
+    """Key persons (suspect rule or calibrated risk) and their vehicles, and nothing else.
+
+    Counted here from the written records with the night's own resolution
+    and risk scores as given: the watch-list stage must list exactly these.
+    """
+    from pipelines.io.watch_list_store import WATCH_FILE
+
+    rules = settings.section("watch_list")
+    suspect_in, shared = defaultdict(set), Counter()
+    people_of, cars_of = defaultdict(set), defaultdict(set)
+    for record, kind, entry, node in _resolved_entries(graph):
+        if record["category"] == PLATE_READ:
+            continue
+        if kind == "person":
+            if entry["role"] == "caller":  # a caller reports the incident, not in it
+                continue
+            people_of[record["event_id"]].add(node)
+            if entry["role"] == "suspect":
+                suspect_in[node].add(record["event_id"])
+        else:
+            cars_of[record["event_id"]].add(node)
+    for event, people in people_of.items():
+        for person in people:
+            for car in cars_of[event]:
+                shared[person, car] += 1
+    risk = pd.read_parquet(graph["snapshot"] / "person_risk.parquet")
+    key = {
+        person
+        for person, events in suspect_in.items()
+        if len(events) >= int(rules["key_person_min_suspect_incidents"])
+    } | set(risk.loc[risk["risk"] >= float(rules["key_person_min_risk"]), "node_id"])
+    vehicles = {
+        car
+        for (person, car), n in shared.items()
+        if person in key and n >= int(rules["min_shared_incidents"])
+    }
+    published = pd.read_parquet(settings.lake_table("watch_list") / WATCH_FILE)
+    assert graph["report"]["key_persons"] == len(key) > 10
+    own = published.loc[published["reason"] == "key_person_vehicle", "vehicle_node"]
+    assert set(own) == vehicles and len(vehicles) > 0
 
 
 def _plate_read(ctx, event_id: str, site, plate: str, when):
