@@ -9,8 +9,9 @@ from features.coordinates import CRS, to_wgs84
 from features.dead_letter import route_raw_record
 from features.district import District, Jurisdiction
 from features.district_builder import build_district
+from features.free_text_scrub import scrub_text
 from features.normalization import NormalizationContext, normalize_event
-from features.pseudonymize import pseudonymize, scrub_text
+from features.pseudonymize import pseudonymize
 from features.taxonomy import CATEGORIES, CATEGORIES_BY_SOURCE, SOURCES, category_label
 
 __all__ = [

@@ -2,18 +2,22 @@
 
 At the system's edge bad input is data, not an exception: a record that
 breaks the contract becomes a dead-letter record carrying its reason code,
-a message naming the bad value and the raw text with identifiers scrubbed.
-:func:`route_raw_record` never raises, which keeps the streaming job alive.
+a message naming the bad value and the raw text, both with identifiers
+scrubbed. :func:`route_raw_record` never raises, which keeps the streaming
+job alive.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 from features.contract_violation import CONTRACT_VERSION, ContractViolation
+from features.free_text_scrub import record_identifiers, scrub_text
 from features.normalization import NormalizationContext, normalize_event
-from features.pseudonymize import scrub_text
 from features.raw_envelope import parse_raw
+from features.record_pseudonyms import event_token
+from features.roles import person_role, vehicle_role
 
 __all__ = [
     "NORMALIZED",
@@ -25,6 +29,15 @@ __all__ = [
 #: Destinations of :func:`route_raw_record`.
 NORMALIZED = "normalized"
 DEAD_LETTER = "dead_letter"
+
+# In text that is not JSON: \\uXXXX escapes (which would hide a name or a
+# number from the patterns), and the identifier fields of what looks like an
+# envelope, their value up to its closing quote or the end of the text.
+_UNICODE_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})")
+_IDENTIFIER_FIELD = re.compile(
+    r'"(name|id_number|phone|plate)"\s{0,8}:\s{0,8}"((?:[^"\\\n]|\\.){1,256})'
+)
+_EVENT_ID_FIELD = re.compile(r'("event_id"\s{0,8}:\s{0,8}")((?:[^"\\\n]|\\.){1,128})"')
 
 
 def dead_letter_record(
@@ -43,21 +56,92 @@ def dead_letter_record(
 
     The raw text is kept so nothing is lost, with every identifier found in
     it replaced by its pseudonym: the dead-letter topic holds no personal
-    data in clear either.
+    data in clear either. Raw text that parses as JSON is scrubbed value by
+    value and name by name (with the record's own names, phones, ID numbers
+    and plates as known identifiers, its ``event_id`` as its token, its roles
+    mapped onto :mod:`features.roles`) and written back as JSON. Other text
+    is scrubbed as it is, after its ``\\uXXXX`` escapes are decoded, with the
+    known identifiers of its ``"name": "..."``-like fields and a complete
+    ``"event_id": "..."`` replaced by its token. The reason, which quotes
+    the bad value, is scrubbed the same way. Text that cannot be encoded as
+    UTF-8 (lone surrogates) is replaced by ``?``.
     """
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8", errors="replace")
+    known = ()
+    raw_scrubbed = None
+    if raw is not None:
+        known, raw_scrubbed = _scrubbed_raw(raw, key)
     return {
         "schema_version": CONTRACT_VERSION,
         "reason_code": reason_code,
-        "reason": reason,
+        "reason": _encodable(scrub_text(reason, key, known)),
         "channel": channel,
         "topic": topic,
         "partition": partition,
         "offset": offset,
-        "raw_scrubbed": scrub_text(raw, key) if raw is not None else None,
+        "raw_scrubbed": raw_scrubbed,
         "dead_lettered_at_ms": now_ms,
     }
+
+
+def _scrubbed_raw(raw: str, key: bytes) -> tuple[tuple, str]:
+    """The record's known identifiers, and its text scrubbed."""
+    try:
+        obj = json.loads(raw)
+        known = record_identifiers(obj)
+        scrubbed = json.dumps(
+            _scrub_value(_vocabulary_roles(obj), key, known, top=True), ensure_ascii=False
+        )
+    except (ValueError, RecursionError):
+        text = _UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), raw)
+        known = tuple((m.group(2), m.group(1)) for m in _IDENTIFIER_FIELD.finditer(text))
+        text = _EVENT_ID_FIELD.sub(
+            lambda m: m.group(1) + event_token(m.group(2).strip(), key) + '"', text
+        )
+        scrubbed = scrub_text(text, key, known)
+    return known, _encodable(scrubbed)
+
+
+def _vocabulary_roles(obj):
+    """The envelope with its roles mapped as normalization maps them."""
+    if not isinstance(obj, dict):
+        return obj
+    out = dict(obj)
+    for field, role_of in (("persons", person_role), ("vehicles", vehicle_role)):
+        if isinstance(obj.get(field), list):
+            out[field] = [
+                {**entry, "role": role_of(entry["role"])}
+                if isinstance(entry, dict) and isinstance(entry.get("role"), str)
+                else entry
+                for entry in obj[field]
+            ]
+    return out
+
+
+def _scrub_value(value, key: bytes, known: tuple, top: bool = False):
+    if isinstance(value, str):
+        return scrub_text(value, key, known)
+    if isinstance(value, dict):
+        out = {}
+        for name, item in value.items():
+            if top and name == "event_id" and isinstance(item, str) and item.strip():
+                out[name] = event_token(item.strip(), key)
+            else:
+                out[scrub_text(name, key, known)] = _scrub_value(item, key, known)
+        return out
+    if isinstance(value, list):
+        return [_scrub_value(item, key, known) for item in value]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        # A phone or an ID number sent as a JSON number is hidden too.
+        text = json.dumps(value)
+        scrubbed = scrub_text(text, key, known)
+        return value if scrubbed == text else scrubbed
+    return value
+
+
+def _encodable(text: str) -> str:
+    return text.encode("utf-8", errors="replace").decode("utf-8")
 
 
 def route_raw_record(
@@ -76,8 +160,8 @@ def route_raw_record(
     -------
     (destination, key, value)
         ``destination`` is :data:`NORMALIZED` or :data:`DEAD_LETTER`;
-        ``key`` is the record key to write (event id, or topic/partition/offset
-        for a dead letter); ``value`` is the JSON text.
+        ``key`` is the record key to write (the event id's token, or
+        topic/partition/offset for a dead letter); ``value`` is the JSON text.
 
     No exception escapes for any input: that is what keeps the streaming job
     alive on bad data.

@@ -20,6 +20,7 @@ from features.local_time import DISTRICT_TZ
 from features.raw_envelope import epoch_ms, optional_list, parse_timestamp, require_field
 from features.record_pseudonyms import (
     channel_attributes,
+    event_token,
     pseudonymize_person,
     pseudonymize_vehicle,
 )
@@ -157,7 +158,7 @@ def normalize_event(
     local_event_time = event_time.astimezone(DISTRICT_TZ)
     return {
         "schema_version": CONTRACT_VERSION,
-        "event_id": event_id,
+        "event_id": event_token(event_id, ctx.key),
         "source": source,
         "source_label": SOURCE_LABELS[source],
         "category": category,

@@ -19,12 +19,6 @@ import re
 import unicodedata
 from types import MappingProxyType
 
-from features.identifier_patterns import (
-    ID_NUMBER_PATTERN,
-    MISREAD_PLATE_PATTERN,
-    PHONE_PATTERN,
-    PLATE_PATTERN,
-)
 from features.plates import normalize_plate
 
 __all__ = [
@@ -34,7 +28,6 @@ __all__ = [
     "canonicalize",
     "match_key_token",
     "pseudonymize",
-    "scrub_text",
     "load_key",
 ]
 
@@ -195,85 +188,6 @@ def match_key_token(label, text, key):
     _check_key(key)
     digest = hmac.new(bytes(key), f"{label}:{text}".encode(), hashlib.sha256).hexdigest()
     return f"pk_{digest[:TOKEN_HEX_CHARS]}"
-
-
-# Full-width ASCII variants (U+FF01..U+FF5E) and the ideographic space map
-# one-to-one onto ASCII, so folding them keeps string offsets unchanged.
-_WIDTH_FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
-_WIDTH_FOLD[0x3000] = 0x20
-
-_TEXT_PATTERNS = (
-    ("id_number", ID_NUMBER_PATTERN),
-    ("phone", PHONE_PATTERN),
-    ("plate", PLATE_PATTERN),
-    # Misread plates (I, O, a character more or fewer) are identifiers too.
-    ("plate", MISREAD_PLATE_PATTERN),
-)
-
-
-def scrub_text(text, key):
-    """Replace every ID number, phone number and plate in free text.
-
-    Identifiers are located with
-    :data:`features.identifier_patterns.ID_NUMBER_PATTERN`,
-    :data:`~features.identifier_patterns.PHONE_PATTERN` and
-    :data:`~features.identifier_patterns.PLATE_PATTERN` (and, for misread
-    plates, :data:`~features.identifier_patterns.MISREAD_PLATE_PATTERN`) on a
-    copy of ``text`` in which full-width letters and digits are folded to
-    ASCII, and each is replaced by its :func:`pseudonymize` token.
-    Everything else is kept verbatim.  ID numbers are scrubbed on shape alone
-    (a wrong check digit is still scrubbed).  Names are not detected.
-    Scrubbing is idempotent: tokens never match the patterns.
-
-    Parameters
-    ----------
-    text : str
-        Free text, e.g. an incident description.
-    key : bytes
-        Secret key, as for :func:`pseudonymize`.
-
-    Returns
-    -------
-    str
-        The scrubbed text.
-
-    Raises
-    ------
-    TypeError
-        If ``text`` is not a str or ``key`` is not bytes.
-    ValueError
-        If ``key`` is empty.
-
-    Examples
-    --------
-    >>> key = b"0123456789abcdef"
-    >>> out = scrub_text("车主电话13800138000，车牌京A12345。", key)
-    >>> out == ("车主电话" + pseudonymize("13800138000", "phone", key) + "，车牌"
-    ...         + pseudonymize("京A12345", "plate", key) + "。")
-    True
-    >>> scrub_text("识别为京G01K3O", key) == "识别为" + pseudonymize("京G01K3O", "plate", key)
-    True
-    """
-    if not isinstance(text, str):
-        raise TypeError(f"text of type {type(text).__name__} provided, but must be a str")
-    _check_key(key)
-    folded = text.translate(_WIDTH_FOLD)
-    found = []
-    for kind, pattern in _TEXT_PATTERNS:
-        for m in pattern.finditer(folded):
-            found.append((m.start(), -(m.end() - m.start()), kind, m.group()))
-    # Leftmost first, longest first on ties; drop overlapping later matches.
-    found.sort()
-    pieces = []
-    cursor = 0
-    for start, neg_len, kind, matched in found:
-        if start < cursor:
-            continue
-        pieces.append(text[cursor:start])
-        pieces.append(pseudonymize(matched, kind, key))
-        cursor = start - neg_len
-    pieces.append(text[cursor:])
-    return "".join(pieces)
 
 
 def load_key(raw):

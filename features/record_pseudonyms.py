@@ -2,31 +2,55 @@
 
 Normalization replaces every identifier by its keyed-hash pseudonym, adds
 the match keys that let mentions without an ID number or with a misread
-plate be linked, and scrubs identifiers typed into free text.  No personal
-data leaves this step in clear.
+plate be linked, and scrubs identifiers typed into free text (the record's
+own names and numbers wherever they occur). Roles are mapped onto a closed
+vocabulary (:mod:`features.roles`), attributes outside the channel's
+declared set are dropped, and the event id becomes a keyed token. No
+personal data leaves this step in clear.
 """
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from features.contract_violation import ContractViolation
+from features.free_text_scrub import record_identifiers, scrub_text
 from features.person_keys import person_key_tokens
 from features.plate_keys import plate_key_tokens
-from features.pseudonymize import pseudonymize, scrub_text
+from features.pseudonymize import match_key_token, pseudonymize
 from features.raw_envelope import require_field
+from features.roles import person_role, vehicle_role
 
 __all__ = [
+    "CHANNEL_ATTRIBUTES",
+    "REQUIRED_ATTRIBUTES",
+    "event_token",
     "pseudonymize_person",
     "pseudonymize_vehicle",
     "channel_attributes",
 ]
 
-_REQUIRED_ATTRIBUTES = {
-    "grid": ("reporter_id", "description"),
-    "hotline": ("ticket_no", "text"),
-    "video": ("device_id", "site_id", "device_kind"),
-}
-# Free-text attributes that may carry identifiers typed by a person.
-_FREE_TEXT_ATTRIBUTES = ("description", "text")
+#: The attributes each channel may send (docs/contract.md); any other name is
+#: dropped, since a name is free text too and could carry an identifier.
+CHANNEL_ATTRIBUTES = MappingProxyType(
+    {
+        "grid": ("reporter_id", "description"),
+        "hotline": ("ticket_no", "text"),
+        "video": ("device_id", "site_id", "device_kind", "lane", "confidence"),
+    }
+)
+
+#: The attributes each channel must send.
+REQUIRED_ATTRIBUTES = MappingProxyType(
+    {
+        "grid": ("reporter_id", "description"),
+        "hotline": ("ticket_no", "text"),
+        "video": ("device_id", "site_id", "device_kind"),
+    }
+)
+
+# Label of the event-id token among the keyed hashes of match_key_token.
+_EVENT_ID_LABEL = "event_id"
 _PERSON_FIELDS = (("id_number", "id_hash"), ("phone", "phone_hash"), ("name", "name_hash"))
 
 
@@ -46,8 +70,8 @@ def pseudonymize_person(person, index: int, key: bytes) -> dict:
     Returns
     -------
     dict
-        ``role``, ``id_hash``, ``phone_hash``, ``name_hash`` (None when not
-        given) and the person match keys of
+        ``role`` (a :data:`features.roles.PERSON_ROLES` code), ``id_hash``,
+        ``phone_hash``, ``name_hash`` (None when not given) and the person match keys of
         :func:`features.person_keys.person_key_tokens`.
 
     Raises
@@ -60,7 +84,7 @@ def pseudonymize_person(person, index: int, key: bytes) -> dict:
         raise ContractViolation(
             "wrong_type", f"field 'persons[{index}]' must be an object, got {type(person).__name__}"
         )
-    out = {"role": require_field(person, "role", str, where)}
+    out = {"role": person_role(require_field(person, "role", str, where))}
     for field, hashed in _PERSON_FIELDS:
         value = person.get(field)
         if value is None:
@@ -91,7 +115,8 @@ def pseudonymize_vehicle(vehicle, index: int, key: bytes) -> dict:
     Returns
     -------
     dict
-        ``role``, ``plate_hash`` and the plate match keys of
+        ``role`` (a :data:`features.roles.VEHICLE_ROLES` code), ``plate_hash``
+        and the plate match keys of
         :func:`features.plate_keys.plate_key_tokens`.
 
     Raises
@@ -105,7 +130,7 @@ def pseudonymize_vehicle(vehicle, index: int, key: bytes) -> dict:
             "wrong_type",
             f"field 'vehicles[{index}]' must be an object, got {type(vehicle).__name__}",
         )
-    role = require_field(vehicle, "role", str, where)
+    role = vehicle_role(require_field(vehicle, "role", str, where))
     plate = require_field(vehicle, "plate", str, where)
     # Match keys for misread plates (features/plate_keys.py), hashed here
     # while the plate is still in clear; an unreadable read keeps its token.
@@ -125,8 +150,22 @@ def _pseudonym(value: str, kind: str, key: bytes, field: str) -> str | None:
         raise ContractViolation("bad_value", f"field '{field}': {exc}") from None
 
 
+def event_token(event_id: str, key: bytes) -> str:
+    """The event id as it leaves normalization: a keyed hash of the id as sent.
+
+    An id may embed anything its channel put there (a ticket number, a
+    phone); the token is stable under one key, so replays of an event still
+    deduplicate on it, and it is the normalized topic's record key.
+
+    >>> key = b"0123456789abcdef"
+    >>> event_token("grid-1", key) == event_token("grid-1", key) != event_token("grid-2", key)
+    True
+    """
+    return match_key_token(_EVENT_ID_LABEL, event_id, key)
+
+
 def channel_attributes(obj: dict, source: str, key: bytes) -> dict:
-    """Return the record's channel attributes with identifiers scrubbed from text.
+    """Return the record's declared channel attributes with identifiers scrubbed.
 
     Parameters
     ----------
@@ -140,25 +179,36 @@ def channel_attributes(obj: dict, source: str, key: bytes) -> dict:
     Returns
     -------
     dict
-        The attributes, every string passed through
-        :func:`features.pseudonymize.scrub_text`.
+        The attributes of :data:`CHANNEL_ATTRIBUTES` ``[source]`` that the
+        record has, every string passed through
+        :func:`features.free_text_scrub.scrub_text` with the record's own
+        names, phones, ID numbers and plates as known identifiers; other
+        attribute names are dropped.
 
     Raises
     ------
     ContractViolation
-        If a required attribute is missing or an attribute is not a string,
-        number, boolean or null.
+        If a required attribute is missing or a declared attribute is not a
+        string, number, boolean or null.
     """
     attributes = require_field(obj, "attributes", dict)
-    for field in _REQUIRED_ATTRIBUTES[source]:
+    for field in REQUIRED_ATTRIBUTES[source]:
         require_field(attributes, field, str, "attributes.")
+    known = record_identifiers(obj)
     clean = {}
-    for name, value in attributes.items():
+    for name in CHANNEL_ATTRIBUTES[source]:
+        if name not in attributes:
+            continue
+        value = attributes[name]
         if isinstance(value, str):
             # Identifiers typed into free text never travel in clear either.
-            clean[name] = scrub_text(value, key)
-        elif value is None or isinstance(value, (bool, int, float)):
+            clean[name] = scrub_text(value, key, known)
+        elif value is None or isinstance(value, bool):
             clean[name] = value
+        elif isinstance(value, (int, float)):
+            # A number that reads as a phone or an ID number is not kept.
+            text = str(value)
+            clean[name] = value if scrub_text(text, key) == text else None
         else:
             raise ContractViolation(
                 "wrong_type",

@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 
 from features.local_time import DISTRICT_TZ
 from features.pseudonymize import pseudonymize
+from features.record_pseudonyms import event_token
 from jobs.graph.extract import profile_key
 from jobs.graph.snapshot import snapshot_path
 from models.cluster_agreement import adjusted_rand, pairwise_scores
@@ -53,7 +54,7 @@ def mention_labels(
     """One row per person or vehicle mention: its true and its resolved identity.
 
     ``lake_events`` has ``event_id``, ``village_code``, ``persons`` and ``vehicles`` as the lake
-    stores them; ``truth`` maps event ids to ``SimulatedRecord.truth``;
+    stores them; ``truth`` maps the lake's event ids (tokens) to ``SimulatedRecord.truth``;
     ``entities`` is the night's entity map. The true identity is the
     pseudonym of the person's ID number or of the true plate, so that it
     compares with the resolved one, which is also a pseudonym.
@@ -182,9 +183,12 @@ def run_eval(
     simulator = build_simulator(
         settings, start=start, seed=seed, rate=rate, rings=rings, malformed_fraction=0.0
     )
-    truth = {r.key: r.truth for r in simulator.records(start, timedelta(hours=hours))}
-    planted = simulator.ground_truth().rings
     key = pseudonym_key(settings)
+    # The lake holds the event ids' tokens (features/record_pseudonyms.py).
+    truth = {
+        event_token(r.key, key): r.truth for r in simulator.records(start, timedelta(hours=hours))
+    }
+    planted = simulator.ground_truth().rings
     snapshot = snapshot_path(settings, night["as_of"], lake=lake)
     events = pq.read_table(
         lake / settings.section("lake")["normalized_table"],

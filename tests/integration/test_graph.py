@@ -26,6 +26,7 @@ import pytest
 
 from features.local_time import DISTRICT_TZ
 from features.pseudonymize import pseudonymize
+from features.record_pseudonyms import event_token
 from features.taxonomy import PLATE_READ
 from jobs.graph.extract import profile_key
 from jobs.graph.snapshot import snapshot_path
@@ -567,8 +568,10 @@ def test_a_watched_vehicle_at_a_sensitive_checkpoint_raises_a_watch_alert(settin
     producer.flush(10)
     run_step(settings, "hotspots")
     alerts = [json.loads(v) for v in read_topic(settings, settings.topic("alerts"))]
-    assert sorted(a["event_id"] for a in alerts) == ["w-exact-1", "w-exact-2", "w-folded"]
-    by_event = {a["event_id"]: a for a in alerts}
+    # Normalization replaced each event id by its token.
+    named = {event_token(event_id, k): event_id for event_id, *_ in reads}
+    assert sorted(named[a["event_id"]] for a in alerts) == ["w-exact-1", "w-exact-2", "w-folded"]
+    by_event = {named[a["event_id"]]: a for a in alerts}
     assert by_event["w-exact-1"]["alert_id"] == by_event["w-exact-2"]["alert_id"]
     assert by_event["w-folded"]["alert_id"] != by_event["w-exact-1"]["alert_id"]
     assert by_event["w-folded"]["match"] == "folded" and by_event["w-exact-1"]["match"] == "exact"
@@ -591,5 +594,5 @@ def test_a_watched_vehicle_at_a_sensitive_checkpoint_raises_a_watch_alert(settin
         )
         rows = cur.fetchall()
     conn.close()
-    assert [(r[1], r[2]) for r in rows] == [(2, "w-exact-2"), (1, "w-folded")]
+    assert [(r[1], named[r[2]]) for r in rows] == [(2, "w-exact-2"), (1, "w-folded")]
     assert rows[0][3:] == ("新发", at.name, checkpoint.town_name)

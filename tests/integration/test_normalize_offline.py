@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from features.record_pseudonyms import event_token
 from pipelines.harness.simulation_run import build_simulator
 from pipelines.io.platform_state import pseudonym_key
 from pipelines.streaming.normalize_job import normalization_context, run_offline
@@ -29,7 +30,9 @@ def test_flink_plan_routes_like_the_contract():
         payload = json.loads(value)
         if record.malformed_kind is None:
             assert destination == "normalized"
-            assert key == payload["event_id"] == json.loads(record.value)["event_id"]
+            # The record key is the event id's keyed token, never the id.
+            sent = json.loads(record.value)["event_id"]
+            assert key == payload["event_id"] == event_token(sent, ctx.key) != sent
         else:
             assert destination == "dead_letter"
             assert payload["reason_code"] == record.malformed_kind

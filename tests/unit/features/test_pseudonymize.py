@@ -7,26 +7,16 @@ digests produced with ``openssl dgst -sha256 -hmac``.
 
 import hashlib
 import hmac
-import random
 import re
 
 import pytest
 
-from features.identity import (
-    ID_NUMBER_PATTERN,
-    PHONE_PATTERN,
-    PLATE_PATTERN,
-    fake_id_number,
-    fake_phone,
-    fake_plate,
-)
 from features.pseudonymize import (
     KINDS,
     MIN_KEY_BYTES,
     canonicalize,
     load_key,
     pseudonymize,
-    scrub_text,
 )
 
 KEY = b"zongzhi-test-key-0001"
@@ -187,125 +177,6 @@ def test_empty_after_canonicalization(value, kind):
 def test_non_string_value():
     with pytest.raises(TypeError, match=r"^value=13800138000 provided, but must be a str$"):
         pseudonymize(13800138000, "phone", KEY)
-
-
-# --------------------------------------------------------------------------
-# scrub_text
-# --------------------------------------------------------------------------
-
-ID1, ID2 = "11010519491231002X", "440524188001010014"
-PHONE1, PHONE2 = "13800138000", "+86 139-1234-5678"
-PLATE1, PLATE2 = "京A·12345", "京AD12345"
-
-TEXT = (
-    f"3月5日，密云区居民张某（身份证号{ID1}，联系电话{PHONE1}）"
-    f"反映其车辆{PLATE1}被剐蹭；另一方为新能源车{PLATE2}，"
-    f"车主电话{PHONE2}，身份证{ID2}。工单号20240305000123。"
-)
-
-
-def test_scrub_text_exact_output():
-    expected = (
-        "3月5日，密云区居民张某（身份证号"
-        + expected_token("id_number", "11010519491231002X")
-        + "，联系电话"
-        + expected_token("phone", "13800138000")
-        + "）反映其车辆"
-        + expected_token("plate", "京A12345")
-        + "被剐蹭；另一方为新能源车"
-        + expected_token("plate", "京AD12345")
-        + "，车主电话"
-        + expected_token("phone", "13912345678")
-        + "，身份证"
-        + expected_token("id_number", "440524188001010014")
-        + "。工单号20240305000123。"
-    )
-    assert scrub_text(TEXT, KEY) == expected
-
-
-def test_scrub_text_leaves_no_identifier():
-    out = scrub_text(TEXT, KEY)
-    for pattern in (ID_NUMBER_PATTERN, PHONE_PATTERN, PLATE_PATTERN):
-        assert pattern.search(out) is None
-    for literal in (
-        ID1,
-        ID2,
-        PHONE1,
-        PHONE2,
-        PLATE1,
-        PLATE2,
-        "13912345678",
-        "12345",
-        "京A",
-        "19491231",
-        "1231002X",
-    ):
-        assert literal not in out
-    # The non-identifying parts of the text are kept verbatim.
-    for kept in (
-        "3月5日，密云区居民张某（身份证号",
-        "反映其车辆",
-        "被剐蹭",
-        "工单号20240305000123。",
-    ):
-        assert kept in out
-    assert len(TOKEN_RE.findall(out)) == 6
-
-
-def test_scrub_text_full_width_identifiers():
-    text = (
-        "电话１３８００１３８０００，车牌京Ａ１２３４５，证件１１０１０５１９４９１２３１００２Ｘ。"
-    )
-    out = scrub_text(text, KEY)
-    assert out == (
-        "电话"
-        + expected_token("phone", "13800138000")
-        + "，车牌"
-        + expected_token("plate", "京A12345")
-        + "，证件"
-        + expected_token("id_number", "11010519491231002X")
-        + "。"
-    )
-
-
-def test_scrub_text_without_identifiers_is_unchanged():
-    for text in [
-        "",
-        "今天天气晴，无异常。",
-        "流水号12345678901234567890。",
-        "共13人参加，编号1380013800。",
-    ]:
-        assert scrub_text(text, KEY) == text
-
-
-def test_scrub_text_is_idempotent():
-    once = scrub_text(TEXT, KEY)
-    assert scrub_text(once, KEY) == once
-
-
-def test_scrub_text_many_fake_identifiers():
-    rng = random.Random(31337)
-    for i in range(300):
-        key = f"key-{i:04d}-padding-16b".encode()
-        ident, phone, plate = fake_id_number(rng), fake_phone(rng), fake_plate(rng)
-        text = f"当事人{ident}，电话{phone}，车辆{plate}。"
-        out = scrub_text(text, key)
-        assert out == (
-            f"当事人{expected_token('id_number', ident, key)}，"
-            f"电话{expected_token('phone', phone, key)}，"
-            f"车辆{expected_token('plate', plate, key)}。"
-        )
-        for pattern in (ID_NUMBER_PATTERN, PHONE_PATTERN, PLATE_PATTERN):
-            assert pattern.search(out) is None
-        assert ident not in out and phone not in out and plate not in out
-        assert scrub_text(out, key) == out
-
-
-def test_scrub_text_errors():
-    with pytest.raises(TypeError, match=r"^text of type NoneType provided, but must be a str$"):
-        scrub_text(None, KEY)
-    with pytest.raises(ValueError, match=r"^key=b'' provided, but the key must not be empty$"):
-        scrub_text("电话13800138000", b"")
 
 
 # --------------------------------------------------------------------------
