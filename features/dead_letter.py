@@ -14,6 +14,7 @@ from features.contract_violation import CONTRACT_VERSION, ContractViolation
 from features.normalization import NormalizationContext, normalize_event
 from features.pseudonymize import scrub_text
 from features.raw_envelope import parse_raw
+from features.record_limits import ContractLimits, kept_raw_text
 
 __all__ = [
     "NORMALIZED",
@@ -38,26 +39,41 @@ def dead_letter_record(
     offset: int | None,
     key: bytes,
     now_ms: int,
+    limits: ContractLimits | None = None,
 ) -> dict:
     """Build the dead-letter record for a refused raw record.
 
     The raw text is kept so nothing is lost, with every identifier found in
     it replaced by its pseudonym: the dead-letter topic holds no personal
-    data in clear either.
+    data in clear either. A record longer than
+    ``limits.dead_letter_raw_chars`` is kept cut, with a marker giving its
+    size (:func:`features.record_limits.kept_raw_text`), and ``raw_bytes``
+    says how long it was.
     """
-    if isinstance(raw, bytes):
-        raw = raw.decode("utf-8", errors="replace")
+    limits = limits or ContractLimits()
+    kept = kept_raw_text(raw, limits) if raw is not None else None
     return {
         "schema_version": CONTRACT_VERSION,
         "reason_code": reason_code,
-        "reason": reason,
+        "reason": kept_raw_text(reason, _REASON_LIMITS),
         "channel": channel,
         "topic": topic,
         "partition": partition,
         "offset": offset,
-        "raw_scrubbed": scrub_text(raw, key) if raw is not None else None,
+        "raw_bytes": _size_in_bytes(raw),
+        "raw_scrubbed": scrub_text(kept, key) if kept is not None else None,
         "dead_lettered_at_ms": now_ms,
     }
+
+
+# A reason is one sentence; an unexpected exception's text is cut to this.
+_REASON_LIMITS = ContractLimits(dead_letter_raw_chars=500)
+
+
+def _size_in_bytes(raw) -> int | None:
+    if raw is None:
+        return None
+    return len(raw if isinstance(raw, bytes) else raw.encode("utf-8", errors="surrogatepass"))
 
 
 def route_raw_record(
@@ -85,8 +101,17 @@ def route_raw_record(
     try:
         if raw is None:
             raise ContractViolation("invalid_json", "record has no value")
-        normalized = normalize_event(parse_raw(raw), ctx, now_ms, expected_source=channel)
-        return NORMALIZED, normalized["event_id"], json.dumps(normalized, ensure_ascii=False)
+        normalized = normalize_event(
+            parse_raw(raw, ctx.limits), ctx, now_ms, expected_source=channel
+        )
+        payload = json.dumps(normalized, ensure_ascii=False, allow_nan=False)
+        size = len(payload.encode("utf-8"))
+        if size > ctx.limits.output_bytes:
+            raise ContractViolation(
+                "too_large",
+                f"normalized record is {size} bytes long; the limit is {ctx.limits.output_bytes}",
+            )
+        return NORMALIZED, normalized["event_id"], payload
     except ContractViolation as exc:
         code, reason = exc.reason_code, str(exc)
     except Exception as exc:  # noqa: BLE001 - any surprise is data to route, not a crash
@@ -101,5 +126,6 @@ def route_raw_record(
         offset=offset,
         key=ctx.key,
         now_ms=now_ms,
+        limits=ctx.limits,
     )
     return DEAD_LETTER, f"{topic}-{partition}-{offset}", json.dumps(letter, ensure_ascii=False)

@@ -120,6 +120,32 @@ def test_hotline_bd09_and_video_wgs84(ctx, village, grid_event):
             "future_timestamp",
             "ahead of the processing clock",
         ),
+        # A clock reset to 1900 or to epoch zero, with or without its report time.
+        (
+            lambda e: e.update(event_time="1900-01-01T08:00:00+08:00"),
+            "past_timestamp",
+            "event_time=1900-01-01T08:00:00\\+08:00 is more than 3650 days before",
+        ),
+        (
+            lambda e: e.update(
+                event_time="1970-01-01T00:00:00+00:00", report_time="1970-01-01T00:00:00+00:00"
+            ),
+            "past_timestamp",
+            "event_time=1970-01-01T00:00:00\\+00:00 is more than 3650 days before",
+        ),
+        # 2100 is far ahead of the report, or the report far ahead of the clock.
+        (
+            lambda e: e.update(event_time="2100-01-01T00:00:00+08:00"),
+            "future_timestamp",
+            "is after report_time",
+        ),
+        (
+            lambda e: e.update(
+                event_time="2100-01-01T00:00:00+08:00", report_time="2100-01-01T00:00:00+08:00"
+            ),
+            "future_timestamp",
+            "ahead of the processing clock",
+        ),
         (lambda e: e.update(event_time="2026-11-27 09:15"), "bad_value", "has no UTC offset"),
         (lambda e: e.update(event_time="yesterday"), "bad_value", "is not an ISO-8601 timestamp"),
         (
