@@ -67,7 +67,7 @@ def _route_function(
     @udtf(result_types=[DataTypes.STRING(), DataTypes.STRING(), DataTypes.STRING()])
     def route(value, topic, partition, offset):
         destination, key, payload = route_raw_record(
-            value,
+            bytes(value) if value is not None else None,
             ctx,
             int(time.time() * 1000),
             channel=channel_by_topic.get(topic),
@@ -181,7 +181,8 @@ def run_offline(
     )
     rows = [
         (
-            text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass"),
+            # PyFlink takes BYTES as a bytearray.
+            bytearray(text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")),
             f"offline.{channel}",
             0,
             i,
