@@ -73,7 +73,9 @@ _REASON_LIMITS = ContractLimits(dead_letter_raw_chars=500)
 def _size_in_bytes(raw) -> int | None:
     if raw is None:
         return None
-    return len(raw if isinstance(raw, bytes) else raw.encode("utf-8", errors="surrogatepass"))
+    if isinstance(raw, str):
+        return len(raw.encode("utf-8", errors="surrogatepass"))
+    return len(raw) if isinstance(raw, (bytes, bytearray, memoryview)) else None
 
 
 def route_raw_record(
@@ -116,16 +118,14 @@ def route_raw_record(
         code, reason = exc.reason_code, str(exc)
     except Exception as exc:  # noqa: BLE001 - any surprise is data to route, not a crash
         code, reason = "bad_value", f"unexpected {type(exc).__name__}: {exc}"
-    letter = dead_letter_record(
-        raw,
-        code,
-        reason,
-        channel=channel,
-        topic=topic,
-        partition=partition,
-        offset=offset,
-        key=ctx.key,
-        now_ms=now_ms,
-        limits=ctx.limits,
-    )
+    where = dict(channel=channel, topic=topic, partition=partition, offset=offset)
+    try:
+        letter = dead_letter_record(
+            raw, code, reason, **where, key=ctx.key, now_ms=now_ms, limits=ctx.limits
+        )
+    except Exception as exc:  # noqa: BLE001 - the letter itself must not stop the job
+        reason = f"{reason}; its raw text could not be kept ({type(exc).__name__})"
+        letter = dead_letter_record(
+            None, code, reason, **where, key=ctx.key, now_ms=now_ms, limits=ctx.limits
+        )
     return DEAD_LETTER, f"{topic}-{partition}-{offset}", json.dumps(letter, ensure_ascii=False)

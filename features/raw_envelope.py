@@ -102,6 +102,8 @@ def parse_raw(text: str | bytes, limits: ContractLimits | None = None) -> dict:
     if isinstance(text, str):
         # Text that cannot be encoded (a lone surrogate) is not UTF-8 either.
         text = text.encode("utf-8", errors="surrogatepass")
+    elif isinstance(text, (bytearray, memoryview)):
+        text = bytes(text)
     if not isinstance(text, bytes):
         raise ContractViolation(
             "invalid_json", f"record must be bytes or text, got {type(text).__name__}"

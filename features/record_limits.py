@@ -237,10 +237,11 @@ _IDENTIFIER_CHARS = (
 )
 
 
-def kept_raw_text(raw: bytes | str, limits: ContractLimits) -> str:
+def kept_raw_text(raw, limits: ContractLimits) -> str:
     """The part of a refused record's text its dead letter keeps, always valid text.
 
-    Bytes that are not UTF-8 (and lone surrogates) become U+FFFD. Text
+    Bytes that are not UTF-8 (and lone surrogates) become U+FFFD; a value
+    that is neither bytes nor text is kept as its ``str``. Text
     within ``limits.dead_letter_raw_chars`` is kept whole. Longer text is
     cut there, back to before any run of characters an identifier could be
     made of (so no part of one is left for scrubbing to miss), and ends
@@ -251,8 +252,10 @@ def kept_raw_text(raw: bytes | str, limits: ContractLimits) -> str:
     >>> kept_raw_text('{"x": "' + "9" * 20000, ContractLimits(dead_letter_raw_chars=20))
     '{"x": "…[truncated: 20007 bytes in all]'
     """
-    if isinstance(raw, str):
-        raw = raw.encode("utf-8", errors="surrogatepass")
+    if isinstance(raw, (bytearray, memoryview)):
+        raw = bytes(raw)
+    elif not isinstance(raw, bytes):
+        raw = str(raw).encode("utf-8", errors="surrogatepass")
     limit = limits.dead_letter_raw_chars
     # A character takes at most 4 bytes: decode no more than can be kept.
     text = raw[: 4 * limit + 4].decode("utf-8", errors="replace")

@@ -95,3 +95,19 @@ def test_limits_are_read_from_configuration_by_name():
     assert limits.field_chars["vehicles.plate"] == 32
     with pytest.raises(ValueError, match="record_bytes=4096 must be at most half"):
         limits_from_mapping({"record_bytes": 4096, "output_bytes": 4096})
+
+
+@pytest.mark.parametrize(
+    "raw, code, kept",
+    [
+        (bytearray(b'{"a": 1}'), "missing_field", '{"a": 1}'),
+        (memoryview(b"\xff"), "invalid_encoding", "\ufffd"),
+        (12345, "invalid_json", "12345"),
+        (["x"], "invalid_json", "['x']"),
+    ],
+)
+def test_values_of_any_type_are_dead_lettered_not_raised(ctx, raw, code, kept):
+    destination, _, value = _route(raw, ctx)
+    letter = json.loads(value)
+    assert destination == DEAD_LETTER
+    assert (letter["reason_code"], letter["raw_scrubbed"]) == (code, kept)
