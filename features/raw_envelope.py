@@ -37,7 +37,9 @@ def _finite_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
         raise ContractViolation(
-            "invalid_json", f"number {text:.40} overflows a 64-bit float; numbers must be finite"
+            # The digits are not repeated: a number may be an identifier.
+            "invalid_json",
+            f"a number of {len(text)} characters overflows a 64-bit float; numbers must be finite",
         )
     return value
 
@@ -49,7 +51,7 @@ def _int64(text: str) -> int:
     if value is None or not _INT64_MIN <= value <= _INT64_MAX:
         raise ContractViolation(
             "invalid_json",
-            f"integer {text:.40} ({digits} digits) does not fit in 64 bits, the limit",
+            f"an integer of {digits} digits does not fit in 64 bits, the limit",
         )
     return value
 

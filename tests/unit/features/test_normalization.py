@@ -167,3 +167,19 @@ def test_source_must_match_the_channel_topic(ctx, grid_event):
     with pytest.raises(ContractViolation, match="arrived on the 'hotline' channel") as info:
         normalize_event(grid_event, ctx, NOW_MS, expected_source="hotline")
     assert info.value.reason_code == "source_mismatch"
+
+
+def test_the_past_bound_is_counted_from_the_processing_clock(ctx, grid_event):
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.fromtimestamp(NOW_MS / 1000, UTC)
+    oldest = now - timedelta(days=ctx.max_past_age_days)
+    grid_event["report_time"] = now.isoformat()
+    grid_event["event_time"] = (oldest + timedelta(seconds=1)).isoformat()
+    assert normalize_event(grid_event, ctx, NOW_MS)["event_time_ms"] == NOW_MS - (
+        ctx.max_past_age_days * 86_400_000 - 1000
+    )
+    grid_event["event_time"] = (oldest - timedelta(seconds=1)).isoformat()
+    with pytest.raises(ContractViolation, match="is more than 3650 days before") as info:
+        normalize_event(grid_event, ctx, NOW_MS)
+    assert info.value.reason_code == "past_timestamp"
