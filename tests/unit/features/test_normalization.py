@@ -6,6 +6,7 @@ The ``ctx``, ``village`` and ``grid_event`` fixtures are in ``conftest.py``.
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -170,8 +171,6 @@ def test_source_must_match_the_channel_topic(ctx, grid_event):
 
 
 def test_the_past_bound_is_counted_from_the_processing_clock(ctx, grid_event):
-    from datetime import UTC, datetime, timedelta
-
     now = datetime.fromtimestamp(NOW_MS / 1000, UTC)
     oldest = now - timedelta(days=ctx.max_past_age_days)
     grid_event["report_time"] = now.isoformat()
