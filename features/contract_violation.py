@@ -20,6 +20,8 @@ CONTRACT_VERSION = 1
 #: Why a record was dead-lettered. Every dead-letter record carries one.
 REASON_CODES = (
     "invalid_json",
+    "invalid_encoding",
+    "too_large",
     "missing_field",
     "wrong_type",
     "unsupported_version",
@@ -28,6 +30,7 @@ REASON_CODES = (
     "bad_value",
     "outside_district",
     "future_timestamp",
+    "past_timestamp",
 )
 
 

@@ -18,6 +18,7 @@ from features.normalization import NormalizationContext, normalize_event
 from features.raw_envelope import parse_raw
 from features.record_pseudonyms import event_token
 from features.roles import person_role, vehicle_role
+from features.record_limits import ContractLimits, kept_raw_text
 
 __all__ = [
     "NORMALIZED",
@@ -51,6 +52,7 @@ def dead_letter_record(
     offset: int | None,
     key: bytes,
     now_ms: int,
+    limits: ContractLimits | None = None,
 ) -> dict:
     """Build the dead-letter record for a refused raw record.
 
@@ -64,22 +66,25 @@ def dead_letter_record(
     known identifiers of its ``"name": "..."``-like fields and a complete
     ``"event_id": "..."`` replaced by its token. The reason, which quotes
     the bad value, is scrubbed the same way. Text that cannot be encoded as
-    UTF-8 (lone surrogates) is replaced by ``?``.
+    UTF-8 (lone surrogates) is replaced by ``?``. A record longer than
+    ``limits.dead_letter_raw_chars`` is cut before it is scrubbed, with a
+    marker giving its size (:func:`features.record_limits.kept_raw_text`),
+    and ``raw_bytes`` says how long it was.
     """
-    if isinstance(raw, bytes):
-        raw = raw.decode("utf-8", errors="replace")
+    limits = limits or ContractLimits()
     known = ()
     raw_scrubbed = None
     if raw is not None:
-        known, raw_scrubbed = _scrubbed_raw(raw, key)
+        known, raw_scrubbed = _scrubbed_raw(kept_raw_text(raw, limits), key)
     return {
         "schema_version": CONTRACT_VERSION,
         "reason_code": reason_code,
-        "reason": _encodable(scrub_text(reason, key, known)),
+        "reason": _encodable(scrub_text(kept_raw_text(reason, _REASON_LIMITS), key, known)),
         "channel": channel,
         "topic": topic,
         "partition": partition,
         "offset": offset,
+        "raw_bytes": _size_in_bytes(raw),
         "raw_scrubbed": raw_scrubbed,
         "dead_lettered_at_ms": now_ms,
     }
@@ -88,7 +93,7 @@ def dead_letter_record(
 def _scrubbed_raw(raw: str, key: bytes) -> tuple[tuple, str]:
     """The record's known identifiers, and its text scrubbed."""
     try:
-        obj = json.loads(raw)
+        obj = _encodable_value(json.loads(raw))
         known = record_identifiers(obj)
         scrubbed = json.dumps(
             _scrub_value(_vocabulary_roles(obj), key, known, top=True), ensure_ascii=False
@@ -140,8 +145,31 @@ def _scrub_value(value, key: bytes, known: tuple, top: bool = False):
     return value
 
 
+def _encodable_value(value):
+    """A parsed record with its lone surrogates (from ``\\ud800`` escapes) replaced."""
+    if isinstance(value, str):
+        return _encodable(value)
+    if isinstance(value, dict):
+        return {_encodable(name): _encodable_value(item) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_encodable_value(item) for item in value]
+    return value
+
+
 def _encodable(text: str) -> str:
     return text.encode("utf-8", errors="replace").decode("utf-8")
+
+
+# A reason is one sentence; an unexpected exception's text is cut to this.
+_REASON_LIMITS = ContractLimits(dead_letter_raw_chars=500)
+
+
+def _size_in_bytes(raw) -> int | None:
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        return len(raw.encode("utf-8", errors="surrogatepass"))
+    return len(raw) if isinstance(raw, (bytes, bytearray, memoryview)) else None
 
 
 def route_raw_record(
@@ -169,21 +197,29 @@ def route_raw_record(
     try:
         if raw is None:
             raise ContractViolation("invalid_json", "record has no value")
-        normalized = normalize_event(parse_raw(raw), ctx, now_ms, expected_source=channel)
-        return NORMALIZED, normalized["event_id"], json.dumps(normalized, ensure_ascii=False)
+        normalized = normalize_event(
+            parse_raw(raw, ctx.limits), ctx, now_ms, expected_source=channel
+        )
+        payload = json.dumps(normalized, ensure_ascii=False, allow_nan=False)
+        size = len(payload.encode("utf-8"))
+        if size > ctx.limits.output_bytes:
+            raise ContractViolation(
+                "too_large",
+                f"normalized record is {size} bytes long; the limit is {ctx.limits.output_bytes}",
+            )
+        return NORMALIZED, normalized["event_id"], payload
     except ContractViolation as exc:
         code, reason = exc.reason_code, str(exc)
     except Exception as exc:  # noqa: BLE001 - any surprise is data to route, not a crash
         code, reason = "bad_value", f"unexpected {type(exc).__name__}: {exc}"
-    letter = dead_letter_record(
-        raw,
-        code,
-        reason,
-        channel=channel,
-        topic=topic,
-        partition=partition,
-        offset=offset,
-        key=ctx.key,
-        now_ms=now_ms,
-    )
+    where = dict(channel=channel, topic=topic, partition=partition, offset=offset)
+    try:
+        letter = dead_letter_record(
+            raw, code, reason, **where, key=ctx.key, now_ms=now_ms, limits=ctx.limits
+        )
+    except Exception as exc:  # noqa: BLE001 - the letter itself must not stop the job
+        reason = f"{reason}; its raw text could not be kept ({type(exc).__name__})"
+        letter = dead_letter_record(
+            None, code, reason, **where, key=ctx.key, now_ms=now_ms, limits=ctx.limits
+        )
     return DEAD_LETTER, f"{topic}-{partition}-{offset}", json.dumps(letter, ensure_ascii=False)

@@ -10,7 +10,7 @@ clock.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from features.contract_violation import CONTRACT_VERSION, ContractViolation
@@ -18,6 +18,7 @@ from features.coordinates import CRS, to_wgs84
 from features.district import District
 from features.local_time import DISTRICT_TZ
 from features.raw_envelope import epoch_ms, optional_list, parse_timestamp, require_field
+from features.record_limits import ContractLimits
 from features.record_pseudonyms import (
     channel_attributes,
     event_token,
@@ -51,11 +52,18 @@ class NormalizationContext:
     max_future_skew_s : int
         How far an event time may lie after its report time, and a report
         time after the processing clock, before it is refused.
+    max_past_age_days : int
+        How far an event time may lie before the processing clock before it
+        is refused (a clock at 1900 or at epoch zero is not an event time).
+    limits : ContractLimits
+        Size limits of a raw record and of what is written for it.
     """
 
     district: District
     key: bytes
     max_future_skew_s: int = 3600
+    max_past_age_days: int = 3650
+    limits: ContractLimits = field(default_factory=ContractLimits)
 
 
 def normalize_event(
@@ -116,6 +124,13 @@ def normalize_event(
             "future_timestamp",
             f"event_time={obj['event_time']} is after report_time={obj['report_time']} "
             f"by more than {ctx.max_future_skew_s}s",
+        )
+    oldest_ms = now_ms - ctx.max_past_age_days * 86_400_000
+    if epoch_ms(event_time) < oldest_ms:
+        raise ContractViolation(
+            "past_timestamp",
+            f"event_time={obj['event_time']} is more than {ctx.max_past_age_days} days "
+            "before the processing clock",
         )
     report_ms = epoch_ms(report_time)
     if report_ms > now_ms + ctx.max_future_skew_s * 1000:

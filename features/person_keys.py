@@ -27,7 +27,21 @@ import unicodedata
 
 from features.pseudonymize import canonicalize, match_key_token
 
-__all__ = ["name_sound", "phone_deletions", "person_key_tokens"]
+__all__ = [
+    "name_sound",
+    "phone_deletions",
+    "person_key_tokens",
+    "MIN_PHONE_DIGITS",
+    "MAX_PHONE_DIGITS",
+    "MAX_PHONE_TEXT",
+]
+
+#: Digits a phone number needs for match keys (a local number without area code).
+MIN_PHONE_DIGITS = 7
+#: Most digits of a phone number (E.164, country code included).
+MAX_PHONE_DIGITS = 15
+#: Longest phone text looked at: digits and separators, ``+86 (138) 0013-8000``.
+MAX_PHONE_TEXT = 64
 
 
 def name_sound(name: str) -> str | None:
@@ -51,10 +65,18 @@ def phone_deletions(phone: str) -> tuple:
     """Each one-digit deletion of a phone number's canonical digits.
 
     The country code is dropped as :func:`features.pseudonymize.canonicalize`
-    drops it; fewer than 7 digits give no keys (too short to match on).
+    drops it. Only a plausible number gets keys: fewer than
+    :data:`MIN_PHONE_DIGITS` digits are too short to match on, more than
+    :data:`MAX_PHONE_DIGITS` (the longest number E.164 allows) are no phone
+    number, and their keys would cost the square of their length.
+
+    >>> len(phone_deletions("13800138000")), phone_deletions("1" * 16_000)
+    (8, ())
     """
+    if len(phone) > MAX_PHONE_TEXT:
+        return ()
     digits = canonicalize(phone, "phone")
-    if len(digits) < 7:
+    if not MIN_PHONE_DIGITS <= len(digits) <= MAX_PHONE_DIGITS:
         return ()
     return tuple(dict.fromkeys(digits[:i] + digits[i + 1 :] for i in range(len(digits))))
 

@@ -13,7 +13,8 @@ their exact text, but agree on one of these keys:
     ``folded`` without the province character: equal when the province was
     misread.
 ``deletions``
-    ``folded`` with one character of the tail removed, one key per position:
+    ``folded`` with one character of the tail removed, one key per position
+    (a plate-sized tail only, so their cost stays bounded):
     a read that dropped a character equals one of the full read's deletion
     keys (its own ``folded``).
 
@@ -47,12 +48,20 @@ __all__ = [
     "plate_match_keys",
     "plate_key_tokens",
     "MIN_READABLE_TAIL",
+    "MAX_READABLE_TAIL",
+    "MAX_PLATE_TEXT",
 ]
 
 #: Characters recognition confuses, each mapped to its class representative.
 CONFUSION_CLASSES = {"O": "0", "D": "0", "Q": "0", "B": "8", "I": "1", "Z": "2", "S": "5"}
 #: A read needs at least this many letters or digits after the province to be matched.
 MIN_READABLE_TAIL = 5
+#: A read with more than this many is no plate: a legal tail has 6 (7 for
+#: new energy), and a camera may add one. Longer reads get no keys, whose
+#: deletion keys would cost the square of their length.
+MAX_READABLE_TAIL = 8
+#: Longest read looked at, separators and spaces included.
+MAX_PLATE_TEXT = 32
 
 _FOLD = str.maketrans(CONFUSION_CLASSES)
 
@@ -81,16 +90,24 @@ def plate_match_keys(plate: str) -> PlateMatchKeys | None:
 
     The province character is optional in a read (cameras drop it); the
     tail is what follows it. Unreadable: fewer than
-    :data:`MIN_READABLE_TAIL` ASCII letters or digits in the tail, or any
-    other character in it.
+    :data:`MIN_READABLE_TAIL` or more than :data:`MAX_READABLE_TAIL` ASCII
+    letters or digits in the tail, any other character in it, or a read
+    longer than :data:`MAX_PLATE_TEXT` characters.
+
+    >>> plate_match_keys("京A" + "1" * 16_000) is None
+    True
     """
     if not isinstance(plate, str):
         raise TypeError(f"plate={plate!r} must be a str")
+    if len(plate) > MAX_PLATE_TEXT:
+        return None
     exact = normalize_plate(plate)
     province, tail = (
         (exact[0], exact[1:]) if exact[:1] in PROVINCE_ABBREVIATIONS and exact else ("", exact)
     )
-    if len(tail) < MIN_READABLE_TAIL or not all(c.isascii() and c.isalnum() for c in tail):
+    if not MIN_READABLE_TAIL <= len(tail) <= MAX_READABLE_TAIL or not all(
+        c.isascii() and c.isalnum() for c in tail
+    ):
         return None
     folded_tail = fold_confusions(tail)
     deletions = tuple(

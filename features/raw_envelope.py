@@ -8,9 +8,11 @@ the reason code and a message naming the field and the bad value.
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime
 
 from features.contract_violation import ContractViolation
+from features.record_limits import ContractLimits, check_record_size, check_values
 
 __all__ = [
     "parse_raw",
@@ -20,9 +22,66 @@ __all__ = [
     "epoch_ms",
 ]
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_INT64_DIGITS = len(str(_INT64_MAX))
+_YEARS = (2, 9998)
 
-def parse_raw(text: str | bytes) -> dict:
-    """Parse raw record text into a JSON object.
+
+def _refuse_constant(name: str):
+    raise ContractViolation(
+        "invalid_json", f"record holds {name}, which is not JSON; numbers must be finite"
+    )
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ContractViolation(
+            # The digits are not repeated: a number may be an identifier.
+            "invalid_json",
+            f"a number of {len(text)} characters overflows a 64-bit float; numbers must be finite",
+        )
+    return value
+
+
+def _int64(text: str) -> int:
+    # Checked on the text, before int() does work quadratic in its length.
+    digits = len(text.lstrip("-"))
+    value = int(text) if digits <= _INT64_DIGITS else None
+    if value is None or not _INT64_MIN <= value <= _INT64_MAX:
+        raise ContractViolation(
+            "invalid_json",
+            f"an integer of {digits} digits does not fit in 64 bits, the limit",
+        )
+    return value
+
+
+def _unique_keys(pairs: list) -> dict:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen = set()
+        duplicate = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise ContractViolation(
+            "invalid_json", f"key {duplicate!r:.40} appears more than once in one object"
+        )
+    return obj
+
+
+def parse_raw(text: str | bytes, limits: ContractLimits | None = None) -> dict:
+    """Parse raw record bytes (or text) into a JSON object, within the contract's limits.
+
+    The checks run cheapest first, so that no costly work is done on a
+    record that breaks a limit: its size in bytes, then strict UTF-8, then
+    strict JSON (no ``NaN`` or ``Infinity``, no number outside a finite
+    64-bit float or a 64-bit integer, no key twice in one object), then
+    nesting, list and string sizes and lone surrogates
+    (:func:`features.record_limits.check_values`).
+
+    Raises
+    ------
+    ContractViolation
+        ``too_large``, ``invalid_encoding`` or ``invalid_json``, with a
+        message naming the bad value.
 
     Examples
     --------
@@ -32,20 +91,50 @@ def parse_raw(text: str | bytes) -> dict:
     Traceback (most recent call last):
     ...
     features.contract_violation.ContractViolation: record is not valid JSON: ...
+    >>> parse_raw(b'{"a": "\\xff"}'.replace(b"\\xff", bytes([0xFF])))
+    Traceback (most recent call last):
+    ...
+    features.contract_violation.ContractViolation: record is not UTF-8: ...
+    >>> parse_raw('{"lon": NaN}')
+    Traceback (most recent call last):
+    ...
+    features.contract_violation.ContractViolation: record holds NaN, which is not JSON; numbers must be finite
     """
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ContractViolation("invalid_json", f"record is not UTF-8: {exc}") from None
+    limits = limits or ContractLimits()
+    if isinstance(text, str):
+        # Text that cannot be encoded (a lone surrogate) is not UTF-8 either.
+        text = text.encode("utf-8", errors="surrogatepass")
+    elif isinstance(text, (bytearray, memoryview)):
+        text = bytes(text)
+    if not isinstance(text, bytes):
+        raise ContractViolation(
+            "invalid_json", f"record must be bytes or text, got {type(text).__name__}"
+        )
+    check_record_size(len(text), limits)
     try:
-        obj = json.loads(text)
-    except (json.JSONDecodeError, TypeError) as exc:
+        decoded = text.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ContractViolation("invalid_encoding", f"record is not UTF-8: {exc}") from None
+    try:
+        obj = json.loads(
+            decoded,
+            parse_constant=_refuse_constant,
+            parse_float=_finite_float,
+            parse_int=_int64,
+            object_pairs_hook=_unique_keys,
+        )
+    except json.JSONDecodeError as exc:
         raise ContractViolation("invalid_json", f"record is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ContractViolation(
+            "too_large",
+            f"record is nested deeper than the parser goes; the limit is {limits.nesting_depth}",
+        ) from None
     if not isinstance(obj, dict):
         raise ContractViolation(
             "invalid_json", f"record must be a JSON object, got {type(obj).__name__}"
         )
+    check_values(obj, limits)
     return obj
 
 
@@ -128,6 +217,12 @@ def parse_timestamp(value: str, field: str) -> datetime:
     if parsed.tzinfo is None:
         raise ContractViolation(
             "bad_value", f"field '{field}'={value!r:.40} has no UTC offset; one is required"
+        )
+    if not _YEARS[0] <= parsed.year <= _YEARS[1]:
+        # Further out, shifting by the offset or the allowed skew overflows.
+        raise ContractViolation(
+            "bad_value",
+            f"field '{field}'={value!r:.40} lies outside the years {_YEARS[0]}-{_YEARS[1]}",
         )
     return parsed
 

@@ -44,6 +44,7 @@ from pipelines.streaming.hotspot_sql import (
     create_event_source,
     create_window_counts_view,
     late_events_sql,
+    skipped_events_sql,
 )
 from pipelines.streaming.watch_alerts import (
     WatchAlerter,
@@ -150,6 +151,7 @@ def run(
             LATERAL TABLE(detect_window(windows.window_end, windows.payload))
                 AS scored(alert_id, alert)""",
         late_events_sql(hotspot),
+        skipped_events_sql(),
     ]
     watched_reads = watch_reads_sql(alerter.checkpoints)
     if watched_reads:

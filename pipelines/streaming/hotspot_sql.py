@@ -18,7 +18,9 @@ from pipelines.io.flink import kafka_keyed_sink_options, kafka_source_options
 from pipelines.settings import Settings
 
 __all__ = [
+    "SKIPPED_EVENTS_LOG",
     "create_event_source",
+    "skipped_events_sql",
     "create_window_counts_view",
     "cell_slices_sql",
     "late_events_sql",
@@ -35,7 +37,13 @@ def create_event_source(
     watermark_delay_s: int | None = None,
     emit_strategy: str | None = None,
 ) -> None:
-    """The ``events`` table: the normalized topic with event time and watermark.
+    """The ``events`` view: the normalized topic's complete events, with event time and watermark.
+
+    A record the job cannot parse does not stop it: the JSON format skips a
+    value that is not a JSON object, and gives NULL for a field it cannot
+    read (``json.ignore-parse-errors``). The table ``normalized_in`` holds
+    what was parsed; ``events`` only the rows with every field the windows
+    need. :func:`skipped_events_sql` counts the others.
 
     A live job allows ``watermark_delay_seconds`` of disorder. A bounded run
     (a backfill, a test, the eval) reads a backlog that the normalization
@@ -56,22 +64,49 @@ def create_event_source(
     days, rest = divmod(delay, 86400)
     interval = f"'{days} {rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}' DAY TO SECOND"
     t_env.execute_sql(f"""
-        CREATE TEMPORARY TABLE events (
+        CREATE TEMPORARY TABLE normalized_in (
             event_id STRING,
             category STRING,
             cell_id STRING,
             event_time_ms BIGINT,
             vehicles ARRAY<ROW<plate_hash STRING, plate_fold_hash STRING>>,
             attributes ROW<site_id STRING>,
-            ts AS TO_TIMESTAMP_LTZ(event_time_ms, 3),
+            -- A row time may not be NULL; epoch 0 never advances the watermark.
+            ts AS TO_TIMESTAMP_LTZ(COALESCE(event_time_ms, 0), 3),
             WATERMARK FOR ts AS ts - INTERVAL {interval}
         ) WITH (
             {kafka_source_options(settings, group_id, [topic], follow)},
             'scan.watermark.emit.strategy' = '{emit}',
             'format' = 'json',
             'json.fail-on-missing-field' = 'false',
-            'json.ignore-parse-errors' = 'false'
+            'json.ignore-parse-errors' = 'true'
         )""")
+    t_env.create_temporary_view(
+        "events", t_env.sql_query(f"SELECT * FROM normalized_in WHERE {_COMPLETE}")
+    )
+    t_env.execute_sql(f"""
+        CREATE TEMPORARY TABLE skipped_events_log (skipped BIGINT) WITH (
+            'connector' = 'print', 'print-identifier' = '{SKIPPED_EVENTS_LOG}'
+        )""")
+
+
+#: Prefix of the log lines that count the normalized records the job skipped.
+SKIPPED_EVENTS_LOG = "zongzhi-hotspot skipped unparsable normalized records"
+
+_COMPLETE = (
+    "event_id IS NOT NULL AND category IS NOT NULL AND cell_id IS NOT NULL "
+    "AND event_time_ms IS NOT NULL"
+)
+
+
+def skipped_events_sql() -> str:
+    """Count the parsed records missing a field the windows need, into the job's log.
+
+    Each skipped record prints the running count on a line starting with
+    :data:`SKIPPED_EVENTS_LOG` (``+U[3]``); a job that skips none prints none.
+    """
+    return f"""INSERT INTO skipped_events_log
+            SELECT COUNT(*) FROM normalized_in WHERE NOT ({_COMPLETE})"""
 
 
 def create_window_counts_view(t_env, hotspot: dict, source_table: str = "events") -> str:

@@ -1,12 +1,17 @@
 """Normalization job (PyFlink): raw channel topics → normalized and dead-letter topics.
 
-Extract: one Kafka source over the three raw topics, read as raw text with
-the topic, partition and offset of each record. Transform: the contract's
-:func:`features.contract.route_raw_record`, applied by a Python table
-function, which either normalizes a record or builds its dead-letter record.
-Load: one Kafka sink whose ``topic`` column sends each row to the normalized
-or the dead-letter topic, so every record read is written exactly once to one
-of them: records in = records normalized + records dead-lettered.
+Extract: one Kafka source over the three raw topics, read as raw bytes with
+the topic, partition and offset of each record. The bytes reach the contract
+undecoded: decoding is its first check, inside the guard that turns any bad
+record into a dead letter, so no byte sequence can fail the job.
+Transform: the contract's :func:`features.contract.route_raw_record`,
+applied by a Python table function, which either normalizes a record or
+builds its dead-letter record. Load: one Kafka sink whose ``topic`` column
+sends each row to the normalized or the dead-letter topic, so every record
+read is written exactly once to one of them: records in = records normalized
++ records dead-lettered. Each output record carries the raw record it came
+from in its ``zz-source`` header (``<topic>-<partition>-<offset>``, as a dead
+letter's key).
 
 ``run_offline`` runs the same transform over an in-memory collection, with
 no Kafka, for tests.
@@ -17,6 +22,8 @@ from __future__ import annotations
 import time
 
 from features.contract import DEAD_LETTER, NORMALIZED, NormalizationContext, route_raw_record
+from features.record_limits import limits_from_mapping
+from pipelines.errors import SettingsError
 from pipelines.io.flink import (
     execute_insert,
     kafka_keyed_sink_options,
@@ -26,17 +33,26 @@ from pipelines.io.flink import (
 from pipelines.io.platform_state import load_district, pseudonym_key
 from pipelines.settings import Settings
 
-__all__ = ["GROUP_ID", "normalization_context", "run", "run_offline"]
+__all__ = ["GROUP_ID", "SOURCE_HEADER", "normalization_context", "run", "run_offline"]
 
 GROUP_ID = "zongzhi-normalize"
+#: Header of every output record naming the raw record it came from.
+SOURCE_HEADER = "zz-source"
 
 
 def normalization_context(settings: Settings) -> NormalizationContext:
-    """What normalizing needs: the configured district, the pseudonym key, the allowed skew."""
+    """What normalizing needs: the district, the pseudonym key, the time bounds, the size limits."""
+    contract = settings.contract
+    try:
+        limits = limits_from_mapping(contract.get("limits") or {})
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"contract.limits: {exc}; see infra/config/zongzhi.yaml") from None
     return NormalizationContext(
         district=load_district(settings),
         key=pseudonym_key(settings),
-        max_future_skew_s=int(settings.contract["max_future_skew_s"]),
+        max_future_skew_s=contract.integer("max_future_skew_s"),
+        max_past_age_days=contract.integer("max_past_age_days"),
+        limits=limits,
     )
 
 
@@ -51,7 +67,7 @@ def _route_function(
     @udtf(result_types=[DataTypes.STRING(), DataTypes.STRING(), DataTypes.STRING()])
     def route(value, topic, partition, offset):
         destination, key, payload = route_raw_record(
-            value,
+            bytes(value) if value is not None else None,
             ctx,
             int(time.time() * 1000),
             channel=channel_by_topic.get(topic),
@@ -107,7 +123,7 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> No
     )
     t_env.execute_sql(f"""
         CREATE TEMPORARY TABLE raw_events (
-            `value` STRING,
+            `value` BYTES,
             `topic` STRING METADATA VIRTUAL,
             `partition` INT METADATA VIRTUAL,
             `offset` BIGINT METADATA VIRTUAL,
@@ -120,6 +136,7 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> No
     t_env.execute_sql(f"""
         CREATE TEMPORARY TABLE routed_events (
             `topic` STRING METADATA,
+            `headers` MAP<STRING, BYTES> METADATA,
             `record_key` STRING,
             `value` STRING
         ) WITH (
@@ -128,9 +145,13 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> No
     execute_insert(
         settings,
         t_env,
-        """
+        f"""
         INSERT INTO routed_events
-        SELECT destination, record_key, payload
+        SELECT destination, MAP[
+                   '{SOURCE_HEADER}',
+                   CAST(CONCAT(`topic`, '-', CAST(`partition` AS STRING), '-',
+                               CAST(`offset` AS STRING)) AS BYTES)],
+               record_key, payload
         FROM raw_events,
              LATERAL TABLE(route_raw(`value`, `topic`, `partition`, `offset`))
                  AS routed(destination, record_key, payload)""",
@@ -141,9 +162,11 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> No
 
 
 def run_offline(
-    settings: Settings, records: list[tuple[str, str]], ctx: NormalizationContext | None = None
+    settings: Settings,
+    records: list[tuple[str, str | bytes]],
+    ctx: NormalizationContext | None = None,
 ) -> list[tuple[str, str, str]]:
-    """Run the same Flink transform over ``(channel, raw_text)`` pairs, without Kafka.
+    """Run the same Flink transform over ``(channel, raw bytes or text)`` pairs, without Kafka.
 
     Returns ``(destination, key, value)`` rows in input order.
     """
@@ -156,12 +179,21 @@ def run_offline(
         "route_raw",
         _route_function(ctx, channel_by_topic, {NORMALIZED: NORMALIZED, DEAD_LETTER: DEAD_LETTER}),
     )
-    rows = [(text, f"offline.{channel}", 0, i) for i, (channel, text) in enumerate(records)]
+    rows = [
+        (
+            # PyFlink takes BYTES as a bytearray.
+            bytearray(text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")),
+            f"offline.{channel}",
+            0,
+            i,
+        )
+        for i, (channel, text) in enumerate(records)
+    ]
     table = t_env.from_elements(
         rows,
         DataTypes.ROW(
             [
-                DataTypes.FIELD("value", DataTypes.STRING()),
+                DataTypes.FIELD("value", DataTypes.BYTES()),
                 DataTypes.FIELD("topic", DataTypes.STRING()),
                 DataTypes.FIELD("partition", DataTypes.INT()),
                 DataTypes.FIELD("offset", DataTypes.BIGINT()),

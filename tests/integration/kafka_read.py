@@ -33,3 +33,33 @@ def read_topic(settings, topic: str) -> list[bytes]:
     finally:
         consumer.close()
     return values
+
+
+def read_messages(settings, topic: str) -> list:
+    """Every record of a topic as confluent-kafka messages (key, value, headers, offset)."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.kafka_bootstrap,
+            "group.id": "zz-test-reader",
+            "enable.auto.commit": False,
+        }
+    )
+    messages = []
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        for p in partitions:
+            lo, hi = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+            if hi <= lo:
+                continue
+            consumer.assign([TopicPartition(topic, p, lo)])
+            while True:
+                batch = consumer.consume(1000, timeout=5)
+                assert batch, f"could not read {topic}[{p}] up to offset {hi}"
+                for message in batch:
+                    assert message.error() is None, message.error()
+                    messages.append(message)
+                if batch[-1].offset() >= hi - 1:
+                    break
+    finally:
+        consumer.close()
+    return messages

@@ -6,6 +6,7 @@ The ``ctx``, ``village`` and ``grid_event`` fixtures are in ``conftest.py``.
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -120,6 +121,32 @@ def test_hotline_bd09_and_video_wgs84(ctx, village, grid_event):
             "future_timestamp",
             "ahead of the processing clock",
         ),
+        # A clock reset to 1900 or to epoch zero, with or without its report time.
+        (
+            lambda e: e.update(event_time="1900-01-01T08:00:00+08:00"),
+            "past_timestamp",
+            "event_time=1900-01-01T08:00:00\\+08:00 is more than 3650 days before",
+        ),
+        (
+            lambda e: e.update(
+                event_time="1970-01-01T00:00:00+00:00", report_time="1970-01-01T00:00:00+00:00"
+            ),
+            "past_timestamp",
+            "event_time=1970-01-01T00:00:00\\+00:00 is more than 3650 days before",
+        ),
+        # 2100 is far ahead of the report, or the report far ahead of the clock.
+        (
+            lambda e: e.update(event_time="2100-01-01T00:00:00+08:00"),
+            "future_timestamp",
+            "is after report_time",
+        ),
+        (
+            lambda e: e.update(
+                event_time="2100-01-01T00:00:00+08:00", report_time="2100-01-01T00:00:00+08:00"
+            ),
+            "future_timestamp",
+            "ahead of the processing clock",
+        ),
         (lambda e: e.update(event_time="2026-11-27 09:15"), "bad_value", "has no UTC offset"),
         (lambda e: e.update(event_time="yesterday"), "bad_value", "is not an ISO-8601 timestamp"),
         (
@@ -141,3 +168,17 @@ def test_source_must_match_the_channel_topic(ctx, grid_event):
     with pytest.raises(ContractViolation, match="arrived on the 'hotline' channel") as info:
         normalize_event(grid_event, ctx, NOW_MS, expected_source="hotline")
     assert info.value.reason_code == "source_mismatch"
+
+
+def test_the_past_bound_is_counted_from_the_processing_clock(ctx, grid_event):
+    now = datetime.fromtimestamp(NOW_MS / 1000, UTC)
+    oldest = now - timedelta(days=ctx.max_past_age_days)
+    grid_event["report_time"] = now.isoformat()
+    grid_event["event_time"] = (oldest + timedelta(seconds=1)).isoformat()
+    assert normalize_event(grid_event, ctx, NOW_MS)["event_time_ms"] == NOW_MS - (
+        ctx.max_past_age_days * 86_400_000 - 1000
+    )
+    grid_event["event_time"] = (oldest - timedelta(seconds=1)).isoformat()
+    with pytest.raises(ContractViolation, match="is more than 3650 days before") as info:
+        normalize_event(grid_event, ctx, NOW_MS)
+    assert info.value.reason_code == "past_timestamp"

@@ -1,0 +1,68 @@
+"""The hotspot job skips and counts normalized records it cannot parse, on real Kafka and Flink."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from features.dead_letter import NORMALIZED, route_raw_record
+from pipelines.harness.services import services_up
+from pipelines.harness.simulation_run import build_simulator
+from pipelines.harness.steps import child_env
+from pipelines.harness.streams import fresh_streams
+from pipelines.io.kafka import RecordProducer, group_lag
+from pipelines.streaming.hotspot_job import GROUP_ID
+from pipelines.streaming.hotspot_sql import SKIPPED_EVENTS_LOG
+from pipelines.streaming.normalize_job import normalization_context
+
+from .conftest import district_settings
+
+pytestmark = pytest.mark.integration
+
+# What no JSON parser makes a normalized event of, and what lacks its fields.
+NOT_JSON = [b"not json", b"\xff\xfe", b"[1, 2]", b'{"event_id": "x", "cell_id": ']
+INCOMPLETE = [b'{"category": "public_order.fight"}', b'{"event_id": "y", "cell_id": null}']
+
+
+def test_the_hotspot_job_finishes_past_bad_records_and_counts_them():
+    settings = district_settings()
+    services_up(settings, ["kafka"])
+    fresh_streams(settings)
+    ctx = normalization_context(settings)
+    start = datetime.now(UTC) - timedelta(hours=2)
+    sim = build_simulator(settings, start=start, seed=8, malformed_fraction=0.0)
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    good = []
+    for record in sim.records(start, timedelta(minutes=30)):
+        destination, _, value = route_raw_record(record.value, ctx, now_ms, channel=record.source)
+        if destination == NORMALIZED:
+            good.append(value.encode())
+    topic = settings.topic("normalized")
+    with RecordProducer(settings) as producer:
+        for i, value in enumerate(good):
+            producer.send(topic, value)
+            if i == len(good) // 2:
+                for bad in NOT_JSON + INCOMPLETE:
+                    producer.send(topic, bad)
+
+    result = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "hotspots"],
+        cwd=settings.root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=child_env(),
+    )
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    counts = [
+        line.split(">", 1)[1].strip()
+        for line in result.stdout.splitlines()
+        if line.startswith(SKIPPED_EVENTS_LOG)
+    ]
+    assert counts[-1] == f"+U[{len(INCOMPLETE)}]"
+    # Every record was read: the group's offsets reached the end.
+    assert group_lag(settings, GROUP_ID, topic) == 0
