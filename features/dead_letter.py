@@ -16,9 +16,9 @@ from features.contract_violation import CONTRACT_VERSION, ContractViolation
 from features.free_text_scrub import record_identifiers, scrub_text
 from features.normalization import NormalizationContext, normalize_event
 from features.raw_envelope import parse_raw
+from features.record_limits import ContractLimits, kept_raw_text
 from features.record_pseudonyms import event_token
 from features.roles import person_role, vehicle_role
-from features.record_limits import ContractLimits, kept_raw_text
 
 __all__ = [
     "NORMALIZED",

@@ -120,7 +120,9 @@ def test_text_that_cannot_be_encoded_is_replaced():
     )
     # The kept text is cut and decoded first: a lone surrogate's three bytes
     # become three U+FFFD (features.record_limits.kept_raw_text).
-    assert letter["raw_scrubbed"] == "\ufffd" * 3 + "电话" + pseudonymize("13800138000", "phone", KEY)
+    assert letter["raw_scrubbed"] == "\ufffd" * 3 + "电话" + pseudonymize(
+        "13800138000", "phone", KEY
+    )
     assert letter["reason"] == "bad " + "\ufffd" * 3
     json.dumps(letter, ensure_ascii=False).encode("utf-8")
 
