@@ -88,7 +88,13 @@ def read_events(spark, table: Path, files: list[str], keep):
     # The nested events are read once per kind of entry for entity
     # resolution and once to build the resolved mentions (Parquet prunes
     # the other kind); only flat frames are cached.
-    source = spark.read.option("mergeSchema", "true").option("basePath", str(table)).parquet(*files)
+    # One row per event_id (see docs/lake.md: the lake may repeat one across dates).
+    source = (
+        spark.read.option("mergeSchema", "true")
+        .option("basePath", str(table))
+        .parquet(*files)
+        .dropDuplicates(["event_id"])
+    )
     events = source.select(
         "event_id",
         "event_time_ms",
