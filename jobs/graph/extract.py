@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from features.lake_schema import PARTITION_GLOB, partition_folder
+from features.lake_schema import PARTITION_GLOB, event_date_problem, partition_folder
 from pipelines.errors import NoGraphData
 
 __all__ = [
@@ -50,10 +50,12 @@ def night_window(table: Path, as_of: str | None, lookback_days: int) -> tuple[da
         ``[end - lookback_days + 1, end]``, in order. Raises
         :class:`~pipelines.errors.NoGraphData` when the table has no partition.
     """
+    # A folder whose value is no date (left by a loader before partition
+    # values were checked) is not a day of the lake.
     days = sorted(
         date.fromisoformat(p.name.split("=", 1)[1])
         for p in table.glob(PARTITION_GLOB)
-        if p.is_dir()
+        if p.is_dir() and event_date_problem(p.name.split("=", 1)[1]) is None
     )
     if not days:
         raise NoGraphData(f"the lake table {table} has no event_date partitions")

@@ -59,6 +59,8 @@ __all__ = [
     "LAKE_REASON_CODES",
     "load_normalized",
     "LakeLoadReport",
+    "LakeTable",
+    "loadable_record",
     "remove_temp_files",
 ]
 
@@ -80,7 +82,11 @@ class LakeLoadReport(dict):
 
 
 def remove_temp_files(table_dir: Path) -> int:
-    """Remove the temporary files a crashed load left behind; return how many."""
+    """Remove the temporary files a crashed load left behind; return how many.
+
+    Only this loader writes the table, and it calls this before writing, so
+    every temporary file found is a leftover.
+    """
     removed = 0
     for folder in table_dir.glob(PARTITION_GLOB):
         for path in folder.iterdir():
@@ -90,7 +96,7 @@ def remove_temp_files(table_dir: Path) -> int:
     return removed
 
 
-class _LakeTable:
+class LakeTable:
     """The events table on disk, with the event_ids it holds per date (read once per date)."""
 
     def __init__(self, table_dir: Path, generation: str):
@@ -143,7 +149,7 @@ class _LakeTable:
         self.event_ids(event_date).update(r["event_id"] for r, _ in rows)
 
 
-def _lake_problem(value) -> tuple[dict | None, str | None, str | None]:
+def loadable_record(value) -> tuple[dict | None, str | None, str | None]:
     """``(record, None, None)`` for a loadable value, else ``(None, reason_code, reason)``."""
     try:
         record = json.loads(value)
@@ -160,7 +166,7 @@ def _lake_problem(value) -> tuple[dict | None, str | None, str | None]:
     return record, None, None
 
 
-def _write_batch(lake: _LakeTable, partition: int, messages: list) -> tuple[dict, list]:
+def _write_batch(lake: LakeTable, partition: int, messages: list) -> tuple[dict, list]:
     """Write one partition's batch; return its counts and its dead letters."""
     first, last = messages[0].offset(), messages[-1].offset()
     lake.remove_uncommitted(partition, first)
@@ -169,7 +175,7 @@ def _write_batch(lake: _LakeTable, partition: int, messages: list) -> tuple[dict
     by_date: dict[str, list] = defaultdict(list)
     seen: dict[str, set] = defaultdict(set)
     for message in messages:
-        record, code, reason = _lake_problem(message.value())
+        record, code, reason = loadable_record(message.value())
         if record is None:
             letters.append((message, code, reason))
             continue
@@ -226,7 +232,7 @@ def load_normalized(settings: Settings, *, follow: bool = False) -> LakeLoadRepo
     moved = align_group_offsets(settings, GROUP_ID, topic, generation)
     if moved:
         log.info("lake: topic %s is a new generation %s; reading from %s", topic, generation, moved)
-    lake = _LakeTable(table_dir, generation)
+    lake = LakeTable(table_dir, generation)
     for consumer, messages in consume_until_end(settings, topic, GROUP_ID, follow=follow):
         by_partition: dict[int, list] = defaultdict(list)
         for message in messages:
