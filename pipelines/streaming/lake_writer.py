@@ -33,9 +33,10 @@ import json
 import logging
 import os
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from features.dead_letter import dead_letter_record
@@ -60,6 +61,7 @@ __all__ = [
     "load_normalized",
     "LakeLoadReport",
     "LakeTable",
+    "date_table",
     "loadable_record",
     "remove_temp_files",
 ]
@@ -68,7 +70,13 @@ log = logging.getLogger(__name__)
 GROUP_ID = "zongzhi-lake"
 
 #: Reason codes of the loader's dead letters (beside the normalizer's own).
-LAKE_REASON_CODES = ("lake_invalid_json", "lake_missing_event_id", "lake_bad_event_date")
+LAKE_REASON_CODES = (
+    "lake_invalid_json",
+    "lake_missing_event_id",
+    "lake_bad_event_date",
+    "lake_schema_mismatch",
+)
+_SCHEMA_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError)
 
 
 class LakeLoadReport(dict):
@@ -97,12 +105,19 @@ def remove_temp_files(table_dir: Path) -> int:
 
 
 class LakeTable:
-    """The events table on disk, with the event_ids it holds per date (read once per date)."""
+    """The events table on disk, with the event_ids it holds per date.
 
-    def __init__(self, table_dir: Path, generation: str):
+    A date's ids are read from its files the first time a batch touches it
+    and kept for the run; only the ``cached_dates`` most recently touched
+    dates are kept, so that a loader that follows the stream for weeks holds
+    a few days' ids, not the lake's.
+    """
+
+    def __init__(self, table_dir: Path, generation: str, cached_dates: int = 8):
         self.table_dir = table_dir
         self.generation = generation
-        self._ids: dict[str, set] = {}
+        self.cached_dates = cached_dates
+        self._ids: OrderedDict[str, set] = OrderedDict()
         self._cleaned: set[int] = set()
 
     def remove_uncommitted(self, partition: int, first_offset: int) -> None:
@@ -127,26 +142,54 @@ class LakeTable:
 
     def event_ids(self, event_date: str) -> set:
         """The event_ids the lake holds for ``event_date``."""
-        if event_date not in self._ids:
-            ids = set()
-            folder = self.table_dir / partition_folder(event_date)
-            for path in folder.glob("*.parquet") if folder.is_dir() else ():
+        if event_date in self._ids:
+            self._ids.move_to_end(event_date)
+            return self._ids[event_date]
+        ids = set()
+        folder = self.table_dir / partition_folder(event_date)
+        for path in sorted(folder.glob("*.parquet")) if folder.is_dir() else ():
+            try:
                 ids.update(pq.read_table(path, columns=["event_id"]).column(0).to_pylist())
-            self._ids[event_date] = ids
-        return self._ids[event_date]
+            except Exception as exc:  # noqa: BLE001 - a broken file must not stop the load
+                # The graph job skips such a file too (jobs/graph/extract.py).
+                log.warning("lake: %s is unreadable (%s); its event_ids are not known", path, exc)
+        self._ids[event_date] = ids
+        while len(self._ids) > self.cached_dates:
+            self._ids.popitem(last=False)
+        return ids
 
-    def write(self, event_date: str, partition: int, first: int, last: int, rows: list) -> None:
+    def write(self, event_date: str, partition: int, first: int, last: int, table) -> None:
         """Write one date's rows of a batch: to a hidden name, then renamed."""
         folder = self.table_dir / partition_folder(event_date)
         folder.mkdir(parents=True, exist_ok=True)
-        table = events_table(
-            [r for r, _ in rows], [partition] * len(rows), [o for _, o in rows]
-        ).drop_columns(["event_date"])
         name = lake_file_name(self.generation, partition, first, last)
         tmp = folder / temp_file_name(name)
-        pq.write_table(table, tmp, compression="zstd")
+        pq.write_table(table.drop_columns(["event_date"]), tmp, compression="zstd")
         os.replace(tmp, folder / name)
-        self.event_ids(event_date).update(r["event_id"] for r, _ in rows)
+        self.event_ids(event_date).update(table.column("event_id").to_pylist())
+
+
+def date_table(partition: int, rows: list) -> tuple:
+    """The events table of one date's ``(record, offset)`` rows, and the rows it refused.
+
+    A record whose fields do not fit the lake's schema (text where a number
+    belongs, say) is refused with the reason, and the others are kept.
+    Returns ``(table or None, [(offset, reason), ...])``.
+    """
+    try:
+        return events_table([r for r, _ in rows], [partition] * len(rows), [o for _, o in rows]), []
+    except _SCHEMA_ERRORS:
+        pass
+    good, refused = [], []
+    for record, offset in rows:
+        try:
+            events_table([record], [partition], [offset])
+            good.append((record, offset))
+        except _SCHEMA_ERRORS as exc:
+            refused.append((offset, f"the record does not fit the lake's schema: {str(exc)[:200]}"))
+    if not good:
+        return None, refused
+    return date_table(partition, good)[0], refused
 
 
 def loadable_record(value) -> tuple[dict | None, str | None, str | None]:
@@ -166,29 +209,49 @@ def loadable_record(value) -> tuple[dict | None, str | None, str | None]:
     return record, None, None
 
 
+def _first_per_event_id(rows: list) -> list:
+    seen, first = set(), []
+    for record, offset in rows:
+        if record["event_id"] not in seen:
+            seen.add(record["event_id"])
+            first.append((record, offset))
+    return first
+
+
 def _write_batch(lake: LakeTable, partition: int, messages: list) -> tuple[dict, list]:
     """Write one partition's batch; return its counts and its dead letters."""
     first, last = messages[0].offset(), messages[-1].offset()
     lake.remove_uncommitted(partition, first)
     counts = defaultdict(int)
     letters = []
-    by_date: dict[str, list] = defaultdict(list)
-    seen: dict[str, set] = defaultdict(set)
+    by_offset = {m.offset(): m for m in messages}
+    candidates: dict[str, list] = defaultdict(list)
     for message in messages:
         record, code, reason = loadable_record(message.value())
         if record is None:
             letters.append((message, code, reason))
-            continue
-        event_date, event_id = record["event_date"], record["event_id"]
-        if event_id in seen[event_date] or event_id in lake.event_ids(event_date):
+        elif record["event_id"] in lake.event_ids(record["event_date"]):
             counts["duplicates"] += 1
-            continue
-        seen[event_date].add(event_id)
-        by_date[event_date].append((record, message.offset()))
-    for event_date, rows in by_date.items():
-        lake.write(event_date, partition, first, last, rows)
-        counts["files"] += 1
-        counts["records"] += len(rows)
+        else:
+            candidates[record["event_date"]].append((record, message.offset()))
+    for event_date, rows in candidates.items():
+        # The first record of each event_id is kept; if the schema refuses
+        # it, the next record of that id (if any) takes its place.
+        while True:
+            kept = _first_per_event_id(rows)
+            table, refused = date_table(partition, kept)
+            if not refused:
+                break
+            bad = {offset for offset, _ in refused}
+            letters.extend((by_offset[o], "lake_schema_mismatch", why) for o, why in refused)
+            rows = [row for row in rows if row[1] not in bad]
+            if not rows:
+                break
+        counts["duplicates"] += len(rows) - len(kept) if rows else 0
+        if rows and table is not None:
+            lake.write(event_date, partition, first, last, table)
+            counts["files"] += 1
+            counts["records"] += table.num_rows
     return counts, letters
 
 

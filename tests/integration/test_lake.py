@@ -140,6 +140,7 @@ def test_bad_event_dates_are_dead_lettered_not_joined_into_paths(empty_lake):
         normalized("deep-climber", event_date="/../../../tmp/zz-lake-escape"),
         normalized("feb-30", event_date="2026-02-30"),
         normalized("number-date", event_date=20261120),
+        normalized("text-longitude", lon="east"),
         {"event_date": DAY, "note": "no event_id"},
         b"\xff\xfe not json",
         normalized("good-2", NEXT_DAY),
@@ -152,8 +153,9 @@ def test_bad_event_dates_are_dead_lettered_not_joined_into_paths(empty_lake):
         "lake_bad_event_date": 5,
         "lake_missing_event_id": 1,
         "lake_invalid_json": 1,
+        "lake_schema_mismatch": 1,
     }
-    assert report["unreadable"] == 7
+    assert report["unreadable"] == 8
     table = settings.lake_table("normalized")
     assert sorted(p.name for p in table.iterdir()) == [
         f"event_date={DAY}",
@@ -176,15 +178,17 @@ def test_bad_event_dates_are_dead_lettered_not_joined_into_paths(empty_lake):
         ("lake_bad_event_date", "event_date=20261120 is not a YYYY-MM-DD date"),
         ("lake_invalid_json", by_reason[5][1]),
         ("lake_missing_event_id", "event_id=None is not a non-empty text"),
+        ("lake_schema_mismatch", by_reason[7][1]),
     ]
     assert by_reason[5][1].startswith("the value is not JSON: ")
+    assert by_reason[7][1].startswith("the record does not fit the lake's schema: ")
     # Each letter names where its record is, and keeps the record.
     assert all(d["topic"] == settings.topic("normalized") and d["offset"] >= 0 for d in letters)
     assert sum("climber" in (d["raw_scrubbed"] or "") for d in letters) == 2
 
     # The offsets moved past the dead letters: a second load sends none again.
     assert run_step(settings, "lake")["unreadable"] == 0
-    assert len(read_topic(settings, settings.topic("dead_letter"))) == 7
+    assert len(read_topic(settings, settings.topic("dead_letter"))) == 8
 
 
 def test_a_temp_file_left_by_a_full_disk_is_never_read(empty_lake, spark, monkeypatch):

@@ -8,7 +8,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from features.lake_schema import lake_file_name, temp_file_name
-from pipelines.streaming.lake_writer import LakeTable, loadable_record, remove_temp_files
+from pipelines.streaming.lake_writer import (
+    LakeTable,
+    date_table,
+    loadable_record,
+    remove_temp_files,
+)
 
 
 def record(event_id: str, event_date: str = "2026-11-20") -> dict:
@@ -21,7 +26,9 @@ def names(table_dir):
 
 def test_a_batch_is_written_under_its_generation_and_read_back(tmp_path):
     lake = LakeTable(tmp_path, "00aa")
-    lake.write("2026-11-20", 1, 10, 12, [(record("e1"), 10), (record("e2"), 12)])
+    table, refused = date_table(1, [(record("e1"), 10), (record("e2"), 12)])
+    assert refused == []
+    lake.write("2026-11-20", 1, 10, 12, table)
     assert names(tmp_path) == [
         "event_date=2026-11-20/part-g00aa-p1-000000000010-000000000012.parquet"
     ]
@@ -34,10 +41,10 @@ def test_a_batch_is_written_under_its_generation_and_read_back(tmp_path):
 
 def test_only_uncommitted_files_of_the_same_generation_and_partition_are_removed(tmp_path):
     old = LakeTable(tmp_path, "00aa")
-    old.write("2026-11-20", 0, 0, 9, [(record("a0"), 0)])
-    old.write("2026-11-20", 0, 10, 19, [(record("a1"), 10)])
-    old.write("2026-11-21", 0, 20, 29, [(record("a2", "2026-11-21"), 20)])
-    old.write("2026-11-20", 1, 10, 19, [(record("b1"), 10)])
+    old.write("2026-11-20", 0, 0, 9, date_table(0, [(record("a0"), 0)])[0])
+    old.write("2026-11-20", 0, 10, 19, date_table(0, [(record("a1"), 10)])[0])
+    old.write("2026-11-21", 0, 20, 29, date_table(0, [(record("a2", "2026-11-21"), 20)])[0])
+    old.write("2026-11-20", 1, 10, 19, date_table(1, [(record("b1"), 10)])[0])
     folder = tmp_path / "event_date=2026-11-20"
     legacy = folder / "part-p0-000000000000-000000000009.parquet"
     legacy.write_bytes((folder / lake_file_name("00aa", 0, 0, 9)).read_bytes())
@@ -91,3 +98,31 @@ def test_records_that_cannot_be_loaded_get_a_reason(value, code, reason):
 
 def test_a_loadable_record_passes():
     assert loadable_record(json.dumps(record("e1")).encode()) == (record("e1"), None, None)
+
+
+def test_a_record_that_does_not_fit_the_schema_is_refused_alone():
+    rows = [
+        (record("e1") | {"lon": 116.8}, 4),
+        (record("e2") | {"lon": "east"}, 5),
+        (record("e3") | {"event_time_ms": 2**70}, 6),
+        (record("e4"), 7),
+    ]
+    table, refused = date_table(0, rows)
+    assert table.column("event_id").to_pylist() == ["e1", "e4"]
+    assert table.column("kafka_offset").to_pylist() == [4, 7]
+    assert [offset for offset, _ in refused] == [5, 6]
+    assert all(r.startswith("the record does not fit the lake's schema: ") for _, r in refused)
+
+
+def test_a_batch_of_records_that_all_misfit_gives_no_table():
+    table, refused = date_table(0, [(record("e1") | {"persons": "nobody"}, 0)])
+    assert table is None and [offset for offset, _ in refused] == [0]
+
+
+def test_ids_of_dates_dropped_from_the_cache_are_read_again(tmp_path):
+    lake = LakeTable(tmp_path, "0a", cached_dates=1)
+    for day in ("2026-11-20", "2026-11-21"):
+        lake.write(day, 0, 0, 0, date_table(0, [(record(f"e-{day}", day), 0)])[0])
+    assert list(lake._ids) == ["2026-11-21"]
+    assert lake.event_ids("2026-11-20") == {"e-2026-11-20"}
+    assert list(lake._ids) == ["2026-11-20"]
