@@ -1,13 +1,22 @@
-"""The lake's table layout: normalized records as an Arrow table.
+"""The lake's table layout: normalized records as an Arrow table, and its file names.
 
 The lake is the system of record for batch jobs. Its ``events`` table is
 partitioned by ``event_date`` (local date, Asia/Shanghai). Channel-specific
 attributes vary by channel, so they are kept as one JSON text column.
+
+A data file is named after the topic generation it came from, its Kafka
+partition and the first and last offsets of its batch
+(``part-g<generation>-p<partition>-<first>-<last>.parquet``); a file being
+written has a name every reader skips (a leading dot, a ``.tmp`` suffix).
+See ``docs/lake.md`` for the guarantees these names carry.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from datetime import date
+from typing import NamedTuple
 
 import pyarrow as pa
 
@@ -17,6 +26,12 @@ __all__ = [
     "PARTITION_GLOB",
     "events_table",
     "partition_folder",
+    "event_date_problem",
+    "LakeFile",
+    "lake_file_name",
+    "parse_lake_file_name",
+    "temp_file_name",
+    "is_temp_file",
 ]
 
 _PERSON = pa.struct(
@@ -122,3 +137,133 @@ def partition_folder(event_date: str) -> str:
     'event_date=2026-11-27'
     """
     return f"{PARTITION_COLUMN}={event_date}"
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def event_date_problem(value) -> str | None:
+    """Why ``value`` cannot be a partition value; None when it is a real ``YYYY-MM-DD`` date.
+
+    The value becomes a folder name, so only a calendar date written in
+    exactly ten characters is allowed: anything else (missing, not text,
+    ``"../x"``, ``"2026-02-30"``) is refused with the reason.
+
+    Examples
+    --------
+    >>> event_date_problem("2026-11-27") is None
+    True
+    >>> event_date_problem(None)
+    'event_date is missing; a YYYY-MM-DD date is required'
+    >>> event_date_problem("../x")
+    "event_date='../x' is not a YYYY-MM-DD date"
+    >>> event_date_problem("2026-02-30")
+    "event_date='2026-02-30' is not a YYYY-MM-DD date"
+    """
+    if value is None:
+        return "event_date is missing; a YYYY-MM-DD date is required"
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        return f"event_date={value!r:.80} is not a YYYY-MM-DD date"
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return f"event_date={value!r} is not a YYYY-MM-DD date"
+    return None
+
+
+class LakeFile(NamedTuple):
+    """What a data file's name says: topic generation (None before generations), partition, offsets."""
+
+    generation: str | None
+    partition: int
+    first_offset: int
+    last_offset: int
+
+
+_GENERATION = re.compile(r"[0-9a-f]{1,32}")
+_DATA_FILE = re.compile(r"part-(?:g([0-9a-f]{1,32})-)?p([0-9]+)-([0-9]{12})-([0-9]{12})\.parquet")
+
+
+def lake_file_name(generation: str, partition: int, first_offset: int, last_offset: int) -> str:
+    """The name of the data file of one batch of one partition of one topic generation.
+
+    Examples
+    --------
+    >>> lake_file_name("1a2b3c4d5e6f", 0, 100, 199)
+    'part-g1a2b3c4d5e6f-p0-000000000100-000000000199.parquet'
+    >>> lake_file_name("../", 0, 1, 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: generation='../' is not 1 to 32 lowercase hex digits
+    """
+    if not isinstance(generation, str) or not _GENERATION.fullmatch(generation):
+        raise ValueError(f"generation={generation!r} is not 1 to 32 lowercase hex digits")
+    if partition < 0 or not 0 <= first_offset <= last_offset:
+        raise ValueError(
+            f"partition={partition}, offsets {first_offset}..{last_offset}: "
+            "a partition and offsets >= 0, first <= last, are required"
+        )
+    return f"part-g{generation}-p{partition}-{first_offset:012d}-{last_offset:012d}.parquet"
+
+
+def parse_lake_file_name(name: str) -> LakeFile | None:
+    """The generation, partition and offsets of a data file name; None for any other name.
+
+    Files written before generations existed (``part-p0-...``) have
+    generation None.
+
+    Examples
+    --------
+    >>> parse_lake_file_name("part-g1a2b3c4d5e6f-p1-000000000000-000000000009.parquet")
+    LakeFile(generation='1a2b3c4d5e6f', partition=1, first_offset=0, last_offset=9)
+    >>> parse_lake_file_name("part-p0-000000000100-000000000199.parquet").generation is None
+    True
+    >>> parse_lake_file_name(".part-g1a-p0-000000000000-000000000009.parquet.tmp") is None
+    True
+    """
+    match = _DATA_FILE.fullmatch(name)
+    if match is None:
+        return None
+    generation, partition, first, last = match.groups()
+    return LakeFile(generation, int(partition), int(first), int(last))
+
+
+#: Readers skip names that start with these (Spark and Hadoop: "." and "_";
+#: pyarrow datasets: the same by default).
+_HIDDEN_PREFIX = "."
+_TEMP_SUFFIX = ".tmp"
+
+
+def temp_file_name(name: str) -> str:
+    """The name a data file has while it is written: hidden from every reader.
+
+    The leading dot makes Spark, Hadoop and pyarrow datasets skip it; the
+    ``.tmp`` suffix keeps it out of any ``*.parquet`` glob.
+
+    Examples
+    --------
+    >>> temp_file_name("part-g1a-p0-000000000000-000000000009.parquet")
+    '.part-g1a-p0-000000000000-000000000009.parquet.tmp'
+    """
+    return f"{_HIDDEN_PREFIX}{name}{_TEMP_SUFFIX}"
+
+
+def is_temp_file(name: str) -> bool:
+    """Whether ``name`` is a data file being written, or left behind by a crash.
+
+    Also true for the ``<name>.parquet.tmp`` files of loaders before hidden names.
+
+    Examples
+    --------
+    >>> is_temp_file(".part-g1a-p0-000000000000-000000000009.parquet.tmp")
+    True
+    >>> is_temp_file("part-p0-000000000000-000000000009.parquet.tmp")
+    True
+    >>> is_temp_file("part-g1a-p0-000000000000-000000000009.parquet")
+    False
+    """
+    return (
+        name.startswith("part-")
+        and name.endswith(".parquet" + _TEMP_SUFFIX)
+        or (name.startswith(_HIDDEN_PREFIX + "part-") and name.endswith(_TEMP_SUFFIX))
+    )

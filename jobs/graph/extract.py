@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from features.lake_schema import PARTITION_GLOB, partition_folder
+from features.lake_schema import PARTITION_GLOB, event_date_problem, partition_folder
 from pipelines.errors import NoGraphData
 
 __all__ = [
@@ -50,10 +50,12 @@ def night_window(table: Path, as_of: str | None, lookback_days: int) -> tuple[da
         ``[end - lookback_days + 1, end]``, in order. Raises
         :class:`~pipelines.errors.NoGraphData` when the table has no partition.
     """
+    # A folder whose value is no date (left by a loader before partition
+    # values were checked) is not a day of the lake.
     days = sorted(
         date.fromisoformat(p.name.split("=", 1)[1])
         for p in table.glob(PARTITION_GLOB)
-        if p.is_dir()
+        if p.is_dir() and event_date_problem(p.name.split("=", 1)[1]) is None
     )
     if not days:
         raise NoGraphData(f"the lake table {table} has no event_date partitions")
@@ -88,7 +90,13 @@ def read_events(spark, table: Path, files: list[str], keep):
     # The nested events are read once per kind of entry for entity
     # resolution and once to build the resolved mentions (Parquet prunes
     # the other kind); only flat frames are cached.
-    source = spark.read.option("mergeSchema", "true").option("basePath", str(table)).parquet(*files)
+    # One row per event_id (see docs/lake.md: the lake may repeat one across dates).
+    source = (
+        spark.read.option("mergeSchema", "true")
+        .option("basePath", str(table))
+        .parquet(*files)
+        .dropDuplicates(["event_id"])
+    )
     events = source.select(
         "event_id",
         "event_time_ms",

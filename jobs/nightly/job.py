@@ -90,13 +90,18 @@ def nightly_config(settings: Settings) -> dict:
 
 
 def extract_events(spark, settings: Settings):
-    """The lake's normalized events as a Spark frame; :class:`NoLakeData` when there are none."""
+    """The lake's normalized events as a Spark frame, one row per event_id.
+
+    The lake writes an event_id once per date; the same event under two
+    dates (or written before that rule) is counted once here. Raises
+    :class:`NoLakeData` when there are no events.
+    """
     path = settings.lake_table("normalized")
     if not path.exists() or not any(path.glob(f"{PARTITION_GLOB}/*.parquet")):
         raise NoLakeData(
             f"the lake table {path} holds no Parquet files; load events first (`zongzhi lake`)"
         )
-    return spark.read.option("mergeSchema", "false").parquet(str(path))
+    return spark.read.option("mergeSchema", "false").parquet(str(path)).dropDuplicates(["event_id"])
 
 
 def _labels(spark):

@@ -109,13 +109,29 @@ def reset_topics(
             raise KafkaUnavailable(f"topics {pending} could not be re-created within {timeout}s")
         topics = pending
         time.sleep(0.5)
-    # Creation is acknowledged before every broker's metadata shows it.
-    while time.monotonic() < deadline:
-        listed = admin.list_topics(timeout=timeout).topics
-        if all(t in listed and listed[t].error is None and listed[t].partitions for t in wanted):
-            return
-        time.sleep(0.2)
+    # Creation is acknowledged before every broker's metadata shows it, and
+    # before each partition's leader answers offset requests.
+    consumer = plain_consumer(settings)
+    try:
+        while time.monotonic() < deadline:
+            listed = admin.list_topics(timeout=timeout).topics
+            if all(
+                t in listed and listed[t].error is None and listed[t].partitions for t in wanted
+            ) and _leaders_answer(consumer, wanted):
+                return
+            time.sleep(0.2)
+    finally:
+        consumer.close()
     raise KafkaUnavailable(f"topics {wanted} did not appear within {timeout}s")
+
+
+def _leaders_answer(consumer, topics: list[str]) -> bool:
+    try:
+        for topic in topics:
+            partition_watermarks(consumer, topic, 5.0)
+    except (KafkaException, KafkaUnavailable):
+        return False
+    return True
 
 
 def group_lag(settings: Settings, group_id: str, topic: str, timeout: float = 10.0) -> int:

@@ -55,3 +55,9 @@ def test_the_profile_key_joins_the_tokens_and_the_village():
     person = {"id_hash": None, "name_hash": "n1", "phone_hash": "t1", "role": "caller"}
     assert profile_key(person, "v1") == "|n1|t1|v1"
     assert profile_key({"id_hash": "i1"}, None) == "i1|||"
+
+
+def test_a_partition_folder_that_is_no_date_is_not_a_day(tmp_path):
+    _partitions(tmp_path, ["2026-11-03", "..", "2026-02-30", "x"])
+    end, days = night_window(tmp_path, None, 7)
+    assert (end, days) == (date(2026, 11, 3), [date(2026, 11, 3)])
