@@ -152,6 +152,24 @@ class Settings:
         pg["port"] = int(os.environ.get("ZONGZHI_PG_PORT") or pg["port"])
         return pg
 
+    @property
+    def pg_reconnect_seconds(self) -> tuple[float, float]:
+        """The first and the longest wait between attempts to reach PostgreSQL again.
+
+        ``postgres.reconnect_initial_seconds`` doubles after each failed
+        attempt up to ``postgres.reconnect_max_seconds``.
+        """
+        section = self.section("postgres")
+        initial = section.number("reconnect_initial_seconds")
+        maximum = section.number("reconnect_max_seconds")
+        if not 0 < initial <= maximum:
+            raise SettingsError(
+                f"postgres.reconnect_initial_seconds={initial:g} and "
+                f"postgres.reconnect_max_seconds={maximum:g} must satisfy 0 < initial <= max; "
+                f"see {CONFIG_HINT}"
+            )
+        return initial, maximum
+
     def pg_password(self) -> str:
         """The PostgreSQL password: ``ZONGZHI_PG_PASSWORD``, else the secrets file."""
         env = os.environ.get("ZONGZHI_PG_PASSWORD")

@@ -4,10 +4,11 @@ The tables are ``graph_key_entities``, ``graph_communities``,
 ``graph_companions``, ``graph_predicted_links``, ``graph_place_risk``,
 ``graph_person_risk``, ``graph_network_edges``, ``graph_watch_list`` and
 ``graph_new_links`` (rows: :mod:`jobs.graph.serving_frames`). Each night's
-rows replace the last night's by truncating, so views and Superset datasets
-keep pointing at the same tables; a table that cannot take the night's rows
-(:func:`serving_shape_changed`) is dropped and made anew, and a table with
-nothing for the night is emptied.
+rows replace the last night's atomically, under the same table names, so
+views and Superset datasets keep pointing at them
+(:func:`pipelines.io.serving_store.write_serving_table`); a table that
+cannot take the night's rows (:func:`serving_shape_changed`) is replaced by
+one made from them, and a table with nothing for the night is emptied.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from pipelines.settings import Settings
 __all__ = [
     "GraphNight",
     "serving_shape_changed",
-    "drop_if_reshaped",
+    "serving_table_reshaped",
     "empty_serving_table",
     "serve",
 ]
@@ -148,12 +149,11 @@ def serving_shape_changed(existing: list[tuple[str, str]], wanted: list[tuple[st
     return False
 
 
-def drop_if_reshaped(settings: Settings, table: str, frame) -> None:
-    """Drop a serving table that cannot take ``frame``'s rows, so that it is made anew.
+def serving_table_reshaped(settings: Settings, table: str, frame) -> bool:
+    """Whether a serving table cannot take ``frame``'s rows, so that it is made anew.
 
-    Rows are replaced each night by truncating (views and Superset datasets
-    keep pointing at the table); a table from an older release with other
-    columns, or other kinds of value in them, is replaced instead.
+    A table from an older release with other columns, or other kinds of
+    value in them, is replaced by one made from the frame.
     """
     import psycopg2
 
@@ -165,10 +165,11 @@ def drop_if_reshaped(settings: Settings, table: str, frame) -> None:
             "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
             (schema, table),
         )
-        if serving_shape_changed(cur.fetchall(), wanted):
-            log.info("graph: serving table %s.%s changed shape; recreating it", schema, table)
-            cur.execute(f'DROP TABLE "{schema}"."{table}"')
+        reshaped = serving_shape_changed(cur.fetchall(), wanted)
     conn.close()
+    if reshaped:
+        log.info("graph: serving table %s.%s changed shape; recreating it", schema, table)
+    return reshaped
 
 
 def empty_serving_table(settings: Settings, table: str) -> None:
@@ -193,15 +194,14 @@ def serve(
 ) -> None:
     """Replace the serving tables' rows with the night's.
 
-    ``write(frame, settings, table)`` writes a Spark frame to a table
+    ``write(frame, settings, table, keep_shape=...)`` writes a Spark frame to a table
     (:func:`pipelines.io.serving_store.write_serving_table`); ``exchange``
     moves pandas frames to Spark (:class:`pipelines.io.spark.Exchange`).
     """
     from pyspark.sql import functions as F
 
     def reshaping_write(frame, settings, table):
-        drop_if_reshaped(settings, table, frame)
-        write(frame, settings, table)
+        write(frame, settings, table, keep_shape=not serving_table_reshaped(settings, table, frame))
 
     as_of = night.as_of.isoformat()
     key_entities = key_entities_frame(

@@ -94,7 +94,7 @@ def _add_platform_commands(sub) -> None:
         ("normalize", "run the normalization job (Flink)"),
         ("hotspots", "run the hotspot job (Flink)"),
         ("lake", "load the normalized topic into the Parquet lake"),
-        ("store-alerts", "write the alerts topic into PostgreSQL"),
+        ("store-alerts", "write the alerts topic into PostgreSQL (waits while it is down)"),
     ):
         job = sub.add_parser(name, help=text)
         job.add_argument(

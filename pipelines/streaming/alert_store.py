@@ -14,20 +14,24 @@ its center and tracks the closed loop. The topic carries two kinds:
   time slot) with its latest read and the count of its reads;
   ``serving.watch_alert_reads`` keeps every read.
 
-Offsets are committed after the transaction, so a replay never duplicates a
-row.
+Each batch is one transaction, and its offsets are committed after it, so a
+replay never duplicates a row. When PostgreSQL is down or goes away, the
+store waits for it and resumes from the committed offsets (see
+:func:`store_alerts`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from contextlib import closing
 from datetime import UTC, datetime
 
 import psycopg2
 from psycopg2.extras import Json, execute_values
 
 from pipelines.io.kafka import consume_until_end
+from pipelines.io.postgres_link import PostgresLink
 from pipelines.settings import Settings
 
 __all__ = [
@@ -186,84 +190,146 @@ def _order(alert: dict) -> tuple:
     return alert["updated_window_end"], alert["status"] == "ended"
 
 
-def store_alerts(settings: Settings, *, follow: bool = False) -> dict:
-    """Consume the alerts topic into PostgreSQL; return counts."""
-    report = {"stored": 0, "updates": 0, "watch_alerts": 0, "watch_reads": 0, "unreadable": 0}
-    conn = psycopg2.connect(settings.pg_dsn())
-    schema = settings.pg["schema"]
+def _statements(schema: str) -> dict[str, str]:
+    """The idempotent writes: upserts by the alert's identity, inserts that skip what is there."""
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in ALERT_COLUMNS[1:])
-    upsert = (
-        f"INSERT INTO {schema}.alerts ({', '.join(ALERT_COLUMNS)}) VALUES %s "
-        f"ON CONFLICT (alert_id) DO UPDATE SET {updates} "
-        f"WHERE {schema}.alerts.updated_window_end IS NULL "
-        f"OR ({schema}.alerts.updated_window_end, {schema}.alerts.status = 'ended') "
-        f"<= (EXCLUDED.updated_window_end, EXCLUDED.status = 'ended')"
-    )
-    history = (
-        f"INSERT INTO {schema}.alert_updates ({', '.join(UPDATE_COLUMNS)}) VALUES %s "
-        f"ON CONFLICT DO NOTHING"
-    )
     # A watch alert's row takes its latest read; reads and the first read's
     # time are counted from the reads table, so a replay changes nothing.
     watch_updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in WATCH_COLUMNS[1:])
-    watch_upsert = (
-        f"INSERT INTO {schema}.watch_alerts ({', '.join(WATCH_COLUMNS)}) VALUES %s "
-        f"ON CONFLICT (alert_id) DO UPDATE SET {watch_updates} "
-        f"WHERE {schema}.watch_alerts.event_time <= EXCLUDED.event_time"
-    )
-    watch_reads = (
-        f"INSERT INTO {schema}.watch_alert_reads ({', '.join(WATCH_READ_COLUMNS)}) "
-        f"VALUES %s ON CONFLICT DO NOTHING"
-    )
-    watch_counts = (
-        f"UPDATE {schema}.watch_alerts AS w SET reads = c.n, first_event_time = c.first "
-        f"FROM (SELECT alert_id, count(*) AS n, min(event_time) AS first "
-        f"FROM {schema}.watch_alert_reads WHERE alert_id = ANY(%s) "
-        f"GROUP BY alert_id) AS c WHERE w.alert_id = c.alert_id"
-    )
+    return {
+        "upsert": (
+            f"INSERT INTO {schema}.alerts ({', '.join(ALERT_COLUMNS)}) VALUES %s "
+            f"ON CONFLICT (alert_id) DO UPDATE SET {updates} "
+            f"WHERE {schema}.alerts.updated_window_end IS NULL "
+            f"OR ({schema}.alerts.updated_window_end, {schema}.alerts.status = 'ended') "
+            f"<= (EXCLUDED.updated_window_end, EXCLUDED.status = 'ended')"
+        ),
+        "history": (
+            f"INSERT INTO {schema}.alert_updates ({', '.join(UPDATE_COLUMNS)}) VALUES %s "
+            f"ON CONFLICT DO NOTHING"
+        ),
+        "watch_upsert": (
+            f"INSERT INTO {schema}.watch_alerts ({', '.join(WATCH_COLUMNS)}) VALUES %s "
+            f"ON CONFLICT (alert_id) DO UPDATE SET {watch_updates} "
+            f"WHERE {schema}.watch_alerts.event_time <= EXCLUDED.event_time"
+        ),
+        "watch_reads": (
+            f"INSERT INTO {schema}.watch_alert_reads ({', '.join(WATCH_READ_COLUMNS)}) "
+            f"VALUES %s ON CONFLICT DO NOTHING"
+        ),
+        "watch_counts": (
+            f"UPDATE {schema}.watch_alerts AS w SET reads = c.n, first_event_time = c.first "
+            f"FROM (SELECT alert_id, count(*) AS n, min(event_time) AS first "
+            f"FROM {schema}.watch_alert_reads WHERE alert_id = ANY(%s) "
+            f"GROUP BY alert_id) AS c WHERE w.alert_id = c.alert_id"
+        ),
+    }
+
+
+def _batch(messages, report: dict) -> tuple[dict, list, dict, list]:
+    """The rows of one batch of messages: latest per alert, every update, likewise for watch."""
+    latest, rows, watched, reads = {}, [], {}, []
+    for message in messages:
+        try:
+            alert = json.loads(message.value())
+            if alert.get("kind") == "watch":
+                row, read = watch_row(alert), watch_read_row(alert)
+                reads.append(read)
+                known = watched.get(alert["alert_id"])
+                if known is None or known[0]["event_time_ms"] <= alert["event_time_ms"]:
+                    watched[alert["alert_id"]] = (alert, row)
+                continue
+            row, update = alert_row(alert), update_row(alert)
+        except (TypeError, ValueError, KeyError, AttributeError):
+            report["unreadable"] += 1
+            log.warning(
+                "alert at %s[%d]@%d is unreadable; skipped",
+                message.topic(),
+                message.partition(),
+                message.offset(),
+            )
+            continue
+        rows.append(update)
+        known = latest.get(alert["alert_id"])
+        if known is None or _order(known[0]) <= _order(alert):
+            latest[alert["alert_id"]] = (alert, row)
+    return latest, rows, watched, reads
+
+
+def _write(conn, statements: dict, batch: tuple) -> None:
+    """Write one batch's rows in one transaction."""
+    latest, rows, watched, reads = batch
+    if not rows and not reads:
+        return
     try:
-        for consumer, messages in consume_until_end(
-            settings, settings.topic("alerts"), GROUP_ID, follow=follow
-        ):
-            latest, rows, watched, reads = {}, [], {}, []
-            for message in messages:
-                try:
-                    alert = json.loads(message.value())
-                    if alert.get("kind") == "watch":
-                        row, read = watch_row(alert), watch_read_row(alert)
-                        reads.append(read)
-                        known = watched.get(alert["alert_id"])
-                        if known is None or known[0]["event_time_ms"] <= alert["event_time_ms"]:
-                            watched[alert["alert_id"]] = (alert, row)
-                        continue
-                    row, update = alert_row(alert), update_row(alert)
-                except (TypeError, ValueError, KeyError, AttributeError):
-                    report["unreadable"] += 1
-                    log.warning(
-                        "alert at %s[%d]@%d is unreadable; skipped",
-                        message.topic(),
-                        message.partition(),
-                        message.offset(),
-                    )
-                    continue
-                rows.append(update)
-                known = latest.get(alert["alert_id"])
-                if known is None or _order(known[0]) <= _order(alert):
-                    latest[alert["alert_id"]] = (alert, row)
+        with conn.cursor() as cur:
             if rows:
-                with conn, conn.cursor() as cur:
-                    execute_values(cur, upsert, [row for _, row in latest.values()])
-                    execute_values(cur, history, rows)
-                report["stored"] += len(latest)
-                report["updates"] += len(rows)
+                execute_values(cur, statements["upsert"], [row for _, row in latest.values()])
+                execute_values(cur, statements["history"], rows)
             if reads:
-                with conn, conn.cursor() as cur:
-                    execute_values(cur, watch_upsert, [row for _, row in watched.values()])
-                    execute_values(cur, watch_reads, reads)
-                    cur.execute(watch_counts, (list(watched),))
-                report["watch_alerts"] += len(watched)
-                report["watch_reads"] += len(reads)
-            consumer.commit(asynchronous=False)
-    finally:
-        conn.close()
-    return report
+                execute_values(
+                    cur, statements["watch_upsert"], [row for _, row in watched.values()]
+                )
+                execute_values(cur, statements["watch_reads"], reads)
+                cur.execute(statements["watch_counts"], (list(watched),))
+        conn.commit()
+    except BaseException:
+        # On a lost connection the rollback fails too; the first error is the one to report.
+        try:
+            conn.rollback()
+        except psycopg2.Error:
+            pass
+        raise
+
+
+def _close_quietly(conn) -> None:
+    if conn is not None:
+        try:
+            conn.close()
+        except psycopg2.Error:
+            pass
+
+
+def store_alerts(settings: Settings, *, follow: bool = False) -> dict:
+    """Consume the alerts topic into PostgreSQL; return counts.
+
+    Each batch is written in one transaction, and its Kafka offsets are
+    committed only after that transaction. When PostgreSQL is down at the
+    start or goes away mid-way, nothing is committed for the batch in hand:
+    the consumer is closed, the store waits for PostgreSQL
+    (:class:`~pipelines.io.postgres_link.PostgresLink`: bounded backoff, one
+    log line when it goes and one when it is back) and resumes from the
+    committed offsets. The replayed records are written again by upserts
+    keyed on the alert's identity, which add no duplicate. A refusal that
+    waiting cannot cure (wrong password, missing database) raises
+    :class:`~pipelines.errors.SettingsError` at once.
+    """
+    report = {"stored": 0, "updates": 0, "watch_alerts": 0, "watch_reads": 0, "unreadable": 0}
+    statements = _statements(settings.pg["schema"])
+    link = PostgresLink(settings, "store-alerts")
+    while True:
+        conn = link.connect()
+        try:
+            with closing(
+                consume_until_end(settings, settings.topic("alerts"), GROUP_ID, follow=follow)
+            ) as batches:
+                for consumer, messages in batches:
+                    unreadable = report["unreadable"]
+                    batch = _batch(messages, report)
+                    try:
+                        _write(conn, statements, batch)
+                    except BaseException:
+                        # The batch is read again after the reconnect.
+                        report["unreadable"] = unreadable
+                        raise
+                    consumer.commit(asynchronous=False)
+                    latest, rows, watched, reads = batch
+                    report["stored"] += len(latest)
+                    report["updates"] += len(rows)
+                    report["watch_alerts"] += len(watched)
+                    report["watch_reads"] += len(reads)
+            return report
+        except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+            link.lost(exc)  # raises when waiting cannot cure it
+        finally:
+            _close_quietly(conn)
