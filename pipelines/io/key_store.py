@@ -72,14 +72,17 @@ class KeyStore:
 
     def chain(self, create: bool = False) -> KeyChain:
         """Every key, oldest first; with ``create``, a store without keys gets version 1."""
+        try:
+            return self._chain(create)
+        except ValueError as exc:  # a refused key: the configuration is wrong
+            raise SettingsError(str(exc)) from None
+
+    def _chain(self, create: bool) -> KeyChain:
         env = os.environ.get(self.env_name)
         if env:
-            parts = [p for p in env.split(",")]
+            parts = env.split(",")
             return key_chain(
-                [
-                    load_key(p, f"{self.env_name} key {i} (v{i})")
-                    for i, p in enumerate(parts, start=1)
-                ]
+                [load_key(p, f"{self.env_name} key v{i}") for i, p in enumerate(parts, start=1)]
             )
         self._adopt_legacy()
         versions = self.versions()
@@ -156,7 +159,7 @@ class KeyStore:
 def key_store(settings: Settings) -> KeyStore:
     """The key store the ``pseudonymization:`` section names."""
     p = settings.section("pseudonymization", ("key_env", "key_dir"))
-    legacy = p.get("legacy_key_file")
+    legacy = dict(p).get("legacy_key_file")
     return KeyStore(
         folder=settings.var / p["key_dir"],
         legacy_file=settings.var / legacy if legacy else None,
