@@ -21,7 +21,13 @@ from pathlib import Path
 from pipelines.io.rotation_table import current_rotation_table
 from pipelines.settings import Settings
 
-__all__ = ["PERSON_TOKEN_FIELDS", "VEHICLE_TOKEN_FIELDS", "to_current_tokens"]
+__all__ = [
+    "PERSON_TOKEN_FIELDS",
+    "VEHICLE_TOKEN_FIELDS",
+    "node_ids_to_current",
+    "rotation_frame",
+    "to_current_tokens",
+]
 
 #: Token fields of a lake person entry: single tokens, then token lists.
 PERSON_TOKEN_FIELDS = (
@@ -138,3 +144,41 @@ def to_current_tokens(spark, events, settings: Settings):
         .drop("_rotation")
     )
     return mapped.select(*events.columns), version
+
+
+_NODE_ID = r"^(.*?)((?:pid|tel|veh|nam|pk)_(?:v[1-9][0-9]*_)?[0-9a-f]{24})$"
+
+
+def node_ids_to_current(spark, frame, columns, settings: Settings):
+    """``frame`` with the token that ends each node id of ``columns`` made current (Spark).
+
+    A node id names its entity by a token (``person:pid_v1_...``,
+    ``person:anon:tel_v1_...``, ``vehicle:veh_v1_...``); yesterday's
+    snapshot, read to tell tonight's new links, holds its night's tokens.
+    Ids without a token (``incident:...``) are kept.
+    """
+    from pyspark.sql import functions as F
+
+    table = current_rotation_table(settings)
+    rotation = None if table is None else rotation_frame(spark, table[1])
+    for name in columns:
+        prefix = F.regexp_extract(F.col(name), _NODE_ID, 1)
+        token = _respell(F.regexp_extract(F.col(name), _NODE_ID, 2))
+        frame = frame.withColumn("_prefix", prefix).withColumn("_token", token)
+        current = F.col("_token")
+        if rotation is not None:
+            frame = frame.join(
+                rotation.withColumnRenamed("old_token", "_token").withColumnRenamed(
+                    "new_token", "_new"
+                ),
+                "_token",
+                "left",
+            )
+            current = F.coalesce(F.col("_new"), current)
+        frame = frame.withColumn(
+            name,
+            F.when(F.col("_token") == "", F.col(name)).otherwise(
+                F.concat(F.col("_prefix"), current)
+            ),
+        ).drop("_prefix", "_token", "_new")
+    return frame

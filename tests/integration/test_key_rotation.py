@@ -200,3 +200,43 @@ def test_one_person_and_one_vehicle_across_the_rotation(rotated):
     assert set(nodes.loc[nodes["kind"] == "vehicle", "node_id"]) == {
         f"vehicle:{pseudonymize(PLATE, 'plate', chain)}"
     }
+
+
+def test_yesterdays_node_ids_are_made_current(rotated):
+    # The new links of a night compare its edges with the night before's,
+    # whose node ids carry the tokens of before the rotation.
+    from jobs.graph.key_rotation import node_ids_to_current
+    from pipelines.io.spark import spark_session
+
+    settings = rotated["settings"]
+    chain = key_store(settings).chain()
+    v1 = key_chain(chain.keys[:1])
+    person_v1 = pseudonymize(ID_A, "id_number", v1)
+    anon_v1 = pseudonymize(PHONE_A, "phone", v1)
+    plate_v1 = pseudonymize(PLATE, "plate", v1)
+    spark = spark_session(settings, "zongzhi-test-key-rotation")
+    try:
+        before = spark.createDataFrame(
+            [
+                (f"person:{person_v1}", "incident:before-1", "involved_in"),
+                (f"person:anon:{anon_v1.replace('_v1_', '_')}", f"vehicle:{plate_v1}", "uses"),
+            ],
+            ["src", "dst", "type"],
+        )
+        rows = node_ids_to_current(spark, before, ("src", "dst"), settings).collect()
+    finally:
+        spark.stop()
+    assert sorted((r["src"], r["dst"], r["type"]) for r in rows) == sorted(
+        [
+            (
+                f"person:{pseudonymize(ID_A, 'id_number', chain)}",
+                "incident:before-1",
+                "involved_in",
+            ),
+            (
+                f"person:anon:{pseudonymize(PHONE_A, 'phone', chain)}",
+                f"vehicle:{pseudonymize(PLATE, 'plate', chain)}",
+                "uses",
+            ),
+        ]
+    )
