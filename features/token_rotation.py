@@ -28,7 +28,7 @@ from collections.abc import Iterable
 
 from features.pseudonymize import TOKEN_PATTERN, as_key_chain, parse_token, rotate_token
 
-__all__ = ["ROTATION_COLUMNS", "tokens_in", "rotation_rows"]
+__all__ = ["ROTATION_COLUMNS", "tokens_in", "rotation_rows", "relink"]
 
 #: Columns of the rotation table, in order.
 ROTATION_COLUMNS = ("old_token", "new_token", "from_version", "to_version")
@@ -90,3 +90,28 @@ def rotation_rows(texts: Iterable, key) -> dict:
         columns["from_version"].append(version)
         columns["to_version"].append(chain.version)
     return columns
+
+
+def relink(value, link: dict):
+    """``value`` with every token inside it replaced by ``link``'s current token.
+
+    ``value`` is a str, a list (or array) of them, or anything else (kept);
+    a token ``link`` lacks is kept; a token of before versions is looked up
+    by its versioned spelling.
+
+    >>> link = {"veh_v1_" + "a" * 24: "veh_v2_" + "b" * 24}
+    >>> relink("vehicle:veh_" + "a" * 24, link) == "vehicle:veh_v2_" + "b" * 24
+    True
+    >>> relink(["x", None], link), relink(3, link)
+    (['x', None], 3)
+    """
+
+    def one(match):
+        prefix, version, digest = match.group(1), match.group(2) or "1", match.group(3)
+        return link.get(f"{prefix}_v{version}_{digest}", match.group(0))
+
+    if isinstance(value, str):
+        return TOKEN_PATTERN.sub(one, value)
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "ndarray":
+        return [relink(v, link) for v in value]
+    return value

@@ -9,7 +9,9 @@ Rotating to version ``n``:
 2. every token the lake's events, the latest graph snapshot and the
    published watch list hold, of a version below ``n``, is linked to its
    token of version ``n`` in ``<lake>/key_rotation/to_version=<n>/``
-   (:mod:`pipelines.io.rotation_table`).
+   (:mod:`pipelines.io.rotation_table`);
+3. the published watch list is rewritten with the tokens of version ``n``,
+   so that the hotspot job keeps alerting on new records.
 
 New records get tokens of version ``n`` once the normalization job is
 restarted (it reads the keys when it starts); the graph job maps old
@@ -23,7 +25,7 @@ from collections import Counter
 
 import pyarrow.parquet as pq
 
-from features.token_rotation import rotation_rows
+from features.token_rotation import relink, rotation_rows
 from pipelines.errors import UsageError
 from pipelines.io.key_store import key_store
 from pipelines.io.rotation_table import (
@@ -31,6 +33,7 @@ from pipelines.io.rotation_table import (
     rotation_tables,
     write_rotation_table,
 )
+from pipelines.io.watch_list_store import WATCH_FILE, publish_watch_list
 from pipelines.settings import Settings
 
 __all__ = ["rotate_keys", "key_status"]
@@ -70,6 +73,7 @@ def rotate_keys(settings: Settings, to_version: int | None = None) -> dict:
     except ValueError as exc:
         raise UsageError(f"the lake cannot be rotated: {exc}") from None
     path = write_rotation_table(settings, rows, chain.version)
+    relinked = _relink_watch_list(settings, dict(zip(rows["old_token"], rows["new_token"])))
     return {
         "version": chain.version,
         "key_created": created,
@@ -79,7 +83,31 @@ def rotate_keys(settings: Settings, to_version: int | None = None) -> dict:
         },
         "scanned": scanned,
         "table": str(path),
+        "watch_list_relinked": relinked,
     }
+
+
+def _relink_watch_list(settings: Settings, link: dict) -> int:
+    """Rewrite the published watch list with current tokens; how many rows changed.
+
+    The hotspot job matches new records, which carry the new version's
+    tokens once normalization restarts, against this file; without it
+    watch-list alerts would pause until the next graph run.
+    """
+    folder = settings.lake_table("watch_list")
+    path = folder / WATCH_FILE
+    if not link or not path.is_file():
+        return 0
+    import pandas as pd
+
+    watch = pd.read_parquet(path)
+    before = watch.astype(str)
+    for column in watch.columns:
+        watch[column] = [relink(v, link) for v in watch[column]]
+    changed = int((watch.astype(str) != before).any(axis=1).sum())
+    if changed:
+        publish_watch_list(folder, watch)
+    return changed
 
 
 def key_status(settings: Settings) -> dict:

@@ -9,10 +9,11 @@ from features.district_builder import build_district
 from features.gcj02 import wgs84_to_gcj02
 from features.key_chain import key_chain
 from features.lake_schema import events_table, partition_folder
-from features.pseudonymize import pseudonymize
+from features.pseudonymize import match_key_token, pseudonymize
 from pipelines.errors import UsageError
 from pipelines.io.key_rotation import key_status, rotate_keys
 from pipelines.io.key_store import key_store
+from pipelines.io.watch_list_store import publish_watch_list
 from pipelines.settings import Settings
 
 from ...features.contract_reference import NOW_MS, TOWNS
@@ -103,9 +104,23 @@ def test_rotation_links_every_old_token_of_the_lake_and_the_graph(settings, ctx,
         night / "entities.parquet"
     )
     stranger = pseudonymize("京B99999", "plate", v1)  # only in the watch list
-    watch = settings.lake_table("watch_list")
-    watch.mkdir(parents=True)
-    pd.DataFrame({"vehicle_node": [f"vehicle:{stranger}"]}).to_parquet(watch / "watch_list.parquet")
+    fold = match_key_token("plate_fold", "京B99999", v1)
+    published = pd.DataFrame(
+        {
+            "vehicle_node": [f"vehicle:{stranger}"],
+            "reason": ["key_person_vehicle"],
+            "reason_label": ["重点人员关联车辆"],
+            "detail": ["x"],
+            "persons": [[f"person:{person['id_hash']}"]],
+            "shared_incidents": [3],
+            "via_vehicle": [None],
+            "plate_hashes": [[stranger]],
+            "plate_fold_hash": [fold],
+            "as_of": ["2026-11-27"],
+            "covered_until_ms": [NOW_MS],
+        }
+    )
+    publish_watch_list(settings.lake_table("watch_list"), published)
 
     report = rotate_keys(settings)
     v2 = store.chain()
@@ -116,6 +131,15 @@ def test_rotation_links_every_old_token_of_the_lake_and_the_graph(settings, ctx,
     assert link[person["id_hash"]] == pseudonymize("11010519491231002X", "id_number", v2)
     assert link[record["vehicles"][0]["plate_hash"]] == pseudonymize("京A12345", "plate", v2)
     assert link[stranger] == pseudonymize("京B99999", "plate", v2)
+    # The published watch list now names the vehicle by its current tokens.
+    assert report["watch_list_relinked"] == 1
+    watch = pd.read_parquet(settings.lake_table("watch_list") / "watch_list.parquet")
+    row = watch.iloc[0]
+    assert row["vehicle_node"] == f"vehicle:{pseudonymize('京B99999', 'plate', v2)}"
+    assert list(row["plate_hashes"]) == [pseudonymize("京B99999", "plate", v2)]
+    assert row["plate_fold_hash"] == match_key_token("plate_fold", "京B99999", v2)
+    assert list(row["persons"]) == [f"person:{pseudonymize('11010519491231002X', 'id_number', v2)}"]
+    assert (row["reason"], row["shared_incidents"]) == ("key_person_vehicle", 3)
     # The match keys and the tokens in free text are linked too.
     for token in person["phone_deletion_hashes"]:
         assert link[token].startswith("pk_v2_")
@@ -131,7 +155,9 @@ def test_rotation_links_every_old_token_of_the_lake_and_the_graph(settings, ctx,
         settings, NormalizationContext(ctx.district, v1, 3600), grid_event, "part-1.parquet"
     )
     again = rotate_keys(settings, to_version=2)
-    assert (again["key_created"], again["tokens_linked"]) == (False, report["tokens_linked"])
+    # The watch list holds current tokens now: its two old ones need no row any more.
+    assert (again["key_created"], again["tokens_linked"]) == (False, report["tokens_linked"] - 2)
+    assert again["watch_list_relinked"] == 0
     assert store.versions() == [1, 2]
     # The next rotation supersedes the table: v1 and v2 tokens both go to v3.
     _write_lake(
