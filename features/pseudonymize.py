@@ -23,7 +23,6 @@ Tokens written before versions existed (``pid_<24 hex>``) are version 1.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import unicodedata
@@ -170,7 +169,7 @@ def _check_key(key):
 
 
 def _digest(key: bytes, message: str) -> str:
-    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()[:TOKEN_HEX_CHARS]
+    return hmac.digest(key, message.encode(), "sha256").hex()[:TOKEN_HEX_CHARS]
 
 
 def _chained(prefix: str, first_digest: str, chain: KeyChain, since: int = 1) -> str:
