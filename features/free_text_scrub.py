@@ -46,7 +46,7 @@ from features.identifier_patterns import (
     PHONE_CUE_PATTERN,
     PLATE_PATTERN,
 )
-from features.pseudonymize import match_key_token, pseudonymize
+from features.pseudonymize import as_key_chain, match_key_token, pseudonymize
 
 __all__ = ["scrub_text", "record_identifiers"]
 
@@ -76,12 +76,7 @@ _NUMBER, _KNOWN, _PLATE, _MISREAD, _NAME = range(5)
 
 
 def _check_key(key):
-    if not isinstance(key, (bytes, bytearray)):
-        raise TypeError(
-            f"key of type {type(key).__name__} provided, but must be bytes (see load_key)"
-        )
-    if not key:
-        raise ValueError("key=b'' provided, but the key must not be empty")
+    as_key_chain(key)
 
 
 def _ascii_digits(group: str) -> str:

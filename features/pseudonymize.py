@@ -1,46 +1,65 @@
-"""Keyed-hash pseudonymization of personal identifiers.
+"""Keyed-hash pseudonymization of personal identifiers, with versioned keys.
 
 ID numbers, phone numbers, plates and names are replaced by tokens of the
-form ``<prefix>_<24 hex chars>``, the truncated HMAC-SHA256 of
-``kind + ":" + canonical(value)`` under a secret key.  Canonicalization
-makes different spellings of the same identifier (``"京a·12345"`` /
+form ``<prefix>_v<version>_<24 hex chars>``. Version 1 is the truncated
+HMAC-SHA256 of ``kind + ":" + canonical(value)`` under the key of version
+1; version ``n`` is the HMAC under the key of version ``n`` of the token of
+version ``n - 1``, so a token is chained through every key up to its
+version (:class:`features.key_chain.KeyChain`). Canonicalization makes
+different spellings of the same identifier (``"京a·12345"`` /
 ``"京A12345"``, ``"+86 138-0013-8000"`` / ``"13800138000"``) map to the
 same token, so records can still be joined on the token, while the clear
-value never leaves the ingestion step.  Without the key, tokens cannot be
-reversed or recomputed by dictionary attack over the (small) identifier
-space.
+value never leaves the ingestion step.
+
+The chain is what makes rotation possible without the clear values: the
+token of version ``n + 1`` is computed from the token of version ``n`` and
+the new key alone (:func:`rotate_token`), so ``zongzhi keys rotate`` links
+every old token it finds to its new one (docs/pseudonymization.md). To
+test a guessed value against a token of version ``n`` one needs every key
+``1..n``; an old key that leaks is of no use against newer tokens.
+
+Tokens written before versions existed (``pid_<24 hex>``) are version 1.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import unicodedata
 from types import MappingProxyType
 
+from features.key_chain import MIN_KEY_BYTES, KeyChain, key_chain, load_key
 from features.plates import normalize_plate
 
 __all__ = [
     "KINDS",
+    "MATCH_KEY_PREFIX",
     "MIN_KEY_BYTES",
     "TOKEN_HEX_CHARS",
+    "TOKEN_PATTERN",
+    "as_key_chain",
     "canonicalize",
     "match_key_token",
+    "parse_token",
     "pseudonymize",
+    "rotate_token",
     "load_key",
 ]
 
 #: Supported identifier kinds and the prefix of their tokens.
 KINDS = MappingProxyType({"id_number": "pid", "phone": "tel", "plate": "veh", "name": "nam"})
 
-#: Minimum key length accepted by :func:`load_key`.
-MIN_KEY_BYTES = 16
+#: Prefix of the tokens of derived match keys (:func:`match_key_token`).
+MATCH_KEY_PREFIX = "pk"
 
 #: Number of hex characters of the HMAC kept in a token (96 bits).
 TOKEN_HEX_CHARS = 24
 
-_HEX = re.compile(r"[0-9A-Fa-f]+")
+#: Finds tokens, versioned or not, in text: groups prefix, version (None
+#: for a token written before versions), hex digest.
+TOKEN_PATTERN = re.compile(
+    r"(?<![0-9A-Za-z_])(pid|tel|veh|nam|pk)_(?:v([1-9][0-9]{0,5})_)?([0-9a-f]{24})(?![0-9A-Za-z_])"
+)
 
 
 def _check_kind(kind):
@@ -116,23 +135,106 @@ def canonicalize(value, kind):
     return canonical
 
 
-def _check_key(key):
+def as_key_chain(key) -> KeyChain:
+    """The key chain that ``key`` stands for: a :class:`KeyChain` as is, bytes as version 1.
+
+    Bytes are taken as they are (non-empty); keys from configuration are
+    checked where they are loaded (:func:`features.key_chain.load_key`).
+
+    >>> as_key_chain(b"0123456789abcdef0123456789abcdef").version
+    1
+    """
+    # By its shape, not its class: a doctest run may import key_chain twice.
+    if isinstance(key, KeyChain) or isinstance(getattr(key, "keys", None), tuple):
+        return key
     if not isinstance(key, (bytes, bytearray)):
         raise TypeError(
-            f"key of type {type(key).__name__} provided, but must be bytes (see load_key)"
+            f"key of type {type(key).__name__} provided, but must be bytes or a KeyChain "
+            "(see load_key)"
         )
     if not key:
         raise ValueError("key=b'' provided, but the key must not be empty")
+    return key_chain([bytes(key)], strict=False)
+
+
+def _check_key(key):
+    as_key_chain(key)
+
+
+def _digest(key: bytes, message: str) -> str:
+    return hmac.digest(key, message.encode(), "sha256").hex()[:TOKEN_HEX_CHARS]
+
+
+def _chained(prefix: str, first_digest: str, chain: KeyChain, since: int = 1) -> str:
+    """The token of ``chain.version`` from the digest of version ``since``."""
+    digest = first_digest
+    for version in range(since + 1, chain.version + 1):
+        digest = _digest(chain.key(version), f"{prefix}_v{version - 1}_{digest}")
+    return f"{prefix}_v{chain.version}_{digest}"
+
+
+def parse_token(token: str) -> tuple[str, int, str]:
+    """``(prefix, version, hex digest)`` of a token; a token without a version is version 1.
+
+    >>> parse_token("veh_v3_0123456789abcdef01234567")
+    ('veh', 3, '0123456789abcdef01234567')
+    >>> parse_token("pid_0123456789abcdef01234567")
+    ('pid', 1, '0123456789abcdef01234567')
+    >>> parse_token("pid_xyz")
+    Traceback (most recent call last):
+    ...
+    ValueError: token='pid_xyz' provided, but is not <prefix>_v<version>_<24 hex digits>
+    """
+    match = TOKEN_PATTERN.fullmatch(token) if isinstance(token, str) else None
+    if match is None:
+        raise ValueError(
+            f"token={token!r} provided, but is not <prefix>_v<version>_<24 hex digits>"
+        )
+    prefix, version, digest = match.groups()
+    return prefix, int(version or 1), digest
+
+
+def rotate_token(token: str, key) -> str:
+    """The token of ``key``'s version that ``token`` (of an older or equal version) becomes.
+
+    Only the keys after the token's version are used: the clear value is
+    not needed. The result equals the token made afresh from the value
+    (:func:`pseudonymize`, :func:`match_key_token`) with the whole chain.
+
+    Raises
+    ------
+    ValueError
+        If ``token`` is malformed or newer than the chain.
+
+    Examples
+    --------
+    >>> from features.key_chain import key_chain
+    >>> k1, k2 = bytes(range(32)), bytes(range(32, 64))
+    >>> old = pseudonymize("13800138000", "phone", key_chain([k1], strict=False))
+    >>> new = pseudonymize("13800138000", "phone", key_chain([k1, k2], strict=False))
+    >>> old[:7], new[:7], rotate_token(old, key_chain([k1, k2], strict=False)) == new
+    ('tel_v1_', 'tel_v2_', True)
+    """
+    chain = as_key_chain(key)
+    prefix, version, digest = parse_token(token)
+    if version > chain.version:
+        raise ValueError(
+            f"token of version {version} provided, but the key chain ends at version "
+            f"{chain.version}"
+        )
+    return _chained(prefix, digest, chain, since=version)
 
 
 def pseudonymize(value, kind, key):
     """Replace an identifier by its keyed-hash token.
 
-    The token is ``f"{prefix}_{h[:24]}"`` where ``h`` is the hex HMAC-SHA256
-    under ``key`` of ``(kind + ":" + canonicalize(value, kind))`` encoded as
-    UTF-8, and ``prefix`` is ``KINDS[kind]`` (``pid``, ``tel``, ``veh``,
-    ``nam``).  Equal canonical values give equal tokens; the same string
-    under different kinds gives different tokens.
+    The token is ``f"{prefix}_v{n}_{h}"`` where ``n`` is the key chain's
+    version, ``prefix`` is ``KINDS[kind]`` (``pid``, ``tel``, ``veh``,
+    ``nam``) and ``h`` the first 24 hex digits of: for version 1, the
+    HMAC-SHA256 under key 1 of ``(kind + ":" + canonicalize(value, kind))``
+    encoded as UTF-8; for version ``n > 1``, the HMAC-SHA256 under key ``n``
+    of the token of version ``n - 1``.  Equal canonical values give equal
+    tokens; the same string under different kinds gives different tokens.
 
     Parameters
     ----------
@@ -140,8 +242,9 @@ def pseudonymize(value, kind, key):
         Identifier as written.
     kind : {'id_number', 'phone', 'plate', 'name'}
         What ``value`` is.
-    key : bytes
-        Secret key (non-empty; use :func:`load_key` to read it from config).
+    key : KeyChain or bytes
+        The keys (from the key store, :mod:`pipelines.io.key_store`); bytes
+        are a chain of one key, version 1.
 
     Returns
     -------
@@ -160,89 +263,31 @@ def pseudonymize(value, kind, key):
     --------
     >>> key = b"0123456789abcdef"
     >>> t = pseudonymize("京a·12345", "plate", key)
-    >>> t == pseudonymize("京A12345", "plate", key), t[:4], len(t)
-    (True, 'veh_', 28)
+    >>> t == pseudonymize("京A12345", "plate", key), t[:7], len(t)
+    (True, 'veh_v1_', 31)
     >>> pseudonymize("x", "email", key)
     Traceback (most recent call last):
     ...
     ValueError: kind='email' provided, but is not one of: 'id_number', 'phone', 'plate', 'name'
     """
     _check_kind(kind)
-    _check_key(key)
-    message = f"{kind}:{canonicalize(value, kind)}".encode()
-    digest = hmac.new(bytes(key), message, hashlib.sha256).hexdigest()
-    return f"{KINDS[kind]}_{digest[:TOKEN_HEX_CHARS]}"
+    chain = as_key_chain(key)
+    first = _digest(chain.key(1), f"{kind}:{canonicalize(value, kind)}")
+    return _chained(KINDS[kind], first, chain)
 
 
 def match_key_token(label, text, key):
     """Keyed hash of a derived match key (a folded plate, a name's sound, ...).
 
-    ``pk_`` followed by the first :data:`TOKEN_HEX_CHARS` hex digits of
-    HMAC-SHA256 of ``label + ":" + text``; the label keeps keys of different
-    kinds apart. Unlike :func:`pseudonymize`, ``text`` is hashed as given.
+    ``pk_v<n>_`` followed by 24 hex digits: for version 1 the HMAC-SHA256
+    of ``label + ":" + text``, chained through later keys as
+    :func:`pseudonymize` is; the label keeps keys of different kinds apart.
+    Unlike :func:`pseudonymize`, ``text`` is hashed as given.
 
     >>> t = match_key_token("plate_fold", "京A80012", b"0123456789abcdef")
-    >>> t[:3], len(t)
-    ('pk_', 27)
+    >>> t[:6], len(t)
+    ('pk_v1_', 30)
     """
-    _check_key(key)
-    digest = hmac.new(bytes(key), f"{label}:{text}".encode(), hashlib.sha256).hexdigest()
-    return f"pk_{digest[:TOKEN_HEX_CHARS]}"
-
-
-def load_key(raw):
-    """Turn a configured secret into key bytes.
-
-    A ``str`` that consists only of hex digits and has even length is
-    decoded as hex (so ``openssl rand -hex 32`` output works); any other
-    ``str`` is used as its UTF-8 bytes.  Surrounding whitespace (e.g. a
-    trailing newline from a secrets file) is stripped.  ``bytes`` are used
-    as-is.  The key must be at least :data:`MIN_KEY_BYTES` (16) bytes;
-    error messages report the length, never the secret.
-
-    Parameters
-    ----------
-    raw : str or bytes
-        Secret from configuration or the environment.
-
-    Returns
-    -------
-    bytes
-
-    Raises
-    ------
-    TypeError
-        If ``raw`` is neither str nor bytes.
-    ValueError
-        If the resulting key is shorter than 16 bytes.
-
-    Examples
-    --------
-    >>> load_key("00112233445566778899aabbccddeeff").hex()
-    '00112233445566778899aabbccddeeff'
-    >>> load_key("a plain passphrase of some length")[:7]
-    b'a plain'
-    >>> load_key("short")
-    Traceback (most recent call last):
-    ...
-    ValueError: key is 5 bytes long, but at least 16 bytes are required
-    """
-    if isinstance(raw, (bytes, bytearray)):
-        key = bytes(raw)
-        source = "bytes"
-    elif isinstance(raw, str):
-        stripped = raw.strip()
-        if _HEX.fullmatch(stripped) and len(stripped) % 2 == 0:
-            key = bytes.fromhex(stripped)
-            source = "hex"
-        else:
-            key = stripped.encode("utf-8")
-            source = "plain"
-    else:
-        raise TypeError(f"raw of type {type(raw).__name__} provided, but must be str or bytes")
-    if len(key) < MIN_KEY_BYTES:
-        hint = " (decoded from hex)" if source == "hex" else ""
-        raise ValueError(
-            f"key is {len(key)} bytes long{hint}, but at least {MIN_KEY_BYTES} bytes are required"
-        )
-    return key
+    chain = as_key_chain(key)
+    first = _digest(chain.key(1), f"{label}:{text}")
+    return _chained(MATCH_KEY_PREFIX, first, chain)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import os
-import secrets
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -257,29 +256,6 @@ class Settings:
                 f"district.towns_file {towns_file} does not exist; it lists the towns "
                 "of the district (see shared/data/miyun_towns.csv)"
             ) from None
-
-    def pseudonym_secret(self, create: bool = False) -> str:
-        """The pseudonymization secret: from the environment, else the key file.
-
-        With ``create``, a missing key file is created with a random key
-        (mode 600); the key is never part of the repository.
-        """
-        p = self.section("pseudonymization")
-        env = os.environ.get(p["key_env"])
-        if env:
-            return env
-        path = self.var / p["key_file"]
-        if not path.exists():
-            if not create:
-                raise SettingsError(
-                    f"pseudonymization key file {path} does not exist; set "
-                    f"{p['key_env']} or run `zongzhi infra up`"
-                )
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_hex(32))
-        return path.read_text().strip()
 
 
 def load_settings(path: str | os.PathLike | None = None) -> Settings:

@@ -5,7 +5,9 @@ of its own:
 
 Extract (:mod:`~jobs.graph.extract`)
     the lake's ``events`` over the last ``graph.lookback_days`` days up to
-    the as-of date, skipping (and naming) unreadable Parquet files.
+    the as-of date, skipping (and naming) unreadable Parquet files, with
+    tokens of older key versions mapped to the current version
+    (:mod:`~jobs.graph.key_rotation`).
 Transform, in Spark where it is big and in Python where it is small
     1. entity resolution (:mod:`~jobs.graph.resolution`): persons and read
        plates, every merge with its evidence and confidence;
@@ -40,6 +42,7 @@ from jobs.graph.extract import (
     readable_event_files,
     vehicle_mentions,
 )
+from jobs.graph.key_rotation import to_current_tokens
 from jobs.graph.mining import community_incidents, mine
 from jobs.graph.resolution import (
     entity_table,
@@ -104,6 +107,7 @@ class GraphReport:
     key_persons: int = 0
     watched_vehicles: dict = field(default_factory=dict)
     watch_list_published: bool = False
+    key_rotation_applied: int | None = None
     skipped: dict = field(default_factory=dict)
     seconds: dict = field(default_factory=dict)
 
@@ -167,6 +171,10 @@ def run(settings: Settings, as_of: str | None = None) -> GraphReport:
         _tune(spark)
         keep = StorageLevel.DISK_ONLY
         events, flat_events = read_events(spark, table, files, keep)
+        # Tokens of older key versions become the current ones (keys rotate).
+        events, rotation = to_current_tokens(spark, events, settings)
+        if rotation is not None:
+            events = events.persist(keep)
         totals = flat_events.agg(
             F.count("*").alias("n"), F.max("event_time_ms").alias("latest")
         ).first()
@@ -175,6 +183,7 @@ def run(settings: Settings, as_of: str | None = None) -> GraphReport:
         )
         covered_until_ms = int(totals["latest"])
         report.skipped["unreadable_files"] = corrupt
+        report.key_rotation_applied = rotation
         laps.lap("extract")
 
         person_map = resolve_person_mentions(person_mentions(events), config["er"], exchange)

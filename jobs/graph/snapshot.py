@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from features.local_time import DISTRICT_TZ
+from jobs.graph.key_rotation import node_ids_to_current
 from pipelines.settings import Settings
 
 __all__ = ["snapshot_path", "day_start_ms", "new_links", "write_snapshot", "add_to_snapshot"]
@@ -104,6 +105,8 @@ def write_snapshot(
     new = None
     if (previous / "edges").exists():
         before = spark.read.parquet(str(previous / "edges")).select("src", "dst", "type")
+        # Yesterday's node ids carry yesterday's tokens: make them current (keys rotate).
+        before = node_ids_to_current(spark, before, ("src", "dst"), settings)
         new = new_links(edges, before, day_start_ms(end))
         new.write.parquet(str(tmp / "new_links"))
     shutil.rmtree(snapshot, ignore_errors=True)

@@ -112,6 +112,19 @@ def _graph(args) -> int:
     return 0
 
 
+def _keys(args) -> int:
+    from pipelines.errors import UsageError
+    from pipelines.io.key_rotation import key_status, rotate_keys
+
+    if args.action == "status":
+        if args.to_version is not None:
+            raise UsageError("--to-version provided, but only `keys rotate` takes it")
+        print(json.dumps(key_status(_settings())))
+    else:
+        print(json.dumps(rotate_keys(_settings(), to_version=args.to_version)))
+    return 0
+
+
 def _superset(args) -> int:
     from pipelines.harness.services import run_infra_script
 
@@ -228,6 +241,7 @@ COMMANDS = {
     "store-alerts": _job,
     "nightly": _nightly,
     "graph": _graph,
+    "keys": _keys,
     "superset": _superset,
     "demo": _demo,
     "eval": _eval,

@@ -129,5 +129,17 @@ def _add_platform_commands(sub) -> None:
         help="the night's date, YYYY-MM-DD (default: the lake's latest day)",
     )
 
+    keys = sub.add_parser(
+        "keys", help="inspect or rotate the pseudonymization keys (docs/pseudonymization.md)"
+    )
+    keys.add_argument("action", choices=["status", "rotate"])
+    keys.add_argument(
+        "--to-version",
+        type=positive(int),
+        default=None,
+        help="rotate: the version to end at, the current one (rewrite its rotation table "
+        "only) or the next (default: the next)",
+    )
+
     superset = sub.add_parser("superset", help="provision Superset's dashboards from infra/")
     superset.add_argument("action", choices=["provision"])

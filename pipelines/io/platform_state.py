@@ -1,14 +1,16 @@
-"""The district and the pseudonymization key, built from what the settings name.
+"""The district and the pseudonymization keys, built from what the settings name.
 
 Settings only read files; this module turns what they read into domain
-objects (:class:`features.geography.District`, key bytes), so that the
-settings module stays a leaf that imports nothing of the domain.
+objects (:class:`features.geography.District`, the
+:class:`features.key_chain.KeyChain`), so that the settings module stays a
+leaf that imports nothing of the domain.
 """
 
 from __future__ import annotations
 
 from features.geography import District, build_district
-from features.pseudonymize import load_key
+from features.key_chain import KeyChain
+from pipelines.io.key_store import key_store
 from pipelines.settings import Settings
 
 __all__ = ["load_district", "pseudonym_key"]
@@ -30,10 +32,12 @@ def load_district(settings: Settings) -> District:
     )
 
 
-def pseudonym_key(settings: Settings, create: bool = False) -> bytes:
-    """The key of the keyed hash that pseudonymizes personal data.
+def pseudonym_key(settings: Settings, create: bool = False) -> KeyChain:
+    """The keys that pseudonymize personal data, every version, oldest first.
 
-    With ``create``, a missing key file is made first (see
-    :meth:`pipelines.settings.Settings.pseudonym_secret`).
+    Tokens made with it carry its current version. With ``create``, an
+    empty key store gets a random key of version 1 (see
+    :class:`pipelines.io.key_store.KeyStore`); keys of fewer than 32 random
+    bytes, from the files or the environment, are refused.
     """
-    return load_key(settings.pseudonym_secret(create=create))
+    return key_store(settings).chain(create=create)

@@ -15,6 +15,9 @@ TOWNS = [
 
 
 def token(kind: str, canonical: str) -> str:
-    """The 24 hex characters of HMAC-SHA256(KEY, kind:canonical), computed here."""
+    """A token's tail after its prefix: ``v1_`` and 24 hex digits of HMAC-SHA256(KEY, kind:canonical).
+
+    KEY is a chain of one key, so tokens are of version 1.
+    """
     digest = hmac.new(KEY, f"{kind}:{canonical}".encode(), hashlib.sha256).hexdigest()
-    return digest[:24]
+    return "v1_" + digest[:24]

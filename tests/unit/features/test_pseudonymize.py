@@ -14,20 +14,24 @@ import pytest
 from features.pseudonymize import (
     KINDS,
     MIN_KEY_BYTES,
+    TOKEN_PATTERN,
     canonicalize,
     load_key,
+    match_key_token,
+    parse_token,
     pseudonymize,
+    rotate_token,
 )
 
 KEY = b"zongzhi-test-key-0001"
 PREFIX = {"id_number": "pid", "phone": "tel", "plate": "veh", "name": "nam"}
-TOKEN_RE = re.compile(r"(?:pid|tel|veh|nam)_[0-9a-f]{24}")
+TOKEN_RE = re.compile(r"(?:pid|tel|veh|nam)_v1_[0-9a-f]{24}")
 
 
 def expected_token(kind, canonical, key=KEY):
-    """Token computed directly from the specification."""
+    """Token of version 1 (a key given as bytes) computed directly from the specification."""
     msg = (kind + ":" + canonical).encode("utf-8")
-    return PREFIX[kind] + "_" + hmac.new(key, msg, hashlib.sha256).hexdigest()[:24]
+    return PREFIX[kind] + "_v1_" + hmac.new(key, msg, hashlib.sha256).hexdigest()[:24]
 
 
 # --------------------------------------------------------------------------
@@ -37,16 +41,17 @@ def expected_token(kind, canonical, key=KEY):
 
 def test_kinds():
     assert dict(KINDS) == PREFIX
-    assert MIN_KEY_BYTES == 16
+    assert MIN_KEY_BYTES == 32
 
 
 def test_pinned_digests_from_openssl():
+    # Version 1 keeps the digests of the tokens written before versions existed.
     # printf 'phone:13800138000' | openssl dgst -sha256 -hmac 'zongzhi-test-key-0001'
-    assert pseudonymize("13800138000", "phone", KEY) == "tel_a42ceb103240a19e08798bed"
+    assert pseudonymize("13800138000", "phone", KEY) == "tel_v1_a42ceb103240a19e08798bed"
     # printf 'id_number:11010519491231002X' | openssl dgst -sha256 -hmac '...'
-    assert pseudonymize("11010519491231002X", "id_number", KEY) == "pid_b70b64565c32f1455c1d9896"
+    assert pseudonymize("11010519491231002X", "id_number", KEY) == "pid_v1_b70b64565c32f1455c1d9896"
     # printf 'plate:京A12345' | openssl dgst -sha256 -hmac '...'  (UTF-8)
-    assert pseudonymize("京A12345", "plate", KEY) == "veh_1e9d91b0f2d4cd0f10dfb2d4"
+    assert pseudonymize("京A12345", "plate", KEY) == "veh_v1_1e9d91b0f2d4cd0f10dfb2d4"
 
 
 @pytest.mark.parametrize(
@@ -124,7 +129,7 @@ def test_deterministic_and_format():
 
 def test_same_string_different_kinds_differ():
     value = "13800138000"
-    tokens = {pseudonymize(value, kind, KEY)[4:] for kind in PREFIX}
+    tokens = {pseudonymize(value, kind, KEY)[7:] for kind in PREFIX}
     assert len(tokens) == 4
 
 
@@ -157,7 +162,8 @@ def test_empty_key():
 
 def test_str_key_rejected():
     with pytest.raises(
-        TypeError, match=r"^key of type str provided, but must be bytes \(see load_key\)$"
+        TypeError,
+        match=r"^key of type str provided, but must be bytes or a KeyChain \(see load_key\)$",
     ):
         pseudonymize("13800138000", "phone", "zongzhi-test-key-0001")
 
@@ -180,55 +186,99 @@ def test_non_string_value():
 
 
 # --------------------------------------------------------------------------
-# load_key
+# load_key: see tests/unit/features/test_key_chain.py
 # --------------------------------------------------------------------------
 
 
-def test_load_key_hex():
-    assert load_key("00112233445566778899aabbccddeeff") == bytes(range(0, 256, 17))
-    assert load_key("00112233445566778899AABBCCDDEEFF\n") == bytes(range(0, 256, 17))
+def test_load_key_is_the_key_chains():
+    from features import key_chain
+
+    assert load_key is key_chain.load_key
 
 
-def test_load_key_plain():
-    assert load_key("a plain passphrase!") == b"a plain passphrase!"
-    assert load_key("  口令口令口令  ") == "口令口令口令".encode()  # 18 bytes
-    # Odd-length hex-looking strings are taken literally.
-    assert load_key("0123456789abcdef0") == b"0123456789abcdef0"
+# --------------------------------------------------------------------------
+# versions and rotation
+# --------------------------------------------------------------------------
+
+K1, K2, K3 = bytes(range(32)), bytes(range(100, 132)), bytes(range(200, 232))
 
 
-def test_load_key_bytes_as_is():
-    raw = bytes(range(20))
-    assert load_key(raw) == raw
-    assert load_key(bytearray(raw)) == raw
+def _chain(*keys):
+    from features.key_chain import key_chain
+
+    return key_chain(keys, strict=False)
+
+
+def _step(key, prefix, version, digest):
+    """One link of the chain, from the specification: HMAC(k_n, '<prefix>_v<n-1>_<hex>')."""
+    message = f"{prefix}_v{version - 1}_{digest}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:24]
+
+
+def test_tokens_carry_the_version_of_the_chain():
+    v1 = pseudonymize("13800138000", "phone", _chain(K1))
+    v3 = pseudonymize("13800138000", "phone", _chain(K1, K2, K3))
+    d1 = hmac.new(K1, b"phone:13800138000", hashlib.sha256).hexdigest()[:24]
+    d2 = _step(K2, "tel", 2, d1)
+    assert v1 == f"tel_v1_{d1}"
+    assert v3 == f"tel_v3_{_step(K3, 'tel', 3, d2)}"
+    assert parse_token(v3) == ("tel", 3, v3[7:])
+    assert pseudonymize("13800138000", "phone", K1) == v1  # bytes: a chain of one key
+
+
+def test_same_value_and_version_give_the_same_token():
+    chain = _chain(K1, K2)
+    spellings = ["+86 138-0013-8000", "13800138000", "１３８００１３８０００"]
+    assert len({pseudonymize(s, "phone", chain) for s in spellings}) == 1
+    # Another version, or another key at the same version, gives another token.
+    assert pseudonymize("13800138000", "phone", chain) != pseudonymize(
+        "13800138000", "phone", _chain(K1)
+    )
+    assert pseudonymize("13800138000", "phone", chain) != pseudonymize(
+        "13800138000", "phone", _chain(K1, K3)
+    )
 
 
 @pytest.mark.parametrize(
-    "raw, n, hint",
+    "make",
     [
-        ("short", 5, ""),
-        ("", 0, ""),
-        ("   ", 0, ""),
-        (b"0123456789abcde", 15, ""),
-        ("0123456789abcdef", 8, " (decoded from hex)"),  # 16 hex chars -> 8 bytes
+        lambda key: pseudonymize("11010519491231002X", "id_number", key),
+        lambda key: pseudonymize("京A12345", "plate", key),
+        lambda key: pseudonymize("张伟", "name", key),
+        lambda key: match_key_token("phone_del", "1380013800", key),
     ],
 )
-def test_load_key_too_short(raw, n, hint):
+def test_rotating_a_token_equals_a_fresh_token_of_the_new_version(make):
+    old, new, newer = _chain(K1), _chain(K1, K2), _chain(K1, K2, K3)
+    assert rotate_token(make(old), new) == make(new)
+    assert rotate_token(make(old), newer) == make(newer)
+    assert rotate_token(make(new), newer) == make(newer)
+    assert rotate_token(make(newer), newer) == make(newer)  # current: unchanged
+    # A token written before versions existed is version 1.
+    legacy = make(old).replace("_v1_", "_", 1)
+    assert parse_token(legacy)[1] == 1 and rotate_token(legacy, newer) == make(newer)
+
+
+def test_rotation_needs_only_the_new_keys():
+    # Without key 1, the old token alone gives the new one.
+    old = pseudonymize("京A12345", "plate", _chain(K1))
+    only_new = _chain(b"\x00" * 32, K2)  # key 1 unknown: any placeholder
+    assert rotate_token(old, only_new) == pseudonymize("京A12345", "plate", _chain(K1, K2))
+
+
+def test_rotating_refuses_a_newer_or_malformed_token():
+    newer = pseudonymize("张伟", "name", _chain(K1, K2))
     with pytest.raises(
-        ValueError,
-        match=rf"^key is {n} bytes long{re.escape(hint)}, but at least 16 bytes "
-        r"are required$",
-    ) as info:
-        load_key(raw)
-    # The secret itself never appears in the message.
-    if raw.strip():
-        assert str(raw.strip() if isinstance(raw, str) else raw) not in str(info.value)
+        ValueError, match=r"^token of version 2 provided, but the key chain ends at version 1$"
+    ):
+        rotate_token(newer, _chain(K1))
+    with pytest.raises(ValueError, match=r"^token='anon:x' provided, but is not <prefix>_v"):
+        rotate_token("anon:x", _chain(K1))
 
 
-def test_load_key_type_error():
-    with pytest.raises(TypeError, match=r"^raw of type int provided, but must be str or bytes$"):
-        load_key(1234567890123456)
-
-
-def test_load_key_result_usable():
-    key = load_key("ZONGZHI_PSEUDONYM_KEY_2024")
-    assert pseudonymize("张三", "name", key) == expected_token("name", "张三", key=key)
+def test_token_pattern_finds_tokens_of_every_version_in_text():
+    chain = _chain(K1, K2)
+    a, b = pseudonymize("张伟", "name", chain), pseudonymize("京A12345", "plate", _chain(K1))
+    legacy = b.replace("_v1_", "_")
+    text = f"person:anon:{a}|vehicle:{b} {legacy} pid_v2_{'0' * 23}"
+    assert [m.group(0) for m in TOKEN_PATTERN.finditer(text)] == [a, b, legacy]

@@ -17,6 +17,7 @@ SUBCOMMANDS = [
     "store-alerts",
     "nightly",
     "graph",
+    "keys",
     "superset",
     "demo",
     "eval",
@@ -79,6 +80,15 @@ def test_arguments_are_read_into_their_types():
             "zongzhi graph: argument --as-of: 'yesterday' is not a date such as 2026-11-27",
         ),
         (["bogus"], "zongzhi: argument COMMAND: invalid choice: 'bogus'"),
+        (["keys", "turn"], "zongzhi keys: argument action: invalid choice: 'turn'"),
+        (
+            ["keys", "rotate", "--to-version", "0"],
+            "zongzhi keys: argument --to-version: '0' must be > 0",
+        ),
+        (
+            ["keys", "status", "--to-version", "2"],
+            "zongzhi: --to-version provided, but only `keys rotate` takes it",
+        ),
         (
             ["hotspots", "--watermark-delay-seconds", "0"],
             "zongzhi hotspots: argument --watermark-delay-seconds: '0' must be > 0",
