@@ -90,6 +90,7 @@ def run(
     watermark_delay_s: int | None = None,
     emit_strategy: str | None = None,
     alerter: WatchAlerter | None = None,
+    fresh: bool = False,
 ) -> None:
     """Run the job on Kafka (bounded unless ``follow``, as the normalization job).
 
@@ -100,6 +101,10 @@ def run(
     district's sensitive checkpoints and the published watch list.
     ``watermark_delay_s`` overrides the configured allowance (the bench
     drains an ordered backlog with the live one).
+
+    With ``follow`` the job checkpoints (``flink.checkpoint_interval_seconds``
+    unless ``checkpoint_interval_s``) under ``group_id``'s name and resumes
+    from its latest checkpoint, unless ``fresh``.
     """
     hotspot = settings.hotspot
     topics = {name: settings.topic(name) for name in ("normalized", "alerts", "late")} | (
@@ -118,13 +123,15 @@ def run(
             int(watch["alert_slot_minutes"]),
         )
     if checkpoint_interval_s is None and follow:
-        checkpoint_interval_s = 10
+        checkpoint_interval_s = settings.section("flink").integer("checkpoint_interval_seconds")
     # Python sees one row per window end, so thread mode saves the worker process.
     t_env = streaming_table_env(
         settings,
         parallelism=parallelism,
         checkpoint_interval_s=checkpoint_interval_s,
         python_mode=hotspot.get("python_mode", "thread"),
+        job=group_id,
+        fresh=fresh or not follow,
     )
     # One row per window end reaches Python: hand each over at once, instead
     # of holding it for a bundle (by default up to 1 s).
@@ -142,7 +149,7 @@ def run(
     create_event_source(
         t_env, settings, group_id, follow, topics["normalized"], watermark_delay_s, emit_strategy
     )
-    create_alert_sinks(t_env, settings, topics)
+    create_alert_sinks(t_env, settings, topics, job=group_id)
     statements = [
         f"""INSERT INTO alerts_out
             SELECT scored.alert_id, scored.alert
