@@ -82,6 +82,7 @@ def streaming_table_env(
     python_mode: str = "process",
     job: str | None = None,
     fresh: bool = False,
+    datastream: bool = False,
 ):
     """A streaming ``TableEnvironment`` with the Kafka connector on its classpath.
 
@@ -93,7 +94,8 @@ def streaming_table_env(
     :func:`checkpoint_folder` and are kept when the job is cancelled or
     killed; the job resumes from the latest of them
     (:func:`latest_checkpoint`) unless ``fresh``. Every job gets the
-    configured bounded restart strategy.
+    configured bounded restart strategy. ``datastream`` makes it a
+    ``StreamTableEnvironment``, whose tables convert to and from DataStreams.
     """
     from pyflink.table import EnvironmentSettings, TableEnvironment
 
@@ -104,7 +106,16 @@ def streaming_table_env(
     # The local mini-cluster runs in the gateway JVM, which PyFlink starts with
     # JVM_ARGS; without a bound its heap defaults to a quarter of the RAM.
     os.environ.setdefault("JVM_ARGS", settings.section("flink").text("jvm_args"))
-    t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
+    if datastream:
+        from pyflink.datastream import StreamExecutionEnvironment
+        from pyflink.table import StreamTableEnvironment
+
+        t_env = StreamTableEnvironment.create(
+            StreamExecutionEnvironment.get_execution_environment(),
+            EnvironmentSettings.in_streaming_mode(),
+        )
+    else:
+        t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
     config = t_env.get_config()
     if jars:
         config.set(
@@ -257,7 +268,10 @@ def execute_statements(
     def submit():
         statements = t_env.create_statement_set()
         for insert in inserts:
-            statements.add_insert_sql(insert)
+            if isinstance(insert, tuple):  # (sink table, Table), e.g. from a DataStream
+                statements.add_insert(*insert)
+            else:
+                statements.add_insert_sql(insert)
         statements.execute().wait()
 
     if follow:
