@@ -15,6 +15,7 @@ import re
 from features.contract_violation import CONTRACT_VERSION, ContractViolation
 from features.free_text_scrub import record_identifiers, scrub_text
 from features.normalization import NormalizationContext, normalize_event
+from features.pseudonymize import TOKEN_PATTERN
 from features.raw_envelope import parse_raw
 from features.record_limits import ContractLimits, kept_raw_text
 from features.record_pseudonyms import event_token
@@ -102,7 +103,7 @@ def _scrubbed_raw(raw: str, key: bytes) -> tuple[tuple, str]:
         text = _UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), raw)
         known = tuple((m.group(2), m.group(1)) for m in _IDENTIFIER_FIELD.finditer(text))
         text = _EVENT_ID_FIELD.sub(
-            lambda m: m.group(1) + event_token(m.group(2).strip(), key) + '"', text
+            lambda m: m.group(1) + _event_id_token(m.group(2).strip(), key) + '"', text
         )
         scrubbed = scrub_text(text, key, known)
     return known, _encodable(scrubbed)
@@ -131,7 +132,7 @@ def _scrub_value(value, key: bytes, known: tuple, top: bool = False):
         out = {}
         for name, item in value.items():
             if top and name == "event_id" and isinstance(item, str) and item.strip():
-                out[name] = event_token(item.strip(), key)
+                out[name] = _event_id_token(item.strip(), key)
             else:
                 out[scrub_text(name, key, known)] = _scrub_value(item, key, known)
         return out
@@ -143,6 +144,11 @@ def _scrub_value(value, key: bytes, known: tuple, top: bool = False):
         scrubbed = scrub_text(text, key, known)
         return value if scrubbed == text else scrubbed
     return value
+
+
+def _event_id_token(event_id: str, key) -> str:
+    """The id's token; an id that is a token already (a normalized record's) is kept."""
+    return event_id if TOKEN_PATTERN.fullmatch(event_id) else event_token(event_id, key)
 
 
 def _encodable_value(value):

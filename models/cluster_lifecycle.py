@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 __all__ = ["Detection", "TrackedCluster", "ClusterTracker", "NEW", "ONGOING", "ESCALATING", "ENDED"]
 
@@ -104,6 +104,26 @@ class ClusterTracker:
         self.quiet_looks = quiet_looks
         self.escalation_ratio = float(escalation_ratio)
         self.open: list[TrackedCluster] = []
+
+    def snapshot(self) -> list[dict]:
+        """The open clusters as plain data, for a job's state (:meth:`restore` reads it back).
+
+        Examples
+        --------
+        >>> tracker = ClusterTracker(lambda c: (), slide_s=300)
+        >>> _ = tracker.look(600, [Detection("fight", frozenset({"r1"}), 10.0)])
+        >>> again = ClusterTracker(lambda c: (), slide_s=300)
+        >>> again.restore(tracker.snapshot())
+        >>> [s for c, s in again.look(900, [Detection("fight", frozenset({"r1"}), 11.0)])]
+        ['ongoing']
+        """
+        return [dict(asdict(c), cells=sorted(c.cells)) for c in self.open]
+
+    def restore(self, snapshot: list[dict] | None) -> None:
+        """Replace the open clusters with those of a :meth:`snapshot` (None: none open)."""
+        self.open = [
+            TrackedCluster(**dict(c, cells=frozenset(c["cells"]))) for c in (snapshot or [])
+        ]
 
     def _reach(self, cells: frozenset) -> set:
         reach = set(cells)

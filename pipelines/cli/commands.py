@@ -73,7 +73,9 @@ def _job(args) -> int:
     if args.command == "normalize":
         from pipelines.streaming import normalize_job
 
-        normalize_job.run(settings, follow=args.follow, parallelism=args.parallelism)
+        normalize_job.run(
+            settings, follow=args.follow, parallelism=args.parallelism, fresh=args.fresh
+        )
     elif args.command == "hotspots":
         from pipelines.streaming import hotspot_job
 
@@ -82,6 +84,7 @@ def _job(args) -> int:
             follow=args.follow,
             parallelism=args.parallelism,
             watermark_delay_s=args.watermark_delay_seconds,
+            fresh=args.fresh,
         )
     elif args.command == "lake":
         from pipelines.streaming.lake_writer import load_normalized

@@ -104,6 +104,12 @@ def _add_platform_commands(sub) -> None:
         )
         if name in ("normalize", "hotspots"):
             job.add_argument("--parallelism", type=positive(int), default=1)
+            job.add_argument(
+                "--fresh",
+                action="store_true",
+                help="with --follow: start from the consumer group's offsets, not from the "
+                "job's latest checkpoint",
+            )
         if name == "hotspots":
             job.add_argument(
                 "--watermark-delay-seconds",

@@ -6,6 +6,9 @@ that every count it reports belongs to it.
 
 from __future__ import annotations
 
+import shutil
+
+from pipelines.io.flink import checkpoint_folder
 from pipelines.io.kafka import delete_groups, reset_topics
 from pipelines.settings import Settings
 from pipelines.streaming import alert_store, hotspot_job, lake_writer, normalize_job
@@ -22,6 +25,12 @@ CONSUMER_GROUPS = (
 
 
 def fresh_streams(settings: Settings) -> None:
-    """Forget the jobs' offsets and re-create every declared topic empty."""
+    """Forget the jobs' offsets and checkpoints, and re-create every declared topic empty.
+
+    A checkpoint holds offsets in the old topics: a job resuming from it
+    would skip the new topics' records.
+    """
+    for group in CONSUMER_GROUPS:
+        shutil.rmtree(checkpoint_folder(settings, group), ignore_errors=True)
     delete_groups(settings, list(CONSUMER_GROUPS))
     reset_topics(settings, settings.declared_topics)

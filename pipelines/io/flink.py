@@ -7,23 +7,29 @@ overridden by the cluster's configuration.
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 from features.local_time import DISTRICT_TZ_NAME
-from pipelines.errors import SettingsError
+from pipelines.errors import ServiceError, SettingsError
 from pipelines.settings import Settings
 
 __all__ = [
     "connector_jars",
     "streaming_table_env",
+    "checkpoint_folder",
+    "latest_checkpoint",
     "kafka_source_options",
     "kafka_keyed_sink_options",
     "execute_insert",
     "execute_statements",
+    "job_failure_cause",
 ]
+
+log = logging.getLogger(__name__)
 
 
 def connector_jars(settings: Settings) -> list[Path]:
@@ -74,12 +80,22 @@ def streaming_table_env(
     checkpoint_interval_s: int | None = None,
     jars: bool = True,
     python_mode: str = "process",
+    job: str | None = None,
+    fresh: bool = False,
+    datastream: bool = False,
 ):
     """A streaming ``TableEnvironment`` with the Kafka connector on its classpath.
 
     ``python_mode`` is Flink's ``python.execution-mode``: ``'thread'`` runs
     Python functions inside the JVM (no inter-process hop), ``'process'``
     in a separate worker.
+
+    With ``checkpoint_interval_s`` and a ``job`` name, checkpoints go to
+    :func:`checkpoint_folder` and are kept when the job is cancelled or
+    killed; the job resumes from the latest of them
+    (:func:`latest_checkpoint`) unless ``fresh``. Every job gets the
+    configured bounded restart strategy. ``datastream`` makes it a
+    ``StreamTableEnvironment``, whose tables convert to and from DataStreams.
     """
     from pyflink.table import EnvironmentSettings, TableEnvironment
 
@@ -90,7 +106,16 @@ def streaming_table_env(
     # The local mini-cluster runs in the gateway JVM, which PyFlink starts with
     # JVM_ARGS; without a bound its heap defaults to a quarter of the RAM.
     os.environ.setdefault("JVM_ARGS", settings.section("flink").text("jvm_args"))
-    t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
+    if datastream:
+        from pyflink.datastream import StreamExecutionEnvironment
+        from pyflink.table import StreamTableEnvironment
+
+        t_env = StreamTableEnvironment.create(
+            StreamExecutionEnvironment.get_execution_environment(),
+            EnvironmentSettings.in_streaming_mode(),
+        )
+    else:
+        t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
     config = t_env.get_config()
     if jars:
         config.set(
@@ -107,7 +132,65 @@ def streaming_table_env(
     config.set("pipeline.auto-watermark-interval", f"{int(flink['auto_watermark_interval_ms'])} ms")
     if checkpoint_interval_s:
         config.set("execution.checkpointing.interval", f"{checkpoint_interval_s} s")
+    for key, value in _fault_tolerance_options(settings, job, bool(checkpoint_interval_s), fresh):
+        config.set(key, value)
     return t_env
+
+
+_STATE_BACKENDS = ("hashmap", "rocksdb")
+
+
+def checkpoint_folder(settings: Settings, job: str) -> Path:
+    """Where ``job``'s checkpoints go: ``<var>/<flink.checkpoint_dir>/<job>``."""
+    folder = Path(settings.section("flink").text("checkpoint_dir"))
+    return (folder if folder.is_absolute() else settings.var / folder) / job
+
+
+def latest_checkpoint(folder: Path) -> Path | None:
+    """The newest completed checkpoint under ``folder`` (``<job id>/chk-<n>``), or None.
+
+    A checkpoint is complete once Flink has written its ``_metadata``; the
+    newest is the one whose metadata was written last.
+    """
+    done = [m for m in folder.glob("*/chk-*/_metadata") if m.is_file()]
+    if not done:
+        return None
+    return max(done, key=lambda m: (m.stat().st_mtime_ns, int(m.parent.name[4:]))).parent
+
+
+def _fault_tolerance_options(
+    settings: Settings, job: str | None, checkpointed: bool, fresh: bool
+) -> list[tuple[str, str]]:
+    """Flink options: bounded restarts; checkpoint storage, retention and recovery of ``job``."""
+    flink = settings.section("flink")
+    options = [
+        ("restart-strategy.type", "fixed-delay"),
+        ("restart-strategy.fixed-delay.attempts", str(flink.integer("restart_attempts"))),
+        ("restart-strategy.fixed-delay.delay", f"{flink.integer('restart_delay_seconds')} s"),
+    ]
+    if job:
+        options.append(("pipeline.name", job))
+    if not (checkpointed and job):
+        return options
+    backend = flink.text("state_backend")
+    if backend not in _STATE_BACKENDS:
+        raise SettingsError(f"flink.state_backend={backend!r} must be one of {_STATE_BACKENDS}")
+    folder = checkpoint_folder(settings, job)
+    folder.mkdir(parents=True, exist_ok=True)
+    options += [
+        ("state.backend.type", backend),
+        ("execution.checkpointing.dir", folder.resolve().as_uri()),
+        ("execution.checkpointing.num-retained", str(flink.integer("checkpoints_retained"))),
+        (
+            "execution.checkpointing.externalized-checkpoint-retention",
+            "RETAIN_ON_CANCELLATION",
+        ),
+    ]
+    resume = None if fresh else latest_checkpoint(folder)
+    if resume is not None:
+        log.info("job %s resumes from its checkpoint %s", job, resume)
+        options.append(("execution.state-recovery.path", resume.resolve().as_uri()))
+    return options
 
 
 def kafka_source_options(settings: Settings, group_id: str, topics: list[str], follow: bool) -> str:
@@ -124,24 +207,36 @@ def kafka_source_options(settings: Settings, group_id: str, topics: list[str], f
         f"'properties.group.id' = '{group_id}'",
         "'scan.startup.mode' = 'group-offsets'",
         "'properties.auto.offset.reset' = 'earliest'",
+        # Only records of committed transactions (the jobs' sinks are transactional).
+        "'properties.isolation.level' = 'read_committed'",
     ]
     if not follow:
         options.append("'scan.bounded.mode' = 'latest-offset'")
     return ",\n            ".join(options)
 
 
-def kafka_keyed_sink_options(settings: Settings, topics: list[str], key_field: str) -> str:
+def kafka_keyed_sink_options(
+    settings: Settings, topics: list[str], key_field: str, sink_name: str | None = None
+) -> str:
     """WITH-clause options of a Kafka sink writing a raw key and a raw value.
 
     With several ``topics``, a writable ``topic`` metadata column picks each
-    row's topic among them.
+    row's topic among them. Exactly once: the sink writes in Kafka
+    transactions committed with each checkpoint (or at the end of a bounded
+    run); ``sink_name`` (default: the topics) makes its transactional ids,
+    ``<flink.transactional_id_prefix>.<sink_name>``, which must differ
+    between the sinks of jobs that run at the same time.
     """
+    flink = settings.section("flink")
+    transactional_id = f"{flink.text('transactional_id_prefix')}.{sink_name or '.'.join(topics)}"
     return ",\n            ".join(
         [
             "'connector' = 'kafka'",
             f"'topic' = '{';'.join(topics)}'",
             f"'properties.bootstrap.servers' = '{settings.kafka_bootstrap}'",
-            "'sink.delivery-guarantee' = 'at-least-once'",
+            "'sink.delivery-guarantee' = 'exactly-once'",
+            f"'sink.transactional-id-prefix' = '{transactional_id}'",
+            f"'properties.transaction.timeout.ms' = '{flink.integer('transaction_timeout_ms')}'",
             "'key.format' = 'raw'",
             f"'key.fields' = '{key_field}'",
             "'value.format' = 'raw'",
@@ -157,9 +252,11 @@ def execute_insert(
     from pipelines.io.kafka import run_bounded
 
     if follow:
-        t_env.execute_sql(insert).wait()
+        _until_done(t_env, lambda: t_env.execute_sql(insert).wait())
     else:
-        run_bounded(settings, group_id, topics, lambda: t_env.execute_sql(insert).wait())
+        run_bounded(
+            settings, group_id, topics, lambda: _until_done(t_env, t_env.execute_sql(insert).wait)
+        )
 
 
 def execute_statements(
@@ -171,10 +268,66 @@ def execute_statements(
     def submit():
         statements = t_env.create_statement_set()
         for insert in inserts:
-            statements.add_insert_sql(insert)
+            if isinstance(insert, tuple):  # (sink table, Table), e.g. from a DataStream
+                statements.add_insert(*insert)
+            else:
+                statements.add_insert_sql(insert)
         statements.execute().wait()
 
     if follow:
-        submit()
+        _until_done(t_env, submit)
     else:
-        run_bounded(settings, group_id, topics, submit)
+        run_bounded(settings, group_id, topics, lambda: _until_done(t_env, submit))
+
+
+def _until_done(t_env, submit) -> None:
+    """Run ``submit`` (a job, to its end); a failed job becomes one :class:`ServiceError`.
+
+    The job has used up its restart attempts by then, or failed where no
+    restart helps: an operational alert, logged as one line naming the job
+    and the root cause, and the command exits 1 (``store-alerts`` and the
+    demo report the exit too).
+    """
+    from py4j.protocol import Py4JJavaError
+
+    try:
+        submit()
+    except Py4JJavaError as exc:
+        job = t_env.get_config().get("pipeline.name", "zongzhi")
+        message = (
+            f"Flink job {job} failed and was not restarted again: {job_failure_cause(str(exc))}"
+        )
+        log.error("operational alert: %s", message)
+        raise ServiceError(message) from None
+
+
+def job_failure_cause(trace: str) -> str:
+    r"""The root cause of a failed job, in one line: its last ``Caused by:``.
+
+    A Python function's error arrives as a Java exception whose message is
+    the Python traceback; its last line (the Python exception) is the cause.
+
+    Examples
+    --------
+    >>> job_failure_cause("x.JobExecutionException: failed\n\tat a.b\n"
+    ...                   "Caused by: org.apache.flink.runtime.JobException: Recovery is "
+    ...                   "suppressed by FixedDelayRestartBackoffTimeStrategy\n\tat c.d\n"
+    ...                   "Caused by: java.lang.RuntimeException: boom\n\tat e.f")
+    'java.lang.RuntimeException: boom'
+    >>> job_failure_cause("Caused by: java.lang.RuntimeException: Error received from SDK: "
+    ...                   "Traceback (most recent call last):\n  File \"f.py\", line 1\n"
+    ...                   "    raise RuntimeError('bad')\nRuntimeError: bad\n\n\tat g.h")
+    'RuntimeError: bad'
+    >>> job_failure_cause("no trace")
+    'no trace'
+    """
+    lines = [line.strip() for line in trace.strip().splitlines() if line.strip()]
+    starts = [i for i, line in enumerate(lines) if line.startswith("Caused by:")]
+    if not starts:
+        return lines[-1] if lines else "unknown cause"
+    cause = [lines[starts[-1]][len("Caused by:") :].strip()]
+    for line in lines[starts[-1] + 1 :]:
+        if line.startswith("at ") or line.startswith("..."):
+            break
+        cause.append(line)
+    return cause[-1] if "Traceback (most recent call last)" in cause[0] else cause[0]

@@ -20,6 +20,7 @@ from pipelines.io.kafka_consume import (
     end_offsets,
     partition_watermarks,
     plain_consumer,
+    readable_records,
     run_bounded,
 )
 from pipelines.io.kafka_produce import DeliveryReport, RecordProducer
@@ -61,13 +62,10 @@ def check_reachable(settings: Settings, timeout: float = 5.0) -> None:
 
 
 def topic_counts(settings: Settings, topics: list[str], timeout: float = 10.0) -> dict[str, int]:
-    """Records held per topic (high minus low watermark, summed over partitions)."""
+    """Committed records held per topic (read, not high minus low: see :func:`readable_records`)."""
     consumer = plain_consumer(settings)
     try:
-        return {
-            t: sum(hi - lo for lo, hi in partition_watermarks(consumer, t, timeout).values())
-            for t in topics
-        }
+        return {t: readable_records(consumer, t, {}, timeout) for t in topics}
     except KafkaException as exc:
         raise KafkaUnavailable(f"Kafka at {settings.kafka_bootstrap}: {exc}") from None
     finally:
@@ -135,17 +133,18 @@ def _leaders_answer(consumer, topics: list[str]) -> bool:
 
 
 def group_lag(settings: Settings, group_id: str, topic: str, timeout: float = 10.0) -> int:
-    """Records of ``topic`` that ``group_id`` has not committed yet."""
+    """Committed records of ``topic`` after ``group_id``'s committed offsets.
+
+    Counted by reading them (:func:`readable_records`): a consumer that has
+    read everything of a transactional topic commits the offset after its
+    last record, short of the high watermark by the commit marker.
+    """
     consumer = plain_consumer(settings, group_id)
     try:
         ends = partition_watermarks(consumer, topic, timeout)
         committed = consumer.committed([TopicPartition(topic, p) for p in ends], timeout=timeout)
-        lag = 0
-        for tp in committed:
-            lo, hi = ends[tp.partition]
-            position = tp.offset if tp.offset >= 0 else lo
-            lag += max(hi - position, 0)
-        return lag
+        starts = {tp.partition: tp.offset for tp in committed if tp.offset >= 0}
+        return readable_records(consumer, topic, starts, timeout)
     finally:
         consumer.close()
 

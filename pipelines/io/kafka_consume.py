@@ -22,6 +22,7 @@ __all__ = [
     "commit_offsets",
     "run_bounded",
     "consume_topic_values",
+    "readable_records",
 ]
 
 
@@ -32,6 +33,9 @@ def plain_consumer(settings: Settings, group_id: str = "zongzhi-inspect") -> Con
             "bootstrap.servers": settings.kafka_bootstrap,
             "group.id": group_id,
             "enable.auto.commit": False,
+            # Transactional topics: aborted records and commit markers are not records.
+            "isolation.level": "read_committed",
+            "enable.partition.eof": True,
         }
     )
 
@@ -72,6 +76,7 @@ def consume_until_end(
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",
             "enable.partition.eof": True,
+            "isolation.level": "read_committed",
         }
     )
     try:
@@ -170,6 +175,8 @@ def consume_topic_values(settings: Settings, topic: str, timeout: float = 10.0) 
                         f"timed out reading {topic}[{partition}] at {len(values)} records"
                     )
                 if message.error():
+                    if message.error().code() == KafkaError._PARTITION_EOF:
+                        break  # the end, where the last offset is a transaction marker
                     raise KafkaException(message.error())
                 values.append(message.value())
                 if message.offset() >= hi - 1:
@@ -177,3 +184,36 @@ def consume_topic_values(settings: Settings, topic: str, timeout: float = 10.0) 
     finally:
         consumer.close()
     return values
+
+
+def readable_records(
+    consumer: Consumer, topic: str, starts: dict[int, int], timeout: float = 10.0
+) -> int:
+    """Committed records of ``topic`` from ``starts`` (``{partition: offset}``) to its end.
+
+    Counted by reading them: on a topic written in transactions the offsets
+    also hold commit markers (and aborted records), so ``high - offset``
+    overcounts, and a reader that has consumed every record is left one
+    offset short of the high watermark per transaction marker.
+    """
+    ends = partition_watermarks(consumer, topic, timeout)
+    total = 0
+    for partition, (lo, hi) in sorted(ends.items()):
+        start = max(starts.get(partition, lo), lo)
+        if start >= hi:
+            continue
+        consumer.assign([TopicPartition(topic, partition, start)])
+        while True:
+            message = consumer.poll(timeout)
+            if message is None:
+                raise KafkaException(f"timed out reading {topic}[{partition}] from {start}")
+            error = message.error()
+            if error is not None:
+                if error.code() == KafkaError._PARTITION_EOF:
+                    break
+                raise KafkaException(error)
+            total += 1
+            if message.offset() >= hi - 1:
+                break
+    consumer.unassign()
+    return total

@@ -10,8 +10,10 @@ Transform, all per-event work in Flink SQL (:mod:`pipelines.streaming.hotspot_sq
    per-event work), and gathers each slide's counts into one row;
 2. ``HOP`` windows (slide × size) over those rows hand Python one row per
    window end, listing the window's slices;
-3. one Python call per window end
-   (:class:`pipelines.streaming.window_scorer.WindowScorer`) composes the
+3. one Python call per window end, in a keyed process function whose
+   Flink state holds the alert lifecycle, so that it is checkpointed and
+   restored (:func:`pipelines.streaming.window_scorer.keyed_scoring`):
+   :class:`pipelines.streaming.window_scorer.WindowScorer` composes the
    counts of each scan duration from the slices and runs
    :meth:`models.hotspot_detector.HotspotDetector.look` against the
    nightly baselines (:class:`pipelines.streaming.baseline_store.BaselineStore`),
@@ -53,10 +55,11 @@ from pipelines.streaming.watch_alerts import (
     watch_reads_sql,
 )
 from pipelines.streaming.window_scorer import (
+    SLICE_SEPARATOR,
     WindowScorer,
     compose_window,
-    detect_function,
     district_detector,
+    keyed_scoring,
     parse_slice,
     scored_categories,
 )
@@ -91,6 +94,7 @@ def run(
     watermark_delay_s: int | None = None,
     emit_strategy: str | None = None,
     alerter: WatchAlerter | None = None,
+    fresh: bool = False,
 ) -> None:
     """Run the job on Kafka (bounded unless ``follow``, as the normalization job).
 
@@ -101,6 +105,10 @@ def run(
     district's sensitive checkpoints and the published watch list.
     ``watermark_delay_s`` overrides the configured allowance (the bench
     drains an ordered backlog with the live one).
+
+    With ``follow`` the job checkpoints (``flink.checkpoint_interval_seconds``
+    unless ``checkpoint_interval_s``) under ``group_id``'s name and resumes
+    from its latest checkpoint, unless ``fresh``.
     """
     hotspot = settings.hotspot
     topics = {name: settings.topic(name) for name in ("normalized", "alerts", "late")} | (
@@ -119,13 +127,16 @@ def run(
             int(watch["alert_slot_minutes"]),
         )
     if checkpoint_interval_s is None and follow:
-        checkpoint_interval_s = 10
+        checkpoint_interval_s = settings.section("flink").integer("checkpoint_interval_seconds")
     # Python sees one row per window end, so thread mode saves the worker process.
     t_env = streaming_table_env(
         settings,
         parallelism=parallelism,
         checkpoint_interval_s=checkpoint_interval_s,
         python_mode=hotspot.get("python_mode", "thread"),
+        datastream=True,
+        job=group_id,
+        fresh=fresh or not follow,
     )
     # One row per window end reaches Python: hand each over at once, instead
     # of holding it for a bundle (by default up to 1 s).
@@ -138,24 +149,45 @@ def run(
         t_env.get_config().set(
             "table.exec.source.idle-timeout", f"{int(hotspot['source_idle_timeout_seconds'])} s"
         )
-    t_env.create_temporary_function("detect_window", detect_function(scorer))
     t_env.create_temporary_function("watch_match", watch_function(alerter))
     create_event_source(
         t_env, settings, group_id, follow, topics["normalized"], watermark_delay_s, emit_strategy
     )
-    create_alert_sinks(t_env, settings, topics)
-    statements = [
-        f"""INSERT INTO alerts_out
-            SELECT scored.alert_id, scored.alert
-            FROM {create_window_counts_view(t_env, hotspot)} AS windows,
-            LATERAL TABLE(detect_window(windows.window_end, windows.payload))
-                AS scored(alert_id, alert)""",
-        late_events_sql(hotspot),
-        skipped_events_sql(),
-    ]
+    create_alert_sinks(t_env, settings, topics, job=group_id)
+    statements = [scored_windows(t_env, scorer, create_window_counts_view(t_env, hotspot))]
+    statements.append(late_events_sql(hotspot))
+    statements.append(skipped_events_sql())
     watched_reads = watch_reads_sql(alerter.checkpoints)
     if watched_reads:
         statements.append(watched_reads)
     execute_statements(
         settings, t_env, statements, follow=follow, group_id=group_id, topics=[topics["normalized"]]
     )
+
+
+def scored_windows(t_env, scorer: WindowScorer, windows: str):
+    """``(alerts_out, table)``: the window rows scored with the lifecycle in keyed state.
+
+    The rows of view ``windows`` (one per window end) leave SQL for a keyed
+    process function (:func:`keyed_scoring`; one key, the whole district,
+    as the lifecycle spans its cells), whose alerts come back as a table.
+    """
+    from pyflink.common import Types
+    from pyflink.table import DataTypes
+    from pyflink.table.expressions import call, col, lit
+
+    # Strings: an ARRAY column does not convert to a DataStream, and in thread
+    # mode a timestamp reaches Python as a Java object.
+    rows = t_env.to_data_stream(
+        t_env.from_path(windows).select(
+            col("window_end").cast(DataTypes.STRING()),
+            call("ARRAY_JOIN", col("payload"), lit(SLICE_SEPARATOR)),
+        )
+    )
+    alerts = (
+        rows.key_by(lambda row: "district", key_type=Types.STRING())
+        .process(keyed_scoring(scorer), output_type=Types.ROW([Types.STRING(), Types.STRING()]))
+        .uid("hotspot-lifecycle")
+        .name("hotspot-lifecycle")
+    )
+    return "alerts_out", t_env.from_data_stream(alerts).alias("alert_id", "payload")

@@ -193,13 +193,18 @@ def late_events_sql(hotspot: dict) -> str:
                   <= CURRENT_WATERMARK(ts)"""
 
 
-def create_alert_sinks(t_env, settings: Settings, topics: dict) -> None:
-    """The ``alerts_out`` and ``late_out`` tables: keyed Kafka sinks of ``topics``' alerts and late."""
-    t_env.execute_sql(f"""
-        CREATE TEMPORARY TABLE alerts_out (alert_id STRING, payload STRING) WITH (
-            {kafka_keyed_sink_options(settings, [topics["alerts"]], "alert_id")}
-        )""")
-    t_env.execute_sql(f"""
-        CREATE TEMPORARY TABLE late_out (event_id STRING, payload STRING) WITH (
-            {kafka_keyed_sink_options(settings, [topics["late"]], "event_id")}
+def create_alert_sinks(t_env, settings: Settings, topics: dict, job: str = "hotspot") -> None:
+    """Keyed Kafka sinks: ``alerts_out`` and ``watch_out`` to ``topics``' alerts, ``late_out``.
+
+    Hotspot and watch-list alerts go to the same topic through two sinks,
+    each with transactional ids of its own (``job`` names them).
+    """
+    for table, key, topic in (
+        ("alerts_out", "alert_id", "alerts"),
+        ("watch_out", "alert_id", "alerts"),
+        ("late_out", "event_id", "late"),
+    ):
+        t_env.execute_sql(f"""
+        CREATE TEMPORARY TABLE {table} ({key} STRING, payload STRING) WITH (
+            {kafka_keyed_sink_options(settings, [topics[topic]], key, f"{job}.{table}")}
         )""")

@@ -80,7 +80,9 @@ def _route_function(
     return route
 
 
-def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> None:
+def run(
+    settings: Settings, *, follow: bool = False, parallelism: int = 1, fresh: bool = False
+) -> None:
     """Run the job on Kafka.
 
     Parameters
@@ -88,7 +90,8 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> No
     follow : bool
         Keep running on new records (production). Without it the job reads
         every record present when it starts and then finishes (tests, demos
-        and backfills).
+        and backfills). A following job checkpoints and resumes from its
+        latest checkpoint when started again, unless ``fresh``.
     """
     ctx = normalization_context(settings)
     raw_topics = settings.raw_topics
@@ -98,8 +101,13 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> No
         DEAD_LETTER: settings.topic("dead_letter"),
     }
 
+    interval = settings.section("flink").integer("checkpoint_interval_seconds")
     t_env = streaming_table_env(
-        settings, parallelism=parallelism, checkpoint_interval_s=10 if follow else None
+        settings,
+        parallelism=parallelism,
+        checkpoint_interval_s=interval if follow else None,
+        job=GROUP_ID,
+        fresh=fresh,
     )
     t_env.create_temporary_function(
         "route_raw", _route_function(ctx, channel_by_topic, topic_by_destination)
@@ -140,7 +148,11 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> No
             `record_key` STRING,
             `value` STRING
         ) WITH (
-            {kafka_keyed_sink_options(settings, list(topic_by_destination.values()), "record_key")}
+            {
+        kafka_keyed_sink_options(
+            settings, list(topic_by_destination.values()), "record_key", f"{GROUP_ID}.routed"
+        )
+    }
         )""")
     execute_insert(
         settings,

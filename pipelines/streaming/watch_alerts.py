@@ -101,8 +101,10 @@ class WatchAlerter:
         ]
 
 
-def watch_reads_sql(site_ids, source_table: str = "events") -> str | None:
-    """The statement: plate reads at ``site_ids`` through ``watch_match`` to ``alerts_out``.
+def watch_reads_sql(
+    site_ids, source_table: str = "events", sink_table: str = "watch_out"
+) -> str | None:
+    """The statement: plate reads at ``site_ids`` through ``watch_match`` to ``sink_table``.
 
     None when there is no sensitive checkpoint (nothing to watch).
 
@@ -121,7 +123,7 @@ def watch_reads_sql(site_ids, source_table: str = "events") -> str | None:
         if not site.replace("-", "").replace("_", "").isalnum():
             raise ValueError(f"site id {site!r} must be letters, digits, '-' or '_'")
     listed = ", ".join(f"'{s}'" for s in ids)
-    return f"""INSERT INTO alerts_out
+    return f"""INSERT INTO {sink_table}
         SELECT m.alert_id, m.alert
         FROM (SELECT e.event_id, e.event_time_ms, e.attributes.site_id AS site_id,
                      v.plate_hash, v.plate_fold_hash

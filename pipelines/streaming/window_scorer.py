@@ -6,7 +6,8 @@ per window end: the window's slices, each ``'<slice end>#<cell,category,n;...>'`
 counts of every scan duration (:func:`compose_window`) and runs
 :meth:`models.hotspot_detector.HotspotDetector.look_arrays` against the
 baselines of a :class:`pipelines.streaming.baseline_store.BaselineStore`;
-:func:`detect_function` wraps it as the ``detect_window`` table function.
+:func:`keyed_scoring` runs it in a keyed process function whose state holds
+the alert lifecycle.
 """
 
 from __future__ import annotations
@@ -29,10 +30,14 @@ __all__ = [
     "parse_slice",
     "compose_window",
     "WindowScorer",
-    "detect_function",
+    "keyed_scoring",
+    "SLICE_SEPARATOR",
 ]
 
 log = logging.getLogger(__name__)
+
+#: Between the slices of a window's payload when it travels as one string.
+SLICE_SEPARATOR = "\n"
 
 
 def scored_categories(hotspot: dict) -> list[str]:
@@ -222,14 +227,35 @@ class WindowScorer:
         )
 
 
-def detect_function(scorer: WindowScorer):
-    """The ``detect_window`` table function over ``scorer``: ``(alert_id, alert JSON)`` rows."""
-    from pyflink.table import DataTypes
-    from pyflink.table.udf import udtf
+def keyed_scoring(scorer: WindowScorer):
+    """A ``KeyedProcessFunction`` scoring each window row with the lifecycle in Flink state.
 
-    @udtf(result_types=[DataTypes.STRING(), DataTypes.STRING()])
-    def detect_window(window_end, payload):
-        for alert in scorer.score(window_end, payload, int(time.time() * 1000)):
-            yield alert["alert_id"], json.dumps(alert, ensure_ascii=False)
+    The open clusters of :class:`models.cluster_lifecycle.ClusterTracker`
+    live in keyed value state (one key: the district), restored into the
+    tracker before each look and saved after it. So they are checkpointed
+    with the windows, and a job restarted from its checkpoint goes on with
+    the same clusters instead of raising each again as new. Takes
+    ``(window_end as ISO text, slices joined by SLICE_SEPARATOR)`` rows and emits
+    ``(alert_id, alert JSON)`` rows.
+    """
+    from pyflink.common import Row, Types
+    from pyflink.datastream.functions import KeyedProcessFunction
+    from pyflink.datastream.state import ValueStateDescriptor
 
-    return detect_window
+    class LifecycleScoring(KeyedProcessFunction):
+        def open(self, runtime_context):
+            self.clusters = runtime_context.get_state(
+                ValueStateDescriptor("open_clusters", Types.PICKLED_BYTE_ARRAY())
+            )
+
+        def process_element(self, value, ctx):
+            tracker = scorer.detector.tracker
+            tracker.restore(self.clusters.value())
+            payload = value[1].split(SLICE_SEPARATOR) if value[1] else []
+            window_end = datetime.fromisoformat(value[0])
+            alerts = scorer.score(window_end, payload, int(time.time() * 1000))
+            self.clusters.update(tracker.snapshot())
+            for alert in alerts:
+                yield Row(alert["alert_id"], json.dumps(alert, ensure_ascii=False))
+
+    return LifecycleScoring()

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 
 def read_topic(settings, topic: str) -> list[bytes]:
-    """Every record value in a topic, partition by partition."""
+    """Every committed record value in a topic, partition by partition."""
     consumer = Consumer(
         {
             "bootstrap.servers": settings.kafka_bootstrap,
             "group.id": "zz-test-reader",
             "enable.auto.commit": False,
+            "isolation.level": "read_committed",
+            "enable.partition.eof": True,
         }
     )
     values: list[bytes] = []
@@ -22,14 +24,19 @@ def read_topic(settings, topic: str) -> list[bytes]:
             if hi <= lo:
                 continue
             consumer.assign([TopicPartition(topic, p, lo)])
-            while True:
+            done = False
+            while not done:
                 batch = consumer.consume(1000, timeout=5)
                 assert batch, f"could not read {topic}[{p}] up to offset {hi}"
                 for message in batch:
-                    assert message.error() is None, message.error()
+                    error = message.error()
+                    # The end: a transactional topic's last offset is a commit marker.
+                    done = error is not None and error.code() == KafkaError._PARTITION_EOF
+                    if done:
+                        break
+                    assert error is None, error
                     values.append(message.value())
-                if batch[-1].offset() >= hi - 1:
-                    break
+                    done = message.offset() >= hi - 1
     finally:
         consumer.close()
     return values
