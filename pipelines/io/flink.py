@@ -14,6 +14,7 @@ from pathlib import Path
 
 from features.local_time import DISTRICT_TZ_NAME
 from pipelines.errors import SettingsError
+from pipelines.io.kafka_security import flink_connector_options
 from pipelines.settings import Settings
 
 __all__ = [
@@ -110,17 +111,20 @@ def streaming_table_env(
     return t_env
 
 
-def kafka_source_options(settings: Settings, group_id: str, topics: list[str], follow: bool) -> str:
+def kafka_source_options(
+    settings: Settings, group_id: str, topics: list[str], follow: bool, principal: str
+) -> str:
     """WITH-clause options of a Kafka source table (format options not included).
 
     Both modes resume where the consumer group left off (from the earliest
     offset for a new group); without ``follow`` the source stops at the end
-    offsets it sees when the job starts.
+    offsets it sees when the job starts. The source connects as
+    ``principal`` (:mod:`pipelines.io.kafka_security`).
     """
     options = [
         "'connector' = 'kafka'",
         f"'topic' = '{';'.join(topics)}'",
-        f"'properties.bootstrap.servers' = '{settings.kafka_bootstrap}'",
+        *flink_connector_options(settings, principal),
         f"'properties.group.id' = '{group_id}'",
         "'scan.startup.mode' = 'group-offsets'",
         "'properties.auto.offset.reset' = 'earliest'",
@@ -130,17 +134,19 @@ def kafka_source_options(settings: Settings, group_id: str, topics: list[str], f
     return ",\n            ".join(options)
 
 
-def kafka_keyed_sink_options(settings: Settings, topics: list[str], key_field: str) -> str:
+def kafka_keyed_sink_options(
+    settings: Settings, topics: list[str], key_field: str, principal: str
+) -> str:
     """WITH-clause options of a Kafka sink writing a raw key and a raw value.
 
     With several ``topics``, a writable ``topic`` metadata column picks each
-    row's topic among them.
+    row's topic among them. The sink connects as ``principal``.
     """
     return ",\n            ".join(
         [
             "'connector' = 'kafka'",
             f"'topic' = '{';'.join(topics)}'",
-            f"'properties.bootstrap.servers' = '{settings.kafka_bootstrap}'",
+            *flink_connector_options(settings, principal),
             "'sink.delivery-guarantee' = 'at-least-once'",
             "'key.format' = 'raw'",
             f"'key.fields' = '{key_field}'",
@@ -151,19 +157,42 @@ def kafka_keyed_sink_options(settings: Settings, topics: list[str], key_field: s
 
 
 def execute_insert(
-    settings: Settings, t_env, insert: str, *, follow: bool, group_id: str, topics: list[str]
+    settings: Settings,
+    t_env,
+    insert: str,
+    *,
+    follow: bool,
+    group_id: str,
+    topics: list[str],
+    principal: str,
 ) -> None:
-    """Run an INSERT job: until stopped with ``follow``, else bounded, then commit offsets."""
+    """Run an INSERT job: until stopped with ``follow``, else bounded, then commit offsets.
+
+    ``principal`` is the source's, which commits the group's offsets.
+    """
     from pipelines.io.kafka import run_bounded
 
     if follow:
         t_env.execute_sql(insert).wait()
     else:
-        run_bounded(settings, group_id, topics, lambda: t_env.execute_sql(insert).wait())
+        run_bounded(
+            settings,
+            group_id,
+            topics,
+            lambda: t_env.execute_sql(insert).wait(),
+            principal=principal,
+        )
 
 
 def execute_statements(
-    settings: Settings, t_env, inserts: list[str], *, follow: bool, group_id: str, topics: list[str]
+    settings: Settings,
+    t_env,
+    inserts: list[str],
+    *,
+    follow: bool,
+    group_id: str,
+    topics: list[str],
+    principal: str,
 ) -> None:
     """Run several INSERTs as one job (one source read), like :func:`execute_insert`."""
     from pipelines.io.kafka import run_bounded
@@ -177,4 +206,4 @@ def execute_statements(
     if follow:
         submit()
     else:
-        run_bounded(settings, group_id, topics, submit)
+        run_bounded(settings, group_id, topics, submit, principal=principal)

@@ -23,12 +23,14 @@ from pipelines.io.kafka_consume import (
     run_bounded,
 )
 from pipelines.io.kafka_produce import DeliveryReport, RecordProducer
+from pipelines.io.kafka_security import ADMIN, PLATFORM, client_config
 from pipelines.settings import Settings
 
 __all__ = [
     "KafkaUnavailable",
     "admin_client",
     "check_reachable",
+    "topic_config",
     "topic_counts",
     "reset_topics",
     "consume_until_end",
@@ -43,21 +45,52 @@ __all__ = [
 ]
 
 
-def admin_client(settings: Settings) -> AdminClient:
-    """An admin client for the configured brokers, with librdkafka's own logging off."""
+def admin_client(settings: Settings, principal: str = ADMIN) -> AdminClient:
+    """An admin client for the configured brokers, with librdkafka's own logging off.
+
+    Topics and consumer groups are managed by the super user (``ADMIN``).
+    """
     # Quiet: an unreachable broker is reported once, by the caller, in one line.
-    return AdminClient({"bootstrap.servers": settings.kafka_bootstrap, "log_level": 0})
+    return AdminClient({**client_config(settings, principal), "log_level": 0})
 
 
-def check_reachable(settings: Settings, timeout: float = 5.0) -> None:
+def check_reachable(settings: Settings, timeout: float = 5.0, *, principal: str = PLATFORM) -> None:
     """Fail in ``timeout`` seconds, naming the address, when no broker answers."""
     try:
-        admin_client(settings).list_topics(timeout=timeout)
+        admin_client(settings, principal).list_topics(timeout=timeout)
     except KafkaException as exc:
         raise KafkaUnavailable(
             f"Kafka at {settings.kafka_bootstrap} is unreachable ({exc.args[0].str()}); "
             "start it with `zongzhi infra up`"
         ) from None
+
+
+def topic_config(settings: Settings, topic: str) -> dict[str, str]:
+    """The topic-level configuration ``topic`` is created with (empty: the broker's defaults).
+
+    The raw topics hold clear personal data: they keep it
+    ``kafka.raw_retention_hours`` at most, by broker append time, since
+    their producers' timestamps are report times, days old for replayed
+    history (``infra/kafka.sh`` applies the same to the topics it creates).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> s = SimpleNamespace(
+    ...     raw_topics={"grid": "zz.raw.grid"},
+    ...     section=lambda name: {"raw_retention_hours": 72, "raw_segment_minutes": 60},
+    ... )
+    >>> topic_config(s, "zz.raw.grid")["retention.ms"], topic_config(s, "zz.alerts")
+    ('259200000', {})
+    """
+    if topic not in settings.raw_topics.values():
+        return {}
+    kafka = settings.section("kafka")
+    return {
+        "retention.ms": str(int(kafka["raw_retention_hours"]) * 3_600_000),
+        "segment.ms": str(int(kafka["raw_segment_minutes"]) * 60_000),
+        "message.timestamp.type": "LogAppendTime",
+    }
 
 
 def topic_counts(settings: Settings, topics: list[str], timeout: float = 10.0) -> dict[str, int]:
@@ -89,7 +122,15 @@ def reset_topics(
     deadline = time.monotonic() + timeout
     while True:
         futures = admin.create_topics(
-            [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in topics],
+            [
+                NewTopic(
+                    t,
+                    num_partitions=partitions,
+                    replication_factor=1,
+                    config=topic_config(settings, t),
+                )
+                for t in topics
+            ],
             operation_timeout=timeout,
         )
         pending = []

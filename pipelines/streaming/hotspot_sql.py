@@ -15,6 +15,7 @@ All per-event work of the job is here, in the JVM:
 from __future__ import annotations
 
 from pipelines.io.flink import kafka_keyed_sink_options, kafka_source_options
+from pipelines.io.kafka_security import PLATFORM
 from pipelines.settings import Settings
 
 __all__ = [
@@ -66,7 +67,7 @@ def create_event_source(
             ts AS TO_TIMESTAMP_LTZ(event_time_ms, 3),
             WATERMARK FOR ts AS ts - INTERVAL {interval}
         ) WITH (
-            {kafka_source_options(settings, group_id, [topic], follow)},
+            {kafka_source_options(settings, group_id, [topic], follow, PLATFORM)},
             'scan.watermark.emit.strategy' = '{emit}',
             'format' = 'json',
             'json.fail-on-missing-field' = 'false',
@@ -162,9 +163,9 @@ def create_alert_sinks(t_env, settings: Settings, topics: dict) -> None:
     """The ``alerts_out`` and ``late_out`` tables: keyed Kafka sinks of ``topics``' alerts and late."""
     t_env.execute_sql(f"""
         CREATE TEMPORARY TABLE alerts_out (alert_id STRING, payload STRING) WITH (
-            {kafka_keyed_sink_options(settings, [topics["alerts"]], "alert_id")}
+            {kafka_keyed_sink_options(settings, [topics["alerts"]], "alert_id", PLATFORM)}
         )""")
     t_env.execute_sql(f"""
         CREATE TEMPORARY TABLE late_out (event_id STRING, payload STRING) WITH (
-            {kafka_keyed_sink_options(settings, [topics["late"]], "event_id")}
+            {kafka_keyed_sink_options(settings, [topics["late"]], "event_id", PLATFORM)}
         )""")

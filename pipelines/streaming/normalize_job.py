@@ -23,6 +23,7 @@ from pipelines.io.flink import (
     kafka_source_options,
     streaming_table_env,
 )
+from pipelines.io.kafka_security import NORMALIZER
 from pipelines.io.platform_state import load_district, pseudonym_key
 from pipelines.settings import Settings
 
@@ -114,7 +115,7 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> No
             `report_ts` TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL,
             WATERMARK FOR `report_ts` AS `report_ts`
         ) WITH (
-            {kafka_source_options(settings, GROUP_ID, list(raw_topics.values()), follow)},{aligned}
+            {kafka_source_options(settings, GROUP_ID, list(raw_topics.values()), follow, NORMALIZER)},{aligned}
             'format' = 'raw'
         )""")
     t_env.execute_sql(f"""
@@ -123,7 +124,7 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> No
             `record_key` STRING,
             `value` STRING
         ) WITH (
-            {kafka_keyed_sink_options(settings, list(topic_by_destination.values()), "record_key")}
+            {kafka_keyed_sink_options(settings, list(topic_by_destination.values()), "record_key", NORMALIZER)}
         )""")
     execute_insert(
         settings,
@@ -137,6 +138,7 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> No
         follow=follow,
         group_id=GROUP_ID,
         topics=list(raw_topics.values()),
+        principal=NORMALIZER,
     )
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from confluent_kafka import Consumer, TopicPartition
 
+from pipelines.io.kafka_security import ADMIN, client_config
+
 
 def read_topic(settings, topic: str) -> list[bytes]:
-    """Every record value in a topic, partition by partition."""
+    """Every record value in a topic, partition by partition (as the super user)."""
     consumer = Consumer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
-            "group.id": "zz-test-reader",
+            **client_config(settings, ADMIN),
+            "group.id": "zongzhi-test-reader",
             "enable.auto.commit": False,
         }
     )

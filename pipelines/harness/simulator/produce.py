@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from pipelines.io.kafka import RecordProducer
+from pipelines.io.kafka_security import INGEST
 from pipelines.settings import Settings
 
 __all__ = ["ProduceReport", "produce_records", "write_ground_truth"]
@@ -49,7 +50,9 @@ def produce_records(
     produced = 0
     wall_start = time.monotonic()
     first_report_ms = None
-    with RecordProducer(settings, PRODUCER_CONFIG, flush_timeout=60.0) as producer:
+    with RecordProducer(
+        settings, PRODUCER_CONFIG, principal=INGEST, flush_timeout=60.0
+    ) as producer:
         for record in records:
             if speedup:
                 if first_report_ms is None:
