@@ -134,7 +134,7 @@ write_server_properties() {
 # was made this way: storage of a plaintext broker has no users and no ACLs.
 ensure_storage() {
   if [[ -f "$KDIR/data/meta.properties" ]]; then
-    [[ -f "$SECURED_MARK" ]] || zz_die "Kafka storage in $KDIR/data was made by a plaintext broker (no SCRAM users, no ACLs); run \`infra/kafka.sh reset\` to delete it and start afresh (its topics are lost), or re-produce its records after a reset"
+    [[ -f "$SECURED_MARK" ]] || zz_die "Kafka storage in $KDIR/data was made by a plaintext broker (no SCRAM users, no ACLs): run \`infra/kafka.sh reset\` to delete it (its topics are lost; produce their records again afterwards)"
     return 0
   fi
   local cluster_id scram=() p
