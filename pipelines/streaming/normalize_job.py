@@ -89,9 +89,11 @@ def run(settings: Settings, *, follow: bool = False, parallelism: int = 1) -> No
     t_env.create_temporary_function(
         "route_raw", _route_function(ctx, channel_by_topic, topic_by_destination)
     )
-    # The producers' timestamps are report times. Aligning the raw topics'
-    # partitions by them (Flink's split-level watermark alignment) keeps a
-    # backlog from being read topic after topic, which would put the
+    # The raw topics' timestamps are the broker's arrival times (LogAppendTime,
+    # for their time retention: kafka.raw_retention_hours), which follow
+    # report time on a live stream. Aligning the raw topics' partitions by
+    # them (Flink's split-level watermark alignment) keeps a backlog that
+    # built up live from being read topic after topic, which would put the
     # normalized stream hours out of event-time order. Live only: in a
     # bounded run the connector (5.0.0-2.2) fails pausing a split that has
     # already finished ("No current assignment for partition"); a bounded

@@ -1,9 +1,11 @@
 """Write simulated records to the raw channel topics.
 
 The I/O edge of the simulator: :mod:`pipelines.harness.simulator.generate` makes the
-records, this module sends each to its channel's raw topic with the report
-time as the Kafka timestamp, optionally paced so that event time runs
-``speedup`` times faster than the wall clock.
+records, this module sends each to its channel's raw topic (as the
+``ingest`` principal) with the report time as the Kafka timestamp, which the
+raw topics replace with the broker's append time (``kafka.raw_retention_hours``),
+optionally paced so that event time runs ``speedup`` times faster than the
+wall clock.
 """
 
 from __future__ import annotations
