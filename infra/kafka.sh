@@ -130,13 +130,10 @@ write_server_properties() {
   chmod 600 "$KDIR/server.properties"
 }
 
-# Format KRaft storage with the SCRAM users, or check that existing storage
-# was made this way: storage of a plaintext broker has no users and no ACLs.
+# Format KRaft storage with the SCRAM users (once: existing storage was
+# checked by refuse_plaintext_storage).
 ensure_storage() {
-  if [[ -f "$KDIR/data/meta.properties" ]]; then
-    [[ -f "$SECURED_MARK" ]] || zz_die "Kafka storage in $KDIR/data was made by a plaintext broker (no SCRAM users, no ACLs): run \`infra/kafka.sh reset\` to delete it (its topics are lost; produce their records again afterwards)"
-    return 0
-  fi
+  [[ -f "$KDIR/data/meta.properties" ]] && return 0
   local cluster_id scram=() p
   for p in "$SUPER_USER" $(principals); do
     scram+=(--add-scram "$MECHANISM=[name=$p,password=$(cat "$SECRETS/$p.password")]")
@@ -239,7 +236,16 @@ ensure_grants() {
   zz_log "granted Kafka ACLs to $(principals | tr '\n' ' ')and set raw retention to $(( RAW_RETENTION_MS / 3600000 )) h"
 }
 
+# Storage without the mark was formatted (and may be served right now) by the
+# earlier plaintext broker: never reuse it silently.
+refuse_plaintext_storage() {
+  if [[ -f "$KDIR/data/meta.properties" && ! -f "$SECURED_MARK" ]]; then
+    zz_die "Kafka storage in $KDIR/data was made by a plaintext broker (no SCRAM users, no ACLs): run \`infra/kafka.sh reset\` to delete it (its topics are lost; produce their records again afterwards)"
+  fi
+}
+
 cmd_start() {
+  refuse_plaintext_storage
   zz_require_java17
   command -v openssl >/dev/null 2>&1 || zz_die "openssl is required to make Kafka's TLS certificates: install it (Debian: apt-get install openssl)"
   CP="$(classpath)"
