@@ -9,7 +9,15 @@ ZONGZHI_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export ZONGZHI_ROOT
 export ZONGZHI_VAR="${ZONGZHI_VAR:-$ZONGZHI_ROOT/var}"
 export ZONGZHI_CACHE="${ZONGZHI_CACHE:-$HOME/.cache/zongzhi}"
+# Runtime state holds personal data (Kafka's raw topics, the lake) and
+# secrets: whatever the services and scripts create there is their user's
+# alone (folders 700, files 600). A state folder made before this rule is
+# closed once, recursively.
+umask 077
 mkdir -p "$ZONGZHI_VAR/log" "$ZONGZHI_VAR/run" "$ZONGZHI_CACHE"
+if [[ "$(stat -c %a "$ZONGZHI_VAR")" != 700 ]]; then
+  chmod -R go-rwx "$ZONGZHI_VAR"
+fi
 
 zz_log() { printf '[zongzhi %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 zz_die() { printf 'zongzhi: %s\n' "$*" >&2; exit 1; }

@@ -8,6 +8,7 @@ exits 2, a failed service or platform step exits 1, both as one line
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 from pipelines.cli.commands import COMMANDS
@@ -49,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     for ours in ("pipelines", "jobs", "features", "models"):
         logging.getLogger(ours).setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    # Files the platform writes (lake, secrets, simulations, logs) may hold
+    # personal data or keys: readable by this user only.
+    os.umask(0o077)
     try:
         return COMMANDS[args.command](args)
     except _usage_errors() as exc:

@@ -81,6 +81,7 @@ def run_job(spec: dict) -> dict:
 
 def _sql_job(settings: Settings, spec: dict) -> dict:
     from pipelines.io.flink import execute_statements, streaming_table_env
+    from pipelines.io.kafka_security import PLATFORM
     from pipelines.streaming.hotspot_job import create_event_source
 
     hotspot = settings.hotspot
@@ -108,7 +109,13 @@ def _sql_job(settings: Settings, spec: dict) -> dict:
         GROUP BY cell_id, category, window_start, window_end"""
     started = time.monotonic()
     execute_statements(
-        settings, t_env, [insert], follow=False, group_id=spec["group"], topics=[spec["topic"]]
+        settings,
+        t_env,
+        [insert],
+        follow=False,
+        group_id=spec["group"],
+        topics=[spec["topic"]],
+        principal=PLATFORM,
     )
     return {"seconds": time.monotonic() - started}
 

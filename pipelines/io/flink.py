@@ -15,6 +15,7 @@ from pathlib import Path
 
 from features.local_time import DISTRICT_TZ_NAME
 from pipelines.errors import ServiceError, SettingsError
+from pipelines.io.kafka_security import flink_connector_options
 from pipelines.settings import Settings
 
 __all__ = [
@@ -193,17 +194,20 @@ def _fault_tolerance_options(
     return options
 
 
-def kafka_source_options(settings: Settings, group_id: str, topics: list[str], follow: bool) -> str:
+def kafka_source_options(
+    settings: Settings, group_id: str, topics: list[str], follow: bool, principal: str
+) -> str:
     """WITH-clause options of a Kafka source table (format options not included).
 
     Both modes resume where the consumer group left off (from the earliest
     offset for a new group); without ``follow`` the source stops at the end
-    offsets it sees when the job starts.
+    offsets it sees when the job starts. The source connects as
+    ``principal`` (:mod:`pipelines.io.kafka_security`).
     """
     options = [
         "'connector' = 'kafka'",
         f"'topic' = '{';'.join(topics)}'",
-        f"'properties.bootstrap.servers' = '{settings.kafka_bootstrap}'",
+        *flink_connector_options(settings, principal),
         f"'properties.group.id' = '{group_id}'",
         "'scan.startup.mode' = 'group-offsets'",
         "'properties.auto.offset.reset' = 'earliest'",
@@ -216,7 +220,11 @@ def kafka_source_options(settings: Settings, group_id: str, topics: list[str], f
 
 
 def kafka_keyed_sink_options(
-    settings: Settings, topics: list[str], key_field: str, sink_name: str | None = None
+    settings: Settings,
+    topics: list[str],
+    key_field: str,
+    principal: str,
+    sink_name: str | None = None,
 ) -> str:
     """WITH-clause options of a Kafka sink writing a raw key and a raw value.
 
@@ -225,7 +233,8 @@ def kafka_keyed_sink_options(
     transactions committed with each checkpoint (or at the end of a bounded
     run); ``sink_name`` (default: the topics) makes its transactional ids,
     ``<flink.transactional_id_prefix>.<sink_name>``, which must differ
-    between the sinks of jobs that run at the same time.
+    between the sinks of jobs that run at the same time. The sink connects
+    as ``principal`` (:mod:`pipelines.io.kafka_security`).
     """
     flink = settings.section("flink")
     transactional_id = f"{flink.text('transactional_id_prefix')}.{sink_name or '.'.join(topics)}"
@@ -233,7 +242,7 @@ def kafka_keyed_sink_options(
         [
             "'connector' = 'kafka'",
             f"'topic' = '{';'.join(topics)}'",
-            f"'properties.bootstrap.servers' = '{settings.kafka_bootstrap}'",
+            *flink_connector_options(settings, principal),
             "'sink.delivery-guarantee' = 'exactly-once'",
             f"'sink.transactional-id-prefix' = '{transactional_id}'",
             f"'properties.transaction.timeout.ms' = '{flink.integer('transaction_timeout_ms')}'",
@@ -246,21 +255,42 @@ def kafka_keyed_sink_options(
 
 
 def execute_insert(
-    settings: Settings, t_env, insert: str, *, follow: bool, group_id: str, topics: list[str]
+    settings: Settings,
+    t_env,
+    insert: str,
+    *,
+    follow: bool,
+    group_id: str,
+    topics: list[str],
+    principal: str,
 ) -> None:
-    """Run an INSERT job: until stopped with ``follow``, else bounded, then commit offsets."""
+    """Run an INSERT job: until stopped with ``follow``, else bounded, then commit offsets.
+
+    ``principal`` is the source's, which commits the group's offsets.
+    """
     from pipelines.io.kafka import run_bounded
 
     if follow:
         _until_done(t_env, lambda: t_env.execute_sql(insert).wait())
     else:
         run_bounded(
-            settings, group_id, topics, lambda: _until_done(t_env, t_env.execute_sql(insert).wait)
+            settings,
+            group_id,
+            topics,
+            lambda: _until_done(t_env, t_env.execute_sql(insert).wait),
+            principal=principal,
         )
 
 
 def execute_statements(
-    settings: Settings, t_env, inserts: list[str], *, follow: bool, group_id: str, topics: list[str]
+    settings: Settings,
+    t_env,
+    inserts: list[str],
+    *,
+    follow: bool,
+    group_id: str,
+    topics: list[str],
+    principal: str,
 ) -> None:
     """Run several INSERTs as one job (one source read), like :func:`execute_insert`."""
     from pipelines.io.kafka import run_bounded
@@ -277,7 +307,9 @@ def execute_statements(
     if follow:
         _until_done(t_env, submit)
     else:
-        run_bounded(settings, group_id, topics, lambda: _until_done(t_env, submit))
+        run_bounded(
+            settings, group_id, topics, lambda: _until_done(t_env, submit), principal=principal
+        )
 
 
 def _until_done(t_env, submit) -> None:

@@ -24,12 +24,14 @@ from pipelines.io.kafka_consume import (
     run_bounded,
 )
 from pipelines.io.kafka_produce import DeliveryReport, RecordProducer
+from pipelines.io.kafka_security import ADMIN, PLATFORM, client_config
 from pipelines.settings import Settings
 
 __all__ = [
     "KafkaUnavailable",
     "admin_client",
     "check_reachable",
+    "topic_config",
     "topic_counts",
     "reset_topics",
     "consume_until_end",
@@ -44,16 +46,19 @@ __all__ = [
 ]
 
 
-def admin_client(settings: Settings) -> AdminClient:
-    """An admin client for the configured brokers, with librdkafka's own logging off."""
+def admin_client(settings: Settings, principal: str = ADMIN) -> AdminClient:
+    """An admin client for the configured brokers, with librdkafka's own logging off.
+
+    Topics and consumer groups are managed by the super user (``ADMIN``).
+    """
     # Quiet: an unreachable broker is reported once, by the caller, in one line.
-    return AdminClient({"bootstrap.servers": settings.kafka_bootstrap, "log_level": 0})
+    return AdminClient({**client_config(settings, principal), "log_level": 0})
 
 
-def check_reachable(settings: Settings, timeout: float = 5.0) -> None:
+def check_reachable(settings: Settings, timeout: float = 5.0, *, principal: str = PLATFORM) -> None:
     """Fail in ``timeout`` seconds, naming the address, when no broker answers."""
     try:
-        admin_client(settings).list_topics(timeout=timeout)
+        admin_client(settings, principal).list_topics(timeout=timeout)
     except KafkaException as exc:
         raise KafkaUnavailable(
             f"Kafka at {settings.kafka_bootstrap} is unreachable ({exc.args[0].str()}); "
@@ -61,9 +66,41 @@ def check_reachable(settings: Settings, timeout: float = 5.0) -> None:
         ) from None
 
 
+def topic_config(settings: Settings, topic: str) -> dict[str, str]:
+    """The topic-level configuration ``topic`` is created with (empty: the broker's defaults).
+
+    The raw topics hold clear personal data: they keep it
+    ``kafka.raw_retention_hours`` at most, by broker append time, since
+    their producers' timestamps are report times, days old for replayed
+    history (``infra/kafka.sh`` applies the same to the topics it creates).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> s = SimpleNamespace(
+    ...     raw_topics={"grid": "zz.raw.grid"},
+    ...     section=lambda name: {"raw_retention_hours": 72, "raw_segment_minutes": 60},
+    ... )
+    >>> topic_config(s, "zz.raw.grid")["retention.ms"], topic_config(s, "zz.alerts")
+    ('259200000', {})
+    """
+    if topic not in settings.raw_topics.values():
+        return {}
+    kafka = settings.section("kafka")
+    return {
+        "retention.ms": str(int(kafka["raw_retention_hours"]) * 3_600_000),
+        "segment.ms": str(int(kafka["raw_segment_minutes"]) * 60_000),
+        "message.timestamp.type": "LogAppendTime",
+    }
+
+
 def topic_counts(settings: Settings, topics: list[str], timeout: float = 10.0) -> dict[str, int]:
-    """Committed records held per topic (read, not high minus low: see :func:`readable_records`)."""
-    consumer = plain_consumer(settings)
+    """Committed records held per topic (read, not high minus low: see :func:`readable_records`).
+
+    Read as the super user: an operator's count covers the raw topics too,
+    which only the normalizer may read otherwise.
+    """
+    consumer = plain_consumer(settings, principal=ADMIN)
     try:
         return {t: readable_records(consumer, t, {}, timeout) for t in topics}
     except KafkaException as exc:
@@ -87,7 +124,15 @@ def reset_topics(
     deadline = time.monotonic() + timeout
     while True:
         futures = admin.create_topics(
-            [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in topics],
+            [
+                NewTopic(
+                    t,
+                    num_partitions=partitions,
+                    replication_factor=1,
+                    config=topic_config(settings, t),
+                )
+                for t in topics
+            ],
             operation_timeout=timeout,
         )
         pending = []
@@ -137,9 +182,10 @@ def group_lag(settings: Settings, group_id: str, topic: str, timeout: float = 10
 
     Counted by reading them (:func:`readable_records`): a consumer that has
     read everything of a transactional topic commits the offset after its
-    last record, short of the high watermark by the commit marker.
+    last record, short of the high watermark by the commit marker. Read as
+    the super user, as :func:`topic_counts` is.
     """
-    consumer = plain_consumer(settings, group_id)
+    consumer = plain_consumer(settings, group_id, principal=ADMIN)
     try:
         ends = partition_watermarks(consumer, topic, timeout)
         committed = consumer.committed([TopicPartition(topic, p) for p in ends], timeout=timeout)

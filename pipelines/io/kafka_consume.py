@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from pipelines.errors import KafkaUnavailable
+from pipelines.io.kafka_security import PLATFORM, client_config
 from pipelines.settings import Settings
 
 __all__ = [
@@ -26,11 +27,13 @@ __all__ = [
 ]
 
 
-def plain_consumer(settings: Settings, group_id: str = "zongzhi-inspect") -> Consumer:
+def plain_consumer(
+    settings: Settings, group_id: str = "zongzhi-inspect", *, principal: str = PLATFORM
+) -> Consumer:
     """A consumer that never commits by itself: for offsets, lags and explicit commits."""
     return Consumer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
+            **client_config(settings, principal),
             "group.id": group_id,
             "enable.auto.commit": False,
             # Transactional topics: aborted records and commit markers are not records.
@@ -61,6 +64,7 @@ def consume_until_end(
     follow: bool = False,
     batch_size: int = 5000,
     poll_timeout: float = 1.0,
+    principal: str = PLATFORM,
 ) -> Iterator[tuple[Consumer, list]]:
     """Yield ``(consumer, messages)`` batches from a topic.
 
@@ -71,7 +75,7 @@ def consume_until_end(
     """
     consumer = Consumer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
+            **client_config(settings, principal),
             "group.id": group_id,
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",
@@ -116,10 +120,10 @@ def consume_until_end(
 
 
 def end_offsets(
-    settings: Settings, topics: list[str], timeout: float = 10.0
+    settings: Settings, topics: list[str], timeout: float = 10.0, *, principal: str = PLATFORM
 ) -> list[TopicPartition]:
     """The current end offset of every partition of ``topics``."""
-    consumer = plain_consumer(settings)
+    consumer = plain_consumer(settings, principal=principal)
     try:
         return [
             TopicPartition(topic, p, hi)
@@ -131,17 +135,24 @@ def end_offsets(
 
 
 def commit_offsets(
-    settings: Settings, group_id: str, offsets: list[TopicPartition], timeout: float = 10.0
+    settings: Settings,
+    group_id: str,
+    offsets: list[TopicPartition],
+    timeout: float = 10.0,
+    *,
+    principal: str = PLATFORM,
 ) -> None:
     """Commit ``offsets`` for ``group_id`` (the group must have no active member)."""
-    consumer = plain_consumer(settings, group_id)
+    consumer = plain_consumer(settings, group_id, principal=principal)
     try:
         consumer.commit(offsets=offsets, asynchronous=False)
     finally:
         consumer.close()
 
 
-def run_bounded(settings: Settings, group_id: str, topics: list[str], job) -> None:
+def run_bounded(
+    settings: Settings, group_id: str, topics: list[str], job, *, principal: str = PLATFORM
+) -> None:
     """Run a bounded Flink job that resumes from ``group_id``'s offsets, then commit.
 
     Flink's Kafka source commits offsets only on checkpoints, which a bounded
@@ -150,18 +161,21 @@ def run_bounded(settings: Settings, group_id: str, topics: list[str], job) -> No
     records arrive in between; those would be read again by the next run: at
     least once), and committed for the group once the job has succeeded. A
     bounded run followed by a streaming one thus processes every record once.
+    ``principal`` is the job's: committing a topic's offsets needs its read grant.
     """
-    ends = end_offsets(settings, topics)
+    ends = end_offsets(settings, topics, principal=principal)
     job()  # submits the job and waits for it to finish
-    commit_offsets(settings, group_id, ends)
+    commit_offsets(settings, group_id, ends, principal=principal)
 
 
-def consume_topic_values(settings: Settings, topic: str, timeout: float = 10.0) -> list[bytes]:
+def consume_topic_values(
+    settings: Settings, topic: str, timeout: float = 10.0, *, principal: str = PLATFORM
+) -> list[bytes]:
     """Every record value a topic holds now, partition by partition, in offset order.
 
     Reads without a consumer group's offsets (nothing is committed).
     """
-    consumer = plain_consumer(settings)
+    consumer = plain_consumer(settings, principal=principal)
     values: list[bytes] = []
     try:
         for partition, (lo, hi) in sorted(partition_watermarks(consumer, topic, timeout).items()):

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from confluent_kafka import Producer
 
 from pipelines.errors import KafkaUnavailable
+from pipelines.io.kafka_security import PLATFORM, client_config
 from pipelines.settings import Settings
 
 __all__ = ["QUEUE_FULL_WAIT_S", "ABANDON_FLUSH_S", "DeliveryReport", "RecordProducer"]
@@ -63,23 +64,30 @@ class RecordProducer:
     """A Kafka producer with the one delivery policy, used as a context manager.
 
     ``config`` holds the producer's own settings (linger, batch size,
-    compression, acks, idempotence); the broker comes from ``settings``. A
+    compression, acks, idempotence); the broker and the credentials of
+    ``principal`` come from ``settings``. A
     full local queue is served and the same record produced again. A normal
     exit flushes for ``flush_timeout`` seconds; a record that failed
     delivery or is still queued then raises :class:`KafkaUnavailable`.
     """
 
-    def __init__(self, settings: Settings, config: Mapping | None = None, *, flush_timeout=60.0):
+    def __init__(
+        self,
+        settings: Settings,
+        config: Mapping | None = None,
+        *,
+        principal: str = PLATFORM,
+        flush_timeout=60.0,
+    ):
         self.settings = settings
+        self.principal = principal
         self.config = dict(config or {})
         self.flush_timeout = flush_timeout
         self.report = DeliveryReport()
         self.producer: Producer | None = None
 
     def __enter__(self) -> RecordProducer:
-        self.producer = Producer(
-            {"bootstrap.servers": self.settings.kafka_bootstrap, **self.config}
-        )
+        self.producer = Producer({**client_config(self.settings, self.principal), **self.config})
         return self
 
     def send(self, topic: str, value, *, key=None, timestamp: int | None = None) -> None:

@@ -37,6 +37,7 @@ the harnesses use from the modules above.
 from __future__ import annotations
 
 from pipelines.io.flink import execute_statements, streaming_table_env
+from pipelines.io.kafka_security import PLATFORM
 from pipelines.io.watch_list_store import WatchListStore, watch_config
 from pipelines.settings import Settings
 from pipelines.streaming.baseline_store import BaselineStore
@@ -161,7 +162,13 @@ def run(
     if watched_reads:
         statements.append(watched_reads)
     execute_statements(
-        settings, t_env, statements, follow=follow, group_id=group_id, topics=[topics["normalized"]]
+        settings,
+        t_env,
+        statements,
+        follow=follow,
+        group_id=group_id,
+        topics=[topics["normalized"]],
+        principal=PLATFORM,
     )
 
 

@@ -15,6 +15,7 @@ All per-event work of the job is here, in the JVM:
 from __future__ import annotations
 
 from pipelines.io.flink import kafka_keyed_sink_options, kafka_source_options
+from pipelines.io.kafka_security import PLATFORM
 from pipelines.settings import Settings
 
 __all__ = [
@@ -75,7 +76,7 @@ def create_event_source(
             ts AS TO_TIMESTAMP_LTZ(COALESCE(event_time_ms, 0), 3),
             WATERMARK FOR ts AS ts - INTERVAL {interval}
         ) WITH (
-            {kafka_source_options(settings, group_id, [topic], follow)},
+            {kafka_source_options(settings, group_id, [topic], follow, PLATFORM)},
             'scan.watermark.emit.strategy' = '{emit}',
             'format' = 'json',
             'json.fail-on-missing-field' = 'false',
@@ -206,5 +207,5 @@ def create_alert_sinks(t_env, settings: Settings, topics: dict, job: str = "hots
     ):
         t_env.execute_sql(f"""
         CREATE TEMPORARY TABLE {table} ({key} STRING, payload STRING) WITH (
-            {kafka_keyed_sink_options(settings, [topics[topic]], key, f"{job}.{table}")}
+            {kafka_keyed_sink_options(settings, [topics[topic]], key, PLATFORM, f"{job}.{table}")}
         )""")

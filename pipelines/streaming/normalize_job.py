@@ -30,6 +30,7 @@ from pipelines.io.flink import (
     kafka_source_options,
     streaming_table_env,
 )
+from pipelines.io.kafka_security import NORMALIZER
 from pipelines.io.platform_state import load_district, pseudonym_key
 from pipelines.settings import Settings
 
@@ -112,9 +113,11 @@ def run(
     t_env.create_temporary_function(
         "route_raw", _route_function(ctx, channel_by_topic, topic_by_destination)
     )
-    # The producers' timestamps are report times. Aligning the raw topics'
-    # partitions by them (Flink's split-level watermark alignment) keeps a
-    # backlog from being read topic after topic, which would put the
+    # The raw topics' timestamps are the broker's arrival times (LogAppendTime,
+    # for their time retention: kafka.raw_retention_hours), which follow
+    # report time on a live stream. Aligning the raw topics' partitions by
+    # them (Flink's split-level watermark alignment) keeps a backlog that
+    # built up live from being read topic after topic, which would put the
     # normalized stream hours out of event-time order. Live only: in a
     # bounded run the connector (5.0.0-2.2) fails pausing a split that has
     # already finished ("No current assignment for partition"); a bounded
@@ -138,7 +141,7 @@ def run(
             `report_ts` TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL,
             WATERMARK FOR `report_ts` AS `report_ts`
         ) WITH (
-            {kafka_source_options(settings, GROUP_ID, list(raw_topics.values()), follow)},{aligned}
+            {kafka_source_options(settings, GROUP_ID, list(raw_topics.values()), follow, NORMALIZER)},{aligned}
             'format' = 'raw'
         )""")
     t_env.execute_sql(f"""
@@ -150,7 +153,11 @@ def run(
         ) WITH (
             {
         kafka_keyed_sink_options(
-            settings, list(topic_by_destination.values()), "record_key", f"{GROUP_ID}.routed"
+            settings,
+            list(topic_by_destination.values()),
+            "record_key",
+            NORMALIZER,
+            f"{GROUP_ID}.routed",
         )
     }
         )""")
@@ -170,6 +177,7 @@ def run(
         follow=follow,
         group_id=GROUP_ID,
         topics=list(raw_topics.values()),
+        principal=NORMALIZER,
     )
 
 

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
+from pipelines.io.kafka_security import ADMIN, client_config
+
 
 def read_topic(settings, topic: str) -> list[bytes]:
-    """Every committed record value in a topic, partition by partition."""
+    """Every committed record value in a topic, partition by partition (as the super user)."""
+    return [message.value() for message in read_messages(settings, topic)]
+
+
+def read_messages(settings, topic: str) -> list:
+    """Every committed record of a topic as confluent-kafka messages (key, value, headers,
+    offset), partition by partition, read as the super user with read_committed.
+    """
     consumer = Consumer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
-            "group.id": "zz-test-reader",
+            **client_config(settings, ADMIN),
+            "group.id": "zongzhi-test-reader",
             "enable.auto.commit": False,
             "isolation.level": "read_committed",
             "enable.partition.eof": True,
         }
     )
-    values: list[bytes] = []
+    messages = []
     try:
         partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
         for p in partitions:
@@ -35,38 +44,8 @@ def read_topic(settings, topic: str) -> list[bytes]:
                     if done:
                         break
                     assert error is None, error
-                    values.append(message.value())
-                    done = message.offset() >= hi - 1
-    finally:
-        consumer.close()
-    return values
-
-
-def read_messages(settings, topic: str) -> list:
-    """Every record of a topic as confluent-kafka messages (key, value, headers, offset)."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": settings.kafka_bootstrap,
-            "group.id": "zz-test-reader",
-            "enable.auto.commit": False,
-        }
-    )
-    messages = []
-    try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        for p in partitions:
-            lo, hi = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
-            if hi <= lo:
-                continue
-            consumer.assign([TopicPartition(topic, p, lo)])
-            while True:
-                batch = consumer.consume(1000, timeout=5)
-                assert batch, f"could not read {topic}[{p}] up to offset {hi}"
-                for message in batch:
-                    assert message.error() is None, message.error()
                     messages.append(message)
-                if batch[-1].offset() >= hi - 1:
-                    break
+                    done = message.offset() >= hi - 1
     finally:
         consumer.close()
     return messages

@@ -519,6 +519,7 @@ def test_a_watched_vehicle_at_a_sensitive_checkpoint_raises_a_watch_alert(settin
     from confluent_kafka import Producer
 
     from pipelines.harness.streams import fresh_streams
+    from pipelines.io.kafka_security import ADMIN, client_config
     from pipelines.streaming.normalize_job import normalization_context
     from pipelines.streaming.watch_alerts import district_checkpoints
 
@@ -558,7 +559,7 @@ def test_a_watched_vehicle_at_a_sensitive_checkpoint_raises_a_watch_alert(settin
         ("w-seen", at, plate, START + timedelta(days=1)),
     ]
     fresh_streams(settings)
-    producer = Producer({"bootstrap.servers": settings.kafka_bootstrap})
+    producer = Producer(client_config(settings, ADMIN))
     for event_id, site, read_plate, when in reads:
         producer.produce(
             settings.topic("normalized"),

@@ -14,6 +14,7 @@ from pipelines.harness.simulation_run import build_simulator
 from pipelines.harness.steps import child_env
 from pipelines.harness.streams import fresh_streams
 from pipelines.io.kafka import RecordProducer, group_lag
+from pipelines.io.kafka_security import ADMIN
 from pipelines.streaming.hotspot_job import GROUP_ID
 from pipelines.streaming.hotspot_sql import SKIPPED_EVENTS_LOG
 from pipelines.streaming.normalize_job import normalization_context
@@ -41,7 +42,7 @@ def test_the_hotspot_job_finishes_past_bad_records_and_counts_them():
         if destination == NORMALIZED:
             good.append(value.encode())
     topic = settings.topic("normalized")
-    with RecordProducer(settings) as producer:
+    with RecordProducer(settings, principal=ADMIN) as producer:
         for i, value in enumerate(good):
             producer.send(topic, value)
             if i == len(good) // 2:

@@ -14,6 +14,7 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from pipelines.io.kafka import commit_offsets, group_lag, reset_topics, topic_counts
+from pipelines.io.kafka_security import ADMIN, client_config
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.integration
 def _produce_in_transactions(settings, topic: str, committed: int, aborted: int) -> None:
     producer = Producer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
+            **client_config(settings, ADMIN),
             "transactional.id": f"zongzhi.test.{uuid.uuid4().hex[:8]}",
         }
     )
@@ -50,7 +51,7 @@ def test_counts_and_lags_are_of_committed_records_not_offsets(settings):
     # the last one it saw, short of the high watermark (markers, aborted records).
     reader = Consumer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
+            **client_config(settings, ADMIN),
             "group.id": group,
             "isolation.level": "read_committed",
             "enable.auto.commit": False,

@@ -30,6 +30,7 @@ from jobs.graph.snapshot import snapshot_path
 from pipelines.harness.steps import run_step
 from pipelines.harness.streams import fresh_streams
 from pipelines.io.kafka_produce import RecordProducer
+from pipelines.io.kafka_security import ADMIN
 from pipelines.io.key_store import key_store
 from pipelines.io.platform_state import load_district
 from pipelines.settings import load_settings
@@ -102,7 +103,7 @@ def _records(settings, tag: str, start: datetime) -> list[tuple[str, dict]]:
 
 
 def _produce_normalize_load(settings, tag: str, start: datetime) -> dict:
-    with RecordProducer(settings) as producer:
+    with RecordProducer(settings, principal=ADMIN) as producer:
         for channel, record in _records(settings, tag, start):
             producer.send(
                 settings.raw_topics[channel],

@@ -22,6 +22,7 @@ from features.lake_schema import parse_lake_file_name
 from features.record_pseudonyms import event_token
 from pipelines.harness.steps import run_step
 from pipelines.io.kafka import RecordProducer, delete_groups, reset_topics
+from pipelines.io.kafka_security import ADMIN
 from pipelines.io.platform_state import pseudonym_key
 from pipelines.streaming import lake_writer
 
@@ -63,7 +64,7 @@ def normalized(event_id: str, event_date: str | None = DAY, **extra) -> dict:
 
 
 def produce(settings, values: list) -> None:
-    with RecordProducer(settings) as producer:
+    with RecordProducer(settings, principal=ADMIN) as producer:
         for value in values:
             if isinstance(value, dict):
                 key = value.get("event_id", "none").encode()

@@ -24,6 +24,7 @@ from pipelines.harness.simulation_run import build_simulator
 from pipelines.harness.steps import run_step
 from pipelines.harness.streams import fresh_streams
 from pipelines.io.kafka import RecordProducer
+from pipelines.io.kafka_security import ADMIN
 from pipelines.streaming.normalize_job import SOURCE_HEADER, normalization_context
 
 from ..unit.features.adversarial_records import adversarial_records
@@ -46,7 +47,7 @@ def fuzz_run():
         :200
     ]
     corpus = adversarial_records(bases, CORPUS_SIZE, seed=2026)
-    with RecordProducer(settings) as producer:
+    with RecordProducer(settings, principal=ADMIN) as producer:
         for i, record in enumerate(corpus):
             producer.send(settings.raw_topics[record.channel], record.value, key=str(i))
     # The record each raw topic position holds, from the topics themselves.

@@ -196,7 +196,9 @@ def _append_late_events(settings, cell: str) -> None:
     """
     from confluent_kafka import Producer
 
-    producer = Producer({"bootstrap.servers": settings.kafka_bootstrap})
+    from pipelines.io.kafka_security import ADMIN, client_config
+
+    producer = Producer(client_config(settings, ADMIN))
     late_ms = int((DETECTION_START - timedelta(days=2)).timestamp() * 1000)
     for partition in (0, 1):
         for i in range(LATE_EVENTS):

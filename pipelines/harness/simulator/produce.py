@@ -1,9 +1,11 @@
 """Write simulated records to the raw channel topics.
 
 The I/O edge of the simulator: :mod:`pipelines.harness.simulator.generate` makes the
-records, this module sends each to its channel's raw topic with the report
-time as the Kafka timestamp, optionally paced so that event time runs
-``speedup`` times faster than the wall clock.
+records, this module sends each to its channel's raw topic (as the
+``ingest`` principal) with the report time as the Kafka timestamp, which the
+raw topics replace with the broker's append time (``kafka.raw_retention_hours``),
+optionally paced so that event time runs ``speedup`` times faster than the
+wall clock.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from pipelines.io.kafka import RecordProducer
+from pipelines.io.kafka_security import INGEST
 from pipelines.settings import Settings
 
 __all__ = ["ProduceReport", "produce_records", "write_ground_truth"]
@@ -49,7 +52,9 @@ def produce_records(
     produced = 0
     wall_start = time.monotonic()
     first_report_ms = None
-    with RecordProducer(settings, PRODUCER_CONFIG, flush_timeout=60.0) as producer:
+    with RecordProducer(
+        settings, PRODUCER_CONFIG, principal=INGEST, flush_timeout=60.0
+    ) as producer:
         for record in records:
             if speedup:
                 if first_report_ms is None:

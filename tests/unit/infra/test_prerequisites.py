@@ -8,7 +8,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
-TOOLS = ["bash", "dirname", "mkdir", "cat", "awk", "readlink", "head", "cut", "sha256sum"]
+TOOLS = [
+    "bash",
+    "dirname",
+    "mkdir",
+    "chmod",
+    "stat",
+    "cat",
+    "awk",
+    "readlink",
+    "head",
+    "cut",
+    "sha256sum",
+]
 
 
 @pytest.fixture()

@@ -1,14 +1,22 @@
 """The producer's one delivery policy: its accounting, and a producer with no broker."""
 
-from types import SimpleNamespace
-
 import pytest
 
 from pipelines.errors import KafkaUnavailable, ServiceError
 from pipelines.io.kafka import DeliveryReport, RecordProducer
+from pipelines.settings import load_settings
 
-#: A broker address nothing listens on: the records stay in the local queue.
-NO_BROKER = SimpleNamespace(kafka_bootstrap="127.0.0.1:9")
+#: Nothing listens there anyway: plaintext spares the test a CA file.
+NO_TLS = {"log_level": 0, "security.protocol": "PLAINTEXT"}
+
+
+@pytest.fixture
+def no_broker(monkeypatch, tmp_path):
+    """Settings naming a broker address nothing listens on: records stay in the local queue."""
+    monkeypatch.setenv("ZONGZHI_KAFKA_BOOTSTRAP", "127.0.0.1:9")
+    monkeypatch.setenv("ZONGZHI_VAR", str(tmp_path))
+    monkeypatch.setenv("ZONGZHI_KAFKA_PASSWORD_PLATFORM", "unused")
+    return load_settings()
 
 
 def test_every_record_delivered_is_no_problem():
@@ -46,21 +54,21 @@ def test_records_left_in_the_queue_are_a_problem_of_their_own():
     )
 
 
-def test_undelivered_records_raise_a_service_error_naming_topic_and_count():
+def test_undelivered_records_raise_a_service_error_naming_topic_and_count(no_broker):
     # No broker answers: flush gives up with both records still queued.
     with pytest.raises(
         KafkaUnavailable, match=r"^2 of 2 records to replay were still queued after 0.2 s$"
     ):
-        with RecordProducer(NO_BROKER, {"log_level": 0}, flush_timeout=0.2) as producer:
+        with RecordProducer(no_broker, NO_TLS, flush_timeout=0.2) as producer:
             producer.send("replay", b'{"n": 1}', key=b"1", timestamp=1_000)
             producer.send("replay", b'{"n": 2}', key=b"2")
             producer.poll(0)
     assert issubclass(KafkaUnavailable, ServiceError)
 
 
-def test_an_error_while_producing_is_the_one_reported():
+def test_an_error_while_producing_is_the_one_reported(no_broker):
     with pytest.raises(ZeroDivisionError):
-        with RecordProducer(NO_BROKER, {"log_level": 0}, flush_timeout=0.2) as producer:
+        with RecordProducer(no_broker, NO_TLS, flush_timeout=0.2) as producer:
             producer.send("replay", b"x")
             raise ZeroDivisionError
     assert producer.report.sent == {"replay": 1}
