@@ -186,6 +186,9 @@ def test_bad_arguments_give_one_line_and_exit_2(capsys, tmp_path, monkeypatch, a
 
 def test_unreachable_kafka_gives_one_line_and_exit_1(capsys, monkeypatch):
     monkeypatch.setenv("ZONGZHI_KAFKA_BOOTSTRAP", "127.0.0.1:9")
+    # No broker ever ran here: the principals' passwords come from the environment.
+    for principal in ("ADMIN", "PLATFORM"):
+        monkeypatch.setenv(f"ZONGZHI_KAFKA_PASSWORD_{principal}", "unused")
     assert main(["topics", "counts"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("zongzhi: Kafka at 127.0.0.1:9 is unreachable")
