@@ -17,6 +17,7 @@ from pipelines.io.flink import (
     latest_checkpoint,
     streaming_table_env,
 )
+from pipelines.io.kafka_security import PLATFORM
 from pipelines.settings import Settings, load_settings
 
 pytestmark = pytest.mark.integration
@@ -102,6 +103,7 @@ def test_a_failing_job_restarts_the_configured_times_then_fails_in_one_line(tmp_
             follow=True,
             group_id="unused",
             topics=[],
+            principal=PLATFORM,
         )
     # The first attempt and two restarts, each stopped by the same record.
     assert calls.read_text().splitlines() == ["call"] * 3
