@@ -143,6 +143,15 @@ def to_current_tokens(spark, events, settings: Settings):
         .withColumn("vehicles", _entries(F.col("vehicles"), VEHICLE_TOKEN_FIELDS, mapping))
         .drop("_rotation")
     )
+    # An event id is a token too (features.record_pseudonyms.event_token): the
+    # incident keeps one id across the rotation.
+    ids = rotation.select(F.col("old_token").alias("_old_id"), F.col("new_token").alias("_new_id"))
+    mapped = (
+        mapped.withColumn("_old_id", _respell(F.col("event_id")))
+        .join(ids, "_old_id", "left")
+        .withColumn("event_id", F.coalesce(F.col("_new_id"), F.col("event_id")))
+        .drop("_old_id", "_new_id")
+    )
     return mapped.select(*events.columns), version
 
 

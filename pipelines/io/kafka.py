@@ -153,8 +153,9 @@ def reset_topics(
         topics = pending
         time.sleep(0.5)
     # Creation is acknowledged before every broker's metadata shows it, and
-    # before each partition's leader answers offset requests.
-    consumer = plain_consumer(settings)
+    # before each partition's leader answers offset requests (asked as the
+    # super user, who made them: any topic, declared or not).
+    consumer = plain_consumer(settings, principal=ADMIN)
     try:
         while time.monotonic() < deadline:
             listed = admin.list_topics(timeout=timeout).topics

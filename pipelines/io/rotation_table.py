@@ -111,14 +111,14 @@ def _file_strings(path: Path, columns: list[str] | None = None) -> list:
 def lake_token_texts(settings: Settings) -> tuple[set, dict]:
     """Every string of the lake that may hold a token, and how many files of each place were read.
 
-    The places: the events table (persons, vehicles and attributes), the
+    The places: the events table (event ids, persons, vehicles and attributes), the
     latest graph snapshot (every file) and the published watch list.
     """
     texts: set = set()
     counts = {"events_files": 0, "graph_files": 0, "watch_list_files": 0}
     events = settings.lake_table("normalized")
     for path in sorted(events.rglob("*.parquet")):
-        texts.update(_file_strings(path, ["persons", "vehicles", "attributes_json"]))
+        texts.update(_file_strings(path, ["event_id", "persons", "vehicles", "attributes_json"]))
         counts["events_files"] += 1
     graph = settings.lake_table("graph")
     nights = sorted(p for p in graph.glob("as_of=*") if p.is_dir()) if graph.is_dir() else []
