@@ -75,10 +75,6 @@ _IDENTIFIER_KEYS = frozenset({"name", "id_number", "phone", "plate"})
 _NUMBER, _KNOWN, _PLATE, _MISREAD, _NAME = range(5)
 
 
-def _check_key(key):
-    as_key_chain(key)
-
-
 def _ascii_digits(group: str) -> str:
     if group[0] in _CJK_DIGIT_VALUE:
         return "".join(_CJK_DIGIT_VALUE[c] for c in group)
@@ -264,7 +260,7 @@ def scrub_text(text, key, known=()):
     """
     if not isinstance(text, str):
         raise TypeError(f"text of type {type(text).__name__} provided, but must be a str")
-    _check_key(key)
+    as_key_chain(key)  # refuses a key that is not one
     folded = text.translate(_WIDTH_FOLD)
     taken = bytearray(len(text))
     chosen = []

@@ -157,10 +157,6 @@ def as_key_chain(key) -> KeyChain:
     return key_chain([bytes(key)], strict=False)
 
 
-def _check_key(key):
-    as_key_chain(key)
-
-
 def _digest(key: bytes, message: str) -> str:
     return hmac.digest(key, message.encode(), "sha256").hex()[:TOKEN_HEX_CHARS]
 
