@@ -7,15 +7,22 @@ shape. :func:`scrub_text` replaces each by its keyed-hash pseudonym
 
 What is found (patterns in :mod:`features.identifier_patterns`):
 
-* numbers written with any separators (spaces, dots, dashes, brackets),
-  full-width or other-script digits or Chinese numerals, glued to letters or
-  Chinese characters: 18- and 15-digit ID numbers, mobile numbers with or
-  without ``+86``/``0086``, landlines with area code and extension, and any
-  7 to 18 digits after a phone word (``电话``, ``tel``);
-* plates, also as a camera may have misread them;
+* numbers written with any separators (spaces, line breaks, dots, slashes,
+  underscores, dashes, brackets), full-width or other-script digits or
+  Chinese numerals (also the financial 壹贰叁 and the spoken 幺两洞拐勾),
+  glued to letters or Chinese characters: 18- and 15-digit ID numbers
+  (check character ``X`` or ``x``), mobile numbers with or without
+  ``+86``/``0086``, landlines with area code and extension, and any 7 to 18
+  digits after a phone word (``电话``, ``tel``);
+* plates, also broken across lines or as a camera may have misread them;
 * the identifiers the record itself carries (``known``: its persons' names,
   phones, ID numbers, its plates), wherever they occur;
-* names after a cue: ``姓名：X``, ``联系人X``, ``X先生``, ``X女士``.
+* names after a cue: ``姓名：X``, ``联系人X``, ``X先生``, ``X女士``, ``name: X``,
+  ``Mr. X``, also with Chinese numerals (王一博), a middle dot (约翰·史密斯),
+  spaces (张 三) or in Latin letters (Zhang Wei, WANG Fang).
+
+Dates, times, amounts, house numbers and case numbers (``(2026)京0105刑初
+123号``) are kept.
 
 A number glued to other digits (a 20-digit serial) is not split: it is
 another number. When in doubt the text is scrubbed, so an 18-digit serial is
@@ -30,6 +37,7 @@ import re
 import unicodedata
 
 from features.identifier_patterns import (
+    CJK_DIGIT_VALUES,
     DIGIT_GROUP_PATTERN,
     EXTENSION_PATTERN,
     ID_NUMBER_DIGITS,
@@ -55,8 +63,6 @@ __all__ = ["scrub_text", "record_identifiers"]
 _WIDTH_FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _WIDTH_FOLD[0x3000] = 0x20
 
-_CJK_DIGIT_VALUE = {c: str(i) for i, c in enumerate("零一二三四五六七八九")}
-_CJK_DIGIT_VALUE.update({"〇": "0", "幺": "1"})
 
 # The longest number taken for one identifier (0086 + a landline with a
 # 4-digit area code and an 8-digit number is 16; an ID number 18).
@@ -76,8 +82,8 @@ _NUMBER, _KNOWN, _PLATE, _MISREAD, _NAME = range(5)
 
 
 def _ascii_digits(group: str) -> str:
-    if group[0] in _CJK_DIGIT_VALUE:
-        return "".join(_CJK_DIGIT_VALUE[c] for c in group)
+    if group[0] in CJK_DIGIT_VALUES:
+        return "".join(CJK_DIGIT_VALUES[c] for c in group)
     return "".join(str(unicodedata.decimal(c)) for c in group)
 
 
@@ -180,6 +186,13 @@ def _known_pattern(known, text: str):
     return re.compile("|".join(pieces), re.IGNORECASE), values
 
 
+def _name_value(name: str) -> str:
+    """A name found after a cue as its token's value: ``张  三`` is 张三, ``Li  Lei`` Li Lei."""
+    if name.isascii():
+        return " ".join(name.split())
+    return "".join(name.split())
+
+
 def _finds(folded: str, known):
     """Every candidate identifier: (priority, start, end, kind, value)."""
     pattern, values = _known_pattern(known, folded)
@@ -198,7 +211,7 @@ def _finds(folded: str, known):
             yield priority, m.start(), m.end(), "plate", m.group()
     for names in (NAME_AFTER_LABEL_PATTERN, NAME_AFTER_ROLE_PATTERN, NAME_BEFORE_TITLE_PATTERN):
         for m in names.finditer(folded):
-            yield _NAME, m.start("name"), m.end("name"), "name", m.group("name")
+            yield _NAME, m.start("name"), m.end("name"), "name", _name_value(m.group("name"))
 
 
 def _find_order(find):

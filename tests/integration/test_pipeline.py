@@ -5,12 +5,18 @@ through the normalization job, the lake loader and the nightly job.
 Scenario 2 (detection): the same three hours are streamed twice, once
 without and once with a planted surge, through the hotspot job, which scores
 against the baselines that scenario 1's nightly job wrote.
+
+Scenario 1's raw stream also carries a few dozen records with personal data
+in every shape the scrubber handles (tests/integration/pii_scan.py); no sink
+downstream of normalization may hold any of it in clear, nor any identifier
+the simulator sent.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
 from collections import Counter
 from datetime import datetime, timedelta
 
@@ -20,10 +26,23 @@ import pytest
 
 from features.identity import ID_NUMBER_PATTERN, PHONE_PATTERN, PLATE_PATTERN
 from pipelines.harness.simulation_run import simulate_to_kafka
-from pipelines.harness.steps import run_step
 from pipelines.harness.streams import fresh_streams
+from pipelines.io.platform_state import load_district
 
 from .kafka_read import read_topic
+from .pii_scan import (
+    PLANTED,
+    find_in_clear,
+    flink_log_text,
+    lake_texts,
+    log_texts,
+    pattern_matches_in_strings,
+    planted_records,
+    postgres_text,
+    produce_planted,
+    run_logged_step,
+    topic_text,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -36,12 +55,29 @@ DETECTION_HOURS = 3
 HISTORY_START = datetime.fromisoformat("2026-11-19T08:00:00+08:00")
 DETECTION_START = HISTORY_START + timedelta(hours=HISTORY_HOURS)
 SURGE_CATEGORY = "public_order.petty_theft"
+# The jobs that run on Flink; the next job's JVM rewrites PyFlink's log.
+FLINK_STEPS = ("normalize", "hotspots")
+
+# What each step printed, and PyFlink's log after each Flink job, for the
+# scan of the services' logs at the end of the module.
+STEP_LOGS: dict[str, str] = {}
+
+
+def run_step(settings, *args: str) -> dict | None:
+    """Run a ``zongzhi`` step, keeping its output and its Flink log for the log scan."""
+    report, output = run_logged_step(settings, *args)
+    n = len(STEP_LOGS)
+    STEP_LOGS[f"output of step {n} `zongzhi {' '.join(args)}`"] = output
+    if args[0] in FLINK_STEPS:
+        STEP_LOGS[f"PyFlink log of step {n} `zongzhi {' '.join(args)}`"] = flink_log_text()
+    return report
 
 
 @pytest.fixture(scope="module")
 def history(settings):
     import shutil
 
+    started = time.time()
     fresh_streams(settings)
     shutil.rmtree(settings.lake, ignore_errors=True)
     report = simulate_to_kafka(
@@ -52,10 +88,23 @@ def history(settings):
         malformed_fraction=0.05,
         rings=2,
     )
+    # Personal data in every shape, one record an hour, all in one village.
+    villages = load_district(settings).villages
+    village = villages[len(villages) // 2]
+    planted = planted_records(HISTORY_START, village.lon, village.lat)
+    produce_planted(settings, planted)
     run_step(settings, "normalize")
     lake = run_step(settings, "lake")
     nightly = run_step(settings, "nightly")
-    return {"produced": report, "lake": lake, "nightly": nightly}
+    return {
+        "produced": report,
+        "planted": planted,
+        "lake": lake,
+        "nightly": nightly,
+        "started": started,
+        # Read now: the detection scenario re-creates the raw topics.
+        "identifiers": _clear_identifiers(settings),
+    }
 
 
 def _dump(settings, topic):
@@ -68,10 +117,10 @@ def test_a_every_record_is_normalized_or_dead_lettered(settings, history):
     dead = [json.loads(v) for v in _dump(settings, settings.topic("dead_letter"))]
     raw_total = sum(len(read_topic(settings, t)) for t in settings.raw_topics.values())
 
-    assert raw_total == produced["produced"]
+    assert raw_total == produced["produced"] + len(history["planted"])
     assert len(normalized) + len(dead) == raw_total
-    # Six kinds of malformed records were planted, and each was dead-lettered
-    # for exactly its own reason.
+    # Six kinds of malformed records were simulated, and each was dead-lettered
+    # for exactly its own reason; so was each malformed record with personal data.
     planted = produced["malformed_by_kind"]
     assert set(planted) == {
         "invalid_json",
@@ -81,7 +130,15 @@ def test_a_every_record_is_normalized_or_dead_lettered(settings, history):
         "unknown_category",
         "future_timestamp",
     }
-    assert Counter(d["reason_code"] for d in dead) == Counter(planted)
+    planted_reasons = Counter(r.expected_reason for r in history["planted"] if r.expected_reason)
+    assert planted_reasons == {
+        "invalid_json": 1,
+        "invalid_encoding": 2,
+        "wrong_type": 1,
+        "unknown_category": 1,
+        "source_mismatch": 1,
+    }
+    assert Counter(d["reason_code"] for d in dead) == Counter(planted) + planted_reasons
     assert all(d["reason"] and d["raw_scrubbed"] for d in dead)
     assert history["lake"]["records"] == len(normalized)
 
@@ -121,8 +178,20 @@ def _assert_no_identifier(text: str, identifiers: set[str], where: str):
     assert not leaked, f"{where} holds {len(leaked)} raw identifiers, e.g. {leaked[0]!r}"
 
 
+def _assert_nothing_in_clear(sinks: dict[str, str], clear_values) -> None:
+    """No planted identifier, in any form, and no clear value in any sink's text."""
+    leaks = {}
+    for where, text in sinks.items():
+        found = find_in_clear(text, PLANTED, clear_values)
+        if found:
+            leaks[where] = found
+    assert not leaks, "identifiers in clear:\n" + "\n".join(
+        f"{where}: {len(found)}, e.g. {found[:3]}" for where, found in sorted(leaks.items())
+    )
+
+
 def test_b_no_identifier_in_clear_downstream(settings, history):
-    identifiers = _clear_identifiers(settings)
+    identifiers = history["identifiers"]
     # The stream really carried identifiers, of all three kinds.
     assert sum(bool(ID_NUMBER_PATTERN.fullmatch(i)) for i in identifiers) > 10
     assert sum(bool(PHONE_PATTERN.fullmatch(i)) for i in identifiers) > 10
@@ -160,6 +229,30 @@ def test_b_no_identifier_in_clear_downstream(settings, history):
     conn.close()
     assert len(columns) > 10
     _assert_no_identifier("\n".join(dump), identifiers, "PostgreSQL")
+
+
+def test_b_no_planted_identifier_in_clear_in_any_form(settings, history):
+    raw = "\n".join(topic_text(settings, t) for t in settings.raw_topics.values())
+    # The raw topics carried every planted identifier (they may: clear data
+    # lives there for kafka.raw_retention_hours), so the scan below can find each.
+    assert [p.canonical for p in PLANTED if not find_in_clear(raw, [p])] == []
+    assert len(PLANTED) > 50
+
+    sinks = {
+        f"topic {name}": topic_text(settings, settings.topic(name))
+        for name in ("normalized", "dead_letter")
+    }
+    lake = lake_texts(settings)
+    # The events table and the nightly baselines at least.
+    assert {path.split("/")[0] for path in lake} >= {
+        settings.lake_table("normalized").name,
+        settings.lake_table("baselines").name,
+    }
+    sinks.update({f"lake {path}": text for path, text in lake.items()})
+    tables = postgres_text(settings)
+    assert len(tables) > 5
+    sinks.update({f"PostgreSQL {table}": text for table, text in tables.items()})
+    _assert_nothing_in_clear(sinks, history["identifiers"])
 
 
 def test_d_nightly_daily_counts_equal_counts_from_the_lake(settings, history):
@@ -306,3 +399,26 @@ def test_c_planted_surge_is_one_alert_through_its_lifecycle(settings, detection)
     conn.close()
     assert row == ("ended", "结束", len(alerts) - 1, alerts[-1]["cells"])
     assert updates == len(alerts)
+
+
+def test_e_no_identifier_in_clear_in_alerts_late_tables_and_logs(settings, history, detection):
+    # The simulator's identifiers of both scenarios (the raw topics hold the surge run's).
+    clear_values = history["identifiers"] | _clear_identifiers(settings)
+    sinks = {
+        f"topic {name}": topic_text(settings, settings.topic(name)) for name in ("alerts", "late")
+    }
+    assert detection["surge"]["alerts"] and sinks["topic alerts"]
+    for name in ("alerts", "late"):
+        values = "\n".join(_dump(settings, settings.topic(name)))
+        assert pattern_matches_in_strings(values) == [], name
+    # The serving tables again, now with the alerts store-alerts wrote.
+    sinks.update({f"PostgreSQL {t}": text for t, text in postgres_text(settings).items()})
+    logs = log_texts(settings, since=history["started"])
+    # Kafka's and PostgreSQL's logs, and PyFlink's of every Flink job.
+    assert any(path.endswith("kafka.out") for path in logs)
+    assert any(path.endswith("postgres.log") for path in logs)
+    assert sum(where.startswith("PyFlink log") for where in STEP_LOGS) == 5
+    assert all(STEP_LOGS[where] for where in STEP_LOGS if where.startswith("PyFlink log"))
+    sinks.update({f"log {path}": text for path, text in logs.items()})
+    sinks.update(STEP_LOGS)
+    _assert_nothing_in_clear(sinks, clear_values)

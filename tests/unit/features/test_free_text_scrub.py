@@ -128,6 +128,24 @@ FORMATS = [
     ("0755-8765 4321", "phone", "075587654321"),
     ("+86 10 6512 3456", "phone", "01065123456"),
     ("022\u201423456789", "phone", "02223456789"),
+    # slashes and underscores, a lowercase check character, 0086 with spaces
+    ("138/0013/8000", "phone", "13800138000"),
+    ("138_0013_8000", "phone", "13800138000"),
+    ("110105/19491231/002x", "id_number", "11010519491231002X"),
+    ("0086 138 0013 8000", "phone", "13800138000"),
+    ("＋８６ １３８ ００１３ ８０００", "phone", "13800138000"),
+    # broken across lines (issue 12, found after the first fixes)
+    ("1380013\n8000", "phone", "13800138000"),
+    ("138\r\n0013\r\n8000", "phone", "13800138000"),
+    ("138 0013\n 8000", "phone", "13800138000"),
+    ("138\u20280013\u20298000", "phone", "13800138000"),  # line and paragraph separators
+    ("110105199001\n011234", "id_number", "110105199001011234"),
+    ("110105 19491231\r\n002X", "id_number", "11010519491231002X"),
+    ("0755-\n87654321", "phone", "075587654321"),
+    # financial capitals and the radio operator's digits
+    ("壹叁捌零零壹叁捌零零零", "phone", "13800138000"),
+    ("幺三八洞洞幺三八洞洞洞", "phone", "13800138000"),
+    ("幺拐勾两三四五六七八九", "phone", "17923456789"),
 ]
 
 CONTEXTS = [
@@ -173,6 +191,20 @@ def test_two_numbers_separated_by_a_space_are_two_identifiers():
         + "，共100 "
         + tok("13800138000", "phone")
     )
+
+
+@pytest.mark.parametrize("written", ["京A\n12345", "京\r\nA12345", "京A\u2028D12345"])
+def test_a_plate_broken_across_lines_is_scrubbed(written):
+    out = scrub_text(f"车牌{written}。", KEY)
+    plate = "京A12345" if "D" not in written else "京AD12345"
+    assert out == "车牌" + tok(plate, "plate") + "。"
+
+
+def test_a_misread_plate_of_four_characters_needs_a_letter():
+    assert scrub_text("识别为京A1O3", KEY) == "识别为" + tok("京A1O3", "plate")
+    assert scrub_text("识别为京12345", KEY) == "识别为" + tok("京12345", "plate")
+    # Four digits after a province character: a court's code or a year.
+    assert scrub_text("(2026)京0105刑初123号", KEY) == "(2026)京0105刑初123号"
 
 
 def test_a_misread_plate_does_not_hide_a_phone_behind_it():
@@ -235,6 +267,60 @@ def test_names_after_cues(text, name):
     assert out.replace(tok(name, "name"), name, 1) == text
 
 
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # Chinese numerals in a name (they ended it before: 姓名：王一博 was kept)
+        ("姓名：王一博，男", "王一博"),
+        ("联系人张三称", "张三"),
+        ("车主王五。", "王五"),
+        ("报警人陈二狗反映", "陈二狗"),
+        ("姓名：欧阳一", "欧阳一"),
+        ("我叫李二。", "李二"),
+        ("王一博先生反映", "王一博"),
+        ("张三女士的车", "张三"),
+        # transliterated names with a middle dot
+        ("姓名：约翰·史密斯，", "约翰·史密斯"),
+        ("联系人：买买提·艾力称", "买买提·艾力"),
+        # a cue written with a space
+        ("姓 名：王芳，", "王芳"),
+    ],
+)
+def test_names_with_numerals_or_dots_after_cues(text, name):
+    assert scrub_text(text, KEY) == text.replace(name, tok(name, "name"), 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "name"),
+    [
+        ("姓名：张 三，", "张 三", "张三"),
+        ("姓名：王  芳。", "王  芳", "王芳"),
+        ("联系人：刘 洋称", "刘 洋", "刘洋"),
+    ],
+)
+def test_a_name_typed_with_spaces_gets_the_token_of_the_name(text, written, name):
+    assert scrub_text(text, KEY) == text.replace(written, tok(name, "name"))
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("姓名：Zhang Wei，男", "Zhang Wei"),
+        ("姓名：zhang wei", "zhang wei"),
+        ("name: Li Lei, phone unknown", "Li Lei"),
+        ("Name: John Ronald Smith.", "John Ronald Smith"),
+        ("contact: Li Lei said", "Li Lei"),
+        ("联系人 WANG Fang称", "WANG Fang"),
+        ("车主：Jean-Pierre Martin。", "Jean-Pierre Martin"),
+        ("名叫Tom，", "Tom"),
+        ("Mr. Smith and his son", "Smith"),
+        ("Wang先生反映", "Wang"),
+    ],
+)
+def test_latin_names_after_cues(text, name):
+    assert scrub_text(text, KEY) == text.replace(name, tok(name, "name"), 1)
+
+
 # --------------------------------------------------------------------------
 # What is kept
 # --------------------------------------------------------------------------
@@ -254,6 +340,18 @@ def test_names_after_cues(text, name):
         "金额 13,800.00 元；比例 0.138。",
         "时间戳1764206102000。",
         "村民反映王家庄村口有垃圾，居民要求清理。",
+        # dates, times, amounts, addresses and case numbers, also across lines
+        "2026/11/27 09:15，2026_11_27，10:30—11:45，共计12,000元。",
+        "2026-11-27\n09:15\n2026-11-28\n10:30",
+        "朝阳路123号院4号楼5单元601室，1号楼\n2单元\n301室。",
+        "(2026)京0105刑初123号，（2024）沪0115民初12345号之一。",
+        "来自北京 2026年，案件编号A1101052026110100001。",
+        "第1项\n第2项\n第13项；金额\n1380元\n2026年",
+        "共两人，两辆车，路面有个洞，前方拐弯。",
+        "周三下午，王家庄村。",
+        # English text with cue-like words but no cue
+        "the name of the road is unknown; Driver error caused the crash.",
+        "Beijing Chaoyang District, Room 1301.",
     ],
 )
 def test_ordinary_text_and_numbers_are_kept(text):

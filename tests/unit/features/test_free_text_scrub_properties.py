@@ -25,6 +25,7 @@ KEY = b"zongzhi-test-key-0002-for-properties"
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 SEPARATORS = [" ", "-", ".", "\u2013", "\u2014", "\u00b7", "\uff0d", "\u3000", " - ", "/"]
+SEPARATORS += ["_", "\n", "\r\n", " \n", "\u2028"]
 # Characters around an identifier: letters (not x), CJK without numerals,
 # surnames or cue words, and punctuation that is no separator.
 CONTEXT = st.text(
@@ -136,3 +137,34 @@ def test_no_identifier_the_plain_patterns_see_survives(text):
     # to letters).
     assert PHONE_PATTERN.search(out) is None
     assert ID_NUMBER_PATTERN.search(out) is None
+
+
+NUMERALS = "一二三四五六七八九"
+AFTER_NAME = st.text(alphabet="，。；！？、", max_size=6)
+
+
+@SETTINGS
+@given(
+    name=st.tuples(
+        st.sampled_from(SURNAMES), st.text(alphabet=GIVEN + NUMERALS, min_size=1, max_size=2)
+    ).map("".join),
+    cue=st.sampled_from(["姓名：", "姓名:", "姓 名：", "联系人", "车主：", "报警人"]),
+    after=AFTER_NAME,
+)
+def test_names_after_cues_with_numerals(name, cue, after):
+    assert scrub_text(cue + name + after, KEY) == cue + pseudonymize(name, "name", KEY) + after
+
+
+SYLLABLES = ["Zhang", "Wang", "Li", "Liu", "Chen", "Wei", "Fang", "Lei", "Na", "Min", "Jian"]
+
+
+@SETTINGS
+@given(
+    words=st.lists(st.sampled_from(SYLLABLES), min_size=2, max_size=3),
+    case=st.sampled_from([str, str.upper, str.lower]),
+    cue=st.sampled_from(["姓名：", "name: ", "Name:", "contact: ", "联系人 ", "车主："]),
+    after=AFTER_NAME,
+)
+def test_latin_names_after_cues(words, case, cue, after):
+    name = " ".join([case(words[0]), *words[1:]])
+    assert scrub_text(cue + name + after, KEY) == cue + pseudonymize(name, "name", KEY) + after
