@@ -41,10 +41,15 @@ def create_event_source(
     """The ``events`` view: the normalized topic's complete events, with event time and watermark.
 
     A record the job cannot parse does not stop it: the JSON format skips a
-    value that is not a JSON object, and gives NULL for a field it cannot
-    read (``json.ignore-parse-errors``). The table ``normalized_in`` holds
-    what was parsed; ``events`` only the rows with every field the windows
-    need. :func:`skipped_events_sql` counts the others.
+    value that is not a JSON object (invalid JSON, ``[1, 2]``, ``"x"``,
+    ``42``, ``null``, ``true``), and gives NULL for a field it cannot read
+    (``json.ignore-parse-errors``). The table ``normalized_in`` holds what
+    was parsed; ``events`` only the rows with every field the windows need.
+    The values the JSON format skipped never become rows, so a second
+    source, ``normalized_raw``, reads the same records as text, from the same
+    group offsets but committing none (the events source alone moves the
+    group): :func:`skipped_events_sql` counts its values that are not JSON
+    objects, and the parsed rows that lack a field.
 
     A live job allows ``watermark_delay_seconds`` of disorder. A bounded run
     (a backfill, a test, the eval) reads a backlog that the normalization
@@ -86,6 +91,12 @@ def create_event_source(
         "events", t_env.sql_query(f"SELECT * FROM normalized_in WHERE {_COMPLETE}")
     )
     t_env.execute_sql(f"""
+        CREATE TEMPORARY TABLE normalized_raw (raw_value BYTES) WITH (
+            {kafka_source_options(settings, group_id, [topic], follow, PLATFORM)},
+            'properties.commit.offsets.on.checkpoint' = 'false',
+            'format' = 'raw'
+        )""")
+    t_env.execute_sql(f"""
         CREATE TEMPORARY TABLE skipped_events_log (skipped BIGINT) WITH (
             'connector' = 'print', 'print-identifier' = '{SKIPPED_EVENTS_LOG}'
         )""")
@@ -101,13 +112,35 @@ _COMPLETE = (
 
 
 def skipped_events_sql() -> str:
-    """Count the parsed records missing a field the windows need, into the job's log.
+    """Count the records the windows skip, into the job's log.
 
+    A record is skipped when its value is not a JSON object in UTF-8 (read
+    from ``normalized_raw``: what the JSON format dropped without a row) or
+    when it parsed but lacks a field the windows need (read from
+    ``normalized_in``). A value that is an object but holds bytes that are
+    not UTF-8 counts with the first: the JSON format drops it, while the text
+    the raw format decodes (with U+FFFD for each bad byte) is an object.
     Each skipped record prints the running count on a line starting with
     :data:`SKIPPED_EVENTS_LOG` (``+U[3]``); a job that skips none prints none.
+
+    Examples
+    --------
+    >>> sql = skipped_events_sql()
+    >>> "NOT (text_value IS JSON OBJECT)" in sql and "UNION ALL" in sql
+    True
     """
     return f"""INSERT INTO skipped_events_log
-            SELECT COUNT(*) FROM normalized_in WHERE NOT ({_COMPLETE})"""
+            SELECT COUNT(*) FROM (
+                SELECT 1 AS skipped FROM (
+                    SELECT raw_value, DECODE(raw_value, 'UTF-8') AS text_value
+                    FROM normalized_raw
+                )
+                WHERE NOT (text_value IS JSON OBJECT)
+                   OR (POSITION(U&'\\FFFD' IN text_value) > 0
+                       AND ENCODE(text_value, 'UTF-8') <> raw_value)
+                UNION ALL
+                SELECT 1 AS skipped FROM normalized_in WHERE NOT ({_COMPLETE})
+            )"""
 
 
 def create_window_counts_view(t_env, hotspot: dict, source_table: str = "events") -> str:
