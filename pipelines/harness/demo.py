@@ -33,9 +33,9 @@ from datetime import UTC, datetime, timedelta
 import psycopg2
 
 from pipelines.errors import ServiceError
+from pipelines.harness.restart_check import checkpoint_id
 from pipelines.harness.steps import child_env, run_step
 from pipelines.harness.streams import fresh_streams
-from pipelines.io.flink import checkpoint_folder, latest_checkpoint
 from pipelines.io.kafka import group_lag, topic_counts
 from pipelines.settings import Settings
 
@@ -116,8 +116,7 @@ class StreamingJobs:
 
 
 def _hotspot_checkpoint(settings: Settings) -> int:
-    done = latest_checkpoint(checkpoint_folder(settings, "zongzhi-hotspot"))
-    return int(done.name[4:]) if done is not None else 0
+    return checkpoint_id(settings, "zongzhi-hotspot")
 
 
 def _wait_caught_up(settings: Settings, jobs: StreamingJobs, timeout_s: float = 300) -> None:
