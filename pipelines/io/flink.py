@@ -78,7 +78,7 @@ def streaming_table_env(
     settings: Settings,
     *,
     parallelism: int = 1,
-    checkpoint_interval_s: int | None = None,
+    checkpoint_interval_s: float | None = None,
     jars: bool = True,
     python_mode: str = "process",
     job: str | None = None,
@@ -132,7 +132,8 @@ def streaming_table_env(
     config.set("execution.buffer-timeout", f"{int(flink['buffer_timeout_ms'])} ms")
     config.set("pipeline.auto-watermark-interval", f"{int(flink['auto_watermark_interval_ms'])} ms")
     if checkpoint_interval_s:
-        config.set("execution.checkpointing.interval", f"{checkpoint_interval_s} s")
+        # In milliseconds: Flink's durations take whole numbers (0.5 s is 500 ms).
+        config.set("execution.checkpointing.interval", f"{round(checkpoint_interval_s * 1000)} ms")
     for key, value in _fault_tolerance_options(settings, job, bool(checkpoint_interval_s), fresh):
         config.set(key, value)
     return t_env

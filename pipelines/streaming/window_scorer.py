@@ -254,6 +254,10 @@ def keyed_scoring(scorer: WindowScorer):
             payload = value[1].split(SLICE_SEPARATOR) if value[1] else []
             window_end = datetime.fromisoformat(value[0])
             alerts = scorer.score(window_end, payload, int(time.time() * 1000))
+            # Emitted once the look is done: its cost is part of an alert's latency.
+            emitted_ms = int(time.time() * 1000)
+            for alert in alerts:
+                alert["emitted_at_ms"] = emitted_ms
             self.clusters.update(tracker.snapshot())
             for alert in alerts:
                 yield Row(alert["alert_id"], json.dumps(alert, ensure_ascii=False))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.harness.hotspot_bench import STEP_FRACTIONS
+from pipelines.harness.hotspot_bench import STEP_FRACTIONS, SUSTAINED_P99_MS, live_sustained
 from pipelines.harness.steps import run_step
 
 pytestmark = pytest.mark.integration
@@ -119,32 +119,62 @@ def test_eval_finds_strong_surges_and_reports_the_budget(settings):
 
 def test_bench_smoke_measures_everything_it_reports(settings):
     report = run_step(settings, "bench", "hotspots", "--smoke", "--json", timeout=1800)
-    for part in ("hotspot_job", "pure_sql_blackhole"):
-        assert report["throughput"][part]["events_per_s"] > 0
-    assert report["checkpointing"]["exactly_once_every_10s"]["events_per_s"] > 0
-    assert [s["fraction_of_sustained"] for s in report["rate_steps"]] == list(STEP_FRACTIONS)
-    # At smoke size the drain rate is small, so the job keeps up with some
-    # steps past the warm-up's tail and the latency step exists.
-    assert report["live_sustained_events_per_s"] > 0, report["rate_steps"]
-    assert 0 <= report["warm_up_tail_steps"] < len(STEP_FRACTIONS)
-    assert report["latency_at_70_percent_ms"]["p99"] > 0
+    # Every Flink run was checked for restarts (a restart fails the command).
+    runs = report["job_restarts"]["runs"]
+    assert set(runs) == {
+        f"{kind} round 1 {backlog}"
+        for kind in ("detector", "sql", "checkpointed")
+        for backlog in ("small", "large")
+    } | {"live"}
+    assert report["job_restarts"]["total"] == 0
+    assert report["goals"]["no_job_restarted"] is True
+    detector = report["throughput"]["hotspot_job"]["events_per_s"]
+    assert detector > 0
+    # At smoke size a drain's extra time may be start-up noise: then no rate (None).
+    pure_sql = report["throughput"]["pure_sql_blackhole"]["events_per_s"]
+    checkpointed = report["checkpointing"]["exactly_once"]["events_per_s"]
+    assert pure_sql is None or pure_sql > 0
+    assert checkpointed is None or checkpointed > 0
+    interval = settings.section("flink").integer("checkpoint_interval_seconds")
+    assert report["checkpointing"]["interval_s"] == interval
+    assert report["checkpointing"]["state_backend"] == settings.section("flink").text(
+        "state_backend"
+    )
+    steps = report["rate_steps"]
+    assert [s["fraction_of_sustained"] for s in steps] == list(STEP_FRACTIONS)
+    # Alerts went through the live job and its exactly-once sink to a
+    # read-committed reader, which saw each one after its emission.
+    assert sum(s["alert_updates"] for s in steps) > 0, steps
+    for step in (s for s in steps if s["alert_updates"]):
+        assert step["visible_latency_ms_p50"] > step["latency_ms_p50"]
+    # At smoke size the drain rate is start-up noise, so the steps may all be
+    # too fast for the job: the live maximum is 0 then, and no step is chosen.
+    sustained = live_sustained(steps)
+    assert report["live_sustained_events_per_s"] == sustained["events_per_s"]
+    assert report["warm_up_tail_steps"] == sustained["warm_up_tail_steps"]
+    latency = report["latency_at_70_percent_ms"]
+    if sustained["at_70_percent"] is not None:
+        assert 0 < latency["p99"] <= SUSTAINED_P99_MS
+        assert latency["visible_p50"] > latency["p50"]
+    else:
+        assert latency["p99"] is None
+    assert report["visible_latency_checkpoint_floor_ms"]["wait_p99"] == 990 * interval
     assert report["gi_star"]["ratio"] > 0
     assert report["permutations"]["speedup"] > 1
     assert 0 < report["peak_rss_bytes"] < 24 * 2**30
     # Each goal is the comparison of the figure the report gives, recomputed here.
-    detector = report["throughput"]["hotspot_job"]["events_per_s"]
-    pure_sql = report["throughput"]["pure_sql_blackhole"]["events_per_s"]
-    checkpointed = report["checkpointing"]["exactly_once_every_10s"]["events_per_s"]
-    ratio = detector / pure_sql
-    cost = 1 - checkpointed / detector
-    assert report["throughput"]["ratio_to_pure_sql"] == pytest.approx(ratio, abs=1e-3)
-    assert report["checkpointing"]["throughput_cost"] == pytest.approx(cost, abs=1e-4)
-    p99 = report["latency_at_70_percent_ms"]["p99"]
+    ratio = pure_sql and detector / pure_sql
+    cost = checkpointed and 1 - checkpointed / detector
+    if ratio is not None:
+        assert report["throughput"]["ratio_to_pure_sql"] == pytest.approx(ratio, abs=1e-3)
+    if cost is not None:
+        assert report["checkpointing"]["throughput_cost"] == pytest.approx(cost, abs=1e-4)
     assert report["goals"] == {
+        "no_job_restarted": True,
         "events_per_s >= 50000": detector >= 50_000,
-        "ratio_to_pure_sql >= 0.8": ratio >= 0.8,
-        "p99_ms <= 500": p99 <= 500,
-        "checkpoint_cost <= 0.05": cost <= 0.05,
+        "ratio_to_pure_sql >= 0.8": ratio is not None and ratio >= 0.8,
+        "p99_ms <= 500": latency["p99"] is not None and latency["p99"] <= 500,
+        "checkpoint_cost <= 0.05": cost is not None and cost <= 0.05,
         "gi_star_ratio <= 3": report["gi_star"]["ratio"] <= 3,
         "permutation_speedup >= 5": report["permutations"]["speedup"] >= 5,
         "peak_rss <= 6 GiB": report["peak_rss_bytes"] <= 6 * 2**30,
