@@ -55,7 +55,8 @@ declared_topic_pairs() {
   awk '/^kafka:/{k=1;next} /^[^ #]/{k=0} k && /^  topics:/{t=1;next} k && t && /^    [a-z_]+:/{n=$1; sub(":$","",n); print n, $2; next} k && t && /^  [^ ]/{t=0}' "$CFG"
 }
 declared_topics() { declared_topic_pairs | awk '{print $2}'; }
-raw_topics() { declared_topic_pairs | awk '$1 ~ /^raw_/ {print $2}'; }
+# Topics of raw records (clear personal data): every name with raw_ in it.
+raw_topics() { declared_topic_pairs | awk '$1 ~ /(^|_)raw_/ {print $2}'; }
 topic_named() { declared_topic_pairs | awk -v n="$1" '$1==n {print $2}'; }
 
 # "<principal> <role> <value>" lines from kafka.security.principals: roles

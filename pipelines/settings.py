@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,10 @@ import yaml
 
 from pipelines.errors import SettingsError
 
-__all__ = ["Settings", "Section", "SettingsError", "load_settings", "project_root"]
+__all__ = ["CHANNELS", "Settings", "Section", "SettingsError", "load_settings", "project_root"]
+
+#: The channels events arrive by, each with its raw topic ``raw_<channel>``.
+CHANNELS = ("grid", "hotline", "video")
 
 
 def project_root() -> Path:
@@ -140,7 +144,17 @@ class Settings:
     @property
     def raw_topics(self) -> dict[str, str]:
         """Channel name → raw topic."""
-        return {channel: self.topic(f"raw_{channel}") for channel in ("grid", "hotline", "video")}
+        return self.channel_topics("raw")
+
+    def channel_topics(self, prefix: str) -> dict[str, str]:
+        """Channel name → the topic declared as ``<prefix>_<channel>`` (``raw``, ``bench_raw``)."""
+        return {channel: self.topic(f"{prefix}_{channel}") for channel in CHANNELS}
+
+    @property
+    def clear_data_topics(self) -> list[str]:
+        """Topics that hold raw records, clear personal data included: every ``*raw_*`` name."""
+        topics = self.section("kafka")["topics"]
+        return [topic for name, topic in topics.items() if re.search(r"(^|_)raw_", name)]
 
     # --- PostgreSQL --------------------------------------------------------
     @property

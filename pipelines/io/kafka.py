@@ -69,7 +69,7 @@ def check_reachable(settings: Settings, timeout: float = 5.0, *, principal: str 
 def topic_config(settings: Settings, topic: str) -> dict[str, str]:
     """The topic-level configuration ``topic`` is created with (empty: the broker's defaults).
 
-    The raw topics hold clear personal data: they keep it
+    The raw topics (the bench's too) hold clear personal data: they keep it
     ``kafka.raw_retention_hours`` at most, by broker append time, since
     their producers' timestamps are report times, days old for replayed
     history (``infra/kafka.sh`` applies the same to the topics it creates).
@@ -78,13 +78,13 @@ def topic_config(settings: Settings, topic: str) -> dict[str, str]:
     --------
     >>> from types import SimpleNamespace
     >>> s = SimpleNamespace(
-    ...     raw_topics={"grid": "zz.raw.grid"},
+    ...     clear_data_topics=["zz.raw.grid"],
     ...     section=lambda name: {"raw_retention_hours": 72, "raw_segment_minutes": 60},
     ... )
     >>> topic_config(s, "zz.raw.grid")["retention.ms"], topic_config(s, "zz.alerts")
     ('259200000', {})
     """
-    if topic not in settings.raw_topics.values():
+    if topic not in settings.clear_data_topics:
         return {}
     kafka = settings.section("kafka")
     return {

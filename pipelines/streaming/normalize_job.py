@@ -20,6 +20,7 @@ no Kafka, for tests.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from features.contract import DEAD_LETTER, NORMALIZED, NormalizationContext, route_raw_record
 from features.record_limits import limits_from_mapping
@@ -34,7 +35,14 @@ from pipelines.io.kafka_security import NORMALIZER
 from pipelines.io.platform_state import load_district, pseudonym_key
 from pipelines.settings import Settings
 
-__all__ = ["GROUP_ID", "SOURCE_HEADER", "normalization_context", "run", "run_offline"]
+__all__ = [
+    "GROUP_ID",
+    "SOURCE_HEADER",
+    "NormalizationTopics",
+    "normalization_context",
+    "run",
+    "run_offline",
+]
 
 GROUP_ID = "zongzhi-normalize"
 #: Header of every output record naming the raw record it came from.
@@ -81,8 +89,32 @@ def _route_function(
     return route
 
 
+@dataclass(frozen=True)
+class NormalizationTopics:
+    """The topics one normalization run reads (channel → raw topic) and writes."""
+
+    raw: dict[str, str]
+    normalized: str
+    dead_letter: str
+
+    @classmethod
+    def declared(cls, settings: Settings) -> NormalizationTopics:
+        """The platform's topics."""
+        return cls(
+            raw=settings.raw_topics,
+            normalized=settings.topic("normalized"),
+            dead_letter=settings.topic("dead_letter"),
+        )
+
+
 def run(
-    settings: Settings, *, follow: bool = False, parallelism: int = 1, fresh: bool = False
+    settings: Settings,
+    *,
+    follow: bool = False,
+    parallelism: int = 1,
+    fresh: bool = False,
+    topics: NormalizationTopics | None = None,
+    group_id: str = GROUP_ID,
 ) -> None:
     """Run the job on Kafka.
 
@@ -93,21 +125,22 @@ def run(
         every record present when it starts and then finishes (tests, demos
         and backfills). A following job checkpoints and resumes from its
         latest checkpoint when started again, unless ``fresh``.
+    topics, group_id : NormalizationTopics, str
+        Another set of topics and its own consumer group, checkpoints and
+        transactional ids (the bench); by default the platform's.
     """
     ctx = normalization_context(settings)
-    raw_topics = settings.raw_topics
+    topics = topics or NormalizationTopics.declared(settings)
+    raw_topics = topics.raw
     channel_by_topic = {topic: channel for channel, topic in raw_topics.items()}
-    topic_by_destination = {
-        NORMALIZED: settings.topic("normalized"),
-        DEAD_LETTER: settings.topic("dead_letter"),
-    }
+    topic_by_destination = {NORMALIZED: topics.normalized, DEAD_LETTER: topics.dead_letter}
 
     interval = settings.section("flink").integer("checkpoint_interval_seconds")
     t_env = streaming_table_env(
         settings,
         parallelism=parallelism,
         checkpoint_interval_s=interval if follow else None,
-        job=GROUP_ID,
+        job=group_id,
         fresh=fresh,
     )
     t_env.create_temporary_function(
@@ -141,7 +174,7 @@ def run(
             `report_ts` TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL,
             WATERMARK FOR `report_ts` AS `report_ts`
         ) WITH (
-            {kafka_source_options(settings, GROUP_ID, list(raw_topics.values()), follow, NORMALIZER)},{aligned}
+            {kafka_source_options(settings, group_id, list(raw_topics.values()), follow, NORMALIZER)},{aligned}
             'format' = 'raw'
         )""")
     t_env.execute_sql(f"""
@@ -157,7 +190,7 @@ def run(
             list(topic_by_destination.values()),
             "record_key",
             NORMALIZER,
-            f"{GROUP_ID}.routed",
+            f"{group_id}.routed",
         )
     }
         )""")
@@ -175,7 +208,7 @@ def run(
              LATERAL TABLE(route_raw(`value`, `topic`, `partition`, `offset`))
                  AS routed(destination, record_key, payload)""",
         follow=follow,
-        group_id=GROUP_ID,
+        group_id=group_id,
         topics=list(raw_topics.values()),
         principal=NORMALIZER,
     )

@@ -44,9 +44,13 @@ def produce_records(
     *,
     speedup: float | None = None,
     progress: Callable[[int], None] | None = None,
+    topics: dict[str, str] | None = None,
 ) -> ProduceReport:
-    """Send records to Kafka; every record is acknowledged before this returns."""
-    topics = settings.raw_topics
+    """Send records to Kafka; every record is acknowledged before this returns.
+
+    Each goes to its channel's raw topic, or to ``topics[channel]`` (the bench's).
+    """
+    topics = topics or settings.raw_topics
     by_channel: Counter = Counter()
     malformed: Counter = Counter()
     produced = 0

@@ -1,0 +1,239 @@
+"""``zongzhi bench normalize``: how fast the normalization job is, against pure SQL, in one run.
+
+1. **The stream**: the district simulator's records in the three channels'
+   real mix, malformed share included, written to the bench's raw topics
+   twice: a large backlog and a small one.
+2. **Sustained throughput** of (a) the normalization job and (b) a pure
+   Flink SQL job of the same shape (the same raw topics, the envelope parsed
+   with ``JSON_VALUE``, one row per record into a blackhole sink). Each job
+   drains the small backlog and the large one; its rate is the difference
+   in records over the difference in wall time, so start-up cancels. The
+   two take turns over ``rounds`` rounds, in alternating order, and each
+   reports its median round.
+3. **Balance**: after each run of (a) over the large backlog, its outputs are
+   counted: produced = normalized + dead-lettered, exactly.
+4. **The contract alone**: :func:`features.contract.route_raw_record` over a
+   sample of the same records in this process, without Flink or Kafka: its
+   cost per record on one core.
+5. **Peak RSS** of each job's process tree plus the Kafka broker.
+
+The Flink runs live in :mod:`~pipelines.harness.normalize_bench_jobs`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from pipelines.errors import UsageError
+from pipelines.harness.hotspot_bench_jobs import drain_rate, run_child
+from pipelines.harness.hotspot_bench_report import job_restarts_section, median_run
+from pipelines.harness.normalize_bench_jobs import run_job
+from pipelines.settings import Settings
+
+__all__ = ["GOAL_EVENTS_PER_S", "GOAL_RATIO_TO_SQL", "run_bench", "bench_report"]
+
+log = logging.getLogger(__name__)
+
+#: Issue 17's goals on 2 cores.
+GOAL_EVENTS_PER_S = 30_000
+GOAL_RATIO_TO_SQL = 0.5
+#: The simulated stream's first event; its hours hold the requested records.
+_STREAM_START = datetime(2026, 5, 4, 0, 0, tzinfo=UTC)
+_STREAM_HOURS = 24
+#: The entry point of the bench's child processes (this module).
+_MODULE = "pipelines.harness.normalize_bench"
+#: Records timed through the contract alone (at most).
+_CONTRACT_SAMPLE = 20_000
+
+
+def _simulated(settings: Settings, events: int, seed: int, malformed_fraction: float) -> list:
+    """``events`` simulated raw records (at least), in the channels' configured mix."""
+    from pipelines.harness.simulation_run import build_simulator
+
+    rate = events / _STREAM_HOURS * 1.02  # the simulator's Poisson counts vary
+    simulator = build_simulator(
+        settings,
+        start=_STREAM_START,
+        seed=seed,
+        rate=rate,
+        malformed_fraction=malformed_fraction,
+    )
+    records = list(simulator.records(_STREAM_START, timedelta(hours=_STREAM_HOURS)))
+    if len(records) < events:
+        raise UsageError(f"the simulator made {len(records)} records, fewer than {events}")
+    return records[:events]
+
+
+def _contract_alone(settings: Settings, records: list) -> dict:
+    """Per-record cost of the pure Python contract on one core, without Flink or Kafka."""
+    from features.contract import route_raw_record
+    from pipelines.streaming.normalize_job import normalization_context
+
+    ctx = normalization_context(settings)
+    sample = [(r.value.encode("utf-8", "surrogatepass"), r.source) for r in records]
+    sample = sample[:_CONTRACT_SAMPLE]
+    now_ms = int(time.time() * 1000)
+
+    def route_all():
+        for offset, (value, channel) in enumerate(sample):
+            route_raw_record(
+                value, ctx, now_ms, channel=channel, topic=channel, partition=0, offset=offset
+            )
+
+    route_all()  # caches and compiled patterns warm
+    started = time.process_time()
+    route_all()
+    seconds = time.process_time() - started
+    return {
+        "records": len(sample),
+        "cpu_us_per_record": round(seconds / len(sample) * 1e6, 1),
+        "records_per_s_one_core": round(len(sample) / seconds),
+    }
+
+
+def _produce(settings: Settings, records: list, prefix: str) -> dict:
+    from pipelines.harness.simulator.produce import produce_records
+
+    report = produce_records(settings, records, topics=settings.channel_topics(f"{prefix}raw"))
+    return dict(report["by_channel"])
+
+
+def _balance(settings: Settings, produced: int) -> dict:
+    from pipelines.io.kafka import topic_counts
+
+    out = [settings.topic("bench_normalized"), settings.topic("bench_dead_letter")]
+    counts = topic_counts(settings, out)
+    normalized, dead = counts[out[0]], counts[out[1]]
+    return {
+        "produced": produced,
+        "normalized": normalized,
+        "dead_lettered": dead,
+        "exact": normalized + dead == produced,
+    }
+
+
+def run_bench(
+    settings: Settings,
+    *,
+    events: int,
+    small: int,
+    rounds: int = 2,
+    parallelism: int = 1,
+    malformed_fraction: float = 0.03,
+) -> dict:
+    """Run every measurement; return the report (goals alongside)."""
+    from pipelines.io.kafka import check_reachable, reset_topics
+
+    check_reachable(settings)
+    if small >= events:
+        raise UsageError(f"events={events} must exceed the small run's {small}")
+    if rounds < 1:
+        raise UsageError(f"rounds={rounds} must be at least 1")
+    large_raw = list(settings.channel_topics("bench_raw").values())
+    small_raw = list(settings.channel_topics("bench_small_raw").values())
+    outputs = [settings.topic("bench_normalized"), settings.topic("bench_dead_letter")]
+    reset_topics(settings, large_raw + small_raw + outputs)
+    log.info("bench: simulating and producing %d + %d raw records", small, events)
+    records = _simulated(settings, events, 2, malformed_fraction)
+    by_channel = _produce(settings, records, "bench_")
+    _produce(settings, _simulated(settings, small, 1, malformed_fraction), "bench_small_")
+    malformed = Counter(r.malformed_kind for r in records if r.malformed_kind)
+
+    runs: dict = {"contract": [], "sql": []}
+    balances, restarts = [], {}
+    for r in range(rounds):
+        for kind in ("contract", "sql") if r % 2 == 0 else ("sql", "contract"):
+            log.info("bench: round %d/%d, %s", r + 1, rounds, kind)
+            spec = {"kind": kind, "parallelism": parallelism}
+            if kind == "contract":
+                reset_topics(settings, outputs)
+            small_run = run_child(settings, dict(spec, prefix="bench_small_"), module=_MODULE)
+            if kind == "contract":
+                reset_topics(settings, outputs)
+            large_run = run_child(settings, dict(spec, prefix="bench_"), module=_MODULE)
+            if kind == "contract":
+                balances.append(_balance(settings, events))
+            runs[kind].append(drain_rate(small_run, large_run, small, events))
+            restarts[f"{kind} round {r + 1} small"] = small_run["restarts"]
+            restarts[f"{kind} round {r + 1} large"] = large_run["restarts"]
+    log.info("bench: the contract alone")
+    contract_alone = _contract_alone(settings, records)
+    setup = {
+        "events": events,
+        "small_run_events": small,
+        "by_channel": by_channel,
+        "malformed_fraction": malformed_fraction,
+        "malformed_by_kind": dict(malformed),
+        "rounds": rounds,
+        "parallelism": parallelism,
+        "cpus": os.cpu_count(),
+    }
+    return bench_report(
+        setup,
+        job=median_run(runs["contract"]),
+        sql=median_run(runs["sql"]),
+        balances=balances,
+        contract_alone=contract_alone,
+        restarts=restarts,
+    )
+
+
+def bench_report(
+    setup: dict,
+    *,
+    job: dict,
+    sql: dict,
+    balances: list[dict],
+    contract_alone: dict,
+    restarts: dict[str, int | None],
+) -> dict:
+    """The bench's report from its measurements, with each goal met or not.
+
+    Examples
+    --------
+    >>> job = {"events_per_s": 12_000, "peak_rss_bytes": 2**30}
+    >>> sql = {"events_per_s": 60_000, "peak_rss_bytes": 2**29}
+    >>> ok = {"produced": 10, "normalized": 9, "dead_lettered": 1, "exact": True}
+    >>> report = bench_report({}, job=job, sql=sql, balances=[ok],
+    ...                       contract_alone={"cpu_us_per_record": 80.0}, restarts={"sql": 0})
+    >>> report["ratio_to_pure_sql"], report["balanced"], report["goals"]
+    (0.2, True, {'events_per_s >= 30000': False, 'ratio_to_pure_sql >= 0.5': False})
+
+    A rate the runs could not measure (the large run no longer than the
+    small) meets no goal:
+
+    >>> bench_report({}, job=dict(job, events_per_s=None), sql=sql, balances=[ok],
+    ...              contract_alone={}, restarts={})["ratio_to_pure_sql"] is None
+    True
+    """
+    rate, base = job["events_per_s"], sql["events_per_s"]
+    ratio = rate / base if rate is not None and base else None
+    return {
+        "setup": setup,
+        "normalization_job": job,
+        "pure_sql": sql,
+        "ratio_to_pure_sql": None if ratio is None else round(ratio, 3),
+        "job_restarts": job_restarts_section(restarts),
+        "contract_alone": contract_alone,
+        "balance": balances,
+        "balanced": all(b["exact"] for b in balances),
+        "peak_rss_bytes": max(job["peak_rss_bytes"], sql["peak_rss_bytes"]),
+        "goals": {
+            f"events_per_s >= {GOAL_EVENTS_PER_S}": rate is not None and rate >= GOAL_EVENTS_PER_S,
+            f"ratio_to_pure_sql >= {GOAL_RATIO_TO_SQL}": ratio is not None
+            and ratio >= GOAL_RATIO_TO_SQL,
+        },
+    }
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING)
+    print(json.dumps(run_job(json.loads(sys.argv[1]))))
+    sys.stdout.flush()
+    os._exit(0)  # the job's JVM and threads end with the process
