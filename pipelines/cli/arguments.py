@@ -9,6 +9,8 @@ Examples
 (3, 0.25, '2026-11-27')
 >>> surge_spec("busiest:public_order.fight:60:30:3")
 ('busiest', 'public_order.fight', 60.0, 30.0, 3.0)
+>>> choice_list(("a", "b"))("b,a")
+('b', 'a')
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ __all__ = [
     "iso_time",
     "iso_date",
     "positive",
+    "seconds_list",
     "fraction",
     "surge_spec",
     "surge_multiplier",
+    "choice_list",
 ]
 
 
@@ -55,6 +59,25 @@ def iso_date(text: str) -> str:
         return date.fromisoformat(text).isoformat()
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date such as 2026-11-27") from None
+
+
+def seconds_list(text: str) -> tuple[float, ...]:
+    """Positive seconds, comma-separated.
+
+    Examples
+    --------
+    >>> seconds_list("0.5,1")
+    (0.5, 1.0)
+    """
+    try:
+        values = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        values = ()
+    if not values or any(not v > 0 for v in values):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of positive seconds, such as 0.5,1"
+        )
+    return values
 
 
 def positive(kind):
@@ -110,3 +133,21 @@ def surge_multiplier(text: str) -> float:
     if not value > 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be > 1 (times the baseline)")
     return value
+
+
+def choice_list(allowed: tuple[str, ...]):
+    """The argument type of a comma-separated list of names from ``allowed``, no repeats."""
+
+    def parse(text: str) -> tuple[str, ...]:
+        names = tuple(n.strip() for n in text.split(","))
+        unknown = [n for n in names if n not in allowed]
+        if unknown or not names:
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: {', '.join(map(repr, unknown))} not among: {', '.join(allowed)}"
+            )
+        if len(set(names)) != len(names):
+            raise argparse.ArgumentTypeError(f"{text!r} names a value twice")
+        return names
+
+    parse.__name__ = "list of names"
+    return parse

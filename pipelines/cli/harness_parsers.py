@@ -3,7 +3,19 @@
 from __future__ import annotations
 
 from features.local_time import DISTRICT_TZ_NAME
-from pipelines.cli.arguments import OneLineParser, iso_time, positive, surge_multiplier
+from pipelines.cli.arguments import (
+    OneLineParser,
+    choice_list,
+    fraction,
+    iso_time,
+    positive,
+    seconds_list,
+    surge_multiplier,
+)
+
+#: The faults of ``zongzhi bench faults`` (pipelines.harness.fault_bench_run.FAULTS,
+#: named here so that ``--help`` imports no harness).
+BENCH_FAULTS = ("normalize-kill", "hotspot-kill", "postgres-outage", "poison-records")
 
 __all__ = ["add_harness_commands"]
 
@@ -133,6 +145,58 @@ def _add_bench(sub) -> None:
         help="interleaved rounds of the throughput runs; each reports its median (default 3)",
     )
     bh.add_argument(
+        "--checkpoint-intervals",
+        type=seconds_list,
+        default=(),
+        metavar="S,S,...",
+        help=(
+            "also drain with checkpoints at these intervals in seconds (e.g. 0.5,1), "
+            "beside the configured flink.checkpoint_interval_seconds (default: none)"
+        ),
+    )
+    bh.add_argument(
+        "--smoke", action="store_true", help="a small, quick run that checks the bench works (CI)"
+    )
+
+    bz = bench_sub.add_parser(
+        "normalize",
+        help=(
+            "the normalization job against pure Flink SQL on the three channels' raw mix, "
+            "and the contract alone"
+        ),
+    )
+    bz.add_argument("--json", action="store_true", help="print the report as JSON (the default)")
+    bz.add_argument(
+        "--events",
+        type=positive(int),
+        default=400_000,
+        help="raw records in the large backlog (default 400,000)",
+    )
+    bz.add_argument(
+        "--small",
+        type=positive(int),
+        default=40_000,
+        help="raw records in the small backlog that cancels start-up cost (default 40,000)",
+    )
+    bz.add_argument(
+        "--rounds",
+        type=positive(int),
+        default=2,
+        help="interleaved rounds of the two jobs; each reports its median (default 2)",
+    )
+    bz.add_argument(
+        "--malformed-fraction",
+        type=fraction,
+        default=0.03,
+        help="share of malformed raw records, as in the demo's live stream (default 0.03)",
+    )
+    bz.add_argument(
+        "--parallelism",
+        type=positive(int),
+        default=1,
+        help="the jobs' parallelism (default 1, as `zongzhi normalize` runs)",
+    )
+    bz.add_argument(
         "--smoke", action="store_true", help="a small, quick run that checks the bench works (CI)"
     )
 
@@ -154,6 +218,49 @@ def _add_bench(sub) -> None:
         "--days", type=positive(int), default=30, help="days they spread over (default 30)"
     )
     bn.add_argument(
+        "--smoke", action="store_true", help="a small, quick run that checks the bench works (CI)"
+    )
+
+    bf = bench_sub.add_parser(
+        "faults",
+        help=(
+            "each fault (job kills, a PostgreSQL outage, poison records) against an "
+            "undisturbed run: records balanced, alerts equal, recovery time"
+        ),
+    )
+    bf.add_argument("--json", action="store_true", help="print the report as JSON (the default)")
+    bf.add_argument(
+        "--faults",
+        type=choice_list(BENCH_FAULTS),
+        default=BENCH_FAULTS,
+        help=f"comma-separated faults to run (default all: {','.join(BENCH_FAULTS)})",
+    )
+    bf.add_argument(
+        "--hours",
+        type=positive(float),
+        default=4.0,
+        help="event-time length of the simulated stream, 2.5 to under 7 (default 4)",
+    )
+    bf.add_argument(
+        "--outage-seconds",
+        type=positive(float),
+        default=30.0,
+        help="how long PostgreSQL stays stopped (default 30)",
+    )
+    bf.add_argument(
+        "--poison",
+        type=positive(int),
+        default=500,
+        help="poison records mixed into the raw topics (default 500)",
+    )
+    bf.add_argument(
+        "--checkpoint-seconds",
+        type=positive(int),
+        default=2,
+        help="checkpoint interval of the jobs during the bench (default 2)",
+    )
+    bf.add_argument("--seed", type=int, default=21)
+    bf.add_argument(
         "--smoke", action="store_true", help="a small, quick run that checks the bench works (CI)"
     )
 

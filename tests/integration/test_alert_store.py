@@ -239,9 +239,18 @@ def test_postgres_stopped_for_30_s_under_a_stream_of_alerts_loses_nothing(empty_
             run_infra_script(settings, "postgres.sh", "start")
         producer.join()
         if store.poll() is None:
-            # Ctrl-C: the store closes its consumer, which leaves the group at once.
-            os.killpg(store.pid, signal.SIGINT)
-        store.wait(60)
+            # SIGTERM, as a supervisor stops it: the store closes its consumer, which
+            # leaves the group at once. (SIGINT may be ignored: a background job
+            # inherits it so.)
+            os.killpg(store.pid, signal.SIGTERM)
+        try:
+            store.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(store.pid, signal.SIGKILL)  # never left behind to disturb other tests
+            store.wait(10)
+            raise AssertionError(
+                f"store-alerts did not stop on SIGTERM:\n{log_path.read_text()}"
+            ) from None
     assert _rows(settings) == expected
     lines = log_path.read_text().splitlines()
     lost = [line for line in lines if "is unreachable" in line]

@@ -55,6 +55,11 @@ def test_arguments_are_read_into_their_types():
     assert (args.hours, args.malformed_fraction, args.seed) == (3.0, 0.25, 1)
     args = build_parser().parse_args(["graph", "--as-of", "2026-01-02"])
     assert args.as_of == "2026-01-02"
+    args = build_parser().parse_args(["bench", "hotspots"])
+    # At least two interleaved rounds by default: each figure is a median.
+    assert (args.rounds, args.checkpoint_intervals) == (3, ())
+    args = build_parser().parse_args(["bench", "hotspots", "--checkpoint-intervals", "0.5,1"])
+    assert args.checkpoint_intervals == (0.5, 1.0)
 
 
 @pytest.mark.parametrize(
@@ -98,6 +103,11 @@ def test_arguments_are_read_into_their_types():
             "zongzhi eval hotspots: argument --multiplier: '0.5' must be > 1 (times the baseline)",
         ),
         (["eval", "nodes"], "zongzhi eval: argument TARGET: invalid choice: 'nodes'"),
+        (
+            ["bench", "hotspots", "--checkpoint-intervals", "0.5,0"],
+            "zongzhi bench hotspots: argument --checkpoint-intervals: '0.5,0' is not a "
+            "comma-separated list of positive seconds, such as 0.5,1",
+        ),
         (
             ["eval", "graph", "--rings", "0"],
             "zongzhi eval graph: argument --rings: '0' must be > 0",
@@ -167,6 +177,21 @@ def test_arguments_are_read_into_their_types():
                 "Mars/Base",
             ],
             "zongzhi: --tz 'Mars/Base' is not a known",
+        ),
+        (
+            ["bench", "faults", "--faults", "normalize-kill,broker-restart"],
+            "zongzhi bench faults: argument --faults: 'normalize-kill,broker-restart': "
+            "'broker-restart' not among: normalize-kill, hotspot-kill, postgres-outage, "
+            "poison-records",
+        ),
+        (
+            ["bench", "faults", "--faults", "poison-records,poison-records"],
+            "zongzhi bench faults: argument --faults: 'poison-records,poison-records' names a "
+            "value twice",
+        ),
+        (
+            ["bench", "faults", "--hours", "9"],
+            "zongzhi: --hours 9 is not allowed; allowed: 2.5 <= hours < 7",
         ),
         (
             ["infra", "up", "--services", "redis"],
