@@ -33,6 +33,7 @@ __all__ = [
     "PlantedRecord",
     "planted_records",
     "produce_planted",
+    "ScannedText",
     "find_in_clear",
     "topic_text",
     "lake_texts",
@@ -527,24 +528,43 @@ def _squeeze(text: str) -> str:
     return unicodedata.normalize("NFKC", text).translate(_SQUEEZE)
 
 
-def find_in_clear(text: str, identifiers=PLANTED, clear_values=()) -> list[str]:
+@dataclass(frozen=True)
+class ScannedText:
+    """A text prepared once for many searches: JSON breaks decoded, folded, squeezed.
+
+    ``folded`` is the text NFKC-folded and case-folded; ``squeezed`` the same
+    with every number separator (line breaks too) removed.
+    """
+
+    folded: str
+    squeezed: str
+
+    @classmethod
+    def of(cls, text: str) -> ScannedText:
+        text = _unescape_breaks(text)
+        return cls(_fold(text), _fold(_squeeze(text)))
+
+
+def find_in_clear(text: str | ScannedText, identifiers=PLANTED, clear_values=()) -> list[str]:
     """Every planted identifier (any form) and clear value found in ``text``.
 
     The text's JSON escapes (``\\n``, ``\\u2028``) are decoded, it is folded
     (NFKC, so full-width digits are ASCII; case-folded) and searched as it
-    is and with every number separator (line breaks too) removed.
+    is and with every number separator (line breaks too) removed; a text
+    searched many times is prepared once (:class:`ScannedText`).
     ``clear_values`` are other identifiers in their canonical form (the
     simulator's), looked for as whole ASCII runs (a plate's tail after its
     province), since a token's hex digits could hold any short digit run.
     Returns one line per find: the form found and an excerpt around it.
     """
-    text = _unescape_breaks(text)
-    folded = _fold(text)
-    squeezed = _fold(_squeeze(text))
+    scanned = text if isinstance(text, ScannedText) else ScannedText.of(text)
     found = []
     for identifier in identifiers:
         for needle in sorted(identifier.needles()):
-            for where, haystack in (("", folded), (" (separators removed)", squeezed)):
+            for where, haystack in (
+                ("", scanned.folded),
+                (" (separators removed)", scanned.squeezed),
+            ):
                 at = haystack.find(needle)
                 if at >= 0:
                     excerpt = haystack[max(0, at - 40) : at + len(needle) + 40]
@@ -557,7 +577,7 @@ def find_in_clear(text: str, identifiers=PLANTED, clear_values=()) -> list[str]:
                 continue
             break
     if clear_values:
-        tokens = set(re.findall(r"[0-9A-Za-z]+", folded))
+        tokens = set(re.findall(r"[0-9A-Za-z]+", scanned.folded))
         wanted = {(v if v.isascii() else v[1:]).casefold() for v in clear_values}
         found.extend(f"clear value {v!r}" for v in sorted(tokens & wanted))
     return found
