@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import shutil
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -175,6 +176,14 @@ def _routed(settings) -> int:
     return sum(topic_counts(settings, topics).values())
 
 
+def _keep_logs_of_the_killed_jobs(settings) -> None:
+    """Copy each killed job's log beside it (``demo-<job>.killed.log``): a restart rewrites it."""
+    for name in ("normalize", "hotspots"):
+        log_path = settings.var / "log" / f"demo-{name}.log"
+        if log_path.exists():
+            shutil.copyfile(log_path, log_path.with_suffix(".killed.log"))
+
+
 def _run(settings, events: Events, *, kill: bool) -> dict:
     fresh_streams(settings)
     clear_stored_alerts(settings)
@@ -210,6 +219,7 @@ def _run(settings, events: Events, *, kill: bool) -> dict:
             killed_at = {group: checkpoint_id(settings, group) for group in _JOBS}
             jobs.kill("normalize")
             jobs.kill("hotspots")
+            _keep_logs_of_the_killed_jobs(settings)
             _start(jobs)  # no --fresh: from their checkpoints
             log.info("killed at %s and restarted", killed_at)
         else:
@@ -268,7 +278,11 @@ def test_killed_jobs_resume_from_their_checkpoints_with_nothing_lost_or_doubled(
     after = [
         a for a in killed["alerts"] if a["updated_window_end"] > local_iso(_FIRED_UNTIL.timestamp())
     ]
-    assert cluster in clusters_across(fired, after)
+    assert cluster in clusters_across(fired, after), (
+        f"{cluster} was not updated after the kill: of {len(killed['alerts'])} alerts "
+        f"committed (undisturbed: {len(undisturbed['alerts'])}), {len(after)} are of windows "
+        f"after {_FIRED_UNTIL:%H:%M}; the jobs' logs: {settings.var / 'log'}/demo-*.log"
+    )
     statuses = [
         a["status"]
         for a in sorted(after, key=lambda a: a["updated_window_end"])
