@@ -14,7 +14,7 @@ import sys
 from pipelines.errors import ServiceError
 from pipelines.settings import Settings
 
-__all__ = ["run_step", "child_env"]
+__all__ = ["run_step", "run_step_with_output", "child_env"]
 
 
 def child_env() -> dict[str, str]:
@@ -37,21 +37,35 @@ def run_step(settings: Settings, *args: str, timeout: float = 900) -> dict | Non
     The JVMs of Flink and Spark may print log lines to stdout too, so the
     report is the last line that parses as a JSON object.
     """
+    return run_step_with_output(settings, *args, timeout=timeout)[0]
+
+
+def run_step_with_output(
+    settings: Settings, *args: str, timeout: float = 900
+) -> tuple[dict | None, str]:
+    """Run ``zongzhi ARGS`` as :func:`run_step` does; return its report and all it printed.
+
+    The output (stdout, then stderr, undecodable bytes replaced) is what an
+    operator's log file of the step would hold. :class:`ServiceError` names
+    the step and its last line of stderr when it fails.
+    """
     result = subprocess.run(
         [sys.executable, "-m", "pipelines.cli", *args],
         cwd=settings.root,
         capture_output=True,
         text=True,
+        errors="replace",
         timeout=timeout,
         env=child_env(),
     )
     if result.returncode != 0:
         tail = (result.stderr.strip().splitlines() or ["no output"])[-1]
         raise ServiceError(f"`zongzhi {' '.join(args)}` failed: {tail}")
+    output = result.stdout + "\n" + result.stderr
     for line in reversed(result.stdout.strip().splitlines()):
         if line.startswith("{"):
             try:
-                return json.loads(line)
+                return json.loads(line), output
             except json.JSONDecodeError:
                 continue
-    return None
+    return None, output

@@ -42,7 +42,6 @@ __all__ = [
     "log_texts",
     "flink_log_text",
     "pattern_matches_in_strings",
-    "run_logged_step",
 ]
 
 # Grid and hotline records go to categories other than the surge's, and all
@@ -724,39 +723,3 @@ def log_texts(settings, since: float) -> dict[str, str]:
     for folder in Path(tempfile.gettempdir()).glob("python-dist-*"):
         files += [p for p in folder.glob("*.log") if p.stat().st_mtime >= since]
     return {str(p): p.read_bytes().decode("utf-8", "replace") for p in files}
-
-
-def run_logged_step(settings, *args: str, timeout: float = 900) -> tuple[dict | None, str]:
-    """Run ``zongzhi ARGS`` as :func:`pipelines.harness.steps.run_step` does, keeping its output.
-
-    What a step prints (its log lines on stderr, the JVM's, its report) is
-    what an operator's log file of it would hold. Returns the report (the
-    last stdout line that parses as a JSON object) and the whole output;
-    raises :class:`pipelines.errors.ServiceError` when the step fails.
-    """
-    import subprocess
-    import sys
-
-    from pipelines.errors import ServiceError
-    from pipelines.harness.steps import child_env
-
-    result = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", *args],
-        cwd=settings.root,
-        capture_output=True,
-        text=True,
-        errors="replace",
-        timeout=timeout,
-        env=child_env(),
-    )
-    output = result.stdout + "\n" + result.stderr
-    if result.returncode != 0:
-        tail = (result.stderr.strip().splitlines() or ["no output"])[-1]
-        raise ServiceError(f"`zongzhi {' '.join(args)}` failed: {tail}")
-    for line in reversed(result.stdout.strip().splitlines()):
-        if line.startswith("{"):
-            try:
-                return json.loads(line), output
-            except json.JSONDecodeError:
-                continue
-    return None, output

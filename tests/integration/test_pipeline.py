@@ -26,6 +26,7 @@ import pytest
 
 from features.identity import ID_NUMBER_PATTERN, PHONE_PATTERN, PLATE_PATTERN
 from pipelines.harness.simulation_run import simulate_to_kafka
+from pipelines.harness.steps import run_step_with_output
 from pipelines.harness.streams import fresh_streams
 from pipelines.io.platform_state import load_district
 
@@ -41,7 +42,6 @@ from .pii_scan import (
     planted_records,
     postgres_text,
     produce_planted,
-    run_logged_step,
     topic_text,
 )
 
@@ -66,7 +66,7 @@ STEP_LOGS: dict[str, str] = {}
 
 def run_step(settings, *args: str) -> dict | None:
     """Run a ``zongzhi`` step, keeping its output and its Flink log for the log scan."""
-    report, output = run_logged_step(settings, *args)
+    report, output = run_step_with_output(settings, *args)
     n = len(STEP_LOGS)
     STEP_LOGS[f"output of step {n} `zongzhi {' '.join(args)}`"] = output
     if args[0] in FLINK_STEPS:
