@@ -33,11 +33,12 @@ from datetime import UTC, datetime, timedelta
 import psycopg2
 
 from pipelines.errors import ServiceError
-from pipelines.harness.restart_check import checkpoint_id
+from pipelines.harness.restart_check import checkpoint_id, hotspot_lag, normalize_lag
 from pipelines.harness.steps import child_env, run_step
 from pipelines.harness.streams import fresh_streams
 from pipelines.io.kafka import group_lag, topic_counts
 from pipelines.settings import Settings
+from pipelines.streaming import alert_store, hotspot_job, lake_writer
 
 __all__ = ["run_demo", "StreamingJobs"]
 
@@ -115,10 +116,6 @@ class StreamingJobs:
                 proc.wait()
 
 
-def _hotspot_checkpoint(settings: Settings) -> int:
-    return checkpoint_id(settings, "zongzhi-hotspot")
-
-
 def _wait_caught_up(settings: Settings, jobs: StreamingJobs, timeout_s: float = 300) -> None:
     """Wait until every record produced is accounted for downstream.
 
@@ -129,23 +126,22 @@ def _wait_caught_up(settings: Settings, jobs: StreamingJobs, timeout_s: float = 
     alerts in a later checkpoint's transaction: two more hotspot
     checkpoints, then the alert store must have read every alert.
     """
-    raw = list(settings.raw_topics.values())
     deadline = time.monotonic() + timeout_s
     drained_at = None
     while time.monotonic() < deadline:
         jobs.check()
         lags = {
-            "normalize": sum(group_lag(settings, "zongzhi-normalize", t) for t in raw),
-            "hotspot": group_lag(settings, "zongzhi-hotspot", settings.topic("normalized")),
-            "lake": group_lag(settings, "zongzhi-lake", settings.topic("normalized")),
+            "normalize": normalize_lag(settings),
+            "hotspot": hotspot_lag(settings),
+            "lake": group_lag(settings, lake_writer.GROUP_ID, settings.topic("normalized")),
         }
         if any(lags.values()):
             drained_at = None
         elif drained_at is None:
-            drained_at = _hotspot_checkpoint(settings)
-        elif _hotspot_checkpoint(settings) >= drained_at + 2:
+            drained_at = checkpoint_id(settings, hotspot_job.GROUP_ID)
+        elif checkpoint_id(settings, hotspot_job.GROUP_ID) >= drained_at + 2:
             lags["alert-store"] = group_lag(
-                settings, "zongzhi-alert-store", settings.topic("alerts")
+                settings, alert_store.GROUP_ID, settings.topic("alerts")
             )
             if lags["alert-store"] == 0:
                 return
