@@ -12,10 +12,7 @@ from pipelines.cli.arguments import (
     seconds_list,
     surge_multiplier,
 )
-
-#: The faults of ``zongzhi bench faults`` (pipelines.harness.fault_bench_run.FAULTS,
-#: named here so that ``--help`` imports no harness).
-BENCH_FAULTS = ("normalize-kill", "hotspot-kill", "postgres-outage", "poison-records")
+from pipelines.harness.fault_names import FAULTS
 
 __all__ = ["add_harness_commands"]
 
@@ -231,9 +228,9 @@ def _add_bench(sub) -> None:
     bf.add_argument("--json", action="store_true", help="print the report as JSON (the default)")
     bf.add_argument(
         "--faults",
-        type=choice_list(BENCH_FAULTS),
-        default=BENCH_FAULTS,
-        help=f"comma-separated faults to run (default all: {','.join(BENCH_FAULTS)})",
+        type=choice_list(FAULTS),
+        default=FAULTS,
+        help=f"comma-separated faults to run (default all: {','.join(FAULTS)})",
     )
     bf.add_argument(
         "--hours",

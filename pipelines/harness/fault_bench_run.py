@@ -44,6 +44,7 @@ from pipelines.errors import ServiceError, UsageError
 from pipelines.harness.demo import StreamingJobs
 from pipelines.harness.fault_bench_events import WATERMARK_DELAY, EventSet
 from pipelines.harness.fault_bench_outcome import open_clusters
+from pipelines.harness.fault_names import FAULTS
 from pipelines.harness.restart_check import (
     checkpoint_id,
     clear_stored_alerts,
@@ -65,9 +66,6 @@ from pipelines.streaming import alert_store, hotspot_job, normalize_job
 __all__ = ["FAULTS", "run_once"]
 
 log = logging.getLogger(__name__)
-
-#: The faults a run can suffer, by name.
-FAULTS = ("normalize-kill", "hotspot-kill", "postgres-outage", "poison-records")
 
 #: A guard against a hang, not a measurement: how long one wait may take.
 WAIT_GUARD_S = 600.0

@@ -113,7 +113,11 @@ def test_a_fault_is_ok_only_when_balanced_and_equal_in_kafka_and_postgres():
 
 
 def test_the_cli_offers_exactly_the_benchs_faults():
-    from pipelines.cli.harness_parsers import BENCH_FAULTS
+    from pipelines.cli.parser import build_parser
     from pipelines.harness.fault_bench_run import FAULTS
 
-    assert BENCH_FAULTS == FAULTS
+    parser = build_parser()
+    assert parser.parse_args(["bench", "faults"]).faults == FAULTS
+    assert parser.parse_args(["bench", "faults", "--faults", "poison-records"]).faults == (
+        "poison-records",
+    )
