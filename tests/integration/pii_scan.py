@@ -187,14 +187,25 @@ PLANTED: tuple[PlantedIdentifier, ...] = tuple(
 
 @dataclass(frozen=True)
 class PlantedRecord:
-    """A raw record as the ingest path sends it, and where it must end."""
+    """A raw record as the ingest path sends it, and where it must end.
 
-    channel: str
+    Its fields are those of the simulator's records that
+    :func:`pipelines.harness.simulator.produce.produce_records` sends:
+    ``source`` (the channel, whose raw topic it goes to), ``key``,
+    ``value``, ``report_time_ms`` and ``malformed_kind``.
+    """
+
+    source: str
     key: str
     value: bytes
     report_time_ms: int
     #: The dead-letter reason code it must get, or None when it is normalized.
     expected_reason: str | None
+
+    @property
+    def malformed_kind(self) -> str | None:
+        """What the producer counts it as: its expected dead-letter reason."""
+        return self.expected_reason
 
 
 def _iso(t: datetime) -> str:
@@ -481,20 +492,9 @@ def planted_records(start: datetime, village_lon: float, village_lat: float) -> 
 
 def produce_planted(settings, records) -> None:
     """Send the records to their raw topics as the ingest principal, as the simulator does."""
-    from pipelines.harness.simulator.produce import PRODUCER_CONFIG
-    from pipelines.io.kafka import RecordProducer
-    from pipelines.io.kafka_security import INGEST
+    from pipelines.harness.simulator.produce import produce_records
 
-    topics = settings.raw_topics
-    with RecordProducer(settings, PRODUCER_CONFIG, principal=INGEST, flush_timeout=60.0) as p:
-        for record in records:
-            p.send(
-                topics[record.channel],
-                record.value,
-                key=record.key,
-                timestamp=record.report_time_ms,
-            )
-            p.poll(0)
+    produce_records(settings, records)
 
 
 # ---------------------------------------------------------------------------
