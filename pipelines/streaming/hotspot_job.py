@@ -7,12 +7,12 @@ which is also the lateness the windows allow).
 Transform, all per-event work in Flink SQL (:mod:`pipelines.streaming.hotspot_sql`):
 
 1. a ``TUMBLE`` per slide counts events per cell and category (the only
-   per-event work), and gathers each slide's counts into one row;
-2. ``HOP`` windows (slide × size) over those rows hand Python one row per
-   window end, listing the window's slices;
-3. one Python call per window end, in a keyed process function whose
-   Flink state holds the alert lifecycle, so that it is checkpointed and
-   restored (:func:`pipelines.streaming.window_scorer.keyed_scoring`):
+   per-event work), and gathers each slide's counts into one row, which
+   leaves SQL for a keyed process function
+   (:func:`pipelines.streaming.window_scorer.keyed_scoring`);
+2. its Flink state holds a window's worth of slices and the alert
+   lifecycle, so that both are checkpointed and restored; an event-time
+   timer per window end makes one Python call when the watermark passes it:
    :class:`pipelines.streaming.window_scorer.WindowScorer` composes the
    counts of each scan duration from the slices and runs
    :meth:`models.hotspot_detector.HotspotDetector.look` against the
@@ -45,7 +45,7 @@ from pipelines.streaming.hotspot_sql import (
     cell_slices_sql,
     create_alert_sinks,
     create_event_source,
-    create_window_counts_view,
+    create_slice_counts_view,
     late_events_sql,
     skipped_events_sql,
 )
@@ -56,7 +56,6 @@ from pipelines.streaming.watch_alerts import (
     watch_reads_sql,
 )
 from pipelines.streaming.window_scorer import (
-    SLICE_SEPARATOR,
     WindowScorer,
     compose_window,
     district_detector,
@@ -73,7 +72,7 @@ __all__ = [
     "compose_window",
     "cell_slices_sql",
     "create_event_source",
-    "create_window_counts_view",
+    "create_slice_counts_view",
     "late_events_sql",
     "district_detector",
     "scored_categories",
@@ -155,7 +154,7 @@ def run(
         t_env, settings, group_id, follow, topics["normalized"], watermark_delay_s, emit_strategy
     )
     create_alert_sinks(t_env, settings, topics, job=group_id)
-    statements = [scored_windows(t_env, scorer, create_window_counts_view(t_env, hotspot))]
+    statements = [scored_windows(t_env, scorer, create_slice_counts_view(t_env, hotspot))]
     statements.append(late_events_sql(hotspot))
     statements.append(skipped_events_sql())
     watched_reads = watch_reads_sql(alerter.checkpoints)
@@ -172,12 +171,13 @@ def run(
     )
 
 
-def scored_windows(t_env, scorer: WindowScorer, windows: str):
-    """``(alerts_out, table)``: the window rows scored with the lifecycle in keyed state.
+def scored_windows(t_env, scorer: WindowScorer, slices: str):
+    """``(alerts_out, table)``: the window ends scored, slices and lifecycle in keyed state.
 
-    The rows of view ``windows`` (one per window end) leave SQL for a keyed
+    The rows of view ``slices`` (one per slide end) leave SQL for a keyed
     process function (:func:`keyed_scoring`; one key, the whole district,
-    as the lifecycle spans its cells), whose alerts come back as a table.
+    as the lifecycle spans its cells), which scores every window end and
+    whose alerts come back as a table.
     """
     from pyflink.common import Types
     from pyflink.table import DataTypes
@@ -186,9 +186,9 @@ def scored_windows(t_env, scorer: WindowScorer, windows: str):
     # Strings: an ARRAY column does not convert to a DataStream, and in thread
     # mode a timestamp reaches Python as a Java object.
     rows = t_env.to_data_stream(
-        t_env.from_path(windows).select(
-            col("window_end").cast(DataTypes.STRING()),
-            call("ARRAY_JOIN", col("payload"), lit(SLICE_SEPARATOR)),
+        t_env.from_path(slices).select(
+            col("slice_end").cast(DataTypes.STRING()),
+            call("ARRAY_JOIN", col("entries"), lit(";")),
         )
     )
     alerts = (

@@ -4,9 +4,9 @@ All per-event work of the job is here, in the JVM:
 
 1. the ``events`` table (:func:`create_event_source`): the normalized
    topic with event time and a bounded-out-of-orderness watermark;
-2. the window counts (:func:`create_window_counts_view`): events per cell,
-   category and slide, gathered into one row per window end for Python
-   (:class:`pipelines.streaming.window_scorer.WindowScorer`);
+2. the slice counts (:func:`create_slice_counts_view`): events per cell,
+   category and slide, gathered into one row per slide end for Python
+   (:func:`pipelines.streaming.window_scorer.keyed_scoring`);
 3. the late events (:func:`late_events_sql`): events that missed their
    earliest window, to the ``late`` topic;
 4. the sinks (:func:`create_alert_sinks`): the ``alerts`` and ``late`` topics.
@@ -22,7 +22,7 @@ __all__ = [
     "SKIPPED_EVENTS_LOG",
     "create_event_source",
     "skipped_events_sql",
-    "create_window_counts_view",
+    "create_slice_counts_view",
     "cell_slices_sql",
     "late_events_sql",
     "create_alert_sinks",
@@ -143,26 +143,23 @@ def skipped_events_sql() -> str:
             )"""
 
 
-def create_window_counts_view(t_env, hotspot: dict, source_table: str = "events") -> str:
-    """Create the views of the window counts; return the name of the last one.
+def create_slice_counts_view(t_env, hotspot: dict, source_table: str = "events") -> str:
+    """Create the views of the slice counts; return the name of the last one.
 
     * ``cell_slices``: events per cell, category and slide (``TUMBLE``),
       the only per-event work: one counter per event;
     * ``slices``: one row per slide end, the array of its
-      ``cell,category,n`` entries;
-    * ``window_counts``: ``HOP`` windows over the slice rows, so a window
-      aggregates size / slide rows, not events: one row per window end whose
-      ``payload`` lists its slices as ``'<slice end>#<entries joined by ;>'``.
+      ``cell,category,n`` entries.
 
-    Python composes the scan durations from the slices
-    (:func:`compose_window`). Measured on this machine, 1M events over 3,611
-    cells and 17 categories: a plain ``HOP`` count took 21.5 s, this 16.1 s.
-    Counting each duration with ``COUNT(*) FILTER`` inside the ``HOP``
-    (31.6 s) defeats Flink's window slicing, and ``LISTAGG`` over ~10,000
-    entries per window cost more than the count itself.
+    Each slice leaves SQL once. The window ends are the scorer's business:
+    it keeps a window's worth of slices in keyed state and scores each
+    window end when the watermark passes it
+    (:func:`pipelines.streaming.window_scorer.keyed_scoring`). A ``HOP``
+    window over the slice rows, as before, handed Python every slice once
+    per window it falls in (6 times for 30-minute windows sliding by 5),
+    and held its upstream while Python scored.
     """
     slide = int(hotspot["window_slide_minutes"])
-    size = int(hotspot["window_size_minutes"])
     t_env.create_temporary_view(
         "cell_slices", t_env.sql_query(cell_slices_sql(hotspot, source_table))
     )
@@ -174,17 +171,7 @@ def create_window_counts_view(t_env, hotspot: dict, source_table: str = "events"
         FROM TABLE(TUMBLE(TABLE cell_slices, DESCRIPTOR(st), INTERVAL '{slide}' MINUTE))
         GROUP BY window_start, window_end, window_time"""),
     )
-    t_env.create_temporary_view(
-        "window_counts",
-        t_env.sql_query(f"""
-        SELECT window_end,
-               ARRAY_AGG(CONCAT(CAST(slice_end AS STRING), '#', ARRAY_JOIN(entries, ';')))
-                   AS payload
-        FROM TABLE(HOP(TABLE slices, DESCRIPTOR(st),
-                       INTERVAL '{slide}' MINUTE, INTERVAL '{size}' MINUTE))
-        GROUP BY window_start, window_end"""),
-    )
-    return "window_counts"
+    return "slices"
 
 
 def cell_slices_sql(hotspot: dict, source_table: str = "events") -> str:

@@ -1,7 +1,9 @@
 """The hotspot job's Python side: one call per window end, from counted slices to alerts.
 
 Flink SQL (:mod:`pipelines.streaming.hotspot_sql`) hands Python one row
-per window end: the window's slices, each ``'<slice end>#<cell,category,n;...>'``.
+per slide end, its ``cell,category,n;...`` counts; :func:`keyed_scoring`
+keeps a window's slices in Flink state and, per window end, hands the
+scorer the window's slices, each ``'<slice end>#<cell,category,n;...>'``.
 :class:`WindowScorer` parses them (:func:`parse_slice`), composes the
 counts of every scan duration (:func:`compose_window`) and runs
 :meth:`models.hotspot_detector.HotspotDetector.look_arrays` against the
@@ -30,14 +32,12 @@ __all__ = [
     "parse_slice",
     "compose_window",
     "WindowScorer",
+    "local_epoch_ms",
+    "window_slices",
     "keyed_scoring",
-    "SLICE_SEPARATOR",
 ]
 
 log = logging.getLogger(__name__)
-
-#: Between the slices of a window's payload when it travels as one string.
-SLICE_SEPARATOR = "\n"
 
 
 def scored_categories(hotspot: dict) -> list[str]:
@@ -194,8 +194,7 @@ class WindowScorer:
         if key not in self._slices:
             if len(self._slices) > 4 * self.detector.buckets:
                 self._slices.clear()
-            end = datetime.fromisoformat(head.strip()).replace(tzinfo=DISTRICT_TZ)
-            self._slices[key] = (int(end.timestamp()), *parse_slice(body))
+            self._slices[key] = (local_epoch_ms(head) // 1000, *parse_slice(body))
         return self._slices[key]
 
     def score(self, window_end_local: datetime, payload, now_ms: int) -> list[dict]:
@@ -227,32 +226,93 @@ class WindowScorer:
         )
 
 
-def keyed_scoring(scorer: WindowScorer):
-    """A ``KeyedProcessFunction`` scoring each window row with the lifecycle in Flink state.
+def local_epoch_ms(text: str) -> int:
+    """Epoch milliseconds of a district-time timestamp as Flink SQL casts it to text.
 
-    The open clusters of :class:`models.cluster_lifecycle.ClusterTracker`
-    live in keyed value state (one key: the district), restored into the
-    tracker before each look and saved after it. So they are checkpointed
-    with the windows, and a job restarted from its checkpoint goes on with
-    the same clusters instead of raising each again as new. Takes
-    ``(window_end as ISO text, slices joined by SLICE_SEPARATOR)`` rows and emits
-    ``(alert_id, alert JSON)`` rows.
+    Examples
+    --------
+    >>> local_epoch_ms("2026-11-02 08:05:00")
+    1793577900000
+    """
+    return int(datetime.fromisoformat(text.strip()).replace(tzinfo=DISTRICT_TZ).timestamp() * 1000)
+
+
+def window_slices(slice_ends, window_end_ms: int, slide_ms: int, buckets: int):
+    """The slice ends a window ends at ``window_end_ms`` holds, and those no later window needs.
+
+    A window of ``buckets`` slides holds the slices ending in
+    ``(window_end - buckets * slide, window_end]``; the next window starts a
+    slide later, so a slice ending at or before ``window_end - (buckets - 1)
+    * slide`` is of no further use.
+
+    Examples
+    --------
+    >>> window_slices([0, 5, 10, 15], 15, 5, 3)
+    ([5, 10, 15], [0, 5])
+    """
+    first = window_end_ms - buckets * slide_ms
+    held = sorted(e for e in slice_ends if first < e <= window_end_ms)
+    done = sorted(e for e in slice_ends if e <= first + slide_ms)
+    return held, done
+
+
+def keyed_scoring(scorer: WindowScorer):
+    """A ``KeyedProcessFunction`` that scores every window end, its inputs in Flink state.
+
+    Takes ``(slice end as district-time text, entries joined by ;)`` rows,
+    one per slide end, and emits ``(alert_id, alert JSON)`` rows. Its keyed
+    state (one key: the district) holds:
+
+    * the slices of the last window (map state, slice end -> text); each
+      slice registers an event-time timer for every window end that holds
+      it, and the timer of a window end, fired when the watermark passes
+      it, scores that window (the same window ends a ``HOP`` window over the
+      slices would emit, in order);
+    * the open clusters of :class:`models.cluster_lifecycle.ClusterTracker`
+      (value state), restored into the tracker before each look and saved
+      after it.
+
+    So both are checkpointed with the job, and a job restarted from its
+    checkpoint goes on with the same slices and clusters instead of raising
+    each cluster again as new.
     """
     from pyflink.common import Row, Types
     from pyflink.datastream.functions import KeyedProcessFunction
-    from pyflink.datastream.state import ValueStateDescriptor
+    from pyflink.datastream.state import MapStateDescriptor, ValueStateDescriptor
+
+    detector = scorer.detector
+    slide_ms = detector.slide_min * 60_000
+    buckets = detector.buckets
 
     class LifecycleScoring(KeyedProcessFunction):
         def open(self, runtime_context):
             self.clusters = runtime_context.get_state(
                 ValueStateDescriptor("open_clusters", Types.PICKLED_BYTE_ARRAY())
             )
+            self.slices = runtime_context.get_map_state(
+                MapStateDescriptor("window_slices", Types.LONG(), Types.STRING())
+            )
 
         def process_element(self, value, ctx):
-            tracker = scorer.detector.tracker
+            end_ms = local_epoch_ms(value[0])
+            self.slices.put(end_ms, f"{value[0]}#{value[1] or ''}")
+            # A window's row time is its end less 1 ms, as Flink's windows have it.
+            for k in range(buckets):
+                ctx.timer_service().register_event_time_timer(end_ms - 1 + k * slide_ms)
+
+        def on_timer(self, timestamp, ctx):
+            window_end_ms = timestamp + 1
+            held, done = window_slices(list(self.slices.keys()), window_end_ms, slide_ms, buckets)
+            payload = [self.slices.get(end) for end in held]
+            for end in done:
+                self.slices.remove(end)
+            if not payload:
+                return
+            tracker = detector.tracker
             tracker.restore(self.clusters.value())
-            payload = value[1].split(SLICE_SEPARATOR) if value[1] else []
-            window_end = datetime.fromisoformat(value[0])
+            window_end = datetime.fromtimestamp(window_end_ms / 1000, DISTRICT_TZ).replace(
+                tzinfo=None
+            )
             alerts = scorer.score(window_end, payload, int(time.time() * 1000))
             # Emitted once the look is done: its cost is part of an alert's latency.
             emitted_ms = int(time.time() * 1000)

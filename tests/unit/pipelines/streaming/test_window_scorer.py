@@ -80,3 +80,21 @@ def test_window_scorer_composes_durations_from_slices(district_detector_small):
     assert alerts[0]["duration_minutes"] == 30
     assert (alerts[0]["observed"], alerts[0]["expected"]) == (24, 0.125)
     assert alerts[0]["llr"] == pytest.approx(24 * math.log(24 / 0.125) - (24 - 0.125), abs=1e-6)
+
+
+def test_each_slice_is_held_by_exactly_the_windows_ending_at_or_after_it_and_then_dropped():
+    from pipelines.streaming.window_scorer import window_slices
+
+    slide, buckets = 300_000, 6
+    kept: list[int] = []
+    held_by: dict[int, list[int]] = {}
+    for window_end in range(slide, 20 * slide + 1, slide):
+        kept.append(window_end)  # the slice ending at this window end arrives first
+        held, done = window_slices(kept, window_end, slide, buckets)
+        for end in held:
+            held_by.setdefault(end, []).append(window_end)
+        kept = [end for end in kept if end not in done]
+    for end, windows in held_by.items():
+        assert windows == [end + k * slide for k in range(buckets) if end + k * slide <= 20 * slide]
+    # What is left is what later windows (past the last one here) still need.
+    assert kept == [end for end in range(16 * slide, 20 * slide + 1, slide)]
