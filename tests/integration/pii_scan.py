@@ -32,7 +32,6 @@ __all__ = [
     "PlantedIdentifier",
     "PlantedRecord",
     "planted_records",
-    "produce_planted",
     "ScannedText",
     "find_in_clear",
     "topic_text",
@@ -189,8 +188,8 @@ PLANTED: tuple[PlantedIdentifier, ...] = tuple(
 class PlantedRecord:
     """A raw record as the ingest path sends it, and where it must end.
 
-    Its fields are those of the simulator's records that
-    :func:`pipelines.harness.simulator.produce.produce_records` sends:
+    Its fields are those of the simulator's records, so that
+    :func:`pipelines.harness.simulator.produce.produce_records` sends it:
     ``source`` (the channel, whose raw topic it goes to), ``key``,
     ``value``, ``report_time_ms`` and ``malformed_kind``.
     """
@@ -488,13 +487,6 @@ def planted_records(start: datetime, village_lon: float, village_lat: float) -> 
         )
     )
     return records
-
-
-def produce_planted(settings, records) -> None:
-    """Send the records to their raw topics as the ingest principal, as the simulator does."""
-    from pipelines.harness.simulator.produce import produce_records
-
-    produce_records(settings, records)
 
 
 # ---------------------------------------------------------------------------

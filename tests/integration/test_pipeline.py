@@ -26,6 +26,7 @@ import pytest
 
 from features.identity import ID_NUMBER_PATTERN, PHONE_PATTERN, PLATE_PATTERN
 from pipelines.harness.simulation_run import simulate_to_kafka
+from pipelines.harness.simulator.produce import produce_records
 from pipelines.harness.steps import run_step_with_output
 from pipelines.harness.streams import fresh_streams
 from pipelines.io.platform_state import load_district
@@ -41,7 +42,6 @@ from .pii_scan import (
     pattern_matches_in_strings,
     planted_records,
     postgres_text,
-    produce_planted,
     topic_text,
 )
 
@@ -93,7 +93,7 @@ def history(settings):
     villages = load_district(settings).villages
     village = villages[len(villages) // 2]
     planted = planted_records(HISTORY_START, village.lon, village.lat)
-    produce_planted(settings, planted)
+    produce_records(settings, planted)
     run_step(settings, "normalize")
     lake = run_step(settings, "lake")
     nightly = run_step(settings, "nightly")
