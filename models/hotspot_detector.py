@@ -32,6 +32,7 @@ the nightly job replaces them.
 from __future__ import annotations
 
 import functools
+import hashlib
 import itertools
 
 import numpy as np
@@ -74,6 +75,9 @@ class HotspotDetector:
         Towns the budget is per.
     seed : int
         Seed of the Monte Carlo replicates (reproducible p-values).
+    null_store : mutable mapping, optional
+        ``key -> NullMaxima`` kept across job starts (by default a dict, for
+        this detector's life); its keys are :meth:`null_key`.
     """
 
     def __init__(
@@ -87,6 +91,7 @@ class HotspotDetector:
         district_code: str,
         towns: int,
         seed: int = 0,
+        null_store=None,
     ):
         self.cells = list(cells)
         self.index = {c: i for i, c in enumerate(self.cells)}
@@ -141,7 +146,9 @@ class HotspotDetector:
             durations_min=self.durations_min,
         )
         self._nulls: dict = {}
-        self.stats = {"looks": 0, "unknown_cells": 0, "null_simulations": 0}
+        self.null_store = {} if null_store is None else null_store
+        self._null_inputs = self._null_fingerprint()
+        self.stats = {"looks": 0, "unknown_cells": 0, "null_simulations": 0, "nulls_loaded": 0}
 
     # ------------------------------------------------------------ geometry
     def _neighbourhood_weights(self):
@@ -168,16 +175,41 @@ class HotspotDetector:
             window_tests[category] = (rows, values[:, -1], rates[rows] * weights.sum())
         return cell_q_values(window_tests, len(self.cells), len(self.categories))
 
+    def _null_fingerprint(self) -> bytes:
+        """What every null draw depends on besides rates, weights and seed: zones and settings."""
+        membership = self.zones.membership.tocsr()
+        digest = hashlib.blake2b(digest_size=16)
+        for part in (membership.indptr, membership.indices, membership.data):
+            digest.update(np.ascontiguousarray(part).tobytes())
+        digest.update(
+            repr(
+                (membership.shape, self.durations_min, self.slide_min)
+                + (self.min_observed, self.replicates, self.seed)
+            ).encode()
+        )
+        return digest.digest()
+
+    def null_key(self, rates, weights, seed) -> str:
+        """The content key of one null draw: its rates, weights and seed, zones and settings.
+
+        Two detectors that would draw the same null maxima give the same key,
+        so a :attr:`null_store` that outlives the job is shared safely.
+        """
+        digest = hashlib.blake2b(self._null_inputs, digest_size=20)
+        for part in (rates, weights, seed):
+            digest.update(np.ascontiguousarray(part, dtype=float).tobytes())
+        return digest.hexdigest()
+
     def _null(self, baselines: Baselines, category: str, rates, weights):
         """Null maxima for these rates and bucket weights, cached.
 
         The weights are quantized (:func:`~models.hotspot_scoring.quantized_bucket_weights`)
-        so that looks with similar weights share one simulation.
+        so that looks with similar weights share one simulation. A draw is
+        kept in memory and in :attr:`null_store`, where a later start finds it.
         """
         steps, shape, weights = quantized_bucket_weights(weights)
         key = (baselines.version, category, steps, tuple(shape))
         if key not in self._nulls:
-            self.stats["null_simulations"] += 1
             seed = [
                 self.seed,
                 self.categories.index(category)
@@ -185,16 +217,35 @@ class HotspotDetector:
                 else len(self.categories),
                 int(round(float(weights.sum()) * 1e4)),
             ]
-            self._nulls[key] = simulate_null_maxima(
-                rates,
-                weights,
-                [d // self.slide_min for d in self.durations_min],
-                self.zones,
-                min_observed=self.min_observed,
-                replicates=self.replicates,
-                rng=np.random.default_rng(seed),
-            )
+            stored = self.null_key(rates, weights, seed)
+            try:
+                self._nulls[key] = self.null_store[stored]
+                self.stats["nulls_loaded"] += 1
+            except KeyError:
+                self.stats["null_simulations"] += 1
+                self._nulls[key] = simulate_null_maxima(
+                    rates,
+                    weights,
+                    [d // self.slide_min for d in self.durations_min],
+                    self.zones,
+                    min_observed=self.min_observed,
+                    replicates=self.replicates,
+                    rng=np.random.default_rng(seed),
+                )
+                self.null_store[stored] = self._nulls[key]
         return self._nulls[key]
+
+    def prepare_nulls(self, baselines: Baselines, window_end_s: int) -> None:
+        """Draw (or load) every category's null maxima for the look at ``window_end_s``.
+
+        What a look would draw when a cluster first needs it, done ahead:
+        a bench draws them before its timed runs, so that every run loads
+        them from :attr:`null_store` alike.
+        """
+        for category in self.categories:
+            rates, _ = self.expectation.rate_vector(baselines, category)
+            weights, _ = self.expectation.bucket_weights(baselines, category, window_end_s)
+            self._null(baselines, category, rates, weights)
 
     # ------------------------------------------------------------ one look
     def look(

@@ -25,6 +25,7 @@ from models.hotspot_detector import HotspotDetector, Place
 from pipelines.io.platform_state import load_district
 from pipelines.settings import Settings
 from pipelines.streaming.baseline_store import BaselineStore
+from pipelines.streaming.null_maxima_store import NullMaximaStore
 
 __all__ = [
     "scored_categories",
@@ -47,7 +48,7 @@ def scored_categories(hotspot: dict) -> list[str]:
 
 
 def district_detector(settings: Settings) -> HotspotDetector:
-    """A detector over the configured district's cells."""
+    """A detector over the configured district's cells; its null maxima kept under ``var/``."""
     district = load_district(settings)
     places, coords = {}, []
     for cell in district.cells:
@@ -66,6 +67,7 @@ def district_detector(settings: Settings) -> HotspotDetector:
         district_code=district.code,
         towns=len(district.towns),
         seed=settings.section("district").integer("seed"),
+        null_store=NullMaximaStore(settings.var / "null_maxima"),
     )
 
 

@@ -25,7 +25,7 @@ FIGHT = "public_order.fight"
 END = int(datetime(2026, 11, 23, 10, 0, tzinfo=DISTRICT_TZ).timestamp())  # a Monday
 
 
-def _detector(n_side=10, **overrides):
+def _detector(n_side=10, null_store=None, **overrides):
     cells = [f"r{r:03d}c{c:03d}" for r in range(n_side) for c in range(n_side)]
     coords = [(c * 1000.0, r * 1000.0) for r in range(n_side) for c in range(n_side)]
     places = {cell: Place("t1", "鼓楼街道", "v1", "东关村", 116.8, 40.4) for cell in cells}
@@ -37,6 +37,7 @@ def _detector(n_side=10, **overrides):
         [FIGHT, "public_order.petty_theft"],
         district_code="110118",
         towns=1,
+        null_store=null_store,
     )
 
 
@@ -94,6 +95,37 @@ def test_a_surge_is_one_cluster_through_its_lifecycle():
     assert [(a["status"], a["alert_id"], a["looks"]) for a in ended] == [
         ("ended", alert["alert_id"], 2)
     ]
+
+
+def test_null_maxima_are_drawn_once_and_loaded_by_the_next_detector():
+    store = {}
+    surge = {("r005c005", FIGHT): [4, 8, 12], ("r005c006", FIGHT): [3, 6, 9]}
+    first = _detector(null_store=store)
+    drawn = first.look(END, surge, _baselines(first))
+    assert (first.stats["null_simulations"], first.stats["nulls_loaded"], len(store)) == (1, 0, 1)
+    second = _detector(null_store=store)
+    loaded = second.look(END, surge, _baselines(second))
+    assert (second.stats["null_simulations"], second.stats["nulls_loaded"]) == (0, 1)
+    assert [a["p_value"] for a in loaded] == [a["p_value"] for a in drawn]
+    # Other replicates, other rates: other draws, under keys of their own.
+    fewer = _detector(null_store=store, scan_replicates=99)
+    fewer.look(END, surge, _baselines(fewer))
+    busier = _detector(null_store=store)
+    busier.look(END, surge, _baselines(busier, rate=0.5))
+    assert (fewer.stats["null_simulations"], busier.stats["null_simulations"], len(store)) == (
+        1,
+        1,
+        3,
+    )
+
+
+def test_prepare_nulls_draws_every_category_ahead_of_the_looks():
+    detector = _detector()
+    detector.prepare_nulls(_baselines(detector), END)
+    assert detector.stats["null_simulations"] == 2
+    surge = {("r005c005", FIGHT): [4, 8, 12], ("r005c006", FIGHT): [3, 6, 9]}
+    detector.look(END, surge, _baselines(detector))
+    assert detector.stats["null_simulations"] == 2
 
 
 def test_cells_outside_the_universe_are_counted_and_left_out():
