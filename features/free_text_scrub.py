@@ -75,6 +75,12 @@ _CUE_WINDOW = 12
 _MIN_KNOWN_NAME = 2
 _MIN_KNOWN_VALUE = 5
 _KNOWN_SEP = "[" + re.escape("".join(sorted(NUMBER_SEPARATORS))) + "]{0,3}"
+# Deleted from text and values before a known value is looked for (no space
+# character lies above U+3000); the dotless ı, which case-insensitive
+# matching takes for i but case folding keeps, is folded to i.
+_BARE = dict.fromkeys(
+    [ord(c) for c in NUMBER_SEPARATORS] + [c for c in range(0x3001) if chr(c).isspace()]
+) | {0x131: "i"}
 # The keys under which a record holds identifiers; each is also the kind.
 _IDENTIFIER_KEYS = frozenset({"name", "id_number", "phone", "plate"})
 # Priority of overlapping finds: the lower wins.
@@ -161,18 +167,25 @@ def _numbers_in_run(folded: str, run_start: int, run: str):
     return found
 
 
+def _bare(text: str) -> str:
+    """``text`` without spaces and number separators, case-folded: what a known value must be in."""
+    return text.translate(_BARE).casefold()
+
+
 def _known_pattern(known, text: str):
-    """One pattern for the record's own identifiers in ``text``, and its finds' values."""
-    present = set(text.casefold())
+    """One pattern for the record's own identifiers in ``text``, and its finds' values.
+
+    A value can only match where the text, its separators removed, holds
+    its characters in a row; a value that is not there needs no pattern
+    (most records' values are not in their text, and compiling a pattern
+    per record cost more than the rest of the scrub).
+    """
+    bare = _bare(text)
     values = {}
     for value, kind in known:
-        folded = value.translate(_WIDTH_FOLD)
-        chars = "".join(
-            c for c in folded if not c.isspace() and c not in NUMBER_SEPARATORS
-        ).casefold()
+        chars = _bare(value.translate(_WIDTH_FOLD))
         shortest = _MIN_KNOWN_NAME if kind == "name" else _MIN_KNOWN_VALUE
-        # A value with a character the text lacks cannot occur in it.
-        if len(chars) >= shortest and present.issuperset(chars):
+        if len(chars) >= shortest and chars in bare:
             values.setdefault(chars, (value.strip(), kind))
     if not values:
         return None, values
@@ -198,10 +211,7 @@ def _finds(folded: str, known):
     pattern, values = _known_pattern(known, folded)
     if pattern is not None:
         for m in pattern.finditer(folded):
-            chars = "".join(
-                c for c in m.group() if not c.isspace() and c not in NUMBER_SEPARATORS
-            ).casefold()
-            value, kind = values[chars]
+            value, kind = values[_bare(m.group())]
             yield _KNOWN, m.start(), m.end(), kind, value
     for run in NUMBER_RUN_PATTERN.finditer(folded):
         for start, end, kind, value in _numbers_in_run(folded, run.start(), run.group()):

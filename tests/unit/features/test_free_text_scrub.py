@@ -240,6 +240,11 @@ def test_the_record_own_numbers_are_scrubbed_in_any_shape():
     )
 
 
+@pytest.mark.parametrize("written", ["LI NA", "li\u00a0na", "Lı Na", "ＬＩ　ＮＡ", "L.i.-Na"])
+def test_a_known_name_is_found_in_any_case_width_or_spacing(written):
+    assert scrub_text(f"据{written}称", KEY, [("Li Na", "name")]) == f"据{tok('Li Na', 'name')}称"
+
+
 def test_a_known_value_that_does_not_canonicalize_is_still_hidden():
     out = scrub_text("号码是一三八xx", KEY, [("一三八xx", "phone")])
     assert out.startswith("号码是") and "一三八" not in out and "xx" not in out
