@@ -112,6 +112,21 @@ class Section(Mapping):
         """``section.key`` as a string."""
         return self._typed(key, str, "text")
 
+    def flag(self, key: str) -> bool:
+        """``section.key`` as true or false (YAML's booleans; nothing else is taken for one).
+
+        >>> Section("flink", {"x": "yes"}).flag("x")
+        Traceback (most recent call last):
+        ...
+        pipelines.errors.SettingsError: flink.x='yes' must be true or false; see infra/config/zongzhi.yaml
+        """
+        value = self[key]
+        if not isinstance(value, bool):
+            raise SettingsError(
+                f"{self.name}.{key}={value!r} must be true or false; see {self._source}"
+            )
+        return value
+
 
 @dataclass(frozen=True)
 class Settings:

@@ -187,6 +187,10 @@ def _fault_tolerance_options(
             "execution.checkpointing.externalized-checkpoint-retention",
             "RETAIN_ON_CANCELLATION",
         ),
+        (
+            "execution.checkpointing.unaligned.enabled",
+            str(flink.flag("unaligned_checkpoints")).lower(),
+        ),
     ]
     resume = None if fresh else latest_checkpoint(folder)
     if resume is not None:
