@@ -134,7 +134,8 @@ def parse_raw(text: str | bytes, limits: ContractLimits | None = None) -> dict:
         raise ContractViolation(
             "invalid_json", f"record must be a JSON object, got {type(obj).__name__}"
         )
-    check_values(obj, limits)
+    # Parsed from UTF-8, a string holds a surrogate only through a JSON escape \uD800-\uDFFF.
+    check_values(obj, limits, may_hold_surrogates="\\ud" in decoded or "\\uD" in decoded)
     return obj
 
 

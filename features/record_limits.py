@@ -165,11 +165,29 @@ def _has_surrogate(text: str) -> bool:
     return False
 
 
-def check_values(obj, limits: ContractLimits) -> None:
+def _path(where) -> str:
+    """The path of a value (``persons[0].phone``) from its ``(parent, key or index)`` chain."""
+    steps = []
+    while where is not None:
+        where, step = where
+        steps.append(step)
+    path = ""
+    for step in reversed(steps):
+        if isinstance(step, int):
+            path += f"[{step}]"
+        else:
+            path = f"{path}.{step}" if path else step
+    return path
+
+
+def check_values(obj, limits: ContractLimits, *, may_hold_surrogates: bool = True) -> None:
     """Refuse a parsed record whose nesting, lists, objects, keys or strings break a limit.
 
     Also refuses strings that are not Unicode text: a lone surrogate
     (``"\\ud800"`` in JSON) has no UTF-8 form, so no output could carry it.
+    A caller that knows the record's text holds no ``\\ud`` escape (the only
+    way JSON parsed from UTF-8 gets a surrogate) passes
+    ``may_hold_surrogates=False`` and saves looking.
 
     Raises
     ------
@@ -177,53 +195,63 @@ def check_values(obj, limits: ContractLimits) -> None:
         ``too_large`` naming the field, its size and the limit;
         ``invalid_encoding`` for a lone surrogate.
     """
-    stack = [(obj, "", "", 0)]  # value, path with indices, path without, depth
+    # value, where it is ((parent, key or index), rendered only for an error),
+    # its path without indices (what field_chars names), depth
+    stack = [(obj, None, "", 0)]
+    field_chars, text_chars = limits.field_chars, limits.text_chars
     while stack:
-        value, path, name, depth = stack.pop()
-        if isinstance(value, (dict, list)) and depth >= limits.nesting_depth:
-            raise ContractViolation(
-                "too_large",
-                f"'{path}' is nested deeper than {limits.nesting_depth} levels, the limit",
-            )
+        value, where, name, depth = stack.pop()
         if isinstance(value, str):
-            limit = limits.field_chars.get(name, limits.text_chars)
+            limit = field_chars.get(name, text_chars)
             if len(value) > limit:
                 raise ContractViolation(
                     "too_large",
-                    f"field '{path}' is {len(value)} characters long; the limit is {limit}",
+                    f"field '{_path(where)}' is {len(value)} characters long; the limit is {limit}",
                 )
-            if _has_surrogate(value):
+            if may_hold_surrogates and _has_surrogate(value):
                 raise ContractViolation(
-                    "invalid_encoding", f"field '{path}' holds a lone surrogate, not text"
+                    "invalid_encoding", f"field '{_path(where)}' holds a lone surrogate, not text"
                 )
         elif isinstance(value, dict):
+            if depth >= limits.nesting_depth:
+                raise ContractViolation(
+                    "too_large",
+                    f"'{_path(where)}' is nested deeper than {limits.nesting_depth} levels, "
+                    "the limit",
+                )
             if len(value) > limits.object_keys:
                 raise ContractViolation(
                     "too_large",
-                    f"object '{path or '.'}' has {len(value)} keys; the limit is "
+                    f"object '{_path(where) or '.'}' has {len(value)} keys; the limit is "
                     f"{limits.object_keys}",
                 )
             for key, item in value.items():
                 if len(key) > limits.key_chars:
                     raise ContractViolation(
                         "too_large",
-                        f"a key of object '{path or '.'}' is {len(key)} characters long; "
-                        f"the limit is {limits.key_chars}",
+                        f"a key of object '{_path(where) or '.'}' is {len(key)} characters "
+                        f"long; the limit is {limits.key_chars}",
                     )
-                if _has_surrogate(key):
+                if may_hold_surrogates and _has_surrogate(key):
                     raise ContractViolation(
                         "invalid_encoding",
-                        f"a key of object '{path or '.'}' holds a lone surrogate, not text",
+                        f"a key of object '{_path(where) or '.'}' holds a lone surrogate, not text",
                     )
-                prefix = f"{path}." if path else ""
-                stack.append((item, prefix + key, f"{name}.{key}" if name else key, depth + 1))
+                stack.append((item, (where, key), f"{name}.{key}" if name else key, depth + 1))
         elif isinstance(value, list):
+            if depth >= limits.nesting_depth:
+                raise ContractViolation(
+                    "too_large",
+                    f"'{_path(where)}' is nested deeper than {limits.nesting_depth} levels, "
+                    "the limit",
+                )
             if len(value) > limits.list_items:
                 raise ContractViolation(
                     "too_large",
-                    f"list '{path}' has {len(value)} items; the limit is {limits.list_items}",
+                    f"list '{_path(where)}' has {len(value)} items; the limit is "
+                    f"{limits.list_items}",
                 )
-            stack.extend((item, f"{path}[{i}]", name, depth + 1) for i, item in enumerate(value))
+            stack.extend((item, (where, i), name, depth + 1) for i, item in enumerate(value))
 
 
 # Characters an identifier is made of: cutting through a run of them could

@@ -21,6 +21,12 @@ from features.record_limits import ContractLimits
         ('{"a": "\ud800"}', "invalid_encoding", "is not UTF-8"),
         ('{"a": "x\\ud800y"}', "invalid_encoding", r"field 'a' holds a lone surrogate"),
         ('{"\\udfff": 1}', "invalid_encoding", r"a key of object '\.' holds a lone surrogate"),
+        # Upper-case hex, deep in the record: found, and named by its path.
+        (
+            '{"a": ["ok", {"b": "\\uDBFF"}]}',
+            "invalid_encoding",
+            r"field 'a\[1\]\.b' holds a lone surrogate",
+        ),
         ('{"lon": NaN}', "invalid_json", "holds NaN, which is not JSON"),
         ('{"lon": -Infinity}', "invalid_json", "holds -Infinity, which is not JSON"),
         ('{"lon": 1e999}', "invalid_json", "a number of 5 characters overflows a 64-bit float"),
