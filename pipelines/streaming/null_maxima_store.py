@@ -13,6 +13,7 @@ or configuration simply draws anew. A missing or unreadable file is a miss.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from pathlib import Path
@@ -66,10 +67,17 @@ class NullMaximaStore:
             raise KeyError(key) from None
 
     def __setitem__(self, key: str, null: NullMaxima) -> None:
+        """Keep a draw; a disk that refuses it (full, read-only) is logged, never raised."""
         path = self._path(key)
-        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         aside = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
-        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, maxima=null.maxima, n_cylinders=null.n_cylinders)
-        os.replace(aside, path)
+        try:
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, maxima=null.maxima, n_cylinders=null.n_cylinders)
+            os.replace(aside, path)
+        except OSError as exc:
+            # The look goes on with the draw in memory; the next start draws again.
+            log.warning("null maxima %s not kept (%s)", path, exc)
+            with contextlib.suppress(OSError):
+                aside.unlink(missing_ok=True)

@@ -31,3 +31,11 @@ def test_a_missing_or_unreadable_file_is_a_miss(tmp_path):
 def test_a_key_that_is_not_a_plain_name_is_refused(tmp_path):
     with pytest.raises(ValueError, match=r"null maxima key '\.\./x' must be letters and digits"):
         NullMaximaStore(tmp_path)["../x"] = NullMaxima(np.zeros(3), n_cylinders=1)
+
+
+def test_a_disk_that_refuses_a_draw_leaves_the_look_going(tmp_path, caplog):
+    (tmp_path / "nulls").write_text("a file where the folder should be")
+    store = NullMaximaStore(tmp_path / "nulls")
+    store["k1"] = NullMaxima(np.zeros(3), n_cylinders=1)
+    assert "k1" not in store
+    assert "null maxima" in caplog.text and "not kept" in caplog.text
