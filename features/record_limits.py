@@ -201,6 +201,11 @@ def check_values(obj, limits: ContractLimits, *, may_hold_surrogates: bool = Tru
     field_chars, text_chars = limits.field_chars, limits.text_chars
     while stack:
         value, where, name, depth = stack.pop()
+        if isinstance(value, (dict, list)) and depth >= limits.nesting_depth:
+            raise ContractViolation(
+                "too_large",
+                f"'{_path(where)}' is nested deeper than {limits.nesting_depth} levels, the limit",
+            )
         if isinstance(value, str):
             limit = field_chars.get(name, text_chars)
             if len(value) > limit:
@@ -213,12 +218,6 @@ def check_values(obj, limits: ContractLimits, *, may_hold_surrogates: bool = Tru
                     "invalid_encoding", f"field '{_path(where)}' holds a lone surrogate, not text"
                 )
         elif isinstance(value, dict):
-            if depth >= limits.nesting_depth:
-                raise ContractViolation(
-                    "too_large",
-                    f"'{_path(where)}' is nested deeper than {limits.nesting_depth} levels, "
-                    "the limit",
-                )
             if len(value) > limits.object_keys:
                 raise ContractViolation(
                     "too_large",
@@ -239,12 +238,6 @@ def check_values(obj, limits: ContractLimits, *, may_hold_surrogates: bool = Tru
                     )
                 stack.append((item, (where, key), f"{name}.{key}" if name else key, depth + 1))
         elif isinstance(value, list):
-            if depth >= limits.nesting_depth:
-                raise ContractViolation(
-                    "too_large",
-                    f"'{_path(where)}' is nested deeper than {limits.nesting_depth} levels, "
-                    "the limit",
-                )
             if len(value) > limits.list_items:
                 raise ContractViolation(
                     "too_large",
