@@ -104,6 +104,12 @@ def streaming_table_env(
         raise SettingsError(f"python_mode={python_mode!r} must be 'process' or 'thread'")
     if python_mode == "thread":
         _site_packages_on_pythonpath()
+    else:
+        # On a local mini-cluster PyFlink otherwise serves every subtask's
+        # Python functions from threads of this one process ("loopback"),
+        # under one GIL, whatever the parallelism. Process mode proper gives
+        # each subtask a worker process of its own, so parallelism uses cores.
+        os.environ.setdefault("_python_worker_execution_mode", "process")
     # The local mini-cluster runs in the gateway JVM, which PyFlink starts with
     # JVM_ARGS; without a bound its heap defaults to a quarter of the RAM.
     os.environ.setdefault("JVM_ARGS", settings.section("flink").text("jvm_args"))
