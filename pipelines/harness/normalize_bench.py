@@ -1,15 +1,18 @@
-"""``zongzhi bench normalize``: how fast the normalization job is, against pure SQL, in one run.
+"""``zongzhi bench normalize``: how fast the normalization job is, against pure SQL and its ceiling.
 
 1. **The stream**: the district simulator's records in the three channels'
    real mix, malformed share included, written to the bench's raw topics
    twice: a large backlog and a small one.
-2. **Sustained throughput** of (a) the normalization job and (b) a pure
+2. **Sustained throughput** of (a) the normalization job, (b) a pure
    Flink SQL job of the same shape (the same raw topics, the envelope parsed
-   with ``JSON_VALUE``, one row per record into a blackhole sink). Each job
-   drains the small backlog and the large one; its rate is the difference
-   in records over the difference in wall time, so start-up cancels. The
-   two take turns over ``rounds`` rounds, in alternating order, and each
-   reports its median round.
+   with ``JSON_VALUE``, one row per record into a blackhole sink) and (c) the
+   pass-through: the normalization job's reads and writes (the same source,
+   the same exactly-once Kafka sink, the same header) with no transform,
+   the ceiling of any normalization on this machine. Each job drains the
+   small backlog and the large one; its rate is the difference in records
+   over the difference in wall time, so start-up cancels. The three take
+   turns over ``rounds`` rounds, in alternating order, and each reports its
+   median round.
 3. **Balance**: after each run of (a) over the large backlog, its outputs are
    counted: produced = normalized + dead-lettered, exactly.
 4. **The contract alone**: :func:`features.contract.route_raw_record` over a
@@ -50,6 +53,8 @@ _STREAM_HOURS = 24
 _MODULE = "pipelines.harness.normalize_bench"
 #: Records timed through the contract alone (at most).
 _CONTRACT_SAMPLE = 20_000
+#: The jobs timed in each round (:mod:`~pipelines.harness.normalize_bench_jobs`).
+_KINDS = ("contract", "sql", "copy")
 
 
 def _simulated(settings: Settings, events: int, seed: int, malformed_fraction: float) -> list:
@@ -145,16 +150,16 @@ def run_bench(
     _produce(settings, _simulated(settings, small, 1, malformed_fraction), "bench_small_")
     malformed = Counter(r.malformed_kind for r in records if r.malformed_kind)
 
-    runs: dict = {"contract": [], "sql": []}
+    runs: dict = {kind: [] for kind in _KINDS}
     balances, restarts = [], {}
     for r in range(rounds):
-        for kind in ("contract", "sql") if r % 2 == 0 else ("sql", "contract"):
+        for kind in _KINDS if r % 2 == 0 else _KINDS[::-1]:
             log.info("bench: round %d/%d, %s", r + 1, rounds, kind)
             spec = {"kind": kind, "parallelism": parallelism}
-            if kind == "contract":
+            if kind != "sql":
                 reset_topics(settings, outputs)
             small_run = run_child(settings, dict(spec, prefix="bench_small_"), module=_MODULE)
-            if kind == "contract":
+            if kind != "sql":
                 reset_topics(settings, outputs)
             large_run = run_child(settings, dict(spec, prefix="bench_"), module=_MODULE)
             if kind == "contract":
@@ -178,6 +183,7 @@ def run_bench(
         setup,
         job=median_run(runs["contract"]),
         sql=median_run(runs["sql"]),
+        copy=median_run(runs["copy"]),
         balances=balances,
         contract_alone=contract_alone,
         restarts=restarts,
@@ -189,6 +195,7 @@ def bench_report(
     *,
     job: dict,
     sql: dict,
+    copy: dict,
     balances: list[dict],
     contract_alone: dict,
     restarts: dict[str, int | None],
@@ -199,31 +206,37 @@ def bench_report(
     --------
     >>> job = {"events_per_s": 12_000, "peak_rss_bytes": 2**30}
     >>> sql = {"events_per_s": 60_000, "peak_rss_bytes": 2**29}
+    >>> copy = {"events_per_s": 40_000, "peak_rss_bytes": 2**29}
     >>> ok = {"produced": 10, "normalized": 9, "dead_lettered": 1, "exact": True}
-    >>> report = bench_report({}, job=job, sql=sql, balances=[ok],
+    >>> report = bench_report({}, job=job, sql=sql, copy=copy, balances=[ok],
     ...                       contract_alone={"cpu_us_per_record": 80.0}, restarts={"sql": 0})
-    >>> report["ratio_to_pure_sql"], report["balanced"], report["goals"]
-    (0.2, True, {'events_per_s >= 30000': False, 'ratio_to_pure_sql >= 0.5': False})
+    >>> report["ratio_to_pure_sql"], report["ratio_to_pass_through"], report["balanced"]
+    (0.2, 0.3, True)
+    >>> report["goals"]
+    {'events_per_s >= 30000': False, 'ratio_to_pure_sql >= 0.5': False}
 
     A rate the runs could not measure (the large run no longer than the
     small) meets no goal:
 
-    >>> bench_report({}, job=dict(job, events_per_s=None), sql=sql, balances=[ok],
+    >>> bench_report({}, job=dict(job, events_per_s=None), sql=sql, copy=copy, balances=[ok],
     ...              contract_alone={}, restarts={})["ratio_to_pure_sql"] is None
     True
     """
     rate, base = job["events_per_s"], sql["events_per_s"]
     ratio = rate / base if rate is not None and base else None
+    ceiling = copy["events_per_s"]
     return {
         "setup": setup,
         "normalization_job": job,
         "pure_sql": sql,
         "ratio_to_pure_sql": None if ratio is None else round(ratio, 3),
+        "pass_through": copy,
+        "ratio_to_pass_through": round(rate / ceiling, 3) if rate is not None and ceiling else None,
         "job_restarts": job_restarts_section(restarts),
         "contract_alone": contract_alone,
         "balance": balances,
         "balanced": all(b["exact"] for b in balances),
-        "peak_rss_bytes": max(job["peak_rss_bytes"], sql["peak_rss_bytes"]),
+        "peak_rss_bytes": max(r["peak_rss_bytes"] for r in (job, sql, copy)),
         "goals": {
             f"events_per_s >= {GOAL_EVENTS_PER_S}": rate is not None and rate >= GOAL_EVENTS_PER_S,
             f"ratio_to_pure_sql >= {GOAL_RATIO_TO_SQL}": ratio is not None

@@ -12,7 +12,9 @@ names the job's ``kind``, the topic set it drains (``prefix``: ``bench_`` or
   bounded, into the bench's normalized and dead-letter topics;
 - ``sql``: the same shape in pure Flink SQL: the same raw topics read as
   text, the envelope's fields parsed with ``JSON_VALUE``, one row per record
-  routed by whether it parsed, into a blackhole sink.
+  routed by whether it parsed, into a blackhole sink;
+- ``copy``: the pass-through: the normalization job's source, sink and
+  header with no transform, each raw record written as it is.
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ def run_job(spec: dict) -> dict:
             topics=topics,
             group_id=spec["group"],
         )
+    elif spec["kind"] == "copy":
+        _copy_job(settings, spec, topics)
     else:
         _sql_job(settings, spec, list(topics.raw.values()))
     return {"seconds": time.monotonic() - started}
@@ -99,6 +103,54 @@ def _sql_job(settings: Settings, spec: dict, raw_topics: list[str]) -> None:
                CONCAT(`topic`, '-', CAST(`partition` AS STRING), '-', CAST(`offset` AS STRING)),
                JSON_OBJECT({parsed})
         FROM raw_events"""
+    execute_statements(
+        settings,
+        t_env,
+        [insert],
+        follow=False,
+        group_id=spec["group"],
+        topics=raw_topics,
+        principal=NORMALIZER,
+    )
+
+
+def _copy_job(settings: Settings, spec: dict, topics) -> None:
+    """The normalization job's reads and writes with no transform: its ceiling."""
+    from pipelines.io.flink import (
+        execute_statements,
+        kafka_keyed_sink_options,
+        kafka_source_options,
+        streaming_table_env,
+    )
+    from pipelines.io.kafka_security import NORMALIZER
+    from pipelines.streaming.normalize_job import SOURCE_HEADER
+
+    raw_topics = list(topics.raw.values())
+    t_env = streaming_table_env(settings, parallelism=spec["parallelism"])
+    t_env.execute_sql(f"""
+        CREATE TEMPORARY TABLE raw_events (
+            `value` BYTES,
+            `topic` STRING METADATA VIRTUAL,
+            `partition` INT METADATA VIRTUAL,
+            `offset` BIGINT METADATA VIRTUAL
+        ) WITH (
+            {kafka_source_options(settings, spec["group"], raw_topics, False, NORMALIZER)},
+            'format' = 'raw'
+        )""")
+    sink = kafka_keyed_sink_options(
+        settings, [topics.normalized], "record_key", NORMALIZER, f"{spec['group']}.copied"
+    )
+    t_env.execute_sql(f"""
+        CREATE TEMPORARY TABLE copied (
+            `headers` MAP<STRING, BYTES> METADATA,
+            `record_key` STRING,
+            `value` BYTES
+        ) WITH ({sink})""")
+    insert = f"""INSERT INTO copied
+        SELECT MAP['{SOURCE_HEADER}', CAST(source AS BYTES)], source, `value`
+        FROM (SELECT CONCAT(`topic`, '-', CAST(`partition` AS STRING), '-',
+                            CAST(`offset` AS STRING)) AS source, `value`
+              FROM raw_events)"""
     execute_statements(
         settings,
         t_env,

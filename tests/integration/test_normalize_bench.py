@@ -9,7 +9,7 @@ from pipelines.harness.steps import run_step
 pytestmark = pytest.mark.integration
 
 
-def test_bench_normalize_smoke_measures_both_jobs_and_balances(settings):
+def test_bench_normalize_smoke_measures_every_job_and_balances(settings):
     report = run_step(settings, "bench", "normalize", "--smoke", "--json", timeout=900)
     setup = report["setup"]
     assert (setup["events"], setup["small_run_events"], setup["rounds"]) == (30_000, 5_000, 1)
@@ -26,7 +26,7 @@ def test_bench_normalize_smoke_measures_both_jobs_and_balances(settings):
     # No Flink run restarted (a restart replays input and spoils the figures).
     assert report["job_restarts"]["total"] == 0
     assert report["job_restarts"]["restarted_runs"] == []
-    for part in ("normalization_job", "pure_sql"):
+    for part in ("normalization_job", "pure_sql", "pass_through"):
         assert report[part]["events_per_s"] > 0
         assert report[part]["large_run_s"] > 0
     assert report["contract_alone"]["records"] == 20_000
@@ -34,6 +34,8 @@ def test_bench_normalize_smoke_measures_both_jobs_and_balances(settings):
     assert 0 < report["peak_rss_bytes"] < 24 * 2**30
     job, sql = report["normalization_job"]["events_per_s"], report["pure_sql"]["events_per_s"]
     assert report["ratio_to_pure_sql"] == pytest.approx(job / sql, abs=1e-3)
+    ceiling = report["pass_through"]["events_per_s"]
+    assert report["ratio_to_pass_through"] == pytest.approx(job / ceiling, abs=1e-3)
     assert report["goals"] == {
         "events_per_s >= 30000": job >= 30_000,
         "ratio_to_pure_sql >= 0.5": job / sql >= 0.5,
