@@ -2,13 +2,16 @@
 
 ``town_rows`` reads ``shared/data/miyun_towns.csv`` and skips when it is
 missing, so every test that needs the real towns (``miyun``) skips with it.
-The contract fixtures build a two-town district in memory and need no data.
+The contract fixtures build a two-town district in memory and need no data;
+``bases`` are a valid envelope of each channel in it.
 """
 
+import copy
 import csv
 
 import pytest
 
+from features.bd09 import wgs84_to_bd09
 from features.district_builder import build_district
 from features.gcj02 import wgs84_to_gcj02
 from features.normalization import NormalizationContext
@@ -79,3 +82,30 @@ def grid_event(village):
             "description": "两人在市场门口争吵, 联系电话13912345678",
         },
     }
+
+
+@pytest.fixture()
+def bases(village, grid_event):
+    hotline = copy.deepcopy(grid_event)
+    lon, lat = wgs84_to_bd09(village.lon, village.lat)
+    hotline.update(
+        source="hotline",
+        category="hotline.transport",
+        location={"lon": lon, "lat": lat, "crs": "BD09"},
+        attributes={"ticket_no": "12345-1", "text": "公交站牌损坏"},
+    )
+    video = copy.deepcopy(grid_event)
+    video.update(
+        source="video",
+        category="video.plate_read",
+        persons=[],
+        location={"lon": village.lon, "lat": village.lat, "crs": "WGS84"},
+        attributes={
+            "device_id": "LPR-1-L1",
+            "site_id": "LPR-1",
+            "device_kind": "lpr",
+            "lane": 1,
+            "confidence": 0.97,
+        },
+    )
+    return [("grid", grid_event), ("hotline", hotline), ("video", video)]

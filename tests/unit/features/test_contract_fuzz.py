@@ -16,11 +16,9 @@ import copy
 import json
 from collections import Counter
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from features.bd09 import wgs84_to_bd09
 from features.contract_violation import REASON_CODES
 from features.dead_letter import DEAD_LETTER, NORMALIZED, route_raw_record
 
@@ -70,33 +68,6 @@ def _route(raw, ctx, channel="grid", offset=0):
     return route_raw_record(
         raw, ctx, NOW_MS, channel=channel, topic=f"zz.raw.{channel}", partition=0, offset=offset
     )
-
-
-@pytest.fixture()
-def bases(village, grid_event):
-    hotline = copy.deepcopy(grid_event)
-    lon, lat = wgs84_to_bd09(village.lon, village.lat)
-    hotline.update(
-        source="hotline",
-        category="hotline.transport",
-        location={"lon": lon, "lat": lat, "crs": "BD09"},
-        attributes={"ticket_no": "12345-1", "text": "公交站牌损坏"},
-    )
-    video = copy.deepcopy(grid_event)
-    video.update(
-        source="video",
-        category="video.plate_read",
-        persons=[],
-        location={"lon": village.lon, "lat": village.lat, "crs": "WGS84"},
-        attributes={
-            "device_id": "LPR-1-L1",
-            "site_id": "LPR-1",
-            "device_kind": "lpr",
-            "lane": 1,
-            "confidence": 0.97,
-        },
-    )
-    return [("grid", grid_event), ("hotline", hotline), ("video", video)]
 
 
 # What each kind of damage must be refused for; None: normalized or not,
