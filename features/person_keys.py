@@ -23,9 +23,15 @@ True
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
-from features.pseudonymize import canonicalize, match_key_token
+from features.pseudonymize import (
+    IDENTITY_MEMO_SIZE,
+    as_key_chain,
+    canonicalize,
+    match_key_token,
+)
 
 __all__ = [
     "name_sound",
@@ -94,9 +100,17 @@ def person_key_tokens(name: str | None, phone: str | None, key: bytes) -> dict:
     >>> person_key_tokens(None, None, key)
     {'name_sound_hash': None, 'phone_deletion_hashes': []}
     """
-    sound = name_sound(name) if isinstance(name, str) else None
-    deletions = phone_deletions(phone) if isinstance(phone, str) and phone.strip() else ()
-    return {
-        "name_sound_hash": match_key_token("name_sound", sound, key) if sound else None,
-        "phone_deletion_hashes": [match_key_token("phone_del", d, key) for d in deletions],
-    }
+    name = name if isinstance(name, str) else None
+    phone = phone if isinstance(phone, str) else None
+    sound_hash, deletion_hashes = _person_key_tokens(name, phone, as_key_chain(key))
+    return {"name_sound_hash": sound_hash, "phone_deletion_hashes": list(deletion_hashes)}
+
+
+@functools.lru_cache(maxsize=IDENTITY_MEMO_SIZE)
+def _person_key_tokens(name: str | None, phone: str | None, chain) -> tuple:
+    sound = name_sound(name) if name is not None else None
+    deletions = phone_deletions(phone) if phone is not None and phone.strip() else ()
+    return (
+        match_key_token("name_sound", sound, chain) if sound else None,
+        tuple(match_key_token("phone_del", d, chain) for d in deletions),
+    )

@@ -36,10 +36,11 @@ True
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from features.plates import PROVINCE_ABBREVIATIONS, normalize_plate
-from features.pseudonymize import match_key_token
+from features.pseudonymize import IDENTITY_MEMO_SIZE, as_key_chain, match_key_token
 
 __all__ = [
     "CONFUSION_CLASSES",
@@ -138,12 +139,27 @@ def plate_key_tokens(plate: str, key: bytes) -> dict:
     >>> plate_key_tokens("??", key)
     {'plate_readable': False}
     """
-    keys = plate_match_keys(plate)
-    if keys is None:
+    if not isinstance(plate, str):
+        raise TypeError(f"plate={plate!r} must be a str")
+    tokens = _plate_key_tokens(plate, as_key_chain(key))
+    if tokens is None:
         return {"plate_readable": False}
+    fold_hash, tail_hash, deletion_hashes = tokens
     return {
         "plate_readable": True,
-        "plate_fold_hash": match_key_token("plate_fold", keys.folded, key),
-        "plate_tail_hash": match_key_token("plate_tail", keys.tail, key),
-        "plate_deletion_hashes": [match_key_token("plate_fold", d, key) for d in keys.deletions],
+        "plate_fold_hash": fold_hash,
+        "plate_tail_hash": tail_hash,
+        "plate_deletion_hashes": list(deletion_hashes),
     }
+
+
+@functools.lru_cache(maxsize=IDENTITY_MEMO_SIZE)
+def _plate_key_tokens(plate: str, chain) -> tuple | None:
+    keys = plate_match_keys(plate)
+    if keys is None:
+        return None
+    return (
+        match_key_token("plate_fold", keys.folded, chain),
+        match_key_token("plate_tail", keys.tail, chain),
+        tuple(match_key_token("plate_fold", d, chain) for d in keys.deletions),
+    )

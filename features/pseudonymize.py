@@ -23,6 +23,7 @@ Tokens written before versions existed (``pid_<24 hex>``) are version 1.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import re
 import unicodedata
@@ -157,6 +158,22 @@ def as_key_chain(key) -> KeyChain:
     return key_chain([bytes(key)], strict=False)
 
 
+#: Entries of each per-process memo of identifier tokens (least recently used
+#: beyond this): :func:`pseudonymize` here, the person and plate match keys
+#: and the scrubbing of texts without the record's own values. The same
+#: people, phones, plates and device texts recur, and each token costs a keyed
+#: hash per key version. Every memo is keyed by the key chain too, so a
+#: rotated chain makes tokens of its own; the clear values the entries name
+#: stay in the normalizer's memory, the one process that reads them anyway.
+IDENTITY_MEMO_SIZE = 1 << 15
+
+
+@functools.lru_cache(maxsize=IDENTITY_MEMO_SIZE)
+def _identifier_token(kind: str, value: str, chain: KeyChain) -> str:
+    first = _digest(chain.key(1), f"{kind}:{canonicalize(value, kind)}")
+    return _chained(KINDS[kind], first, chain)
+
+
 def _digest(key: bytes, message: str) -> str:
     return hmac.digest(key, message.encode(), "sha256").hex()[:TOKEN_HEX_CHARS]
 
@@ -268,6 +285,8 @@ def pseudonymize(value, kind, key):
     """
     _check_kind(kind)
     chain = as_key_chain(key)
+    if isinstance(value, str):
+        return _identifier_token(kind, value, chain)
     first = _digest(chain.key(1), f"{kind}:{canonicalize(value, kind)}")
     return _chained(KINDS[kind], first, chain)
 
