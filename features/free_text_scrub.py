@@ -33,6 +33,7 @@ clear text: a token's hex digits are not protected from a second pass.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -54,7 +55,12 @@ from features.identifier_patterns import (
     PHONE_CUE_PATTERN,
     PLATE_PATTERN,
 )
-from features.pseudonymize import as_key_chain, match_key_token, pseudonymize
+from features.pseudonymize import (
+    IDENTITY_MEMO_SIZE,
+    as_key_chain,
+    match_key_token,
+    pseudonymize,
+)
 
 __all__ = ["scrub_text", "record_identifiers"]
 
@@ -74,7 +80,16 @@ _CUE_WINDOW = 12
 # "name" would eat every occurrence of that character).
 _MIN_KNOWN_NAME = 2
 _MIN_KNOWN_VALUE = 5
-_KNOWN_SEP = "[" + re.escape("".join(sorted(NUMBER_SEPARATORS))) + "]{0,3}"
+# Up to three separators between a known value's characters. A pattern is
+# compiled per record, and a class of every separator, repeated between each
+# two characters, took milliseconds to compile; so the searched text has each
+# separator replaced by one stand-in character (offsets unchanged) and the
+# pattern allows the stand-in alone. A text or value that holds the stand-in
+# itself is searched the long way.
+_SEP_STAND_IN = "\uf8ff"
+_TO_STAND_IN = dict.fromkeys(map(ord, NUMBER_SEPARATORS), _SEP_STAND_IN)
+_KNOWN_SEP = re.escape(_SEP_STAND_IN) + "{0,3}"
+_KNOWN_SEP_CLASS = "[" + re.escape("".join(sorted(NUMBER_SEPARATORS))) + "]{0,3}"
 # Deleted from text and values before a known value is looked for (no space
 # character lies above U+3000); the dotless ı, which case-insensitive
 # matching takes for i but case folding keeps, is folded to i.
@@ -172,8 +187,8 @@ def _bare(text: str) -> str:
     return text.translate(_BARE).casefold()
 
 
-def _known_pattern(known, text: str):
-    """One pattern for the record's own identifiers in ``text``, and its finds' values.
+def _known_matches(known, text: str):
+    """Where the record's own identifiers occur in ``text`` (one pattern for all), and their values.
 
     A value can only match where the text, its separators removed, holds
     its characters in a row; a value that is not there needs no pattern
@@ -189,14 +204,17 @@ def _known_pattern(known, text: str):
             values.setdefault(chars, (value.strip(), kind))
     if not values:
         return None, values
+    stand_in = _SEP_STAND_IN not in text and not any(_SEP_STAND_IN in c for c in values)
+    separators = _KNOWN_SEP if stand_in else _KNOWN_SEP_CLASS
     pieces = []
     for chars in sorted(values, key=len, reverse=True):
-        piece = _KNOWN_SEP.join(re.escape(c) for c in chars)
+        piece = separators.join(re.escape(c) for c in chars)
         if chars.isascii() and chars.isalpha():
             # A Latin name is a word, not a part of one.
             piece = f"(?<![A-Za-z]){piece}(?![A-Za-z])"
         pieces.append(piece)
-    return re.compile("|".join(pieces), re.IGNORECASE), values
+    searched = text.translate(_TO_STAND_IN) if stand_in else text
+    return re.compile("|".join(pieces), re.IGNORECASE).finditer(searched), values
 
 
 def _name_value(name: str) -> str:
@@ -206,12 +224,11 @@ def _name_value(name: str) -> str:
     return "".join(name.split())
 
 
-def _finds(folded: str, known):
+def _finds(folded: str, known_matches, values):
     """Every candidate identifier: (priority, start, end, kind, value)."""
-    pattern, values = _known_pattern(known, folded)
-    if pattern is not None:
-        for m in pattern.finditer(folded):
-            value, kind = values[_bare(m.group())]
+    if known_matches is not None:
+        for m in known_matches:
+            value, kind = values[_bare(folded[m.start() : m.end()])]
             yield _KNOWN, m.start(), m.end(), kind, value
     for run in NUMBER_RUN_PATTERN.finditer(folded):
         for start, end, kind, value in _numbers_in_run(folded, run.start(), run.group()):
@@ -283,12 +300,28 @@ def scrub_text(text, key, known=()):
     """
     if not isinstance(text, str):
         raise TypeError(f"text of type {type(text).__name__} provided, but must be a str")
-    as_key_chain(key)  # refuses a key that is not one
+    chain = as_key_chain(key)  # refuses a key that is not one
     folded = text.translate(_WIDTH_FOLD)
+    known_matches, values = _known_matches(known, folded)
+    if known_matches is None:
+        # No value of the record's own is in the text: the result depends on
+        # the text and the key alone (device ids and codes recur).
+        return _scrubbed_alone(text, chain)
+    return _scrubbed(text, folded, known_matches, values, chain)
+
+
+@functools.lru_cache(maxsize=IDENTITY_MEMO_SIZE)
+def _scrubbed_alone(text: str, chain) -> str:
+    return _scrubbed(text, text.translate(_WIDTH_FOLD), None, {}, chain)
+
+
+def _scrubbed(text: str, folded: str, known_matches, values: dict, key) -> str:
     taken = bytearray(len(text))
     chosen = []
     # Priority first, then leftmost, then longest.
-    for _, start, end, kind, value in sorted(_finds(folded, known), key=_find_order):
+    for _, start, end, kind, value in sorted(
+        _finds(folded, known_matches, values), key=_find_order
+    ):
         if end <= start or 1 in taken[start:end]:
             continue
         taken[start:end] = b"\x01" * (end - start)
