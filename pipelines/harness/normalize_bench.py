@@ -17,7 +17,7 @@
    counted: produced = normalized + dead-lettered, exactly.
 4. **The contract alone**: :func:`features.contract.route_raw_record` over a
    sample of the same records in this process, without Flink or Kafka: its
-   cost per record on one core.
+   cost per record on one core, in one pass, as a stream meets them.
 5. **Peak RSS** of each job's process tree plus the Kafka broker.
 
 The Flink runs live in :mod:`~pipelines.harness.normalize_bench_jobs`.
@@ -53,6 +53,7 @@ _STREAM_HOURS = 24
 _MODULE = "pipelines.harness.normalize_bench"
 #: Records timed through the contract alone (at most).
 _CONTRACT_SAMPLE = 20_000
+_CONTRACT_WARM_UP = 1_000
 #: The jobs timed in each round (:mod:`~pipelines.harness.normalize_bench_jobs`).
 _KINDS = ("contract", "sql", "copy")
 
@@ -81,19 +82,22 @@ def _contract_alone(settings: Settings, records: list) -> dict:
     from pipelines.streaming.normalize_job import normalization_context
 
     ctx = normalization_context(settings)
-    sample = [(r.value.encode("utf-8", "surrogatepass"), r.source) for r in records]
-    sample = sample[:_CONTRACT_SAMPLE]
+    encoded = [(r.value.encode("utf-8", "surrogatepass"), r.source) for r in records]
+    # Timed once over records it has not seen, as a stream meets them: the
+    # pseudonym memos hold only what recurs. Other records warm it first.
+    sample = encoded[:_CONTRACT_SAMPLE]
+    warm_up = encoded[_CONTRACT_SAMPLE:][-_CONTRACT_WARM_UP:]
     now_ms = int(time.time() * 1000)
 
-    def route_all():
-        for offset, (value, channel) in enumerate(sample):
+    def route_all(part):
+        for offset, (value, channel) in enumerate(part):
             route_raw_record(
                 value, ctx, now_ms, channel=channel, topic=channel, partition=0, offset=offset
             )
 
-    route_all()  # caches and compiled patterns warm
+    route_all(warm_up)
     started = time.process_time()
-    route_all()
+    route_all(sample)
     seconds = time.process_time() - started
     return {
         "records": len(sample),
