@@ -106,6 +106,11 @@ def out_of_china(lon, lat):
     True
     """
     lon, lat = check_lon_lat(lon, lat)
+    return _outside_box(lon, lat)
+
+
+def _outside_box(lon: float, lat: float) -> bool:
+    """:func:`out_of_china` of a pair already checked (the inverse's iterates are)."""
     return not (_CHINA_LON_MIN <= lon <= _CHINA_LON_MAX and _CHINA_LAT_MIN <= lat <= _CHINA_LAT_MAX)
 
 
@@ -150,7 +155,7 @@ def _gcj_offset(lon, lat):
 
 
 def _wgs84_to_gcj02(lon, lat):
-    if out_of_china(lon, lat):
+    if _outside_box(lon, lat):
         return lon, lat
     dlon, dlat = _gcj_offset(lon, lat)
     return lon + dlon, lat + dlat
@@ -217,7 +222,7 @@ def gcj02_to_wgs84(lon, lat):
     (116.404, 39.915)
     """
     lon, lat = check_lon_lat(lon, lat)
-    if out_of_china(lon, lat):
+    if _outside_box(lon, lat):
         return lon, lat
     # Start from the one-step approximation, then refine.
     dlon, dlat = _gcj_offset(lon, lat)
