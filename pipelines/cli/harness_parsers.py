@@ -190,8 +190,9 @@ def _add_bench(sub) -> None:
     bz.add_argument(
         "--parallelism",
         type=positive(int),
-        default=1,
-        help="the jobs' parallelism (default 1, as `zongzhi normalize` runs)",
+        default=None,
+        help="the jobs' parallelism (default: normalization.parallelism, as `zongzhi normalize` "
+        "runs)",
     )
     bz.add_argument(
         "--smoke", action="store_true", help="a small, quick run that checks the bench works (CI)"

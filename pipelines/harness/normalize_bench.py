@@ -133,13 +133,18 @@ def run_bench(
     events: int,
     small: int,
     rounds: int = 2,
-    parallelism: int = 1,
+    parallelism: int | None = None,
     malformed_fraction: float = 0.03,
 ) -> dict:
-    """Run every measurement; return the report (goals alongside)."""
+    """Run every measurement; return the report (goals alongside).
+
+    ``parallelism`` is every timed job's, by default the normalization
+    job's own (``normalization.parallelism``).
+    """
     from pipelines.io.kafka import check_reachable, reset_topics
 
     check_reachable(settings)
+    parallelism = parallelism or settings.section("normalization").integer("parallelism")
     if small >= events:
         raise UsageError(f"events={events} must exceed the small run's {small}")
     if rounds < 1:

@@ -111,7 +111,7 @@ def run(
     settings: Settings,
     *,
     follow: bool = False,
-    parallelism: int = 1,
+    parallelism: int | None = None,
     fresh: bool = False,
     topics: NormalizationTopics | None = None,
     group_id: str = GROUP_ID,
@@ -125,11 +125,14 @@ def run(
         every record present when it starts and then finishes (tests, demos
         and backfills). A following job checkpoints and resumes from its
         latest checkpoint when started again, unless ``fresh``.
+    parallelism : int, optional
+        The job's subtasks; by default ``normalization.parallelism``.
     topics, group_id : NormalizationTopics, str
         Another set of topics and its own consumer group, checkpoints and
         transactional ids (the bench); by default the platform's.
     """
     ctx = normalization_context(settings)
+    parallelism = parallelism or settings.section("normalization").integer("parallelism")
     topics = topics or NormalizationTopics.declared(settings)
     raw_topics = topics.raw
     channel_by_topic = {topic: channel for channel, topic in raw_topics.items()}
