@@ -1,16 +1,14 @@
 """Tests for features.normalization: validation and the normalized record.
 
-The ``ctx``, ``village`` and ``grid_event`` fixtures are in ``conftest.py``.
+The ``ctx``, ``village``, ``grid_event`` and ``bases`` fixtures are in ``conftest.py``.
 """
 
 from __future__ import annotations
 
-import copy
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from features.bd09 import wgs84_to_bd09
 from features.contract_violation import ContractViolation
 from features.normalization import normalize_event
 
@@ -33,35 +31,15 @@ def test_a_valid_grid_event_is_normalized(ctx, village, grid_event):
     assert out["source_label"] == "网格上报"
 
 
-def test_hotline_bd09_and_video_wgs84(ctx, village, grid_event):
-    hotline = copy.deepcopy(grid_event)
-    lon, lat = wgs84_to_bd09(village.lon, village.lat)
-    hotline.update(
-        source="hotline",
-        category="hotline.transport",
-        location={"lon": lon, "lat": lat, "crs": "BD09"},
-        attributes={"ticket_no": "12345-1", "text": "公交站牌损坏"},
-    )
-    out = normalize_event(hotline, ctx, NOW_MS, expected_source="hotline")
+def test_hotline_bd09_and_video_wgs84(ctx, village, bases):
+    envelopes = dict(bases)
+    out = normalize_event(envelopes["hotline"], ctx, NOW_MS, expected_source="hotline")
     # The BD-09 inverse is the standard one-step formula: about 1e-5 degrees.
+    assert out["reported_crs"] == "BD09"
     assert out["lon"] == pytest.approx(village.lon, abs=2e-5)
     assert out["lat"] == pytest.approx(village.lat, abs=2e-5)
 
-    video = copy.deepcopy(grid_event)
-    video.update(
-        source="video",
-        category="video.plate_read",
-        persons=[],
-        location={"lon": village.lon, "lat": village.lat, "crs": "WGS84"},
-        attributes={
-            "device_id": "LPR-1-L1",
-            "site_id": "LPR-1",
-            "device_kind": "lpr",
-            "lane": 1,
-            "confidence": 0.97,
-        },
-    )
-    out = normalize_event(video, ctx, NOW_MS, expected_source="video")
+    out = normalize_event(envelopes["video"], ctx, NOW_MS, expected_source="video")
     assert (out["lon"], out["lat"]) == (round(village.lon, 7), round(village.lat, 7))
     assert out["attributes"]["lane"] == 1
 
