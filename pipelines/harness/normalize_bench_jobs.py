@@ -68,14 +68,15 @@ def run_job(spec: dict) -> dict:
     return {"seconds": time.monotonic() - started}
 
 
-def _sql_job(settings: Settings, spec: dict, raw_topics: list[str]) -> None:
-    from pipelines.io.flink import execute_statements, kafka_source_options, streaming_table_env
+def _raw_source(settings: Settings, spec: dict, raw_topics: list[str], value_type: str):
+    """A table environment at the spec's parallelism, with the raw topics as ``raw_events``."""
+    from pipelines.io.flink import kafka_source_options, streaming_table_env
     from pipelines.io.kafka_security import NORMALIZER
 
     t_env = streaming_table_env(settings, parallelism=spec["parallelism"])
     t_env.execute_sql(f"""
         CREATE TEMPORARY TABLE raw_events (
-            `value` STRING,
+            `value` {value_type},
             `topic` STRING METADATA VIRTUAL,
             `partition` INT METADATA VIRTUAL,
             `offset` BIGINT METADATA VIRTUAL
@@ -83,6 +84,27 @@ def _sql_job(settings: Settings, spec: dict, raw_topics: list[str]) -> None:
             {kafka_source_options(settings, spec["group"], raw_topics, False, NORMALIZER)},
             'format' = 'raw'
         )""")
+    return t_env
+
+
+def _drain(settings: Settings, t_env, insert: str, spec: dict, raw_topics: list[str]) -> None:
+    """Run ``insert`` over what the raw topics hold now, then finish."""
+    from pipelines.io.flink import execute_statements
+    from pipelines.io.kafka_security import NORMALIZER
+
+    execute_statements(
+        settings,
+        t_env,
+        [insert],
+        follow=False,
+        group_id=spec["group"],
+        topics=raw_topics,
+        principal=NORMALIZER,
+    )
+
+
+def _sql_job(settings: Settings, spec: dict, raw_topics: list[str]) -> None:
+    t_env = _raw_source(settings, spec, raw_topics, "STRING")
     t_env.execute_sql("""
         CREATE TEMPORARY TABLE routed_out (
             destination STRING, record_key STRING, payload STRING
@@ -103,40 +125,17 @@ def _sql_job(settings: Settings, spec: dict, raw_topics: list[str]) -> None:
                CONCAT(`topic`, '-', CAST(`partition` AS STRING), '-', CAST(`offset` AS STRING)),
                JSON_OBJECT({parsed})
         FROM raw_events"""
-    execute_statements(
-        settings,
-        t_env,
-        [insert],
-        follow=False,
-        group_id=spec["group"],
-        topics=raw_topics,
-        principal=NORMALIZER,
-    )
+    _drain(settings, t_env, insert, spec, raw_topics)
 
 
 def _copy_job(settings: Settings, spec: dict, topics) -> None:
     """The normalization job's reads and writes with no transform: its ceiling."""
-    from pipelines.io.flink import (
-        execute_statements,
-        kafka_keyed_sink_options,
-        kafka_source_options,
-        streaming_table_env,
-    )
+    from pipelines.io.flink import kafka_keyed_sink_options
     from pipelines.io.kafka_security import NORMALIZER
     from pipelines.streaming.normalize_job import SOURCE_HEADER
 
     raw_topics = list(topics.raw.values())
-    t_env = streaming_table_env(settings, parallelism=spec["parallelism"])
-    t_env.execute_sql(f"""
-        CREATE TEMPORARY TABLE raw_events (
-            `value` BYTES,
-            `topic` STRING METADATA VIRTUAL,
-            `partition` INT METADATA VIRTUAL,
-            `offset` BIGINT METADATA VIRTUAL
-        ) WITH (
-            {kafka_source_options(settings, spec["group"], raw_topics, False, NORMALIZER)},
-            'format' = 'raw'
-        )""")
+    t_env = _raw_source(settings, spec, raw_topics, "BYTES")
     sink = kafka_keyed_sink_options(
         settings, [topics.normalized], "record_key", NORMALIZER, f"{spec['group']}.copied"
     )
@@ -151,12 +150,4 @@ def _copy_job(settings: Settings, spec: dict, topics) -> None:
         FROM (SELECT CONCAT(`topic`, '-', CAST(`partition` AS STRING), '-',
                             CAST(`offset` AS STRING)) AS source, `value`
               FROM raw_events)"""
-    execute_statements(
-        settings,
-        t_env,
-        [insert],
-        follow=False,
-        group_id=spec["group"],
-        topics=raw_topics,
-        principal=NORMALIZER,
-    )
+    _drain(settings, t_env, insert, spec, raw_topics)
