@@ -178,6 +178,11 @@ def _size_in_bytes(raw) -> int | None:
     return len(raw) if isinstance(raw, (bytes, bytearray, memoryview)) else None
 
 
+# Made once: json.dumps with options builds an encoder per call.
+_NORMALIZED_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+_LETTER_JSON = json.JSONEncoder(ensure_ascii=False)
+
+
 def route_raw_record(
     raw: str | bytes | None,
     ctx: NormalizationContext,
@@ -206,7 +211,7 @@ def route_raw_record(
         normalized = normalize_event(
             parse_raw(raw, ctx.limits), ctx, now_ms, expected_source=channel
         )
-        payload = json.dumps(normalized, ensure_ascii=False, allow_nan=False)
+        payload = _NORMALIZED_JSON.encode(normalized)
         size = len(payload.encode("utf-8"))
         if size > ctx.limits.output_bytes:
             raise ContractViolation(
@@ -228,4 +233,4 @@ def route_raw_record(
         letter = dead_letter_record(
             None, code, reason, **where, key=ctx.key, now_ms=now_ms, limits=ctx.limits
         )
-    return DEAD_LETTER, f"{topic}-{partition}-{offset}", json.dumps(letter, ensure_ascii=False)
+    return DEAD_LETTER, f"{topic}-{partition}-{offset}", _LETTER_JSON.encode(letter)

@@ -67,6 +67,15 @@ def _unique_keys(pairs: list) -> dict:
     return obj
 
 
+# Strict JSON, made once (json.loads with hooks builds a decoder per call).
+_DECODER = json.JSONDecoder(
+    parse_constant=_refuse_constant,
+    parse_float=_finite_float,
+    parse_int=_int64,
+    object_pairs_hook=_unique_keys,
+)
+
+
 def parse_raw(text: str | bytes, limits: ContractLimits | None = None) -> dict:
     """Parse raw record bytes (or text) into a JSON object, within the contract's limits.
 
@@ -116,13 +125,9 @@ def parse_raw(text: str | bytes, limits: ContractLimits | None = None) -> dict:
     except UnicodeDecodeError as exc:
         raise ContractViolation("invalid_encoding", f"record is not UTF-8: {exc}") from None
     try:
-        obj = json.loads(
-            decoded,
-            parse_constant=_refuse_constant,
-            parse_float=_finite_float,
-            parse_int=_int64,
-            object_pairs_hook=_unique_keys,
-        )
+        if decoded.startswith("\ufeff"):  # as json.loads refuses it
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", decoded, 0)
+        obj = _DECODER.decode(decoded)
     except json.JSONDecodeError as exc:
         raise ContractViolation("invalid_json", f"record is not valid JSON: {exc}") from None
     except RecursionError:

@@ -38,6 +38,12 @@ from features.record_limits import ContractLimits
         ('{"n": ' + "7" * 5000 + "}", "invalid_json", "an integer of 5000 digits does not fit"),
         ('{"a": 1, "a": 2}', "invalid_json", "key 'a' appears more than once"),
         ('{"p": [{"x": 1, "x": 1}]}', "invalid_json", "key 'x' appears more than once"),
+        # A byte-order mark is not JSON (as json.loads has it).
+        (
+            b'\xef\xbb\xbf{"a": 1}',
+            "invalid_json",
+            r"not valid JSON: Unexpected UTF-8 BOM \(decode using utf-8-sig\): line 1 column 1",
+        ),
     ],
 )
 def test_parse_raw_refuses_what_is_not_a_strict_json_object(text, code, message):
