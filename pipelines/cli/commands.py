@@ -138,6 +138,24 @@ def _keys(args) -> int:
     return 0
 
 
+def _jurisdictions(args) -> int:
+    from collections import Counter
+
+    from pipelines.errors import UsageError
+    from pipelines.io.platform_state import load_jurisdiction_policy, write_jurisdiction_policy
+
+    settings = _settings()
+    if args.action == "write":
+        path = write_jurisdiction_policy(settings, force=args.force)
+        print(json.dumps({"written": str(path)}))
+    elif args.force:
+        raise UsageError("--force provided, but only `jurisdictions write` takes it")
+    policy = load_jurisdiction_policy(settings)
+    levels = Counter(c.level for c in policy.centers.values())
+    print(json.dumps({"district": policy.district_code, "centers": dict(levels)}))
+    return 0
+
+
 def _superset(args) -> int:
     from pipelines.harness.services import run_infra_script
 
@@ -315,6 +333,7 @@ COMMANDS = {
     "nightly": _nightly,
     "graph": _graph,
     "keys": _keys,
+    "jurisdictions": _jurisdictions,
     "superset": _superset,
     "demo": _demo,
     "eval": _eval,

@@ -157,5 +157,16 @@ def _add_platform_commands(sub) -> None:
         "only) or the next (default: the next)",
     )
 
+    jurisdictions = sub.add_parser(
+        "jurisdictions",
+        help="write or check the jurisdiction policy: the centers and what each may see",
+    )
+    jurisdictions.add_argument("action", choices=["write", "check"])
+    jurisdictions.add_argument(
+        "--force",
+        action="store_true",
+        help="write: replace an existing policy file (and any edits in it)",
+    )
+
     superset = sub.add_parser("superset", help="provision Superset's dashboards from infra/")
     superset.add_argument("action", choices=["provision"])

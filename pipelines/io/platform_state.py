@@ -8,12 +8,28 @@ leaf that imports nothing of the domain.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import yaml
+
 from features.geography import District, build_district
+from features.jurisdiction_policy import (
+    JurisdictionPolicy,
+    PolicyError,
+    policy_from_mapping,
+    policy_listing,
+)
 from features.key_chain import KeyChain
+from pipelines.errors import SettingsError
 from pipelines.io.key_store import key_store
 from pipelines.settings import Settings
 
-__all__ = ["load_district", "pseudonym_key"]
+__all__ = [
+    "load_district",
+    "load_jurisdiction_policy",
+    "pseudonym_key",
+    "write_jurisdiction_policy",
+]
 
 
 def load_district(settings: Settings) -> District:
@@ -41,3 +57,55 @@ def pseudonym_key(settings: Settings, create: bool = False) -> KeyChain:
     bytes, from the files or the environment, are refused.
     """
     return key_store(settings).chain(create=create)
+
+
+def _policy_path(settings: Settings) -> Path:
+    path = Path(settings.section("jurisdiction").text("policy_file"))
+    return path if path.is_absolute() else settings.root / path
+
+
+def load_jurisdiction_policy(
+    settings: Settings, district: District | None = None
+) -> JurisdictionPolicy:
+    """The jurisdiction policy file, checked against the configured district."""
+    path = _policy_path(settings)
+    try:
+        mapping = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(
+            f"jurisdiction.policy_file {path} does not exist; `zongzhi jurisdictions write` "
+            "lists the district's centers into it"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"{path} is not valid YAML: {exc}") from None
+    try:
+        return policy_from_mapping(mapping, district or load_district(settings))
+    except PolicyError as exc:
+        raise SettingsError(f"{path}: {exc}") from None
+
+
+_POLICY_HEADER = """\
+# The jurisdiction policy: every governance center of the district and what
+# it may see (features/jurisdiction_policy.py). The alert service's access
+# rules and Superset's roles and row-level security are both derived from
+# this file. Written by `zongzhi jurisdictions write` from the district
+# (district.towns_file and its villages), then edited by hand: names, and
+# wider scopes (sees: all, or sees: {towns: [...], villages: [...]}).
+# `zongzhi jurisdictions check` checks it against the district.
+"""
+
+
+def write_jurisdiction_policy(settings: Settings, *, force: bool = False) -> Path:
+    """List every center of the configured district into the policy file; return its path.
+
+    An existing file is kept unless ``force``: it may hold edits.
+    """
+    path = _policy_path(settings)
+    if path.exists() and not force:
+        raise SettingsError(f"{path} exists; --force replaces it (and any edits in it)")
+    listing = policy_listing(load_district(settings))
+    text = yaml.safe_dump(
+        listing, allow_unicode=True, sort_keys=False, default_flow_style=None, width=100
+    )
+    path.write_text(_POLICY_HEADER + text, encoding="utf-8")
+    return path

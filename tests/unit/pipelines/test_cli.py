@@ -18,6 +18,7 @@ SUBCOMMANDS = [
     "nightly",
     "graph",
     "keys",
+    "jurisdictions",
     "superset",
     "demo",
     "eval",
