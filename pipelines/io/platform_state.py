@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from features.alert_routing import RoutingRules, routing_rules
 from features.geography import District, build_district
 from features.jurisdiction_policy import (
     JurisdictionPolicy,
@@ -27,6 +28,7 @@ from pipelines.settings import Settings
 __all__ = [
     "load_district",
     "load_jurisdiction_policy",
+    "load_routing_rules",
     "pseudonym_key",
     "write_jurisdiction_policy",
 ]
@@ -109,3 +111,21 @@ def write_jurisdiction_policy(settings: Settings, *, force: bool = False) -> Pat
     )
     path.write_text(_POLICY_HEADER + text, encoding="utf-8")
     return path
+
+
+def load_routing_rules(settings: Settings) -> RoutingRules:
+    """``jurisdiction.routing``, with a rule for every severity the hotspot detector gives."""
+    try:
+        rules = routing_rules(settings.section("jurisdiction")["routing"])
+    except ValueError as exc:
+        raise SettingsError(f"jurisdiction.routing: {exc}") from None
+    severities = [
+        str(name) for _, name in settings.section("hotspot")["severity_by_recurrence_days"]
+    ]
+    missing = [s for s in severities if s not in rules.levels_up]
+    if missing:
+        raise SettingsError(
+            f"jurisdiction.routing has no rule for severity {missing[0]!r}; the detector gives "
+            f"{', '.join(severities)} (hotspot.severity_by_recurrence_days)"
+        )
+    return rules

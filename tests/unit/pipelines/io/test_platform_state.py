@@ -7,7 +7,11 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.errors import SettingsError
-from pipelines.io.platform_state import load_jurisdiction_policy, write_jurisdiction_policy
+from pipelines.io.platform_state import (
+    load_jurisdiction_policy,
+    load_routing_rules,
+    write_jurisdiction_policy,
+)
 from pipelines.settings import load_settings
 
 
@@ -57,3 +61,17 @@ def test_a_missing_or_broken_file_is_one_line_naming_it(settings, tmp_path, text
         path.write_text(text, encoding="utf-8")
     with pytest.raises(SettingsError, match=message):
         load_jurisdiction_policy(_with_policy_file(settings, path))
+
+
+def test_the_configured_routing_covers_every_severity_the_detector_gives(settings):
+    rules = load_routing_rules(settings)
+    assert dict(rules.levels_up) == {"黄色": 0, "橙色": 1, "红色": 2}
+    assert rules.ack_ms("红色") == 15 * 60_000
+    section = dict(
+        settings.raw["jurisdiction"], routing={"红色": {"levels_up": 2, "ack_minutes": 15}}
+    )
+    partial = dataclasses.replace(settings, raw=dict(settings.raw, jurisdiction=section))
+    with pytest.raises(
+        SettingsError, match=r"no rule for severity '橙色'; the detector gives 红色"
+    ):
+        load_routing_rules(partial)
