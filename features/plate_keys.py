@@ -86,6 +86,11 @@ class PlateMatchKeys:
     deletions: tuple
 
 
+def _check_plate(plate) -> None:
+    if not isinstance(plate, str):
+        raise TypeError(f"plate={plate!r} must be a str")
+
+
 def plate_match_keys(plate: str) -> PlateMatchKeys | None:
     """The match keys of a read plate, or None when the read is unreadable.
 
@@ -98,8 +103,7 @@ def plate_match_keys(plate: str) -> PlateMatchKeys | None:
     >>> plate_match_keys("京A" + "1" * 16_000) is None
     True
     """
-    if not isinstance(plate, str):
-        raise TypeError(f"plate={plate!r} must be a str")
+    _check_plate(plate)
     if len(plate) > MAX_PLATE_TEXT:
         return None
     exact = normalize_plate(plate)
@@ -139,8 +143,7 @@ def plate_key_tokens(plate: str, key: bytes) -> dict:
     >>> plate_key_tokens("??", key)
     {'plate_readable': False}
     """
-    if not isinstance(plate, str):
-        raise TypeError(f"plate={plate!r} must be a str")
+    _check_plate(plate)  # before the memo, which cannot hold an unhashable value
     tokens = _plate_key_tokens(plate, as_key_chain(key))
     if tokens is None:
         return {"plate_readable": False}

@@ -285,10 +285,9 @@ def pseudonymize(value, kind, key):
     """
     _check_kind(kind)
     chain = as_key_chain(key)
-    if isinstance(value, str):
-        return _identifier_token(kind, value, chain)
-    first = _digest(chain.key(1), f"{kind}:{canonicalize(value, kind)}")
-    return _chained(KINDS[kind], first, chain)
+    # Only a str is remembered; any other value goes to canonicalize unmemoized, to be refused.
+    token = _identifier_token if isinstance(value, str) else _identifier_token.__wrapped__
+    return token(kind, value, chain)
 
 
 def match_key_token(label, text, key):
