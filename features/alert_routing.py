@@ -156,13 +156,13 @@ def escalate(
     The reason, for duty staff, names the severity, the time limit and the
     two centers.
     """
-    parent = policy.center(center_id).parent
-    if parent is None:
+    center = policy.center(center_id)
+    if center.parent is None:
         return None
     minutes = rules.ack_minutes[_known(rules, severity)]
     waited = (now_ms - assigned_at_ms) // 60_000
     reason = (
-        f"{severity}预警在{policy.center(center_id).name}{minutes}分钟内未签收"
-        f"（已等待{waited}分钟），升级至{policy.center(parent).name}"
+        f"{severity}预警在{center.name}{minutes}分钟内未签收"
+        f"（已等待{waited}分钟），升级至{policy.center(center.parent).name}"
     )
-    return Escalation(center_id, parent, now_ms, reason)
+    return Escalation(center_id, center.parent, now_ms, reason)

@@ -142,35 +142,19 @@ def policy_listing(district) -> dict:
 
     What the policy file starts from; edit it afterwards (names, wider scopes).
     """
-    centers = [
-        {
-            "id": district.code,
-            "name": district.name + _NAME_SUFFIX["district"],
-            "level": "district",
-            "sees": "all",
-        }
-    ]
+
+    def entry(unit, level, parent, sees):
+        named = {"id": unit.code, "name": unit.name + _NAME_SUFFIX[level], "level": level}
+        return named | ({"parent": parent} if parent else {}) | {"sees": sees}
+
+    centers = [entry(district, "district", None, "all")]
     for town in district.towns:
-        centers.append(
-            {
-                "id": town.code,
-                "name": town.name + _NAME_SUFFIX["town"],
-                "level": "town",
-                "parent": district.code,
-                "sees": {"towns": [town.code]},
-            }
-        )
-        for village in district.villages:
-            if village.town_code == town.code:
-                centers.append(
-                    {
-                        "id": village.code,
-                        "name": village.name + _NAME_SUFFIX["village"],
-                        "level": "village",
-                        "parent": town.code,
-                        "sees": {"villages": [village.code]},
-                    }
-                )
+        centers.append(entry(town, "town", district.code, {"towns": [town.code]}))
+        centers += [
+            entry(village, "village", town.code, {"villages": [village.code]})
+            for village in district.villages
+            if village.town_code == town.code
+        ]
     return {"district": district.code, "centers": centers}
 
 
