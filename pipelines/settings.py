@@ -271,7 +271,15 @@ class Settings:
     @property
     def towns_file(self) -> Path:
         """The district's town list (relative paths are taken from the checkout)."""
-        path = Path(self.section("district")["towns_file"])
+        return self._in_checkout(self.section("district")["towns_file"])
+
+    @property
+    def jurisdiction_policy_file(self) -> Path:
+        """The centers and what each may see (relative paths are taken from the checkout)."""
+        return self._in_checkout(self.section("jurisdiction")["policy_file"])
+
+    def _in_checkout(self, value) -> Path:
+        path = Path(value)
         return path if path.is_absolute() else self.root / path
 
     def town_rows(self) -> list[dict]:

@@ -61,16 +61,11 @@ def pseudonym_key(settings: Settings, create: bool = False) -> KeyChain:
     return key_store(settings).chain(create=create)
 
 
-def _policy_path(settings: Settings) -> Path:
-    path = Path(settings.section("jurisdiction").text("policy_file"))
-    return path if path.is_absolute() else settings.root / path
-
-
 def load_jurisdiction_policy(
     settings: Settings, district: District | None = None
 ) -> JurisdictionPolicy:
     """The jurisdiction policy file, checked against the configured district."""
-    path = _policy_path(settings)
+    path = settings.jurisdiction_policy_file
     try:
         mapping = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -102,7 +97,7 @@ def write_jurisdiction_policy(settings: Settings, *, force: bool = False) -> Pat
 
     An existing file is kept unless ``force``: it may hold edits.
     """
-    path = _policy_path(settings)
+    path = settings.jurisdiction_policy_file
     if path.exists() and not force:
         raise SettingsError(f"{path} exists; --force replaces it (and any edits in it)")
     listing = policy_listing(load_district(settings))
