@@ -103,16 +103,12 @@ def _add_platform_commands(sub) -> None:
             help="keep running on new records (default: stop at the end of input)",
         )
         if name in ("normalize", "hotspots"):
+            default, said = (None, "normalization.parallelism") if name == "normalize" else (1, "1")
             job.add_argument(
                 "--parallelism",
                 type=positive(int),
-                default=None if name == "normalize" else 1,
-                help="the job's subtasks (default: "
-                + (
-                    "normalization.parallelism in the configuration)"
-                    if name == "normalize"
-                    else "1)"
-                ),
+                default=default,
+                help=f"the job's subtasks (default: {said})",
             )
             job.add_argument(
                 "--fresh",

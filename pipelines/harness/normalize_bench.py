@@ -38,6 +38,7 @@ from pipelines.harness.hotspot_bench_jobs import drain_rate, run_child
 from pipelines.harness.hotspot_bench_report import job_restarts_section, median_run
 from pipelines.harness.normalize_bench_jobs import run_job
 from pipelines.settings import Settings
+from pipelines.streaming.normalize_job import configured_parallelism
 
 __all__ = ["GOAL_EVENTS_PER_S", "GOAL_RATIO_TO_SQL", "run_bench", "bench_report"]
 
@@ -53,6 +54,7 @@ _STREAM_HOURS = 24
 _MODULE = "pipelines.harness.normalize_bench"
 #: Records timed through the contract alone (at most).
 _CONTRACT_SAMPLE = 20_000
+#: Other records through the contract before it is timed (patterns compiled, memos begun).
 _CONTRACT_WARM_UP = 1_000
 #: The jobs timed in each round (:mod:`~pipelines.harness.normalize_bench_jobs`).
 _KINDS = ("contract", "sql", "copy")
@@ -144,7 +146,7 @@ def run_bench(
     from pipelines.io.kafka import check_reachable, reset_topics
 
     check_reachable(settings)
-    parallelism = parallelism or settings.section("normalization").integer("parallelism")
+    parallelism = parallelism or configured_parallelism(settings)
     if small >= events:
         raise UsageError(f"events={events} must exceed the small run's {small}")
     if rounds < 1:

@@ -39,6 +39,7 @@ __all__ = [
     "GROUP_ID",
     "SOURCE_HEADER",
     "NormalizationTopics",
+    "configured_parallelism",
     "normalization_context",
     "run",
     "run_offline",
@@ -89,6 +90,11 @@ def _route_function(
     return route
 
 
+def configured_parallelism(settings: Settings) -> int:
+    """The job's subtasks unless told otherwise: ``normalization.parallelism``."""
+    return settings.section("normalization").integer("parallelism")
+
+
 @dataclass(frozen=True)
 class NormalizationTopics:
     """The topics one normalization run reads (channel → raw topic) and writes."""
@@ -132,7 +138,7 @@ def run(
         transactional ids (the bench); by default the platform's.
     """
     ctx = normalization_context(settings)
-    parallelism = parallelism or settings.section("normalization").integer("parallelism")
+    parallelism = parallelism or configured_parallelism(settings)
     topics = topics or NormalizationTopics.declared(settings)
     raw_topics = topics.raw
     channel_by_topic = {topic: channel for channel, topic in raw_topics.items()}
