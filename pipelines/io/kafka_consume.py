@@ -65,13 +65,15 @@ def consume_until_end(
     batch_size: int = 5000,
     poll_timeout: float = 1.0,
     principal: str = PLATFORM,
+    idle: bool = False,
 ) -> Iterator[tuple[Consumer, list]]:
     """Yield ``(consumer, messages)`` batches from a topic.
 
     Without ``follow`` it stops once every partition reaches the end offset it
     had when the loop started. The caller processes a batch, then commits
     with ``consumer.commit(asynchronous=False)``: offsets are committed after
-    processing, never before.
+    processing, never before. With ``idle`` a poll that brings nothing yields
+    an empty batch too, so that a follower can stop between polls.
     """
     consumer = Consumer(
         {
@@ -101,7 +103,7 @@ def consume_until_end(
                     )
                 elif error.fatal() or not error.retriable():
                     raise KafkaException(error)
-            if good:
+            if good or idle:
                 yield consumer, good
             if not follow:
                 committed = {

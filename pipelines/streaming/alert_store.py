@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, datetime
+from typing import Protocol
 
 import psycopg2
 from psycopg2.extras import Json, execute_values
@@ -36,6 +38,7 @@ from pipelines.settings import Settings
 
 __all__ = [
     "GROUP_ID",
+    "BatchHook",
     "store_alerts",
     "alert_row",
     "update_row",
@@ -256,8 +259,8 @@ def _batch(messages, report: dict) -> tuple[dict, list, dict, list]:
     return latest, rows, watched, reads
 
 
-def _write(conn, statements: dict, batch: tuple) -> None:
-    """Write one batch's rows in one transaction."""
+def _write(conn, statements: dict, batch: tuple, hook) -> None:
+    """Write one batch's rows in one transaction (the hook's rows too)."""
     latest, rows, watched, reads = batch
     if not rows and not reads:
         return
@@ -272,6 +275,8 @@ def _write(conn, statements: dict, batch: tuple) -> None:
                 )
                 execute_values(cur, statements["watch_reads"], reads)
                 cur.execute(statements["watch_counts"], (list(watched),))
+            if hook is not None:
+                hook.write(cur, _alerts(latest), _alerts(watched))
         conn.commit()
     except BaseException:
         # On a lost connection the rollback fails too; the first error is the one to report.
@@ -282,6 +287,26 @@ def _write(conn, statements: dict, batch: tuple) -> None:
         raise
 
 
+def _alerts(keyed: dict) -> list[dict]:
+    return [alert for alert, _ in keyed.values()]
+
+
+class BatchHook(Protocol):
+    """What a follower of the store does with each batch (the alert service routes and pushes).
+
+    ``write`` runs inside the batch's transaction, with its cursor, so that
+    what it writes is replayed exactly like the alerts; ``committed`` runs
+    after the commit. Each gets the batch's latest hotspot alert per cluster
+    and latest watch alert per id, as parsed from the topic.
+    """
+
+    def write(self, cur, hotspot: list[dict], watch: list[dict]) -> None:
+        """Write the follower's rows for this batch, in its transaction."""
+
+    def committed(self, hotspot: list[dict], watch: list[dict]) -> None:
+        """Act on the batch once it is committed."""
+
+
 def _close_quietly(conn) -> None:
     if conn is not None:
         try:
@@ -290,7 +315,14 @@ def _close_quietly(conn) -> None:
             pass
 
 
-def store_alerts(settings: Settings, *, follow: bool = False) -> dict:
+def store_alerts(
+    settings: Settings,
+    *,
+    follow: bool = False,
+    poll_seconds: float = 1.0,
+    hook: BatchHook | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> dict:
     """Consume the alerts topic into PostgreSQL; return counts.
 
     Each batch is written in one transaction, and its Kafka offsets are
@@ -303,6 +335,11 @@ def store_alerts(settings: Settings, *, follow: bool = False) -> dict:
     keyed on the alert's identity, which add no duplicate. A refusal that
     waiting cannot cure (wrong password, missing database) raises
     :class:`~pipelines.errors.SettingsError` at once.
+
+    ``poll_seconds`` bounds how long one poll waits for the first message of
+    a batch (the alert service polls often, for latency); ``hook`` follows
+    every batch (:class:`BatchHook`); ``stop``, when given, ends a followed
+    consumption between batches once it returns true.
     """
     report = {"stored": 0, "updates": 0, "watch_alerts": 0, "watch_reads": 0, "unreadable": 0}
     statements = _statements(settings.pg["schema"])
@@ -311,13 +348,24 @@ def store_alerts(settings: Settings, *, follow: bool = False) -> dict:
         conn = link.connect()
         try:
             with closing(
-                consume_until_end(settings, settings.topic("alerts"), GROUP_ID, follow=follow)
+                consume_until_end(
+                    settings,
+                    settings.topic("alerts"),
+                    GROUP_ID,
+                    follow=follow,
+                    poll_timeout=poll_seconds,
+                    idle=stop is not None,
+                )
             ) as batches:
                 for consumer, messages in batches:
+                    if stop is not None and stop():
+                        break
+                    if not messages:
+                        continue
                     unreadable = report["unreadable"]
                     batch = _batch(messages, report)
                     try:
-                        _write(conn, statements, batch)
+                        _write(conn, statements, batch, hook)
                     except BaseException:
                         # The batch is read again after the reconnect.
                         report["unreadable"] = unreadable
@@ -328,6 +376,8 @@ def store_alerts(settings: Settings, *, follow: bool = False) -> dict:
                     report["updates"] += len(rows)
                     report["watch_alerts"] += len(watched)
                     report["watch_reads"] += len(reads)
+                    if hook is not None and (latest or watched):
+                        hook.committed(_alerts(latest), _alerts(watched))
             return report
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
             link.lost(exc)  # raises when waiting cannot cure it
