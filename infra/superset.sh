@@ -37,13 +37,7 @@ export PYTHONUNBUFFERED=1
 # Chinese names in logs and CLI output, whatever the locale.
 export PYTHONIOENCODING=utf-8
 
-health_ok() {
-  python3 - "$SS_URL/health" <<'PY' >/dev/null 2>&1
-import sys, urllib.request
-with urllib.request.urlopen(sys.argv[1], timeout=3) as r:
-    sys.exit(0 if r.status == 200 else 1)
-PY
-}
+health_ok() { zz_http_ok "$SS_URL/health"; }
 
 # Build the venv from the lock once per lock hash. A marker written after a
 # successful install tells a complete venv from a half-built one.

@@ -16,4 +16,7 @@ zz_log "lint: ruff check, ruff format --check, lint-imports"
 "$BIN/ruff" format --check --no-cache . || zz_die "ruff format --check: run '$BIN/ruff format .' and commit"
 "$BIN/lint-imports" --no-cache || zz_die "lint-imports: an import breaks the layers (pyproject.toml, docs/architecture.md)"
 
+zz_log "browser tests: chromium and CJK fonts"
+bash "$ZONGZHI_ROOT/infra/browser.sh" ensure || exit 1
+
 exec "$PY" -m pytest --durations=25 "$@"

@@ -71,6 +71,15 @@ zz_wait_for() {
   done
 }
 
+# Whether an HTTP GET of a URL answers 200 within 3 s.
+zz_http_ok() {
+  python3 - "$1" <<'PY' >/dev/null 2>&1
+import sys, urllib.request
+with urllib.request.urlopen(sys.argv[1], timeout=3) as r:
+    sys.exit(0 if r.status == 200 else 1)
+PY
+}
+
 zz_pid_alive() { local f="$1"; [[ -f "$f" ]] && kill -0 "$(cat "$f")" 2>/dev/null; }
 
 zz_stop_pidfile() {

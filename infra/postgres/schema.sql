@@ -177,3 +177,75 @@ CREATE TABLE IF NOT EXISTS serving.watch_alert_reads (
     emitted_at  timestamptz NOT NULL,
     PRIMARY KEY (alert_id, event_id)
 );
+
+-- The alert service's closed loop (issue 13), in a schema of its own:
+-- Superset reads serving.*, never the accounts' hashes or the sessions.
+CREATE SCHEMA IF NOT EXISTS duty;
+
+-- One account per person, bound to one center of the jurisdiction policy.
+CREATE TABLE IF NOT EXISTS duty.accounts (
+    username       text        PRIMARY KEY,
+    center_id      text        NOT NULL,
+    role           text        NOT NULL,
+    display_name   text        NOT NULL,
+    password_hash  text        NOT NULL,
+    created_at     timestamptz NOT NULL DEFAULT now()
+);
+
+-- Page sessions and API tokens, by the SHA-256 of the secret the holder keeps.
+CREATE TABLE IF NOT EXISTS duty.sessions (
+    token_hash  text        PRIMARY KEY,
+    username    text        NOT NULL REFERENCES duty.accounts (username),
+    kind        text        NOT NULL,
+    expires_at  timestamptz NOT NULL
+);
+
+-- Where each alert (hotspot cluster or watch alert) stands: its home center,
+-- the center that holds it now, and its acknowledgement. Written with the
+-- alert's own times, so that a replay of the alerts topic changes nothing.
+CREATE TABLE IF NOT EXISTS duty.alert_assignments (
+    alert_id         text        PRIMARY KEY,
+    kind             text        NOT NULL,
+    severity         text        NOT NULL,
+    town_code        text,
+    village_code     text,
+    home_center      text        NOT NULL,
+    center_id        text        NOT NULL,
+    unlocated        boolean     NOT NULL,
+    assigned_at      timestamptz NOT NULL,
+    acknowledged_at  timestamptz,
+    acknowledged_by  text
+);
+
+-- Every center told of an alert, and why (home, severity, escalation).
+CREATE TABLE IF NOT EXISTS duty.alert_recipients (
+    alert_id   text        NOT NULL,
+    center_id  text        NOT NULL,
+    reason     text        NOT NULL,
+    told_at    timestamptz NOT NULL,
+    PRIMARY KEY (alert_id, center_id)
+);
+
+-- Work orders (派单): an alert dispatched to a department.
+CREATE TABLE IF NOT EXISTS duty.cases (
+    case_id        text        PRIMARY KEY,
+    alert_id       text        NOT NULL UNIQUE,
+    center_id      text        NOT NULL,
+    department     text        NOT NULL,
+    state          text        NOT NULL,
+    note           text        NOT NULL DEFAULT '',
+    dispatched_by  text        NOT NULL,
+    dispatched_at  timestamptz NOT NULL,
+    updated_at     timestamptz NOT NULL
+);
+
+-- The audit trail: who did what to which alert or case, and when.
+CREATE TABLE IF NOT EXISTS duty.audit (
+    id       bigserial   PRIMARY KEY,
+    at       timestamptz NOT NULL,
+    actor    text        NOT NULL,
+    action   text        NOT NULL,
+    subject  text        NOT NULL,
+    detail   jsonb       NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS audit_subject_idx ON duty.audit (subject);

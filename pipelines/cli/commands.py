@@ -156,6 +156,17 @@ def _jurisdictions(args) -> int:
     return 0
 
 
+def _alert_service(args) -> int:
+    from pipelines.service.server import serve
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        serve(_settings())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def _superset(args) -> int:
     from pipelines.harness.services import run_infra_script
 
@@ -334,6 +345,7 @@ COMMANDS = {
     "graph": _graph,
     "keys": _keys,
     "jurisdictions": _jurisdictions,
+    "alert-service": _alert_service,
     "superset": _superset,
     "demo": _demo,
     "eval": _eval,

@@ -44,8 +44,8 @@ def _add_platform_commands(sub) -> None:
     infra.add_argument("action", choices=["up", "down", "status"])
     infra.add_argument(
         "--services",
-        default="kafka,postgres,superset",
-        help="comma-separated subset of kafka,postgres,superset (default: all)",
+        default="kafka,postgres,alert-service,superset",
+        help="comma-separated subset of kafka,postgres,alert-service,superset (default: all)",
     )
 
     topics = sub.add_parser("topics", help="inspect or reset the declared Kafka topics")
@@ -162,6 +162,12 @@ def _add_platform_commands(sub) -> None:
         "--force",
         action="store_true",
         help="write: replace an existing policy file (and any edits in it)",
+    )
+
+    sub.add_parser(
+        "alert-service",
+        help="serve the alert service (live pages, API, closed loop) until stopped; "
+        "`zongzhi infra up` starts it in the background",
     )
 
     superset = sub.add_parser("superset", help="provision Superset's dashboards from infra/")

@@ -16,7 +16,12 @@ from pipelines.settings import Settings
 __all__ = ["SERVICES", "run_infra_script", "services_up", "services_down", "services_status"]
 
 #: Service name → its script in infra/, in start order.
-SERVICES = {"kafka": "kafka.sh", "postgres": "postgres.sh", "superset": "superset.sh"}
+SERVICES = {
+    "kafka": "kafka.sh",
+    "postgres": "postgres.sh",
+    "alert-service": "alert_service.sh",
+    "superset": "superset.sh",
+}
 
 
 def _check(names: list[str]) -> None:

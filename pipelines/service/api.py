@@ -1,0 +1,325 @@
+"""The alert service's HTTP API and live page (FastAPI).
+
+Every route but the page, the health check and the log-in needs an
+account: a page session (cookie ``zz_session``, set by ``POST /api/session``)
+or an API token (``Authorization: Bearer``, from ``POST /api/token``). What
+an account may see is its center's part of the jurisdiction policy: an
+alert or case outside it is 403, on the API and on the live stream alike.
+
+Bodies are JSON, checked by their models (unknown fields refused); a body
+larger than the configured limit is refused with 413 before it is read,
+and one sent without a length with 411. The clock is injected
+(``clock``), so that time limits are tested without sleeps.
+"""
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from typing import Annotated, Literal
+
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from features.case_workflow import STATE_LABELS
+from features.jurisdiction_policy import JurisdictionPolicy
+from pipelines.service.credentials import ROLES, Account
+from pipelines.service.duty_store import Conflict, DutyStore
+from pipelines.service.live_feed import LiveFeed
+from pipelines.service.live_items import live_item
+
+__all__ = ["ServiceOptions", "create_app", "SESSION_COOKIE"]
+
+SESSION_COOKIE = "zz_session"
+_ALERT_ID = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
+_CASE_ID = r"^AJ-[0-9a-f]{12}$"
+AlertId = Annotated[str, Path(pattern=_ALERT_ID, description="an alert's id")]
+CaseId = Annotated[str, Path(pattern=_CASE_ID, description="a case's id, AJ- and 12 hex digits")]
+
+
+@dataclass(frozen=True)
+class ServiceOptions:
+    """What the API reads from ``alert_service`` in the configuration."""
+
+    departments: tuple[str, ...]
+    keep_alive_seconds: float
+    max_body_bytes: int
+
+
+class Credentials(BaseModel):
+    """A log-in."""
+
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class Dispatch(BaseModel):
+    """A case made from an alert and sent to a department."""
+
+    model_config = ConfigDict(extra="forbid")
+    department: str = Field(min_length=1, max_length=16)
+    note: str = Field(default="", max_length=500)
+
+
+class Move(BaseModel):
+    """A case moved to another state."""
+
+    model_config = ConfigDict(extra="forbid")
+    to: Literal[tuple(STATE_LABELS)]  # type: ignore[valid-type]
+    note: str = Field(default="", max_length=500)
+
+
+class Comment(BaseModel):
+    """A comment on an alert."""
+
+    model_config = ConfigDict(extra="forbid")
+    note: str = Field(min_length=1, max_length=500)
+
+
+class _BodyLimit:
+    """Refuse bodies over ``max_bytes`` (413) and bodies of unknown length (411), unread."""
+
+    def __init__(self, app, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] in ("POST", "PUT", "PATCH"):
+            headers = dict(scope["headers"])
+            length = headers.get(b"content-length")
+            refusal = None
+            if length is None:
+                if b"transfer-encoding" in headers:
+                    refusal = (411, "请求须带Content-Length")
+            elif not length.isdigit() or int(length) > self.max_bytes:
+                refusal = (413, f"请求体超过{self.max_bytes}字节")
+            if refusal is not None:
+                response = JSONResponse({"detail": refusal[1]}, status_code=refusal[0])
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def create_app(
+    store: DutyStore,
+    feed: LiveFeed,
+    policy: JurisdictionPolicy,
+    options: ServiceOptions,
+    *,
+    clock: Callable[[], datetime],
+    lifespan=None,
+) -> FastAPI:
+    """The service's ASGI app over its store and live feed."""
+    app = FastAPI(
+        title="综治中心风险预警服务",
+        version="1",
+        description="Risk alerts for the district, town and village centers, and the closed "
+        "loop from dispatch to closure.",
+        lifespan=lifespan,
+    )
+    page = resources.files("pipelines.service").joinpath("live_page.html").read_text("utf-8")
+
+    def secret_of(request: Request) -> str | None:
+        header = request.headers.get("authorization", "")
+        if header.lower().startswith("bearer "):
+            return header[7:].strip() or None
+        return request.cookies.get(SESSION_COOKIE)
+
+    def current_account(request: Request) -> Account:
+        secret = secret_of(request)
+        account = None if secret is None else store.account_of(secret, clock())
+        if account is None:
+            raise HTTPException(401, "未登录或登录已过期", headers={"WWW-Authenticate": "Bearer"})
+        return account
+
+    Me = Annotated[Account, Depends(current_account)]
+
+    def visible_alert(account: Account, alert_id: str) -> dict:
+        alert = store.alert(alert_id)
+        if alert is None:
+            raise HTTPException(404, f"没有编号为{alert_id}的预警")
+        if not policy.may_see(
+            account.center_id, alert["town_code"] or None, alert["village_code"] or None
+        ):
+            raise HTTPException(403, "该预警不在本中心辖区内")
+        return alert
+
+    def visible_case(account: Account, case_id: str) -> dict:
+        case = store.case(case_id)
+        if case is None:
+            raise HTTPException(404, f"没有编号为{case_id}的案件")
+        if not policy.may_see(
+            account.center_id, case["town_code"] or None, case["village_code"] or None
+        ):
+            raise HTTPException(403, "该案件不在本中心辖区内")
+        return case
+
+    def item(alert: dict) -> dict:
+        holder = alert.get("center_id") or policy.home_center(
+            alert["town_code"] or None, alert["village_code"] or None
+        )
+        return live_item(alert, center_id=holder, center_name=policy.center(holder).name)
+
+    def me(account: Account) -> dict:
+        return {
+            "username": account.username,
+            "display_name": account.display_name,
+            "role": account.role,
+            "role_label": ROLES[account.role],
+            "center_id": account.center_id,
+            "center_name": policy.center(account.center_id).name,
+        }
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def live_page() -> str:
+        return page
+
+    @app.get("/healthz", tags=["service"])
+    def health() -> dict:
+        """Whether the service answers, and how many live pages are connected."""
+        return {"status": "ok", "live_pages": feed.subscribers}
+
+    def log_in(credentials: Credentials, kind: str) -> tuple[Account, str, datetime]:
+        account = store.authenticate(credentials.username, credentials.password)
+        if account is None:
+            raise HTTPException(401, "用户名或密码错误")
+        secret, expires = store.open_session(account, kind, clock())
+        return account, secret, expires
+
+    @app.post("/api/session", tags=["accounts"])
+    def open_session(credentials: Credentials, response: Response) -> dict:
+        """Log in for the page: sets the session cookie."""
+        account, secret, expires = log_in(credentials, "page")
+        response.set_cookie(
+            SESSION_COOKIE,
+            secret,
+            httponly=True,
+            samesite="strict",
+            expires=expires,
+            path="/",
+        )
+        return me(account)
+
+    @app.post("/api/token", tags=["accounts"])
+    def open_token(credentials: Credentials) -> dict:
+        """Log in for the API: a bearer token."""
+        account, secret, expires = log_in(credentials, "api")
+        return {
+            "access_token": secret,
+            "token_type": "bearer",
+            "expires_at": expires.isoformat(),
+        } | me(account)
+
+    @app.post("/api/logout", tags=["accounts"], status_code=204)
+    def log_out(request: Request, account: Me, response: Response) -> None:
+        """End the session or revoke the token in use."""
+        store.close_session(secret_of(request))
+        response.delete_cookie(SESSION_COOKIE, path="/")
+
+    @app.get("/api/me", tags=["accounts"])
+    def who_am_i(account: Me) -> dict:
+        """The account in use and its center."""
+        return me(account)
+
+    @app.get("/api/departments", tags=["cases"])
+    def departments(account: Me) -> list[str]:
+        """The departments a case may be dispatched to."""
+        return list(options.departments)
+
+    @app.get("/api/alerts", tags=["alerts"])
+    def alerts(account: Me, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict]:
+        """The latest alerts the account's center may see, newest first."""
+        return [item(a) for a in store.alerts_for(account.center_id, limit)]
+
+    @app.get("/api/alerts/{alert_id}", tags=["alerts"])
+    def alert(account: Me, alert_id: AlertId) -> dict:
+        """One alert, with its standing, case and audit trail."""
+        found = visible_alert(account, alert_id)
+        return item(found) | {"trail": store.trail(alert_id)}
+
+    @app.post("/api/alerts/{alert_id}/acknowledge", tags=["alerts"])
+    def acknowledge(account: Me, alert_id: AlertId) -> dict:
+        """Sign for an alert (签收): it stops escalating."""
+        visible_alert(account, alert_id)
+        try:
+            return item(store.acknowledge(account, alert_id, clock()))
+        except Conflict as exc:
+            raise HTTPException(409, str(exc)) from None
+
+    @app.post("/api/alerts/{alert_id}/comments", tags=["alerts"], status_code=201)
+    def comment(account: Me, alert_id: AlertId, body: Comment) -> dict:
+        """Comment on an alert; the comment joins its trail."""
+        visible_alert(account, alert_id)
+        store.comment(account, alert_id, body.note, clock())
+        return {"alert_id": alert_id, "trail": store.trail(alert_id)}
+
+    @app.post("/api/alerts/{alert_id}/dispatch", tags=["cases"], status_code=201)
+    def dispatch(account: Me, alert_id: AlertId, body: Dispatch) -> dict:
+        """Make the alert's case and dispatch it to a department (派单)."""
+        visible_alert(account, alert_id)
+        if body.department not in options.departments:
+            raise HTTPException(
+                422, f"部门{body.department!r}不在可派单部门中：{'、'.join(options.departments)}"
+            )
+        try:
+            return store.dispatch(account, alert_id, body.department, body.note, clock())
+        except Conflict as exc:
+            raise HTTPException(409, str(exc)) from None
+
+    @app.get("/api/cases/{case_id}", tags=["cases"])
+    def case(account: Me, case_id: CaseId) -> dict:
+        """A case with its state and audit trail."""
+        return visible_case(account, case_id)
+
+    @app.post("/api/cases/{case_id}/moves", tags=["cases"])
+    def move_case(account: Me, case_id: CaseId, body: Move) -> dict:
+        """Move a case to its next state (受理, 处置, 核查, 结案, 退回, 重启)."""
+        visible_case(account, case_id)
+        try:
+            return store.move_case(account, case_id, body.to, body.note, clock())
+        except Conflict as exc:
+            raise HTTPException(409, str(exc)) from None
+
+    @app.get("/api/stream", tags=["alerts"], response_class=StreamingResponse)
+    async def stream(request: Request):
+        """Server-sent events: every new or updated alert the account's center may see."""
+        secret = secret_of(request)
+        account = (
+            None if secret is None else await run_in_threadpool(store.account_of, secret, clock())
+        )
+        if account is None:
+            raise HTTPException(401, "未登录或登录已过期", headers={"WWW-Authenticate": "Bearer"})
+        sub = feed.subscribe(account.center_id)
+
+        async def events():
+            try:
+                yield _event("hello", me(account))
+                while True:
+                    try:
+                        entry = await asyncio.wait_for(
+                            sub.queue.get(), timeout=options.keep_alive_seconds
+                        )
+                    except TimeoutError:
+                        yield ": keep-alive\n\n"
+                        continue
+                    yield _event("alert", entry)
+            finally:
+                feed.unsubscribe(sub)
+
+        return StreamingResponse(
+            events(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    app.add_middleware(_BodyLimit, max_bytes=options.max_body_bytes)
+    return app
+
+
+def _event(name: str, data: dict) -> str:
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"

@@ -1,0 +1,407 @@
+"""The alert service's state in PostgreSQL: accounts, sessions, alerts' standing, cases, audit.
+
+Every method is one transaction on a pooled connection. Visibility is the
+jurisdiction policy's: a listing filters by :meth:`JurisdictionPolicy.row_filter`,
+a single alert or case is checked with :meth:`JurisdictionPolicy.may_see`
+by the caller. Times come from the caller (``now``), so that escalation and
+time limits are tested with an injected clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from psycopg2.extras import Json, RealDictCursor
+from psycopg2.pool import ThreadedConnectionPool
+
+from features.alert_routing import RoutingRules, escalate, escalation_due
+from features.case_workflow import FIRST_STATE, STATE_LABELS, move
+from features.jurisdiction_policy import JurisdictionPolicy
+from pipelines.service.credentials import (
+    Account,
+    demo_accounts,
+    hash_password,
+    new_secret,
+    password_matches,
+    secret_digest,
+)
+from pipelines.settings import Settings
+
+__all__ = ["DutyStore", "Conflict", "case_id_of", "utc_now"]
+
+#: Columns of an alert as the page reads it: the hotspot's row with its standing and case.
+_HOTSPOT_SELECT = """
+SELECT a.alert_id, 'hotspot' AS kind, a.category, a.category_label, a.severity, a.status,
+       a.status_label, a.town_code, a.town_name, a.village_code, a.village_name, a.observed,
+       a.expected, a.recurrence_interval_days, a.window_end, a.updated_window_end, a.cells,
+       a.cell_stats, a.lon, a.lat, coalesce(a.updated_window_end, a.window_end) AS when_,
+       s.center_id, s.acknowledged_at, s.acknowledged_by,
+       c.case_id, c.state AS case_state, c.department
+FROM {schema}.alerts a
+LEFT JOIN duty.alert_assignments s ON s.alert_id = a.alert_id
+LEFT JOIN duty.cases c ON c.alert_id = a.alert_id
+"""
+_WATCH_SELECT = """
+SELECT w.alert_id, 'watch' AS kind, w.status, w.status_label, w.town_code, w.town_name,
+       w.village_code, w.village_name, w.site_name, w.place_name, w.summary, w.reason_label,
+       w.cell_id, w.lon, w.lat, w.event_time, s.center_id, s.acknowledged_at,
+       s.acknowledged_by, c.case_id, c.state AS case_state, c.department
+FROM {schema}.watch_alerts w
+LEFT JOIN duty.alert_assignments s ON s.alert_id = w.alert_id
+LEFT JOIN duty.cases c ON c.alert_id = w.alert_id
+"""
+
+
+class Conflict(ValueError):
+    """The request does not fit the alert's or case's current state."""
+
+
+def case_id_of(alert_id: str) -> str:
+    """The case made from an alert: one per alert, named from it.
+
+    >>> case_id_of("zzt-cluster-001")
+    'AJ-e9bc2bcc8dc9'
+    """
+    return "AJ-" + hashlib.sha256(alert_id.encode()).hexdigest()[:12]
+
+
+class DutyStore:
+    """Accounts, sessions, alert standing, cases and the audit trail, in PostgreSQL."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        policy: JurisdictionPolicy,
+        rules: RoutingRules,
+        *,
+        session_hours: float,
+        connections: int = 8,
+    ):
+        self.schema = settings.pg["schema"]
+        self.policy = policy
+        self.rules = rules
+        self.session_hours = session_hours
+        self._pool = ThreadedConnectionPool(1, connections, settings.pg_dsn())
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._pool.closeall()
+
+    @contextmanager
+    def _cursor(self):
+        conn = self._pool.getconn()
+        try:
+            with conn.cursor(cursor_factory=RealDictCursor) as cur:
+                yield cur
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        finally:
+            self._pool.putconn(conn)
+
+    # Accounts and sessions -------------------------------------------------
+
+    def ensure_demo_accounts(self, path: Path) -> int:
+        """Create the demo accounts once, writing their passwords to ``path``; the count created.
+
+        An existing file is kept and its accounts are (re)inserted if the
+        database lost them, so that the passwords in it always work.
+        """
+        if path.exists():
+            listed = json.loads(path.read_text(encoding="utf-8"))
+        else:
+            listed = [
+                {
+                    "username": a.username,
+                    "password": new_secret()[:20],
+                    "center_id": a.center_id,
+                    "role": a.role,
+                    "display_name": a.display_name,
+                }
+                for a in demo_accounts(self.policy)
+            ]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(listed, ensure_ascii=False, indent=1), encoding="utf-8")
+            tmp.chmod(0o600)
+            tmp.replace(path)
+        with self._cursor() as cur:
+            cur.execute("SELECT username FROM duty.accounts")
+            present = {r["username"] for r in cur.fetchall()}
+            missing = [a for a in listed if a["username"] not in present]
+            for a in missing:
+                cur.execute(
+                    "INSERT INTO duty.accounts (username, center_id, role, display_name, "
+                    "password_hash) VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                    (
+                        a["username"],
+                        a["center_id"],
+                        a["role"],
+                        a["display_name"],
+                        hash_password(a["password"]),
+                    ),
+                )
+        return len(missing)
+
+    def authenticate(self, username: str, password: str) -> Account | None:
+        """The account whose password this is, or None (unknown user or wrong password)."""
+        with self._cursor() as cur:
+            cur.execute(
+                "SELECT username, center_id, role, display_name, password_hash "
+                "FROM duty.accounts WHERE username = %s",
+                (username,),
+            )
+            row = cur.fetchone()
+        if row is None or not password_matches(row.pop("password_hash"), password):
+            return None
+        return Account(**row)
+
+    def open_session(self, account: Account, kind: str, now: datetime) -> tuple[str, datetime]:
+        """A new session (``page``) or API token (``api``): its secret and expiry."""
+        secret = new_secret()
+        expires = now + timedelta(hours=self.session_hours)
+        with self._cursor() as cur:
+            cur.execute("DELETE FROM duty.sessions WHERE expires_at < %s", (now,))
+            cur.execute(
+                "INSERT INTO duty.sessions (token_hash, username, kind, expires_at) "
+                "VALUES (%s, %s, %s, %s)",
+                (secret_digest(secret), account.username, kind, expires),
+            )
+            self._audit(cur, now, account.username, "login", account.username, {"kind": kind})
+        return secret, expires
+
+    def account_of(self, secret: str, now: datetime) -> Account | None:
+        """The account holding a live session or token, or None."""
+        with self._cursor() as cur:
+            cur.execute(
+                "SELECT a.username, a.center_id, a.role, a.display_name FROM duty.sessions s "
+                "JOIN duty.accounts a USING (username) WHERE s.token_hash = %s "
+                "AND s.expires_at > %s",
+                (secret_digest(secret), now),
+            )
+            row = cur.fetchone()
+        return None if row is None else Account(**row)
+
+    def close_session(self, secret: str) -> None:
+        """End a session or revoke a token."""
+        with self._cursor() as cur:
+            cur.execute("DELETE FROM duty.sessions WHERE token_hash = %s", (secret_digest(secret),))
+
+    # Alerts --------------------------------------------------------------
+
+    def alerts_for(self, center_id: str, limit: int) -> list[dict]:
+        """The latest alerts ``center_id`` may see, hotspots and watch alerts, newest first."""
+        condition = self.policy.row_filter(center_id)
+        where = f"WHERE {condition}" if condition else ""
+        with self._cursor() as cur:
+            rows = []
+            for select, newest in ((_HOTSPOT_SELECT, "when_"), (_WATCH_SELECT, "event_time")):
+                cur.execute(
+                    f"SELECT * FROM ({select.format(schema=self.schema)}) AS v {where} "
+                    f"ORDER BY {newest} DESC LIMIT %s",
+                    (limit,),
+                )
+                rows += cur.fetchall()
+        return [dict(r) for r in rows]
+
+    def alert(self, alert_id: str) -> dict | None:
+        """One alert as the page reads it, or None when there is none of that id."""
+        with self._cursor() as cur:
+            return self._alert(cur, alert_id)
+
+    def _alert(self, cur, alert_id: str) -> dict | None:
+        for select, alias in ((_HOTSPOT_SELECT, "a"), (_WATCH_SELECT, "w")):
+            cur.execute(
+                select.format(schema=self.schema) + f"WHERE {alias}.alert_id = %s", (alert_id,)
+            )
+            row = cur.fetchone()
+            if row is not None:
+                return dict(row)
+        return None
+
+    def acknowledge(self, account: Account, alert_id: str, now: datetime) -> dict:
+        """Sign for an alert (签收); acknowledging twice is a :class:`Conflict`."""
+        with self._cursor() as cur:
+            cur.execute(
+                "UPDATE duty.alert_assignments SET acknowledged_at = %s, acknowledged_by = %s "
+                "WHERE alert_id = %s AND acknowledged_at IS NULL RETURNING alert_id",
+                (now, account.username, alert_id),
+            )
+            if cur.fetchone() is None:
+                raise Conflict(f"alert {alert_id!r} is already acknowledged or not yet routed")
+            self._audit(cur, now, account.username, "acknowledge", alert_id, {})
+            return self._alert(cur, alert_id)
+
+    def dispatch(
+        self, account: Account, alert_id: str, department: str, note: str, now: datetime
+    ) -> dict:
+        """Make the alert's case and dispatch it to ``department`` (派单); acknowledges it too."""
+        case_id = case_id_of(alert_id)
+        with self._cursor() as cur:
+            cur.execute(
+                "INSERT INTO duty.cases (case_id, alert_id, center_id, department, state, note, "
+                "dispatched_by, dispatched_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, "
+                "%s, %s) ON CONFLICT DO NOTHING RETURNING case_id",
+                (
+                    case_id,
+                    alert_id,
+                    account.center_id,
+                    department,
+                    FIRST_STATE,
+                    note,
+                    account.username,
+                    now,
+                    now,
+                ),
+            )
+            if cur.fetchone() is None:
+                raise Conflict(f"alert {alert_id!r} already has case {case_id!r}")
+            cur.execute(
+                "UPDATE duty.alert_assignments SET acknowledged_at = %s, acknowledged_by = %s "
+                "WHERE alert_id = %s AND acknowledged_at IS NULL",
+                (now, account.username, alert_id),
+            )
+            self._audit(
+                cur,
+                now,
+                account.username,
+                "dispatch",
+                case_id,
+                {"alert_id": alert_id, "department": department, "note": note},
+            )
+            return self._case(cur, case_id)
+
+    # Cases ---------------------------------------------------------------
+
+    def case(self, case_id: str) -> dict | None:
+        """A case with its alert's place and its audit trail, or None."""
+        with self._cursor() as cur:
+            return self._case(cur, case_id)
+
+    def _case(self, cur, case_id: str) -> dict | None:
+        cur.execute(
+            "SELECT c.*, s.town_code, s.village_code FROM duty.cases c "
+            "JOIN duty.alert_assignments s USING (alert_id) WHERE c.case_id = %s",
+            (case_id,),
+        )
+        row = cur.fetchone()
+        if row is None:
+            return None
+        case = dict(row, state_label=STATE_LABELS[row["state"]])
+        cur.execute(
+            "SELECT at, actor, action, detail FROM duty.audit WHERE subject IN (%s, %s) "
+            "ORDER BY id",
+            (case_id, row["alert_id"]),
+        )
+        case["trail"] = [dict(r) for r in cur.fetchall()]
+        return case
+
+    def move_case(self, account: Account, case_id: str, to: str, note: str, now: datetime) -> dict:
+        """Move a case to state ``to``; a move its state does not allow is a :class:`Conflict`."""
+        with self._cursor() as cur:
+            cur.execute("SELECT state FROM duty.cases WHERE case_id = %s FOR UPDATE", (case_id,))
+            row = cur.fetchone()
+            if row is None:
+                raise KeyError(case_id)
+            try:
+                move(row["state"], to)
+            except ValueError as exc:
+                raise Conflict(str(exc)) from None
+            cur.execute(
+                "UPDATE duty.cases SET state = %s, updated_at = %s WHERE case_id = %s",
+                (to, now, case_id),
+            )
+            self._audit(
+                cur, now, account.username, "move", case_id, {"from": row["state"], "to": to}
+            )
+            if note:
+                self._audit(cur, now, account.username, "comment", case_id, {"note": note})
+            return self._case(cur, case_id)
+
+    def comment(self, account: Account, alert_id: str, note: str, now: datetime) -> None:
+        """Add a comment to an alert's trail."""
+        with self._cursor() as cur:
+            self._audit(cur, now, account.username, "comment", alert_id, {"note": note})
+
+    # Escalation ----------------------------------------------------------
+
+    def escalate_due(self, now: datetime) -> list[dict]:
+        """Move every alert nobody acknowledged in time one level up; the alerts moved.
+
+        Each move is recorded: the alert's new center, the center told, and
+        an audit entry whose detail carries the reason staff read.
+        """
+        now_ms = int(now.timestamp() * 1000)
+        moved = []
+        with self._cursor() as cur:
+            cur.execute(
+                "SELECT alert_id, severity, center_id, assigned_at FROM duty.alert_assignments "
+                "WHERE acknowledged_at IS NULL AND center_id <> %s FOR UPDATE SKIP LOCKED",
+                (self.policy.district_code,),
+            )
+            for row in cur.fetchall():
+                assigned_ms = int(row["assigned_at"].timestamp() * 1000)
+                if row["severity"] not in self.rules.levels_up or not escalation_due(
+                    self.rules,
+                    row["severity"],
+                    assigned_at_ms=assigned_ms,
+                    acknowledged=False,
+                    now_ms=now_ms,
+                ):
+                    continue
+                step = escalate(
+                    self.policy,
+                    self.rules,
+                    row["center_id"],
+                    row["severity"],
+                    assigned_at_ms=assigned_ms,
+                    now_ms=now_ms,
+                )
+                if step is None:
+                    continue
+                cur.execute(
+                    "UPDATE duty.alert_assignments SET center_id = %s, assigned_at = %s "
+                    "WHERE alert_id = %s",
+                    (step.to_center, now, row["alert_id"]),
+                )
+                cur.execute(
+                    "INSERT INTO duty.alert_recipients (alert_id, center_id, reason, told_at) "
+                    "VALUES (%s, %s, 'escalation', %s) ON CONFLICT DO NOTHING",
+                    (row["alert_id"], step.to_center, now),
+                )
+                self._audit(
+                    cur,
+                    now,
+                    "system",
+                    "escalate",
+                    row["alert_id"],
+                    {"from": step.from_center, "to": step.to_center, "reason": step.reason},
+                )
+                moved.append(self._alert(cur, row["alert_id"]))
+        return [m for m in moved if m is not None]
+
+    def trail(self, subject: str) -> list[dict]:
+        """The audit entries of an alert or case, oldest first."""
+        with self._cursor() as cur:
+            cur.execute(
+                "SELECT at, actor, action, detail FROM duty.audit WHERE subject = %s ORDER BY id",
+                (subject,),
+            )
+            return [dict(r) for r in cur.fetchall()]
+
+    @staticmethod
+    def _audit(cur, now: datetime, actor: str, action: str, subject: str, detail: dict) -> None:
+        cur.execute(
+            "INSERT INTO duty.audit (at, actor, action, subject, detail) VALUES (%s, %s, %s, %s, %s)",
+            (now, actor, action, subject, Json(detail)),
+        )
+
+
+def utc_now() -> datetime:
+    """The wall clock, in UTC: the service's clock outside tests."""
+    return datetime.now(UTC)

@@ -1,0 +1,52 @@
+"""Alert messages as the detector writes them to the alerts topic, for the alert service's tests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+
+def hotspot_alert(town, village, *, severity="黄色", status="new", tag=None) -> dict:
+    """One hotspot cluster's alert update, in the place given, as the detector writes it."""
+    tag = tag or uuid.uuid4().hex[:10]
+    end = datetime.now(UTC).replace(microsecond=0)
+    return {
+        "kind": "hotspot",
+        "alert_id": f"zzs-{tag}",
+        "cluster_id": f"zzs-{tag}",
+        "status": status,
+        "cell_id": "r010c020",
+        "category": "public_order.petty_theft",
+        "category_label": "盗窃",
+        "window_start": (end - timedelta(minutes=30)).isoformat(),
+        "window_end": end.isoformat(),
+        "first_window_end": end.isoformat(),
+        "updated_window_end": end.isoformat(),
+        "observed": 9,
+        "expected": 1.5,
+        "p_value": 0.001,
+        "score": 3.0,
+        "severity": severity,
+        "baseline_source": "cell",
+        "district_code": "110118",
+        "town_code": town.id if town else "",
+        "town_name": town.name.removesuffix("综治中心") if town else "",
+        "village_code": village.id if village else "",
+        "village_name": village.name.removesuffix("综治工作站") if village else "",
+        "lon": 116.84,
+        "lat": 40.37,
+        "emitted_at_ms": int(end.timestamp() * 1000),
+        "cells": ["r010c020", "r010c021"],
+        "cell_stats": [
+            {"cell_id": "r010c020", "observed": 6, "expected": 0.9},
+            {"cell_id": "r010c021", "observed": 3, "expected": 0.6},
+        ],
+        "duration_minutes": 30,
+        "llr": 7.5,
+        "p_method": "monte_carlo",
+        "recurrence_interval_days": 55.0,
+        "threshold": 0.01,
+        "budget_per_town_month": 1.0,
+        "gi_star_z": 3.1,
+        "looks": 1,
+    }

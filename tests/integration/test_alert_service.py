@@ -1,0 +1,373 @@
+"""The alert service on the real services (issue 13).
+
+Kafka, PostgreSQL and the service itself are started through ``infra/``;
+alerts are produced into the real alerts topic. A headless Debian Chromium
+driven by Playwright logs in as a town's duty officer, sees its town's
+alert arrive and not another town's, acknowledges and dispatches it; the
+API refuses what an account may not see or send; a replay of the whole
+topic leaves PostgreSQL as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from pipelines.harness.services import services_down, services_up
+from pipelines.io.kafka import RecordProducer, delete_groups, group_lag
+from pipelines.io.platform_state import load_jurisdiction_policy
+from pipelines.streaming.alert_store import GROUP_ID
+from tests.integration.alert_messages import hotspot_alert
+
+pytestmark = pytest.mark.integration
+
+#: The acceptance's bound: a produced alert on the town's page.
+LIVE_WITHIN_S = 2.0
+#: A guard against a hang, not a measurement.
+CATCH_UP_GUARD_S = 60
+CHROMIUM = os.environ.get("ZONGZHI_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(os.environ.get("ZONGZHI_TEST_ARTIFACTS", "var/test-artifacts"))
+
+
+@pytest.fixture(scope="module")
+def service(settings):
+    """The running service: its URL, the policy and the demo accounts by center."""
+    services_up(settings, ["alert-service"])
+    section = settings.section("alert_service")
+    accounts = json.loads(
+        (settings.var / section.text("accounts_file")).read_text(encoding="utf-8")
+    )
+    yield {
+        "url": f"http://{section.text('host')}:{section.integer('port')}",
+        "policy": load_jurisdiction_policy(settings),
+        "accounts": {a["username"]: a for a in accounts},
+    }
+    services_down(settings, ["alert-service"])
+
+
+def _places(policy):
+    """Two towns, and two villages of the first."""
+    towns = [c for c in policy.centers.values() if c.level == "town"][:2]
+    villages = [c for c in policy.centers.values() if c.parent == towns[0].id][:2]
+    return towns, villages
+
+
+def produce(settings, alerts: list[dict]) -> None:
+    with RecordProducer(settings) as producer:
+        for alert in alerts:
+            producer.send(
+                settings.topic("alerts"),
+                json.dumps(alert, ensure_ascii=False).encode(),
+                key=alert["alert_id"].encode(),
+            )
+
+
+def call(service, method, path, *, token=None, body=None, raw=None, headers=None):
+    """``(status, parsed body)`` of one request to the service."""
+    data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+    request = urllib.request.Request(service["url"] + path, data=data, method=method)
+    request.add_header("content-type", "application/json")
+    if token:
+        request.add_header("authorization", f"Bearer {token}")
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            text = response.read()
+            return response.status, json.loads(text) if text else None
+    except urllib.error.HTTPError as exc:
+        text = exc.read()
+        try:
+            return exc.code, json.loads(text)
+        except ValueError:
+            return exc.code, text
+
+
+def token(service, center_id: str) -> str:
+    account = service["accounts"][f"duty-{center_id}"]
+    status, body = call(
+        service,
+        "POST",
+        "/api/token",
+        body={"username": account["username"], "password": account["password"]},
+    )
+    assert status == 200, body
+    assert body["center_id"] == center_id
+    return body["access_token"]
+
+
+def wait_for_alert(service, tok: str, alert_id: str) -> dict:
+    deadline = time.monotonic() + CATCH_UP_GUARD_S
+    while time.monotonic() < deadline:
+        status, body = call(service, "GET", f"/api/alerts/{alert_id}", token=tok)
+        if status == 200:
+            return body
+        time.sleep(0.1)
+    raise AssertionError(f"alert {alert_id} never reached the service")
+
+
+def _pg(settings):
+    return psycopg2.connect(settings.pg_dsn())
+
+
+def test_browser_town_sees_its_alert_live_and_dispatches_it(settings, service):
+    from playwright.sync_api import sync_playwright
+
+    (town, other_town), (village, _) = _places(service["policy"])
+    account = service["accounts"][f"duty-{town.id}"]
+    ours = hotspot_alert(town, village, severity="橙色")
+    theirs = hotspot_alert(other_town, None)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            page = browser.new_page(locale="zh-CN")
+            page.goto(service["url"] + "/")
+            page.fill("#username", account["username"])
+            page.fill("#password", account["password"])
+            page.click("#login-button")
+            page.wait_for_selector("#status:has-text('实时连接中')", timeout=10_000)
+            produced = time.monotonic()
+            produce(settings, [theirs, ours])
+            page.wait_for_selector(
+                f"li[data-alert-id='{ours['alert_id']}']", timeout=LIVE_WITHIN_S * 1000
+            )
+            seen_after = time.monotonic() - produced
+            # Both were produced in one batch, the other town's first: had it
+            # been sent to this page, it would be there by now.
+            page.wait_for_timeout(500)
+            assert page.locator(f"li[data-alert-id='{theirs['alert_id']}']").count() == 0
+            card = page.locator(f"li[data-alert-id='{ours['alert_id']}']")
+            assert "盗窃" in card.inner_text() and "橙色" in card.inner_text()
+            card.locator("button.ack").click()
+            page.wait_for_selector(
+                f"li[data-alert-id='{ours['alert_id']}'] button.ack:has-text('已签收')"
+            )
+            card = page.locator(f"li[data-alert-id='{ours['alert_id']}']")
+            card.locator("select.department").select_option("公安")
+            card.locator("button.dispatch").click()
+            page.wait_for_selector(
+                f"li[data-alert-id='{ours['alert_id']}'] .case-state:has-text('已派单')"
+            )
+            page.screenshot(path=str(ARTIFACTS / "alert_service_town_page.png"), full_page=True)
+        finally:
+            browser.close()
+    assert seen_after < LIVE_WITHIN_S
+    with _pg(settings) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT c.state, c.department, c.center_id, c.dispatched_by, s.acknowledged_by "
+            "FROM duty.cases c JOIN duty.alert_assignments s USING (alert_id) "
+            "WHERE c.alert_id = %s",
+            (ours["alert_id"],),
+        )
+        assert cur.fetchone() == (
+            "dispatched",
+            "公安",
+            town.id,
+            account["username"],
+            account["username"],
+        )
+        cur.execute(
+            "SELECT center_id, reason FROM duty.alert_recipients WHERE alert_id = %s ORDER BY 2, 1",
+            (ours["alert_id"],),
+        )
+        # 橙色: the village's station (home) and its town (one level up).
+        assert cur.fetchall() == [(village.id, "home"), (town.id, "severity")]
+    conn.close()
+
+
+def test_access_is_the_jurisdiction_policy(settings, service):
+    (town, other_town), (village, sibling) = _places(service["policy"])
+    alert = hotspot_alert(town, village)
+    produce(settings, [alert])
+    town_token = token(service, town.id)
+    wait_for_alert(service, town_token, alert["alert_id"])
+    path = f"/api/alerts/{alert['alert_id']}"
+
+    assert call(service, "GET", path)[0] == 401
+    assert call(service, "GET", "/api/alerts", token="not-a-token")[0] == 401
+    assert call(service, "GET", "/api/stream")[0] == 401
+    assert call(service, "GET", path, token=token(service, other_town.id))[0] == 403
+    sibling_token = token(service, sibling.id)
+    assert call(service, "GET", path, token=sibling_token)[0] == 403
+    assert call(service, "POST", path + "/acknowledge", token=sibling_token)[0] == 403
+    assert call(service, "GET", path, token=token(service, village.id))[0] == 200
+    assert (
+        call(service, "GET", path, token=token(service, service["policy"].district_code))[0] == 200
+    )
+    listed = {
+        a["alert_id"] for a in call(service, "GET", "/api/alerts?limit=500", token=sibling_token)[1]
+    }
+    assert alert["alert_id"] not in listed
+
+    status, case = call(
+        service, "POST", path + "/dispatch", token=town_token, body={"department": "城管"}
+    )
+    assert status == 201 and case["state"] == "dispatched"
+    case_path = f"/api/cases/{case['case_id']}"
+    assert call(service, "GET", case_path, token=token(service, other_town.id))[0] == 403
+    assert call(service, "GET", case_path, token=sibling_token)[0] == 403
+    status, moved = call(
+        service, "POST", case_path + "/moves", token=town_token, body={"to": "accepted"}
+    )
+    assert status == 200 and moved["state_label"] == "已受理"
+    assert [e["action"] for e in moved["trail"]] == ["dispatch", "move"]
+    status, refused = call(
+        service, "POST", case_path + "/moves", token=town_token, body={"to": "closed"}
+    )
+    assert status == 409 and "cannot move to 'closed'" in refused["detail"]
+
+
+def _stream_lines(service, tok: str, seconds: float) -> list[str]:
+    """What the live stream sends an account within ``seconds``."""
+    request = urllib.request.Request(service["url"] + "/api/stream")
+    request.add_header("authorization", f"Bearer {tok}")
+    lines: list[str] = []
+
+    def read():
+        try:
+            with urllib.request.urlopen(request, timeout=seconds + 5) as response:
+                for raw in response:
+                    lines.append(raw.decode().rstrip("\n"))
+        except Exception:  # the read is cut when the test is done with it
+            pass
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    return lines
+
+
+def test_live_stream_sends_only_what_the_center_may_see(settings, service):
+    (town, other_town), (village, sibling) = _places(service["policy"])
+    streams = {
+        center: _stream_lines(service, token(service, center), 10)
+        for center in (town.id, other_town.id, sibling.id, village.id)
+    }
+    time.sleep(1.0)
+    alert = hotspot_alert(town, village)
+    produce(settings, [alert])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any(
+        alert["alert_id"] in line for line in streams[town.id]
+    ):
+        time.sleep(0.1)
+    time.sleep(0.5)
+
+    def got(center):
+        return any(alert["alert_id"] in line for line in streams[center])
+
+    assert streams[town.id][0] == "event: hello"
+    assert got(town.id) and got(village.id)
+    assert not got(other_town.id) and not got(sibling.id)
+
+
+SQL_INJECTIONS = (
+    "' OR '1'='1",
+    "1; DROP TABLE duty.cases; --",
+    "x' UNION SELECT * FROM duty.accounts --",
+)
+
+
+def _written(settings) -> tuple:
+    with _pg(settings) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT (SELECT count(*) FROM duty.cases), (SELECT count(*) FROM duty.audit "
+            "WHERE action <> 'login'), (SELECT count(*) FROM duty.accounts), "
+            "(SELECT count(*) FROM duty.alert_assignments WHERE acknowledged_at IS NOT NULL)"
+        )
+        row = cur.fetchone()
+    conn.close()
+    return row
+
+
+def test_bad_input_gets_4xx_and_writes_nothing(settings, service):
+    (town, _), (village, _) = _places(service["policy"])
+    alert = hotspot_alert(town, village)
+    produce(settings, [alert])
+    tok = token(service, town.id)
+    wait_for_alert(service, tok, alert["alert_id"])
+    before = _written(settings)
+    path = f"/api/alerts/{alert['alert_id']}"
+    attempts = []
+    for bad in SQL_INJECTIONS:
+        quoted = urllib.request.quote(bad, safe="")
+        attempts += [
+            ("GET", f"/api/alerts/{quoted}", None),
+            ("POST", f"/api/alerts/{quoted}/acknowledge", None),
+            ("POST", f"/api/alerts/{quoted}/dispatch", {"department": "公安"}),
+            ("GET", f"/api/cases/{quoted}", None),
+            ("POST", path + "/dispatch", {"department": bad}),
+            ("POST", "/api/token", {"username": bad, "password": bad}),
+        ]
+    attempts += [
+        ("GET", "/api/alerts/zzs-unknown-alert", None),
+        ("GET", "/api/cases/AJ-000000000000", None),
+        ("POST", "/api/cases/AJ-000000000000/moves", {"to": "accepted"}),
+        ("POST", path + "/dispatch", {"department": 7}),
+        ("POST", path + "/dispatch", {"department": "公安", "note": ["x"]}),
+        ("POST", path + "/dispatch", {"department": "公安", "extra": 1}),
+        ("POST", path + "/dispatch", {}),
+        ("POST", path + "/comments", {"note": ""}),
+        ("POST", path + "/comments", {"note": "x" * 501}),
+        ("GET", "/api/alerts?limit=0", None),
+        ("GET", "/api/alerts?limit=abc", None),
+        ("POST", "/api/token", {"username": "duty-" + town.id}),
+    ]
+    for method, target, body in attempts:
+        status, answer = call(service, method, target, token=tok, body=body)
+        assert 400 <= status < 500, (method, target, body, status, answer)
+    status, answer = call(
+        service, "POST", path + "/comments", token=tok, raw=b'{"note": "' + b"x" * 70_000 + b'"}'
+    )
+    assert status == 413, answer
+    status, answer = call(service, "POST", path + "/dispatch", token=tok, raw=b"{not json")
+    assert status == 422, answer
+    assert _written(settings) == before
+
+
+def _snapshot(settings) -> str:
+    """A digest of every row the consumer writes."""
+    schema = settings.pg["schema"]
+    digest = hashlib.sha256()
+    with _pg(settings) as conn, conn.cursor() as cur:
+        for table, order in (
+            (f"{schema}.alerts", "alert_id"),
+            (f"{schema}.alert_updates", "alert_id, updated_window_end, status"),
+            (f"{schema}.watch_alerts", "alert_id"),
+            ("duty.alert_assignments", "alert_id"),
+            ("duty.alert_recipients", "alert_id, center_id"),
+            ("duty.cases", "case_id"),
+        ):
+            cur.execute(f"SELECT * FROM {table} ORDER BY {order}")
+            digest.update(repr(cur.fetchall()).encode())
+    conn.close()
+    return digest.hexdigest()
+
+
+def test_replaying_the_alerts_topic_changes_nothing(settings, service):
+    (town, _), (village, _) = _places(service["policy"])
+    first = hotspot_alert(town, village, tag=f"replay-{uuid.uuid4().hex[:6]}")
+    produce(settings, [first, dict(first, status="ongoing", severity="红色", observed=12)])
+    wait_for_alert(service, token(service, town.id), first["alert_id"])
+    deadline = time.monotonic() + CATCH_UP_GUARD_S
+    while group_lag(settings, GROUP_ID, settings.topic("alerts")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    before = _snapshot(settings)
+    services_down(settings, ["alert-service"])
+    delete_groups(settings, [GROUP_ID])
+    services_up(settings, ["alert-service"])
+    deadline = time.monotonic() + CATCH_UP_GUARD_S
+    while group_lag(settings, GROUP_ID, settings.topic("alerts")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert group_lag(settings, GROUP_ID, settings.topic("alerts")) == 0
+    assert _snapshot(settings) == before
