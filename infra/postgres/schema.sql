@@ -249,3 +249,26 @@ CREATE TABLE IF NOT EXISTS duty.audit (
     detail   jsonb       NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS audit_subject_idx ON duty.audit (subject);
+
+-- Webhook subscriptions of the alert service: one center's alerts, signed
+-- with the subscription's secret (HMAC-SHA256), sent to one URL.
+CREATE TABLE IF NOT EXISTS duty.webhook_subscriptions (
+    subscription_id  text        PRIMARY KEY,
+    center_id        text        NOT NULL,
+    url              text        NOT NULL,
+    secret           text        NOT NULL,
+    created_by       text        NOT NULL,
+    created_at       timestamptz NOT NULL
+);
+
+-- Each delivery's outcome: delivered, or dead-lettered with the last error.
+CREATE TABLE IF NOT EXISTS duty.webhook_deliveries (
+    delivery_id      text        PRIMARY KEY,
+    subscription_id  text        NOT NULL,
+    alert_id         text        NOT NULL,
+    status           text        NOT NULL,
+    attempts         integer     NOT NULL,
+    last_error       text        NOT NULL DEFAULT '',
+    queued_at        timestamptz NOT NULL,
+    done_at          timestamptz NOT NULL
+);

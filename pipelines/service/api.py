@@ -14,6 +14,7 @@ and one sent without a length with 411. The clock is injected
 
 import asyncio
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +24,7 @@ from typing import Annotated, Literal
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 
 from features.case_workflow import STATE_LABELS
 from features.jurisdiction_policy import JurisdictionPolicy
@@ -31,14 +32,37 @@ from pipelines.service.credentials import ROLES, Account
 from pipelines.service.duty_store import Conflict, DutyStore
 from pipelines.service.live_feed import LiveFeed
 from pipelines.service.live_items import live_item
+from pipelines.service.webhooks import check_target_url
 
 __all__ = ["ServiceOptions", "create_app", "SESSION_COOKIE"]
 
 SESSION_COOKIE = "zz_session"
 _ALERT_ID = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
 _CASE_ID = r"^AJ-[0-9a-f]{12}$"
+_SUBSCRIPTION_ID = r"^WH-[A-Za-z0-9]{12}$"
+#: A TCP port, 1 to 65535, without leading zeros.
+_PORT = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
 AlertId = Annotated[str, Path(pattern=_ALERT_ID, description="an alert's id")]
 CaseId = Annotated[str, Path(pattern=_CASE_ID, description="a case's id, AJ- and 12 hex digits")]
+SubscriptionId = Annotated[
+    str, Path(pattern=_SUBSCRIPTION_ID, description="a webhook subscription's id")
+]
+
+
+def _clean_text(value: str) -> str:
+    """Text PostgreSQL and the pages can hold: no control characters but newline and tab, no lone surrogates."""
+    bad = next(
+        (c for c in value if (c < " " and c not in "\n\t") or "\ud800" <= c <= "\udfff"), None
+    )
+    if bad is not None:
+        raise ValueError(f"contains the character U+{ord(bad):04X}, which is not allowed")
+    return value
+
+
+#: Free text from a client: notes, comments, passwords. The pattern says in
+#: the OpenAPI description what the validator enforces (less lone surrogates,
+#: which a JSON schema pattern cannot name).
+CleanText = Annotated[str, Field(pattern=r"^[^\x00-\x08\x0b-\x1f]*$"), AfterValidator(_clean_text)]
 
 
 @dataclass(frozen=True)
@@ -48,22 +72,15 @@ class ServiceOptions:
     departments: tuple[str, ...]
     keep_alive_seconds: float
     max_body_bytes: int
+    webhook_hosts: tuple[str, ...]
 
 
 class Credentials(BaseModel):
     """A log-in."""
 
     model_config = ConfigDict(extra="forbid")
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=256)
-
-
-class Dispatch(BaseModel):
-    """A case made from an alert and sent to a department."""
-
-    model_config = ConfigDict(extra="forbid")
-    department: str = Field(min_length=1, max_length=16)
-    note: str = Field(default="", max_length=500)
+    username: str = Field(pattern=r"^[A-Za-z0-9._@-]{1,64}$")
+    password: CleanText = Field(min_length=1, max_length=256)
 
 
 class Move(BaseModel):
@@ -71,14 +88,32 @@ class Move(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     to: Literal[tuple(STATE_LABELS)]  # type: ignore[valid-type]
-    note: str = Field(default="", max_length=500)
+    note: CleanText = Field(default="", max_length=500)
 
 
 class Comment(BaseModel):
     """A comment on an alert."""
 
     model_config = ConfigDict(extra="forbid")
-    note: str = Field(min_length=1, max_length=500)
+    note: CleanText = Field(min_length=1, max_length=500)
+
+
+class Refusal(BaseModel):
+    """Why a request was refused, in words staff read."""
+
+    detail: str
+
+
+#: The refusals any route may answer, documented once for the whole API.
+_REFUSALS = {
+    400: {"model": Refusal, "description": "a value the service does not accept (named)"},
+    401: {"model": Refusal, "description": "no valid session or token"},
+    403: {"model": Refusal, "description": "outside the account's jurisdiction"},
+    404: {"model": Refusal, "description": "no alert or case of that id"},
+    409: {"model": Refusal, "description": "not allowed in the alert's or case's state"},
+    411: {"model": Refusal, "description": "a body without Content-Length"},
+    413: {"model": Refusal, "description": "a body over alert_service.max_body_bytes"},
+}
 
 
 class _BodyLimit:
@@ -105,6 +140,37 @@ class _BodyLimit:
         await self.app(scope, receive, send)
 
 
+def _request_models(options: ServiceOptions) -> tuple[type[BaseModel], type[BaseModel]]:
+    """The bodies whose allowed values come from the configuration, described exactly.
+
+    A dispatch names one of the configured departments; a webhook URL is
+    http(s) to one of the allowed hosts. The OpenAPI description carries
+    both, so a client (and schemathesis) knows what is accepted.
+    """
+    departments = Literal[tuple(options.departments)]  # type: ignore[valid-type]
+    hosts = "|".join(re.escape(h) for h in options.webhook_hosts)
+    dispatch = create_model(
+        "Dispatch",
+        __config__=ConfigDict(extra="forbid"),
+        __doc__="A case made from an alert and sent to a department.",
+        department=(departments, ...),
+        note=(CleanText, Field(default="", max_length=500)),
+    )
+    subscription = create_model(
+        "Subscription",
+        __config__=ConfigDict(extra="forbid"),
+        __doc__="A webhook subscription: the URL that receives the center's alerts.",
+        url=(
+            str,
+            Field(
+                max_length=500,
+                pattern=rf"^https?://({hosts})(:{_PORT})?(/[!-~]*)?$",
+            ),
+        ),
+    )
+    return dispatch, subscription
+
+
 def create_app(
     store: DutyStore,
     feed: LiveFeed,
@@ -113,6 +179,7 @@ def create_app(
     *,
     clock: Callable[[], datetime],
     lifespan=None,
+    subscriptions_changed: Callable[[], None] = lambda: None,
 ) -> FastAPI:
     """The service's ASGI app over its store and live feed."""
     app = FastAPI(
@@ -121,7 +188,9 @@ def create_app(
         description="Risk alerts for the district, town and village centers, and the closed "
         "loop from dispatch to closure.",
         lifespan=lifespan,
+        responses=_REFUSALS,
     )
+    Dispatch, Subscription = _request_models(options)
     page = resources.files("pipelines.service").joinpath("live_page.html").read_text("utf-8")
 
     def secret_of(request: Request) -> str | None:
@@ -262,10 +331,6 @@ def create_app(
     def dispatch(account: Me, alert_id: AlertId, body: Dispatch) -> dict:
         """Make the alert's case and dispatch it to a department (派单)."""
         visible_alert(account, alert_id)
-        if body.department not in options.departments:
-            raise HTTPException(
-                422, f"部门{body.department!r}不在可派单部门中：{'、'.join(options.departments)}"
-            )
         try:
             return store.dispatch(account, alert_id, body.department, body.note, clock())
         except Conflict as exc:
@@ -284,6 +349,38 @@ def create_app(
             return store.move_case(account, case_id, body.to, body.note, clock())
         except Conflict as exc:
             raise HTTPException(409, str(exc)) from None
+
+    def subscription_view(sub: dict) -> dict:
+        return {
+            k: sub[k] for k in ("subscription_id", "center_id", "url", "created_by", "created_at")
+        }
+
+    @app.post("/api/webhooks", tags=["webhooks"], status_code=201)
+    def add_webhook(account: Me, body: Subscription) -> dict:
+        """Subscribe a URL to the center's alerts; the signing secret is shown this once."""
+        try:
+            url = check_target_url(body.url, options.webhook_hosts)
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from None
+        sub = store.add_webhook(account, url, clock())
+        subscriptions_changed()
+        return subscription_view(sub) | {"secret": sub["secret"]}
+
+    @app.get("/api/webhooks", tags=["webhooks"])
+    def webhooks(account: Me) -> list[dict]:
+        """The center's subscriptions (without their secrets)."""
+        return [subscription_view(s) for s in store.webhook_subscriptions(account.center_id)]
+
+    @app.delete("/api/webhooks/{subscription_id}", tags=["webhooks"], status_code=204)
+    def remove_webhook(account: Me, subscription_id: SubscriptionId) -> None:
+        """Stop a subscription of the center's."""
+        sub = store.webhook_subscription(subscription_id)
+        if sub is None:
+            raise HTTPException(404, f"没有编号为{subscription_id}的订阅")
+        if sub["center_id"] != account.center_id:
+            raise HTTPException(403, "该订阅不属于本中心")
+        store.remove_webhook(account, subscription_id, clock())
+        subscriptions_changed()
 
     @app.get("/api/stream", tags=["alerts"], response_class=StreamingResponse)
     async def stream(request: Request):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -86,6 +87,9 @@ class DutyStore:
         self.rules = rules
         self.session_hours = session_hours
         self._pool = ThreadedConnectionPool(1, connections, settings.pg_dsn())
+        # The pool refuses at once when every connection is out; callers
+        # (request threads, webhook workers, escalation) wait for one instead.
+        self._free = threading.BoundedSemaphore(connections)
 
     def close(self) -> None:
         """Close every pooled connection."""
@@ -93,16 +97,17 @@ class DutyStore:
 
     @contextmanager
     def _cursor(self):
-        conn = self._pool.getconn()
-        try:
-            with conn.cursor(cursor_factory=RealDictCursor) as cur:
-                yield cur
-            conn.commit()
-        except BaseException:
-            conn.rollback()
-            raise
-        finally:
-            self._pool.putconn(conn)
+        with self._free:
+            conn = self._pool.getconn()
+            try:
+                with conn.cursor(cursor_factory=RealDictCursor) as cur:
+                    yield cur
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
+            finally:
+                self._pool.putconn(conn)
 
     # Accounts and sessions -------------------------------------------------
 
@@ -384,6 +389,105 @@ class DutyStore:
                 )
                 moved.append(self._alert(cur, row["alert_id"]))
         return [m for m in moved if m is not None]
+
+    # Webhooks ------------------------------------------------------------
+
+    def add_webhook(self, account: Account, url: str, now: datetime) -> dict:
+        """A new subscription of the account's center; its secret is returned this once."""
+        subscription = {
+            "subscription_id": "WH-" + new_secret()[:12].replace("-", "x").replace("_", "y"),
+            "center_id": account.center_id,
+            "url": url,
+            "secret": new_secret(),
+            "created_by": account.username,
+            "created_at": now,
+        }
+        with self._cursor() as cur:
+            cur.execute(
+                "INSERT INTO duty.webhook_subscriptions (subscription_id, center_id, url, secret, "
+                "created_by, created_at) VALUES (%(subscription_id)s, %(center_id)s, %(url)s, "
+                "%(secret)s, %(created_by)s, %(created_at)s)",
+                subscription,
+            )
+            self._audit(
+                cur,
+                now,
+                account.username,
+                "webhook_add",
+                subscription["subscription_id"],
+                {"url": url},
+            )
+        return subscription
+
+    def webhook_subscriptions(self, center_id: str | None = None) -> list[dict]:
+        """Every subscription, or those of one center, oldest first (with their secrets)."""
+        with self._cursor() as cur:
+            cur.execute(
+                "SELECT * FROM duty.webhook_subscriptions "
+                "WHERE %(center)s::text IS NULL OR center_id = %(center)s ORDER BY created_at",
+                {"center": center_id},
+            )
+            return [dict(r) for r in cur.fetchall()]
+
+    def webhook_subscription(self, subscription_id: str) -> dict | None:
+        """One subscription, or None."""
+        with self._cursor() as cur:
+            cur.execute(
+                "SELECT * FROM duty.webhook_subscriptions WHERE subscription_id = %s",
+                (subscription_id,),
+            )
+            row = cur.fetchone()
+        return None if row is None else dict(row)
+
+    def remove_webhook(self, account: Account, subscription_id: str, now: datetime) -> None:
+        """Delete a subscription."""
+        with self._cursor() as cur:
+            cur.execute(
+                "DELETE FROM duty.webhook_subscriptions WHERE subscription_id = %s",
+                (subscription_id,),
+            )
+            self._audit(cur, now, account.username, "webhook_remove", subscription_id, {})
+
+    def webhook_delivered(self, delivery_id: str) -> bool:
+        """Whether a delivery was already made."""
+        with self._cursor() as cur:
+            cur.execute(
+                "SELECT 1 FROM duty.webhook_deliveries WHERE delivery_id = %s "
+                "AND status = 'delivered'",
+                (delivery_id,),
+            )
+            return cur.fetchone() is not None
+
+    def record_webhook_delivery(
+        self,
+        delivery_id: str,
+        subscription_id: str,
+        alert_id: str,
+        status: str,
+        attempts: int,
+        error: str,
+        queued_at: datetime,
+        done_at: datetime,
+    ) -> None:
+        """Keep a delivery's outcome; a later outcome of the same delivery replaces it."""
+        with self._cursor() as cur:
+            cur.execute(
+                "INSERT INTO duty.webhook_deliveries (delivery_id, subscription_id, alert_id, "
+                "status, attempts, last_error, queued_at, done_at) VALUES (%s, %s, %s, %s, %s, "
+                "%s, %s, %s) ON CONFLICT (delivery_id) DO UPDATE SET status = EXCLUDED.status, "
+                "attempts = EXCLUDED.attempts, last_error = EXCLUDED.last_error, "
+                "done_at = EXCLUDED.done_at",
+                (
+                    delivery_id,
+                    subscription_id,
+                    alert_id,
+                    status,
+                    attempts,
+                    error,
+                    queued_at,
+                    done_at,
+                ),
+            )
 
     def trail(self, subject: str) -> list[dict]:
         """The audit entries of an alert or case, oldest first."""

@@ -25,6 +25,7 @@ from fastapi.concurrency import run_in_threadpool
 from pipelines.io.platform_state import load_jurisdiction_policy, load_routing_rules
 from pipelines.service.alert_router import AlertRouter
 from pipelines.service.api import ServiceOptions, create_app
+from pipelines.service.channels import build_channels
 from pipelines.service.duty_store import DutyStore, utc_now
 from pipelines.service.live_feed import LiveFeed
 from pipelines.service.live_items import live_item
@@ -58,6 +59,7 @@ def _options(settings: Settings) -> ServiceOptions:
         departments=tuple(str(d) for d in departments["resident"] + departments["on_call"]),
         keep_alive_seconds=section.number("keep_alive_seconds"),
         max_body_bytes=section.integer("max_body_bytes"),
+        webhook_hosts=tuple(str(h) for h in section["webhooks"]["allowed_hosts"]),
     )
 
 
@@ -69,7 +71,13 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utc_now
     store = DutyStore(settings, policy, rules, session_hours=section.number("session_hours"))
     store.ensure_demo_accounts(settings.var / section.text("accounts_file"))
     feed = LiveFeed(policy)
-    router = AlertRouter(policy, rules, feed.publish)
+    channels = build_channels(settings, store)
+
+    def publish(items: list[dict]) -> None:
+        feed.publish(items)
+        channels.notify(items)
+
+    router = AlertRouter(policy, rules, publish)
     stop = threading.Event()
     poll_seconds = section.number("poll_seconds")
 
@@ -118,9 +126,19 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utc_now
             escalation.cancel()
             stop.set()
             await run_in_threadpool(consumer.join, 10.0)
+            channels.close()
             store.close()
 
-    app = create_app(store, feed, policy, _options(settings), clock=clock, lifespan=lifespan)
+    webhooks = channels.by_name.get("webhook")
+    app = create_app(
+        store,
+        feed,
+        policy,
+        _options(settings),
+        clock=clock,
+        lifespan=lifespan,
+        subscriptions_changed=webhooks.reload if webhooks else lambda: None,
+    )
     return AlertService(app, store, feed, router)
 
 

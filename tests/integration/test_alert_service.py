@@ -18,14 +18,18 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import hypothesis
 import psycopg2
 import pytest
+import schemathesis
 
 from pipelines.harness.services import services_down, services_up
 from pipelines.io.kafka import RecordProducer, delete_groups, group_lag
 from pipelines.io.platform_state import load_jurisdiction_policy
+from pipelines.service.webhook_signing import signature_valid
 from pipelines.streaming.alert_store import GROUP_ID
 from tests.integration.alert_messages import hotspot_alert
 
@@ -35,6 +39,8 @@ pytestmark = pytest.mark.integration
 LIVE_WITHIN_S = 2.0
 #: A guard against a hang, not a measurement.
 CATCH_UP_GUARD_S = 60
+#: Generated requests per operation in the OpenAPI test (schemathesis).
+OPENAPI_EXAMPLES = int(os.environ.get("ZONGZHI_OPENAPI_EXAMPLES", "20"))
 CHROMIUM = os.environ.get("ZONGZHI_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("ZONGZHI_TEST_ARTIFACTS", "var/test-artifacts"))
 
@@ -371,3 +377,151 @@ def test_replaying_the_alerts_topic_changes_nothing(settings, service):
         time.sleep(0.2)
     assert group_lag(settings, GROUP_ID, settings.topic("alerts")) == 0
     assert _snapshot(settings) == before
+
+
+@pytest.fixture(scope="module")
+def api_schema(service):
+    schema = schemathesis.openapi.from_url(service["url"] + "/openapi.json")
+    # The stream never ends, and logging out would revoke the token the cases use.
+    return schema.exclude(path="/api/stream").exclude(path="/api/logout")
+
+
+@pytest.fixture(scope="module")
+def openapi_token(service):
+    """A town's token; the webhooks the generated requests subscribe are removed afterwards."""
+    (town, _), _ = _places(service["policy"])
+    tok = token(service, town.id)
+    yield tok
+    for sub in call(service, "GET", "/api/webhooks", token=tok)[1]:
+        call(service, "DELETE", f"/api/webhooks/{sub['subscription_id']}", token=tok)
+
+
+def test_the_api_keeps_its_openapi_description(api_schema, openapi_token):
+    """Every operation, fed what its description allows and more, answers as it describes."""
+    operations = [result.ok() for result in api_schema.get_all_operations()]
+    assert len(operations) >= 12
+
+    for operation in operations:
+
+        @hypothesis.given(case=operation.as_strategy())
+        @hypothesis.settings(
+            max_examples=OPENAPI_EXAMPLES,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(hypothesis.HealthCheck),
+        )
+        def check(case):
+            case.call_and_validate(headers={"Authorization": f"Bearer {openapi_token}"})
+
+        check()
+
+
+class Receiver:
+    """A webhook target on loopback: answers each request with the next of ``answers`` (then 200)."""
+
+    def __init__(self, answers=(), delay_s: float = 0.0):
+        self.answers = list(answers)
+        self.delay_s = delay_s
+        self.requests: list[tuple[dict, bytes, float]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append((dict(self.headers), body, time.monotonic()))
+                time.sleep(receiver.delay_s)
+                code = receiver.answers.pop(0) if receiver.answers else 200
+                self.send_response(code)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _deliveries(settings, alert_id):
+    with _pg(settings) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT subscription_id, status, attempts, last_error FROM duty.webhook_deliveries "
+            "WHERE alert_id = %s",
+            (alert_id,),
+        )
+        rows = {r[0]: r[1:] for r in cur.fetchall()}
+    conn.close()
+    return rows
+
+
+def test_webhooks_are_signed_retried_dead_lettered_and_kept_to_the_jurisdiction(settings, service):
+    (town, _), (village, sibling) = _places(service["policy"])
+    town_token, sibling_token = token(service, town.id), token(service, sibling.id)
+    flaky, slow, ours_only = Receiver(answers=(500, 503)), Receiver(delay_s=4.0), Receiver()
+    refused_port = Receiver()
+    refused_port.close()  # nothing listens there any more: connections are refused
+    subscriptions = {}
+    try:
+        for name, tok, url in (
+            ("flaky", town_token, flaky.url),
+            ("slow", town_token, slow.url),
+            ("down", town_token, refused_port.url),
+            ("sibling", sibling_token, ours_only.url),
+        ):
+            status, sub = call(service, "POST", "/api/webhooks", token=tok, body={"url": url})
+            assert status == 201, sub
+            subscriptions[name] = sub
+        for elsewhere in ("http://10.1.2.3/x", "http://127.0.0.1@10.1.2.3/x", "file:///etc/passwd"):
+            status, refused = call(
+                service, "POST", "/api/webhooks", token=town_token, body={"url": elsewhere}
+            )
+            assert status == 422 and refused["detail"][0]["loc"] == ["body", "url"], refused
+        path = f"/api/webhooks/{subscriptions['flaky']['subscription_id']}"
+        assert call(service, "DELETE", path, token=sibling_token)[0] == 403
+        listed = call(service, "GET", "/api/webhooks", token=sibling_token)[1]
+        assert [s["subscription_id"] for s in listed] == [
+            subscriptions["sibling"]["subscription_id"]
+        ]
+        assert "secret" not in listed[0]
+
+        alert = hotspot_alert(town, village)
+        produce(settings, [alert])
+        deadline = time.monotonic() + 30
+        ids = {name: sub["subscription_id"] for name, sub in subscriptions.items()}
+        while time.monotonic() < deadline:
+            done = _deliveries(settings, alert["alert_id"])
+            if ids["flaky"] in done and ids["down"] in done:
+                break
+            time.sleep(0.2)
+        done = _deliveries(settings, alert["alert_id"])
+        # Two refusals, then delivered on the third attempt, while the slow
+        # target was still holding its first (3 s timeout, 4 s answer).
+        assert done[ids["flaky"]] == ("delivered", 3, "")
+        assert flaky.requests[-1][2] < slow.requests[0][2] + 3.0
+        assert done[ids["down"]][:2] == ("dead", 4)
+        assert "ConnectionError" in done[ids["down"]][2]
+        assert ours_only.requests == [] and ids["sibling"] not in done
+        keys = {h["X-Zongzhi-Delivery"] for h, _, _ in flaky.requests}
+        assert len(flaky.requests) == 3 and len(keys) == 1
+        headers, body, _ = flaky.requests[-1]
+        assert signature_valid(
+            subscriptions["flaky"]["secret"], headers, body, now_s=int(time.time())
+        )
+        assert not signature_valid(
+            subscriptions["slow"]["secret"], headers, body, now_s=int(time.time())
+        )
+        delivered = json.loads(body)
+        assert delivered["alert"]["alert_id"] == alert["alert_id"]
+        assert delivered["delivery_id"] == keys.pop()
+    finally:
+        for name, sub in subscriptions.items():
+            tok = sibling_token if name == "sibling" else town_token
+            call(service, "DELETE", f"/api/webhooks/{sub['subscription_id']}", token=tok)
+        for receiver in (flaky, slow, ours_only):
+            receiver.close()
