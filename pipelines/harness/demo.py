@@ -1,21 +1,26 @@
 """The demo: the whole platform end to end on the real services.
 
-1. Services up: Kafka, PostgreSQL, Superset (provisioned from infra/).
+1. Services up: Kafka, PostgreSQL, Superset (provisioned from infra/); the
+   alert service comes up with the live stream.
 2. Fresh topics, lake and alerts table, so that every count below belongs
    to this run.
 3. Backfill: a day of simulated history → normalization → lake →
    nightly, which writes the first per-cell baselines, and the relation
    graph, which publishes the first watch list (the vehicles of key persons).
-4. Live: the normalization, hotspot, lake and alert-store jobs run in
-   streaming mode while the simulator streams a few hours of event time,
+4. Live: the normalization, hotspot and lake jobs and the alert service
+   (which stores, routes and pushes the alerts) run in streaming mode while the simulator streams a few hours of event time,
    paced, with a planted surge, some malformed records, and the same
    district's rings out on the roads: a watched vehicle passing a sensitive
    checkpoint raises a watch-list alert.
 5. Nightly again over everything, then the relation graph job (entity
    resolution, companion vehicles of the planted rings, communities, risk),
    then both Superset dashboards are checked through their REST API.
+   The surge's alert is filed as a case by its center's duty officer,
+   through the alert service's API: dispatched to the police, accepted,
+   handled, verified and closed.
 6. A summary: counts per stage, alerts raised, whether the surge was found,
-   and the URLs.
+   the case, and the URLs (the live page's too, with where the demo
+   accounts' passwords are).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg2
 
 from pipelines.errors import ServiceError
+from pipelines.harness.duty_client import DutyClient, alert_service_url
 from pipelines.harness.restart_check import checkpoint_id, hotspot_lag, normalize_lag
 from pipelines.harness.steps import child_env, run_step
 from pipelines.harness.streams import fresh_streams
@@ -155,7 +161,8 @@ def _clear_alerts(settings: Settings) -> None:
         schema = settings.pg["schema"]
         cur.execute(
             f"TRUNCATE {schema}.alerts, {schema}.alert_updates, {schema}.watch_alerts, "
-            f"{schema}.watch_alert_reads"
+            f"{schema}.watch_alert_reads, duty.alert_assignments, duty.alert_recipients, "
+            "duty.cases"
         )
     conn.close()
 
@@ -169,6 +176,12 @@ def _pg_counts(settings: Settings, surge_cell: str) -> dict:
             (surge_cell, _SURGE_CATEGORY),
         )
         alerts, surge_alerts = cur.fetchone()
+        cur.execute(
+            f"SELECT alert_id FROM {schema}.alerts ORDER BY %s = ANY(cells) AND category = %s "
+            "DESC, score DESC LIMIT 1",
+            (surge_cell, _SURGE_CATEGORY),
+        )
+        surge_alert = cur.fetchone()
         cur.execute(f"SELECT count(*) FROM {schema}.alert_updates")
         (updates,) = cur.fetchone()
         cur.execute(f"SELECT coalesce(sum(events), 0) FROM {schema}.daily_counts")
@@ -184,12 +197,42 @@ def _pg_counts(settings: Settings, surge_cell: str) -> dict:
     return {
         "alerts": alerts,
         "surge_alerts": surge_alerts,
+        "surge_alert_id": surge_alert[0] if surge_alert else None,
         "updates": updates,
         "daily_count_events": int(daily_events),
         "watch_alerts": watch_alerts,
         "watch_reads": int(watch_reads),
         "watch_vehicles": watch_vehicles,
         "first_watch_alert": first_watch[0] if first_watch else None,
+    }
+
+
+#: The demo's case: dispatched to the police, then through every state to closure.
+_CASE_DEPARTMENT = "公安"
+_CASE_MOVES = ("accepted", "handled", "verified", "closed")
+
+
+def _file_one_case(settings: Settings, alert_id: str | None) -> dict | None:
+    """File a case for the alert through its states, as its home center's duty officer."""
+    if alert_id is None:
+        return None
+    district = DutyClient.for_center(settings, settings.section("district")["code"])
+    home = district.get(f"/api/alerts/{alert_id}")["center_id"]
+    officer = DutyClient.for_center(settings, home)
+    case = officer.post(
+        f"/api/alerts/{alert_id}/dispatch",
+        {"department": _CASE_DEPARTMENT, "note": "演示：派单至公安"},
+    )
+    for to in _CASE_MOVES:
+        case = officer.post(f"/api/cases/{case['case_id']}/moves", {"to": to})
+    return {
+        "case_id": case["case_id"],
+        "alert_id": alert_id,
+        "center": home,
+        "state_label": case["state_label"],
+        "steps": len(case["trail"]),
+        "url": alert_service_url(settings) + "/",
+        "accounts": settings.var / settings.section("alert_service").text("accounts_file"),
     }
 
 
@@ -225,7 +268,7 @@ def run_demo(
     The live stream ends at ``end`` in event time (default: now), and the
     history comes before it.
     """
-    from pipelines.harness.services import services_up
+    from pipelines.harness.services import services_down, services_up
     from pipelines.harness.simulation_run import build_simulator
     from pipelines.harness.simulator.produce import produce_records, write_ground_truth
 
@@ -235,6 +278,9 @@ def run_demo(
 
     log.info("2/6 fresh topics and lake")
     topics = settings.declared_topics
+    # The alert service consumes the alerts topic: it is stopped while the
+    # topics and its group are re-created, and started for the live stream.
+    services_down(settings, ["alert-service"])
     fresh_streams(settings)
     shutil.rmtree(settings.lake, ignore_errors=True)
     _clear_alerts(settings)
@@ -295,7 +341,7 @@ def run_demo(
         )
         jobs.start("hotspots", "--follow", "--watermark-delay-seconds", str(allowance))
         jobs.start("lake", "--follow")
-        jobs.start("store-alerts", "--follow")
+        services_up(settings, ["alert-service"])
         time.sleep(15)  # let the Flink jobs come up before the stream starts
         jobs.check()
         live_report = produce_records(
@@ -317,6 +363,7 @@ def run_demo(
     surge = truth.surges[0]
     pg = _pg_counts(settings, surge.cell_id)
     board = _superset_check(settings) if superset else None
+    case = _file_one_case(settings, pg["surge_alert_id"])
 
     log.info("6/6 summary")
     produced = history_report["produced"] + live_report["produced"]
@@ -365,6 +412,16 @@ def run_demo(
             f"{settings.section('superset')['admin_user']}, password in "
             f"{settings.var / 'secrets' / 'superset.admin.password'})"
         )
+    if case:
+        lines.append(
+            f"  case            {case['case_id']} for alert {case['alert_id']} at center "
+            f"{case['center']}: dispatched to {_CASE_DEPARTMENT}, {case['state_label']} "
+            f"after {case['steps']} recorded steps"
+        )
+    lines.append(
+        f"  live page       {alert_service_url(settings)}/  (one account per center; "
+        f"passwords in {settings.var / settings.section('alert_service').text('accounts_file')})"
+    )
     lines.append(f"  PostgreSQL      {settings.pg_jdbc_url()} (schema {settings.pg['schema']})")
     lines.append(f"  Kafka           {settings.kafka_bootstrap}")
     lines.append(f"  took            {time.monotonic() - started:.0f} s")
