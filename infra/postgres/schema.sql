@@ -272,3 +272,19 @@ CREATE TABLE IF NOT EXISTS duty.webhook_deliveries (
     queued_at        timestamptz NOT NULL,
     done_at          timestamptz NOT NULL
 );
+
+-- Requests created through the Open311 GeoReport v2 endpoint. Their text,
+-- name and phone travel only in the raw hotline event (pseudonymized by
+-- normalization); here are the id, the service, the place and the times.
+CREATE TABLE IF NOT EXISTS duty.open311_requests (
+    request_id    text             PRIMARY KEY,
+    event_id      text             NOT NULL UNIQUE,
+    service_code  text             NOT NULL,
+    lon           double precision NOT NULL,
+    lat           double precision NOT NULL,
+    town_code     text             NOT NULL,
+    village_code  text             NOT NULL,
+    place         text             NOT NULL,
+    requested_by  text             NOT NULL,
+    requested_at  timestamptz      NOT NULL
+);

@@ -21,7 +21,7 @@ from datetime import datetime
 from importlib import resources
 from typing import Annotated, Literal
 
-from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
@@ -44,6 +44,7 @@ _SUBSCRIPTION_ID = r"^WH-[A-Za-z0-9]{12}$"
 _PORT = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
 AlertId = Annotated[str, Path(pattern=_ALERT_ID, description="an alert's id")]
 CaseId = Annotated[str, Path(pattern=_CASE_ID, description="a case's id, AJ- and 12 hex digits")]
+RequestId = Annotated[str, Path(pattern=r"^ZZ[0-9a-f]{14}$", description="an Open311 request's id")]
 SubscriptionId = Annotated[
     str, Path(pattern=_SUBSCRIPTION_ID, description="a webhook subscription's id")
 ]
@@ -113,6 +114,7 @@ _REFUSALS = {
     409: {"model": Refusal, "description": "not allowed in the alert's or case's state"},
     411: {"model": Refusal, "description": "a body without Content-Length"},
     413: {"model": Refusal, "description": "a body over alert_service.max_body_bytes"},
+    503: {"model": Refusal, "description": "Kafka or PostgreSQL is unavailable; try again"},
 }
 
 
@@ -180,6 +182,7 @@ def create_app(
     clock: Callable[[], datetime],
     lifespan=None,
     subscriptions_changed: Callable[[], None] = lambda: None,
+    open311: APIRouter | None = None,
 ) -> FastAPI:
     """The service's ASGI app over its store and live feed."""
     app = FastAPI(
@@ -350,6 +353,28 @@ def create_app(
         except Conflict as exc:
             raise HTTPException(409, str(exc)) from None
 
+    @app.get("/api/requests", tags=["open311"])
+    def requests(account: Me) -> list[dict]:
+        """Open311 requests of the account's jurisdiction, newest first."""
+        return [
+            r
+            for r in store.open311_requests()
+            if policy.may_see(account.center_id, r["town_code"], r["village_code"])
+        ]
+
+    @app.post("/api/requests/{request_id}/dispatch", tags=["cases"], status_code=201)
+    def dispatch_request(account: Me, request_id: RequestId, body: Dispatch) -> dict:
+        """Make an Open311 request's case and dispatch it to a department (派单)."""
+        rows = store.open311_requests([request_id])
+        if not rows:
+            raise HTTPException(404, f"没有编号为{request_id}的诉求")
+        if not policy.may_see(account.center_id, rows[0]["town_code"], rows[0]["village_code"]):
+            raise HTTPException(403, "该诉求不在本中心辖区内")
+        try:
+            return store.dispatch(account, request_id, body.department, body.note, clock())
+        except Conflict as exc:
+            raise HTTPException(409, str(exc)) from None
+
     def subscription_view(sub: dict) -> dict:
         return {
             k: sub[k] for k in ("subscription_id", "center_id", "url", "created_by", "created_at")
@@ -414,6 +439,8 @@ def create_app(
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
 
+    if open311 is not None:
+        app.include_router(open311)
     app.add_middleware(_BodyLimit, max_bytes=options.max_body_bytes)
     return app
 

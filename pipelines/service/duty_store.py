@@ -245,7 +245,10 @@ class DutyStore:
     def dispatch(
         self, account: Account, alert_id: str, department: str, note: str, now: datetime
     ) -> dict:
-        """Make the alert's case and dispatch it to ``department`` (派单); acknowledges it too."""
+        """Make the case of an alert (or Open311 request) and dispatch it to ``department`` (派单).
+
+        An alert is acknowledged too.
+        """
         case_id = case_id_of(alert_id)
         with self._cursor() as cur:
             cur.execute(
@@ -289,9 +292,13 @@ class DutyStore:
             return self._case(cur, case_id)
 
     def _case(self, cur, case_id: str) -> dict | None:
+        # A case's subject is an alert or an Open311 request; its place is the subject's.
         cur.execute(
-            "SELECT c.*, s.town_code, s.village_code FROM duty.cases c "
-            "JOIN duty.alert_assignments s USING (alert_id) WHERE c.case_id = %s",
+            "SELECT c.*, coalesce(s.town_code, r.town_code) AS town_code, "
+            "coalesce(s.village_code, r.village_code) AS village_code FROM duty.cases c "
+            "LEFT JOIN duty.alert_assignments s ON s.alert_id = c.alert_id "
+            "LEFT JOIN duty.open311_requests r ON r.request_id = c.alert_id "
+            "WHERE c.case_id = %s",
             (case_id,),
         )
         row = cur.fetchone()
@@ -389,6 +396,56 @@ class DutyStore:
                 )
                 moved.append(self._alert(cur, row["alert_id"]))
         return [m for m in moved if m is not None]
+
+    # Open311 requests ----------------------------------------------------
+
+    def add_open311_request(
+        self,
+        account: Account,
+        request_id: str,
+        event_id: str,
+        service_code: str,
+        lon: float,
+        lat: float,
+        town_code: str,
+        village_code: str,
+        place: str,
+        now: datetime,
+    ) -> None:
+        """Keep a request created through Open311 (no clear text: that is in the raw event)."""
+        with self._cursor() as cur:
+            cur.execute(
+                "INSERT INTO duty.open311_requests (request_id, event_id, service_code, lon, lat, "
+                "town_code, village_code, place, requested_by, requested_at) VALUES "
+                "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (
+                    request_id,
+                    event_id,
+                    service_code,
+                    lon,
+                    lat,
+                    town_code,
+                    village_code,
+                    place,
+                    account.username,
+                    now,
+                ),
+            )
+            self._audit(
+                cur, now, account.username, "open311_request", request_id, {"service": service_code}
+            )
+
+    def open311_requests(self, ids: list[str] | None = None) -> list[dict]:
+        """Requests (those of ``ids``, or the latest 5,000) with their case's state, newest first."""
+        with self._cursor() as cur:
+            cur.execute(
+                "SELECT r.*, c.state AS case_state, c.department, c.updated_at AS case_updated_at "
+                "FROM duty.open311_requests r LEFT JOIN duty.cases c ON c.alert_id = r.request_id "
+                "WHERE %(ids)s::text[] IS NULL OR r.request_id = ANY(%(ids)s::text[]) "
+                "ORDER BY r.requested_at DESC LIMIT 5000",
+                {"ids": ids},
+            )
+            return [dict(r) for r in cur.fetchall()]
 
     # Webhooks ------------------------------------------------------------
 

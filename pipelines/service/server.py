@@ -22,13 +22,20 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from pipelines.io.platform_state import load_jurisdiction_policy, load_routing_rules
+from pipelines.io.kafka_produce import RecordProducer
+from pipelines.io.kafka_security import INGEST
+from pipelines.io.platform_state import (
+    load_district,
+    load_jurisdiction_policy,
+    load_routing_rules,
+)
 from pipelines.service.alert_router import AlertRouter
 from pipelines.service.api import ServiceOptions, create_app
 from pipelines.service.channels import build_channels
 from pipelines.service.duty_store import DutyStore, utc_now
 from pipelines.service.live_feed import LiveFeed
 from pipelines.service.live_items import live_item
+from pipelines.service.open311 import open311_router
 from pipelines.settings import Settings
 from pipelines.streaming.alert_store import store_alerts
 
@@ -129,6 +136,13 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utc_now
             channels.close()
             store.close()
 
+    hotline_topic = settings.topic("raw_hotline")
+
+    def submit(key: str, value: bytes) -> None:
+        with RecordProducer(settings, principal=INGEST, flush_timeout=10.0) as producer:
+            producer.send(hotline_topic, value, key=key.encode())
+
+    open311 = open311_router(store, policy, load_district(settings), clock=clock, submit=submit)
     webhooks = channels.by_name.get("webhook")
     app = create_app(
         store,
@@ -138,6 +152,7 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utc_now
         clock=clock,
         lifespan=lifespan,
         subscriptions_changed=webhooks.reload if webhooks else lambda: None,
+        open311=open311,
     )
     return AlertService(app, store, feed, router)
 
