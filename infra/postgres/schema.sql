@@ -262,10 +262,11 @@ CREATE TABLE IF NOT EXISTS duty.webhook_subscriptions (
 );
 
 -- Each delivery's outcome: delivered, or dead-lettered with the last error.
-CREATE TABLE IF NOT EXISTS duty.webhook_deliveries (
+-- A delivery carries the alerts queued for its subscription at the time.
+CREATE TABLE IF NOT EXISTS duty.webhook_batches (
     delivery_id      text        PRIMARY KEY,
     subscription_id  text        NOT NULL,
-    alert_id         text        NOT NULL,
+    alert_ids        text[]      NOT NULL,
     status           text        NOT NULL,
     attempts         integer     NOT NULL,
     last_error       text        NOT NULL DEFAULT '',

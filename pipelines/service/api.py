@@ -13,7 +13,6 @@ and one sent without a length with 411. The clock is injected
 """
 
 import asyncio
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from features.case_workflow import STATE_LABELS
 from features.jurisdiction_policy import JurisdictionPolicy
 from pipelines.service.credentials import ROLES, Account
 from pipelines.service.duty_store import Conflict, DutyStore
-from pipelines.service.live_feed import LiveFeed
+from pipelines.service.live_feed import LiveFeed, server_sent_event
 from pipelines.service.live_items import live_item
 from pipelines.service.webhooks import check_target_url
 
@@ -420,7 +419,7 @@ def create_app(
 
         async def events():
             try:
-                yield _event("hello", me(account))
+                yield server_sent_event("hello", me(account))
                 while True:
                     try:
                         entry = await asyncio.wait_for(
@@ -429,7 +428,7 @@ def create_app(
                     except TimeoutError:
                         yield ": keep-alive\n\n"
                         continue
-                    yield _event("alert", entry)
+                    yield entry
             finally:
                 feed.unsubscribe(sub)
 
@@ -443,7 +442,3 @@ def create_app(
         app.include_router(open311)
     app.add_middleware(_BodyLimit, max_bytes=options.max_body_bytes)
     return app
-
-
-def _event(name: str, data: dict) -> str:
-    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"

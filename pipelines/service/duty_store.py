@@ -509,7 +509,7 @@ class DutyStore:
         """Whether a delivery was already made."""
         with self._cursor() as cur:
             cur.execute(
-                "SELECT 1 FROM duty.webhook_deliveries WHERE delivery_id = %s "
+                "SELECT 1 FROM duty.webhook_batches WHERE delivery_id = %s "
                 "AND status = 'delivered'",
                 (delivery_id,),
             )
@@ -519,7 +519,7 @@ class DutyStore:
         self,
         delivery_id: str,
         subscription_id: str,
-        alert_id: str,
+        alert_ids: list[str],
         status: str,
         attempts: int,
         error: str,
@@ -529,7 +529,7 @@ class DutyStore:
         """Keep a delivery's outcome; a later outcome of the same delivery replaces it."""
         with self._cursor() as cur:
             cur.execute(
-                "INSERT INTO duty.webhook_deliveries (delivery_id, subscription_id, alert_id, "
+                "INSERT INTO duty.webhook_batches (delivery_id, subscription_id, alert_ids, "
                 "status, attempts, last_error, queued_at, done_at) VALUES (%s, %s, %s, %s, %s, "
                 "%s, %s, %s) ON CONFLICT (delivery_id) DO UPDATE SET status = EXCLUDED.status, "
                 "attempts = EXCLUDED.attempts, last_error = EXCLUDED.last_error, "
@@ -537,7 +537,7 @@ class DutyStore:
                 (
                     delivery_id,
                     subscription_id,
-                    alert_id,
+                    alert_ids,
                     status,
                     attempts,
                     error,

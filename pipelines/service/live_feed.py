@@ -5,18 +5,29 @@ committed alerts from there; :meth:`LiveFeed.publish` hands them to the
 event loop, which puts each into the queue of every subscriber whose
 center may see it (the jurisdiction policy's rule, the same as the API's).
 A subscriber that does not keep up loses its oldest items, never blocks
-the others, and is told how many it lost.
+the others, and is told how many it lost. Each item is rendered as a
+server-sent event once, whatever the number of pages it goes to.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 
 from features.jurisdiction_policy import JurisdictionPolicy
 
-__all__ = ["LiveFeed", "Subscription"]
+__all__ = ["LiveFeed", "Subscription", "server_sent_event"]
+
+
+def server_sent_event(name: str, data: dict) -> str:
+    """One server-sent event: its name and its data as one line of JSON.
+
+    >>> server_sent_event("alert", {"alert_id": "a1", "place": "鼓楼街道"})
+    'event: alert\\ndata: {"alert_id": "a1", "place": "鼓楼街道"}\\n\\n'
+    """
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
 
 
 @dataclass(eq=False)
@@ -62,17 +73,26 @@ class LiveFeed:
             self._loop.call_soon_threadsafe(self.deliver, items)
 
     def deliver(self, items: list[dict]) -> None:
-        """Put each item into the queue of every subscriber allowed to see it (on the loop)."""
+        """Put each item, as its event, into the queue of every subscriber allowed to see it (on the loop)."""
+        rendered: dict[int, str] = {}
+
+        def event(i: int) -> str:
+            if i not in rendered:
+                rendered[i] = server_sent_event("alert", items[i])
+            return rendered[i]
+
         for center_id, subs in list(self._by_center.items()):
             if not subs:
                 continue
             center = self.policy.center(center_id)
             visible = [
-                i for i in items if center.sees(i["town_code"] or None, i["village_code"] or None)
+                event(i)
+                for i, item in enumerate(items)
+                if center.sees(item["town_code"] or None, item["village_code"] or None)
             ]
             for sub in subs:
-                for item in visible:
+                for text in visible:
                     if sub.queue.full():
                         sub.queue.get_nowait()
                         sub.dropped += 1
-                    sub.queue.put_nowait(item)
+                    sub.queue.put_nowait(text)

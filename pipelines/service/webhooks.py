@@ -1,15 +1,17 @@
 """The webhook channel: each subscription gets the alerts its center may see, signed and retried.
 
 Every subscription has a queue and a worker thread of its own, so a target
-that is slow or down delays only itself. A delivery is a JSON body (the
-alert as the live page shows it), signed with the subscription's secret
+that is slow or down delays only itself. A delivery is a JSON body with the
+alerts waiting for the subscription (up to ``webhooks.batch_max``, as the
+live page shows them: a quiet stream sends each alert at once, a busy one
+in few requests), signed with the subscription's secret
 (:mod:`pipelines.service.webhook_signing`) and tried up to
 ``alert_service.webhooks.attempts`` times, waiting ``backoff_seconds``
 after the first failure and twice as long after each next one. Its
 idempotency key is the same on every attempt and after a restart; a
 delivery already made is not made again. After the last attempt it is
-dead-lettered: ``duty.webhook_deliveries`` keeps it with status ``dead``
-and the last error.
+dead-lettered: ``duty.webhook_batches`` keeps it with status ``dead``, its
+alerts and the last error.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class WebhookOptions:
     attempts: int
     backoff_seconds: float
     queue_size: int
+    batch_max: int
 
 
 def check_target_url(url: str, allowed_hosts: tuple[str, ...]) -> str:
@@ -71,14 +74,17 @@ def check_target_url(url: str, allowed_hosts: tuple[str, ...]) -> str:
     return url
 
 
-def delivery_id_of(subscription_id: str, item: dict) -> str:
-    """The idempotency key of one alert update for one subscription.
+def delivery_id_of(subscription_id: str, items: list[dict]) -> str:
+    """The idempotency key of a delivery: its subscription and its alerts' updates.
 
-    >>> delivery_id_of("WH-1", {"alert_id": "a", "status": "new", "when": "t", "severity": "黄色"})
+    >>> delivery_id_of("WH-1", [{"alert_id": "a", "status": "new", "when": "t", "severity": "黄色"}])
     'ba8792f563cca00b8a111e3c285e2600'
     """
-    key = "|".join(str(item.get(k)) for k in ("alert_id", "status", "when", "severity"))
-    return hashlib.sha256(f"{subscription_id}|{key}".encode()).hexdigest()[:32]
+    keys = [
+        "|".join(str(item.get(k)) for k in ("alert_id", "status", "when", "severity"))
+        for item in items
+    ]
+    return hashlib.sha256(f"{subscription_id}|{'||'.join(keys)}".encode()).hexdigest()[:32]
 
 
 class _Target:
@@ -96,31 +102,54 @@ class _Target:
         self.thread.start()
 
     def put(self, item: dict) -> None:
-        delivery_id = delivery_id_of(self.subscription["subscription_id"], item)
-        queued_at = self.channel.clock()
         try:
-            self.queue.put_nowait((delivery_id, item, queued_at))
+            self.queue.put_nowait((item, self.channel.clock()))
         except queue.Full:
+            delivery_id = delivery_id_of(self.subscription["subscription_id"], [item])
             self.channel.record(
-                self.subscription, delivery_id, item, "dead", 0, "queue full", queued_at
+                self.subscription,
+                delivery_id,
+                [item],
+                "dead",
+                0,
+                "queue full",
+                self.channel.clock(),
             )
 
     def close(self) -> None:
         self.stop.set()
         self.queue.put(None)
 
+    def _batch(self) -> list[tuple[dict, datetime]] | None:
+        """The next delivery's alerts: the first to come, and whatever else is waiting."""
+        first = self.queue.get()
+        if first is None:
+            return None
+        batch = [first]
+        while len(batch) < self.channel.options.batch_max:
+            try:
+                job = self.queue.get_nowait()
+            except queue.Empty:
+                break
+            if job is None:
+                self.stop.set()
+                break
+            batch.append(job)
+        return batch
+
     def _work(self) -> None:
         while not self.stop.is_set():
-            job = self.queue.get()
-            if job is None:
+            batch = self._batch()
+            if batch is None:
                 return
             try:
-                self._deliver(*job)
+                self._deliver([item for item, _ in batch], batch[0][1])
             except Exception:  # a worker outlives any one delivery's failure
                 log.exception("webhook delivery to %s failed", self.subscription["url"])
 
-    def _deliver(self, delivery_id: str, item: dict, queued_at: datetime) -> None:
+    def _deliver(self, items: list[dict], queued_at: datetime) -> None:
         channel, sub = self.channel, self.subscription
+        delivery_id = delivery_id_of(sub["subscription_id"], items)
         if channel.store.webhook_delivered(delivery_id):
             return
         body = json.dumps(
@@ -128,7 +157,7 @@ class _Target:
                 "delivery_id": delivery_id,
                 "subscription_id": sub["subscription_id"],
                 "center_id": sub["center_id"],
-                "alert": item,
+                "alerts": items,
             },
             ensure_ascii=False,
             default=str,
@@ -142,7 +171,7 @@ class _Target:
                     sub["url"], data=body, headers=headers, timeout=options.timeout_seconds
                 )
                 if 200 <= response.status_code < 300:
-                    channel.record(sub, delivery_id, item, "delivered", attempt, "", queued_at)
+                    channel.record(sub, delivery_id, items, "delivered", attempt, "", queued_at)
                     return
                 error = f"HTTP {response.status_code}"
             except requests.RequestException as exc:
@@ -151,7 +180,7 @@ class _Target:
                 options.backoff_seconds * 2 ** (attempt - 1)
             ):
                 return
-        channel.record(sub, delivery_id, item, "dead", options.attempts, error, queued_at)
+        channel.record(sub, delivery_id, items, "dead", options.attempts, error, queued_at)
 
 
 class WebhookChannel:
@@ -177,6 +206,7 @@ class WebhookChannel:
             attempts=int(section["attempts"]),
             backoff_seconds=float(section["backoff_seconds"]),
             queue_size=int(section["queue_size"]),
+            batch_max=int(section["batch_max"]),
         )
         return cls(store, options)
 
@@ -201,12 +231,12 @@ class WebhookChannel:
                 if center.sees(item["town_code"] or None, item["village_code"] or None):
                     target.put(item)
 
-    def record(self, sub, delivery_id, item, status, attempts, error, queued_at) -> None:
+    def record(self, sub, delivery_id, items, status, attempts, error, queued_at) -> None:
         """Keep a delivery's outcome (delivered, or dead-lettered with its last error)."""
         self.store.record_webhook_delivery(
             delivery_id,
             sub["subscription_id"],
-            item["alert_id"],
+            [item["alert_id"] for item in items],
             status,
             attempts,
             error,

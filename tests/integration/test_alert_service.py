@@ -28,13 +28,13 @@ import pytest
 import schemathesis
 from schemathesis.checks import positive_data_acceptance
 
+from pipelines.harness.alert_messages import hotspot_alert
 from pipelines.harness.services import services_down, services_up
 from pipelines.harness.steps import run_step
 from pipelines.io.kafka import RecordProducer, delete_groups, group_lag
 from pipelines.io.platform_state import load_district, load_jurisdiction_policy
 from pipelines.service.webhook_signing import signature_valid
 from pipelines.streaming.alert_store import GROUP_ID
-from tests.integration.alert_messages import hotspot_alert
 from tests.integration.kafka_read import read_topic
 
 pytestmark = pytest.mark.integration
@@ -464,8 +464,8 @@ class Receiver:
 def _deliveries(settings, alert_id):
     with _pg(settings) as conn, conn.cursor() as cur:
         cur.execute(
-            "SELECT subscription_id, status, attempts, last_error FROM duty.webhook_deliveries "
-            "WHERE alert_id = %s",
+            "SELECT subscription_id, status, attempts, last_error FROM duty.webhook_batches "
+            "WHERE %s = ANY(alert_ids)",
             (alert_id,),
         )
         rows = {r[0]: r[1:] for r in cur.fetchall()}
@@ -530,7 +530,7 @@ def test_webhooks_are_signed_retried_dead_lettered_and_kept_to_the_jurisdiction(
             subscriptions["slow"]["secret"], headers, body, now_s=int(time.time())
         )
         delivered = json.loads(body)
-        assert delivered["alert"]["alert_id"] == alert["alert_id"]
+        assert [a["alert_id"] for a in delivered["alerts"]] == [alert["alert_id"]]
         assert delivered["delivery_id"] == keys.pop()
     finally:
         for name, sub in subscriptions.items():

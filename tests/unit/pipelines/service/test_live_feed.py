@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 from pipelines.service.live_feed import LiveFeed
 
@@ -11,10 +12,16 @@ def _item(alert_id, town, village):
     return {"alert_id": alert_id, "town_code": town, "village_code": village}
 
 
+def _id(event: str) -> str:
+    name, data = event.rstrip("\n").split("\n")
+    assert name == "event: alert"
+    return json.loads(data.removeprefix("data: "))["alert_id"]
+
+
 def _drain(sub):
     out = []
     while not sub.queue.empty():
-        out.append(sub.queue.get_nowait()["alert_id"])
+        out.append(_id(sub.queue.get_nowait()))
     return out
 
 
@@ -59,6 +66,6 @@ def test_publish_from_another_thread_lands_on_the_loop(policy):
         feed.bind(asyncio.get_running_loop())
         sub = feed.subscribe("110118")
         await asyncio.to_thread(feed.publish, [_item("x", "110118001", "")])
-        return (await asyncio.wait_for(sub.queue.get(), 1))["alert_id"]
+        return _id(await asyncio.wait_for(sub.queue.get(), 1))
 
     assert asyncio.run(run()) == "x"
