@@ -218,6 +218,8 @@ def _bench(args) -> int:
     settings = _settings()
     if args.target == "faults":
         return _bench_faults(settings, args)
+    if args.target == "alerts":
+        return _bench_alerts(settings, args)
     if args.target == "nightly":
         from pipelines.harness import nightly_bench
         from pipelines.io.serving_store import check_postgres
@@ -277,6 +279,25 @@ def _bench(args) -> int:
         )
         return 1
     return 0
+
+
+def _bench_alerts(settings, args) -> int:
+    from pipelines.harness import alert_bench
+
+    if args.smoke:
+        args.rate, args.seconds, args.clients, args.webhooks = 20.0, 5.0, 50, 2
+    report = alert_bench.run_bench(
+        settings,
+        rate=args.rate,
+        seconds=args.seconds,
+        clients=args.clients,
+        webhooks=args.webhooks,
+    )
+    print(json.dumps(report, ensure_ascii=False))
+    failures = [name for name, met in report["met"].items() if not met]
+    for failure in failures:
+        print(f"bench alerts: goal not met: {failure}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def _bench_faults(settings, args) -> int:

@@ -198,6 +198,36 @@ def _add_bench(sub) -> None:
         "--smoke", action="store_true", help="a small, quick run that checks the bench works (CI)"
     )
 
+    ba = bench_sub.add_parser(
+        "alerts",
+        help=(
+            "alerts through Kafka and the alert service to live pages and webhooks: latency "
+            "from Kafka to a page, webhook latency, anything lost"
+        ),
+    )
+    ba.add_argument("--json", action="store_true", help="print the report as JSON (the default)")
+    ba.add_argument(
+        "--rate", type=positive(float), default=200.0, help="alerts a second (default 200)"
+    )
+    ba.add_argument(
+        "--seconds", type=positive(float), default=60.0, help="how long to produce (default 60)"
+    )
+    ba.add_argument(
+        "--clients",
+        type=positive(int),
+        default=1000,
+        help="live pages connected, spread over every center (default 1,000)",
+    )
+    ba.add_argument(
+        "--webhooks",
+        type=positive(int),
+        default=5,
+        help="webhook subscriptions of the district, on loopback (default 5)",
+    )
+    ba.add_argument(
+        "--smoke", action="store_true", help="a small, quick run that checks the bench works (CI)"
+    )
+
     bn = bench_sub.add_parser(
         "nightly",
         help=(

@@ -1,13 +1,27 @@
-"""Alert messages as the detector writes them to the alerts topic, for the alert service's tests."""
+"""Alert messages as the detector writes them to the alerts topic: what the alert bench and tests produce."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from features.jurisdiction_policy import Center
 
-def hotspot_alert(town, village, *, severity="黄色", status="new", tag=None) -> dict:
-    """One hotspot cluster's alert update, in the place given, as the detector writes it."""
+__all__ = ["hotspot_alert"]
+
+
+def hotspot_alert(
+    town: Center | None,
+    village: Center | None,
+    *,
+    severity: str = "黄色",
+    status: str = "new",
+    tag: str | None = None,
+) -> dict:
+    """One hotspot cluster's alert update in the centers' places (None: unresolved), as the detector writes it.
+
+    Its id is ``zzs-<tag>`` (a random tag by default).
+    """
     tag = tag or uuid.uuid4().hex[:10]
     end = datetime.now(UTC).replace(microsecond=0)
     return {

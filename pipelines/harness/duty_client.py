@@ -42,7 +42,8 @@ class DutyClient:
         self.timeout = timeout
         self._session = requests.Session()
         answer = self._call("POST", "/api/token", json={"username": username, "password": password})
-        self._session.headers["Authorization"] = f"Bearer {answer['access_token']}"
+        self.token = answer["access_token"]
+        self._session.headers["Authorization"] = f"Bearer {self.token}"
         self.center_id = answer["center_id"]
 
     @classmethod
@@ -74,3 +75,7 @@ class DutyClient:
     def post(self, path: str, body: dict | None = None):
         """POST a JSON body to ``path``; the answer's JSON."""
         return self._call("POST", path, json=body or {})
+
+    def delete(self, path: str) -> None:
+        """DELETE ``path``."""
+        self._call("DELETE", path)

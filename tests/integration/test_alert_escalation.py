@@ -14,12 +14,12 @@ import psycopg2
 import pytest
 from psycopg2.extras import execute_values
 
+from pipelines.harness.alert_messages import hotspot_alert
 from pipelines.io.platform_state import load_jurisdiction_policy, load_routing_rules
 from pipelines.service.alert_router import AlertRouter
 from pipelines.service.credentials import Account
 from pipelines.service.duty_store import DutyStore
 from pipelines.streaming.alert_store import ALERT_COLUMNS, alert_row
-from tests.integration.alert_messages import hotspot_alert
 
 pytestmark = pytest.mark.integration
 
