@@ -289,3 +289,35 @@ CREATE TABLE IF NOT EXISTS duty.open311_requests (
     requested_by  text             NOT NULL,
     requested_at  timestamptz      NOT NULL
 );
+
+-- Work-order time limits, supervision and follow-up (features/work_orders.py).
+ALTER TABLE duty.cases ADD COLUMN IF NOT EXISTS category     text;
+ALTER TABLE duty.cases ADD COLUMN IF NOT EXISTS respond_by   timestamptz;
+ALTER TABLE duty.cases ADD COLUMN IF NOT EXISTS due_at       timestamptz;
+ALTER TABLE duty.cases ADD COLUMN IF NOT EXISTS accepted_at  timestamptz;
+ALTER TABLE duty.cases ADD COLUMN IF NOT EXISTS closed_at    timestamptz;
+ALTER TABLE duty.cases ADD COLUMN IF NOT EXISTS supervised_at timestamptz;
+ALTER TABLE duty.cases ADD COLUMN IF NOT EXISTS supervising_center text;
+ALTER TABLE duty.cases ADD COLUMN IF NOT EXISTS satisfaction integer;
+ALTER TABLE duty.cases ADD COLUMN IF NOT EXISTS followed_up_at timestamptz;
+
+-- The three rates of 12345-style platforms per month (district time),
+-- center and department: 响应率 (accepted within its limit), 解决率
+-- (closed), 满意率 (score >= 4 at follow-up, of those followed up).
+CREATE OR REPLACE VIEW serving.case_rates AS
+SELECT date_trunc('month', dispatched_at AT TIME ZONE 'Asia/Shanghai')::date AS month,
+       center_id,
+       department,
+       count(*)                                                     AS cases,
+       count(*) FILTER (WHERE accepted_at IS NOT NULL AND accepted_at <= respond_by) AS responded_in_time,
+       count(*) FILTER (WHERE state = 'closed')                     AS closed,
+       count(*) FILTER (WHERE satisfaction IS NOT NULL)             AS followed_up,
+       count(*) FILTER (WHERE satisfaction >= 4)                    AS satisfied,
+       count(*) FILTER (WHERE supervised_at IS NOT NULL)            AS supervised,
+       round(count(*) FILTER (WHERE accepted_at IS NOT NULL AND accepted_at <= respond_by)::numeric
+             / count(*), 4)                                         AS response_rate,
+       round(count(*) FILTER (WHERE state = 'closed')::numeric / count(*), 4) AS resolution_rate,
+       round(count(*) FILTER (WHERE satisfaction >= 4)::numeric
+             / nullif(count(*) FILTER (WHERE satisfaction IS NOT NULL), 0), 4) AS satisfaction_rate
+FROM duty.cases
+GROUP BY 1, 2, 3;

@@ -21,6 +21,7 @@ from features.jurisdiction_policy import (
     policy_listing,
 )
 from features.key_chain import KeyChain
+from features.work_orders import WorkOrderRules, work_order_rules
 from pipelines.errors import SettingsError
 from pipelines.io.key_store import key_store
 from pipelines.settings import Settings
@@ -29,6 +30,7 @@ __all__ = [
     "load_district",
     "load_jurisdiction_policy",
     "load_routing_rules",
+    "load_work_order_rules",
     "pseudonym_key",
     "write_jurisdiction_policy",
 ]
@@ -106,6 +108,17 @@ def write_jurisdiction_policy(settings: Settings, *, force: bool = False) -> Pat
     )
     path.write_text(_POLICY_HEADER + text, encoding="utf-8")
     return path
+
+
+def load_work_order_rules(settings: Settings) -> WorkOrderRules:
+    """``alert_service.work_orders``, checked against ``alert_service.departments``."""
+    section = settings.section("alert_service")
+    departments = section["departments"]
+    names = tuple(str(d) for d in departments["resident"] + departments["on_call"])
+    try:
+        return work_order_rules(section["work_orders"], names)
+    except ValueError as exc:
+        raise SettingsError(f"alert_service.work_orders: {exc}") from None
 
 
 def load_routing_rules(settings: Settings) -> RoutingRules:

@@ -91,6 +91,14 @@ class Move(BaseModel):
     note: CleanText = Field(default="", max_length=500)
 
 
+class FollowUp(BaseModel):
+    """The caller's satisfaction at follow-up (回访): 1 (very dissatisfied) to 5 (very satisfied)."""
+
+    model_config = ConfigDict(extra="forbid")
+    satisfaction: int = Field(ge=1, le=5)
+    note: CleanText = Field(default="", max_length=500)
+
+
 class Comment(BaseModel):
     """A comment on an alert."""
 
@@ -154,7 +162,7 @@ def _request_models(options: ServiceOptions) -> tuple[type[BaseModel], type[Base
         "Dispatch",
         __config__=ConfigDict(extra="forbid"),
         __doc__="A case made from an alert and sent to a department.",
-        department=(departments, ...),
+        department=(departments | None, None),
         note=(CleanText, Field(default="", max_length=500)),
     )
     subscription = create_model(
@@ -332,9 +340,11 @@ def create_app(
     @app.post("/api/alerts/{alert_id}/dispatch", tags=["cases"], status_code=201)
     def dispatch(account: Me, alert_id: AlertId, body: Dispatch) -> dict:
         """Make the alert's case and dispatch it to a department (派单)."""
-        visible_alert(account, alert_id)
+        alert = visible_alert(account, alert_id)
         try:
-            return store.dispatch(account, alert_id, body.department, body.note, clock())
+            return store.dispatch(
+                account, alert_id, alert.get("category"), body.department, body.note, clock()
+            )
         except Conflict as exc:
             raise HTTPException(409, str(exc)) from None
 
@@ -370,7 +380,14 @@ def create_app(
         if not policy.may_see(account.center_id, rows[0]["town_code"], rows[0]["village_code"]):
             raise HTTPException(403, "该诉求不在本中心辖区内")
         try:
-            return store.dispatch(account, request_id, body.department, body.note, clock())
+            return store.dispatch(
+                account,
+                request_id,
+                rows[0]["service_code"],
+                body.department,
+                body.note,
+                clock(),
+            )
         except Conflict as exc:
             raise HTTPException(409, str(exc)) from None
 
@@ -405,6 +422,15 @@ def create_app(
             raise HTTPException(403, "该订阅不属于本中心")
         store.remove_webhook(account, subscription_id, clock())
         subscriptions_changed()
+
+    @app.post("/api/cases/{case_id}/follow-up", tags=["cases"])
+    def follow_up(account: Me, case_id: CaseId, body: FollowUp) -> dict:
+        """Record the caller's satisfaction with a closed case (回访, 1 to 5), once."""
+        visible_case(account, case_id)
+        try:
+            return store.follow_up(account, case_id, body.satisfaction, body.note, clock())
+        except Conflict as exc:
+            raise HTTPException(409, str(exc)) from None
 
     @app.get("/api/stream", tags=["alerts"], response_class=StreamingResponse)
     async def stream(request: Request):

@@ -22,6 +22,7 @@ from psycopg2.pool import ThreadedConnectionPool
 from features.alert_routing import RoutingRules, escalate, escalation_due
 from features.case_workflow import FIRST_STATE, STATE_LABELS, move
 from features.jurisdiction_policy import JurisdictionPolicy
+from features.work_orders import WorkOrderRules, overdue
 from pipelines.service.credentials import (
     Account,
     demo_accounts,
@@ -41,16 +42,18 @@ SELECT a.alert_id, 'hotspot' AS kind, a.category, a.category_label, a.severity, 
        a.expected, a.recurrence_interval_days, a.window_end, a.updated_window_end, a.cells,
        a.cell_stats, a.lon, a.lat, coalesce(a.updated_window_end, a.window_end) AS when_,
        s.center_id, s.acknowledged_at, s.acknowledged_by,
-       c.case_id, c.state AS case_state, c.department
+       c.case_id, c.state AS case_state, c.department,
+       (c.supervised_at IS NOT NULL AND c.state <> 'closed') AS supervised
 FROM {schema}.alerts a
 LEFT JOIN duty.alert_assignments s ON s.alert_id = a.alert_id
 LEFT JOIN duty.cases c ON c.alert_id = a.alert_id
 """
 _WATCH_SELECT = """
-SELECT w.alert_id, 'watch' AS kind, w.status, w.status_label, w.town_code, w.town_name,
+SELECT w.alert_id, 'watch' AS kind, 'watch' AS category, w.status, w.status_label, w.town_code, w.town_name,
        w.village_code, w.village_name, w.site_name, w.place_name, w.summary, w.reason_label,
        w.cell_id, w.lon, w.lat, w.event_time, s.center_id, s.acknowledged_at,
-       s.acknowledged_by, c.case_id, c.state AS case_state, c.department
+       s.acknowledged_by, c.case_id, c.state AS case_state, c.department,
+       (c.supervised_at IS NOT NULL AND c.state <> 'closed') AS supervised
 FROM {schema}.watch_alerts w
 LEFT JOIN duty.alert_assignments s ON s.alert_id = w.alert_id
 LEFT JOIN duty.cases c ON c.alert_id = w.alert_id
@@ -78,6 +81,7 @@ class DutyStore:
         settings: Settings,
         policy: JurisdictionPolicy,
         rules: RoutingRules,
+        work_orders: WorkOrderRules,
         *,
         session_hours: float,
         connections: int = 8,
@@ -85,6 +89,7 @@ class DutyStore:
         self.schema = settings.pg["schema"]
         self.policy = policy
         self.rules = rules
+        self.work_orders = work_orders
         self.session_hours = session_hours
         self._pool = ThreadedConnectionPool(1, connections, settings.pg_dsn())
         # The pool refuses at once when every connection is out; callers
@@ -243,18 +248,30 @@ class DutyStore:
             return self._alert(cur, alert_id)
 
     def dispatch(
-        self, account: Account, alert_id: str, department: str, note: str, now: datetime
+        self,
+        account: Account,
+        alert_id: str,
+        category: str | None,
+        department: str | None,
+        note: str,
+        now: datetime,
     ) -> dict:
-        """Make the case of an alert (or Open311 request) and dispatch it to ``department`` (派单).
+        """Make the case of an alert (or Open311 request) and dispatch it (派单).
 
-        An alert is acknowledged too.
+        The department is the one staff chose, else the category's declared
+        one; the time limits are the category's
+        (:class:`features.work_orders.WorkOrderRules`). An alert is
+        acknowledged too.
         """
         case_id = case_id_of(alert_id)
+        rule = self.work_orders.rule_for(category)
+        department = department or rule.department
         with self._cursor() as cur:
             cur.execute(
                 "INSERT INTO duty.cases (case_id, alert_id, center_id, department, state, note, "
-                "dispatched_by, dispatched_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, "
-                "%s, %s) ON CONFLICT DO NOTHING RETURNING case_id",
+                "dispatched_by, dispatched_at, updated_at, category, respond_by, due_at) VALUES "
+                "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT DO NOTHING RETURNING case_id",
                 (
                     case_id,
                     alert_id,
@@ -265,6 +282,9 @@ class DutyStore:
                     account.username,
                     now,
                     now,
+                    category,
+                    rule.respond_by(now),
+                    rule.due(now),
                 ),
             )
             if cur.fetchone() is None:
@@ -304,7 +324,11 @@ class DutyStore:
         row = cur.fetchone()
         if row is None:
             return None
-        case = dict(row, state_label=STATE_LABELS[row["state"]])
+        case = dict(
+            row,
+            state_label=STATE_LABELS[row["state"]],
+            supervised=row["supervised_at"] is not None and row["state"] != "closed",
+        )
         cur.execute(
             "SELECT at, actor, action, detail FROM duty.audit WHERE subject IN (%s, %s) "
             "ORDER BY id",
@@ -324,9 +348,15 @@ class DutyStore:
                 move(row["state"], to)
             except ValueError as exc:
                 raise Conflict(str(exc)) from None
+            # The first acceptance is the response; a reopened case is open again.
             cur.execute(
-                "UPDATE duty.cases SET state = %s, updated_at = %s WHERE case_id = %s",
-                (to, now, case_id),
+                "UPDATE duty.cases SET state = %(to)s, updated_at = %(now)s, "
+                "accepted_at = CASE WHEN %(to)s = 'accepted' THEN coalesce(accepted_at, %(now)s) "
+                "ELSE accepted_at END, "
+                "closed_at = CASE WHEN %(to)s = 'closed' THEN %(now)s "
+                "WHEN %(to)s = 'reopened' THEN NULL ELSE closed_at END "
+                "WHERE case_id = %(case)s",
+                {"to": to, "now": now, "case": case_id},
             )
             self._audit(
                 cur, now, account.username, "move", case_id, {"from": row["state"], "to": to}
@@ -334,6 +364,68 @@ class DutyStore:
             if note:
                 self._audit(cur, now, account.username, "comment", case_id, {"note": note})
             return self._case(cur, case_id)
+
+    def follow_up(
+        self, account: Account, case_id: str, satisfaction: int, note: str, now: datetime
+    ) -> dict:
+        """Record the caller's satisfaction (1 to 5) with a closed case (回访), once."""
+        with self._cursor() as cur:
+            cur.execute(
+                "UPDATE duty.cases SET satisfaction = %s, followed_up_at = %s, updated_at = %s "
+                "WHERE case_id = %s AND state = 'closed' AND satisfaction IS NULL "
+                "RETURNING case_id",
+                (satisfaction, now, now, case_id),
+            )
+            if cur.fetchone() is None:
+                raise Conflict(f"case {case_id!r} is not closed, or was followed up already")
+            self._audit(
+                cur,
+                now,
+                account.username,
+                "follow_up",
+                case_id,
+                {"satisfaction": satisfaction, "note": note},
+            )
+            return self._case(cur, case_id)
+
+    def supervise_due(self, now: datetime) -> list[dict]:
+        """Put every case past its closing limit under supervision (督办) one level up; those put.
+
+        Each gets an audit entry whose reason staff read.
+        """
+        supervised = []
+        with self._cursor() as cur:
+            cur.execute(
+                "SELECT case_id, center_id, department, dispatched_at, due_at, state "
+                "FROM duty.cases WHERE supervised_at IS NULL AND due_at IS NOT NULL "
+                "AND state <> 'closed' AND due_at <= %s FOR UPDATE SKIP LOCKED",
+                (now,),
+            )
+            for row in cur.fetchall():
+                if not overdue(row["due_at"], row["state"], now):
+                    continue
+                center = self.policy.center(row["center_id"])
+                supervisor = self.policy.center(center.parent or center.id)
+                hours = (row["due_at"] - row["dispatched_at"]).total_seconds() / 3600
+                reason = (
+                    f"{center.name}派往{row['department']}的案件超过办结时限{hours:g}小时"
+                    f"仍{STATE_LABELS[row['state']]}，由{supervisor.name}督办"
+                )
+                cur.execute(
+                    "UPDATE duty.cases SET supervised_at = %s, supervising_center = %s "
+                    "WHERE case_id = %s",
+                    (now, supervisor.id, row["case_id"]),
+                )
+                self._audit(
+                    cur,
+                    now,
+                    "system",
+                    "supervise",
+                    row["case_id"],
+                    {"center": supervisor.id, "reason": reason},
+                )
+                supervised.append(self._case(cur, row["case_id"]))
+        return supervised
 
     def comment(self, account: Account, alert_id: str, note: str, now: datetime) -> None:
         """Add a comment to an alert's trail."""

@@ -75,7 +75,8 @@ def live_item(alert: dict, *, center_id: str, center_name: str) -> dict:
 
     ``center_id`` and ``center_name`` are those of the center that holds it.
     Stored rows may add ``acknowledged_at``, ``acknowledged_by``,
-    ``case_id``, ``case_state`` and ``department``.
+    ``case_id``, ``case_state``, ``department`` and ``supervised`` (the
+    case is overdue and under supervision, 督办中).
 
     >>> item = live_item({"alert_id": "a1", "kind": "hotspot", "category_label": "盗窃",
     ...     "severity": "橙色", "status": "new", "observed": 9, "expected": 1.5,
@@ -108,5 +109,6 @@ def live_item(alert: dict, *, center_id: str, center_name: str) -> dict:
         "case_id": alert.get("case_id"),
         "case_state": alert.get("case_state"),
         "department": alert.get("department"),
+        "supervised": bool(alert.get("supervised")),
     }
     return item

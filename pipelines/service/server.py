@@ -28,6 +28,7 @@ from pipelines.io.platform_state import (
     load_district,
     load_jurisdiction_policy,
     load_routing_rules,
+    load_work_order_rules,
 )
 from pipelines.service.alert_router import AlertRouter
 from pipelines.service.api import ServiceOptions, create_app
@@ -43,7 +44,7 @@ __all__ = ["AlertService", "build_service", "serve"]
 
 log = logging.getLogger(__name__)
 
-#: How often unacknowledged alerts are checked against their time limits.
+#: How often unacknowledged alerts and open cases are checked against their time limits.
 ESCALATION_SECONDS = 30.0
 #: How long the consumer waits before it tries Kafka again after an error.
 CONSUMER_RETRY_SECONDS = 5.0
@@ -75,7 +76,13 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utc_now
     section = settings.section("alert_service")
     policy = load_jurisdiction_policy(settings)
     rules = load_routing_rules(settings)
-    store = DutyStore(settings, policy, rules, session_hours=section.number("session_hours"))
+    store = DutyStore(
+        settings,
+        policy,
+        rules,
+        load_work_order_rules(settings),
+        session_hours=section.number("session_hours"),
+    )
     store.ensure_demo_accounts(settings.var / section.text("accounts_file"))
     feed = LiveFeed(policy)
     channels = build_channels(settings, store)
@@ -109,6 +116,7 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utc_now
             await asyncio.sleep(ESCALATION_SECONDS)
             try:
                 moved = await run_in_threadpool(store.escalate_due, clock())
+                await run_in_threadpool(store.supervise_due, clock())
             except Exception:
                 log.exception("escalation failed; trying again in %.0f s", ESCALATION_SECONDS)
                 continue

@@ -1,24 +1,31 @@
-"""Escalation of unacknowledged alerts, on the real PostgreSQL, with an injected clock.
+"""Time limits on the real PostgreSQL, with an injected clock: escalation, supervision, the rates.
 
 The alerts are routed as the service routes them (:class:`AlertRouter`, in
-the alert store's transaction) and dated in the year 2000, so that the
-clock this test hands to :meth:`DutyStore.escalate_due` moves only them.
+the alert store's transaction) and dated in the year 2000, and the cases of
+the work-order tests in a month of their own between 1900 and 1999, so
+that the clock this test hands to :meth:`DutyStore.escalate_due` and
+:meth:`DutyStore.supervise_due` moves only them.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import psycopg2
 import pytest
 from psycopg2.extras import execute_values
 
 from pipelines.harness.alert_messages import hotspot_alert
-from pipelines.io.platform_state import load_jurisdiction_policy, load_routing_rules
+from pipelines.io.platform_state import (
+    load_jurisdiction_policy,
+    load_routing_rules,
+    load_work_order_rules,
+)
 from pipelines.service.alert_router import AlertRouter
 from pipelines.service.credentials import Account
-from pipelines.service.duty_store import DutyStore
+from pipelines.service.duty_store import Conflict, DutyStore
 from pipelines.streaming.alert_store import ALERT_COLUMNS, alert_row
 
 pytestmark = pytest.mark.integration
@@ -30,7 +37,7 @@ T0 = datetime(2000, 1, 3, 8, 0, tzinfo=UTC)
 def duty(settings):
     policy = load_jurisdiction_policy(settings)
     rules = load_routing_rules(settings)
-    store = DutyStore(settings, policy, rules, session_hours=1)
+    store = DutyStore(settings, policy, rules, load_work_order_rules(settings), session_hours=1)
     yield store
     store.close()
 
@@ -109,3 +116,84 @@ def test_an_unlocated_alert_goes_to_the_district(settings, duty):
         assert cur.fetchone() == (duty.policy.district_code, duty.policy.district_code, True)
     conn.close()
     assert _moved(duty, 24 * 60, alert["alert_id"]) == []
+
+
+def _month() -> datetime:
+    """A month of the last century no other run of this test uses (almost surely)."""
+    n = uuid.uuid4().int % 1200
+    return datetime(1900 + n // 12, 1 + n % 12, 3, 1, 0, tzinfo=UTC)
+
+
+def _rates(settings, month: datetime, center: str, department: str) -> tuple:
+    with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT cases, responded_in_time, closed, followed_up, satisfied, supervised, "
+            "response_rate, resolution_rate, satisfaction_rate FROM serving.case_rates "
+            "WHERE month = %s AND center_id = %s AND department = %s",
+            (month.date().replace(day=1), center, department),
+        )
+        row = cur.fetchone()
+    conn.close()
+    return row
+
+
+def test_cases_follow_their_categorys_rule_go_to_supervision_when_overdue_and_count_in_the_rates(
+    settings, duty
+):
+    policy = duty.policy
+    town = next(c for c in policy.centers.values() if c.level == "town")
+    village = next(c for c in policy.centers.values() if c.parent == town.id)
+    officer = Account(f"duty-{village.id}", village.id, "duty", "值班员")
+    t0 = _month()
+    fight = duty.work_orders.rule_for("public_order.fight")
+    assert (fight.department, fight.respond_hours, fight.close_hours) == ("公安", 0.5, 12)
+    cases = []
+    for _ in range(4):
+        alert = hotspot_alert(town, village, tag=f"wo-{uuid.uuid4().hex[:8]}")
+        alert["category"] = "public_order.fight"
+        _route(settings, duty, alert)
+        cases.append(duty.dispatch(officer, alert["alert_id"], "public_order.fight", None, "", t0))
+    assert {c["department"] for c in cases} == {"公安"}
+    assert cases[0]["due_at"] == t0 + timedelta(hours=12)
+    at = t0 + timedelta(minutes=20)
+    # Case 0: accepted in time, closed, satisfied. Case 1: accepted late,
+    # closed, not satisfied. Case 2: accepted in time, never closed. Case 3: untouched.
+    for case, accept_after, close in ((0, 20, True), (1, 45, True), (2, 10, False)):
+        case_id = cases[case]["case_id"]
+        duty.move_case(officer, case_id, "accepted", "", t0 + timedelta(minutes=accept_after))
+        if close:
+            for to in ("handled", "verified", "closed"):
+                duty.move_case(officer, case_id, to, "", at + timedelta(hours=1))
+    with pytest.raises(Conflict, match="not closed"):
+        duty.follow_up(officer, cases[2]["case_id"], 5, "", at + timedelta(hours=2))
+    duty.follow_up(officer, cases[0]["case_id"], 5, "满意", at + timedelta(hours=2))
+    duty.follow_up(officer, cases[1]["case_id"], 2, "", at + timedelta(hours=2))
+    with pytest.raises(Conflict, match="followed up already"):
+        duty.follow_up(officer, cases[0]["case_id"], 1, "", at + timedelta(hours=3))
+
+    ours = {c["case_id"] for c in cases}
+
+    def supervised(hours):
+        return [c for c in duty.supervise_due(t0 + timedelta(hours=hours)) if c["case_id"] in ours]
+
+    assert supervised(11.9) == []
+    late = supervised(12)
+    assert sorted(c["case_id"] for c in late) == sorted(c["case_id"] for c in cases[2:])
+    assert {c["supervising_center"] for c in late} == {town.id}
+    assert all(c["supervised"] for c in late)
+    assert supervised(48) == []
+    [entry] = [e for e in duty.trail(cases[2]["case_id"]) if e["action"] == "supervise"]
+    assert entry["detail"]["reason"] == (
+        f"{village.name}派往公安的案件超过办结时限12小时仍已受理，由{town.name}督办"
+    )
+    assert _rates(settings, t0, village.id, "公安") == (
+        4,
+        2,
+        2,
+        2,
+        1,
+        2,
+        Decimal("0.5000"),
+        Decimal("0.5000"),
+        Decimal("0.5000"),
+    )

@@ -326,7 +326,7 @@ def test_bad_input_gets_4xx_and_writes_nothing(settings, service):
         ("POST", path + "/dispatch", {"department": 7}),
         ("POST", path + "/dispatch", {"department": "公安", "note": ["x"]}),
         ("POST", path + "/dispatch", {"department": "公安", "extra": 1}),
-        ("POST", path + "/dispatch", {}),
+        ("POST", path + "/dispatch", {"department": "消防"}),
         ("POST", path + "/comments", {"note": ""}),
         ("POST", path + "/comments", {"note": "x" * 501}),
         ("GET", "/api/alerts?limit=0", None),
