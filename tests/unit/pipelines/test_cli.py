@@ -19,6 +19,7 @@ SUBCOMMANDS = [
     "graph",
     "keys",
     "jurisdictions",
+    "alert-service",
     "superset",
     "demo",
     "eval",
@@ -191,12 +192,16 @@ def test_arguments_are_read_into_their_types():
             "value twice",
         ),
         (
+            ["bench", "alerts", "--clients", "0"],
+            "zongzhi bench alerts: argument --clients: '0' must be > 0",
+        ),
+        (
             ["bench", "faults", "--hours", "9"],
             "zongzhi: --hours 9 is not allowed; allowed: 2.5 <= hours < 7",
         ),
         (
             ["infra", "up", "--services", "redis"],
-            "zongzhi: service 'redis' is not one of: kafka, postgres, superset",
+            "zongzhi: service 'redis' is not one of: kafka, postgres, alert-service, superset",
         ),
     ],
 )

@@ -65,7 +65,8 @@ def test_a_missing_or_broken_file_is_one_line_naming_it(settings, tmp_path, text
 
 def test_the_configured_routing_covers_every_severity_the_detector_gives(settings):
     rules = load_routing_rules(settings)
-    assert dict(rules.levels_up) == {"黄色": 0, "橙色": 1, "红色": 2}
+    # The detector's three severities, and the watch list's (关注).
+    assert dict(rules.levels_up) == {"黄色": 0, "橙色": 1, "红色": 2, "关注": 2}
     assert rules.ack_ms("红色") == 15 * 60_000
     section = dict(
         settings.raw["jurisdiction"], routing={"红色": {"levels_up": 2, "ack_minutes": 15}}
