@@ -26,6 +26,7 @@ import pandas as pd
 
 __all__ = [
     "WATCH_COLUMNS",
+    "APPROVAL_COLUMNS",
     "REASON_LABELS",
     "key_persons",
     "build_watch_list",
@@ -47,6 +48,10 @@ WATCH_COLUMNS = [
     "as_of",
     "covered_until_ms",
 ]
+
+#: Columns an approved entry adds (the alert service's review): who approved
+#: it, why, and until when it is watched (``expires_at_ms``, epoch ms).
+APPROVAL_COLUMNS = ["approval_id", "approved_by", "approval_reason", "expires_at_ms"]
 
 #: What duty staff read for each reason a vehicle is watched.
 REASON_LABELS = {"key_person_vehicle": "重点人员关联车辆", "companion": "布控车辆同行车辆"}
@@ -258,7 +263,8 @@ def watch_alert(
     ``checkpoint`` is a :class:`features.sensitive_sites.SensitiveCheckpoint`.
     The alert id is stable per vehicle, checkpoint and ``slot_minutes``
     slot of event time: a vehicle lingering there, or a replay, updates one
-    alert instead of raising many.
+    alert instead of raising many. It names the approval of the entry
+    (``approval_id``, ``approved_by``).
     """
     slot = event_time_ms // (slot_minutes * 60_000)
     key = f"{entry['vehicle_node']}|{checkpoint.site_id}|{slot}"
@@ -279,6 +285,9 @@ def watch_alert(
         "detail": entry["detail"],
         "persons": list(entry["persons"]),
         "watch_as_of": entry.get("as_of") or "",
+        # The approval that put the vehicle under watch (None on an unreviewed list).
+        "approval_id": entry.get("approval_id"),
+        "approved_by": entry.get("approved_by"),
         **place,
         "summary": (
             f"{entry['reason_label']}（{entry['detail']}）经过{checkpoint.site_name}，"

@@ -321,3 +321,55 @@ SELECT date_trunc('month', dispatched_at AT TIME ZONE 'Asia/Shanghai')::date AS 
              / nullif(count(*) FILTER (WHERE satisfaction IS NOT NULL), 0), 4) AS satisfaction_rate
 FROM duty.cases
 GROUP BY 1, 2, 3;
+
+-- Watch alerts name the approval that put the vehicle under watch (issue 13).
+ALTER TABLE serving.watch_alerts ADD COLUMN IF NOT EXISTS approval_id text;
+ALTER TABLE serving.watch_alerts ADD COLUMN IF NOT EXISTS approved_by text;
+
+-- The watch list under human review: the nightly graph proposes, a named
+-- district account approves (or rejects) with a reason; an approval lasts
+-- watch_list.approval_days unless renewed. The stream watches only the
+-- approved, unexpired entries (pipelines/service/watch_review.py).
+CREATE TABLE IF NOT EXISTS duty.watch_proposals (
+    proposal_id       text        PRIMARY KEY,
+    vehicle_node      text        NOT NULL,
+    reason            text        NOT NULL,
+    reason_label      text        NOT NULL,
+    detail            text        NOT NULL,
+    persons           text[]      NOT NULL,
+    shared_incidents  integer,
+    via_vehicle       text,
+    plate_hashes      text[]      NOT NULL,
+    plate_fold_hash   text,
+    as_of             text        NOT NULL,
+    covered_until_ms  bigint,
+    proposed_at       timestamptz NOT NULL,
+    status            text        NOT NULL,
+    decided_by        text,
+    decision_reason   text,
+    decided_at        timestamptz,
+    expires_at        timestamptz
+);
+CREATE INDEX IF NOT EXISTS watch_proposals_status_idx ON duty.watch_proposals (status);
+
+-- Feedback into detection: after a hotspot case closes, whether its place
+-- cooled (observed against expected in the following hours;
+-- pipelines/service/case_outcomes.py).
+CREATE TABLE IF NOT EXISTS duty.case_outcomes (
+    case_id         text             PRIMARY KEY,
+    alert_id        text             NOT NULL,
+    category        text             NOT NULL,
+    cells           text[]           NOT NULL,
+    window_start    timestamptz      NOT NULL,
+    window_end      timestamptz      NOT NULL,
+    observed_after  integer          NOT NULL,
+    expected_after  double precision NOT NULL,
+    p_value         double precision NOT NULL,
+    cooled          boolean          NOT NULL,
+    measured_at     timestamptz      NOT NULL
+);
+CREATE OR REPLACE VIEW serving.case_outcomes AS
+SELECT o.case_id, o.alert_id, o.category, c.center_id, c.department, o.window_start,
+       o.window_end, o.observed_after, o.expected_after, o.p_value, o.cooled,
+       CASE WHEN o.cooled THEN '已降温' ELSE '仍偏高' END AS cooled_label
+FROM duty.case_outcomes o JOIN duty.cases c USING (case_id);

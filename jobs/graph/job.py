@@ -106,7 +106,7 @@ class GraphReport:
     place_risk_skipped: str | None = None
     key_persons: int = 0
     watched_vehicles: dict = field(default_factory=dict)
-    watch_list_published: bool = False
+    watch_proposals_published: bool = False
     key_rotation_applied: int | None = None
     skipped: dict = field(default_factory=dict)
     seconds: dict = field(default_factory=dict)
@@ -268,7 +268,7 @@ def run(settings: Settings, as_of: str | None = None) -> GraphReport:
                 "watch_list": watch,
             },
         )
-        report.watch_list_published = publish_if_latest(settings, watch, end)
+        report.watch_proposals_published = publish_if_latest(settings, watch, end)
         night = GraphNight(
             as_of=end,
             metrics=metrics,

@@ -1,9 +1,11 @@
-"""The night's watch list: key persons' vehicles and their companions, published to the stream.
+"""The night's watch-list proposals: key persons' vehicles and their companions.
 
 Key persons, their vehicles and the companions of those are chosen by
 :mod:`models.watch_list`; the list is published to ``<lake>/watch_list/``
-(:mod:`pipelines.io.watch_list_store`) for the stream's watch-list alerts,
-unless a later night's list is there already.
+as proposals (:mod:`pipelines.io.watch_list_store`), unless a later night's
+are there already. Nobody is watched by rule alone: a named district
+account approves each proposal with a reason in the alert service, which
+then publishes the list the stream watches.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from models.watch_list import build_watch_list, key_persons
-from pipelines.io.watch_list_store import WATCH_FILE, publish_watch_list, watch_config
+from pipelines.io.watch_list_store import PROPOSALS_FILE, publish_proposals, watch_config
 from pipelines.settings import Settings
 
 __all__ = ["night_watch_list", "watched_vehicle_counts", "publish_if_latest"]
@@ -82,22 +84,23 @@ def watched_vehicle_counts(watch: pd.DataFrame) -> dict:
 
 
 def publish_if_latest(settings: Settings, watch: pd.DataFrame, end: date) -> bool:
-    """Publish the night's watch list to the stream, unless a later night's is there.
+    """Publish the night's watch list as proposals for review, unless a later night's are there.
 
     A re-run for an earlier ``--as-of`` date keeps its list in its snapshot
-    only: the stream watches for the latest night's vehicles. Returns
-    whether the list was published.
+    only: review is of the latest night's proposals. Returns whether they
+    were published.
     """
     folder = settings.lake_table("watch_list")
     try:
-        published = pq.read_table(folder / WATCH_FILE, columns=["as_of"]).column(0).to_pylist()
+        published = pq.read_table(folder / PROPOSALS_FILE, columns=["as_of"]).column(0).to_pylist()
     except (OSError, ValueError, KeyError):
         published = []
     if published and max(published) > end.isoformat():
         log.info(
-            "graph: a later watch list (as of %s) is published; this night's stays in its snapshot",
+            "graph: later watch-list proposals (as of %s) are published; this night's stay in "
+            "its snapshot",
             max(published),
         )
         return False
-    publish_watch_list(folder, watch)
+    publish_proposals(folder, watch)
     return True

@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pandas as pd
+
 from features.jurisdiction_policy import Center
 
-__all__ = ["hotspot_alert"]
+__all__ = ["hotspot_alert", "watch_proposals"]
 
 
 def hotspot_alert(
@@ -64,3 +66,28 @@ def hotspot_alert(
         "gi_star_z": 3.1,
         "looks": 1,
     }
+
+
+def watch_proposals(tag: str, count: int = 2) -> pd.DataFrame:
+    """Watch-list proposals as the nightly graph writes them, of vehicles no plate read matches.
+
+    Vehicle ``i`` is ``vehicle:zzt-<tag>-<i>``, tied to ``i + 2`` persons by ``i + 3`` incidents.
+    """
+    return pd.DataFrame(
+        [
+            {
+                "vehicle_node": f"vehicle:zzt-{tag}-{i}",
+                "reason": "key_person_vehicle",
+                "reason_label": "重点人员关联车辆",
+                "detail": f"与 {i + 2} 名重点人员共同涉事 {i + 3} 次",
+                "persons": [f"person:zzt-{tag}-{i}-{j}" for j in range(i + 2)],
+                "shared_incidents": i + 3,
+                "via_vehicle": None,
+                "plate_hashes": [f"zzt-plate-{tag}-{i}"],
+                "plate_fold_hash": f"zzt-fold-{tag}-{i}",
+                "as_of": "2000-01-01",
+                "covered_until_ms": 946_684_800_000,
+            }
+            for i in range(count)
+        ]
+    )

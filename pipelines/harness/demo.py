@@ -1,12 +1,13 @@
 """The demo: the whole platform end to end on the real services.
 
-1. Services up: Kafka, PostgreSQL, Superset (provisioned from infra/); the
-   alert service comes up with the live stream.
+1. Services up: Kafka, PostgreSQL, Superset (provisioned from infra/).
 2. Fresh topics, lake and alerts table, so that every count below belongs
    to this run.
 3. Backfill: a day of simulated history → normalization → lake →
    nightly, which writes the first per-cell baselines, and the relation
-   graph, which publishes the first watch list (the vehicles of key persons).
+   graph, which proposes the first watch list (the vehicles of key persons);
+   the alert service comes up and the district's supervisor approves the
+   proposals with a reason, which publishes the list the stream watches.
 4. Live: the normalization, hotspot and lake jobs and the alert service
    (which stores, routes and pushes the alerts) run in streaming mode while the simulator streams a few hours of event time,
    paced, with a planted surge, some malformed records, and the same
@@ -38,7 +39,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg2
 
 from pipelines.errors import ServiceError
-from pipelines.harness.duty_client import DutyClient, alert_service_url
+from pipelines.harness.duty_client import DutyClient, alert_service_url, demo_account
 from pipelines.harness.restart_check import checkpoint_id, hotspot_lag, normalize_lag
 from pipelines.harness.steps import child_env, run_step
 from pipelines.harness.streams import fresh_streams
@@ -162,7 +163,7 @@ def _clear_alerts(settings: Settings) -> None:
         cur.execute(
             f"TRUNCATE {schema}.alerts, {schema}.alert_updates, {schema}.watch_alerts, "
             f"{schema}.watch_alert_reads, duty.alert_assignments, duty.alert_recipients, "
-            "duty.cases"
+            "duty.cases, duty.watch_proposals"
         )
     conn.close()
 
@@ -210,6 +211,23 @@ def _pg_counts(settings: Settings, surge_cell: str) -> dict:
 #: The demo's case: dispatched to the police, then through every state to closure.
 _CASE_DEPARTMENT = "公安"
 _CASE_MOVES = ("accepted", "handled", "verified", "closed")
+
+
+#: Why the demo's supervisor approves the night's proposals.
+_APPROVAL_REASON = "演示：区综治中心审核重点人员关联车辆，批准布控"
+
+
+def _approve_proposals(settings: Settings) -> dict:
+    """Approve every pending watch-list proposal as the district's supervisor, with a reason."""
+    district = settings.section("district")["code"]
+    account = demo_account(settings, f"supervisor-{district}")
+    supervisor = DutyClient(alert_service_url(settings), account["username"], account["password"])
+    pending = supervisor.get("/api/watch/proposals")
+    for proposal in pending:
+        supervisor.post(
+            f"/api/watch/proposals/{proposal['proposal_id']}/approve", {"reason": _APPROVAL_REASON}
+        )
+    return {"approved": len(pending), "by": account["username"]}
 
 
 def _file_one_case(settings: Settings, alert_id: str | None) -> dict | None:
@@ -311,6 +329,10 @@ def run_demo(
     run_step(settings, "lake")
     first_nightly = run_step(settings, "nightly")
     first_graph = run_step(settings, "graph", timeout=1800)
+    # The graph only proposes: the district's supervisor reviews and approves
+    # in the alert service, which publishes the list the stream watches.
+    services_up(settings, ["alert-service"])
+    approved = _approve_proposals(settings)
     # The hotspot job backfills the history bounded (a day of disorder allowed),
     # so that the live job starts where the history ends, at the live allowance.
     run_step(settings, "hotspots")
@@ -341,7 +363,6 @@ def run_demo(
         )
         jobs.start("hotspots", "--follow", "--watermark-delay-seconds", str(allowance))
         jobs.start("lake", "--follow")
-        services_up(settings, ["alert-service"])
         time.sleep(15)  # let the Flink jobs come up before the stream starts
         jobs.check()
         live_report = produce_records(
@@ -395,7 +416,8 @@ def run_demo(
         f"misread plates joined), {graph['communities']} communities, "
         f"{graph['companion_pairs']} companion vehicle pair(s) (planted rings: {len(truth.rings)})",
         f"  watch list      {sum(first_graph['watched_vehicles'].values()):>8}  vehicles of "
-        f"{first_graph['key_persons']} key persons, from the history's graph "
+        f"{first_graph['key_persons']} key persons proposed by the history's graph, "
+        f"{approved['approved']} approved by {approved['by']} "
         f"({first_graph['watched_vehicles']})",
         f"  watch alerts    {pg['watch_alerts']:>8}  at sensitive checkpoints "
         f"({pg['watch_reads']} reads of {pg['watch_vehicles']} watched vehicle(s))"

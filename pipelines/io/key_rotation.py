@@ -20,13 +20,15 @@ tokens through the table (``jobs/graph/key_rotation.py``).
 
 from __future__ import annotations
 
+import logging
 import stat
 from collections import Counter
 
+import psycopg2
 import pyarrow.parquet as pq
 
 from features.token_rotation import relink, rotation_rows
-from pipelines.errors import UsageError
+from pipelines.errors import SettingsError, UsageError
 from pipelines.io.key_store import key_store
 from pipelines.io.rotation_table import (
     lake_token_texts,
@@ -35,6 +37,8 @@ from pipelines.io.rotation_table import (
 )
 from pipelines.io.watch_list_store import WATCH_FILE, publish_watch_list
 from pipelines.settings import Settings
+
+log = logging.getLogger(__name__)
 
 __all__ = ["rotate_keys", "key_status"]
 
@@ -73,7 +77,9 @@ def rotate_keys(settings: Settings, to_version: int | None = None) -> dict:
     except ValueError as exc:
         raise UsageError(f"the lake cannot be rotated: {exc}") from None
     path = write_rotation_table(settings, rows, chain.version)
-    relinked = _relink_watch_list(settings, dict(zip(rows["old_token"], rows["new_token"])))
+    link = dict(zip(rows["old_token"], rows["new_token"]))
+    relinked = _relink_watch_list(settings, link)
+    reviewed = _relink_watch_proposals(settings, link)
     return {
         "version": chain.version,
         "key_created": created,
@@ -84,6 +90,7 @@ def rotate_keys(settings: Settings, to_version: int | None = None) -> dict:
         "scanned": scanned,
         "table": str(path),
         "watch_list_relinked": relinked,
+        "watch_proposals_relinked": reviewed,
     }
 
 
@@ -107,6 +114,48 @@ def _relink_watch_list(settings: Settings, link: dict) -> int:
     changed = int((watch.astype(str) != before).any(axis=1).sum())
     if changed:
         publish_watch_list(folder, watch)
+    return changed
+
+
+#: The columns of ``duty.watch_proposals`` that hold tokens.
+_PROPOSAL_TOKENS = ("vehicle_node", "persons", "via_vehicle", "plate_hashes", "plate_fold_hash")
+
+
+def _relink_watch_proposals(settings: Settings, link: dict) -> int | None:
+    """Relink the reviewed proposals in PostgreSQL too; how many changed (None: unreachable).
+
+    The alert service republishes the watched list from them after every
+    decision: without this, a decision after a rotation would publish old
+    tokens again.
+    """
+    if not link:
+        return 0
+    try:
+        conn = psycopg2.connect(settings.pg_dsn(), connect_timeout=5)
+    except (psycopg2.OperationalError, SettingsError, KeyError) as exc:
+        log.warning(
+            "watch-list proposals not relinked: PostgreSQL is unreachable or not configured (%s)",
+            exc,
+        )
+        return None
+    changed = 0
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(
+                f"SELECT proposal_id, {', '.join(_PROPOSAL_TOKENS)} FROM duty.watch_proposals"
+            )
+            for proposal_id, *values in cur.fetchall():
+                new = [relink(v, link) for v in values]
+                if new != values:
+                    changed += 1
+                    cur.execute(
+                        "UPDATE duty.watch_proposals SET "
+                        + ", ".join(f"{c} = %s" for c in _PROPOSAL_TOKENS)
+                        + " WHERE proposal_id = %s",
+                        (*new, proposal_id),
+                    )
+    finally:
+        conn.close()
     return changed
 
 

@@ -1,8 +1,14 @@
-"""The published watch list on disk: the nightly graph job writes it, the stream reads it.
+"""The watch list on disk: the night's proposals, and the approved list the stream reads.
 
-The file ``<lake>/watch_list/watch_list.parquet`` is the contract between the
-two: :func:`publish_watch_list` replaces it at once (written aside, then
-renamed), and :class:`WatchListStore` re-reads it when it changes.
+Two files in ``<lake>/watch_list/``, each replaced at once (written aside,
+then renamed):
+
+* ``proposals.parquet``: the nightly graph job's proposals
+  (:func:`publish_proposals`), which nobody watches until reviewed;
+* ``watch_list.parquet``: the approved, unexpired entries with their
+  approval (:func:`publish_watch_list`), written by the alert service's
+  review and re-read by the stream's :class:`WatchListStore` when it
+  changes.
 """
 
 from __future__ import annotations
@@ -14,14 +20,23 @@ from pathlib import Path
 
 import pandas as pd
 
-from models.watch_list import WATCH_COLUMNS, WatchList
+from models.watch_list import APPROVAL_COLUMNS, WATCH_COLUMNS, WatchList
 from pipelines.settings import Settings
 
-__all__ = ["WATCH_FILE", "watch_config", "publish_watch_list", "WatchListStore"]
+__all__ = [
+    "WATCH_FILE",
+    "PROPOSALS_FILE",
+    "watch_config",
+    "publish_watch_list",
+    "publish_proposals",
+    "read_proposals",
+    "WatchListStore",
+]
 
 log = logging.getLogger(__name__)
 
 WATCH_FILE = "watch_list.parquet"
+PROPOSALS_FILE = "proposals.parquet"
 _KEYS = (
     "key_person_min_suspect_incidents",
     "key_person_min_risk",
@@ -31,6 +46,7 @@ _KEYS = (
     "sensitive_radius_m",
     "alert_slot_minutes",
     "reload_check_seconds",
+    "approval_days",
 )
 
 
@@ -39,14 +55,33 @@ def watch_config(settings: Settings) -> dict:
     return settings.section("watch_list", _KEYS)
 
 
-def publish_watch_list(folder: Path, watch: pd.DataFrame) -> Path:
-    """Replace the published watch list at once (write aside, then rename)."""
+def _replace(folder: Path, name: str, frame: pd.DataFrame) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / WATCH_FILE
-    aside = folder / f".{WATCH_FILE}.tmp"
-    watch[WATCH_COLUMNS].to_parquet(aside, index=False)
+    path = folder / name
+    aside = folder / f".{name}.tmp"
+    frame.to_parquet(aside, index=False)
     os.replace(aside, path)
     return path
+
+
+def publish_watch_list(folder: Path, watch: pd.DataFrame) -> Path:
+    """Replace the watched list at once: entries with their approval columns (empty if absent)."""
+    return _replace(folder, WATCH_FILE, watch.reindex(columns=WATCH_COLUMNS + APPROVAL_COLUMNS))
+
+
+def publish_proposals(folder: Path, watch: pd.DataFrame) -> Path:
+    """Replace the night's proposals at once."""
+    return _replace(folder, PROPOSALS_FILE, watch[WATCH_COLUMNS])
+
+
+def read_proposals(folder: Path) -> pd.DataFrame | None:
+    """The latest night's proposals, or None when there are none (or the file is unreadable)."""
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_table(folder / PROPOSALS_FILE).to_pandas()
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 class WatchListStore:

@@ -6,6 +6,10 @@ every center told of it (:func:`features.alert_routing.recipients`), with
 the alert's own emission time, so that a replay of the alerts topic writes
 the same rows again and changes nothing; once the batch is committed it
 hands the alerts, as live items, to the live feed.
+
+An alert whose case is open (dispatched and not yet closed) is under the
+closed loop's supervision (督办中): its updates are stored as ever, but
+raise no new notification, on the live pages or the channels.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ class AlertRouter:
         self.policy = policy
         self.rules = rules
         self.publish = publish
+        #: Alerts of the batch in hand whose case is open (filled by ``write``).
+        self._held: set[str] = set()
 
     def _rows(self, alerts: list[dict]) -> tuple[list[tuple], list[tuple]]:
         assignments, told = [], []
@@ -71,6 +77,12 @@ class AlertRouter:
         it and its acknowledgement are left alone.
         """
         assignments, told = self._rows(hotspot + watch)
+        ids = [a[0] for a in assignments]
+        cur.execute(
+            "SELECT alert_id FROM duty.cases WHERE alert_id = ANY(%s) AND state <> 'closed'",
+            (ids,),
+        )
+        self._held = {row[0] for row in cur.fetchall()}
         cur.executemany(
             "INSERT INTO duty.alert_assignments (alert_id, kind, severity, town_code, "
             "village_code, home_center, center_id, unlocated, assigned_at) VALUES "
@@ -86,9 +98,14 @@ class AlertRouter:
         )
 
     def committed(self, hotspot: list[dict], watch: list[dict]) -> None:
-        """Hand the batch's alerts to the live feed, each marked with its home center."""
+        """Hand the batch's alerts to the live feed, each marked with its home center.
+
+        Alerts under an open case are held back (督办中).
+        """
         items = []
         for alert in hotspot + watch:
+            if alert["alert_id"] in self._held:
+                continue
             home = self.policy.home_center(*place_of(alert))
             items.append(
                 live_item(alert, center_id=home, center_name=self.policy.center(home).name)

@@ -31,6 +31,7 @@ from pipelines.service.credentials import ROLES, Account
 from pipelines.service.duty_store import Conflict, DutyStore
 from pipelines.service.live_feed import LiveFeed, server_sent_event
 from pipelines.service.live_items import live_item
+from pipelines.service.watch_review import WatchReview
 from pipelines.service.webhooks import check_target_url
 
 __all__ = ["ServiceOptions", "create_app", "SESSION_COOKIE"]
@@ -44,6 +45,9 @@ _PORT = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|
 AlertId = Annotated[str, Path(pattern=_ALERT_ID, description="an alert's id")]
 CaseId = Annotated[str, Path(pattern=_CASE_ID, description="a case's id, AJ- and 12 hex digits")]
 RequestId = Annotated[str, Path(pattern=r"^ZZ[0-9a-f]{14}$", description="an Open311 request's id")]
+ProposalId = Annotated[
+    str, Path(pattern=r"^WP-[0-9a-f]{12}$", description="a watch-list proposal's id")
+]
 SubscriptionId = Annotated[
     str, Path(pattern=_SUBSCRIPTION_ID, description="a webhook subscription's id")
 ]
@@ -97,6 +101,13 @@ class FollowUp(BaseModel):
     model_config = ConfigDict(extra="forbid")
     satisfaction: int = Field(ge=1, le=5)
     note: CleanText = Field(default="", max_length=500)
+
+
+class Decision(BaseModel):
+    """A district account's decision on a watch-list proposal, and why."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: CleanText = Field(min_length=4, max_length=500)
 
 
 class Comment(BaseModel):
@@ -190,6 +201,7 @@ def create_app(
     lifespan=None,
     subscriptions_changed: Callable[[], None] = lambda: None,
     open311: APIRouter | None = None,
+    watch: WatchReview | None = None,
 ) -> FastAPI:
     """The service's ASGI app over its store and live feed."""
     app = FastAPI(
@@ -252,6 +264,7 @@ def create_app(
             "role_label": ROLES[account.role],
             "center_id": account.center_id,
             "center_name": policy.center(account.center_id).name,
+            "reviews_watch_list": account.center_id == policy.district_code,
         }
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -390,6 +403,47 @@ def create_app(
             )
         except Conflict as exc:
             raise HTTPException(409, str(exc)) from None
+
+    def reviewer(account: Account) -> WatchReview:
+        if watch is None:
+            raise HTTPException(404, "本服务未启用布控审批")
+        if account.center_id != policy.district_code:
+            raise HTTPException(403, "仅区综治中心账号可审批布控")
+        return watch
+
+    @app.get("/api/watch/proposals", tags=["watch list"])
+    def watch_proposals(
+        account: Me,
+        status: Literal["pending", "approved", "rejected", "expired"] = "pending",
+    ) -> list[dict]:
+        """The graph's watch-list proposals in one state, with their evidence (district only)."""
+        review = reviewer(account)
+        review.import_proposals(clock())
+        return review.proposals(status)
+
+    def decide(account: Account, proposal_id: str, body, how: str) -> dict:
+        review = reviewer(account)
+        try:
+            return getattr(review, how)(account, proposal_id, body.reason, clock())
+        except KeyError:
+            raise HTTPException(404, f"没有编号为{proposal_id}的布控提议") from None
+        except Conflict as exc:
+            raise HTTPException(409, str(exc)) from None
+
+    @app.post("/api/watch/proposals/{proposal_id}/approve", tags=["watch list"])
+    def approve_watch(account: Me, proposal_id: ProposalId, body: Decision) -> dict:
+        """Watch the proposal's vehicle, with a reason, for the approval period (district only)."""
+        return decide(account, proposal_id, body, "approve")
+
+    @app.post("/api/watch/proposals/{proposal_id}/reject", tags=["watch list"])
+    def reject_watch(account: Me, proposal_id: ProposalId, body: Decision) -> dict:
+        """Refuse the proposal, with a reason (district only)."""
+        return decide(account, proposal_id, body, "reject")
+
+    @app.post("/api/watch/proposals/{proposal_id}/renew", tags=["watch list"])
+    def renew_watch(account: Me, proposal_id: ProposalId, body: Decision) -> dict:
+        """Watch an approved or expired entry for another period, with a reason (district only)."""
+        return decide(account, proposal_id, body, "renew")
 
     def subscription_view(sub: dict) -> dict:
         return {

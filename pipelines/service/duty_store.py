@@ -43,10 +43,11 @@ SELECT a.alert_id, 'hotspot' AS kind, a.category, a.category_label, a.severity, 
        a.cell_stats, a.lon, a.lat, coalesce(a.updated_window_end, a.window_end) AS when_,
        s.center_id, s.acknowledged_at, s.acknowledged_by,
        c.case_id, c.state AS case_state, c.department,
-       (c.supervised_at IS NOT NULL AND c.state <> 'closed') AS supervised
+       (c.supervised_at IS NOT NULL AND c.state <> 'closed') AS supervised, o.cooled
 FROM {schema}.alerts a
 LEFT JOIN duty.alert_assignments s ON s.alert_id = a.alert_id
 LEFT JOIN duty.cases c ON c.alert_id = a.alert_id
+LEFT JOIN duty.case_outcomes o ON o.case_id = c.case_id
 """
 _WATCH_SELECT = """
 SELECT w.alert_id, 'watch' AS kind, 'watch' AS category, w.status, w.status_label, w.town_code, w.town_name,
@@ -99,6 +100,10 @@ class DutyStore:
     def close(self) -> None:
         """Close every pooled connection."""
         self._pool.closeall()
+
+    def transaction(self):
+        """A cursor on a pooled connection, committed on a clean exit (for the service's other stores)."""
+        return self._cursor()
 
     @contextmanager
     def _cursor(self):
@@ -182,7 +187,7 @@ class DutyStore:
                 "VALUES (%s, %s, %s, %s)",
                 (secret_digest(secret), account.username, kind, expires),
             )
-            self._audit(cur, now, account.username, "login", account.username, {"kind": kind})
+            self.audit(cur, now, account.username, "login", account.username, {"kind": kind})
         return secret, expires
 
     def account_of(self, secret: str, now: datetime) -> Account | None:
@@ -244,7 +249,7 @@ class DutyStore:
             )
             if cur.fetchone() is None:
                 raise Conflict(f"alert {alert_id!r} is already acknowledged or not yet routed")
-            self._audit(cur, now, account.username, "acknowledge", alert_id, {})
+            self.audit(cur, now, account.username, "acknowledge", alert_id, {})
             return self._alert(cur, alert_id)
 
     def dispatch(
@@ -294,7 +299,7 @@ class DutyStore:
                 "WHERE alert_id = %s AND acknowledged_at IS NULL",
                 (now, account.username, alert_id),
             )
-            self._audit(
+            self.audit(
                 cur,
                 now,
                 account.username,
@@ -358,11 +363,11 @@ class DutyStore:
                 "WHERE case_id = %(case)s",
                 {"to": to, "now": now, "case": case_id},
             )
-            self._audit(
+            self.audit(
                 cur, now, account.username, "move", case_id, {"from": row["state"], "to": to}
             )
             if note:
-                self._audit(cur, now, account.username, "comment", case_id, {"note": note})
+                self.audit(cur, now, account.username, "comment", case_id, {"note": note})
             return self._case(cur, case_id)
 
     def follow_up(
@@ -378,7 +383,7 @@ class DutyStore:
             )
             if cur.fetchone() is None:
                 raise Conflict(f"case {case_id!r} is not closed, or was followed up already")
-            self._audit(
+            self.audit(
                 cur,
                 now,
                 account.username,
@@ -416,7 +421,7 @@ class DutyStore:
                     "WHERE case_id = %s",
                     (now, supervisor.id, row["case_id"]),
                 )
-                self._audit(
+                self.audit(
                     cur,
                     now,
                     "system",
@@ -430,7 +435,7 @@ class DutyStore:
     def comment(self, account: Account, alert_id: str, note: str, now: datetime) -> None:
         """Add a comment to an alert's trail."""
         with self._cursor() as cur:
-            self._audit(cur, now, account.username, "comment", alert_id, {"note": note})
+            self.audit(cur, now, account.username, "comment", alert_id, {"note": note})
 
     # Escalation ----------------------------------------------------------
 
@@ -478,7 +483,7 @@ class DutyStore:
                     "VALUES (%s, %s, 'escalation', %s) ON CONFLICT DO NOTHING",
                     (row["alert_id"], step.to_center, now),
                 )
-                self._audit(
+                self.audit(
                     cur,
                     now,
                     "system",
@@ -523,7 +528,7 @@ class DutyStore:
                     now,
                 ),
             )
-            self._audit(
+            self.audit(
                 cur, now, account.username, "open311_request", request_id, {"service": service_code}
             )
 
@@ -558,7 +563,7 @@ class DutyStore:
                 "%(secret)s, %(created_by)s, %(created_at)s)",
                 subscription,
             )
-            self._audit(
+            self.audit(
                 cur,
                 now,
                 account.username,
@@ -595,7 +600,7 @@ class DutyStore:
                 "DELETE FROM duty.webhook_subscriptions WHERE subscription_id = %s",
                 (subscription_id,),
             )
-            self._audit(cur, now, account.username, "webhook_remove", subscription_id, {})
+            self.audit(cur, now, account.username, "webhook_remove", subscription_id, {})
 
     def webhook_delivered(self, delivery_id: str) -> bool:
         """Whether a delivery was already made."""
@@ -648,7 +653,8 @@ class DutyStore:
             return [dict(r) for r in cur.fetchall()]
 
     @staticmethod
-    def _audit(cur, now: datetime, actor: str, action: str, subject: str, detail: dict) -> None:
+    def audit(cur, now: datetime, actor: str, action: str, subject: str, detail: dict) -> None:
+        """Add an entry to the audit trail, in the caller's transaction."""
         cur.execute(
             "INSERT INTO duty.audit (at, actor, action, subject, detail) VALUES (%s, %s, %s, %s, %s)",
             (now, actor, action, subject, Json(detail)),

@@ -47,6 +47,8 @@ _WATCH_FIELDS = (
     "lon",
     "lat",
 )
+#: An alert whose case is open: the closed loop supervises it, it raises nothing new.
+SUPERVISED_LABEL = "督办中"
 #: A watch alert's severity on the page: a watched vehicle at a checkpoint.
 WATCH_SEVERITY = "关注"
 
@@ -75,8 +77,9 @@ def live_item(alert: dict, *, center_id: str, center_name: str) -> dict:
 
     ``center_id`` and ``center_name`` are those of the center that holds it.
     Stored rows may add ``acknowledged_at``, ``acknowledged_by``,
-    ``case_id``, ``case_state``, ``department`` and ``supervised`` (the
-    case is overdue and under supervision, 督办中).
+    ``case_id``, ``case_state``, ``department``, ``supervised`` (the case
+    is overdue and escalated for supervision) and ``cooled`` (after closure,
+    whether the place cooled). An alert with an open case reads 督办中.
 
     >>> item = live_item({"alert_id": "a1", "kind": "hotspot", "category_label": "盗窃",
     ...     "severity": "橙色", "status": "new", "observed": 9, "expected": 1.5,
@@ -96,7 +99,9 @@ def live_item(alert: dict, *, center_id: str, center_name: str) -> dict:
         if watch
         else alert.get("category_label") or alert.get("category", ""),
         "severity": WATCH_SEVERITY if watch else alert.get("severity"),
-        "status_label": alert.get("status_label") or STATUS_LABELS.get(alert.get("status"), ""),
+        "status_label": SUPERVISED_LABEL
+        if alert.get("case_state") not in (None, "closed")
+        else alert.get("status_label") or STATUS_LABELS.get(alert.get("status"), ""),
         "when": _when(alert),
         "unlocated": town is None,
         "place": " ".join(n for n in (alert.get("town_name"), alert.get("village_name")) if n)
@@ -110,5 +115,6 @@ def live_item(alert: dict, *, center_id: str, center_name: str) -> dict:
         "case_state": alert.get("case_state"),
         "department": alert.get("department"),
         "supervised": bool(alert.get("supervised")),
+        "cooled": alert.get("cooled"),
     }
     return item

@@ -32,11 +32,13 @@ from pipelines.io.platform_state import (
 )
 from pipelines.service.alert_router import AlertRouter
 from pipelines.service.api import ServiceOptions, create_app
+from pipelines.service.case_outcomes import CaseOutcomes
 from pipelines.service.channels import build_channels
 from pipelines.service.duty_store import DutyStore, utc_now
 from pipelines.service.live_feed import LiveFeed
 from pipelines.service.live_items import live_item
 from pipelines.service.open311 import open311_router
+from pipelines.service.watch_review import WatchReview
 from pipelines.settings import Settings
 from pipelines.streaming.alert_store import store_alerts
 
@@ -117,6 +119,9 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utc_now
             try:
                 moved = await run_in_threadpool(store.escalate_due, clock())
                 await run_in_threadpool(store.supervise_due, clock())
+                await run_in_threadpool(watch.import_proposals, clock())
+                await run_in_threadpool(watch.expire_due, clock())
+                await run_in_threadpool(outcomes.measure_due, clock())
             except Exception:
                 log.exception("escalation failed; trying again in %.0f s", ESCALATION_SECONDS)
                 continue
@@ -132,6 +137,9 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utc_now
     @asynccontextmanager
     async def lifespan(app):
         feed.bind(asyncio.get_running_loop())
+        # The stream watches what PostgreSQL holds approved, from the start.
+        await run_in_threadpool(watch.import_proposals, clock())
+        await run_in_threadpool(watch.publish, clock())
         consumer = threading.Thread(target=consume, name="alerts-consumer", daemon=True)
         consumer.start()
         escalation = asyncio.create_task(escalate_forever())
@@ -151,6 +159,19 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utc_now
             producer.send(hotline_topic, value, key=key.encode())
 
     open311 = open311_router(store, policy, load_district(settings), clock=clock, submit=submit)
+    watch = WatchReview(
+        store,
+        settings.lake_table("watch_list"),
+        float(settings.section("watch_list")["approval_days"]),
+    )
+    cooling = section["cooling"]
+    outcomes = CaseOutcomes(
+        store,
+        settings.lake_table("normalized"),
+        settings.pg["schema"],
+        hours=float(cooling["hours"]),
+        alpha=float(cooling["alpha"]),
+    )
     webhooks = channels.by_name.get("webhook")
     app = create_app(
         store,
@@ -161,6 +182,7 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utc_now
         lifespan=lifespan,
         subscriptions_changed=webhooks.reload if webhooks else lambda: None,
         open311=open311,
+        watch=watch,
     )
     return AlertService(app, store, feed, router)
 

@@ -135,6 +135,8 @@ WATCH_COLUMNS = (
     "event_id",
     "event_time",
     "emitted_at",
+    "approval_id",
+    "approved_by",
 )
 WATCH_READ_COLUMNS = ("alert_id", "event_id", "event_time", "plate_hash", "match", "emitted_at")
 
@@ -169,6 +171,9 @@ def update_row(alert: dict) -> tuple:
 def _watch_values(alert: dict) -> dict:
     return dict(
         alert,
+        # Alerts raised before the watch list was reviewed name no approval.
+        approval_id=alert.get("approval_id"),
+        approved_by=alert.get("approved_by"),
         status="new",
         status_label=STATUS_LABELS["new"],
         event_time=_epoch(alert["event_time_ms"]),

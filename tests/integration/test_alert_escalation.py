@@ -13,19 +13,26 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pandas as pd
 import psycopg2
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from psycopg2.extras import execute_values
+from scipy.stats import poisson
 
-from pipelines.harness.alert_messages import hotspot_alert
+from pipelines.harness.alert_messages import hotspot_alert, watch_proposals
 from pipelines.io.platform_state import (
     load_jurisdiction_policy,
     load_routing_rules,
     load_work_order_rules,
 )
+from pipelines.io.watch_list_store import publish_proposals
 from pipelines.service.alert_router import AlertRouter
+from pipelines.service.case_outcomes import CaseOutcomes
 from pipelines.service.credentials import Account
 from pipelines.service.duty_store import Conflict, DutyStore
+from pipelines.service.watch_review import WatchReview, proposal_id_of
 from pipelines.streaming.alert_store import ALERT_COLUMNS, alert_row
 
 pytestmark = pytest.mark.integration
@@ -197,3 +204,116 @@ def test_cases_follow_their_categorys_rule_go_to_supervision_when_overdue_and_co
         Decimal("0.5000"),
         Decimal("0.5000"),
     )
+
+
+def test_an_approval_expires_after_its_period_unless_renewed(settings, duty, tmp_path):
+    tag = uuid.uuid4().hex[:8]
+    publish_proposals(tmp_path, watch_proposals(tag))
+    review = WatchReview(duty, tmp_path, approval_days=30)
+    t0 = datetime(2000, 2, 1, tzinfo=UTC)
+    assert review.import_proposals(t0) == 2
+    assert review.import_proposals(t0) == 0  # the same file: nothing new
+    ids = [proposal_id_of(f"vehicle:zzt-{tag}-{i}", "2000-01-01") for i in range(2)]
+    supervisor = Account("supervisor-110118", duty.policy.district_code, "supervisor", "督办员")
+    for proposal in ids:
+        review.approve(supervisor, proposal, "核实为重点人员关联车辆", t0)
+    review.renew(supervisor, ids[1], "仍需关注", t0 + timedelta(days=20))
+
+    def watched(days):
+        review.expire_due(t0 + timedelta(days=days))
+        frame = pd.read_parquet(tmp_path / "watch_list.parquet")
+        return sorted(v for v in frame["vehicle_node"] if tag in v)
+
+    assert watched(29.9) == [f"vehicle:zzt-{tag}-0", f"vehicle:zzt-{tag}-1"]
+    assert watched(30) == [f"vehicle:zzt-{tag}-1"]
+    assert watched(50) == []
+    [expiry] = [e for e in duty.trail(ids[0]) if e["action"] == "watch_expire"]
+    assert expiry["actor"] == "system" and expiry["at"] == t0 + timedelta(days=30)
+    assert [e["action"] for e in duty.trail(ids[1])] == [
+        "watch_propose",
+        "watch_approve",
+        "watch_renew",
+        "watch_expire",
+    ]
+
+
+def _lake_events(folder, day: datetime, events: list[tuple[str, str, str, datetime]]) -> None:
+    """Write events (id, category, cell, time) as one lake file of ``day``'s partition."""
+    part = folder / f"event_date={day.date().isoformat()}"
+    part.mkdir(parents=True, exist_ok=True)
+    table = pa.table(
+        {
+            "event_id": [e[0] for e in events],
+            "category": [e[1] for e in events],
+            "cell_id": [e[2] for e in events],
+            "event_time_ms": [int(e[3].timestamp() * 1000) for e in events],
+        }
+    )
+    pq.write_table(table, part / f"part-g1-p0-{len(list(part.iterdir()))}.parquet")
+
+
+def test_after_closure_the_service_records_whether_the_place_cooled(settings, duty, tmp_path):
+    town = next(c for c in duty.policy.centers.values() if c.level == "town")
+    officer = Account(f"duty-{town.id}", town.id, "duty", "值班员")
+    n = uuid.uuid4().int % 9000
+    category = "environment.burning"
+    schema = settings.pg["schema"]
+    closed_at = datetime(2000, 3, 1, 8, tzinfo=UTC)
+    places = {}
+    for name, row in (("cooled", 5000 + n), ("still_hot", 5001 + n)):
+        cells = [f"r{row}c5000", f"r{row}c5001"]
+        alert = hotspot_alert(town, None, tag=f"cool-{name}-{n}")
+        alert |= {"category": category, "cells": cells, "cell_id": cells[0]}
+        _route(settings, duty, alert)
+        with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
+            for cell, rate in zip(cells, (0.1, 0.05)):
+                cur.execute(
+                    f"INSERT INTO {schema}.cell_baselines (cell_id, category, town_code, "
+                    "days_observed, events, rate_per_hour) VALUES (%s, %s, %s, 30, 72, %s) "
+                    "ON CONFLICT (cell_id, category) DO UPDATE SET rate_per_hour = %s",
+                    (cell, category, town.id, rate, rate),
+                )
+        conn.close()
+        case = duty.dispatch(officer, alert["alert_id"], category, None, "", closed_at)
+        for to in ("accepted", "handled", "verified", "closed"):
+            case = duty.move_case(officer, case["case_id"], to, "", closed_at)
+        places[name] = (case["case_id"], cells)
+    # Expected in the 24 h after closure: (0.1 + 0.05) × 24 = 3.6 events in each place.
+    after = closed_at + timedelta(hours=2)
+    events = [(f"e-c-{i}", category, places["cooled"][1][0], after) for i in range(3)]
+    events += [(f"e-h-{i}", category, places["still_hot"][1][i % 2], after) for i in range(11)]
+    events += [("e-other", "environment.illegal_dumping", places["cooled"][1][0], after)]
+    events += [("e-c-0", category, places["cooled"][1][0], after)]  # a duplicate, counted once
+    _lake_events(tmp_path, closed_at, events)
+    outcomes = CaseOutcomes(duty, tmp_path, schema, hours=24, alpha=0.05)
+    ours = {case_id for case_id, _ in places.values()}
+
+    def measured(hours):
+        return {
+            o["case_id"]: o
+            for o in outcomes.measure_due(closed_at + timedelta(hours=hours))
+            if o["case_id"] in ours
+        }
+
+    assert measured(23.9) == {}
+    # Due, but the lake does not reach past the 24 hours yet.
+    assert measured(30) == {}
+    _lake_events(
+        tmp_path,
+        closed_at + timedelta(days=1),
+        [("e-late", category, "r0c0", closed_at + timedelta(hours=25))],
+    )
+    found = measured(30)
+    cooled, hot = found[places["cooled"][0]], found[places["still_hot"][0]]
+    assert (cooled["observed_after"], cooled["expected_after"], cooled["cooled"]) == (3, 3.6, True)
+    assert (hot["observed_after"], hot["cooled"]) == (11, False)
+    assert hot["p_value"] == pytest.approx(poisson.sf(10, 3.6))
+    assert measured(40) == {}  # once
+    with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT case_id, cooled_label FROM serving.case_outcomes WHERE case_id = ANY(%s)",
+            (list(ours),),
+        )
+        labels = dict(cur.fetchall())
+    conn.close()
+    assert labels == {places["cooled"][0]: "已降温", places["still_hot"][0]: "仍偏高"}

@@ -23,16 +23,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import hypothesis
+import pandas as pd
 import psycopg2
 import pytest
 import schemathesis
 from schemathesis.checks import positive_data_acceptance
 
-from pipelines.harness.alert_messages import hotspot_alert
+from pipelines.harness.alert_messages import hotspot_alert, watch_proposals
 from pipelines.harness.services import services_down, services_up
 from pipelines.harness.steps import run_step
 from pipelines.io.kafka import RecordProducer, delete_groups, group_lag
 from pipelines.io.platform_state import load_district, load_jurisdiction_policy
+from pipelines.io.watch_list_store import publish_proposals
 from pipelines.service.webhook_signing import signature_valid
 from pipelines.streaming.alert_store import GROUP_ID
 from tests.integration.kafka_read import read_topic
@@ -650,3 +652,102 @@ def test_open311_requests_enter_normalization_and_show_their_case(settings, serv
         service, "GET", "/requests.json", params={"api_key": town_token, "status": "closed"}
     )[1]
     assert request_id in {r["service_request_id"] for r in closed}
+
+
+def test_the_watch_list_is_watched_only_by_a_district_approval_with_a_reason(settings, service):
+    folder = settings.lake_table("watch_list")
+    tag = uuid.uuid4().hex[:8]
+    publish_proposals(folder, watch_proposals(tag))
+    (town, _), _ = _places(service["policy"])
+    district = service["policy"].district_code
+    district_token, town_token = token(service, district), token(service, town.id)
+
+    assert call(service, "GET", "/api/watch/proposals", token=town_token)[0] == 403
+    status, pending = call(service, "GET", "/api/watch/proposals", token=district_token)
+    assert status == 200
+    ours = {p["vehicle_node"]: p for p in pending if tag in p["vehicle_node"]}
+    assert len(ours) == 2
+    first, second = ours[f"vehicle:zzt-{tag}-0"], ours[f"vehicle:zzt-{tag}-1"]
+    assert (first["status_label"], first["detail"], len(first["persons"])) == (
+        "待审批",
+        "与 2 名重点人员共同涉事 3 次",
+        2,
+    )
+    path = "/api/watch/proposals/{}/{}"
+    assert (
+        call(
+            service,
+            "POST",
+            path.format(first["proposal_id"], "approve"),
+            token=town_token,
+            body={"reason": "核实无误，批准"},
+        )[0]
+        == 403
+    )
+    assert (
+        call(
+            service,
+            "POST",
+            path.format(first["proposal_id"], "approve"),
+            token=district_token,
+            body={"reason": "批"},
+        )[0]
+        == 422
+    )
+    status, approved = call(
+        service,
+        "POST",
+        path.format(first["proposal_id"], "approve"),
+        token=district_token,
+        body={"reason": "核实为重点人员关联车辆，批准布控"},
+    )
+    assert status == 200 and approved["status"] == "approved"
+    assert approved["decided_by"] == f"duty-{district}"
+    status, rejected = call(
+        service,
+        "POST",
+        path.format(second["proposal_id"], "reject"),
+        token=district_token,
+        body={"reason": "证据不足，驳回"},
+    )
+    assert status == 200 and rejected["status_label"] == "已驳回"
+    assert (
+        call(
+            service,
+            "POST",
+            path.format(second["proposal_id"], "approve"),
+            token=district_token,
+            body={"reason": "再次批准"},
+        )[0]
+        == 409
+    )
+    status, renewed = call(
+        service,
+        "POST",
+        path.format(first["proposal_id"], "renew"),
+        token=district_token,
+        body={"reason": "仍需关注，续期"},
+    )
+    assert status == 200 and renewed["expires_at"] > approved["expires_at"]
+
+    watched = pd.read_parquet(folder / "watch_list.parquet").set_index("vehicle_node")
+    assert f"vehicle:zzt-{tag}-0" in watched.index and f"vehicle:zzt-{tag}-1" not in watched.index
+    entry = watched.loc[f"vehicle:zzt-{tag}-0"]
+    assert (entry["approval_id"], entry["approved_by"], entry["approval_reason"]) == (
+        first["proposal_id"],
+        f"duty-{district}",
+        "仍需关注，续期",
+    )
+    with _pg(settings) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT subject, action FROM duty.audit WHERE subject = ANY(%s) ORDER BY id",
+            ([first["proposal_id"], second["proposal_id"]],),
+        )
+        trail = cur.fetchall()
+    conn.close()
+    assert [a for s, a in trail if s == first["proposal_id"]] == [
+        "watch_propose",
+        "watch_approve",
+        "watch_renew",
+    ]
+    assert [a for s, a in trail if s == second["proposal_id"]] == ["watch_propose", "watch_reject"]

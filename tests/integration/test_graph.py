@@ -395,11 +395,12 @@ def _named_key_persons_and_their_vehicles(settings, graph):
 
 
 def test_the_watch_list_is_the_key_persons_vehicles_and_their_companions(settings, graph):
-    from pipelines.io.watch_list_store import WATCH_FILE
+    from pipelines.io.watch_list_store import PROPOSALS_FILE
 
-    published = pd.read_parquet(settings.lake_table("watch_list") / WATCH_FILE)
+    # The night proposes; nothing is watched until a district account approves.
+    published = pd.read_parquet(settings.lake_table("watch_list") / PROPOSALS_FILE)
     in_snapshot = pd.read_parquet(graph["snapshot"] / "watch_list.parquet")
-    assert graph["report"]["watch_list_published"]
+    assert graph["report"]["watch_proposals_published"]
     assert published["vehicle_node"].tolist() == in_snapshot["vehicle_node"].tolist()
     key, ties = _named_key_persons_and_their_vehicles(settings, graph)
     assert len(key) > 10 and len(ties) > 0
@@ -441,7 +442,7 @@ def test_the_watch_list_follows_its_rule_exactly_on_the_nights_resolution(settin
     Counted here from the written records with the night's own resolution
     and risk scores as given: the watch-list stage must list exactly these.
     """
-    from pipelines.io.watch_list_store import WATCH_FILE
+    from pipelines.io.watch_list_store import PROPOSALS_FILE
 
     rules = settings.section("watch_list")
     suspect_in, shared = defaultdict(set), Counter()
@@ -472,7 +473,7 @@ def test_the_watch_list_follows_its_rule_exactly_on_the_nights_resolution(settin
         for (person, car), n in shared.items()
         if person in key and n >= int(rules["min_shared_incidents"])
     }
-    published = pd.read_parquet(settings.lake_table("watch_list") / WATCH_FILE)
+    published = pd.read_parquet(settings.lake_table("watch_list") / PROPOSALS_FILE)
     assert graph["report"]["key_persons"] == len(key) > 10
     own = published.loc[published["reason"] == "key_person_vehicle", "vehicle_node"]
     assert set(own) == vehicles and len(vehicles) > 0
@@ -511,6 +512,41 @@ def _plate_read(ctx, event_id: str, site, plate: str, when):
     return value
 
 
+def _approve(settings, vehicle: str, as_of: str) -> dict:
+    """The district's supervisor approves the night's proposal of ``vehicle``, as the service does."""
+    from datetime import UTC, datetime
+
+    from pipelines.io.platform_state import (
+        load_jurisdiction_policy,
+        load_routing_rules,
+        load_work_order_rules,
+    )
+    from pipelines.service.credentials import Account
+    from pipelines.service.duty_store import DutyStore
+    from pipelines.service.watch_review import WatchReview, proposal_id_of
+
+    policy = load_jurisdiction_policy(settings)
+    store = DutyStore(
+        settings,
+        policy,
+        load_routing_rules(settings),
+        load_work_order_rules(settings),
+        session_hours=1,
+    )
+    try:
+        review = WatchReview(store, settings.lake_table("watch_list"), 30)
+        now = datetime.now(UTC)
+        review.import_proposals(now)
+        supervisor = Account(
+            f"supervisor-{policy.district_code}", policy.district_code, "supervisor", "督办员"
+        )
+        return review.approve(
+            supervisor, proposal_id_of(vehicle, as_of), "核实为重点人员关联车辆", now
+        )
+    finally:
+        store.close()
+
+
 def test_a_watched_vehicle_at_a_sensitive_checkpoint_raises_a_watch_alert(settings, graph):
     """Plate reads through the real contract, the real hotspot job and the alert store."""
     import json
@@ -526,7 +562,7 @@ def test_a_watched_vehicle_at_a_sensitive_checkpoint_raises_a_watch_alert(settin
     from .graph_lake import START
     from .kafka_read import read_topic
 
-    watch = pd.read_parquet(settings.lake_table("watch_list") / "watch_list.parquet")
+    watch = pd.read_parquet(settings.lake_table("watch_list") / "proposals.parquet")
     k = pseudonym_key(settings)
     # A confusable misread of a watched plate that the night has not seen (the
     # lake holds planted and simulated misreads, which resolution tied to it).
@@ -543,6 +579,8 @@ def test_a_watched_vehicle_at_a_sensitive_checkpoint_raises_a_watch_alert(settin
         and pseudonymize(p[:i] + swap[c] + p[i + 1 :], "plate", k)
         not in set(watch.loc[f"vehicle:{pseudonymize(p, 'plate', k)}", "plate_hashes"])
     )
+    vehicle = f"vehicle:{pseudonymize(plate, 'plate', k)}"
+    approval = _approve(settings, vehicle, watch.loc[vehicle, "as_of"])
     checkpoints = district_checkpoints(settings)
     sensitive = load_district(settings).sites_of_kind("lpr")
     at = next(s for s in sensitive if s.site_id in checkpoints)
@@ -576,8 +614,11 @@ def test_a_watched_vehicle_at_a_sensitive_checkpoint_raises_a_watch_alert(settin
     assert by_event["w-exact-1"]["alert_id"] == by_event["w-exact-2"]["alert_id"]
     assert by_event["w-folded"]["alert_id"] != by_event["w-exact-1"]["alert_id"]
     assert by_event["w-folded"]["match"] == "folded" and by_event["w-exact-1"]["match"] == "exact"
-    vehicle = f"vehicle:{pseudonymize(plate, 'plate', k)}"
     assert {a["vehicle_node"] for a in alerts} == {vehicle}
+    # Watched only by approval, and every alert names it.
+    assert {(a["approval_id"], a["approved_by"]) for a in alerts} == {
+        (approval["proposal_id"], approval["decided_by"])
+    }
     checkpoint = checkpoints[at.site_id]
     assert by_event["w-exact-1"]["place_name"] == checkpoint.place_name
     assert by_event["w-exact-1"]["summary"].endswith(f"{checkpoint.distance_m:.0f} 米")

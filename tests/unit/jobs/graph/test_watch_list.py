@@ -26,7 +26,7 @@ def _watch(as_of: str, vehicle: str) -> pd.DataFrame:
 
 
 def _published(lake: Path) -> list:
-    return pd.read_parquet(lake / "watch_list" / "watch_list.parquet")["vehicle_node"].tolist()
+    return pd.read_parquet(lake / "watch_list" / "proposals.parquet")["vehicle_node"].tolist()
 
 
 def test_an_earlier_night_does_not_replace_a_later_nights_list(tmp_path, monkeypatch):

@@ -7,10 +7,18 @@ from tests.unit.pipelines.service.conftest import alert
 
 
 class Cursor:
-    """Records the statements and rows handed to it (the router only calls executemany)."""
+    """Records the rows written; answers the open-case query with ``open_cases``."""
 
-    def __init__(self):
+    def __init__(self, open_cases=()):
         self.calls = []
+        self.open_cases = list(open_cases)
+
+    def execute(self, sql, params):
+        assert sql.startswith("SELECT alert_id FROM duty.cases")
+        self.asked = params[0]
+
+    def fetchall(self):
+        return [(a,) for a in self.open_cases if a in self.asked]
 
     def executemany(self, sql, rows):
         self.calls.append((sql.split("(")[0].strip(), list(rows)))
@@ -80,3 +88,14 @@ def test_committed_alerts_are_published_as_live_items_of_their_home_center(polic
         "鼓楼街道 阳光社区",
         "新发",
     )
+
+
+def test_an_alert_under_an_open_case_is_stored_but_raises_nothing_new(policy, rules):
+    published = []
+    router = AlertRouter(policy, rules, published.append)
+    cur = Cursor(open_cases=["zz-a1"])
+    batch = [alert(status="ongoing"), alert(alert_id="zz-a2")]
+    router.write(cur, batch, [])
+    assert [row[0] for row in cur.calls[0][1]] == ["zz-a1", "zz-a2"]  # both routed
+    router.committed(batch, [])
+    assert [i["alert_id"] for i in published[0]] == ["zz-a2"]

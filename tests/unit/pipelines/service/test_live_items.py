@@ -58,3 +58,16 @@ def test_a_watch_alert_from_the_topic_reads_its_checkpoint_and_local_time():
         "果园街道",
     )
     assert item["when"] == "2025-12-06T13:46:40+08:00"
+
+
+def test_an_alert_with_an_open_case_reads_supervised_and_a_closed_one_its_status():
+    open_case = live_item(
+        alert(case_id="AJ-0123456789ab", case_state="accepted"), center_id="110118", center_name="x"
+    )
+    closed = live_item(
+        alert(case_id="AJ-0123456789ab", case_state="closed", cooled=True),
+        center_id="110118",
+        center_name="x",
+    )
+    assert open_case["status_label"] == "督办中"
+    assert (closed["status_label"], closed["cooled"]) == ("新发", True)
