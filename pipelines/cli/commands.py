@@ -167,6 +167,27 @@ def _alert_service(args) -> int:
     return 0
 
 
+def _accounts(args) -> int:
+    from pipelines.errors import UsageError
+    from pipelines.service import accounts
+
+    settings = _settings()
+    if args.action == "list":
+        listed = accounts.list_accounts(settings, args.center)
+        print(json.dumps({"accounts": listed}, ensure_ascii=False))
+        return 0
+    if not args.username:
+        raise UsageError(f"accounts {args.action} needs --username")
+    if args.action == "password":
+        print(json.dumps(accounts.reset_password(settings, args.username), ensure_ascii=False))
+        return 0
+    if not args.center or not args.name:
+        raise UsageError("accounts add needs --username, --center and --name")
+    report = accounts.add_account(settings, args.username, args.center, args.role, args.name)
+    print(json.dumps(report, ensure_ascii=False))
+    return 0
+
+
 def _superset(args) -> int:
     from pipelines.harness.services import run_infra_script
 
@@ -367,6 +388,7 @@ COMMANDS = {
     "keys": _keys,
     "jurisdictions": _jurisdictions,
     "alert-service": _alert_service,
+    "accounts": _accounts,
     "superset": _superset,
     "demo": _demo,
     "eval": _eval,

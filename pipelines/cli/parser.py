@@ -170,5 +170,17 @@ def _add_platform_commands(sub) -> None:
         "`zongzhi infra up` starts it in the background",
     )
 
+    accounts = sub.add_parser(
+        "accounts",
+        help="add, list or reset the alert service's accounts (one per person, bound to a center)",
+    )
+    accounts.add_argument("action", choices=["add", "list", "password"])
+    accounts.add_argument("--username", help="add, password: the account's username")
+    accounts.add_argument("--center", help="add: its center's code; list: only that center's")
+    accounts.add_argument(
+        "--role", default="duty", help="add: duty (值班员) or supervisor (督办员); default duty"
+    )
+    accounts.add_argument("--name", help="add: the person's name as staff read it")
+
     superset = sub.add_parser("superset", help="provision Superset's dashboards from infra/")
     superset.add_argument("action", choices=["provision"])

@@ -27,7 +27,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 
 from features.case_workflow import STATE_LABELS
 from features.jurisdiction_policy import JurisdictionPolicy
-from pipelines.service.credentials import ROLES, Account
+from pipelines.service.credentials import ROLES, USERNAME, Account
 from pipelines.service.duty_store import Conflict, DutyStore
 from pipelines.service.live_feed import LiveFeed, server_sent_event
 from pipelines.service.live_items import live_item
@@ -83,7 +83,7 @@ class Credentials(BaseModel):
     """A log-in."""
 
     model_config = ConfigDict(extra="forbid")
-    username: str = Field(pattern=r"^[A-Za-z0-9._@-]{1,64}$")
+    username: str = Field(pattern=USERNAME)
     password: CleanText = Field(min_length=1, max_length=256)
 
 

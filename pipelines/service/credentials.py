@@ -24,6 +24,7 @@ from features.jurisdiction_policy import JurisdictionPolicy
 
 __all__ = [
     "ROLES",
+    "USERNAME",
     "Account",
     "demo_accounts",
     "hash_password",
@@ -34,6 +35,9 @@ __all__ = [
 
 #: Roles, and what staff read for each.
 ROLES = {"duty": "值班员", "supervisor": "督办员"}
+
+#: What a username may be: letters, digits and ``._@-``, 1 to 64 of them.
+USERNAME = r"^[A-Za-z0-9._@-]{1,64}$"
 
 _HASHER = PasswordHasher()
 

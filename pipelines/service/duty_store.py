@@ -163,6 +163,55 @@ class DutyStore:
                 )
         return len(missing)
 
+    def add_account(self, account: Account, password: str, now: datetime) -> None:
+        """Create a person's account; a :class:`Conflict` when the username is taken."""
+        with self._cursor() as cur:
+            cur.execute(
+                "INSERT INTO duty.accounts (username, center_id, role, display_name, "
+                "password_hash) VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING "
+                "RETURNING username",
+                (
+                    account.username,
+                    account.center_id,
+                    account.role,
+                    account.display_name,
+                    hash_password(password),
+                ),
+            )
+            if cur.fetchone() is None:
+                raise Conflict(f"username {account.username!r} is taken")
+            self.audit(
+                cur,
+                now,
+                "admin",
+                "account_add",
+                account.username,
+                {"center": account.center_id, "role": account.role},
+            )
+
+    def set_password(self, username: str, password: str, now: datetime) -> None:
+        """Give an account a new password and end its sessions and tokens."""
+        with self._cursor() as cur:
+            cur.execute(
+                "UPDATE duty.accounts SET password_hash = %s WHERE username = %s "
+                "RETURNING username",
+                (hash_password(password), username),
+            )
+            if cur.fetchone() is None:
+                raise KeyError(username)
+            cur.execute("DELETE FROM duty.sessions WHERE username = %s", (username,))
+            self.audit(cur, now, "admin", "password_reset", username, {})
+
+    def accounts(self, center_id: str | None = None) -> list[Account]:
+        """Every account, or those of one center, by username."""
+        with self._cursor() as cur:
+            cur.execute(
+                "SELECT username, center_id, role, display_name FROM duty.accounts "
+                "WHERE %(center)s::text IS NULL OR center_id = %(center)s ORDER BY username",
+                {"center": center_id},
+            )
+            return [Account(**r) for r in cur.fetchall()]
+
     def authenticate(self, username: str, password: str) -> Account | None:
         """The account whose password this is, or None (unknown user or wrong password)."""
         with self._cursor() as cur:

@@ -751,3 +751,25 @@ def test_the_watch_list_is_watched_only_by_a_district_approval_with_a_reason(set
         "watch_renew",
     ]
     assert [a for s, a in trail if s == second["proposal_id"]] == ["watch_propose", "watch_reject"]
+
+
+def test_an_administrator_adds_a_persons_account_and_resets_its_password(settings, service):
+    (town, _), _ = _places(service["policy"])
+    username = f"zzt.{uuid.uuid4().hex[:8]}"
+    added = run_step(
+        settings, "accounts", "add", "--username", username, "--center", town.id, "--name", "张三"
+    )
+    assert (added["center_id"], added["role"]) == (town.id, "duty")
+    status, answer = call(
+        service, "POST", "/api/token", body={"username": username, "password": added["password"]}
+    )
+    assert status == 200 and answer["display_name"] == "张三"
+    reset = run_step(settings, "accounts", "password", "--username", username)
+    assert reset["password"] != added["password"]
+    assert call(service, "GET", "/api/me", token=answer["access_token"])[0] == 401
+    status, _ = call(
+        service, "POST", "/api/token", body={"username": username, "password": added["password"]}
+    )
+    assert status == 401
+    listed = run_step(settings, "accounts", "list", "--center", town.id)["accounts"]
+    assert username in {a["username"] for a in listed} and "password" not in listed[0]

@@ -20,6 +20,7 @@ SUBCOMMANDS = [
     "keys",
     "jurisdictions",
     "alert-service",
+    "accounts",
     "superset",
     "demo",
     "eval",
