@@ -373,3 +373,17 @@ SELECT o.case_id, o.alert_id, o.category, c.center_id, c.department, o.window_st
        o.window_end, o.observed_after, o.expected_after, o.p_value, o.cooled,
        CASE WHEN o.cooled THEN '已降温' ELSE '仍偏高' END AS cooled_label
 FROM duty.case_outcomes o JOIN duty.cases c USING (case_id);
+
+-- 考核 of grid staff per month (district time) and grid worker, written by
+-- the nightly job (jobs/nightly/grid_staff.py): reports filed, those verified
+-- on handling (in a hotspot whose case was verified or closed), their
+-- share, and those that qualify for the reporting reward (事件上报奖励).
+CREATE TABLE IF NOT EXISTS serving.grid_staff_monthly (
+    month              date             NOT NULL,
+    reporter_id        text             NOT NULL,
+    reports            bigint           NOT NULL,
+    verified           bigint           NOT NULL,
+    share_verified     double precision NOT NULL,
+    reward_qualifying  bigint           NOT NULL,
+    PRIMARY KEY (month, reporter_id)
+);

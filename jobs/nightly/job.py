@@ -33,10 +33,11 @@ from features.taxonomy import CATEGORIES, SOURCE_LABELS
 from jobs.nightly.cell_rates import smoothed_cell_rates
 from jobs.nightly.cell_trends import emerging_hot_spots, space_time_cube, trend_window
 from jobs.nightly.cell_universe import cell_places, queen_weights
+from jobs.nightly.grid_staff import grid_reports, grid_staff_monthly
 from jobs.nightly.week_profile import week_profile
 from pipelines.errors import NoLakeData
 from pipelines.io.platform_state import load_district
-from pipelines.io.serving_store import check_postgres, write_serving_table
+from pipelines.io.serving_store import check_postgres, verified_hotspots, write_serving_table
 from pipelines.io.spark import spark_session
 from pipelines.settings import Settings
 
@@ -55,6 +56,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+#: The Spark schema of the grid staff table (an empty month has no rows to infer it from).
+_GRID_STAFF_SPARK_SCHEMA = (
+    "month date, reporter_id string, reports long, verified long, "
+    "share_verified double, reward_qualifying long"
+)
+
 _NIGHTLY_KEYS = (
     "trend_days",
     "min_trend_days",
@@ -63,6 +70,7 @@ _NIGHTLY_KEYS = (
     "town_floor_fraction",
     "max_prior_events",
     "week_profile_prior_slots",
+    "grid_reward_max_delay_minutes",
 )
 
 
@@ -82,6 +90,7 @@ class NightlyReport:
     trend_hot_cells: int = 0
     trend_cold_cells: int = 0
     trends_skipped: str | None = None
+    grid_staff_rows: int = 0
 
 
 def nightly_config(settings: Settings) -> dict:
@@ -304,7 +313,7 @@ def run(settings: Settings) -> NightlyReport:
         if skipped:
             log.info("nightly: trend classes skipped: %s", skipped)
 
-        log.info("nightly 5/5: writing PostgreSQL and the lake's baselines")
+        log.info("nightly 5/5: writing PostgreSQL (counts, baselines, grid staff) and the lake")
         write_serving_table(counts, settings, "daily_counts")
         serving_cells = cells.assign(days_observed=np.int32(len(available_days)))
         write_serving_table(
@@ -328,8 +337,19 @@ def run(settings: Settings) -> NightlyReport:
                 spark.createDataFrame(for_serving(serving_trends)), settings, "cell_trends"
             )
             write_lake_file(trends, contract.CELL_TRENDS_SCHEMA, folder / contract.CELL_TRENDS)
+        staff = grid_staff_monthly(
+            grid_reports(events),
+            verified_hotspots(settings),
+            max_delay_minutes=float(config["grid_reward_max_delay_minutes"]),
+        )
+        write_serving_table(
+            spark.createDataFrame(staff, schema=_GRID_STAFF_SPARK_SCHEMA),
+            settings,
+            "grid_staff_monthly",
+        )
         patterns = trends["pattern"] if trends is not None else None
         return NightlyReport(
+            grid_staff_rows=len(staff),
             events=n_events,
             days=len(available_days),
             daily_count_rows=counts.count(),

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pipelines.errors import ServiceUnavailable
 from pipelines.settings import Settings
 
-__all__ = ["check_postgres", "write_serving_table", "staging_table_name"]
+__all__ = ["check_postgres", "write_serving_table", "staging_table_name", "verified_hotspots"]
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,32 @@ def check_postgres(settings: Settings) -> None:
             f"PostgreSQL at {settings.pg['host']}:{settings.pg['port']} is unreachable "
             f"({reason}); start it with `zongzhi infra up`"
         ) from None
+
+
+def verified_hotspots(settings: Settings):
+    """Hotspot alerts whose case the closed loop verified (已核查 or 已结案), as pandas.
+
+    Columns: ``category``, ``cells``, ``window_start_ms`` and ``window_end_ms``
+    (the alert's first window's start to its latest window's end).
+    """
+    import pandas as pd
+    import psycopg2
+
+    schema = settings.pg["schema"]
+    conn = psycopg2.connect(settings.pg_dsn())
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(
+                "SELECT a.category, a.cells, "
+                "(extract(epoch FROM a.window_start) * 1000)::bigint, "
+                "(extract(epoch FROM coalesce(a.updated_window_end, a.window_end)) * 1000)::bigint "
+                f"FROM {schema}.alerts a JOIN duty.cases c ON c.alert_id = a.alert_id "
+                "WHERE c.state IN ('verified', 'closed') AND a.cells IS NOT NULL"
+            )
+            rows = cur.fetchall()
+    finally:
+        conn.close()
+    return pd.DataFrame(rows, columns=["category", "cells", "window_start_ms", "window_end_ms"])
 
 
 def _identifier(name: str, suffix: str) -> str:

@@ -98,7 +98,8 @@ def write_lake(
                     "village_name": "测试村",
                     "persons": [],
                     "vehicles": [],
-                    "attributes": {},
+                    # Grid reports name their grid worker (of seven).
+                    "attributes": {"reporter_id": f"G{i % 7 + 1:04d}"} if source == "grid" else {},
                 }
             )
             written[(cell, category, day.isoformat(), source, hour)] += 1

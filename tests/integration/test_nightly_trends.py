@@ -11,10 +11,12 @@ checked against counts taken from what was written.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from collections import Counter, defaultdict
 
 import numpy as np
+import pandas as pd
 import psycopg2
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -200,3 +202,46 @@ def test_trends_file_matches_postgres(settings, nightly):
     assert lake == served
     assert table.column("first_day")[0].as_py() == FIRST_DAY
     assert pa.types.is_date32(table.schema.field("last_day").type)
+
+
+def test_grid_staff_are_counted_per_worker_and_month(settings, nightly):
+    """Reports per grid worker from the lake's files; verified and rewarded by the cases' rule."""
+    from jobs.nightly.grid_staff import grid_staff_monthly
+    from pipelines.io.serving_store import verified_hotspots
+
+    lake = pq.read_table(
+        settings.lake_table("normalized"),
+        columns=[
+            "event_id",
+            "source",
+            "category",
+            "cell_id",
+            "event_time_ms",
+            "report_time_ms",
+            "attributes_json",
+        ],
+    ).to_pandas()
+    grid = lake[lake["source"] == "grid"].copy()
+    grid["reporter_id"] = [json.loads(a)["reporter_id"] for a in grid["attributes_json"]]
+    months = (
+        pd.to_datetime(grid["event_time_ms"], unit="ms", utc=True)
+        .dt.tz_convert("Asia/Shanghai")
+        .dt.strftime("%Y-%m-01")
+    )
+    expected = Counter(zip(months, grid["reporter_id"]))
+    rows = _query(
+        settings,
+        "SELECT month::text, reporter_id, reports, verified, share_verified, reward_qualifying "
+        "FROM {schema}.grid_staff_monthly",
+    )
+    assert {(m, r): n for m, r, n, *_ in rows} == dict(expected)
+    assert len({r for _, r, *_ in rows}) == 7
+    assert nightly["report"]["grid_staff_rows"] == len(expected)
+    again = grid_staff_monthly(
+        grid.drop(columns=["attributes_json", "source"]),
+        verified_hotspots(settings),
+        max_delay_minutes=float(settings.section("nightly")["grid_reward_max_delay_minutes"]),
+    )
+    assert sorted(
+        (str(m), r, v, q) for m, r, _, v, _, q in again.itertuples(index=False)
+    ) == sorted((m, r, v, q) for m, r, _, v, _, q in rows)
