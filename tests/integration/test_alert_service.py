@@ -27,6 +27,7 @@ import pandas as pd
 import psycopg2
 import pytest
 import schemathesis
+from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
 
 from pipelines.harness.alert_messages import hotspot_alert, watch_proposals
@@ -166,6 +167,12 @@ def test_browser_town_sees_its_alert_live_and_dispatches_it(settings, service):
                 f"li[data-alert-id='{ours['alert_id']}'] button.ack:has-text('已签收')"
             )
             card = page.locator(f"li[data-alert-id='{ours['alert_id']}']")
+            card.locator("input.comment").fill("已通知社区民警到场核实")
+            card.locator("button.send-comment").click()
+            page.wait_for_selector(
+                f"li[data-alert-id='{ours['alert_id']}'] .comments:has-text('评论 1 条')"
+            )
+            card = page.locator(f"li[data-alert-id='{ours['alert_id']}']")
             card.locator("select.department").select_option("公安")
             card.locator("button.dispatch").click()
             page.wait_for_selector(
@@ -195,6 +202,15 @@ def test_browser_town_sees_its_alert_live_and_dispatches_it(settings, service):
         )
         # 橙色: the village's station (home) and its town (one level up).
         assert cur.fetchall() == [(village.id, "home"), (town.id, "severity")]
+        cur.execute(
+            "SELECT actor, action, detail->>'note' FROM duty.audit WHERE subject = %s "
+            "AND action IN ('acknowledge', 'comment') ORDER BY id",
+            (ours["alert_id"],),
+        )
+        assert cur.fetchall() == [
+            (account["username"], "acknowledge", None),
+            (account["username"], "comment", "已通知社区民警到场核实"),
+        ]
     conn.close()
 
 
@@ -402,13 +418,13 @@ def openapi_token(service):
         call(service, "DELETE", f"/api/webhooks/{sub['subscription_id']}", token=tok)
 
 
-def _fuzz(operation, token_: str) -> None:
-    """Feed one operation what its description allows, and check every answer against it."""
+def _fuzz(operation, token_: str, mode=GenerationMode.POSITIVE) -> None:
+    """Feed one operation what its description allows (or, negative, what it refuses); check every answer."""
     # An Open311 request may be well-formed and still lie outside the
     # district or name another center's place: refusing it is right.
     excluded = [positive_data_acceptance] if operation.path.startswith("/open311/") else []
 
-    @hypothesis.given(case=operation.as_strategy())
+    @hypothesis.given(case=operation.as_strategy(generation_mode=mode))
     @hypothesis.settings(
         max_examples=OPENAPI_EXAMPLES,
         deadline=None,
@@ -430,6 +446,24 @@ def test_the_api_keeps_its_openapi_description(api_schema, openapi_token):
     assert len(operations) >= 15
     for operation in operations:
         _fuzz(operation, openapi_token)
+
+
+def test_every_endpoint_refuses_what_its_description_refuses_and_writes_nothing(
+    settings, api_schema, openapi_token
+):
+    """Wrong types, missing fields, bad ids on every operation: a 4xx each, nothing written."""
+    before = _written(settings)
+    operations = [result.ok() for result in api_schema.get_all_operations()]
+    fuzzed = []
+    for operation in operations:
+        try:
+            _fuzz(operation, openapi_token, GenerationMode.NEGATIVE)
+        except hypothesis.errors.Unsatisfiable:
+            continue  # nothing to get wrong: no parameters and no body
+        fuzzed.append(f"{operation.method.upper()} {operation.path}")
+    # Every operation with a parameter or a body had wrong values to refuse.
+    assert len(fuzzed) >= 18, fuzzed
+    assert _written(settings) == before
 
 
 class Receiver:
