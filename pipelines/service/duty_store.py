@@ -122,14 +122,16 @@ class DutyStore:
     # Accounts and sessions -------------------------------------------------
 
     def ensure_demo_accounts(self, path: Path) -> int:
-        """Create the demo accounts once, writing their passwords to ``path``; the count created.
+        """Make the demo accounts' passwords those of ``path``; how many accounts were (re)written.
 
-        An existing file is kept and its accounts are (re)inserted if the
-        database lost them, so that the passwords in it always work.
+        A missing file is generated (one account per center and a district
+        supervisor) and its accounts are written over any of the same names,
+        whose old passwords are lost with the old file (their sessions end).
+        An existing file is kept, and only the accounts the database lacks
+        are written, so that the passwords in it always work.
         """
-        if path.exists():
-            listed = json.loads(path.read_text(encoding="utf-8"))
-        else:
+        fresh = not path.exists()
+        if fresh:
             listed = [
                 {
                     "username": a.username,
@@ -145,14 +147,18 @@ class DutyStore:
             tmp.write_text(json.dumps(listed, ensure_ascii=False, indent=1), encoding="utf-8")
             tmp.chmod(0o600)
             tmp.replace(path)
+        else:
+            listed = json.loads(path.read_text(encoding="utf-8"))
         with self._cursor() as cur:
             cur.execute("SELECT username FROM duty.accounts")
             present = {r["username"] for r in cur.fetchall()}
-            missing = [a for a in listed if a["username"] not in present]
-            for a in missing:
+            written = [a for a in listed if fresh or a["username"] not in present]
+            for a in written:
                 cur.execute(
                     "INSERT INTO duty.accounts (username, center_id, role, display_name, "
-                    "password_hash) VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                    "password_hash) VALUES (%s, %s, %s, %s, %s) ON CONFLICT (username) DO UPDATE "
+                    "SET center_id = EXCLUDED.center_id, role = EXCLUDED.role, "
+                    "display_name = EXCLUDED.display_name, password_hash = EXCLUDED.password_hash",
                     (
                         a["username"],
                         a["center_id"],
@@ -161,7 +167,12 @@ class DutyStore:
                         hash_password(a["password"]),
                     ),
                 )
-        return len(missing)
+            if fresh:
+                cur.execute(
+                    "DELETE FROM duty.sessions WHERE username = ANY(%s)",
+                    ([a["username"] for a in written],),
+                )
+        return len(written)
 
     def add_account(self, account: Account, password: str, now: datetime) -> None:
         """Create a person's account; a :class:`Conflict` when the username is taken."""
