@@ -76,7 +76,8 @@ def _options(settings: Settings) -> ServiceOptions:
 def build_service(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> AlertService:
     """The service over the configured policy, routing rules and PostgreSQL; demo accounts made."""
     section = settings.section("alert_service")
-    policy = load_jurisdiction_policy(settings)
+    district = load_district(settings)
+    policy = load_jurisdiction_policy(settings, district)
     rules = load_routing_rules(settings)
     store = DutyStore(
         settings,
@@ -158,7 +159,7 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utc_now
         with RecordProducer(settings, principal=INGEST, flush_timeout=10.0) as producer:
             producer.send(hotline_topic, value, key=key.encode())
 
-    open311 = open311_router(store, policy, load_district(settings), clock=clock, submit=submit)
+    open311 = open311_router(store, policy, district, clock=clock, submit=submit)
     watch = WatchReview(
         store,
         settings.lake_table("watch_list"),
