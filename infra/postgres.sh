@@ -30,6 +30,9 @@ PGHOST="$(zz_config postgres.host)"
 PGDATABASE="$(zz_config postgres.database)"
 PGUSER_APP="$(zz_config postgres.user)"
 PASSFILE="$ZONGZHI_VAR/secrets/postgres.password"
+PGUSER_READER="$(zz_config postgres.reader_user)"
+PGSCHEMA="$(zz_config postgres.schema)"
+READER_PASSFILE="$ZONGZHI_VAR/secrets/postgres.reader.password"
 # The pg_ident.conf map that lets the cluster's owning OS account in as 'postgres'.
 IDENT_MAP="zongzhi_owner"
 
@@ -104,6 +107,13 @@ app_password() {
   cat "$PASSFILE"
 }
 
+# The reader role's password (what Superset connects with), generated once.
+reader_password() {
+  mkdir -p "$ZONGZHI_VAR/secrets"; chmod 700 "$ZONGZHI_VAR/secrets"
+  [[ -s "$READER_PASSFILE" ]] || (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$READER_PASSFILE")
+  cat "$READER_PASSFILE"
+}
+
 init_cluster() {
   mkdir -p "$PGBASE" "$ZONGZHI_VAR/secrets" "$PGSOCK"
   chmod 700 "$ZONGZHI_VAR/secrets"
@@ -155,7 +165,7 @@ psql_admin() {
 }
 
 provision() {
-  local pw; pw="$(app_password)"
+  local pw reader_pw; pw="$(app_password)"; reader_pw="$(reader_password)"
   psql_admin -d postgres <<SQL >/dev/null
 DO \$\$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PGUSER_APP') THEN
@@ -163,7 +173,13 @@ DO \$\$ BEGIN
   ELSE
     ALTER ROLE $PGUSER_APP PASSWORD '$pw';
   END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PGUSER_READER') THEN
+    CREATE ROLE $PGUSER_READER LOGIN PASSWORD '$reader_pw';
+  ELSE
+    ALTER ROLE $PGUSER_READER PASSWORD '$reader_pw';
+  END IF;
 END \$\$;
+ALTER ROLE $PGUSER_READER SET default_transaction_read_only = on;
 SQL
   if ! psql_admin -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$PGDATABASE'" | grep -q 1; then
     psql_admin -d postgres -c "CREATE DATABASE $PGDATABASE OWNER $PGUSER_APP" >/dev/null
@@ -171,6 +187,18 @@ SQL
   PGPASSWORD="$pw" "$BIN/psql" -v ON_ERROR_STOP=1 -q -h "$PGHOST" -p "$PGPORT" -U "$PGUSER_APP" -d "$PGDATABASE" \
     -f "$ZONGZHI_ROOT/infra/postgres/schema.sql" >/dev/null 2>&1 \
     || zz_die "applying infra/postgres/schema.sql failed"
+  # The reader sees the serving schema, present and future tables, and
+  # nothing else (the duty schema's people and sessions stay out of reach;
+  # serving views over it run with their owner's rights).
+  PGPASSWORD="$pw" "$BIN/psql" -v ON_ERROR_STOP=1 -q -h "$PGHOST" -p "$PGPORT" -U "$PGUSER_APP" -d "$PGDATABASE" <<SQL >/dev/null \
+    || zz_die "granting $PGUSER_READER read access to $PGSCHEMA failed"
+REVOKE ALL ON DATABASE $PGDATABASE FROM PUBLIC;
+GRANT CONNECT ON DATABASE $PGDATABASE TO $PGUSER_READER;
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+GRANT USAGE ON SCHEMA $PGSCHEMA TO $PGUSER_READER;
+GRANT SELECT ON ALL TABLES IN SCHEMA $PGSCHEMA TO $PGUSER_READER;
+ALTER DEFAULT PRIVILEGES FOR ROLE $PGUSER_APP IN SCHEMA $PGSCHEMA GRANT SELECT ON TABLES TO $PGUSER_READER;
+SQL
 }
 
 cmd_start() {
