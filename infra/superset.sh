@@ -6,7 +6,11 @@
 #              initialise the metadata DB once, start gunicorn, wait for /health
 #   stop       stop the server
 #   status     exit 0 when up, 3 when down
-#   provision  (re)import the committed assets in infra/superset/assets/ (overwrite)
+#   provision  (re)import the committed assets in infra/superset/assets/ (overwrite),
+#              then apply the access plan at $ZZ_ACCESS_PLAN (roles, row-level
+#              security, analysts): `zongzhi superset provision` writes it from
+#              the jurisdiction policy and calls this
+#   access-state  print the managed roles, filters and analysts as JSON
 #
 # Secrets stay out of git: $ZONGZHI_VAR/secrets/superset.secret (SECRET_KEY,
 # or env SUPERSET_SECRET_KEY) and superset.admin.password (or env
@@ -178,26 +182,42 @@ cmd_status() {
 }
 
 cmd_provision() {
+  [[ -n "${ZZ_ACCESS_PLAN:-}" && -s "${ZZ_ACCESS_PLAN:-}" ]] \
+    || zz_die "no access plan (ZZ_ACCESS_PLAN): run \`zongzhi superset provision\`, which derives it from the jurisdiction policy"
   cmd_start
-  local pg_pw_file="$ZONGZHI_VAR/secrets/postgres.password"
-  [[ -s "$pg_pw_file" ]] || zz_die "no PostgreSQL password at $pg_pw_file: run infra/postgres.sh start first"
+  # Superset reads through the read-only role (infra/postgres.sh creates it).
+  local pg_pw_file="$ZONGZHI_VAR/secrets/postgres.reader.password"
+  [[ -s "$pg_pw_file" ]] || zz_die "no PostgreSQL reader password at $pg_pw_file: run infra/postgres.sh start first"
   ZZ_SUPERSET_URL="$SS_URL" \
   ZZ_SUPERSET_USER="$SS_ADMIN" \
   ZZ_SUPERSET_PASSWORD="$(admin_password)" \
   ZZ_PG_HOST="$(zz_config postgres.host)" \
   ZZ_PG_PORT="$(zz_config postgres.port)" \
   ZZ_PG_DATABASE="$(zz_config postgres.database)" \
-  ZZ_PG_USER="$(zz_config postgres.user)" \
+  ZZ_PG_USER="$(zz_config postgres.reader_user)" \
   ZZ_PG_SCHEMA="$(zz_config postgres.schema)" \
   ZZ_PG_PASSWORD_FILE="$pg_pw_file" \
     "$SS_VENV/bin/python" "$SS_DIR/provision.py" "$SS_DIR/assets" \
     || zz_die "provisioning Superset assets failed"
+  local run_log="$ZONGZHI_VAR/log/superset-access.log"
+  "$SS_VENV/bin/python" "$SS_DIR/access.py" "$ZZ_ACCESS_PLAN" >"$run_log" 2>&1 \
+    || zz_die "applying the Superset access plan failed: $(grep '^zongzhi:' "$run_log" | tail -n 1) (see $run_log)"
+  grep '^zongzhi:' "$run_log" >&2 || true
+}
+
+cmd_access_state() {
+  ensure_venv
+  local out; out="$(mktemp)"
+  "$SS_VENV/bin/python" "$SS_DIR/access.py" --show zz_center_ "$out" >>"$SS_LOG" 2>&1 \
+    || { rm -f "$out"; zz_die "reading Superset's roles failed (see $SS_LOG)"; }
+  cat "$out"; rm -f "$out"
 }
 
 case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
+  access-state) cmd_access_state ;;
   provision) cmd_provision ;;
-  *) zz_die "usage: infra/superset.sh start|stop|status|provision (got '${1:-}')" ;;
+  *) zz_die "usage: infra/superset.sh start|stop|status|provision|access-state (got '${1:-}')" ;;
 esac

@@ -76,7 +76,9 @@ FEATURE_FLAGS = {
     "THUMBNAILS": False,
     "ENABLE_DASHBOARD_SCREENSHOT_ENDPOINTS": False,
     "ENABLE_DASHBOARD_DOWNLOAD_WEBDRIVER_SCREENSHOT": False,
-    "DASHBOARD_RBAC": False,
+    # Each dashboard opens for the center roles that read all of its
+    # datasets (set by `zongzhi superset provision`; infra/superset/access.py).
+    "DASHBOARD_RBAC": True,
 }
 
 # --- local single-node runtime ---------------------------------------------
@@ -84,6 +86,23 @@ FEATURE_FLAGS = {
 CACHE_CONFIG = {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 300}
 DATA_CACHE_CONFIG = {"CACHE_TYPE": "NullCache"}
 RATELIMIT_STORAGE_URI = "memory://"
+# Login attempts are rate limited per client address, on the login form and
+# on the API's login alike (a guessed password costs time either way); the
+# rest of the application gets a generous ceiling.
+RATELIMIT_ENABLED = True
+RATELIMIT_APPLICATION = "200 per second"
+AUTH_RATE_LIMITED = True
+AUTH_RATE_LIMIT = os.environ.get("ZZ_SUPERSET_LOGIN_LIMIT") or "10 per 20 second"
+
+
+def FLASK_APP_MUTATOR(app) -> None:  # noqa: N802 - the name Superset looks up
+    """Put the login form's rate limit on the REST API's login as well."""
+    sm = app.appbuilder.sm
+    api = app.blueprints.get("SecurityApi")
+    if api is not None and sm.is_auth_limited:
+        sm.limiter.limit(sm.auth_rate_limit, methods=["POST"])(api)
+
+
 SUPERSET_WEBSERVER_TIMEOUT = 120
 SHOW_STACKTRACE = False
 # Keep the serving PostgreSQL on loopback reachable as a data source.

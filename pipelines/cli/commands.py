@@ -189,9 +189,18 @@ def _accounts(args) -> int:
 
 
 def _superset(args) -> int:
-    from pipelines.harness.services import run_infra_script
+    from pathlib import Path
 
-    run_infra_script(_settings(), "superset.sh", "provision")
+    from pipelines.errors import UsageError
+    from pipelines.harness import superset_provision
+
+    if args.action == "provision":
+        superset_provision.provision_superset(_settings())
+        return 0
+    if not args.out:
+        raise UsageError("superset export needs --out DIR")
+    report = superset_provision.export_superset(_settings(), Path(args.out))
+    print(json.dumps(report, ensure_ascii=False))
     return 0
 
 

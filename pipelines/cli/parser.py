@@ -182,5 +182,10 @@ def _add_platform_commands(sub) -> None:
     )
     accounts.add_argument("--name", help="add: the person's name as staff read it")
 
-    superset = sub.add_parser("superset", help="provision Superset's dashboards from infra/")
-    superset.add_argument("action", choices=["provision"])
+    superset = sub.add_parser(
+        "superset",
+        help="provision Superset from infra/ (assets, and roles and row-level security from "
+        "the jurisdiction policy), or export what it holds",
+    )
+    superset.add_argument("action", choices=["provision", "export"])
+    superset.add_argument("--out", help="export: the folder to write (assets/ and access.json)")

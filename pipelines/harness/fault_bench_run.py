@@ -45,6 +45,7 @@ from pipelines.harness.demo import StreamingJobs
 from pipelines.harness.fault_bench_events import WATERMARK_DELAY, EventSet
 from pipelines.harness.fault_bench_outcome import open_clusters
 from pipelines.harness.fault_names import FAULTS
+from pipelines.harness.infra_scripts import run_infra_script
 from pipelines.harness.restart_check import (
     checkpoint_id,
     clear_stored_alerts,
@@ -54,7 +55,6 @@ from pipelines.harness.restart_check import (
     wait_drained,
     wait_for,
 )
-from pipelines.harness.services import run_infra_script
 from pipelines.harness.simulator.produce import produce_records
 from pipelines.harness.steps import run_step
 from pipelines.harness.streams import fresh_streams

@@ -7,13 +7,14 @@ service runs; this module only calls them in order.
 from __future__ import annotations
 
 import subprocess
-import sys
 
-from pipelines.errors import ServiceError, UsageError
+from pipelines.errors import UsageError
+from pipelines.harness.infra_scripts import run_infra_script
+from pipelines.harness.superset_provision import provision_superset
 from pipelines.io.platform_state import pseudonym_key
 from pipelines.settings import Settings
 
-__all__ = ["SERVICES", "run_infra_script", "services_up", "services_down", "services_status"]
+__all__ = ["SERVICES", "services_up", "services_down", "services_status"]
 
 #: Service name → its script in infra/, in start order.
 SERVICES = {
@@ -30,33 +31,6 @@ def _check(names: list[str]) -> None:
         raise UsageError(f"service {unknown[0]!r} is not one of: {', '.join(SERVICES)}")
 
 
-def run_infra_script(settings: Settings, script: str, *args: str, capture: bool = False) -> str:
-    """Run ``infra/<script> args``, passing its progress lines through to stderr.
-
-    A failure raises :class:`ServiceError` with the script's last line, which
-    the scripts write as one clear sentence.
-    """
-    path = settings.root / "infra" / script
-    with subprocess.Popen(
-        ["bash", str(path), *args],
-        text=True,
-        stderr=subprocess.PIPE,
-        stdout=subprocess.PIPE if capture else None,
-    ) as proc:
-        last = ""
-        for line in proc.stderr:
-            sys.stderr.write(line)
-            if line.strip():
-                last = line.strip()
-        out = proc.stdout.read() if capture else ""
-        code = proc.wait()
-    if code != 0:
-        raise ServiceError(
-            last.removeprefix("zongzhi: ") or f"infra/{script} {' '.join(args)} failed"
-        )
-    return out
-
-
 def services_up(settings: Settings, names: list[str]) -> None:
     """Start the named services (in dependency order) through their infra scripts."""
     _check(names)
@@ -65,7 +39,7 @@ def services_up(settings: Settings, names: list[str]) -> None:
         if name in names:
             run_infra_script(settings, SERVICES[name], "start")
     if "superset" in names:
-        run_infra_script(settings, "superset.sh", "provision")
+        provision_superset(settings)
 
 
 def services_down(settings: Settings, names: list[str]) -> None:

@@ -73,6 +73,19 @@ class SupersetClient:
             self._session = session
         return self._session
 
+    def export_assets(self) -> bytes:
+        """Every database, dataset, chart and dashboard as Superset's export bundle (ZIP)."""
+        session = self._login()
+        try:
+            response = session.get(self.base_url + "/api/v1/assets/export/", timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise ServiceError(f"Superset at {self.base_url} is unreachable: {exc}") from None
+        if response.status_code != 200:
+            raise ServiceError(
+                f"Superset asset export answered {response.status_code}: {response.text[:200]}"
+            )
+        return response.content
+
     def get(self, path: str, **params) -> dict:
         """GET an API path (e.g. ``/api/v1/dashboard/``) and return its JSON."""
         return self._request("GET", path, params=params or None)

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg2
 import pytest
 
-from pipelines.harness.services import run_infra_script
+from pipelines.harness.infra_scripts import run_infra_script
 from pipelines.harness.steps import child_env, run_step
 from pipelines.io.kafka import RecordProducer, delete_groups, reset_topics
 from pipelines.streaming.alert_store import GROUP_ID

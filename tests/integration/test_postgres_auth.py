@@ -17,7 +17,8 @@ import subprocess
 import psycopg2
 import pytest
 
-from pipelines.harness.services import run_infra_script, services_up
+from pipelines.harness.infra_scripts import run_infra_script
+from pipelines.harness.services import services_up
 from pipelines.settings import load_settings
 
 pytestmark = pytest.mark.integration

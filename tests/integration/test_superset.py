@@ -14,15 +14,20 @@ The first run on a machine builds Superset's venv (a few minutes).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import subprocess
+import time
 
 import psycopg2
+import psycopg2.errors
 import pytest
 
 from pipelines.harness.superset_api import SupersetClient
+from pipelines.harness.superset_provision import export_superset, provision_superset
 from pipelines.settings import load_settings
 
 from .pii_scan import chart_texts, find_in_clear, pattern_matches_in_strings
+from .superset_browser import CHROMIUM, log_in, open_dashboard, screenshot
 
 pytestmark = pytest.mark.integration
 
@@ -33,6 +38,7 @@ SLUG = "zongzhi-overview"
 TITLE = "综治事件态势 (密云区)"
 CHART_TOWNS, CHART_SOURCES, CHART_ALERTS = "各镇街每日事件数", "各渠道事件趋势", "最新预警"
 CHART_TREND_CLASSES = "热点趋势分类（近14天）"
+CHART_TOTAL = "事件总数"
 
 # Marked test rows: a day long past and alert windows far ahead, so that the
 # assertions hold whatever else the serving tables contain.
@@ -49,6 +55,16 @@ DAILY_ROWS = [
     (DAY1, "ZZTEST02", TOWN_B, "safety", "安全隐患", "hotline", SOURCE_HOTLINE, 6),
     (DAY2, "ZZTEST01", TOWN_A, "safety", "安全隐患", "grid", SOURCE_GRID, 2),
 ]
+# Two real towns of the policy on a day long past (category zztest marks them):
+# what a town analyst's row-level security is checked on.
+DAY0 = dt.date(2001, 2, 1)
+REAL_TOWN, REAL_TOWN_NAME = "110118001", "鼓楼街道"
+OTHER_TOWN = "110118002"
+REAL_TOWN_ROWS = [
+    (DAY0, REAL_TOWN, REAL_TOWN_NAME, "zztest", "测试类别", "grid", SOURCE_GRID, 7),
+    (DAY0, OTHER_TOWN, "果园街道", "zztest", "测试类别", "grid", SOURCE_GRID, 11),
+]
+DISTRICT_ANALYST, TOWN_ANALYST = "analyst-110118", f"analyst-{REAL_TOWN}"
 TREND_ROWS = [
     # cell_id, town_name, pattern, pattern_label
     ("ZZTEST-c1", TOWN_A, "intensifying_hot_spot", "加剧热点"),
@@ -104,6 +120,7 @@ def _delete_test_rows(conn) -> None:
         cur.execute(
             f"DELETE FROM {schema}.cell_trends WHERE cell_id LIKE %s", (TEST_TOWN_PREFIX + "%",)
         )
+        cur.execute(f"DELETE FROM {schema}.daily_counts WHERE category = 'zztest'")
 
 
 def _insert_test_rows(conn) -> None:
@@ -112,7 +129,7 @@ def _insert_test_rows(conn) -> None:
         cur.executemany(
             f"INSERT INTO {schema}.daily_counts (day, town_code, town_name, category,"
             " category_label, source, source_label, events) VALUES (%s,%s,%s,%s,%s,%s,%s,%s)",
-            DAILY_ROWS,
+            DAILY_ROWS + REAL_TOWN_ROWS,
         )
         cur.executemany(
             f"INSERT INTO {schema}.cell_trends (cell_id, town_code, town_name, lon, lat, pattern,"
@@ -166,19 +183,22 @@ def _dashboard_state(api: SupersetClient) -> tuple[int, dict[str, int]]:
 
 
 @pytest.fixture(scope="module")
-def stack():
+def stack(tmp_path_factory):
     _run("infra/postgres.sh", "start", timeout=600)
     # A cold machine builds Superset's venv here: allow for the download.
     _run("infra/superset.sh", "start", timeout=1800)
-    _run("infra/superset.sh", "provision", timeout=600)
+    exports = tmp_path_factory.mktemp("superset-export")
+    provision_superset(SETTINGS)
     api = SupersetClient.from_settings(SETTINGS)
     first = _dashboard_state(api)
-    _run("infra/superset.sh", "provision", timeout=600)
+    export_superset(SETTINGS, exports / "first")
+    provision_superset(SETTINGS)
+    export_superset(SETTINGS, exports / "second")
     conn = _pg_connect()
     _delete_test_rows(conn)
     _insert_test_rows(conn)
     try:
-        yield {"api": api, "first_state": first}
+        yield {"api": api, "first_state": first, "exports": exports}
     finally:
         _delete_test_rows(conn)
         conn.close()
@@ -207,7 +227,13 @@ def test_status_reports_up(stack):
 def test_dashboard_has_chinese_title_and_charts(stack, api):
     assert api.dashboard_by_slug(SLUG)["dashboard_title"] == TITLE
     _, charts = _dashboard_state(api)
-    assert set(charts) == {CHART_TOWNS, CHART_SOURCES, CHART_ALERTS, CHART_TREND_CLASSES}
+    assert set(charts) == {
+        CHART_TOTAL,
+        CHART_TOWNS,
+        CHART_SOURCES,
+        CHART_ALERTS,
+        CHART_TREND_CLASSES,
+    }
 
 
 def test_provision_twice_keeps_the_same_objects(stack, api):
@@ -216,6 +242,44 @@ def test_provision_twice_keeps_the_same_objects(stack, api):
         "/api/v1/dashboard/", q="(filters:!((col:slug,opr:eq,value:'zongzhi-overview')))"
     )
     assert found["count"] == 1
+
+
+def test_provision_twice_exports_the_same_assets_and_access(stack):
+    first, second = stack["exports"] / "first", stack["exports"] / "second"
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
+    assert len(files) >= 20
+    changed = [f for f in files if (first / f).read_bytes() != (second / f).read_bytes()]
+    assert changed == []
+
+
+def test_superset_reads_through_the_read_only_role(stack):
+    reader = SETTINGS.pg["reader_user"]
+    databases = list((stack["exports"] / "first" / "assets" / "databases").glob("*.yaml"))
+    assert len(databases) == 1
+    assert f"postgresql+psycopg2://{reader}:XXXXXXXXXX@" in databases[0].read_text()
+    password = (SETTINGS.var / "secrets" / "postgres.reader.password").read_text().strip()
+    pg = SETTINGS.pg
+    with (
+        psycopg2.connect(
+            host=pg["host"], port=pg["port"], dbname=pg["database"], user=reader, password=password
+        ) as conn,
+        conn.cursor() as cur,
+    ):
+        cur.execute(f"SELECT count(*) FROM {SCHEMA}.daily_counts")
+        assert cur.fetchone()[0] >= 0
+        with pytest.raises(psycopg2.errors.ReadOnlySqlTransaction):
+            cur.execute(f"DELETE FROM {SCHEMA}.daily_counts WHERE day = %s", (DAY1,))
+    conn.close()
+    with (
+        psycopg2.connect(
+            host=pg["host"], port=pg["port"], dbname=pg["database"], user=reader, password=password
+        ) as conn,
+        conn.cursor() as cur,
+    ):
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            cur.execute("SELECT count(*) FROM duty.accounts")
+    conn.close()
 
 
 def test_town_daily_chart_sums_inserted_events(api):
@@ -295,3 +359,135 @@ def test_no_identifier_in_clear_in_any_chart_data(api):
     assert not leaks, f"identifiers in clear in chart data: {leaks}"
     patterns = {name: pattern_matches_in_strings(text) for name, text in texts.items()}
     assert {name: found for name, found in patterns.items() if found} == {}
+
+
+# --- what analysts see in the browser, by jurisdiction -----------------------
+
+
+def _sql_scalar(sql: str, *params):
+    with _pg_connect() as conn, conn.cursor() as cur:
+        cur.execute(sql, params)
+        value = cur.fetchone()[0]
+    conn.close()
+    return value
+
+
+def _analyst_password(username: str) -> str:
+    path = SETTINGS.var / "secrets" / "superset_analysts.json"
+    return json.loads(path.read_text(encoding="utf-8"))[username]
+
+
+def _big_number(text: str) -> int:
+    return int(text.splitlines()[0].replace(",", "").strip())
+
+
+@pytest.fixture(scope="module")
+def browser(stack):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _analyst_page(browser, username: str):
+    context = browser.new_context(viewport={"width": 1600, "height": 1200}, locale="zh-CN")
+    page = context.new_page()
+    log_in(page, SETTINGS.superset_url, username, _analyst_password(username))
+    return context, page
+
+
+def test_district_analyst_sees_every_overview_chart_drawn(browser):
+    context, page = _analyst_page(browser, DISTRICT_ANALYST)
+    try:
+        views = open_dashboard(page, SETTINGS.superset_url, SLUG, expected_charts=5)
+        screenshot(page, "superset_overview_district", ROOT)
+    finally:
+        context.close()
+    assert {v.name for v in views} == {
+        CHART_TOTAL,
+        CHART_TOWNS,
+        CHART_SOURCES,
+        CHART_ALERTS,
+        CHART_TREND_CLASSES,
+    }
+    assert [v.name for v in views if not v.ok] == []
+    total = next(v for v in views if v.name == CHART_TOTAL)
+    assert _big_number(total.text) == _sql_scalar(f"SELECT sum(events) FROM {SCHEMA}.daily_counts")
+
+
+def test_town_analyst_sees_only_its_town(browser):
+    context, page = _analyst_page(browser, TOWN_ANALYST)
+    try:
+        views = {
+            v.name: v for v in open_dashboard(page, SETTINGS.superset_url, SLUG, expected_charts=5)
+        }
+        screenshot(page, "superset_overview_town", ROOT)
+        page.goto(f"{SETTINGS.superset_url}/superset/dashboard/zongzhi-graph/")
+        page.wait_for_load_state("networkidle")
+        graph_page = page.inner_text("body")
+    finally:
+        context.close()
+    own = _sql_scalar(
+        f"SELECT sum(events) FROM {SCHEMA}.daily_counts WHERE town_code = %s", REAL_TOWN
+    )
+    everyone = _sql_scalar(f"SELECT sum(events) FROM {SCHEMA}.daily_counts")
+    assert own < everyone
+    assert _big_number(views[CHART_TOTAL].text) == own
+    assert views[CHART_TOTAL].ok and views[CHART_TOWNS].ok and views[CHART_SOURCES].ok
+    # The relation graph (persons and vehicles) cannot be cut to a town: not shown.
+    assert "关系网络" not in graph_page
+    assert "not found" in graph_page.lower()
+
+
+def test_town_analyst_rows_are_its_towns_through_the_api(stack):
+    town = SupersetClient(SETTINGS.superset_url, TOWN_ANALYST, _analyst_password(TOWN_ANALYST))
+    _, charts = _dashboard_state(town)
+    rows = _chart_rows(town, charts[CHART_TOWNS])
+    towns = {key for row in rows for key in row if key != "day"}
+    assert towns == {REAL_TOWN_NAME}
+    alerts = _chart_rows(town, charts[CHART_ALERTS])
+    assert {row["town_name"] for row in alerts} <= {REAL_TOWN_NAME}
+    assert len(alerts) == min(
+        50,
+        _sql_scalar(f"SELECT count(*) FROM {SCHEMA}.alerts WHERE town_code = %s", REAL_TOWN),
+    )
+    titles = {d["dashboard_title"] for d in town.get("/api/v1/dashboard/")["result"]}
+    assert titles == {TITLE}
+
+
+def _permissions(client: SupersetClient) -> set[tuple[str, str]]:
+    roles = client.get("/api/v1/me/roles/")["result"]["roles"]
+    return {tuple(p) for perms in roles.values() for p in perms}
+
+
+def test_sql_lab_is_the_districts_only(stack):
+    district = SupersetClient(
+        SETTINGS.superset_url, DISTRICT_ANALYST, _analyst_password(DISTRICT_ANALYST)
+    )
+    town = SupersetClient(SETTINGS.superset_url, TOWN_ANALYST, _analyst_password(TOWN_ANALYST))
+    sql_lab = {("menu_access", "SQL Lab"), ("can_execute_sql_query", "SQLLab")}
+    assert sql_lab <= _permissions(district)
+    assert not sql_lab & _permissions(town)
+
+
+def test_logins_are_rate_limited(stack):
+    """Repeated wrong passwords are refused with 429 before the limit's window ends."""
+    import requests
+
+    url = f"{SETTINGS.superset_url}/api/v1/security/login"
+    codes = []
+    for _ in range(15):  # bounded: the limit is 10 per 20 seconds
+        response = requests.post(
+            url,
+            json={"username": TOWN_ANALYST, "password": "wrong", "provider": "db"},
+            timeout=30,
+        )
+        codes.append(response.status_code)
+    assert set(codes) <= {401, 429}
+    assert 429 in codes and codes.index(429) <= 10
+    # Let the window pass, so that later logins from this address go through.
+    time.sleep(21)

@@ -26,11 +26,13 @@ import pytest
 from models.watch_list import WatchList, build_watch_list, watch_alert
 from pipelines.harness.steps import run_step
 from pipelines.harness.superset_api import SupersetClient
+from pipelines.harness.superset_provision import provision_superset
 from pipelines.io.watch_list_store import watch_config
 from pipelines.streaming.alert_store import WATCH_COLUMNS, watch_read_row, watch_row
 from pipelines.streaming.watch_alerts import district_checkpoints
 
 from .graph_lake import write_graph_lake
+from .superset_browser import CHROMIUM, log_in, open_dashboard, screenshot
 
 pytestmark = pytest.mark.integration
 
@@ -250,10 +252,10 @@ def watched(settings) -> dict:
 def stack(settings, night):
     # A cold machine builds Superset's venv here: allow for the download.
     _bash(settings, "infra/superset.sh", "start", timeout=1800)
-    _bash(settings, "infra/superset.sh", "provision", timeout=600)
+    provision_superset(settings)
     api = SupersetClient.from_settings(settings)
     first = _state(api)
-    _bash(settings, "infra/superset.sh", "provision", timeout=600)
+    provision_superset(settings)
     return {"api": api, "first": first, "second": _state(api)}
 
 
@@ -476,3 +478,25 @@ def test_watch_alerts_table_lists_the_newest_reads_first(settings, watched, api)
         WATCH_READS[1][4],
     )
     assert by_id[watched["uncounted"]["alert_id"]]["first_event_time"] is None
+
+
+def test_district_analyst_sees_every_graph_chart_drawn(settings, api, watched):
+    """In headless Chromium, the district's analyst sees all six charts drawn, none failing."""
+    import json
+
+    from playwright.sync_api import sync_playwright
+
+    username = "analyst-110118"
+    passwords = settings.var / "secrets" / "superset_analysts.json"
+    password = json.loads(passwords.read_text(encoding="utf-8"))[username]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1400}, locale="zh-CN")
+            log_in(page, settings.superset_url, username, password)
+            views = open_dashboard(page, settings.superset_url, SLUG, expected_charts=len(CHARTS))
+            screenshot(page, "superset_graph_district", settings.root)
+        finally:
+            browser.close()
+    assert {v.name for v in views} == CHARTS
+    assert [(v.name, v.text[:80]) for v in views if not v.ok] == []
