@@ -204,6 +204,27 @@ def _superset(args) -> int:
     return 0
 
 
+def _report(args) -> int:
+    from pathlib import Path
+
+    from pipelines.harness.notebooks import monthly_report
+
+    report = monthly_report(_settings(), args.month, args.town, Path(args.out))
+    print(json.dumps(report, ensure_ascii=False))
+    return 0
+
+
+def _notebook(args) -> int:
+    from pathlib import Path
+
+    from pipelines.harness.notebooks import run_notebook
+
+    parameters = {"end": args.end, "days": args.days}
+    report = run_notebook(_settings(), args.name, Path(args.out), parameters, args.name)
+    print(json.dumps(report, ensure_ascii=False))
+    return 0
+
+
 def _demo(args) -> int:
     from pipelines.harness.demo import run_demo
 
@@ -399,6 +420,8 @@ COMMANDS = {
     "alert-service": _alert_service,
     "accounts": _accounts,
     "superset": _superset,
+    "report": _report,
+    "notebook": _notebook,
     "demo": _demo,
     "eval": _eval,
     "replay": _replay,

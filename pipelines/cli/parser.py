@@ -189,3 +189,20 @@ def _add_platform_commands(sub) -> None:
     )
     superset.add_argument("action", choices=["provision", "export"])
     superset.add_argument("--out", help="export: the folder to write (assets/ and access.json)")
+
+    report = sub.add_parser(
+        "report",
+        help="the monthly stability report (安全稳定月报分析) of a month, as HTML and PDF",
+    )
+    report.add_argument("--month", required=True, help="the month, YYYY-MM (e.g. 2026-11)")
+    report.add_argument("--town", help="a town code; default: the whole district")
+    report.add_argument("--out", required=True, help="the folder to write the report into")
+    notebook = sub.add_parser(
+        "notebook", help="run a planners' notebook headless (notebooks/), as HTML and PDF"
+    )
+    notebook.add_argument("name", choices=["trend_analysis"])
+    notebook.add_argument("--out", required=True, help="the folder to write into")
+    notebook.add_argument("--end", type=iso_date, help="trend_analysis: last day + 1 (YYYY-MM-DD)")
+    notebook.add_argument(
+        "--days", type=positive, default=56, help="trend_analysis: days of history"
+    )
