@@ -82,9 +82,19 @@ FEATURE_FLAGS = {
 }
 
 # --- local single-node runtime ---------------------------------------------
-# In-process caches: no Redis needed for the skeleton.
+# Metadata cache in process; query results in a file-system cache under the
+# state folder, shared by every worker and surviving restarts. A dataset's
+# own cache_timeout overrides the default (the alerts' is short: they stream
+# in; the nightly tables' lasts a day). `zongzhi nightly` warms the overview
+# after each run (pipelines/harness/superset_cache.py).
 CACHE_CONFIG = {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 300}
-DATA_CACHE_CONFIG = {"CACHE_TYPE": "NullCache"}
+DATA_CACHE_CONFIG = {
+    "CACHE_TYPE": "FileSystemCache",
+    "CACHE_DIR": str(_HOME / "cache" / "data"),
+    "CACHE_DEFAULT_TIMEOUT": 24 * 3600,
+    "CACHE_THRESHOLD": 20000,
+    "CACHE_KEY_PREFIX": "zongzhi_data_",
+}
 RATELIMIT_STORAGE_URI = "memory://"
 # Login attempts are rate limited per client address, on the login form and
 # on the API's login alike (a guessed password costs time either way); the

@@ -23,6 +23,7 @@ import psycopg2.errors
 import pytest
 
 from pipelines.harness.superset_api import SupersetClient
+from pipelines.harness.superset_cache import warm_dashboard
 from pipelines.harness.superset_provision import export_superset, provision_superset
 from pipelines.settings import load_settings
 
@@ -393,6 +394,10 @@ def browser(stack):
             chromium.close()
 
 
+def _analyst(username: str) -> SupersetClient:
+    return SupersetClient(SETTINGS.superset_url, username, _analyst_password(username))
+
+
 def _analyst_page(browser, username: str):
     context = browser.new_context(viewport={"width": 1600, "height": 1200}, locale="zh-CN")
     page = context.new_page()
@@ -400,7 +405,19 @@ def _analyst_page(browser, username: str):
     return context, page
 
 
+def test_warmed_overview_is_served_from_cache(stack):
+    district = _analyst(DISTRICT_ANALYST)
+    warmed = warm_dashboard(district, SLUG)
+    assert warmed["charts"] == 5 and warmed["rows"] > 0
+    for chart in district.dashboard_charts(SLUG):
+        result = district.get(f"/api/v1/chart/{chart['id']}/data/")["result"][0]
+        assert result["is_cached"], chart["slice_name"]
+    cached = list((SETTINGS.var / "superset" / "cache" / "data").iterdir())
+    assert len(cached) >= 5
+
+
 def test_district_analyst_sees_every_overview_chart_drawn(browser):
+    warm_dashboard(_analyst(DISTRICT_ANALYST), SLUG)  # this module's rows, not an older cache
     context, page = _analyst_page(browser, DISTRICT_ANALYST)
     try:
         views = open_dashboard(page, SETTINGS.superset_url, SLUG, expected_charts=5)
@@ -420,6 +437,7 @@ def test_district_analyst_sees_every_overview_chart_drawn(browser):
 
 
 def test_town_analyst_sees_only_its_town(browser):
+    warm_dashboard(_analyst(TOWN_ANALYST), SLUG)  # this module's rows, not an older cache
     context, page = _analyst_page(browser, TOWN_ANALYST)
     try:
         views = {
@@ -444,7 +462,7 @@ def test_town_analyst_sees_only_its_town(browser):
 
 
 def test_town_analyst_rows_are_its_towns_through_the_api(stack):
-    town = SupersetClient(SETTINGS.superset_url, TOWN_ANALYST, _analyst_password(TOWN_ANALYST))
+    town = _analyst(TOWN_ANALYST)
     _, charts = _dashboard_state(town)
     rows = _chart_rows(town, charts[CHART_TOWNS])
     towns = {key for row in rows for key in row if key != "day"}
