@@ -387,3 +387,36 @@ CREATE TABLE IF NOT EXISTS serving.grid_staff_monthly (
     reward_qualifying  bigint           NOT NULL,
     PRIMARY KEY (month, reporter_id)
 );
+
+-- 事件闭环与督办 (issue 14): one row per work order, with the place of its
+-- alert (town_code, village_code: what row-level security cuts on), the
+-- alert's category label, and each stage of the loop as a flag. Superset's
+-- funnel, rates, time to close and overdue counts are aggregates over it.
+CREATE OR REPLACE VIEW serving.case_work AS
+SELECT c.case_id,
+       c.alert_id,
+       c.center_id,
+       c.department,
+       c.category,
+       coalesce(al.category_label, CASE WHEN wa.alert_id IS NOT NULL THEN '布控预警' END,
+                c.category)                                              AS category_label,
+       a.town_code,
+       a.village_code,
+       coalesce(al.town_name, wa.town_name)                              AS town_name,
+       c.state,
+       date_trunc('month', c.dispatched_at AT TIME ZONE 'Asia/Shanghai')::date AS month,
+       c.dispatched_at AT TIME ZONE 'Asia/Shanghai'                      AS dispatched_local,
+       (c.accepted_at IS NOT NULL)::int                                  AS accepted,
+       (c.accepted_at IS NOT NULL AND c.accepted_at <= c.respond_by)::int AS responded_in_time,
+       (c.state = 'closed')::int                                         AS closed,
+       (c.satisfaction IS NOT NULL)::int                                 AS followed_up,
+       (c.satisfaction >= 4)::int                                        AS satisfied,
+       (c.supervised_at IS NOT NULL)::int                                AS supervised,
+       round((extract(epoch FROM (c.closed_at - c.dispatched_at)) / 3600)::numeric, 2)
+                                                                         AS hours_to_close,
+       ((c.state <> 'closed' AND c.due_at < now())
+        OR (c.closed_at IS NOT NULL AND c.closed_at > c.due_at))::int    AS overdue
+FROM duty.cases c
+LEFT JOIN duty.alert_assignments a USING (alert_id)
+LEFT JOIN serving.alerts al ON al.alert_id = c.alert_id
+LEFT JOIN serving.watch_alerts wa ON wa.alert_id = c.alert_id;

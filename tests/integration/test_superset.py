@@ -66,6 +66,15 @@ REAL_TOWN_ROWS = [
     (DAY0, OTHER_TOWN, "果园街道", "zztest", "测试类别", "grid", SOURCE_GRID, 11),
 ]
 DISTRICT_ANALYST, TOWN_ANALYST = "analyst-110118", f"analyst-{REAL_TOWN}"
+# Work orders of the supervised loop (duty.cases) on the test alerts, one of
+# them in the real town: what 事件闭环与督办 shows.
+CASES_SLUG = "zongzhi-cases"
+CASES = [
+    # case_id, alert_id, town_code, state, accepted late?, satisfaction, closed after hours
+    ("zztest-case-1", "zztest-1", TEST_TOWN_PREFIX + "01", "closed", False, 5, 20),
+    ("zztest-case-2", "zztest-2", TEST_TOWN_PREFIX + "02", "accepted", True, None, None),
+    ("zztest-case-3", "zztest-3", REAL_TOWN, "closed", False, 3, 30),
+]
 TREND_ROWS = [
     # cell_id, town_name, pattern, pattern_label
     ("ZZTEST-c1", TOWN_A, "intensifying_hot_spot", "加剧热点"),
@@ -122,6 +131,10 @@ def _delete_test_rows(conn) -> None:
             f"DELETE FROM {schema}.cell_trends WHERE cell_id LIKE %s", (TEST_TOWN_PREFIX + "%",)
         )
         cur.execute(f"DELETE FROM {schema}.daily_counts WHERE category = 'zztest'")
+        cur.execute("DELETE FROM duty.cases WHERE case_id LIKE 'zztest-case-%'")
+        cur.execute(
+            "DELETE FROM duty.alert_assignments WHERE alert_id LIKE %s", (TEST_ALERT_PREFIX + "%",)
+        )
 
 
 def _insert_test_rows(conn) -> None:
@@ -178,6 +191,40 @@ def _insert_test_rows(conn) -> None:
             )
 
 
+def _insert_cases(conn) -> None:
+    dispatched = dt.datetime(2099, 1, 1, 11, 0, tzinfo=SHANGHAI)
+    with conn, conn.cursor() as cur:
+        for case_id, alert_id, town, state, late, satisfaction, hours in CASES:
+            cur.execute(
+                "INSERT INTO duty.alert_assignments (alert_id, kind, severity, town_code,"
+                " village_code, home_center, center_id, unlocated, assigned_at)"
+                " VALUES (%s, 'hotspot', '黄色', %s, NULL, %s, %s, false, %s)",
+                (alert_id, town, town, town, dispatched),
+            )
+            accepted = dispatched + dt.timedelta(hours=3 if late else 0.5)
+            closed = dispatched + dt.timedelta(hours=hours) if hours else None
+            cur.execute(
+                "INSERT INTO duty.cases (case_id, alert_id, center_id, department, state,"
+                " dispatched_by, dispatched_at, updated_at, category, respond_by, due_at,"
+                " accepted_at, closed_at, satisfaction, followed_up_at) VALUES"
+                " (%s, %s, %s, '城管', %s, 'duty-test', %s, %s, 'test', %s, %s, %s, %s, %s, %s)",
+                (
+                    case_id,
+                    alert_id,
+                    town,
+                    state,
+                    dispatched,
+                    dispatched,
+                    dispatched + dt.timedelta(hours=2),
+                    dispatched + dt.timedelta(hours=24),
+                    accepted,
+                    closed,
+                    satisfaction,
+                    closed if satisfaction else None,
+                ),
+            )
+
+
 def _dashboard_state(api: SupersetClient) -> tuple[int, dict[str, int]]:
     dashboard_id = api.dashboard_by_slug(SLUG)["id"]
     return dashboard_id, {c["slice_name"]: c["id"] for c in api.dashboard_charts(dashboard_id)}
@@ -198,6 +245,7 @@ def stack(tmp_path_factory):
     conn = _pg_connect()
     _delete_test_rows(conn)
     _insert_test_rows(conn)
+    _insert_cases(conn)
     try:
         yield {"api": api, "first_state": first, "exports": exports}
     finally:
@@ -461,6 +509,46 @@ def test_town_analyst_sees_only_its_town(browser):
     assert "not found" in graph_page.lower()
 
 
+def test_district_analyst_sees_the_loops_dashboard_drawn(browser):
+    warm_dashboard(_analyst(DISTRICT_ANALYST), CASES_SLUG)
+    context, page = _analyst_page(browser, DISTRICT_ANALYST)
+    try:
+        views = open_dashboard(page, SETTINGS.superset_url, CASES_SLUG, expected_charts=6)
+        screenshot(page, "superset_cases_district", ROOT)
+    finally:
+        context.close()
+    assert {v.name for v in views} == {
+        "响应率",
+        "解决率",
+        "满意率",
+        "工单办理漏斗",
+        "各类别办结用时",
+        "各部门办结与超期",
+    }
+    assert [(v.name, v.text[:60]) for v in views if not v.ok] == []
+
+
+def test_town_analyst_sees_its_towns_work_orders_only(browser):
+    warm_dashboard(_analyst(TOWN_ANALYST), CASES_SLUG)
+    context, page = _analyst_page(browser, TOWN_ANALYST)
+    try:
+        views = {
+            v.name: v
+            for v in open_dashboard(page, SETTINGS.superset_url, CASES_SLUG, expected_charts=6)
+        }
+        screenshot(page, "superset_cases_town", ROOT)
+    finally:
+        context.close()
+    closed, cases = (
+        _sql_scalar(f"SELECT {what} FROM {SCHEMA}.case_work WHERE town_code = %s", REAL_TOWN)
+        for what in ("sum(closed)", "count(*)")
+    )
+    shown = float(views["解决率"].text.splitlines()[0].rstrip("%")) / 100
+    assert shown == pytest.approx(closed / cases, abs=0.0006)
+    district_cases = _sql_scalar(f"SELECT count(*) FROM {SCHEMA}.case_work")
+    assert cases < district_cases
+
+
 def test_town_analyst_rows_are_its_towns_through_the_api(stack):
     town = _analyst(TOWN_ANALYST)
     _, charts = _dashboard_state(town)
@@ -474,7 +562,7 @@ def test_town_analyst_rows_are_its_towns_through_the_api(stack):
         _sql_scalar(f"SELECT count(*) FROM {SCHEMA}.alerts WHERE town_code = %s", REAL_TOWN),
     )
     titles = {d["dashboard_title"] for d in town.get("/api/v1/dashboard/")["result"]}
-    assert titles == {TITLE}
+    assert titles == {TITLE, "事件闭环与督办 (密云区)"}
 
 
 def _permissions(client: SupersetClient) -> set[tuple[str, str]]:

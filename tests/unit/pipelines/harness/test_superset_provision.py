@@ -43,6 +43,8 @@ def test_plan_gives_towns_the_overview_and_only_the_district_the_graph(settings)
     assert by_slug["zongzhi-graph"] == {"zz_center_110118"}
     assert {"zz_center_110118", "zz_center_110118001"} <= by_slug["zongzhi-overview"]
     assert "zz_center_110118001001" not in by_slug["zongzhi-overview"]
+    # The work orders carry the village too: every center opens the loop's dashboard.
+    assert len(by_slug["zongzhi-cases"]) == 141
     roles = {r["name"]: r for r in plan["roles"]}
     assert len(roles) == 141
     assert roles["zz_center_110118"]["clause"] is None
