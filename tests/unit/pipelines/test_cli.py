@@ -22,6 +22,8 @@ SUBCOMMANDS = [
     "alert-service",
     "accounts",
     "superset",
+    "report",
+    "notebook",
     "demo",
     "eval",
     "replay",
