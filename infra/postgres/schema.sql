@@ -420,3 +420,28 @@ FROM duty.cases c
 LEFT JOIN duty.alert_assignments a USING (alert_id)
 LEFT JOIN serving.alerts al ON al.alert_id = c.alert_id
 LEFT JOIN serving.watch_alerts wa ON wa.alert_id = c.alert_id;
+
+-- The relation graph's serving tables, empty until the first graph night
+-- (jobs/graph/serving.py replaces their rows, and remakes a table whose
+-- columns no longer fit the night's). Created here so that the dashboard
+-- over them says 暂无数据 before that night instead of failing.
+CREATE TABLE IF NOT EXISTS serving.graph_key_entities (
+    as_of text, node_id text, kind text, kind_label text, pagerank double precision,
+    betweenness double precision, degree bigint, community bigint, component_size bigint,
+    companions bigint, rank_in_kind double precision, reasons text
+);
+CREATE TABLE IF NOT EXISTS serving.graph_communities (
+    community bigint, members bigint, persons bigint, vehicles bigint, incidents bigint,
+    top_member text, as_of text
+);
+CREATE TABLE IF NOT EXISTS serving.graph_companions (
+    as_of text, vehicle_a text, vehicle_b text, co_occurrences bigint, days bigint, places bigint,
+    expected double precision, p_value double precision, lift double precision, companion boolean
+);
+CREATE TABLE IF NOT EXISTS serving.graph_network_edges (
+    src text, dst text, type text, weight bigint, as_of text
+);
+CREATE TABLE IF NOT EXISTS serving.graph_new_links (
+    src text, dst text, type text, role text, weight bigint, first_ms bigint, last_ms bigint,
+    days bigint, reason text, as_of text
+);

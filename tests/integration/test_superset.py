@@ -40,6 +40,39 @@ TITLE = "综治事件态势 (密云区)"
 CHART_TOWNS, CHART_SOURCES, CHART_ALERTS = "各镇街每日事件数", "各渠道事件趋势", "最新预警"
 CHART_TREND_CLASSES = "热点趋势分类（近14天）"
 CHART_TOTAL = "事件总数"
+OVERVIEW_CHARTS = {
+    CHART_TOTAL,
+    CHART_TOWNS,
+    CHART_SOURCES,
+    CHART_ALERTS,
+    CHART_TREND_CLASSES,
+    "各镇街周环比与同比",
+    "各类别周环比与同比",
+    "各类别每周事件趋势",
+}
+#: The other dashboards every district analyst opens, with their charts.
+DASHBOARDS = {
+    "zongzhi-cases": {
+        "响应率",
+        "解决率",
+        "满意率",
+        "工单办理漏斗",
+        "各类别办结用时",
+        "各部门办结与超期",
+    },
+    "zongzhi-monthly": {
+        "各镇街本月研判",
+        "各类别本月研判",
+        "各镇街月度事件趋势",
+        "各镇街月度工单三率",
+    },
+    "zongzhi-hotspots": {
+        "热点网格地图（趋势类别）",
+        "当前热点簇地图",
+        "当前热点簇统计",
+        CHART_TREND_CLASSES,
+    },
+}
 
 # Marked test rows: a day long past and alert windows far ahead, so that the
 # assertions hold whatever else the serving tables contain.
@@ -276,13 +309,7 @@ def test_status_reports_up(stack):
 def test_dashboard_has_chinese_title_and_charts(stack, api):
     assert api.dashboard_by_slug(SLUG)["dashboard_title"] == TITLE
     _, charts = _dashboard_state(api)
-    assert set(charts) == {
-        CHART_TOTAL,
-        CHART_TOWNS,
-        CHART_SOURCES,
-        CHART_ALERTS,
-        CHART_TREND_CLASSES,
-    }
+    assert set(charts) == OVERVIEW_CHARTS
 
 
 def test_provision_twice_keeps_the_same_objects(stack, api):
@@ -401,7 +428,7 @@ def test_no_identifier_in_clear_in_any_chart_data(api):
     texts = chart_texts(api)
     # The overview's charts read tables this session fills; charts over
     # tables not made here yet (the graph's) have no data to scan.
-    overview = {CHART_TOWNS, CHART_SOURCES, CHART_ALERTS, CHART_TREND_CLASSES}
+    overview = OVERVIEW_CHARTS - {"各镇街周环比与同比", "各类别周环比与同比"}
     assert overview <= {name for name, text in texts.items() if text}
     texts = {name: text for name, text in texts.items() if text is not None}
     leaks = {name: found for name, text in texts.items() if (found := find_in_clear(text))}
@@ -419,6 +446,14 @@ def _sql_scalar(sql: str, *params):
         value = cur.fetchone()[0]
     conn.close()
     return value
+
+
+def _sql_rows(sql: str, *params) -> list[tuple]:
+    with _pg_connect() as conn, conn.cursor() as cur:
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+    conn.close()
+    return rows
 
 
 def _analyst_password(username: str) -> str:
@@ -456,7 +491,7 @@ def _analyst_page(browser, username: str):
 def test_warmed_overview_is_served_from_cache(stack):
     district = _analyst(DISTRICT_ANALYST)
     warmed = warm_dashboard(district, SLUG)
-    assert warmed["charts"] == 5 and warmed["rows"] > 0
+    assert warmed["charts"] == len(OVERVIEW_CHARTS) and warmed["rows"] > 0
     for chart in district.dashboard_charts(SLUG):
         result = district.get(f"/api/v1/chart/{chart['id']}/data/")["result"][0]
         assert result["is_cached"], chart["slice_name"]
@@ -468,18 +503,12 @@ def test_district_analyst_sees_every_overview_chart_drawn(browser):
     warm_dashboard(_analyst(DISTRICT_ANALYST), SLUG)  # this module's rows, not an older cache
     context, page = _analyst_page(browser, DISTRICT_ANALYST)
     try:
-        views = open_dashboard(page, SETTINGS.superset_url, SLUG, expected_charts=5)
+        views = open_dashboard(page, SETTINGS.superset_url, SLUG, len(OVERVIEW_CHARTS))
         screenshot(page, "superset_overview_district", ROOT)
     finally:
         context.close()
-    assert {v.name for v in views} == {
-        CHART_TOTAL,
-        CHART_TOWNS,
-        CHART_SOURCES,
-        CHART_ALERTS,
-        CHART_TREND_CLASSES,
-    }
-    assert [v.name for v in views if not v.ok] == []
+    assert {v.name for v in views} == OVERVIEW_CHARTS
+    assert [(v.name, v.text[:60]) for v in views if not v.ok] == []
     total = next(v for v in views if v.name == CHART_TOTAL)
     assert _big_number(total.text) == _sql_scalar(f"SELECT sum(events) FROM {SCHEMA}.daily_counts")
 
@@ -489,7 +518,8 @@ def test_town_analyst_sees_only_its_town(browser):
     context, page = _analyst_page(browser, TOWN_ANALYST)
     try:
         views = {
-            v.name: v for v in open_dashboard(page, SETTINGS.superset_url, SLUG, expected_charts=5)
+            v.name: v
+            for v in open_dashboard(page, SETTINGS.superset_url, SLUG, len(OVERVIEW_CHARTS))
         }
         screenshot(page, "superset_overview_town", ROOT)
         page.goto(f"{SETTINGS.superset_url}/superset/dashboard/zongzhi-graph/")
@@ -509,22 +539,15 @@ def test_town_analyst_sees_only_its_town(browser):
     assert "not found" in graph_page.lower()
 
 
-def test_district_analyst_sees_the_loops_dashboard_drawn(browser):
-    warm_dashboard(_analyst(DISTRICT_ANALYST), CASES_SLUG)
+@pytest.mark.parametrize("slug", sorted(DASHBOARDS))
+def test_district_analyst_sees_every_dashboard_drawn(browser, slug):
     context, page = _analyst_page(browser, DISTRICT_ANALYST)
     try:
-        views = open_dashboard(page, SETTINGS.superset_url, CASES_SLUG, expected_charts=6)
-        screenshot(page, "superset_cases_district", ROOT)
+        views = open_dashboard(page, SETTINGS.superset_url, slug, len(DASHBOARDS[slug]))
+        screenshot(page, f"superset_{slug}_district", ROOT)
     finally:
         context.close()
-    assert {v.name for v in views} == {
-        "响应率",
-        "解决率",
-        "满意率",
-        "工单办理漏斗",
-        "各类别办结用时",
-        "各部门办结与超期",
-    }
+    assert {v.name for v in views} == DASHBOARDS[slug]
     assert [(v.name, v.text[:60]) for v in views if not v.ok] == []
 
 
@@ -549,6 +572,22 @@ def test_town_analyst_sees_its_towns_work_orders_only(browser):
     assert cases < district_cases
 
 
+def test_a_town_without_work_orders_sees_no_data_not_errors(browser):
+    """An empty dashboard says 暂无数据 in every chart, and no chart fails."""
+    towns = [f"1101180{n:02d}" for n in range(1, 21)]
+    busy = {row[0] for row in _sql_rows(f"SELECT DISTINCT town_code FROM {SCHEMA}.case_work")}
+    idle = next(t for t in towns if t not in busy)
+    context, page = _analyst_page(browser, f"analyst-{idle}")
+    try:
+        views = open_dashboard(page, SETTINGS.superset_url, CASES_SLUG, expected_charts=6)
+        screenshot(page, "superset_cases_empty_town", ROOT)
+    finally:
+        context.close()
+    assert len(views) == 6
+    assert [v.name for v in views if v.error] == []
+    assert all(v.empty and "暂无数据" in v.text for v in views), [(v.name, v.text) for v in views]
+
+
 def test_town_analyst_rows_are_its_towns_through_the_api(stack):
     town = _analyst(TOWN_ANALYST)
     _, charts = _dashboard_state(town)
@@ -562,7 +601,7 @@ def test_town_analyst_rows_are_its_towns_through_the_api(stack):
         _sql_scalar(f"SELECT count(*) FROM {SCHEMA}.alerts WHERE town_code = %s", REAL_TOWN),
     )
     titles = {d["dashboard_title"] for d in town.get("/api/v1/dashboard/")["result"]}
-    assert titles == {TITLE, "事件闭环与督办 (密云区)"}
+    assert titles == {TITLE, "事件闭环与督办 (密云区)", "月度研判 (密云区)", "实时热点 (密云区)"}
 
 
 def _permissions(client: SupersetClient) -> set[tuple[str, str]]:
