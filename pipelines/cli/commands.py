@@ -276,6 +276,28 @@ def _bench(args) -> int:
         return _bench_faults(settings, args)
     if args.target == "alerts":
         return _bench_alerts(settings, args)
+    if args.target == "dashboards":
+        from datetime import date, timedelta
+
+        from models.monthly_report import parse_month
+        from pipelines.errors import UsageError
+        from pipelines.harness import dashboard_bench
+        from pipelines.harness.notebooks import checked_town
+        from pipelines.harness.services import services_up
+        from pipelines.io.platform_state import load_district
+
+        month = args.month or (date.today().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+        try:
+            parse_month(month)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        checked_town(load_district(settings), args.town)
+        services_up(settings, ["kafka", "postgres", "superset"])
+        report = dashboard_bench.run_bench(
+            settings, month=month, days=3 if args.smoke else args.days, town=args.town
+        )
+        print(json.dumps(report, ensure_ascii=False))
+        return 0
     if args.target == "nightly":
         from pipelines.harness import nightly_bench
         from pipelines.io.serving_store import check_postgres

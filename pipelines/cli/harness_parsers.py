@@ -198,6 +198,25 @@ def _add_bench(sub) -> None:
         "--smoke", action="store_true", help="a small, quick run that checks the bench works (CI)"
     )
 
+    bd = bench_sub.add_parser(
+        "dashboards",
+        help=(
+            "a month of the district through the nightly job into Superset: the overview in a "
+            "browser cold and warm, and a town's monthly report"
+        ),
+    )
+    bd.add_argument("--json", action="store_true", help="print the report as JSON (the default)")
+    bd.add_argument("--month", help="the month to write, YYYY-MM (default: last month)")
+    bd.add_argument(
+        "--days", type=positive(int), help="write only its first DAYS days (default: all)"
+    )
+    bd.add_argument(
+        "--town", default="110118001", help="the town of the report (default 110118001)"
+    )
+    bd.add_argument(
+        "--smoke", action="store_true", help="a small, quick run that checks the bench works (CI)"
+    )
+
     ba = bench_sub.add_parser(
         "alerts",
         help=(
