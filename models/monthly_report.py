@@ -329,7 +329,12 @@ def narrative(
     else:
         trend = "上升" if mom["rate_ratio"] > 1 else "下降" if mom["rate_ratio"] < 1 else "持平"
         parts.append(
-            f"较上月（{figures['previous_events']:,}件）日均{trend}{_pct(mom['change_pct'])}"
+            f"较上月（{figures['previous_events']:,}件）日均{trend}"
+            + (
+                f"{abs(mom['change_pct']):.1f}%"
+                if math.isfinite(mom["change_pct"])
+                else "（上月为零）"
+            )
             + ("，变化具有统计显著性" if mom["p_value"] < 0.05 else "，变化在正常波动范围内")
             + f"（p={mom['p_value']:.2g}）。"
         )

@@ -135,3 +135,11 @@ def test_work_orders_weigh_rates_by_cases():
     assert orders["resolution_rate"] == pytest.approx(35 / 40)
     assert orders["satisfaction_rate"] == pytest.approx(3 / 4)
     assert mr.work_order_summary(rates.iloc[0:0]) == {"cases": 0}
+
+
+def test_narrative_states_a_fall_without_a_double_sign():
+    rows = [(f"n{i}", "2026-11-10", "grid", "x", "t1", "c1") for i in range(30)]
+    rows += [(f"p{i}", "2026-10-10", "grid", "x", "t1", "c1") for i in range(62)]
+    figures = mr.headline(_events(rows), NOV)
+    text = mr.narrative("甲镇", figures, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), {})
+    assert "日均下降50.0%" in text and "-" not in text.split("日均下降")[1][:6]
