@@ -237,6 +237,7 @@ def _demo(args) -> int:
         _settings(),
         hours=args.hours,
         history_hours=args.history_hours,
+        history_days=args.history_days,
         speedup=args.speedup,
         seed=args.seed,
         end=args.end,

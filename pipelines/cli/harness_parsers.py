@@ -40,6 +40,13 @@ def _add_demo(sub) -> None:
         help="event-time length of the history that seeds the baselines (default 24)",
     )
     demo.add_argument(
+        "--history-days",
+        type=int,
+        default=15,
+        help="days before that history written straight into the lake, for trends, "
+        "week-on-week changes and the monthly report (default 15; 0: none)",
+    )
+    demo.add_argument(
         "--speedup",
         type=positive(float),
         default=240.0,

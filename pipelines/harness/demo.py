@@ -3,7 +3,10 @@
 1. Services up: Kafka, PostgreSQL, Superset (provisioned from infra/).
 2. Fresh topics, lake and alerts table, so that every count below belongs
    to this run.
-3. Backfill: a day of simulated history → normalization → lake →
+3. Backfill: first ``history_days`` (15) days of the district written
+   straight into the lake through the real contract (trend classes,
+   week-on-week changes and the monthly report need weeks); then a day of
+   simulated history → normalization → lake →
    nightly, which writes the first per-cell baselines, and the relation
    graph, which proposes the first watch list (the vehicles of key persons);
    the alert service comes up and the district's supervisor approves the
@@ -19,6 +22,8 @@
    The surge's alert is filed as a case by its center's duty officer,
    through the alert service's API: dispatched to the police, accepted,
    handled, verified and closed.
+   The planners' monthly report of the current month is written to
+   ``var/reports`` (HTML, PDF).
 6. A summary: counts per stage, alerts raised, whether the surge was found,
    the case, and the URLs (the live page's too, with where the demo
    accounts' passwords are).
@@ -38,8 +43,11 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg2
 
+from features.local_time import DISTRICT_TZ
 from pipelines.errors import ServiceError
 from pipelines.harness.duty_client import DutyClient, alert_service_url, demo_account
+from pipelines.harness.lake_backfill import backfill_lake
+from pipelines.harness.notebooks import monthly_report
 from pipelines.harness.restart_check import checkpoint_id, hotspot_lag, normalize_lag
 from pipelines.harness.steps import child_env, run_step
 from pipelines.harness.streams import fresh_streams
@@ -278,6 +286,7 @@ def run_demo(
     history_hours: float,
     speedup: float,
     seed: int,
+    history_days: int = 15,
     end: datetime | None = None,
     superset: bool = True,
 ) -> str:
@@ -307,9 +316,28 @@ def run_demo(
     live_start = now - timedelta(hours=hours)
     history_start = live_start - timedelta(hours=history_hours)
 
+    # Weeks before the history, written straight into the lake through the
+    # real contract: what trend classes, week-on-week changes and the monthly
+    # report need, at the district's usual rate.
+    long_history = (
+        backfill_lake(
+            settings,
+            settings.lake_table("normalized"),
+            history_start - timedelta(days=history_days),
+            history_days,
+            rate=float(settings.simulator["events_per_hour"]),
+            seed=seed + 2000,
+        )
+        if history_days
+        else {"days": [], "events": 0, "seconds": 0.0}
+    )
     log.info(
-        "3/6 backfill: %.0f h of history → normalize → lake → nightly baselines → "
+        "3/6 backfill: %d day(s) straight into the lake (%d events, %.0f s), then %.0f h of "
+        "history → normalize → lake → nightly baselines → "
         "relation graph and watch list → hotspots",
+        len(long_history["days"]),
+        long_history["events"],
+        long_history["seconds"],
         history_hours,
     )
     # The history and the live stream are two stretches of one district: the
@@ -385,6 +413,10 @@ def run_demo(
     pg = _pg_counts(settings, surge.cell_id)
     board = _superset_check(settings) if superset else None
     case = _file_one_case(settings, pg["surge_alert_id"])
+    # The planners' monthly report of the month the stream ends in.
+    report = monthly_report(
+        settings, now.astimezone(DISTRICT_TZ).strftime("%Y-%m"), None, settings.var / "reports"
+    )
 
     log.info("6/6 summary")
     produced = history_report["produced"] + live_report["produced"]
@@ -401,7 +433,9 @@ def run_demo(
         f"  late events     {counts.get(settings.topic('late'), 0):>8}  behind the hotspot job's "
         f"watermark, which allows {allowance} s of event-time disorder at {speedup:g}x "
         f"(kept in zz.events.late and the lake)",
-        f"  lake events     {nightly['events']:>8}  over {nightly['days']} day(s)",
+        f"  lake events     {nightly['events']:>8}  over {nightly['days']} day(s) "
+        f"({long_history['events']} of them backfilled over {len(long_history['days'])} "
+        "day(s) before the history)",
         f"  baselines       {nightly['baseline_rows']:>8}  cell × category rates "
         f"(first nightly: {first_nightly['baseline_rows']})",
         f"  alerts          {pg['alerts']:>8}  clusters in PostgreSQL, {pg['updates']} updates "
@@ -444,6 +478,7 @@ def run_demo(
         f"  live page       {alert_service_url(settings)}/  (one account per center; "
         f"passwords in {settings.var / settings.section('alert_service').text('accounts_file')})"
     )
+    lines.append(f"  monthly report  {report['html']} (and .pdf): {report['narrative'][:60]}…")
     lines.append(f"  PostgreSQL      {settings.pg_jdbc_url()} (schema {settings.pg['schema']})")
     lines.append(f"  Kafka           {settings.kafka_bootstrap}")
     lines.append(f"  took            {time.monotonic() - started:.0f} s")
