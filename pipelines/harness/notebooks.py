@@ -69,6 +69,7 @@ def _pdf(html: Path, pdf: Path) -> None:
         raise ServiceError(
             f"{CHROMIUM} is missing: `bash infra/browser.sh ensure` installs Debian's chromium"
         )
+    pdf.unlink(missing_ok=True)  # an older print must not pass for this one
     proc = subprocess.run(
         [
             CHROMIUM,
