@@ -31,6 +31,7 @@ from pipelines.errors import ServiceError
 from pipelines.harness.infra_scripts import run_infra_script
 from pipelines.harness.superset_api import SupersetClient
 from pipelines.io.platform_state import load_jurisdiction_policy
+from pipelines.io.private_files import write_private_text
 from pipelines.service.credentials import new_secret
 from pipelines.settings import Settings
 
@@ -102,10 +103,7 @@ def analyst_passwords(settings: Settings, usernames: list[str]) -> dict[str, str
         known.update({name: new_secret() for name in missing})
         path.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(path.parent, 0o700)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(known, ensure_ascii=False, indent=1), encoding="utf-8")
-        os.chmod(tmp, 0o600)
-        tmp.replace(path)
+        write_private_text(path, json.dumps(known, ensure_ascii=False, indent=1))
     return {name: known[name] for name in usernames}
 
 
@@ -160,19 +158,10 @@ def access_plan(settings: Settings, policy: JurisdictionPolicy | None = None) ->
     }
 
 
-def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    tmp.replace(path)
-
-
 def provision_superset(settings: Settings) -> None:
     """Import the assets and apply the access plan (starting Superset when down)."""
     plan_path = settings.var / "superset" / "access_plan.json"
-    _write_private(plan_path, json.dumps(access_plan(settings), ensure_ascii=False))
+    write_private_text(plan_path, json.dumps(access_plan(settings), ensure_ascii=False))
     try:
         run_infra_script(
             settings, "superset.sh", "provision", env={"ZZ_ACCESS_PLAN": str(plan_path)}

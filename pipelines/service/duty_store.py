@@ -23,6 +23,7 @@ from features.alert_routing import RoutingRules, escalate, escalation_due
 from features.case_workflow import FIRST_STATE, STATE_LABELS, move
 from features.jurisdiction_policy import JurisdictionPolicy
 from features.work_orders import WorkOrderRules, overdue
+from pipelines.io.private_files import write_private_text
 from pipelines.service.credentials import (
     Account,
     demo_accounts,
@@ -142,11 +143,7 @@ class DutyStore:
                 }
                 for a in demo_accounts(self.policy)
             ]
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(listed, ensure_ascii=False, indent=1), encoding="utf-8")
-            tmp.chmod(0o600)
-            tmp.replace(path)
+            write_private_text(path, json.dumps(listed, ensure_ascii=False, indent=1))
         else:
             listed = json.loads(path.read_text(encoding="utf-8"))
         with self._cursor() as cur:
