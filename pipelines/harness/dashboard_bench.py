@@ -23,8 +23,6 @@ import json
 import logging
 import shutil
 import statistics
-import subprocess
-import sys
 import time
 from datetime import datetime
 
@@ -33,7 +31,7 @@ from models.monthly_report import parse_month
 from pipelines.errors import ServiceError
 from pipelines.harness.lake_backfill import backfill_lake
 from pipelines.harness.notebooks import CHROMIUM, monthly_report
-from pipelines.harness.steps import child_env
+from pipelines.harness.steps import run_step
 from pipelines.harness.superset_api import SupersetClient
 from pipelines.harness.superset_cache import warm_dashboard
 from pipelines.harness.superset_provision import ANALYSTS_FILE
@@ -56,24 +54,6 @@ _DRAWN = """
     !!h.querySelector('canvas, svg, table tbody tr, .header-line, .ant-empty, .alert-danger'));
 }
 """
-
-
-def _nightly(settings: Settings, lake) -> dict:
-    env = dict(child_env(), ZONGZHI_LAKE=str(lake))
-    proc = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "nightly"],
-        cwd=settings.root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=3600,
-    )
-    if proc.returncode != 0:
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise ServiceError(f"the nightly job failed: {tail}")
-    return next(
-        json.loads(line) for line in reversed(proc.stdout.splitlines()) if line.startswith("{")
-    )
 
 
 def _render_seconds(context, settings: Settings, charts: int) -> float:
@@ -111,7 +91,7 @@ def run_bench(
     written = backfill_lake(settings, table, start, days, rate=rate, seed=23)
     log.info("bench dashboards 2/4: the nightly job over them")
     t0 = time.monotonic()
-    night = _nightly(settings, lake)
+    night = run_step(settings, "nightly", timeout=3600, env={"ZONGZHI_LAKE": str(lake)})
     nightly_s = time.monotonic() - t0
 
     log.info("bench dashboards 3/4: the overview in headless Chromium, cold and warm")
@@ -158,7 +138,7 @@ def run_bench(
         "events_per_hour": rate,
         "backfill_s": written["seconds"],
         "nightly_s": round(nightly_s, 2),
-        "daily_count_rows": night.get("daily_count_rows", night.get("daily_counts")),
+        "daily_count_rows": night["daily_count_rows"],
         "overview_charts": charts,
         "overview_warm_runs_s": [round(w, 2) for w in warm],
         **measured,

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 
 from pipelines.errors import ServiceError
 from pipelines.settings import Settings
@@ -31,17 +32,20 @@ def child_env() -> dict[str, str]:
     }
 
 
-def run_step(settings: Settings, *args: str, timeout: float = 900) -> dict | None:
+def run_step(
+    settings: Settings, *args: str, timeout: float = 900, env: Mapping[str, str] | None = None
+) -> dict | None:
     """Run ``zongzhi ARGS``; return the JSON report it printed last, if any.
 
     The JVMs of Flink and Spark may print log lines to stdout too, so the
-    report is the last line that parses as a JSON object.
+    report is the last line that parses as a JSON object. ``env`` adds to
+    the child's environment (e.g. ``ZONGZHI_LAKE``).
     """
-    return run_step_with_output(settings, *args, timeout=timeout)[0]
+    return run_step_with_output(settings, *args, timeout=timeout, env=env)[0]
 
 
 def run_step_with_output(
-    settings: Settings, *args: str, timeout: float = 900
+    settings: Settings, *args: str, timeout: float = 900, env: Mapping[str, str] | None = None
 ) -> tuple[dict | None, str]:
     """Run ``zongzhi ARGS`` as :func:`run_step` does; return its report and all it printed.
 
@@ -56,7 +60,7 @@ def run_step_with_output(
         text=True,
         errors="replace",
         timeout=timeout,
-        env=child_env(),
+        env={**child_env(), **(env or {})},
     )
     if result.returncode != 0:
         tail = (result.stderr.strip().splitlines() or ["no output"])[-1]
