@@ -280,18 +280,13 @@ def _bench(args) -> int:
     if args.target == "dashboards":
         from datetime import date, timedelta
 
-        from models.monthly_report import parse_month
-        from pipelines.errors import UsageError
         from pipelines.harness import dashboard_bench
-        from pipelines.harness.notebooks import checked_town
+        from pipelines.harness.notebooks import checked_month, checked_town
         from pipelines.harness.services import services_up
         from pipelines.io.platform_state import load_district
 
         month = args.month or (date.today().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
-        try:
-            parse_month(month)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+        checked_month(month)
         checked_town(load_district(settings), args.town)
         services_up(settings, ["kafka", "postgres", "superset"])
         report = dashboard_bench.run_bench(

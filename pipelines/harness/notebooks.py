@@ -16,18 +16,26 @@ import time
 from pathlib import Path
 
 from features.district import District
-from models.monthly_report import parse_month
+from models.monthly_report import MonthSpan, parse_month
 from pipelines.errors import ServiceError, UsageError
 from pipelines.io.platform_state import load_district
 from pipelines.settings import Settings
 
-__all__ = ["NOTEBOOKS", "run_notebook", "monthly_report", "checked_town"]
+__all__ = ["NOTEBOOKS", "run_notebook", "monthly_report", "checked_month", "checked_town"]
 
 #: The notebooks that can be run, by name (``notebooks/<name>.ipynb``).
 NOTEBOOKS = ("monthly_report", "trend_analysis")
 CHROMIUM = os.environ.get("ZONGZHI_CHROMIUM", "/usr/bin/chromium")
 #: How long one notebook may run.
 NOTEBOOK_TIMEOUT_S = 900
+
+
+def checked_month(month: str) -> MonthSpan:
+    """The month ``YYYY-MM``, or a :class:`UsageError` naming it and what is allowed."""
+    try:
+        return parse_month(month)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def checked_town(district: District, town: str | None) -> str | None:
@@ -44,13 +52,14 @@ def checked_town(district: District, town: str | None) -> str | None:
 
 
 def _kernel_env(settings: Settings) -> dict:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(settings.root), env.get("PYTHONPATH", "")) if p
-    )
-    # Figures go into the notebook (and so into the HTML), whatever the caller uses.
-    env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
-    return env
+    """What the kernel's environment adds to this process's: the checkout, inline figures."""
+    return {
+        "PYTHONPATH": os.pathsep.join(
+            p for p in (str(settings.root), os.environ.get("PYTHONPATH", "")) if p
+        ),
+        # Figures go into the notebook (and so into the HTML), whatever the caller uses.
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+    }
 
 
 def _html(executed: Path, html: Path) -> None:
@@ -139,10 +148,7 @@ def monthly_report(
     settings: Settings, month: str, town: str | None, out: Path, lake: Path | None = None
 ) -> dict:
     """Write the monthly report of ``month`` (and ``town``) into ``out``; what it wrote and said."""
-    try:
-        span = parse_month(month)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    span = checked_month(month)
     town = checked_town(load_district(settings), town)
     stem = f"monthly_report_{span.month}_{town or 'district'}"
     report = run_notebook(
