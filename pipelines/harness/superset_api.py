@@ -37,6 +37,9 @@ class SupersetClient:
         return cls(settings.superset_url, settings.section("superset")["admin_user"], password)
 
     def _request(self, method: str, path: str, **kwargs) -> dict:
+        return self._response(method, path, **kwargs).json()
+
+    def _response(self, method: str, path: str, **kwargs) -> requests.Response:
         session = self._login()
         try:
             response = session.request(method, self.base_url + path, timeout=self.timeout, **kwargs)
@@ -46,7 +49,7 @@ class SupersetClient:
             raise ServiceError(
                 f"Superset {method} {path} answered {response.status_code}: {response.text[:200]}"
             )
-        return response.json()
+        return response
 
     def _login(self) -> requests.Session:
         if self._session is None:
@@ -75,16 +78,7 @@ class SupersetClient:
 
     def export_assets(self) -> bytes:
         """Every database, dataset, chart and dashboard as Superset's export bundle (ZIP)."""
-        session = self._login()
-        try:
-            response = session.get(self.base_url + "/api/v1/assets/export/", timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise ServiceError(f"Superset at {self.base_url} is unreachable: {exc}") from None
-        if response.status_code != 200:
-            raise ServiceError(
-                f"Superset asset export answered {response.status_code}: {response.text[:200]}"
-            )
-        return response.content
+        return self._response("GET", "/api/v1/assets/export/").content
 
     def get(self, path: str, **params) -> dict:
         """GET an API path (e.g. ``/api/v1/dashboard/``) and return its JSON."""
