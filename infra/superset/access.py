@@ -40,16 +40,13 @@ def fail(message: str) -> None:
 def _state(db, sm, models, prefix: str) -> dict:
     """The managed part of the metadata, in a canonical order."""
     SqlaTable, RowLevelSecurityFilter, Dashboard = models
+    by_perm = {t.perm: str(t.uuid) for t in db.session.query(SqlaTable) if t.perm}
     roles = {}
     for role in db.session.query(sm.role_model).filter(sm.role_model.name.like(f"{prefix}%")):
         tables = sorted(
-            str(table.uuid)
-            for table in db.session.query(SqlaTable)
-            if table.perm
-            and any(
-                pv.permission.name == "datasource_access" and pv.view_menu.name == table.perm
-                for pv in role.permissions
-            )
+            by_perm[pv.view_menu.name]
+            for pv in role.permissions
+            if pv.permission.name == "datasource_access" and pv.view_menu.name in by_perm
         )
         roles[role.name] = {"datasets": tables, "permissions": len(role.permissions)}
     filters = {}
