@@ -7,4 +7,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 PY="$(zz_prepare)"
 cd "$ZONGZHI_ROOT"
+# The monthly report is printed to PDF by Debian's chromium.
+bash "$ZONGZHI_ROOT/infra/browser.sh" ensure || exit 1
 exec "$(dirname "$PY")/zongzhi" demo "$@"
