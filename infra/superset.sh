@@ -137,6 +137,14 @@ PY
   zz_log "Superset metadata initialised in $((SECONDS - t0))s"
 }
 
+# The metadata database in write-ahead-log mode: a page's concurrent requests
+# read while another writes. The mode is kept in the file; setting it again is
+# a no-op.
+ensure_wal() {
+  "$SS_VENV/bin/python" -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute("pragma journal_mode=wal")' \
+    "$SS_HOME/superset.db" || zz_die "could not set $SS_HOME/superset.db to WAL mode"
+}
+
 cmd_start() {
   if zz_pid_alive "$SS_PIDFILE" && health_ok; then
     zz_log "Superset already up on $SS_URL"
@@ -148,6 +156,7 @@ cmd_start() {
   ensure_secrets
   ensure_venv
   ensure_initialised
+  ensure_wal
   if ! zz_pid_alive "$SS_PIDFILE"; then
     rm -f "$SS_PIDFILE"
     zz_log "starting Superset on $SS_URL (log: $SS_LOG)"

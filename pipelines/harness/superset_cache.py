@@ -12,17 +12,43 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 from pipelines.errors import ServiceError
 from pipelines.harness.superset_api import SupersetClient
 from pipelines.settings import Settings
 
-__all__ = ["WARMED_DASHBOARDS", "warm_dashboard", "warm_after_nightly"]
+__all__ = [
+    "WARMED_DASHBOARDS",
+    "empty_query_cache",
+    "query_cache_dir",
+    "warm_dashboard",
+    "warm_after_nightly",
+]
 
 log = logging.getLogger(__name__)
 
 #: The dashboards warmed after each nightly run.
 WARMED_DASHBOARDS = ("zongzhi-overview",)
+
+
+def query_cache_dir(settings: Settings) -> Path:
+    """Superset's query-result cache (``DATA_CACHE_CONFIG`` in infra/superset/superset_config.py)."""
+    return settings.var / "superset" / "cache" / "data"
+
+
+def empty_query_cache(settings: Settings) -> int:
+    """Delete every cached query result; the number deleted.
+
+    The folder itself stays: Superset's file-system cache creates it only
+    when the server starts, and stores nothing while it is missing.
+    """
+    deleted = 0
+    folder = query_cache_dir(settings)
+    for entry in folder.iterdir() if folder.is_dir() else ():
+        entry.unlink(missing_ok=True)
+        deleted += 1
+    return deleted
 
 
 def warm_dashboard(client: SupersetClient, slug: str) -> dict:

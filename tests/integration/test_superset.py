@@ -23,7 +23,7 @@ import psycopg2.errors
 import pytest
 
 from pipelines.harness.superset_api import SupersetClient
-from pipelines.harness.superset_cache import warm_dashboard
+from pipelines.harness.superset_cache import query_cache_dir, warm_dashboard
 from pipelines.harness.superset_provision import export_superset, provision_superset
 from pipelines.settings import load_settings
 
@@ -36,6 +36,7 @@ SETTINGS = load_settings()
 ROOT = SETTINGS.root
 SCHEMA = SETTINGS.pg["schema"]
 SLUG = "zongzhi-overview"
+AUDIT_LOG = SETTINGS.var / "log" / "superset-events.jsonl"
 TITLE = "综治事件态势 (密云区)"
 CHART_TOWNS, CHART_SOURCES, CHART_ALERTS = "各镇街每日事件数", "各渠道事件趋势", "最新预警"
 CHART_TREND_CLASSES = "热点趋势分类（近14天）"
@@ -495,12 +496,13 @@ def test_warmed_overview_is_served_from_cache(stack):
     for chart in district.dashboard_charts(SLUG):
         result = district.get(f"/api/v1/chart/{chart['id']}/data/")["result"][0]
         assert result["is_cached"], chart["slice_name"]
-    cached = list((SETTINGS.var / "superset" / "cache" / "data").iterdir())
+    cached = list(query_cache_dir(SETTINGS).iterdir())
     assert len(cached) >= 5
 
 
 def test_district_analyst_sees_every_overview_chart_drawn(browser):
     warm_dashboard(_analyst(DISTRICT_ANALYST), SLUG)  # this module's rows, not an older cache
+    audit_before = AUDIT_LOG.stat().st_size if AUDIT_LOG.exists() else 0
     context, page = _analyst_page(browser, DISTRICT_ANALYST)
     try:
         views = open_dashboard(page, SETTINGS.superset_url, SLUG, len(OVERVIEW_CHARTS))
@@ -508,6 +510,16 @@ def test_district_analyst_sees_every_overview_chart_drawn(browser):
     finally:
         context.close()
     assert {v.name for v in views} == OVERVIEW_CHARTS
+    # Each chart the analyst's page loaded is in the audit trail, as JSON.
+    with AUDIT_LOG.open(encoding="utf-8") as audit:
+        audit.seek(audit_before)
+        events = [json.loads(line) for line in audit]
+    chart_loads = [
+        e
+        for e in events
+        if e["action"] == "ChartDataRestApi.data" and f"/dashboard/{SLUG}/" in (e["referrer"] or "")
+    ]
+    assert len({e["slice_id"] for e in chart_loads}) == len(OVERVIEW_CHARTS)
     assert [(v.name, v.text[:60]) for v in views if not v.ok] == []
     total = next(v for v in views if v.name == CHART_TOTAL)
     assert _big_number(total.text) == _sql_scalar(f"SELECT sum(events) FROM {SCHEMA}.daily_counts")
