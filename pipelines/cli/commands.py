@@ -398,7 +398,26 @@ def _bench_faults(settings, args) -> int:
     return 0 if report["ok"] else 1
 
 
+def _eval_classifier(args) -> int:
+    from pipelines.harness.classifier_eval import evaluate_router
+    from pipelines.io.hotline_messages import read_labelled
+
+    settings = _settings()
+    routing = settings.section("hotline_routing", ["reference_data", "max_error_rate"])
+    folder = args.data or (settings.root / routing["reference_data"]).resolve()
+    report = evaluate_router(
+        read_labelled(folder),
+        folds=args.folds,
+        max_error_rate=float(routing["max_error_rate"]),
+        seed=args.seed,
+    )
+    print(json.dumps({"data": str(folder), **report}, ensure_ascii=False))
+    return 0
+
+
 def _eval(args) -> int:
+    if args.target == "classifier":
+        return _eval_classifier(args)
     from pipelines.harness.hotspot_eval import run_eval
     from pipelines.io.kafka import check_reachable
 

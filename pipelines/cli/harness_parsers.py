@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from features.local_time import DISTRICT_TZ_NAME
 from pipelines.cli.arguments import (
     OneLineParser,
@@ -370,6 +372,19 @@ def _add_eval(sub) -> None:
         "centre (default 1: a 3 x 3 block)",
     )
     ev.add_argument("--seed", type=int, default=7)
+    ec = eval_sub.add_parser(
+        "classifier",
+        help="the hotline router: nested cross-validation on the labelled reference messages",
+    )
+    ec.add_argument("--json", action="store_true", help="print the report as JSON (the default)")
+    ec.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="folder of the labelled messages (default: hotline_routing.reference_data)",
+    )
+    ec.add_argument("--folds", type=positive(int), default=5, help="outer folds (default 5)")
+    ec.add_argument("--seed", type=int, default=0)
     eg = eval_sub.add_parser(
         "graph",
         help=(

@@ -246,3 +246,21 @@ def test_py4j_errors_are_reported_by_their_cause():
         ": org.postgresql.util.PSQLException: Connection refused.\n\tat x"
     )
     assert one_line(error) == "org.postgresql.util.PSQLException: Connection refused."
+
+
+def test_eval_classifier_without_its_data_says_so_in_one_line(tmp_path, capsys):
+    assert main(["eval", "classifier", "--data", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert f"{tmp_path}/labelled_messages_fujian2.xlsx: no such file" in err[0]
+
+
+def test_eval_classifier_names_a_missing_column(tmp_path, capsys):
+    import pandas as pd
+
+    pd.DataFrame({"留言主题": ["路灯"], "留言详情": ["不亮"]}).to_excel(
+        tmp_path / "labelled_messages_fujian2.xlsx", index=False
+    )
+    assert main(["eval", "classifier", "--data", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no column '一级分类'; its columns are '留言主题', '留言详情'" in err

@@ -1,0 +1,55 @@
+"""Citizens' messages from a CSV or XLSX file, and the labelled reference set.
+
+The reference set is the 2020 Teddy Cup's (``hotline_routing.reference_data``
+in ``infra/config/zongzhi.yaml``): ``labelled_messages_fujian2.xlsx`` with its
+subject (``留言主题``), body (``留言详情``) and first-level category
+(``一级分类``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from pipelines.errors import UsageError
+
+__all__ = ["LABELLED_FILE", "read_labelled", "read_messages"]
+
+LABELLED_FILE = "labelled_messages_fujian2.xlsx"
+TITLE_COLUMN = "留言主题"
+TEXT_COLUMN = "留言详情"
+LABEL_COLUMN = "一级分类"
+_READERS = {".csv": pd.read_csv, ".xlsx": pd.read_excel}
+
+
+def read_messages(path: Path, columns: list[str]) -> pd.DataFrame:
+    """The file's rows, its ``columns`` as text; a missing file or column is a :class:`UsageError` (exit 2)."""
+    reader = _READERS.get(path.suffix.lower())
+    if reader is None:
+        raise UsageError(f"{path}: expected a .csv or .xlsx file of messages")
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file")
+    try:
+        frame = reader(path, dtype=str)
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: not readable as {path.suffix} ({exc})") from exc
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise UsageError(
+            f"{path}: no column {', '.join(repr(c) for c in missing)}; "
+            f"its columns are {', '.join(repr(str(c)) for c in frame.columns)}"
+        )
+    return frame
+
+
+def read_labelled(folder: Path) -> pd.DataFrame:
+    """The labelled reference messages: ``title``, ``body``, ``label``."""
+    frame = read_messages(folder / LABELLED_FILE, [TITLE_COLUMN, TEXT_COLUMN, LABEL_COLUMN])
+    return pd.DataFrame(
+        {
+            "title": frame[TITLE_COLUMN].fillna(""),
+            "body": frame[TEXT_COLUMN].fillna(""),
+            "label": frame[LABEL_COLUMN].str.strip(),
+        }
+    )
