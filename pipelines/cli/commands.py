@@ -290,7 +290,11 @@ def _bench(args) -> int:
         checked_town(load_district(settings), args.town)
         services_up(settings, ["kafka", "postgres", "superset"])
         report = dashboard_bench.run_bench(
-            settings, month=month, days=3 if args.smoke else args.days, town=args.town
+            settings,
+            month=month,
+            days=3 if args.smoke else args.days,
+            town=args.town,
+            repeats=2 if args.smoke else 9,
         )
         print(json.dumps(report, ensure_ascii=False))
         return 0
