@@ -294,7 +294,7 @@ def _bench(args) -> int:
             month=month,
             days=3 if args.smoke else args.days,
             town=args.town,
-            repeats=2 if args.smoke else 9,
+            repeats=2 if args.smoke else dashboard_bench.WARM_LOADS,
         )
         print(json.dumps(report, ensure_ascii=False))
         return 0

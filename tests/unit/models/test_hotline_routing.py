@@ -1,5 +1,3 @@
-from pathlib import Path
-
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -11,12 +9,6 @@ from models.hotline_routing import (
     clean_message,
     flag_threshold,
     message_text,
-)
-
-TEDDY = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "hotline_teddy2020"
-needs_teddy = pytest.mark.skipif(
-    not TEDDY.is_dir(),
-    reason=f"reference data {TEDDY} is absent (it exists in CI, not in a user's clone)",
 )
 
 # Three small classes of short messages, in the words of real ones.
