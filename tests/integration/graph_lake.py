@@ -15,11 +15,13 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import psycopg2
 import pyarrow.parquet as pq
 
 from features import contract
 from features.lake_schema import events_table
 from features.local_time import DISTRICT_TZ
+from pipelines.harness.steps import run_step
 
 START = datetime(2026, 11, 2, 0, 0, tzinfo=DISTRICT_TZ)
 DAYS = 3
@@ -98,3 +100,40 @@ def write_graph_lake(settings, table: Path) -> dict:
         "misreads": dict(misreads),
         "days": sorted(by_day),
     }
+
+
+def run_graph_nights(settings) -> dict:
+    """Write the graph lake, run the graph job on the night before and on the night.
+
+    Returns ``written`` (:func:`write_graph_lake`) and ``report`` (the
+    night's report). A night with no candidate pairs once left the
+    companions table with integer columns where a night's frame holds text:
+    such a table is planted first, and the job must make it anew.
+    """
+    import shutil
+
+    shutil.rmtree(settings.lake, ignore_errors=True)
+    written = write_graph_lake(settings, settings.lake_table("normalized"))
+    schema = settings.pg["schema"]
+    with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
+        cur.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        cur.execute(f"DROP TABLE IF EXISTS {schema}.graph_companions")
+        cur.execute(
+            f"CREATE TABLE {schema}.graph_companions (as_of integer, vehicle_a integer, "
+            "vehicle_b integer, co_occurrences bigint, days bigint, places bigint, "
+            "expected double precision, p_value double precision, "
+            "lift double precision, companion boolean)"
+        )
+    conn.close()
+    # The night before, then the night: what is new since yesterday.
+    yesterday = run_step(settings, "graph", "--as-of", written["days"][-2], timeout=1800)
+    assert yesterday["new_links"] is None  # no night before it
+    with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
+        cur.execute(f"SELECT to_regclass('{schema}.graph_new_links')")
+        if cur.fetchone()[0] is not None:  # an older night's rows are gone
+            cur.execute(f"SELECT count(*) FROM {schema}.graph_new_links")
+            assert cur.fetchone()[0] == 0
+    conn.close()
+    report = run_step(settings, "graph", timeout=1800)
+    assert report["as_of"] == written["days"][-1]
+    return {"written": written, "report": report}

@@ -16,7 +16,6 @@ them here is exact, or a lower bound where such a join would add to it.
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter, defaultdict
 from datetime import datetime
 
@@ -33,45 +32,19 @@ from jobs.graph.snapshot import snapshot_path
 from pipelines.harness.steps import run_step
 from pipelines.io.platform_state import load_district, pseudonym_key
 
-from .graph_lake import CORRUPT_FILE, DAYS, write_graph_lake
+from .graph_lake import CORRUPT_FILE, DAYS
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def graph(settings):
-    shutil.rmtree(settings.lake, ignore_errors=True)
-    written = write_graph_lake(settings, settings.lake_table("normalized"))
-    # A night with no candidate pairs once left this table with integer
-    # columns where tonight's frame holds text; the job must make it anew.
-    schema = settings.pg["schema"]
-    with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
-        cur.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        cur.execute(f"DROP TABLE IF EXISTS {schema}.graph_companions")
-        cur.execute(
-            f"CREATE TABLE {schema}.graph_companions (as_of integer, vehicle_a integer, "
-            "vehicle_b integer, co_occurrences bigint, days bigint, places bigint, "
-            "expected double precision, p_value double precision, "
-            "lift double precision, companion boolean)"
-        )
-    conn.close()
-    # The night before, then the night: what is new since yesterday.
-    yesterday = run_step(settings, "graph", "--as-of", written["days"][-2], timeout=1800)
-    assert yesterday["new_links"] is None  # no night before it
-    with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
-        cur.execute(f"SELECT to_regclass('{settings.pg['schema']}.graph_new_links')")
-        if cur.fetchone()[0] is not None:  # an older night's rows are gone
-            cur.execute(f"SELECT count(*) FROM {settings.pg['schema']}.graph_new_links")
-            assert cur.fetchone()[0] == 0
-    conn.close()
-    report = run_step(settings, "graph", timeout=1800)
-    snapshot = snapshot_path(settings, written["days"][-1])
-    entities = pd.read_parquet(snapshot / "entities.parquet")
+def graph(settings, graph_nights):
+    snapshot = snapshot_path(settings, graph_nights["written"]["days"][-1])
     return {
-        "report": report,
-        "written": written,
+        "report": graph_nights["report"],
+        "written": graph_nights["written"],
         "snapshot": snapshot,
-        "entities": entities,
+        "entities": pd.read_parquet(snapshot / "entities.parquet"),
         "key": pseudonym_key(settings),
     }
 

@@ -14,7 +14,6 @@ read directly from PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import subprocess
 from collections import Counter
 
@@ -24,14 +23,12 @@ import psycopg2.extras
 import pytest
 
 from models.watch_list import WatchList, build_watch_list, watch_alert
-from pipelines.harness.steps import run_step
 from pipelines.harness.superset_api import SupersetClient
 from pipelines.harness.superset_provision import provision_superset
 from pipelines.io.watch_list_store import watch_config
 from pipelines.streaming.alert_store import WATCH_COLUMNS, watch_read_row, watch_row
 from pipelines.streaming.watch_alerts import district_checkpoints
 
-from .graph_lake import write_graph_lake
 from .superset_browser import CHROMIUM, log_in, open_dashboard, screenshot
 
 pytestmark = pytest.mark.integration
@@ -165,13 +162,8 @@ def _state(api: SupersetClient) -> dict:
 
 
 @pytest.fixture(scope="module")
-def night(settings):
-    shutil.rmtree(settings.lake, ignore_errors=True)
-    written = write_graph_lake(settings, settings.lake_table("normalized"))
-    run_step(settings, "graph", "--as-of", written["days"][-2], timeout=1800)
-    report = run_step(settings, "graph", timeout=1800)
-    assert report["as_of"] == written["days"][-1]
-    return report
+def night(graph_nights):
+    return graph_nights["report"]
 
 
 @pytest.fixture(scope="module")
