@@ -230,6 +230,21 @@ def _run(settings, events: Events, *, kill: bool) -> dict:
         # Only now the events that close the windows: none of the stream is late.
         produce_records(settings, events.closing)
         assert wait_drained(settings, jobs) == events.produced
+        # Zero lag and two checkpoints do not bound when the watermark moves:
+        # wait for the surge's cluster to end, then for the checkpoint after.
+        waited = wait_for(
+            lambda: _surge_ended(committed_alerts(settings), events.surge_cell),
+            jobs,
+            "the surge's cluster to end on the alerts topic",
+            timeout_s=600,
+        )
+        mark = checkpoint_id(settings, hotspot_job.GROUP_ID)
+        wait_for(
+            lambda: checkpoint_id(settings, hotspot_job.GROUP_ID) > mark,
+            jobs,
+            "one more hotspot checkpoint",
+        )
+        log.info("the surge's cluster ended %.0f s after the closing records drained", waited)
     finally:
         jobs.stop()
     log.info("closing drained, jobs stopped")
@@ -242,6 +257,12 @@ def _run(settings, events: Events, *, kill: bool) -> dict:
         "pg": stored_alerts(settings),
         "killed_at": killed_at,
     }
+
+
+def _surge_ended(alerts: list[dict], cell: str) -> bool:
+    return any(
+        a["status"] == "ended" and a["category"] == _CATEGORY and cell in a["cells"] for a in alerts
+    )
 
 
 def _surge_clusters(alerts: list[dict], cell: str) -> set[str]:
