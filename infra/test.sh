@@ -19,4 +19,4 @@ zz_log "lint: ruff check, ruff format --check, lint-imports"
 zz_log "browser tests: chromium and CJK fonts"
 bash "$ZONGZHI_ROOT/infra/browser.sh" ensure || exit 1
 
-exec "$PY" -m pytest --durations=25 "$@"
+exec "$PY" -m pytest --durations=60 "$@"
