@@ -7,8 +7,10 @@ written ``title_weight`` times: a short subject line names the matter, the
 body wanders.
 
 **Features and model.** Character n-grams (``ngram_range``, 1–3 by default)
-of that text, TF-IDF with sublinear term frequency: no word segmenter, so
-no dictionary to maintain and no out-of-vocabulary place names. A linear
+of that text, TF-IDF with sublinear term frequency
+(:class:`features.char_ngrams.CharNgramTfidf`: scikit-learn's figures,
+computed in NumPy): no word segmenter, so no dictionary to maintain and no
+out-of-vocabulary place names. A linear
 SVM separates the classes; Platt scaling fitted on internal
 cross-validation folds (``CalibratedClassifierCV``, sigmoid) turns its
 margins into probabilities.
@@ -32,10 +34,11 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
+
+from features.char_ngrams import CharNgramTfidf
 
 __all__ = [
     "MAX_CHARS",
@@ -173,12 +176,7 @@ class HotlineRouter(ClassifierMixin, BaseEstimator):
                 "calibration needs at least 2 per class"
             )
         self.pipeline_: Pipeline = make_pipeline(
-            TfidfVectorizer(
-                analyzer="char",
-                ngram_range=tuple(self.ngram_range),
-                min_df=self.min_df,
-                sublinear_tf=True,
-            ),
+            CharNgramTfidf(ngram_range=tuple(self.ngram_range), min_df=self.min_df),
             CalibratedClassifierCV(LinearSVC(C=self.C), method="sigmoid", cv=folds),
         )
         self.pipeline_.fit(texts, labels)
