@@ -11,6 +11,8 @@ import json
 import signal
 import sys
 
+from pipelines.cli.hotline_commands import HOTLINE_COMMANDS
+
 __all__ = ["COMMANDS"]
 
 
@@ -472,4 +474,5 @@ COMMANDS = {
     "eval": _eval,
     "replay": _replay,
     "bench": _bench,
+    **HOTLINE_COMMANDS,
 }

@@ -8,6 +8,7 @@ drive or measure it (demo, replay, bench, eval).
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from pipelines.cli.arguments import (
     OneLineParser,
@@ -127,6 +128,7 @@ def _add_platform_commands(sub) -> None:
             )
 
     sub.add_parser("nightly", help="run the nightly Spark job on the lake")
+    _add_hotline_commands(sub)
     graph = sub.add_parser(
         "graph",
         help=(
@@ -205,4 +207,41 @@ def _add_platform_commands(sub) -> None:
     notebook.add_argument("--end", type=iso_date, help="trend_analysis: last day + 1 (YYYY-MM-DD)")
     notebook.add_argument(
         "--days", type=positive, default=56, help="trend_analysis: days of history"
+    )
+
+
+def _add_hotline_commands(sub) -> None:
+    train = sub.add_parser("train", help="fit a model and write its versioned artifact")
+    train_sub = train.add_subparsers(dest="target", metavar="TARGET", parser_class=OneLineParser)
+    train_sub.required = True
+    router = train_sub.add_parser(
+        "classifier",
+        help="the hotline router, on the labelled reference messages "
+        "(hotline_routing.artifact under the state folder)",
+    )
+    router.add_argument("--json", action="store_true", help="print the card as JSON (the default)")
+    router.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="folder of the labelled messages (default: hotline_routing.reference_data)",
+    )
+    router.add_argument("--seed", type=int, default=0, help="of the cross-validation's folds")
+
+    classify = sub.add_parser(
+        "classify",
+        help="route each message of a CSV or XLSX file: class, department, flagged or not "
+        "(needs no service)",
+    )
+    classify.add_argument("file", type=Path, help="a .csv or .xlsx file of messages")
+    classify.add_argument("--text-col", required=True, help="the column of the message text")
+    classify.add_argument("--title-col", default=None, help="the column of its subject, if any")
+    classify.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="the router's folder (default: hotline_routing.artifact under the state folder)",
+    )
+    classify.add_argument(
+        "--json", action="store_true", help="print the result as JSON (the default)"
     )

@@ -20,20 +20,41 @@ LABELLED_FILE = "labelled_messages_fujian2.xlsx"
 TITLE_COLUMN = "留言主题"
 TEXT_COLUMN = "留言详情"
 LABEL_COLUMN = "一级分类"
-_READERS = {".csv": pd.read_csv, ".xlsx": pd.read_excel}
+_SUFFIXES = (".csv", ".xlsx")
+#: Characters of a broken CSV line kept in its report.
+_BROKEN_PREVIEW = 80
 
 
 def read_messages(path: Path, columns: list[str]) -> pd.DataFrame:
-    """The file's rows, its ``columns`` as text; a missing file or column is a :class:`UsageError` (exit 2)."""
-    reader = _READERS.get(path.suffix.lower())
-    if reader is None:
+    """The file's rows, its ``columns`` as text; a missing file or column is a :class:`UsageError` (exit 2).
+
+    A CSV line that does not split into the header's number of fields is
+    skipped; each is listed in ``frame.attrs["broken_lines"]`` with the
+    reason and the start of its text.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in _SUFFIXES:
         raise UsageError(f"{path}: expected a .csv or .xlsx file of messages")
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
+    broken: list[dict] = []
+
+    def skip(fields: list[str]) -> None:
+        broken.append(
+            {
+                "reason": f"{len(fields)} fields, not the header's",
+                "text": ",".join(fields)[:_BROKEN_PREVIEW],
+            }
+        )
+
     try:
-        frame = reader(path, dtype=str)
-    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        if suffix == ".csv":
+            frame = pd.read_csv(path, dtype=str, engine="python", on_bad_lines=skip)
+        else:
+            frame = pd.read_excel(path, dtype=str)
+    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise UsageError(f"{path}: not readable as {path.suffix} ({exc})") from exc
+    frame.attrs["broken_lines"] = broken
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise UsageError(

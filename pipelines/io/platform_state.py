@@ -14,6 +14,7 @@ import yaml
 
 from features.alert_routing import RoutingRules, routing_rules
 from features.geography import District, build_district
+from features.hotline_classes import hotline_classes
 from features.jurisdiction_policy import (
     JurisdictionPolicy,
     PolicyError,
@@ -28,6 +29,7 @@ from pipelines.settings import Settings
 
 __all__ = [
     "load_district",
+    "load_hotline_classes",
     "load_jurisdiction_policy",
     "load_routing_rules",
     "load_work_order_rules",
@@ -50,6 +52,17 @@ def load_district(settings: Settings) -> District:
         origin_lat=float(d["origin_lat"]),
         max_village_distance_m=float(d["max_village_distance_m"]),
     )
+
+
+def load_hotline_classes(settings: Settings) -> dict[str, str]:
+    """``{router class: hotline category}`` from ``hotline_routing.classes_file``, checked."""
+    path = settings.root / settings.section("hotline_routing", ["classes_file"])["classes_file"]
+    try:
+        return dict(hotline_classes(yaml.safe_load(path.read_text(encoding="utf-8"))))
+    except FileNotFoundError:
+        raise SettingsError(f"hotline_routing.classes_file {path} does not exist") from None
+    except (yaml.YAMLError, ValueError) as exc:
+        raise SettingsError(f"{path}: {exc}") from None
 
 
 def pseudonym_key(settings: Settings, create: bool = False) -> KeyChain:

@@ -1,0 +1,107 @@
+"""The hotline router's commands: ``zongzhi train classifier`` and ``zongzhi classify``.
+
+Neither needs a running service: both read files and the configuration,
+and the router lives in the state folder (``hotline_routing.artifact``).
+"""
+
+from __future__ import annotations
+
+import json
+
+__all__ = ["HOTLINE_COMMANDS"]
+
+_SECTION_KEYS = [
+    "reference_data",
+    "max_error_rate",
+    "classes_file",
+    "artifact",
+    "model",
+    "min_chinese_share",
+]
+
+
+def _routing(settings) -> dict:
+    return settings.section("hotline_routing", _SECTION_KEYS)
+
+
+def _params(routing) -> dict:
+    from pipelines.errors import SettingsError
+    from pipelines.harness.router_training import router_params
+
+    try:
+        return router_params(routing["model"])
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
+
+
+def _train(args) -> int:
+    from pipelines.harness.router_training import train_router
+    from pipelines.io.hotline_messages import read_labelled
+    from pipelines.io.platform_state import load_hotline_classes
+    from pipelines.io.router_artifact import data_fingerprint, model_version, save_router
+    from pipelines.settings import load_settings
+
+    settings = load_settings()
+    routing = _routing(settings)
+    folder = args.data or (settings.root / routing["reference_data"]).resolve()
+    messages = read_labelled(folder)
+    classes = load_hotline_classes(settings)
+    unknown = sorted(set(messages["label"]) - set(classes))
+    if unknown:
+        from pipelines.errors import SettingsError
+
+        raise SettingsError(
+            f"labels {unknown} of {folder} are not in {routing['classes_file']}: map them first"
+        )
+    params = _params(routing)
+    router, figures = train_router(
+        messages, params, max_error_rate=float(routing["max_error_rate"]), seed=args.seed
+    )
+    fingerprint = data_fingerprint(messages)
+    card = save_router(
+        settings.var / routing["artifact"],
+        router,
+        {
+            "version": model_version(fingerprint, params),
+            "data": {"source": str(folder), "rows": len(messages), "fingerprint": fingerprint},
+            **figures,
+        },
+    )
+    print(
+        json.dumps(
+            {"artifact": str(settings.var / routing["artifact"]), **card}, ensure_ascii=False
+        )
+    )
+    return 0
+
+
+def _classify(args) -> int:
+    from pipelines.harness.classify_run import classify_messages
+    from pipelines.io.hotline_messages import read_messages
+    from pipelines.io.platform_state import load_hotline_classes, load_work_order_rules
+    from pipelines.io.router_artifact import load_router
+    from pipelines.settings import load_settings
+
+    settings = load_settings()
+    routing = _routing(settings)
+    columns = [args.text_col] + ([args.title_col] if args.title_col else [])
+    frame = read_messages(args.file, columns)
+    router, card = load_router(args.model or settings.var / routing["artifact"])
+    rules = load_work_order_rules(settings)
+    result = classify_messages(
+        router,
+        frame,
+        text_col=args.text_col,
+        title_col=args.title_col,
+        categories=load_hotline_classes(settings),
+        department_of=lambda category: rules.rule_for(category).department,
+        title_weight=card["params"]["title_weight"],
+        min_chinese_share=float(routing["min_chinese_share"]),
+    )
+    model = {k: card[k] for k in ("version", "trained_at", "threshold")}
+    print(json.dumps({"file": str(args.file), "model": model, **result}, ensure_ascii=False))
+    return 0
+
+
+#: The function of each hotline subcommand, by name.
+HOTLINE_COMMANDS = {"train": _train, "classify": _classify}

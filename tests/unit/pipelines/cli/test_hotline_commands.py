@@ -1,0 +1,83 @@
+"""``zongzhi train classifier`` and ``zongzhi classify`` end to end, on files in a temporary folder."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from pipelines.cli import main
+
+# Five short messages of each of the seven classes.
+WORDS = {
+    "城乡建设": ["物业", "违建", "电梯", "拆迁", "停车"],
+    "劳动和社会保障": ["社保", "工资", "退休", "失业", "公积金"],
+    "教育文体": ["学校", "老师", "招生", "补课", "幼儿园"],
+    "卫生计生": ["医院", "医生", "疫苗", "诊所", "护士"],
+    "交通运输": ["公交", "出租车", "地铁", "班车", "客运"],
+    "商贸旅游": ["商场", "景区", "导游", "超市", "酒店"],
+    "环境保护": ["污水", "噪音", "废气", "排污", "扬尘"],
+}
+
+
+@pytest.fixture
+def trained(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ZONGZHI_VAR", str(tmp_path / "var"))
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = [
+        {"留言主题": w, "留言详情": f"{w}{words[(i + 1) % 5]}", "一级分类": label}
+        for label, words in WORDS.items()
+        for i, w in enumerate(words)
+    ]
+    pd.DataFrame(rows).to_excel(data / "labelled_messages_fujian2.xlsx", index=False)
+    assert main(["train", "classifier", "--data", str(data), "--json"]) == 0
+    card = json.loads(capsys.readouterr().out)
+    return tmp_path, card
+
+
+def test_train_writes_a_versioned_router_with_its_card(trained):
+    tmp_path, card = trained
+    assert card["artifact"] == str(tmp_path / "var" / "models" / "hotline_router")
+    assert card["version"].startswith("hr1-") and card["data"]["rows"] == 35
+    assert sorted(card["labels"]) == sorted(WORDS)
+    assert 0 <= card["metrics"]["macro_f1"] <= 1
+
+
+def test_classify_gives_each_row_its_class_department_and_flag(trained, capsys):
+    tmp_path, card = trained
+    messages = tmp_path / "messages.csv"
+    messages.write_text(
+        "编号,主题,内容\n1,公交,公交地铁\n2,a,b,c\n3,,\n4,School,the school is closed\n",
+        encoding="utf-8",
+    )
+    args = ["classify", str(messages), "--text-col", "内容", "--title-col", "主题", "--json"]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["model"]["version"] == card["version"]
+    first, other = out["rows"]
+    assert (first["label"], first["category"], first["department"]) == (
+        "交通运输",
+        "hotline.transport",
+        "城管",
+    )
+    assert other["flag_reason"] == "not Chinese"
+    summary = out["summary"]
+    assert summary["rows_read"] == 3 and summary["broken_rows"] == 2
+
+
+def test_classify_names_a_missing_column_and_exits_2(trained, capsys):
+    tmp_path, _ = trained
+    messages = tmp_path / "messages.csv"
+    messages.write_text("id,body\n1,路灯不亮\n", encoding="utf-8")
+    assert main(["classify", str(messages), "--text-col", "内容"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"zongzhi: {messages}: no column '内容'; its columns are 'id', 'body'"]
+
+
+def test_classify_without_a_router_says_what_to_run(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ZONGZHI_VAR", str(tmp_path / "var"))
+    messages = tmp_path / "messages.csv"
+    messages.write_text("body\n路灯不亮\n", encoding="utf-8")
+    assert main(["classify", str(messages), "--text-col", "body"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "run `zongzhi train classifier`" in err[0]
