@@ -103,5 +103,24 @@ def _classify(args) -> int:
     return 0
 
 
+def _replies(args) -> int:
+    from pipelines.harness.replies_report import replies_report
+    from pipelines.io.hotline_messages import read_messages
+    from pipelines.io.platform_state import load_reply_units
+    from pipelines.settings import load_settings
+
+    settings = load_settings()
+    frame = read_messages(args.file, [args.asked_col, args.answered_col, args.reply_col])
+    report = replies_report(
+        frame,
+        load_reply_units(settings),
+        asked_col=args.asked_col,
+        answered_col=args.answered_col,
+        reply_col=args.reply_col,
+    )
+    print(json.dumps({"file": str(args.file), **report}, ensure_ascii=False))
+    return 0
+
+
 #: The function of each hotline subcommand, by name.
-HOTLINE_COMMANDS = {"train": _train, "classify": _classify}
+HOTLINE_COMMANDS = {"train": _train, "classify": _classify, "replies": _replies}

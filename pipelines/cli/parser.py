@@ -245,3 +245,21 @@ def _add_hotline_commands(sub) -> None:
     classify.add_argument(
         "--json", action="store_true", help="print the result as JSON (the default)"
     )
+
+    replies = sub.add_parser(
+        "replies",
+        help="response times and the answering units of a CSV or XLSX of answered messages",
+    )
+    replies.add_argument("file", type=Path, help="a .csv or .xlsx file of answered messages")
+    replies.add_argument(
+        "--asked-col", default="留言时间", help="the message's time (default 留言时间)"
+    )
+    replies.add_argument(
+        "--answered-col", default="答复时间", help="the reply's time (default 答复时间)"
+    )
+    replies.add_argument(
+        "--reply-col", default="答复意见", help="the reply's text (default 答复意见)"
+    )
+    replies.add_argument(
+        "--json", action="store_true", help="print the report as JSON (the default)"
+    )

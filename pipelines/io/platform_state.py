@@ -22,6 +22,7 @@ from features.jurisdiction_policy import (
     policy_listing,
 )
 from features.key_chain import KeyChain
+from features.reply_units import ReplyUnit, reply_units
 from features.work_orders import WorkOrderRules, work_order_rules
 from pipelines.errors import SettingsError
 from pipelines.io.key_store import key_store
@@ -30,6 +31,7 @@ from pipelines.settings import Settings
 __all__ = [
     "load_district",
     "load_hotline_classes",
+    "load_reply_units",
     "load_jurisdiction_policy",
     "load_routing_rules",
     "load_work_order_rules",
@@ -56,9 +58,18 @@ def load_district(settings: Settings) -> District:
 
 def load_hotline_classes(settings: Settings) -> dict[str, str]:
     """``{router class: hotline category}`` from ``hotline_routing.classes_file``, checked."""
+    return dict(_classes_file(settings, lambda m: hotline_classes(m)))
+
+
+def load_reply_units(settings: Settings) -> tuple[ReplyUnit, ...]:
+    """The units replies name, from ``hotline_routing.classes_file``, checked against its classes."""
+    return _classes_file(settings, lambda m: reply_units(m, set(hotline_classes(m))))
+
+
+def _classes_file(settings: Settings, parse):
     path = settings.root / settings.section("hotline_routing", ["classes_file"])["classes_file"]
     try:
-        return dict(hotline_classes(yaml.safe_load(path.read_text(encoding="utf-8"))))
+        return parse(yaml.safe_load(path.read_text(encoding="utf-8")))
     except FileNotFoundError:
         raise SettingsError(f"hotline_routing.classes_file {path} does not exist") from None
     except (yaml.YAMLError, ValueError) as exc:

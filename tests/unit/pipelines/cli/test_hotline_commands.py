@@ -81,3 +81,24 @@ def test_classify_without_a_router_says_what_to_run(tmp_path, monkeypatch, capsy
     assert main(["classify", str(messages), "--text-col", "body"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "run `zongzhi train classifier`" in err[0]
+
+
+def test_replies_reports_response_times_and_units(tmp_path, capsys):
+    answered = tmp_path / "answered.csv"
+    answered.write_text(
+        "留言时间,答复时间,答复意见\n2019/4/25 9:00,2019/4/26 9:00,已转区住房和城乡建设局办理\n",
+        encoding="utf-8",
+    )
+    assert main(["replies", str(answered), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["response_time"]["quantile_hours"]["p50"] == 24.0
+    assert report["units"][0]["unit"] == "住房和城乡建设"
+    assert report["weak_labels"] == {"城乡建设": 1}
+
+
+def test_replies_names_a_missing_column_and_exits_2(tmp_path, capsys):
+    answered = tmp_path / "answered.csv"
+    answered.write_text("留言时间,答复意见\n2019/4/25 9:00,好\n", encoding="utf-8")
+    assert main(["replies", str(answered)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no column '答复时间'" in err[0]
