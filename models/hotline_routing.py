@@ -160,8 +160,18 @@ class HotlineRouter(ClassifierMixin, BaseEstimator):
         self.calibration_folds = calibration_folds
         self.threshold = threshold
 
-    def fit(self, X: Sequence[str], y: Sequence[str]) -> HotlineRouter:  # noqa: N803
-        """Learn the vocabulary, the SVM and its calibration from ``X`` (texts) and ``y`` (labels)."""
+    def fit(
+        self,
+        X: Sequence[str],  # noqa: N803
+        y: Sequence[str],
+        sample_weight: Sequence[float] | None = None,
+    ) -> HotlineRouter:
+        """Learn the vocabulary, the SVM and its calibration from ``X`` (texts) and ``y`` (labels).
+
+        ``sample_weight`` weighs each message in the SVM and its calibration
+        (weak labels count for less than a person's); the vocabulary and idf
+        count every text once.
+        """
         texts = _texts(X)
         labels = np.asarray(y)
         if labels.shape[0] != len(texts):
@@ -179,7 +189,12 @@ class HotlineRouter(ClassifierMixin, BaseEstimator):
             CharNgramTfidf(ngram_range=tuple(self.ngram_range), min_df=self.min_df),
             CalibratedClassifierCV(LinearSVC(C=self.C), method="sigmoid", cv=folds),
         )
-        self.pipeline_.fit(texts, labels)
+        weights = (
+            {}
+            if sample_weight is None
+            else {"calibratedclassifiercv__sample_weight": sample_weight}
+        )
+        self.pipeline_.fit(texts, labels, **weights)
         self.classes_ = self.pipeline_.classes_
         return self
 

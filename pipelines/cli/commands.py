@@ -405,18 +405,32 @@ def _bench_faults(settings, args) -> int:
 
 
 def _eval_classifier(args) -> int:
-    from pipelines.harness.classifier_eval import evaluate_router
-    from pipelines.io.hotline_messages import read_labelled
+    from pipelines.harness import classifier_eval as ce
+    from pipelines.harness.router_training import router_params
+    from pipelines.io.hotline_messages import read_labelled, read_replied
+    from pipelines.io.platform_state import load_reply_units
 
     settings = _settings()
-    routing = settings.section("hotline_routing", ["reference_data", "max_error_rate"])
+    routing = settings.section("hotline_routing", ["reference_data", "max_error_rate", "model"])
     folder = args.data or (settings.root / routing["reference_data"]).resolve()
-    report = evaluate_router(
-        read_labelled(folder),
+    labelled = read_labelled(folder)
+    report = ce.evaluate_router(
+        labelled,
         folds=args.folds,
         max_error_rate=float(routing["max_error_rate"]),
         seed=args.seed,
     )
+    params = router_params(routing["model"])
+    report["learning_curve"] = {
+        "params": params,
+        "points": ce.learning_curve(labelled, params, folds=args.folds, seed=args.seed),
+    }
+    weak = ce.weak_labelled(read_replied(folder), load_reply_units(settings), labelled)
+    report["weak_labels"] = {
+        "source": "the first unit with a class named in each reply of messages_with_replies.xlsx",
+        "params": params,
+        **ce.weak_label_ablation(labelled, weak, params, folds=args.folds, seed=args.seed),
+    }
     print(json.dumps({"data": str(folder), **report}, ensure_ascii=False))
     return 0
 

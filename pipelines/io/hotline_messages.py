@@ -14,9 +14,11 @@ import pandas as pd
 
 from pipelines.errors import UsageError
 
-__all__ = ["LABELLED_FILE", "read_labelled", "read_messages"]
+__all__ = ["LABELLED_FILE", "REPLIED_FILE", "read_labelled", "read_messages", "read_replied"]
 
 LABELLED_FILE = "labelled_messages_fujian2.xlsx"
+REPLIED_FILE = "messages_with_replies.xlsx"
+REPLY_COLUMN = "答复意见"
 TITLE_COLUMN = "留言主题"
 TEXT_COLUMN = "留言详情"
 LABEL_COLUMN = "一级分类"
@@ -72,5 +74,17 @@ def read_labelled(folder: Path) -> pd.DataFrame:
             "title": frame[TITLE_COLUMN].fillna(""),
             "body": frame[TEXT_COLUMN].fillna(""),
             "label": frame[LABEL_COLUMN].str.strip(),
+        }
+    )
+
+
+def read_replied(folder: Path) -> pd.DataFrame:
+    """The answered reference messages: ``title``, ``body``, ``reply``."""
+    frame = read_messages(folder / REPLIED_FILE, [TITLE_COLUMN, TEXT_COLUMN, REPLY_COLUMN])
+    return pd.DataFrame(
+        {
+            "title": frame[TITLE_COLUMN].fillna(""),
+            "body": frame[TEXT_COLUMN].fillna(""),
+            "reply": frame[REPLY_COLUMN].fillna(""),
         }
     )

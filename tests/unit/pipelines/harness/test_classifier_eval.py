@@ -28,3 +28,62 @@ def test_cross_validation_on_the_495_labelled_messages():
     flagging = report["flagging"]
     assert flagging["routed_error_rate"] <= 0.05
     assert flagging["routed_share"] + flagging["flagged_share"] == pytest.approx(1.0)
+
+
+WORDS = {
+    "城乡建设": ["物业", "违建", "电梯", "拆迁", "停车"],
+    "卫生计生": ["医院", "医生", "疫苗", "诊所", "护士"],
+    "教育文体": ["学校", "老师", "招生", "补课", "幼儿园"],
+}
+PARAMS = {"ngram_range": [1, 2], "C": 1.0, "title_weight": 2}
+
+
+def _messages(per_class: int, shift: int = 0):
+    import pandas as pd
+
+    rows = [
+        {
+            "title": words[(i + shift) % 5],
+            "body": words[(i + shift) % 5] + words[(i + shift + 1) % 5],
+            "label": label,
+        }
+        for label, words in WORDS.items()
+        for i in range(per_class)
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_the_learning_curve_trains_on_growing_shares_of_each_fold():
+    from pipelines.harness.classifier_eval import learning_curve
+
+    points = learning_curve(_messages(10), PARAMS, fractions=(0.4, 1.0), folds=2)
+    assert [p["fraction"] for p in points] == [0.4, 1.0]
+    assert [p["training_messages"] for p in points] == [6, 15]
+    assert points[-1]["macro_f1"] == 1.0
+
+
+def test_weak_labels_join_the_training_folds_only_and_overlaps_are_dropped():
+    import pandas as pd
+
+    from features.reply_units import ReplyUnit
+    from pipelines.harness.classifier_eval import weak_label_ablation, weak_labelled
+
+    labelled = _messages(6)
+    units = (ReplyUnit("教育", ("教育局",), "教育文体"), ReplyUnit("街道", ("街道",), None))
+    replied = pd.DataFrame(
+        {
+            "title": ["补课费太高", labelled["title"][0], "招生不公", "噪音"],
+            "body": ["补课老师", "x", "招生学校", "噪音"],
+            "reply": ["已转教育局", "教育局回复", "街道会同教育局", "街道处理"],
+        }
+    )
+    weak = weak_labelled(replied, units, labelled)
+    # The second repeats a labelled subject, the fourth names no unit with a class.
+    assert weak.to_dict("records") == [
+        {"title": "补课费太高", "body": "补课老师", "label": "教育文体"},
+        {"title": "招生不公", "body": "招生学校", "label": "教育文体"},
+    ]
+    report = weak_label_ablation(labelled, weak, PARAMS, weights=(0.5,), folds=2)
+    assert report["weak_messages"] == 2 and report["weak_by_label"] == {"教育文体": 2}
+    assert set(report["macro_f1_by_weight"]) == {"0.0", "0.5"}
+    assert all(0 < f <= 1 for f in report["macro_f1_by_weight"].values())
