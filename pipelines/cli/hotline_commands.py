@@ -122,5 +122,38 @@ def _replies(args) -> int:
     return 0
 
 
+def _hot_issues(args) -> int:
+    from models.hot_issues import HotIssueParams
+    from pipelines.errors import SettingsError
+    from pipelines.harness.hot_issues_run import COLUMNS, hot_issue_report
+    from pipelines.io.hotline_messages import read_messages
+    from pipelines.settings import load_settings
+
+    settings = load_settings()
+    section = settings.section(
+        "hot_issues", ["similarity", "window_days", "min_messages", "max_df", "top"]
+    )
+    try:
+        params = HotIssueParams(
+            similarity=float(section["similarity"]),
+            window_days=float(section["window_days"]),
+            min_messages=int(section["min_messages"]),
+            max_df=float(section["max_df"]),
+            top=args.top or int(section["top"]),
+        )
+    except ValueError as exc:
+        raise SettingsError(f"hot_issues: {exc}") from None
+    columns = {role: getattr(args, f"{role}_col") or name for role, name in COLUMNS.items()}
+    frame = read_messages(args.file, list(columns.values()))
+    report = hot_issue_report(frame, columns, params)
+    print(json.dumps({"file": str(args.file), **report}, ensure_ascii=False))
+    return 0
+
+
 #: The function of each hotline subcommand, by name.
-HOTLINE_COMMANDS = {"train": _train, "classify": _classify, "replies": _replies}
+HOTLINE_COMMANDS = {
+    "train": _train,
+    "classify": _classify,
+    "replies": _replies,
+    "hot-issues": _hot_issues,
+}

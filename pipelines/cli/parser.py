@@ -263,3 +263,25 @@ def _add_hotline_commands(sub) -> None:
     replies.add_argument(
         "--json", action="store_true", help="print the report as JSON (the default)"
     )
+
+    hot = sub.add_parser(
+        "hot-issues",
+        help="group a CSV or XLSX of citizens' messages into issues and rank them by heat",
+    )
+    hot.add_argument("file", type=Path, help="a .csv or .xlsx file of messages")
+    hot.add_argument(
+        "--top", type=positive(int), default=None, help="issues to give (default hot_issues.top)"
+    )
+    for role, name in (
+        ("id", "留言编号"),
+        ("user", "留言用户"),
+        ("title", "留言主题"),
+        ("body", "留言详情"),
+        ("time", "留言时间"),
+        ("likes", "点赞数"),
+        ("dislikes", "反对数"),
+    ):
+        hot.add_argument(
+            f"--{role}-col", default=None, help=f"the column of the {role} (default {name})"
+        )
+    hot.add_argument("--json", action="store_true", help="print the report as JSON (the default)")

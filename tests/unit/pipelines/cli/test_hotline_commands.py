@@ -102,3 +102,28 @@ def test_replies_names_a_missing_column_and_exits_2(tmp_path, capsys):
     assert main(["replies", str(answered)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no column '答复时间'" in err[0]
+
+
+def test_hot_issues_names_a_missing_column_and_exits_2(tmp_path, capsys):
+    messages = tmp_path / "voted.csv"
+    messages.write_text("留言编号,留言主题\n1,路灯不亮\n", encoding="utf-8")
+    assert main(["hot-issues", str(messages)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no column '留言用户', '留言详情', '留言时间'" in err[0]
+
+
+def test_hot_issues_reads_columns_named_on_the_command_line(tmp_path, capsys):
+    messages = tmp_path / "voted.csv"
+    messages.write_text(
+        "no,who,subject,text,at,up,down\n1,a,路灯不亮,东山路,2019/4/25 9:00,2,0\n",
+        encoding="utf-8",
+    )
+    args = ["hot-issues", str(messages), "--id-col", "no", "--user-col", "who"]
+    args += ["--title-col", "subject", "--body-col", "text", "--time-col", "at"]
+    args += ["--likes-col", "up", "--dislikes-col", "down", "--top", "1", "--json"]
+    assert main(args) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["messages"] == 1
+    assert report["issues"][0]["items"] == [
+        {"id": "1", "title": "路灯不亮", "time": "2019-04-25T09:00:00", "likes": 2}
+    ]
