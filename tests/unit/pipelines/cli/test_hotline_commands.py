@@ -7,16 +7,7 @@ import pytest
 
 from pipelines.cli import main
 
-# Five short messages of each of the seven classes.
-WORDS = {
-    "城乡建设": ["物业", "违建", "电梯", "拆迁", "停车"],
-    "劳动和社会保障": ["社保", "工资", "退休", "失业", "公积金"],
-    "教育文体": ["学校", "老师", "招生", "补课", "幼儿园"],
-    "卫生计生": ["医院", "医生", "疫苗", "诊所", "护士"],
-    "交通运输": ["公交", "出租车", "地铁", "班车", "客运"],
-    "商贸旅游": ["商场", "景区", "导游", "超市", "酒店"],
-    "环境保护": ["污水", "噪音", "废气", "排污", "扬尘"],
-}
+from ...hotline_corpus import WORDS
 
 
 @pytest.fixture

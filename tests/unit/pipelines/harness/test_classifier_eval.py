@@ -7,6 +7,8 @@ import pytest
 from pipelines.harness.classifier_eval import evaluate_router
 from pipelines.io.hotline_messages import read_labelled
 
+from ...hotline_corpus import labelled_messages
+
 TEDDY = Path(__file__).resolve().parents[4] / ".." / "shared" / "data" / "hotline_teddy2020"
 
 
@@ -30,33 +32,13 @@ def test_cross_validation_on_the_495_labelled_messages():
     assert flagging["routed_share"] + flagging["flagged_share"] == pytest.approx(1.0)
 
 
-WORDS = {
-    "城乡建设": ["物业", "违建", "电梯", "拆迁", "停车"],
-    "卫生计生": ["医院", "医生", "疫苗", "诊所", "护士"],
-    "教育文体": ["学校", "老师", "招生", "补课", "幼儿园"],
-}
 PARAMS = {"ngram_range": [1, 2], "C": 1.0, "title_weight": 2}
-
-
-def _messages(per_class: int, shift: int = 0):
-    import pandas as pd
-
-    rows = [
-        {
-            "title": words[(i + shift) % 5],
-            "body": words[(i + shift) % 5] + words[(i + shift + 1) % 5],
-            "label": label,
-        }
-        for label, words in WORDS.items()
-        for i in range(per_class)
-    ]
-    return pd.DataFrame(rows)
 
 
 def test_the_learning_curve_trains_on_growing_shares_of_each_fold():
     from pipelines.harness.classifier_eval import learning_curve
 
-    points = learning_curve(_messages(10), PARAMS, fractions=(0.4, 1.0), folds=2)
+    points = learning_curve(labelled_messages(10), PARAMS, fractions=(0.4, 1.0), folds=2)
     assert [p["fraction"] for p in points] == [0.4, 1.0]
     assert [p["training_messages"] for p in points] == [6, 15]
     assert points[-1]["macro_f1"] == 1.0
@@ -68,7 +50,7 @@ def test_weak_labels_join_the_training_folds_only_and_overlaps_are_dropped():
     from features.reply_units import ReplyUnit
     from pipelines.harness.classifier_eval import weak_label_ablation, weak_labelled
 
-    labelled = _messages(6)
+    labelled = labelled_messages(6)
     units = (ReplyUnit("教育", ("教育局",), "教育文体"), ReplyUnit("街道", ("街道",), None))
     replied = pd.DataFrame(
         {

@@ -3,15 +3,8 @@ import pandas as pd
 from models.hotline_routing import HotlineRouter
 from pipelines.harness.classify_run import classify_messages
 
-TEXTS = [
-    "小区物业乱收费",
-    "物业不作为",
-    "小区违章搭建",
-    "医院乱收费",
-    "医生态度恶劣",
-    "诊所无证行医",
-]
-LABELS = ["城乡建设"] * 3 + ["卫生计生"] * 3
+from ...hotline_corpus import LABELS, TEXTS
+
 CATEGORIES = {"城乡建设": "hotline.urban_rural_construction", "卫生计生": "hotline.health"}
 DEPARTMENTS = {"hotline.urban_rural_construction": "城管", "hotline.health": "卫生"}
 

@@ -1,34 +1,19 @@
-import pandas as pd
 import pytest
 
 from pipelines.harness.router_training import router_params, train_router
 
-WORDS = {
-    "城乡建设": ["物业", "违建", "电梯", "拆迁", "停车"],
-    "卫生计生": ["医院", "医生", "疫苗", "诊所", "护士"],
-    "教育文体": ["学校", "老师", "招生", "补课", "幼儿园"],
-}
-
-
-def _messages(per_class: int = 10) -> pd.DataFrame:
-    rows = []
-    for label, words in WORDS.items():
-        for i in range(per_class):
-            word, other = words[i % len(words)], words[(i + 1) % len(words)]
-            rows.append({"title": word, "body": f"{word}{other}", "label": label})
-    return pd.DataFrame(rows)
-
+from ...hotline_corpus import THREE, labelled_messages
 
 PARAMS = {"ngram_range": [1, 2], "C": 1.0, "title_weight": 2}
 
 
 def test_the_card_reports_out_of_fold_figures_and_the_threshold_is_the_router_s():
-    router, card = train_router(_messages(), PARAMS, max_error_rate=0.05, folds=3)
-    assert list(router.classes_) == sorted(WORDS)
+    router, card = train_router(labelled_messages(10), PARAMS, max_error_rate=0.05, folds=3)
+    assert list(router.classes_) == sorted(THREE)
     assert card["params"] == PARAMS
     assert router.threshold == pytest.approx(card["threshold"], abs=1e-6)
     metrics = card["metrics"]
-    assert set(metrics["per_class_f1"]) == set(WORDS)
+    assert set(metrics["per_class_f1"]) == set(THREE)
     # Separable words: every held-out message is routed right.
     assert metrics["macro_f1"] == metrics["accuracy"] == 1.0
     assert metrics["routed_error_rate"] <= 0.05

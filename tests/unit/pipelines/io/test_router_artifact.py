@@ -15,15 +15,7 @@ from pipelines.io.router_artifact import (
     save_router,
 )
 
-TEXTS = [
-    "小区物业乱收费",
-    "物业不作为",
-    "小区违章搭建",
-    "医院乱收费",
-    "医生态度恶劣",
-    "诊所无证行医",
-]
-LABELS = ["城乡建设"] * 3 + ["卫生计生"] * 3
+from ...hotline_corpus import LABELS, TEXTS
 
 
 @pytest.fixture
