@@ -87,13 +87,22 @@ def _classify(args) -> int:
     columns = [args.text_col] + ([args.title_col] if args.title_col else [])
     frame = read_messages(args.file, columns)
     router, card = load_router(args.model or settings.var / routing["artifact"])
+    classes = load_hotline_classes(settings)
+    unmapped = sorted(set(card["labels"]) - set(classes))
+    if unmapped:
+        from pipelines.errors import SettingsError
+
+        raise SettingsError(
+            f"router {card['version']} predicts {unmapped}, which {routing['classes_file']} "
+            "does not map to a category: map them, or run `zongzhi train classifier`"
+        )
     rules = load_work_order_rules(settings)
     result = classify_messages(
         router,
         frame,
         text_col=args.text_col,
         title_col=args.title_col,
-        categories=load_hotline_classes(settings),
+        categories=classes,
         department_of=lambda category: rules.rule_for(category).department,
         title_weight=card["params"]["title_weight"],
         min_chinese_share=float(routing["min_chinese_share"]),

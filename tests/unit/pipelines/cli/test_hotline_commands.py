@@ -118,3 +118,15 @@ def test_hot_issues_reads_columns_named_on_the_command_line(tmp_path, capsys):
     assert report["issues"][0]["items"] == [
         {"id": "1", "title": "路灯不亮", "time": "2019-04-25T09:00:00", "likes": 2}
     ]
+
+
+def test_classify_with_a_router_whose_classes_are_not_mapped_says_so(trained, capsys):
+    tmp_path, card = trained
+    card_path = tmp_path / "var" / "models" / "hotline_router" / "card.json"
+    stored = json.loads(card_path.read_text(encoding="utf-8"))
+    card_path.write_text(json.dumps({**stored, "labels": [*stored["labels"], "其他"]}))
+    messages = tmp_path / "messages.csv"
+    messages.write_text("body\n路灯不亮\n", encoding="utf-8")
+    assert main(["classify", str(messages), "--text-col", "body"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "predicts ['其他'], which" in err[0]
