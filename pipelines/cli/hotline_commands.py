@@ -1,7 +1,7 @@
-"""The hotline router's commands: ``zongzhi train classifier`` and ``zongzhi classify``.
+"""The hotline commands: ``train classifier``, ``classify``, ``replies`` and ``hot-issues``.
 
-Neither needs a running service: both read files and the configuration,
-and the router lives in the state folder (``hotline_routing.artifact``).
+None needs a running service: they read files and the configuration, and
+the router lives in the state folder (``hotline_routing.artifact``).
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def _replies(args) -> int:
 def _hot_issues(args) -> int:
     from models.hot_issues import HotIssueParams
     from pipelines.errors import SettingsError
-    from pipelines.harness.hot_issues_run import COLUMNS, hot_issue_report
+    from pipelines.harness.hot_issues_run import ROLES, hot_issue_report
     from pipelines.io.hotline_messages import read_messages
     from pipelines.settings import load_settings
 
@@ -152,7 +152,7 @@ def _hot_issues(args) -> int:
         )
     except ValueError as exc:
         raise SettingsError(f"hot_issues: {exc}") from None
-    columns = {role: getattr(args, f"{role}_col") or name for role, name in COLUMNS.items()}
+    columns = {role: getattr(args, f"{role}_col") for role in ROLES}
     frame = read_messages(args.file, list(columns.values()))
     report = hot_issue_report(frame, columns, params)
     print(json.dumps({"file": str(args.file), **report}, ensure_ascii=False))

@@ -282,6 +282,6 @@ def _add_hotline_commands(sub) -> None:
         ("dislikes", "反对数"),
     ):
         hot.add_argument(
-            f"--{role}-col", default=None, help=f"the column of the {role} (default {name})"
+            f"--{role}-col", default=name, help=f"the column of the {role} (default {name})"
         )
     hot.add_argument("--json", action="store_true", help="print the report as JSON (the default)")

@@ -22,7 +22,8 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from features.reply_units import ReplyUnit, units_named, weak_label
-from models.hotline_routing import HotlineRouter, clean_message, flag_threshold, message_text
+from models.hotline_routing import HotlineRouter, clean_message, flag_threshold
+from pipelines.harness.router_training import message_texts, params_router
 
 __all__ = [
     "GOAL_MACRO_F1",
@@ -60,10 +61,7 @@ def evaluate_router(
 ) -> dict:
     """Nested cross-validation of :class:`HotlineRouter` on ``messages`` (``title``, ``body``, ``label``)."""
     started = time.monotonic()
-    texts = np.array(
-        [message_text(t, b) for t, b in zip(messages["title"], messages["body"], strict=True)],
-        dtype=object,
-    )
+    texts = message_texts(messages)
     labels = messages["label"].to_numpy(dtype=object)
     classes = sorted(set(labels))
     predicted = np.empty(len(labels), dtype=object)
@@ -124,20 +122,6 @@ def _plain(value):
     return list(value) if isinstance(value, tuple) else value
 
 
-def _texts(messages: pd.DataFrame, title_weight: int) -> np.ndarray:
-    return np.array(
-        [
-            message_text(t, b, title_weight)
-            for t, b in zip(messages["title"], messages["body"], strict=True)
-        ],
-        dtype=object,
-    )
-
-
-def _router(params: dict) -> HotlineRouter:
-    return HotlineRouter(ngram_range=tuple(params["ngram_range"]), C=params["C"])
-
-
 def learning_curve(
     messages: pd.DataFrame,
     params: dict,
@@ -153,7 +137,7 @@ def learning_curve(
     still grows at the full 495 bounds what more labelled messages could
     give.
     """
-    texts = _texts(messages, params["title_weight"])
+    texts = message_texts(messages, params["title_weight"])
     labels = messages["label"].to_numpy(dtype=object)
     rng = np.random.default_rng(seed)
     predicted = {f: np.empty(len(labels), dtype=object) for f in fractions}
@@ -164,7 +148,7 @@ def learning_curve(
             part = np.concatenate(
                 [rows[: max(3, round(fraction * rows.size))] for rows in order.values()]
             )
-            model = _router(params).fit(list(texts[part]), labels[part])
+            model = params_router(params).fit(list(texts[part]), labels[part])
             predicted[fraction][test] = model.predict(list(texts[test]))
     per_fold = len(labels) * (folds - 1) / folds
     return [
@@ -193,9 +177,9 @@ def weak_label_ablation(
     scored. The same folds and parameters throughout, so the figures differ
     by the weak labels alone.
     """
-    texts = _texts(messages, params["title_weight"])
+    texts = message_texts(messages, params["title_weight"])
     labels = messages["label"].to_numpy(dtype=object)
-    weak_texts = list(_texts(weak, params["title_weight"]))
+    weak_texts = list(message_texts(weak, params["title_weight"]))
     weak_labels = weak["label"].to_numpy(dtype=object)
     predicted = {w: np.empty(len(labels), dtype=object) for w in (0.0, *weights)}
     outer = StratifiedKFold(folds, shuffle=True, random_state=seed)
@@ -209,7 +193,7 @@ def weak_label_ablation(
                 sample_weight = np.concatenate(
                     [np.ones(train.size), np.full(len(weak_texts), weight)]
                 )
-            model = _router(params).fit(x, y, sample_weight=sample_weight)
+            model = params_router(params).fit(x, y, sample_weight=sample_weight)
             out[test] = model.predict(list(texts[test]))
     return {
         "weak_messages": len(weak_labels),

@@ -15,22 +15,14 @@ import pandas as pd
 from models.hot_issues import HotIssueParams, hot_issues
 from models.hotline_routing import message_text
 
-__all__ = ["COLUMNS", "hot_issue_report"]
+__all__ = ["ROLES", "hot_issue_report"]
 
-#: The columns the command reads, by role, with the reference file's names.
-COLUMNS = {
-    "id": "留言编号",
-    "user": "留言用户",
-    "title": "留言主题",
-    "body": "留言详情",
-    "time": "留言时间",
-    "likes": "点赞数",
-    "dislikes": "反对数",
-}
+#: The columns the report reads, by role.
+ROLES = ("id", "user", "title", "body", "time", "likes", "dislikes")
 
 
 def hot_issue_report(frame: pd.DataFrame, columns: dict, params: HotIssueParams) -> dict:
-    """Read ``frame`` through ``columns`` (role -> column) and mine its issues."""
+    """Read ``frame`` through ``columns`` (each of :data:`ROLES` -> its column) and mine its issues."""
     times = pd.to_datetime(frame[columns["time"]], errors="coerce", format="mixed")
     empty = [
         not message_text(t, b)

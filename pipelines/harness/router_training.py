@@ -22,7 +22,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from models.hotline_routing import HotlineRouter, flag_threshold, message_text
 
-__all__ = ["router_params", "train_router"]
+__all__ = ["message_texts", "params_router", "router_params", "train_router"]
 
 
 def router_params(model: dict) -> dict:
@@ -46,6 +46,24 @@ def router_params(model: dict) -> dict:
     return {"ngram_range": [low, high], "C": c, "title_weight": weight}
 
 
+def message_texts(messages: pd.DataFrame, title_weight: int = 2) -> np.ndarray:
+    """The text the router reads of each message (``title``, ``body``), as an object array."""
+    return np.array(
+        [
+            message_text(t, b, title_weight)
+            for t, b in zip(messages["title"], messages["body"], strict=True)
+        ],
+        dtype=object,
+    )
+
+
+def params_router(params: dict, threshold: float = 0.0) -> HotlineRouter:
+    """An unfitted router with the parameters of :func:`router_params`."""
+    return HotlineRouter(
+        ngram_range=tuple(params["ngram_range"]), C=params["C"], threshold=threshold
+    )
+
+
 def train_router(
     messages: pd.DataFrame,
     params: dict,
@@ -56,24 +74,17 @@ def train_router(
 ) -> tuple[HotlineRouter, dict]:
     """The router fitted on ``messages`` (``title``, ``body``, ``label``) and its card's figures."""
     started = time.monotonic()
-    texts = [
-        message_text(t, b, params["title_weight"])
-        for t, b in zip(messages["title"], messages["body"], strict=True)
-    ]
+    texts = list(message_texts(messages, params["title_weight"]))
     labels = messages["label"].to_numpy(dtype=object)
-
-    def router(threshold: float = 0.0) -> HotlineRouter:
-        return HotlineRouter(
-            ngram_range=tuple(params["ngram_range"]), C=params["C"], threshold=threshold
-        )
-
     splits = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    proba = cross_val_predict(router(), texts, labels, cv=splits, method="predict_proba")
+    proba = cross_val_predict(
+        params_router(params), texts, labels, cv=splits, method="predict_proba"
+    )
     classes = np.array(sorted(set(labels)), dtype=object)
     predicted = classes[proba.argmax(axis=1)]
     confidence = proba.max(axis=1)
     trade_off = flag_threshold(confidence, predicted == labels, max_error_rate)
-    fitted = router(trade_off["threshold"]).fit(texts, labels)
+    fitted = params_router(params, trade_off["threshold"]).fit(texts, labels)
     return fitted, {
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "params": params,

@@ -58,7 +58,7 @@ def load_district(settings: Settings) -> District:
 
 def load_hotline_classes(settings: Settings) -> dict[str, str]:
     """``{router class: hotline category}`` from ``hotline_routing.classes_file``, checked."""
-    return dict(_classes_file(settings, lambda m: hotline_classes(m)))
+    return dict(_classes_file(settings, hotline_classes))
 
 
 def load_reply_units(settings: Settings) -> tuple[ReplyUnit, ...]:

@@ -1,7 +1,18 @@
 import pandas as pd
 
 from models.hot_issues import HotIssueParams
-from pipelines.harness.hot_issues_run import COLUMNS, hot_issue_report
+from pipelines.harness.hot_issues_run import hot_issue_report
+
+# The reference file's columns, by role.
+COLUMNS = {
+    "id": "留言编号",
+    "user": "留言用户",
+    "title": "留言主题",
+    "body": "留言详情",
+    "time": "留言时间",
+    "likes": "点赞数",
+    "dislikes": "反对数",
+}
 
 
 def test_unreadable_times_and_empty_messages_are_broken_rows_and_votes_default_to_0():
