@@ -93,6 +93,27 @@ class CharNgramTfidf(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "vectorizer_")
         return self.vectorizer_.get_feature_names_out(input_features)
 
+    def row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """One text's TF-IDF row as ``(columns, weights)``, columns ascending: ``transform([text])`` without SciPy.
+
+        A stream routes one message at a time; building a sparse matrix for
+        it costs more than the rest of the work.
+        """
+        check_is_fitted(self, "vectorizer_")
+        low, high = self.ngram_range
+        if high > MAX_CODED_N:
+            matrix = self.vectorizer_.transform([text])
+            return matrix.indices.astype(np.int64), matrix.data
+        codes = _text_codes(text, low, high)
+        if codes.size == 0 or self.codes_.size == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        at = np.searchsorted(self.codes_, codes)
+        at[at == self.codes_.size] = 0
+        columns, counts = np.unique(self.columns_[at[self.codes_[at] == codes]], return_counts=True)
+        weights = (1.0 + np.log(counts)) * self.idf_[columns]
+        norm = np.sqrt(weights @ weights)
+        return columns, (weights / norm if norm > 0 else weights)
+
     def transform(self, X: Sequence[str]) -> sp.csr_matrix:  # noqa: N803
         """The TF-IDF rows of ``X``; equal to ``TfidfVectorizer.transform`` (to rounding)."""
         check_is_fitted(self, "vectorizer_")

@@ -15,7 +15,12 @@ from types import MappingProxyType
 
 from features.taxonomy import CATEGORIES_BY_SOURCE
 
-__all__ = ["hotline_classes"]
+__all__ = ["EMPTY_TEXT", "LOW_CONFIDENCE", "NOT_CHINESE", "hotline_classes", "message_routing"]
+
+#: Why a message goes to a dispatcher instead of being routed.
+LOW_CONFIDENCE = "low confidence"
+NOT_CHINESE = "not Chinese"
+EMPTY_TEXT = "empty text"
 
 
 def hotline_classes(
@@ -49,3 +54,51 @@ def hotline_classes(
     if unmapped:
         raise ValueError(f"no class maps to the hotline categor(ies) {', '.join(unmapped)}")
     return MappingProxyType(classes)
+
+
+def message_routing(
+    result: Mapping | None,
+    chinese: float,
+    min_chinese_share: float,
+    categories: Mapping[str, str],
+    departments: Mapping[str, str],
+) -> dict:
+    """What the router decided for one message, in the platform's terms.
+
+    ``result`` is the router's ``{label, probability, flagged}`` (None when
+    the message has no text to read); ``chinese`` the share of Chinese among
+    its letters. The message is flagged for a dispatcher, with the reason,
+    when it has no text, is not Chinese enough for a router that learned
+    only Chinese, or is below the model's confidence threshold.
+
+    >>> message_routing({"label": "交通运输", "probability": 0.9, "flagged": False}, 1.0, 0.3,
+    ...                 {"交通运输": "hotline.transport"}, {"hotline.transport": "交通局"})
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'label': '交通运输', 'probability': 0.9, 'category': 'hotline.transport',
+     'department': '交通局', 'flagged': False, 'flag_reason': None}
+    >>> message_routing(None, 0.0, 0.3, {}, {})["flag_reason"]
+    'empty text'
+    """
+    if result is None:
+        return {
+            "label": None,
+            "probability": None,
+            "category": None,
+            "department": None,
+            "flagged": True,
+            "flag_reason": EMPTY_TEXT,
+        }
+    reason = None
+    if chinese < min_chinese_share:
+        reason = NOT_CHINESE
+    elif result["flagged"]:
+        reason = LOW_CONFIDENCE
+    category = categories[result["label"]]
+    return {
+        "label": result["label"],
+        "probability": result["probability"],
+        "category": category,
+        "department": departments.get(category),
+        "flagged": reason is not None,
+        "flag_reason": reason,
+    }

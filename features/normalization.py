@@ -10,6 +10,7 @@ clock.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -57,6 +58,13 @@ class NormalizationContext:
         is refused (a clock at 1900 or at epoch zero is not an event time).
     limits : ContractLimits
         Size limits of a raw record and of what is written for it.
+    hotline_router : callable, optional
+        A hotline message's text → its routing (``model_version``, ``label``,
+        ``probability``, ``category``, ``department``, ``flagged``,
+        ``flag_reason``; :class:`pipelines.io.platform_router.PlatformRouter`).
+        With it every hotline event carries its routing in
+        ``attributes.routing``, and a hotline record may leave its category
+        out: the router's fills it (``routing.filled_category``).
     """
 
     district: District
@@ -64,6 +72,7 @@ class NormalizationContext:
     max_future_skew_s: int = 3600
     max_past_age_days: int = 3650
     limits: ContractLimits = field(default_factory=ContractLimits)
+    hotline_router: Callable[[object], dict] | None = None
 
 
 def normalize_event(
@@ -107,7 +116,16 @@ def normalize_event(
             "source_mismatch",
             f"source={source!r} arrived on the {expected_source!r} channel's topic",
         )
-    category = require_field(obj, "category", str)
+    routing = _hotline_routing(obj, source, ctx)
+    if routing is not None and obj.get("category") is None:
+        if routing["category"] is None:
+            raise ContractViolation(
+                "missing_field",
+                "category is missing and attributes.text has no words to route it by",
+            )
+        category = routing["category"]
+    else:
+        category = require_field(obj, "category", str)
     if category not in CATEGORIES_BY_SOURCE[source]:
         known = "known to another channel" if category in CATEGORIES else "not in the taxonomy"
         raise ContractViolation(
@@ -169,6 +187,8 @@ def normalize_event(
         pseudonymize_vehicle(v, i, ctx.key) for i, v in enumerate(optional_list(obj, "vehicles"))
     ]
     attributes = channel_attributes(obj, source, ctx.key)
+    if routing is not None:
+        attributes["routing"] = {**routing, "filled_category": obj.get("category") is None}
 
     local_event_time = event_time.astimezone(DISTRICT_TZ)
     return {
@@ -197,3 +217,12 @@ def normalize_event(
         "vehicles": vehicles,
         "attributes": attributes,
     }
+
+
+def _hotline_routing(obj: dict, source: str, ctx: NormalizationContext) -> dict | None:
+    """The router's reading of a hotline record's text; None for other channels or without a router."""
+    if source != "hotline" or ctx.hotline_router is None:
+        return None
+    attributes = obj.get("attributes")
+    text = attributes.get("text") if isinstance(attributes, dict) else None
+    return ctx.hotline_router(text if isinstance(text, str) else "")

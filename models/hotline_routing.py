@@ -32,6 +32,7 @@ import re
 from collections.abc import Sequence
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -196,6 +197,7 @@ class HotlineRouter(ClassifierMixin, BaseEstimator):
         )
         self.pipeline_.fit(texts, labels, **weights)
         self.classes_ = self.pipeline_.classes_
+        self._linear_form = None
         return self
 
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:  # noqa: N803
@@ -210,16 +212,49 @@ class HotlineRouter(ClassifierMixin, BaseEstimator):
 
     def route(self, X: Sequence[str]) -> list[dict]:  # noqa: N803
         """Per text: ``label``, ``probability`` and ``flagged``."""
-        proba = self.predict_proba(X)
-        best = proba.argmax(axis=1)
-        return [
-            {
-                "label": str(self.classes_[i]),
-                "probability": round(float(p[i]), 4),
-                "flagged": bool(p[i] < self.threshold),
-            }
-            for i, p in zip(best, proba, strict=True)
-        ]
+        return [self._routing(p) for p in self.predict_proba(X)]
+
+    def route_one(self, text: str) -> dict:
+        """``route([text])[0]``, some ten times faster: what a stream calls per message.
+
+        The calibrated ensemble is linear up to its sigmoids: every fold's
+        SVM margins are one product of the text's TF-IDF row with the
+        stacked weights, then each fold's Platt sigmoids, normalized per
+        fold and averaged, as ``CalibratedClassifierCV`` does.
+        """
+        check_is_fitted(self, "pipeline_")
+        if len(self.classes_) < 3:
+            return self.route([text])[0]
+        weights, intercept, slope, offset = self._linear()
+        columns, values = self.pipeline_[0].row("" if text is None else str(text))
+        margins = values @ weights[columns] + intercept
+        folds = expit(-(slope * margins + offset)).reshape(-1, len(self.classes_))
+        totals = folds.sum(axis=1, keepdims=True)
+        folds = np.where(
+            totals == 0, 1.0 / len(self.classes_), folds / np.where(totals == 0, 1, totals)
+        )
+        return self._routing(folds.mean(axis=0))
+
+    def _linear(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        # (features x folds*classes) weights, then per fold*class intercept,
+        # sigmoid slope and offset; built once, on first use after fitting.
+        if getattr(self, "_linear_form", None) is None:
+            folds = self.pipeline_[-1].calibrated_classifiers_
+            self._linear_form = (
+                np.ascontiguousarray(np.vstack([f.estimator.coef_ for f in folds]).T),
+                np.concatenate([f.estimator.intercept_ for f in folds]),
+                np.array([c.a_ for f in folds for c in f.calibrators]),
+                np.array([c.b_ for f in folds for c in f.calibrators]),
+            )
+        return self._linear_form
+
+    def _routing(self, proba: np.ndarray) -> dict:
+        best = int(proba.argmax())
+        return {
+            "label": str(self.classes_[best]),
+            "probability": round(float(proba[best]), 4),
+            "flagged": bool(proba[best] < self.threshold),
+        }
 
 
 def _texts(X) -> list[str]:  # noqa: N803

@@ -78,34 +78,23 @@ def _train(args) -> int:
 def _classify(args) -> int:
     from pipelines.harness.classify_run import classify_messages
     from pipelines.io.hotline_messages import read_messages
-    from pipelines.io.platform_state import load_hotline_classes, load_work_order_rules
-    from pipelines.io.router_artifact import load_router
+    from pipelines.io.platform_router import load_platform_router
     from pipelines.settings import load_settings
 
     settings = load_settings()
-    routing = _routing(settings)
     columns = [args.text_col] + ([args.title_col] if args.title_col else [])
     frame = read_messages(args.file, columns)
-    router, card = load_router(args.model or settings.var / routing["artifact"])
-    classes = load_hotline_classes(settings)
-    unmapped = sorted(set(card["labels"]) - set(classes))
-    if unmapped:
-        from pipelines.errors import SettingsError
-
-        raise SettingsError(
-            f"router {card['version']} predicts {unmapped}, which {routing['classes_file']} "
-            "does not map to a category: map them, or run `zongzhi train classifier`"
-        )
-    rules = load_work_order_rules(settings)
+    platform = load_platform_router(settings, args.model)
+    card = platform.card
     result = classify_messages(
-        router,
+        platform.router,
         frame,
         text_col=args.text_col,
         title_col=args.title_col,
-        categories=classes,
-        department_of=lambda category: rules.rule_for(category).department,
+        categories=platform.categories,
+        departments=platform.departments,
         title_weight=card["params"]["title_weight"],
-        min_chinese_share=float(routing["min_chinese_share"]),
+        min_chinese_share=platform.min_chinese_share,
     )
     model = {k: card[k] for k in ("version", "trained_at", "threshold")}
     print(json.dumps({"file": str(args.file), "model": model, **result}, ensure_ascii=False))

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import pandas as pd
 
+from features.hotline_classes import message_routing
 from models.hotline_routing import HotlineRouter, chinese_share, message_text
 
 __all__ = ["classify_messages"]
@@ -37,7 +38,7 @@ def classify_messages(
     text_col: str,
     title_col: str | None,
     categories: Mapping[str, str],
-    department_of: Callable[[str], str],
+    departments: Mapping[str, str],
     title_weight: int,
     min_chinese_share: float,
 ) -> dict:
@@ -55,26 +56,15 @@ def classify_messages(
     started = time.perf_counter()
     routed = router.route(texts) if texts else []
     seconds = time.perf_counter() - started
-    rows = []
-    for number, text, result in zip(numbers, texts, routed, strict=True):
-        share = chinese_share(text)
-        reason = None
-        if share < min_chinese_share:
-            reason = "not Chinese"
-        elif result["flagged"]:
-            reason = "low confidence"
-        category = categories[result["label"]]
-        rows.append(
-            {
-                "row": number,
-                "label": result["label"],
-                "probability": result["probability"],
-                "category": category,
-                "department": department_of(category),
-                "flagged": reason is not None,
-                "flag_reason": reason,
-            }
-        )
+    rows = [
+        {
+            "row": number,
+            **message_routing(
+                result, chinese_share(text), min_chinese_share, categories, departments
+            ),
+        }
+        for number, text, result in zip(numbers, texts, routed, strict=True)
+    ]
     unreadable = frame.attrs.get("broken_lines", [])
     return {
         "rows": rows,

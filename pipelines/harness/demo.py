@@ -52,6 +52,7 @@ from pipelines.harness.restart_check import checkpoint_id, hotspot_lag, normaliz
 from pipelines.harness.steps import child_env, run_step
 from pipelines.harness.streams import fresh_streams
 from pipelines.io.kafka import group_lag, topic_counts
+from pipelines.io.platform_router import has_router, router_folder
 from pipelines.settings import Settings
 from pipelines.streaming import alert_store, hotspot_job, lake_writer
 
@@ -262,6 +263,38 @@ def _file_one_case(settings: Settings, alert_id: str | None) -> dict | None:
     }
 
 
+def _routing_summary(settings: Settings) -> dict:
+    """How the router read the lake's hotline events: versions, agreement with the category, flags."""
+    import json
+    from collections import Counter
+
+    import pyarrow.dataset as ds
+
+    lake = ds.dataset(settings.lake_table("normalized"), format="parquet", partitioning="hive")
+    table = lake.to_table(
+        columns=["category", "attributes_json"], filter=ds.field("source") == "hotline"
+    )
+    versions, reasons, agree, events = Counter(), Counter(), 0, 0
+    for category, attributes in zip(
+        table["category"].to_pylist(), table["attributes_json"].to_pylist(), strict=True
+    ):
+        routing = json.loads(attributes or "{}").get("routing")
+        if routing is None:
+            continue
+        events += 1
+        versions[routing["model_version"]] += 1
+        agree += routing["category"] == category
+        if routing["flagged"]:
+            reasons[routing["flag_reason"]] += 1
+    return {
+        "events": events,
+        "version": ", ".join(versions) or "none",
+        "agree": agree,
+        "flagged": sum(reasons.values()),
+        "by_reason": dict(reasons),
+    }
+
+
 def _superset_check(settings: Settings) -> dict:
     from pipelines.harness.superset_api import SupersetClient
 
@@ -311,6 +344,12 @@ def run_demo(
     fresh_streams(settings)
     shutil.rmtree(settings.lake, ignore_errors=True)
     _clear_alerts(settings)
+
+    # Hotline messages are read by the router trained on the real reference
+    # messages; it is trained once, on the first demo of a machine.
+    if not has_router(router_folder(settings)):
+        log.info("2/6 training the hotline router on the reference messages")
+        run_step(settings, "train", "classifier", "--json")
 
     now = (end.astimezone(UTC) if end else datetime.now(UTC)).replace(microsecond=0)
     live_start = now - timedelta(hours=hours)
@@ -411,6 +450,7 @@ def run_demo(
     counts = topic_counts(settings, topics)
     surge = truth.surges[0]
     pg = _pg_counts(settings, surge.cell_id)
+    routing = _routing_summary(settings)
     board = _superset_check(settings) if superset else None
     case = _file_one_case(settings, pg["surge_alert_id"])
     # The planners' monthly report of the month the stream ends in.
@@ -457,6 +497,11 @@ def run_demo(
         f"({pg['watch_reads']} reads of {pg['watch_vehicles']} watched vehicle(s))"
         + (f": {pg['first_watch_alert']}" if pg["first_watch_alert"] else ""),
     ]
+    lines.append(
+        f"  hotline routed  {routing['events']:>8}  messages read by router {routing['version']}: "
+        f"{routing['agree']} agree with the dispatcher's category, {routing['flagged']} "
+        f"flagged for a dispatcher ({routing['by_reason']})"
+    )
     if board:
         lines.append(f"  dashboard       {board['dashboard']} ({board['charts']} charts)")
         lines.append(

@@ -18,7 +18,11 @@
 4. **The contract alone**: :func:`features.contract.route_raw_record` over a
    sample of the same records in this process, without Flink or Kafka: its
    cost per record on one core, in one pass, as a stream meets them.
-5. **Peak RSS** of each job's process tree plus the Kafka broker.
+5. **The hotline router alone**, when one is trained: the simulated
+   hotline messages read one at a time, as the job reads them, on one core;
+   against 100 times the district's hotline rate (``simulator.events_per_hour``
+   × ``channel_mix.hotline``). With a router, (a) and (4) include it.
+6. **Peak RSS** of each job's process tree plus the Kafka broker.
 
 The Flink runs live in :mod:`~pipelines.harness.normalize_bench_jobs`.
 """
@@ -56,6 +60,8 @@ _MODULE = "pipelines.harness.normalize_bench"
 _CONTRACT_SAMPLE = 20_000
 #: Other records through the contract before it is timed (patterns compiled, memos begun).
 _CONTRACT_WARM_UP = 1_000
+#: The hotline volume the router must keep up with, as a multiple of the district's.
+_HOTLINE_MULTIPLE = 100
 #: The jobs timed in each round (:mod:`~pipelines.harness.normalize_bench_jobs`).
 _KINDS = ("contract", "sql", "copy")
 
@@ -105,6 +111,38 @@ def _contract_alone(settings: Settings, records: list) -> dict:
         "records": len(sample),
         "cpu_us_per_record": round(seconds / len(sample) * 1e6, 1),
         "records_per_s_one_core": round(len(sample) / seconds),
+    }
+
+
+def _routing_alone(settings: Settings, records: list) -> dict:
+    """The trained hotline router's cost per message on one core, and whether it keeps up at 100 × the district."""
+    from pipelines.io.platform_router import has_router, load_platform_router, router_folder
+
+    simulator = settings.simulator
+    needed = float(simulator["events_per_hour"]) * float(simulator["channel_mix"]["hotline"])
+    needed_per_s = _HOTLINE_MULTIPLE * needed / 3600
+    if not has_router(router_folder(settings)):
+        return {"router": None, "note": "no router trained: run `zongzhi train classifier`"}
+    platform = load_platform_router(settings)
+    texts = []
+    for record in records:
+        if record.source == "hotline" and not record.malformed_kind:
+            texts.append(json.loads(record.value)["attributes"]["text"])
+    texts = texts[:_CONTRACT_SAMPLE]
+    for text in texts[:_CONTRACT_WARM_UP]:
+        platform.route_text(text)
+    started = time.process_time()
+    flagged = sum(platform.route_text(text)["flagged"] for text in texts)
+    seconds = time.process_time() - started
+    rate = len(texts) / seconds
+    return {
+        "router": platform.version,
+        "messages": len(texts),
+        "cpu_us_per_message": round(seconds / len(texts) * 1e6, 1),
+        "messages_per_s_one_core": round(rate),
+        "flagged_share": round(flagged / len(texts), 3),
+        f"needed_per_s_at_{_HOTLINE_MULTIPLE}x_district": round(needed_per_s, 2),
+        f"keeps_up_at_{_HOTLINE_MULTIPLE}x_district": rate >= needed_per_s,
     }
 
 
@@ -180,6 +218,8 @@ def run_bench(
             restarts[f"{kind} round {r + 1} large"] = large_run["restarts"]
     log.info("bench: the contract alone")
     contract_alone = _contract_alone(settings, records)
+    log.info("bench: the hotline router alone")
+    routing_alone = _routing_alone(settings, records)
     setup = {
         "events": events,
         "small_run_events": small,
@@ -197,6 +237,7 @@ def run_bench(
         copy=median_run(runs["copy"]),
         balances=balances,
         contract_alone=contract_alone,
+        routing_alone=routing_alone,
         restarts=restarts,
     )
 
@@ -210,6 +251,7 @@ def bench_report(
     balances: list[dict],
     contract_alone: dict,
     restarts: dict[str, int | None],
+    routing_alone: dict | None = None,
 ) -> dict:
     """The bench's report from its measurements, with each goal met or not.
 
@@ -245,6 +287,7 @@ def bench_report(
         "ratio_to_pass_through": round(rate / ceiling, 3) if rate is not None and ceiling else None,
         "job_restarts": job_restarts_section(restarts),
         "contract_alone": contract_alone,
+        "hotline_routing_alone": routing_alone,
         "balance": balances,
         "balanced": all(b["exact"] for b in balances),
         "peak_rss_bytes": max(r["peak_rss_bytes"] for r in (job, sql, copy)),

@@ -34,7 +34,15 @@ from models.hotline_routing import HotlineRouter
 from pipelines.errors import SettingsError
 from pipelines.io.private_files import write_private_text
 
-__all__ = ["FORMAT", "data_fingerprint", "model_version", "save_router", "load_router"]
+__all__ = [
+    "CARD_FILE",
+    "FORMAT",
+    "data_fingerprint",
+    "model_version",
+    "save_router",
+    "load_card",
+    "load_router",
+]
 
 #: The artifact layout this code writes and reads.
 FORMAT = 1
@@ -86,8 +94,8 @@ def save_router(folder: Path, router: HotlineRouter, card: dict) -> dict:
     return full
 
 
-def load_router(folder: Path) -> tuple[HotlineRouter, dict]:
-    """The router and its card; :class:`SettingsError` in one line when it is absent or unusable."""
+def load_card(folder: Path) -> dict:
+    """The card of the router at ``folder``, checked to be readable here; :class:`SettingsError` in one line if not."""
     card_path = folder / CARD_FILE
     try:
         card = json.loads(card_path.read_text(encoding="utf-8"))
@@ -106,6 +114,12 @@ def load_router(folder: Path) -> tuple[HotlineRouter, dict]:
             f"hotline router {card.get('version')} was fitted with scikit-learn "
             f"{card.get('sklearn')}, this environment has {sklearn.__version__}: {_RETRAIN}"
         )
+    return card
+
+
+def load_router(folder: Path) -> tuple[HotlineRouter, dict]:
+    """The router and its card; :class:`SettingsError` in one line when it is absent or unusable."""
+    card = load_card(folder)
     try:
         blob = (folder / MODEL_FILE).read_bytes()
     except FileNotFoundError:

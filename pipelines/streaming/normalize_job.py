@@ -32,6 +32,7 @@ from pipelines.io.flink import (
     streaming_table_env,
 )
 from pipelines.io.kafka_security import NORMALIZER
+from pipelines.io.platform_router import has_router, load_platform_router, router_folder
 from pipelines.io.platform_state import load_district, pseudonym_key
 from pipelines.settings import Settings
 
@@ -51,7 +52,13 @@ SOURCE_HEADER = "zz-source"
 
 
 def normalization_context(settings: Settings) -> NormalizationContext:
-    """What normalizing needs: the district, the pseudonym key, the time bounds, the size limits."""
+    """What normalizing needs: the district, the pseudonym key, the time bounds, the size limits.
+
+    And the hotline router, once ``zongzhi train classifier`` has written
+    it: then every hotline event carries its routing (``docs/contract.md``).
+    An artifact that is there but cannot be used (another scikit-learn,
+    a changed file) stops the job at its start, in one line.
+    """
     contract = settings.contract
     try:
         limits = limits_from_mapping(contract.get("limits") or {})
@@ -63,6 +70,11 @@ def normalization_context(settings: Settings) -> NormalizationContext:
         max_future_skew_s=contract.integer("max_future_skew_s"),
         max_past_age_days=contract.integer("max_past_age_days"),
         limits=limits,
+        hotline_router=(
+            load_platform_router(settings).route_text
+            if has_router(router_folder(settings))
+            else None
+        ),
     )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import time
 from collections import Counter
 from datetime import datetime, timedelta
@@ -29,11 +30,13 @@ from pipelines.harness.simulation_run import simulate_to_kafka
 from pipelines.harness.simulator.produce import produce_records
 from pipelines.harness.steps import run_step_with_output
 from pipelines.harness.streams import fresh_streams
+from pipelines.io.platform_router import router_folder
 from pipelines.io.platform_state import load_district
 
 from .kafka_read import read_topic
 from .pii_scan import (
     PLANTED,
+    PlantedRecord,
     ScannedText,
     find_in_clear,
     flink_log_text,
@@ -76,7 +79,6 @@ def run_step(settings, *args: str) -> dict | None:
 
 @pytest.fixture(scope="module")
 def history(settings):
-    import shutil
 
     started = time.time()
     fresh_streams(settings)
@@ -93,11 +95,17 @@ def history(settings):
     villages = load_district(settings).villages
     village = villages[len(villages) // 2]
     planted = planted_records(HISTORY_START, village.lon, village.lat)
+    planted += _uncategorized_hotline(village)
     produce_records(settings, planted)
+    # The router trained on the real reference messages reads every hotline
+    # message; it is removed after this module, so that no other test's
+    # stream depends on it.
+    router = run_step(settings, "train", "classifier", "--json")
     run_step(settings, "normalize")
     lake = run_step(settings, "lake")
     nightly = run_step(settings, "nightly")
-    return {
+    yield {
+        "router": router,
         "produced": report,
         "planted": planted,
         "lake": lake,
@@ -106,6 +114,42 @@ def history(settings):
         # Read now: the detection scenario re-creates the raw topics.
         "identifiers": _clear_identifiers(settings),
     }
+    shutil.rmtree(router_folder(settings), ignore_errors=True)
+
+
+# Citizens' messages that reach the hotline topic before a dispatcher chose a
+# category: the router fills it; without any words, the record is refused.
+UNCATEGORIZED = {
+    "UNCATEGORIZED-1": "小区违章搭建严重，楼顶加盖房屋，请住建部门尽快拆除",
+    "UNCATEGORIZED-2": "\n\t\t\t",
+}
+
+
+def _uncategorized_hotline(village) -> list[PlantedRecord]:
+    from pipelines.harness.simulator.records import reported_location
+
+    event = HISTORY_START + timedelta(hours=5)
+    records = []
+    for ticket, text in UNCATEGORIZED.items():
+        envelope = {
+            "schema_version": 1,
+            "event_id": ticket,
+            "source": "hotline",
+            "event_time": event.isoformat(),
+            "report_time": event.isoformat(),
+            "location": reported_location("hotline", village.lon, village.lat),
+            "attributes": {"ticket_no": ticket, "text": text},
+        }
+        records.append(
+            PlantedRecord(
+                "hotline",
+                ticket,
+                json.dumps(envelope, ensure_ascii=False).encode("utf-8"),
+                int(event.timestamp() * 1000),
+                None if text.strip() else "missing_field",
+            )
+        )
+    return records
 
 
 def _dump(settings, topic):
@@ -133,6 +177,7 @@ def test_a_every_record_is_normalized_or_dead_lettered(settings, history):
     }
     planted_reasons = Counter(r.expected_reason for r in history["planted"] if r.expected_reason)
     assert planted_reasons == {
+        "missing_field": 1,
         "invalid_json": 1,
         "invalid_encoding": 2,
         "wrong_type": 1,
@@ -142,6 +187,32 @@ def test_a_every_record_is_normalized_or_dead_lettered(settings, history):
     assert Counter(d["reason_code"] for d in dead) == Counter(planted) + planted_reasons
     assert all(d["reason"] and d["raw_scrubbed"] for d in dead)
     assert history["lake"]["records"] == len(normalized)
+
+
+def test_a_every_hotline_event_carries_the_routers_reading(settings, history):
+    version = history["router"]["version"]
+    hotline = [
+        e
+        for e in map(json.loads, _dump(settings, settings.topic("normalized")))
+        if e["source"] == "hotline"
+    ]
+    assert len(hotline) > 100
+    routings = [e["attributes"]["routing"] for e in hotline]
+    assert {r["model_version"] for r in routings} == {version}
+    assert all(0 < r["probability"] <= 1 and r["department"] for r in routings)
+    filled = [e for e in hotline if e["attributes"]["routing"]["filled_category"]]
+    assert [e["attributes"]["ticket_no"] for e in filled] == ["UNCATEGORIZED-1"]
+    routing = filled[0]["attributes"]["routing"]
+    assert filled[0]["category"] == routing["category"] == "hotline.urban_rural_construction"
+    assert (routing["label"], routing["department"], routing["flagged"]) == (
+        "城乡建设",
+        "城管",
+        False,
+    )
+    # The dispatcher's category stays on every other event; the router's sits beside it.
+    assert all(e["category"].startswith("hotline.") for e in hotline)
+    dead = [json.loads(v) for v in _dump(settings, settings.topic("dead_letter"))]
+    assert any("no words to route it by" in d["reason"] for d in dead)
 
 
 def _clear_identifiers(settings) -> set[str]:

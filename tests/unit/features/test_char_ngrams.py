@@ -41,6 +41,20 @@ def test_the_matrix_is_scikit_learns(ngram_range, texts):
     assert abs(fast - reference).max() < 1e-12 if fast.nnz else True
 
 
+@pytest.mark.parametrize("ngram_range", [(1, 2), (1, 3), (2, 4)])
+@settings(max_examples=40, deadline=None)
+@given(texts=TEXTS)
+def test_one_texts_row_is_its_row_of_the_matrix(ngram_range, texts):
+    vectorizer = CharNgramTfidf(ngram_range=ngram_range).fit(TRAIN)
+    matrix = vectorizer.transform(texts)
+    for i, text in enumerate(texts):
+        columns, weights = vectorizer.row(text)
+        expected = matrix.getrow(i)
+        expected.sort_indices()
+        np.testing.assert_array_equal(columns, expected.indices)
+        np.testing.assert_allclose(weights, expected.data, rtol=0, atol=1e-12)
+
+
 def test_min_df_and_the_vocabulary_are_scikit_learns():
     fast = CharNgramTfidf(ngram_range=(1, 2), min_df=2).fit(TRAIN)
     reference = _reference((1, 2), min_df=2)

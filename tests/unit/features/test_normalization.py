@@ -160,3 +160,43 @@ def test_the_past_bound_is_counted_from_the_processing_clock(ctx, grid_event):
     with pytest.raises(ContractViolation, match="is more than 3650 days before") as info:
         normalize_event(grid_event, ctx, NOW_MS)
     assert info.value.reason_code == "past_timestamp"
+
+
+def _keyword_router(text):
+    """Stands in for the trained router: 公交 → transport, anything else → construction."""
+    if not text.strip():
+        return {"label": None, "category": None, "flagged": True, "flag_reason": "empty text"}
+    category = "hotline.transport" if "公交" in text else "hotline.urban_rural_construction"
+    return {"label": category, "category": category, "flagged": False, "flag_reason": None}
+
+
+def test_a_hotline_event_carries_its_routing_beside_the_dispatchers_category(ctx, bases):
+    from dataclasses import replace
+
+    routed = replace(ctx, hotline_router=_keyword_router)
+    hotline = dict(bases)["hotline"]
+    hotline["attributes"]["text"] = "小区物业乱收费"
+    out = normalize_event(hotline, routed, NOW_MS, expected_source="hotline")
+    assert out["category"] == "hotline.transport"
+    assert out["attributes"]["routing"]["category"] == "hotline.urban_rural_construction"
+    assert out["attributes"]["routing"]["filled_category"] is False
+    # Other channels are not read by the hotline router.
+    grid = normalize_event(dict(bases)["grid"], routed, NOW_MS, expected_source="grid")
+    assert "routing" not in grid["attributes"]
+
+
+def test_the_router_fills_a_missing_hotline_category(ctx, bases):
+    from dataclasses import replace
+
+    hotline = dict(bases)["hotline"]
+    del hotline["category"]
+    with pytest.raises(ContractViolation, match="'category' is missing"):
+        normalize_event(hotline, ctx, NOW_MS, expected_source="hotline")
+    routed = replace(ctx, hotline_router=_keyword_router)
+    out = normalize_event(hotline, routed, NOW_MS, expected_source="hotline")
+    assert (out["category"], out["category_label"]) == ("hotline.transport", "交通运输")
+    assert out["attributes"]["routing"]["filled_category"] is True
+    hotline["attributes"]["text"] = "\n\t\t\t"
+    with pytest.raises(ContractViolation, match="no words to route it by") as caught:
+        normalize_event(hotline, routed, NOW_MS, expected_source="hotline")
+    assert caught.value.reason_code == "missing_field"

@@ -69,6 +69,17 @@ def test_router_learns_and_routes_the_small_corpus():
     assert routed[1]["flagged"] is True
 
 
+@pytest.mark.parametrize("labels", [sorted(CORPUS), ["城乡建设", "教育文体"]])
+def test_route_one_routes_as_the_batch_does(labels):
+    texts, all_labels = _corpus()
+    kept = [(t, label) for t, label in zip(texts, all_labels, strict=True) if label in labels]
+    router = HotlineRouter(ngram_range=(1, 2), calibration_folds=2, threshold=0.5).fit(
+        [t for t, _ in kept], [label for _, label in kept]
+    )
+    probes = [*texts, "", "ZZZ 12345", "小区医院幼儿园", "物业" * 300]
+    assert [router.route_one(t) for t in probes] == router.route(probes)
+
+
 def test_router_refuses_what_it_cannot_learn():
     with pytest.raises(ValueError, match="at least two classes"):
         HotlineRouter().fit(["a", "b"], ["x", "x"])

@@ -17,7 +17,7 @@ def _classify(frame: pd.DataFrame, threshold: float = 0.0, title_col: str | None
         text_col="text",
         title_col=title_col,
         categories=CATEGORIES,
-        department_of=DEPARTMENTS.__getitem__,
+        departments=DEPARTMENTS,
         title_weight=2,
         min_chinese_share=0.3,
     )
