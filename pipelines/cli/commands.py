@@ -435,9 +435,21 @@ def _eval_classifier(args) -> int:
     return 0
 
 
+def _eval_fusion(args) -> int:
+    from pipelines.harness.fusion_eval import run_eval
+
+    report = run_eval(
+        _settings(), days=args.days, incidents_per_day=args.incidents_per_day, seed=args.seed
+    )
+    print(json.dumps(report, ensure_ascii=False))
+    return 0
+
+
 def _eval(args) -> int:
     if args.target == "classifier":
         return _eval_classifier(args)
+    if args.target == "fusion":
+        return _eval_fusion(args)
     from pipelines.harness.hotspot_eval import run_eval
     from pipelines.io.kafka import check_reachable
 

@@ -385,6 +385,25 @@ def _add_eval(sub) -> None:
     )
     ec.add_argument("--folds", type=positive(int), default=5, help="outer folds (default 5)")
     ec.add_argument("--seed", type=int, default=0)
+    ef = eval_sub.add_parser(
+        "fusion",
+        help="incident fusion: links across channels against planted multi-channel incidents "
+        "(needs no service)",
+    )
+    ef.add_argument("--json", action="store_true", help="print the report as JSON (the default)")
+    ef.add_argument(
+        "--days",
+        type=positive(float),
+        default=2.0,
+        help="days of each simulated stream (default 2)",
+    )
+    ef.add_argument(
+        "--incidents-per-day",
+        type=positive(float),
+        default=40.0,
+        help="planted incidents a day that several channels report (default 40)",
+    )
+    ef.add_argument("--seed", type=int, default=5)
     eg = eval_sub.add_parser(
         "graph",
         help=(

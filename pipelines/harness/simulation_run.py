@@ -30,6 +30,8 @@ def build_simulator(
     district=None,
     population_seed: int | None = None,
     ring_outings_per_day: float | None = None,
+    incidents_per_day: float = 0.0,
+    incident_kinds=None,
 ) -> DistrictSimulator:
     """A simulator from the config, with surges given as
     ``(cell or 'busiest', category, start_min, duration_min, multiplier)``.
@@ -52,6 +54,8 @@ def build_simulator(
         run_id=f"s{seed}",
         population_seed=population_seed,
         identity_noise=dict(sim_cfg.get("identity_noise") or {}),
+        incidents_per_day=incidents_per_day,
+        incident_kinds=incident_kinds,
     )
     if ring_outings_per_day is not None:
         common["ring_outings_per_day"] = ring_outings_per_day

@@ -15,6 +15,7 @@ import yaml
 from features.alert_routing import RoutingRules, routing_rules
 from features.geography import District, build_district
 from features.hotline_classes import hotline_classes
+from features.incident_kinds import incident_fusion_rules
 from features.jurisdiction_policy import (
     JurisdictionPolicy,
     PolicyError,
@@ -31,6 +32,7 @@ from pipelines.settings import Settings
 __all__ = [
     "load_district",
     "load_hotline_classes",
+    "load_incident_fusion",
     "load_reply_units",
     "load_jurisdiction_policy",
     "load_routing_rules",
@@ -64,6 +66,19 @@ def load_hotline_classes(settings: Settings) -> dict[str, str]:
 def load_reply_units(settings: Settings) -> tuple[ReplyUnit, ...]:
     """The units replies name, from ``hotline_routing.classes_file``, checked against its classes."""
     return _classes_file(settings, lambda m: reply_units(m, set(hotline_classes(m))))
+
+
+def load_incident_fusion(settings: Settings) -> dict:
+    """``incident_fusion.file``: the incident kinds (each with a grid category), the bounds, the confidence."""
+    path = settings.root / settings.section("incident_fusion", ["file"])["file"]
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(f"incident_fusion.file {path} does not exist") from None
+    try:
+        return incident_fusion_rules(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{path}: {exc}") from None
 
 
 def _classes_file(settings: Settings, parse):

@@ -79,6 +79,8 @@ class Emitter:
         persons, vehicles, truth = self._noise.apply(
             payload["persons"], payload["vehicles"], plate_read=payload["category"] == PLATE_READ
         )
+        if "_incident" in payload:
+            truth = {**truth, "incident": payload["_incident"]}
         envelope = {
             "schema_version": SCHEMA_VERSION,
             "event_id": event_id,

@@ -1,4 +1,4 @@
-"""What one simulated event says, per kind: background, surge, or a ring's outing.
+"""What one simulated event says, per kind: background, surge, a ring's outing, or an incident several channels report.
 
 Each draw takes the random stream of its component (a channel's background,
 one surge, one ring), so the kinds never disturb each other's draws.
@@ -6,6 +6,7 @@ one surge, one ring), so the kinds never disturb each other's draws.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Sequence
 
@@ -16,10 +17,27 @@ from pipelines.harness.simulator.intensity import point_near
 from pipelines.harness.simulator.parameters import source_of
 from pipelines.harness.simulator.payloads import EventPayloads
 from pipelines.harness.simulator.populations import Resident
-from pipelines.harness.simulator.records import Ring, Surge
+from pipelines.harness.simulator.records import PlantedIncident, Ring, Surge
 from pipelines.harness.simulator.sampling import cumulative, pick
+from pipelines.harness.simulator.texts import grid_description, hotline_message, text_details
 
-__all__ = ["RING_INCIDENT_PROBABILITY", "RING_CATEGORIES", "EventMaker"]
+__all__ = [
+    "CAMERA_SHARE",
+    "HOTLINE_SHARE",
+    "INCIDENT_SPREAD_M",
+    "RING_INCIDENT_PROBABILITY",
+    "RING_CATEGORIES",
+    "EventMaker",
+]
+
+#: A planted incident's reports: the chance a resident calls the hotline too,
+#: the chance the camera nearby raises an alarm, and how far from the
+#: incident each channel places it (metres, uniformly over a disc).
+HOTLINE_SHARE = 0.7
+CAMERA_SHARE = 0.5
+INCIDENT_SPREAD_M = 120.0
+#: The category of a camera's alarm.
+CAMERA_ALARM = "video.camera_alarm"
 
 #: Chance that a ring's outing ends in an incident a grid worker reports.
 RING_INCIDENT_PROBABILITY = 0.6
@@ -137,4 +155,58 @@ class EventMaker:
                     payloads.grid(rng, category, home, lon, lat, persons, vehicles),
                 )
             )
+        return events
+
+    def incident(
+        self, rng: random.Random, incident: PlantedIncident, t: int
+    ) -> list[tuple[int, str, dict]]:
+        """The reports of one incident seen by several channels: its truth rides on each payload.
+
+        The incident happens near a camera site. A grid worker reports it,
+        always; a resident calls the hotline with probability
+        :data:`HOTLINE_SHARE` (half the time the party the grid worker
+        noted); the camera raises an alarm with probability
+        :data:`CAMERA_SHARE` when the kind has a video category. Each
+        channel places and times it with its own error.
+        """
+        grid = self.model.district.grid
+        sites, weights = self.model.site_weights[CAMERA_ALARM]
+        site = sites[pick(rng, cumulative(weights))]
+        x0, y0 = grid.to_metres(site.lon, site.lat)
+
+        def place(spread_m: float) -> tuple[float, float, int]:
+            angle, radius = rng.uniform(0, 2 * math.pi), spread_m * math.sqrt(rng.random())
+            x, y = x0 + radius * math.cos(angle), y0 + radius * math.sin(angle)
+            lon, lat = grid.from_metres(x, y)
+            return lon, lat, self.nearest_village(x, y)
+
+        lon, lat, village = place(INCIDENT_SPREAD_M)
+        party = rng.choice(self.residents[village])
+        payloads = self.payloads
+        # Both texts name the incident's village, place and particulars.
+        district = self.model.district
+        names = (
+            district.town(district.villages[village].town_code).name,
+            district.villages[village].name,
+        )
+        details = text_details(rng, *names)
+        person = payloads.person(rng, "party", party)
+        category = incident.categories["grid"]
+        report = payloads.grid(rng, category, village, lon, lat, [person], [])
+        report["attributes"]["description"] = grid_description(rng, category, *names, details)
+        events = [(t + rng.randint(0, 900), "grid", report)]
+        if "hotline" in incident.categories and rng.random() < HOTLINE_SHARE:
+            lon, lat, caller_village = place(INCIDENT_SPREAD_M)
+            category = incident.categories["hotline"]
+            call = payloads.hotline(rng, category, caller_village, lon, lat)
+            call["attributes"]["text"] = hotline_message(rng, category, *names, details)
+            if rng.random() < 0.5:
+                call["persons"] = [{"role": "caller", "phone": party.phone, "_id": party.id_number}]
+            events.append((t + rng.randint(-600, 1800), "hotline", call))
+        if "video" in incident.categories and rng.random() < CAMERA_SHARE:
+            events.append(
+                (t + rng.randint(-60, 60), "video", payloads.video(rng, CAMERA_ALARM, site))
+            )
+        for _, _, payload in events:
+            payload["_incident"] = incident.incident_id
         return events

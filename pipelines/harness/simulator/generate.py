@@ -57,7 +57,13 @@ from pipelines.harness.simulator.populations import (
     vehicle_plates,
     village_residents,
 )
-from pipelines.harness.simulator.records import GroundTruth, Ring, SimulatedRecord, Surge
+from pipelines.harness.simulator.records import (
+    GroundTruth,
+    PlantedIncident,
+    Ring,
+    SimulatedRecord,
+    Surge,
+)
 from pipelines.harness.simulator.rhythms import REPORT_DELAY_S, epoch_s, local_hour_weekday
 from pipelines.harness.simulator.sampling import arrivals, cumulative, pick
 
@@ -112,6 +118,16 @@ class DistrictSimulator:
         default ``seed``). Two runs with one population seed and different
         seeds are two stretches of one district's life: the same people and
         cars, and the same rings, in different events.
+    incidents_per_day : float, default 0
+        Incidents planted a day (shaped like the grid channel's day) that
+        several channels report: a grid report, often a hotline call, and
+        sometimes a camera alarm, close in space and time (see
+        :meth:`EventMaker.incident`). Each report's :attr:`SimulatedRecord.truth`
+        names its incident (``"incident"``), the ground truth of fusion.
+    incident_kinds : mapping, optional
+        Kind → ``{channel: category}`` of the planted incidents (the fusion
+        file's ``incident_kinds``); every kind has a grid category. Required
+        with ``incidents_per_day``.
     identity_noise : mapping, optional
         Rates ``name_typo``, ``phone_typo`` and ``plate_misread`` of
         :class:`~pipelines.harness.simulator.noise.IdentityNoise` (config
@@ -155,6 +171,8 @@ class DistrictSimulator:
         identity_noise: Mapping[str, float] | None = None,
         population_seed: int | None = None,
         ring_outings_per_day: float = RING_OUTINGS_PER_DAY,
+        incidents_per_day: float = 0.0,
+        incident_kinds: Mapping[str, Mapping[str, str]] | None = None,
     ):
         self.district = district
         self.seed = seed
@@ -168,6 +186,8 @@ class DistrictSimulator:
         self.ring_size = ring_size
         self.run_id = run_id
         self.identity_noise = dict(identity_noise or {})
+        self.incidents_per_day = incidents_per_day
+        self.incident_kinds = {k: dict(v) for k, v in (incident_kinds or {}).items()}
 
     # ------------------------------------------------------------ validation
 
@@ -200,6 +220,18 @@ class DistrictSimulator:
         """Check every parameter (building the lazily cached pieces that do so)."""
         for name in ("_mix", "_surges", "_rings"):
             getattr(self, name)
+        if self.incidents_per_day < 0 or (self.incidents_per_day and not self.incident_kinds):
+            raise ValueError(
+                f"incidents_per_day={self.incidents_per_day!r} must be >= 0, and needs incident_kinds"
+            )
+        for kind, channels in self.incident_kinds.items():
+            if "grid" not in channels or any(
+                source_of(category) != channel for channel, category in channels.items()
+            ):
+                raise ValueError(
+                    f"incident kind {kind!r}: {channels} must give a grid category and each "
+                    "channel a category of its own"
+                )
 
     # ------------------------------------------------------------ the model
 
@@ -324,6 +356,7 @@ class DistrictSimulator:
         background = {s: self._rng(f"background:{s}") for s in SOURCES}
         surge_rngs = [self._rng(f"surge:{i}") for i in range(len(self._surges))]
         ring_rngs = [self._rng(f"ring:{i}") for i in range(len(self._rings))]
+        incident_rng, kinds, planted = self._rng("incidents"), sorted(self.incident_kinds), 0
         category_lists = {s: sorted(CATEGORIES_BY_SOURCE[s]) for s in SOURCES}
         category_cums = {
             s: cumulative(model.category_rates[c] for c in category_lists[s]) for s in SOURCES
@@ -360,6 +393,13 @@ class DistrictSimulator:
                     if payload is not None:
                         push(t, source, payload, rng)
             hours, days = model.profiles["grid"]
+            incident_rate_s = self.incidents_per_day / 86400 * hours[hour] * days[weekday]
+            for t in arrivals(incident_rng, lo, hi, incident_rate_s):
+                planted += 1
+                kind = kinds[incident_rng.randrange(len(kinds))]
+                incident = PlantedIncident(f"inc-{planted:05d}", kind, self.incident_kinds[kind])
+                for event_s, source, payload in events.incident(incident_rng, incident, t):
+                    push(event_s, source, payload, incident_rng)
             ring_rate_s = self.ring_outings_per_day / 86400 * hours[hour] * days[weekday]
             for r, rng in enumerate(ring_rngs):
                 for t in arrivals(rng, lo, hi, ring_rate_s):

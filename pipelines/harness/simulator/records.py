@@ -21,6 +21,7 @@ __all__ = [
     "UNKNOWN_CATEGORY_BY_SOURCE",
     "Surge",
     "Ring",
+    "PlantedIncident",
     "SimulatedRecord",
     "GroundTruth",
     "reported_location",
@@ -76,6 +77,15 @@ class Ring:
 
 
 @dataclass(frozen=True)
+class PlantedIncident:
+    """One incident reported by several channels: its id and each channel's category for it."""
+
+    incident_id: str
+    kind: str
+    categories: dict[str, str]
+
+
+@dataclass(frozen=True)
 class SimulatedRecord:
     """One record for a raw topic.
 
@@ -93,7 +103,8 @@ class SimulatedRecord:
     malformed_kind: str | None
     #: Who the record's person and vehicle entries really are, in entry
     #: order: ``{"persons": [ID numbers], "vehicles": [plates]}``; never in
-    #: ``value`` (see :mod:`pipelines.harness.simulator.noise`).
+    #: ``value`` (see :mod:`pipelines.harness.simulator.noise`); and
+    #: ``"incident"``, the planted incident it reports, if any.
     truth: dict | None = None
 
 

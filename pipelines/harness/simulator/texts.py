@@ -18,6 +18,7 @@ __all__ = [
     "HOTLINE_TEMPLATES",
     "grid_description",
     "hotline_message",
+    "text_details",
     "fake_name",
 ]
 
@@ -272,6 +273,14 @@ _ROUTES = (
 )
 
 
+def text_details(rng: random.Random, town: str, village: str) -> dict[str, str]:
+    """The details a text names: town, village, the place, counts, amounts, a route, a time.
+
+    Two reports of one incident share them (the same place, the same time).
+    """
+    return _fills(rng, town, village)
+
+
 def _fills(rng: random.Random, town: str, village: str) -> dict[str, str]:
     return {
         "town": town,
@@ -295,8 +304,10 @@ def _templates(table, category: str, what: str) -> tuple[str, ...]:
         ) from None
 
 
-def grid_description(rng: random.Random, category: str, town: str, village: str) -> str:
-    """Return a grid worker's description of an incident.
+def grid_description(
+    rng: random.Random, category: str, town: str, village: str, details: dict | None = None
+) -> str:
+    """Return a grid worker's description of an incident (naming ``details`` when given).
 
     Raises
     ------
@@ -310,11 +321,13 @@ def grid_description(rng: random.Random, category: str, town: str, village: str)
     True
     """
     templates = _templates(GRID_TEMPLATES, category, "grid")
-    return rng.choice(templates).format_map(_fills(rng, town, village))
+    return rng.choice(templates).format_map(details or _fills(rng, town, village))
 
 
-def hotline_message(rng: random.Random, category: str, town: str, village: str) -> str:
-    """Return a citizen's hotline message: opener, complaint body and closer.
+def hotline_message(
+    rng: random.Random, category: str, town: str, village: str, details: dict | None = None
+) -> str:
+    """Return a citizen's hotline message: opener, complaint body and closer (naming ``details`` when given).
 
     Raises
     ------
@@ -328,7 +341,7 @@ def hotline_message(rng: random.Random, category: str, town: str, village: str) 
     True
     """
     templates = _templates(HOTLINE_TEMPLATES, category, "hotline")
-    fills = _fills(rng, town, village)
+    fills = details or _fills(rng, town, village)
     body = rng.choice(templates)
     return (rng.choice(_OPENERS) + body + rng.choice(_CLOSERS)).format_map(fills)
 

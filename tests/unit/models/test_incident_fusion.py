@@ -1,0 +1,103 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.incident_fusion import (
+    EVIDENCE,
+    IncidentLinker,
+    candidate_pairs,
+    compatible_categories,
+    incidents,
+    pair_evidence,
+    pairwise_scores,
+)
+
+KINDS = {
+    "dumping": {
+        "grid": "environment.illegal_dumping",
+        "hotline": "hotline.environmental_protection",
+        "video": "video.camera_alarm",
+    }
+}
+BOUNDS = {"max_distance_m": 400.0, "max_gap_s": 3600.0}
+
+
+def _reports(rows):
+    columns = ("source", "category", "time_s", "x_m", "y_m", "text", "entities")
+    return pd.DataFrame([dict(zip(columns, r, strict=True)) for r in rows])
+
+
+REPORTS = _reports(
+    [
+        ("grid", "environment.illegal_dumping", 0, 0, 0, "村口倒垃圾", ("tel_a",)),
+        ("hotline", "hotline.environmental_protection", 600, 100, 0, "村口有人倒垃圾", ("tel_a",)),
+        ("video", "video.camera_alarm", 30, 50, 50, "", ()),
+        # Too far, too late, the same channel, an unrelated category:
+        ("hotline", "hotline.environmental_protection", 0, 900, 0, "噪音", ()),
+        ("hotline", "hotline.environmental_protection", 7200, 0, 0, "噪音", ()),
+        ("grid", "environment.illegal_dumping", 60, 10, 0, "倒垃圾", ()),
+        ("hotline", "hotline.transport", 60, 10, 0, "公交", ()),
+    ]
+)
+
+
+def test_candidates_are_close_compatible_reports_of_different_channels():
+    pairs = candidate_pairs(REPORTS, compatible_categories(KINDS), **BOUNDS)
+    assert list(zip(pairs["i"], pairs["j"], strict=True)) == [
+        (0, 1),
+        (0, 2),
+        (1, 2),
+        (1, 5),
+        (2, 5),
+    ]
+    assert pairs["distance_m"][0] == pytest.approx(100.0)
+    assert pairs["gap_s"][0] == 600
+
+
+def test_evidence_weighs_closeness_time_words_and_shared_people():
+    pairs = candidate_pairs(REPORTS, compatible_categories(KINDS), **BOUNDS)
+    evidence = pair_evidence(REPORTS, pairs, **BOUNDS)
+    assert list(evidence.columns) == list(EVIDENCE)
+    first = evidence.iloc[0]
+    assert first["closeness"] == pytest.approx(0.75)
+    assert first["simultaneity"] == pytest.approx(1 - 600 / 3600)
+    assert 0 < first["text_similarity"] <= 1 and first["both_texts"] == 1.0
+    assert first["shared_entities"] == 1.0
+    # A camera has no words and no people to share.
+    assert evidence.iloc[1][["text_similarity", "both_texts", "shared_entities"]].sum() == 0
+
+
+def test_the_linker_learns_which_evidence_makes_one_incident():
+    rng = np.random.default_rng(0)
+    n = 400
+    same = rng.random(n) < 0.3
+    evidence = pd.DataFrame(
+        {
+            "closeness": np.where(same, rng.uniform(0.6, 1, n), rng.uniform(0, 0.7, n)),
+            "simultaneity": np.where(same, rng.uniform(0.6, 1, n), rng.uniform(0, 1, n)),
+            "text_similarity": rng.uniform(0, 0.3, n),
+            "both_texts": np.ones(n),
+            "shared_entities": np.where(same & (rng.random(n) < 0.5), 1.0, 0.0),
+        }
+    )
+    linker = IncidentLinker().fit(evidence, same)
+    assert linker.coefficients_["closeness"] > 0 and linker.coefficients_["shared_entities"] > 0
+    assert (linker.predict(evidence) == same).mean() > 0.85
+    with pytest.raises(ValueError, match="both kinds"):
+        IncidentLinker().fit(evidence, np.zeros(n, bool))
+
+
+def test_incidents_are_the_linked_components_and_scored_by_cross_channel_pairs():
+    pairs = pd.DataFrame({"i": [0, 0, 1], "j": [1, 2, 5]})
+    labels = incidents(7, pairs, [True, True, False])
+    assert labels[0] == labels[1] == labels[2] and len(set(labels)) == 5
+    truth = ["a", "a", "a", None, None, None, None]
+    scores = pairwise_scores(labels.tolist(), truth, REPORTS["source"].tolist())
+    assert (scores["precision"], scores["recall"]) == (1.0, 1.0)
+
+
+def test_a_reports_frame_without_its_columns_is_named():
+    with pytest.raises(ValueError, match=r"\['entities'\]"):
+        candidate_pairs(REPORTS.drop(columns="entities"), frozenset(), **BOUNDS)
+    with pytest.raises(ValueError, match="must be > 0"):
+        candidate_pairs(REPORTS, frozenset(), max_distance_m=0, max_gap_s=1)
