@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["QUANTILES", "WITHIN_DAYS", "response_hours", "timeliness"]
+__all__ = ["QUANTILES", "WITHIN_DAYS", "deadline_rows", "response_hours", "timeliness"]
 
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9, 0.99)
 #: Deadlines the share answered within is given for, in days.
@@ -62,4 +62,20 @@ def timeliness(hours: pd.Series) -> dict:
         },
         "median_days": round(float(np.median(values)) / 24, 1),
         "within_days": {str(d): round(float((values <= d * 24).mean()), 4) for d in WITHIN_DAYS},
+        "within_counts": {str(d): int((values <= d * 24).sum()) for d in WITHIN_DAYS},
     }
+
+
+def deadline_rows(report: dict) -> list[tuple[int, str, int, int, int]]:
+    """``(order, label, days, within, total)`` per deadline of a :func:`timeliness` report: what the dashboard compares.
+
+    >>> deadline_rows(timeliness(pd.Series([12.0, 36.0, 240.0])))[:2]
+    [(1, '1天内', 1, 1, 3), (2, '3天内', 3, 2, 3)]
+    """
+    total = report.get("responses", 0)
+    if not total:
+        return []
+    return [
+        (order, f"{days}天内", days, report["within_counts"][str(days)], total)
+        for order, days in enumerate(WITHIN_DAYS, start=1)
+    ]

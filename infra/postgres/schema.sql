@@ -445,3 +445,18 @@ CREATE TABLE IF NOT EXISTS serving.graph_new_links (
     src text, dst text, type text, role text, weight bigint, first_ms bigint, last_ms bigint,
     days bigint, reason text, as_of text
 );
+
+-- The 12345 reference for the closed loop's timeliness: of the answered
+-- messages of a real 12345 export (`zongzhi replies FILE --publish`), how
+-- many were answered within each deadline. The closed-loop dashboard sets
+-- the platform's own work orders beside it. Empty until published.
+CREATE TABLE IF NOT EXISTS serving.reply_baseline (
+    bucket_order integer NOT NULL,
+    bucket       text    NOT NULL,
+    days         integer NOT NULL,
+    within_count integer NOT NULL,
+    total        integer NOT NULL,
+    source       text    NOT NULL,
+    published_at timestamptz NOT NULL DEFAULT now()
+);
+

@@ -116,6 +116,17 @@ def _replies(args) -> int:
         answered_col=args.answered_col,
         reply_col=args.reply_col,
     )
+    if args.publish:
+        from models.reply_timeliness import deadline_rows
+        from pipelines.io.reply_baseline_store import publish_reply_baseline
+
+        rows = deadline_rows(report["response_time"])
+        if not rows:
+            from pipelines.errors import UsageError
+
+            raise UsageError(f"{args.file} has no answered message to publish as the reference")
+        table = publish_reply_baseline(settings, rows, args.file.name)
+        report["published"] = {"table": table, "rows": len(rows)}
     print(json.dumps({"file": str(args.file), **report}, ensure_ascii=False))
     return 0
 

@@ -261,6 +261,12 @@ def _add_hotline_commands(sub) -> None:
         "--reply-col", default="答复意见", help="the reply's text (default 答复意见)"
     )
     replies.add_argument(
+        "--publish",
+        action="store_true",
+        help="write the answered-within-deadline counts to PostgreSQL (serving.reply_baseline), "
+        "the 12345 reference of the closed-loop dashboard",
+    )
+    replies.add_argument(
         "--json", action="store_true", help="print the report as JSON (the default)"
     )
 

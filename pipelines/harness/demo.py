@@ -347,9 +347,14 @@ def run_demo(
 
     # Hotline messages are read by the router trained on the real reference
     # messages; it is trained once, on the first demo of a machine.
+    reference = (settings.root / settings.section("hotline_routing")["reference_data"]).resolve()
     if not has_router(router_folder(settings)):
         log.info("2/6 training the hotline router on the reference messages")
         run_step(settings, "train", "classifier", "--json")
+    # The 12345 reference the closed-loop dashboard compares the loop's timeliness with.
+    run_step(
+        settings, "replies", str(reference / "messages_with_replies.xlsx"), "--publish", "--json"
+    )
 
     now = (end.astimezone(UTC) if end else datetime.now(UTC)).replace(microsecond=0)
     live_start = now - timedelta(hours=hours)

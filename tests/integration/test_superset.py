@@ -22,6 +22,7 @@ import psycopg2
 import psycopg2.errors
 import pytest
 
+from pipelines.harness.steps import run_step_with_output
 from pipelines.harness.superset_api import SupersetClient
 from pipelines.harness.superset_cache import query_cache_dir, warm_dashboard
 from pipelines.harness.superset_provision import export_superset, provision_superset
@@ -41,6 +42,7 @@ TITLE = "综治事件态势 (密云区)"
 CHART_TOWNS, CHART_SOURCES, CHART_ALERTS = "各镇街每日事件数", "各渠道事件趋势", "最新预警"
 CHART_TREND_CLASSES = "热点趋势分类（近14天）"
 CHART_TOTAL = "事件总数"
+CHART_TIMELINESS = "办结时效对比（12345参考）"
 OVERVIEW_CHARTS = {
     CHART_TOTAL,
     CHART_TOWNS,
@@ -58,6 +60,7 @@ DASHBOARDS = {
         "解决率",
         "满意率",
         "工单办理漏斗",
+        CHART_TIMELINESS,
         "各类别办结用时",
         "各部门办结与超期",
     },
@@ -280,6 +283,11 @@ def stack(tmp_path_factory):
     _delete_test_rows(conn)
     _insert_test_rows(conn)
     _insert_cases(conn)
+    # The 12345 reference the loop's timeliness is compared with.
+    reference = (ROOT / SETTINGS.section("hotline_routing")["reference_data"]).resolve()
+    run_step_with_output(
+        SETTINGS, "replies", str(reference / "messages_with_replies.xlsx"), "--publish", "--json"
+    )
     try:
         yield {"api": api, "first_state": first, "exports": exports}
     finally:
@@ -423,6 +431,18 @@ def test_trend_class_chart_counts_cells_per_town_and_pattern(api):
     assert ours == {(TOWN_A, "加剧热点"): 2, (TOWN_A, "持续热点"): 1}
     counts = [r["cells"] for r in rows]
     assert counts == sorted(counts, reverse=True)
+
+
+def test_timeliness_sets_the_work_orders_beside_the_12345_reference(api):
+    dashboard_id = api.dashboard_by_slug(CASES_SLUG)["id"]
+    charts = {c["slice_name"]: c["id"] for c in api.dashboard_charts(dashboard_id)}
+    rows = _chart_rows(api, charts[CHART_TIMELINESS])
+    assert [r["bucket"] for r in rows] == ["1天内", "3天内", "7天内", "15天内", "30天内", "60天内"]
+    by_bucket = {r["bucket"]: r for r in rows}
+    # messages_with_replies.xlsx: 992 of 2,816 answered within 7 days.
+    assert by_bucket["7天内"]["reference_share"] == pytest.approx(992 / 2816)
+    shares = [r["platform_share"] for r in rows]
+    assert all(0 <= v <= 1 for v in shares) and shares == sorted(shares)
 
 
 def test_no_identifier_in_clear_in_any_chart_data(api):
@@ -569,7 +589,9 @@ def test_town_analyst_sees_its_towns_work_orders_only(browser):
     try:
         views = {
             v.name: v
-            for v in open_dashboard(page, SETTINGS.superset_url, CASES_SLUG, expected_charts=6)
+            for v in open_dashboard(
+                page, SETTINGS.superset_url, CASES_SLUG, len(DASHBOARDS[CASES_SLUG])
+            )
         }
         screenshot(page, "superset_cases_town", ROOT)
     finally:
@@ -591,11 +613,13 @@ def test_a_town_without_work_orders_sees_no_data_not_errors(browser):
     idle = next(t for t in towns if t not in busy)
     context, page = _analyst_page(browser, f"analyst-{idle}")
     try:
-        views = open_dashboard(page, SETTINGS.superset_url, CASES_SLUG, expected_charts=6)
+        views = open_dashboard(
+            page, SETTINGS.superset_url, CASES_SLUG, expected_charts=len(DASHBOARDS[CASES_SLUG])
+        )
         screenshot(page, "superset_cases_empty_town", ROOT)
     finally:
         context.close()
-    assert len(views) == 6
+    assert len(views) == len(DASHBOARDS[CASES_SLUG])
     assert [v.name for v in views if v.error] == []
     assert all(v.empty and "暂无数据" in v.text for v in views), [(v.name, v.text) for v in views]
 

@@ -95,6 +95,14 @@ def test_replies_names_a_missing_column_and_exits_2(tmp_path, capsys):
     assert len(err) == 1 and "no column '答复时间'" in err[0]
 
 
+def test_replies_publishes_nothing_from_a_file_with_no_answered_message(tmp_path, capsys):
+    answered = tmp_path / "answered.csv"
+    answered.write_text("留言时间,答复时间,答复意见\n2019/4/25 9:00,,\n", encoding="utf-8")
+    assert main(["replies", str(answered), "--publish"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "has no answered message to publish" in err[0]
+
+
 def test_hot_issues_names_a_missing_column_and_exits_2(tmp_path, capsys):
     messages = tmp_path / "voted.csv"
     messages.write_text("留言编号,留言主题\n1,路灯不亮\n", encoding="utf-8")

@@ -35,6 +35,7 @@ def test_dashboard_datasets_follow_charts():
     names = {slug: {datasets[u][0] for u in uuids} for slug, uuids in dashboards.items()}
     assert names["zongzhi-overview"] >= {"daily_counts", "alerts", "cell_trends"}
     assert "graph_network_edges" in names["zongzhi-graph"]
+    assert names["zongzhi-cases"] >= {"case_work", "case_funnel", "close_timeliness"}
 
 
 def test_plan_gives_towns_the_overview_and_only_the_district_the_graph(settings):
