@@ -176,7 +176,9 @@ def hot_issues(messages: pd.DataFrame, params: HotIssueParams = HotIssueParams()
     """Group ``messages`` into issues; ``issues`` (the ``top`` hottest) and ``groups`` counted.
 
     ``messages`` has ``id``, ``user``, ``title``, ``body``, ``time``
-    (timestamps), ``likes`` and ``dislikes``. Each issue: ``rank``,
+    (timestamps), ``likes`` and ``dislikes``; with a ``place`` column, it
+    blocks instead of the counties the texts name (messages of two places
+    are never one issue). Each issue: ``rank``,
     ``heat``, ``messages``, ``users``, ``net_votes``, ``first`` and
     ``last`` (dates), ``counties``, ``key_phrases`` and its ``items``
     (``id``, ``title``, ``time``, ``likes``), most liked first.
@@ -188,7 +190,11 @@ def hot_issues(messages: pd.DataFrame, params: HotIssueParams = HotIssueParams()
     full = [s + clean_message(b) for s, b in zip(subjects, messages["body"], strict=True)]
     times = pd.to_datetime(messages["time"])
     days = ((times - times.min()).dt.total_seconds() / 86400).to_numpy()
-    counties = [counties_named(t) for t in full]
+    counties = (
+        [frozenset([str(p)]) if p else frozenset() for p in messages["place"]]
+        if "place" in messages.columns
+        else [counties_named(t) for t in full]
+    )
     distances, vectors, vectorizer = _neighbours(subjects, days, counties, params)
     labels = DBSCAN(
         eps=1.0 - params.similarity + 1e-9, min_samples=params.min_messages, metric="precomputed"

@@ -460,3 +460,11 @@ CREATE TABLE IF NOT EXISTS serving.reply_baseline (
     published_at timestamptz NOT NULL DEFAULT now()
 );
 
+-- The district's hot issues (热点诉求) of the last days of hotline messages,
+-- replaced by each nightly run (jobs/nightly/hot_issues.py). Created here so
+-- that the chart over it says 暂无数据 before the first night.
+CREATE TABLE IF NOT EXISTS serving.hot_issues (
+    as_of text, rank bigint, heat double precision, messages bigint, users bigint,
+    first_day text, last_day text, town_code text, town_name text, village_code text,
+    village_name text, category_label text, key_phrases text, example text
+);

@@ -34,7 +34,9 @@ from jobs.nightly.cell_rates import smoothed_cell_rates
 from jobs.nightly.cell_trends import emerging_hot_spots, space_time_cube, trend_window
 from jobs.nightly.cell_universe import cell_places, queen_weights
 from jobs.nightly.grid_staff import grid_reports, grid_staff_monthly
+from jobs.nightly.hot_issues import hot_issue_rows, place_pattern
 from jobs.nightly.week_profile import week_profile
+from models.hot_issues import HotIssueParams
 from pipelines.errors import NoLakeData
 from pipelines.io.platform_state import load_district
 from pipelines.io.serving_store import check_postgres, verified_hotspots, write_serving_table
@@ -60,6 +62,12 @@ log = logging.getLogger(__name__)
 _GRID_STAFF_SPARK_SCHEMA = (
     "month date, reporter_id string, reports long, verified long, "
     "share_verified double, reward_qualifying long"
+)
+
+_HOT_ISSUES_SPARK_SCHEMA = (
+    "as_of string, rank long, heat double, messages long, users long, first_day string, "
+    "last_day string, town_code string, town_name string, village_code string, "
+    "village_name string, category_label string, key_phrases string, example string"
 )
 
 _NIGHTLY_KEYS = (
@@ -91,6 +99,7 @@ class NightlyReport:
     trend_cold_cells: int = 0
     trends_skipped: str | None = None
     grid_staff_rows: int = 0
+    hot_issue_rows: int = 0
 
 
 def nightly_config(settings: Settings) -> dict:
@@ -111,6 +120,45 @@ def extract_events(spark, settings: Settings):
             f"the lake table {path} holds no Parquet files; load events first (`zongzhi lake`)"
         )
     return spark.read.option("mergeSchema", "false").parquet(str(path)).dropDuplicates(["event_id"])
+
+
+def _hot_issues(events, settings: Settings, district, available_days: list[str]):
+    """``serving.hot_issues`` rows: the hot issues of the last ``hot_issues.nightly_days`` of hotline events."""
+    from datetime import date, timedelta
+
+    from pyspark.sql import functions as F
+
+    section = settings.section("hot_issues")
+    params = HotIssueParams(
+        similarity=float(section["similarity"]),
+        window_days=float(section["window_days"]),
+        min_messages=int(section["min_messages"]),
+        max_df=float(section["max_df"]),
+        top=int(section["nightly_top"]),
+    )
+    as_of = available_days[-1]
+    since = (
+        date.fromisoformat(as_of) - timedelta(days=int(section["nightly_days"]) - 1)
+    ).isoformat()
+    hotline = (
+        events.where((F.col("source") == "hotline") & (F.col("event_date") >= since))
+        .select(
+            "event_id",
+            "event_time_ms",
+            "category",
+            "town_code",
+            "town_name",
+            "village_code",
+            "village_name",
+            "attributes_json",
+            F.expr(
+                "try_element_at(filter(transform(persons, p -> p.phone_hash), h -> h IS NOT NULL), 1)"
+            ).alias("caller"),
+        )
+        .toPandas()
+    )
+    names = [t.name for t in district.towns] + [v.name for v in district.villages]
+    return hot_issue_rows(hotline, place_pattern(names), params, as_of)
 
 
 def _labels(spark):
@@ -347,9 +395,14 @@ def run(settings: Settings) -> NightlyReport:
             settings,
             "grid_staff_monthly",
         )
+        issues = _hot_issues(events, settings, district, available_days)
+        write_serving_table(
+            spark.createDataFrame(issues, schema=_HOT_ISSUES_SPARK_SCHEMA), settings, "hot_issues"
+        )
         patterns = trends["pattern"] if trends is not None else None
         return NightlyReport(
             grid_staff_rows=len(staff),
+            hot_issue_rows=len(issues),
             events=n_events,
             days=len(available_days),
             daily_count_rows=counts.count(),

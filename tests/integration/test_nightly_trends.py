@@ -26,6 +26,7 @@ from features import baseline_schema as contract
 from features.taxonomy import source_of
 from jobs.nightly.cell_universe import cell_places
 from pipelines.harness.steps import run_step
+from pipelines.io.hotline_messages import read_replied
 from pipelines.io.platform_state import load_district
 
 from .nightly_lake import DAYS, FIRST_DAY, interior_cells, write_lake
@@ -43,7 +44,14 @@ def nightly(settings):
     planted = dict(zip(PLANTED, cells[:3]))
     plate_cell = cells[3]
     shutil.rmtree(settings.lake, ignore_errors=True)
-    written = write_lake(settings.lake_table("normalized"), places, planted, plate_cell)
+    # Hotline events speak in the words of real answered 12345 messages.
+    replied = read_replied(
+        (settings.root / settings.section("hotline_routing")["reference_data"]).resolve()
+    )
+    texts = [f"{t}。{b[:150]}" for t, b in zip(replied["title"], replied["body"], strict=True)]
+    written = write_lake(
+        settings.lake_table("normalized"), places, planted, plate_cell, hotline_texts=texts
+    )
     report = run_step(settings, "nightly")
     return {
         "report": report,
@@ -187,7 +195,7 @@ def test_week_profile_has_168_hours_per_source_with_mean_one(nightly):
 def test_serving_tables_hold_no_digit_run_that_looks_like_an_identifier(settings, nightly):
     from features.identity import ID_NUMBER_PATTERN, PHONE_PATTERN
 
-    for table in ("cell_trends", "cell_baselines"):
+    for table in ("cell_trends", "cell_baselines", "hot_issues"):
         text = "\n".join(
             r[0] for r in _query(settings, f"SELECT t::text FROM {{schema}}.{table} t")
         )
@@ -245,3 +253,21 @@ def test_grid_staff_are_counted_per_worker_and_month(settings, nightly):
     assert sorted(
         (str(m), r, v, q) for m, r, _, v, _, q in again.itertuples(index=False)
     ) == sorted((m, r, v, q) for m, r, _, v, _, q in rows)
+
+
+def test_the_planted_hot_issue_leads_the_served_hot_issues(settings, nightly):
+    from .nightly_lake import HOT_ISSUE_FROM_DAY, HOT_ISSUE_PER_DAY
+
+    rows = _query(
+        settings,
+        "SELECT rank, messages, town_code, first_day, last_day, key_phrases, example, as_of "
+        "FROM {schema}.hot_issues ORDER BY rank",
+    )
+    assert nightly["report"]["hot_issue_rows"] == len(rows) >= 1
+    rank, messages, town, first, last, phrases, example, as_of = rows[0]
+    assert rank == 1 and messages == HOT_ISSUE_PER_DAY * (DAYS - HOT_ISSUE_FROM_DAY)
+    assert first == (FIRST_DAY + dt.timedelta(days=HOT_ISSUE_FROM_DAY)).isoformat()
+    assert last == as_of == "2026-10-18"
+    assert "搅拌站" in phrases and "搅拌站" in example
+    # Every message of the issue is of one town.
+    assert town in set(nightly["places"]["town_code"])

@@ -36,6 +36,7 @@ def test_dashboard_datasets_follow_charts():
     assert names["zongzhi-overview"] >= {"daily_counts", "alerts", "cell_trends"}
     assert "graph_network_edges" in names["zongzhi-graph"]
     assert names["zongzhi-cases"] >= {"case_work", "case_funnel", "close_timeliness"}
+    assert "hot_issues" in names["zongzhi-monthly"]
 
 
 def test_plan_gives_towns_the_overview_and_only_the_district_the_graph(settings):
