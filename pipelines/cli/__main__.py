@@ -4,4 +4,6 @@ import sys
 
 from pipelines.cli.app import main
 
-sys.exit(main())
+# Guarded: a child process started by "spawn" imports this module again.
+if __name__ == "__main__":
+    sys.exit(main())
