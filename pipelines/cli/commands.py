@@ -407,7 +407,7 @@ def _bench_faults(settings, args) -> int:
 def _eval_classifier(args) -> int:
     from pipelines.harness import classifier_eval as ce
     from pipelines.harness.router_training import router_params
-    from pipelines.io.hotline_messages import read_labelled, read_replied
+    from pipelines.io.hotline_messages import read_labelled, read_replied, read_voted
     from pipelines.io.platform_state import load_reply_units
 
     settings = _settings()
@@ -430,6 +430,12 @@ def _eval_classifier(args) -> int:
         "source": "the first unit with a class named in each reply of messages_with_replies.xlsx",
         "params": params,
         **ce.weak_label_ablation(labelled, weak, params, folds=args.folds, seed=args.seed),
+    }
+    voted = read_voted(folder)
+    report["self_training"] = {
+        "source": "the messages of messages_with_votes.xlsx, unlabelled",
+        "params": params,
+        **ce.self_training_ablation(labelled, voted, params, folds=args.folds, seed=args.seed),
     }
     print(json.dumps({"data": str(folder), **report}, ensure_ascii=False))
     return 0

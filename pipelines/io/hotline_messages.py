@@ -14,10 +14,19 @@ import pandas as pd
 
 from pipelines.errors import UsageError
 
-__all__ = ["LABELLED_FILE", "REPLIED_FILE", "read_labelled", "read_messages", "read_replied"]
+__all__ = [
+    "LABELLED_FILE",
+    "REPLIED_FILE",
+    "VOTED_FILE",
+    "read_labelled",
+    "read_messages",
+    "read_replied",
+    "read_voted",
+]
 
 LABELLED_FILE = "labelled_messages_fujian2.xlsx"
 REPLIED_FILE = "messages_with_replies.xlsx"
+VOTED_FILE = "messages_with_votes.xlsx"
 REPLY_COLUMN = "答复意见"
 TITLE_COLUMN = "留言主题"
 TEXT_COLUMN = "留言详情"
@@ -87,4 +96,12 @@ def read_replied(folder: Path) -> pd.DataFrame:
             "body": frame[TEXT_COLUMN].fillna(""),
             "reply": frame[REPLY_COLUMN].fillna(""),
         }
+    )
+
+
+def read_voted(folder: Path) -> pd.DataFrame:
+    """The voted reference messages (subjects and bodies; they carry no labels): ``title``, ``body``."""
+    frame = read_messages(folder / VOTED_FILE, [TITLE_COLUMN, TEXT_COLUMN])
+    return pd.DataFrame(
+        {"title": frame[TITLE_COLUMN].fillna(""), "body": frame[TEXT_COLUMN].fillna("")}
     )

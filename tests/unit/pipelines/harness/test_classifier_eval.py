@@ -69,3 +69,22 @@ def test_weak_labels_join_the_training_folds_only_and_overlaps_are_dropped():
     assert report["weak_messages"] == 2 and report["weak_by_label"] == {"教育文体": 2}
     assert set(report["macro_f1_by_weight"]) == {"0.0", "0.5"}
     assert all(0 < f <= 1 for f in report["macro_f1_by_weight"].values())
+
+
+def test_self_training_adds_only_what_the_router_is_sure_of():
+    import pandas as pd
+
+    from pipelines.harness.classifier_eval import self_training_ablation
+
+    labelled = labelled_messages(6)
+    unlabelled = pd.DataFrame(
+        {"title": ["学校补课老师", "医院医生", "", "zzz"], "body": ["招生", "护士", "", "qqq"]}
+    )
+    report = self_training_ablation(
+        labelled, unlabelled, PARAMS, min_probabilities=(0.0, 1.01), folds=2
+    )
+    # The empty message is dropped; everything is taken at 0, nothing above 1.
+    assert report["unlabelled_messages"] == 3
+    assert report["pseudo_labelled_per_fold"] == {"0.0": [3, 3], "1.01": [0, 0]}
+    scores = report["macro_f1_by_min_probability"]
+    assert set(scores) == {"none", "0.0", "1.01"} and scores["1.01"] == scores["none"]
