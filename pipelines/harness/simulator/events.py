@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Sequence
+from types import MappingProxyType
 
 from features.geography import Site
 from features.taxonomy import PLATE_READ
@@ -25,17 +26,22 @@ __all__ = [
     "CAMERA_SHARE",
     "HOTLINE_SHARE",
     "INCIDENT_SPREAD_M",
+    "LOCATION_ERROR_M",
     "RING_INCIDENT_PROBABILITY",
     "RING_CATEGORIES",
     "EventMaker",
 ]
 
 #: A planted incident's reports: the chance a resident calls the hotline too,
-#: the chance the camera nearby raises an alarm, and how far from the
-#: incident each channel places it (metres, uniformly over a disc).
+#: and the chance the camera nearby raises an alarm.
 HOTLINE_SHARE = 0.7
 CAMERA_SHARE = 0.5
-INCIDENT_SPREAD_M = 120.0
+#: Where a planted incident happens: within this many metres of a camera
+#: site (what the camera sees). Each channel then places it with its own
+#: error, uniformly over a disc: the grid app's GPS, the geocoded address a
+#: hotline caller gives.
+INCIDENT_SPREAD_M = 100.0
+LOCATION_ERROR_M = MappingProxyType({"grid": 30.0, "hotline": 100.0})
 #: The category of a camera's alarm.
 CAMERA_ALARM = "video.camera_alarm"
 
@@ -162,25 +168,30 @@ class EventMaker:
     ) -> list[tuple[int, str, dict]]:
         """The reports of one incident seen by several channels: its truth rides on each payload.
 
-        The incident happens near a camera site. A grid worker reports it,
+        The incident happens near a camera site (:data:`INCIDENT_SPREAD_M`);
+        each channel places it with its own error (:data:`LOCATION_ERROR_M`).
+        A grid worker reports it,
         always; a resident calls the hotline with probability
         :data:`HOTLINE_SHARE` (half the time the party the grid worker
         noted); the camera raises an alarm with probability
         :data:`CAMERA_SHARE` when the kind has a video category. Each
-        channel places and times it with its own error.
+        channel times it with its own error too.
         """
         grid = self.model.district.grid
         sites, weights = self.model.site_weights[CAMERA_ALARM]
         site = sites[pick(rng, cumulative(weights))]
         x0, y0 = grid.to_metres(site.lon, site.lat)
 
-        def place(spread_m: float) -> tuple[float, float, int]:
+        def near(x: float, y: float, spread_m: float) -> tuple[float, float]:
             angle, radius = rng.uniform(0, 2 * math.pi), spread_m * math.sqrt(rng.random())
-            x, y = x0 + radius * math.cos(angle), y0 + radius * math.sin(angle)
-            lon, lat = grid.from_metres(x, y)
-            return lon, lat, self.nearest_village(x, y)
+            return x + radius * math.cos(angle), y + radius * math.sin(angle)
 
-        lon, lat, village = place(INCIDENT_SPREAD_M)
+        def place(channel: str) -> tuple[float, float, int]:
+            x, y = near(*spot, LOCATION_ERROR_M[channel])
+            return (*grid.from_metres(x, y), self.nearest_village(x, y))
+
+        spot = near(x0, y0, INCIDENT_SPREAD_M)
+        lon, lat, village = place("grid")
         party = rng.choice(self.residents[village])
         payloads = self.payloads
         # Both texts name the incident's village, place and particulars.
@@ -196,7 +207,7 @@ class EventMaker:
         report["attributes"]["description"] = grid_description(rng, category, *names, details)
         events = [(t + rng.randint(0, 900), "grid", report)]
         if "hotline" in incident.categories and rng.random() < HOTLINE_SHARE:
-            lon, lat, caller_village = place(INCIDENT_SPREAD_M)
+            lon, lat, caller_village = place("hotline")
             category = incident.categories["hotline"]
             call = payloads.hotline(rng, category, caller_village, lon, lat)
             call["attributes"]["text"] = hotline_message(rng, category, *names, details)

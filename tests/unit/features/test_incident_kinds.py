@@ -10,7 +10,7 @@ def test_the_committed_fusion_file_is_valid():
     path = settings.root / settings.section("incident_fusion")["file"]
     rules = incident_fusion_rules(yaml.safe_load(path.read_text(encoding="utf-8")))
     assert rules["incident_kinds"]["illegal_dumping"]["video"] == "video.camera_alarm"
-    assert rules["max_distance_m"] == 400.0 and 0 < rules["min_confidence"] < 1
+    assert rules["max_distance_m"] == 300.0 and 0 < rules["min_confidence"] < 1
 
 
 @pytest.mark.parametrize(
