@@ -35,9 +35,14 @@ from features.taxonomy import (
 )
 
 __all__ = [
+    "ROUTER_UNAVAILABLE",
     "NormalizationContext",
     "normalize_event",
 ]
+
+
+#: The flag reason of a hotline event the router could not read (it failed).
+ROUTER_UNAVAILABLE = "router unavailable"
 
 
 @dataclass(frozen=True)
@@ -119,10 +124,12 @@ def normalize_event(
     routing = _hotline_routing(obj, source, ctx)
     if routing is not None and obj.get("category") is None:
         if routing["category"] is None:
-            raise ContractViolation(
-                "missing_field",
-                "category is missing and attributes.text has no words to route it by",
+            why = (
+                f"the router failed ({routing['flag_reason']})"
+                if str(routing.get("flag_reason")).startswith(ROUTER_UNAVAILABLE)
+                else "attributes.text has no words to route it by"
             )
+            raise ContractViolation("missing_field", f"category is missing and {why}")
         category = routing["category"]
     else:
         category = require_field(obj, "category", str)
@@ -225,4 +232,16 @@ def _hotline_routing(obj: dict, source: str, ctx: NormalizationContext) -> dict 
         return None
     attributes = obj.get("attributes")
     text = attributes.get("text") if isinstance(attributes, dict) else None
-    return ctx.hotline_router(text if isinstance(text, str) else "")
+    try:
+        return ctx.hotline_router(text if isinstance(text, str) else "")
+    except Exception as exc:  # noqa: BLE001 - the router's failure is not the record's
+        # The event keeps its own category and says why it was not routed.
+        return {
+            "model_version": None,
+            "label": None,
+            "probability": None,
+            "category": None,
+            "department": None,
+            "flagged": True,
+            "flag_reason": f"{ROUTER_UNAVAILABLE}: {type(exc).__name__}: {str(exc)[:200]}",
+        }

@@ -200,3 +200,20 @@ def test_the_router_fills_a_missing_hotline_category(ctx, bases):
     with pytest.raises(ContractViolation, match="no words to route it by") as caught:
         normalize_event(hotline, routed, NOW_MS, expected_source="hotline")
     assert caught.value.reason_code == "missing_field"
+
+
+def test_a_failing_router_neither_loses_nor_blocks_the_event(ctx, bases):
+    from dataclasses import replace
+
+    def broken(text):
+        raise RuntimeError("model file changed")
+
+    routed = replace(ctx, hotline_router=broken)
+    hotline = dict(bases)["hotline"]
+    out = normalize_event(hotline, routed, NOW_MS, expected_source="hotline")
+    assert out["category"] == "hotline.transport"
+    assert out["attributes"]["routing"]["flagged"] is True
+    assert "model file changed" in out["attributes"]["routing"]["flag_reason"]
+    del hotline["category"]
+    with pytest.raises(ContractViolation, match="the router failed"):
+        normalize_event(hotline, routed, NOW_MS, expected_source="hotline")
