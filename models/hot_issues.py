@@ -112,13 +112,19 @@ def _neighbours(subjects, days, counties, params: HotIssueParams):
     i, j, similarity = pairs.row, pairs.col, pairs.data
     keep = (similarity >= params.similarity - 1e-12) & (i != j)
     keep &= np.abs(days[i] - days[j]) <= params.window_days
-    keep &= np.array(
-        [
+    # The counties are compared only for pairs alike and close enough; as
+    # codes when no message names two.
+    close = np.flatnonzero(keep)
+    if all(len(c) <= 1 for c in counties):
+        index = {c: k for k, c in enumerate(sorted({c for cs in counties for c in cs}))}
+        code = np.array([index[next(iter(c))] if c else -1 for c in counties])
+        a, b = code[i[close]], code[j[close]]
+        keep[close] = (a < 0) | (b < 0) | (a == b)
+    else:
+        keep[close] = [
             not (counties[a] and counties[b]) or bool(counties[a] & counties[b])
-            for a, b in zip(i, j)
-        ],
-        dtype=bool,
-    )
+            for a, b in zip(i[close], j[close])
+        ]
     # A stored distance of 0 would read as no edge: identical subjects get a hair above it.
     distance = np.maximum(1.0 - similarity[keep], 1e-9)
     n = len(subjects)
@@ -205,40 +211,48 @@ def hot_issues(messages: pd.DataFrame, params: HotIssueParams = HotIssueParams()
     likes = messages["likes"].to_numpy(dtype=np.int64)
     dislikes = messages["dislikes"].to_numpy(dtype=np.int64)
     users = messages["user"].to_numpy(dtype=object)
-    issues = []
+    dates = times.dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+    # Every group's heat first; the details only of the ``top`` hottest.
+    groups = []
     for rows in pd.Series(np.arange(n)).groupby(labels).groups.values():
         rows = np.asarray(rows)
         first, last = days[rows].min(), days[rows].max()
         recent = int((days[rows] >= last - (last - first) / 3).sum())
         net = int(likes[rows].sum() - dislikes[rows].sum())
         distinct = len(set(users[rows]))
+        score = round(heat(rows.size, distinct, net, recent, last - first < 1), 4)
+        groups.append((score, min(dates[rows]), rows, distinct, net))
+    groups.sort(key=lambda group: (-group[0], group[1]))
+    ids = messages["id"].astype(str).tolist()
+    stamps = [t.isoformat() for t in times]
+    issues = []
+    for score, first_day, rows, distinct, net in groups[: params.top]:
         order = rows[np.argsort(-likes[rows], kind="stable")]
         issues.append(
             {
-                "heat": round(heat(rows.size, distinct, net, recent, last - first < 1), 4),
+                "heat": score,
                 "messages": int(rows.size),
                 "users": distinct,
                 "net_votes": max(net, 0),
-                "first": times.iloc[rows].min().date().isoformat(),
-                "last": times.iloc[rows].max().date().isoformat(),
+                "first": first_day,
+                "last": max(dates[rows]),
                 "counties": sorted(set().union(*(counties[r] for r in rows))),
                 "key_phrases": (
                     _key_phrases(vectors, vectorizer, rows, subjects) if rows.size > 1 else []
                 ),
                 "items": [
                     {
-                        "id": str(messages["id"].iloc[r]),
+                        "id": ids[r],
                         "title": subjects[r],
-                        "time": times.iloc[r].isoformat(),
+                        "time": stamps[r],
                         "likes": int(likes[r]),
                     }
                     for r in order
                 ],
             }
         )
-    issues.sort(key=lambda issue: (-issue["heat"], issue["first"]))
     return {
         "messages": n,
-        "groups": int(sum(1 for issue in issues if issue["messages"] > 1)),
-        "issues": [{"rank": k + 1, **issue} for k, issue in enumerate(issues[: params.top])],
+        "groups": int(sum(1 for group in groups if group[2].size > 1)),
+        "issues": [{"rank": k + 1, **issue} for k, issue in enumerate(issues)],
     }
