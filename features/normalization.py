@@ -121,8 +121,11 @@ def normalize_event(
             "source_mismatch",
             f"source={source!r} arrived on the {expected_source!r} channel's topic",
         )
-    routing = _hotline_routing(obj, source, ctx)
-    if routing is not None and obj.get("category") is None:
+    # A record without a category is read by the router now, to fill it;
+    # one with a category only once it is valid (no cost on dead letters).
+    filled = obj.get("category") is None
+    routing = _hotline_routing(obj, source, ctx) if filled else None
+    if routing is not None:
         if routing["category"] is None:
             why = (
                 f"the router failed ({routing['flag_reason']})"
@@ -194,8 +197,10 @@ def normalize_event(
         pseudonymize_vehicle(v, i, ctx.key) for i, v in enumerate(optional_list(obj, "vehicles"))
     ]
     attributes = channel_attributes(obj, source, ctx.key)
+    if not filled:
+        routing = _hotline_routing(obj, source, ctx)
     if routing is not None:
-        attributes["routing"] = {**routing, "filled_category": obj.get("category") is None}
+        attributes["routing"] = {**routing, "filled_category": filled}
 
     local_event_time = event_time.astimezone(DISTRICT_TZ)
     return {

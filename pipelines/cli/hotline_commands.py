@@ -37,6 +37,7 @@ def _params(routing) -> dict:
 def _train(args) -> int:
     from pipelines.harness.router_training import train_router
     from pipelines.io.hotline_messages import read_labelled
+    from pipelines.io.platform_router import router_folder
     from pipelines.io.platform_state import load_hotline_classes
     from pipelines.io.router_artifact import data_fingerprint, model_version, save_router
     from pipelines.settings import load_settings
@@ -58,8 +59,9 @@ def _train(args) -> int:
         messages, params, max_error_rate=float(routing["max_error_rate"]), seed=args.seed
     )
     fingerprint = data_fingerprint(messages)
+    artifact = router_folder(settings)
     card = save_router(
-        settings.var / routing["artifact"],
+        artifact,
         router,
         {
             "version": model_version(fingerprint, params),
@@ -67,11 +69,7 @@ def _train(args) -> int:
             **figures,
         },
     )
-    print(
-        json.dumps(
-            {"artifact": str(settings.var / routing["artifact"]), **card}, ensure_ascii=False
-        )
-    )
+    print(json.dumps({"artifact": str(artifact), **card}, ensure_ascii=False))
     return 0
 
 

@@ -217,3 +217,19 @@ def test_a_failing_router_neither_loses_nor_blocks_the_event(ctx, bases):
     del hotline["category"]
     with pytest.raises(ContractViolation, match="the router failed"):
         normalize_event(hotline, routed, NOW_MS, expected_source="hotline")
+
+
+def test_the_router_does_not_read_a_record_that_is_refused_anyway(ctx, bases):
+    from dataclasses import replace
+
+    calls = []
+
+    def counting(text):
+        calls.append(text)
+        return _keyword_router(text)
+
+    hotline = dict(bases)["hotline"]
+    hotline["location"] = {**hotline["location"], "crs": "EPSG:4326"}
+    with pytest.raises(ContractViolation, match="location.crs"):
+        normalize_event(hotline, replace(ctx, hotline_router=counting), NOW_MS, "hotline")
+    assert calls == []
