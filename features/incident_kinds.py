@@ -11,13 +11,21 @@ from collections.abc import Mapping
 
 from features.taxonomy import CATEGORIES_BY_SOURCE
 
-__all__ = ["incident_fusion_rules"]
+__all__ = ["EVIDENCE", "incident_fusion_rules"]
+
+#: The evidence of a candidate pair (models/incident_fusion.pair_evidence), each
+#: with a weight of the linker.
+EVIDENCE = ("closeness", "simultaneity", "text_similarity", "both_texts", "shared_entities")
 
 _BOUNDS = ("max_distance_m", "max_gap_minutes", "min_confidence")
 
 
 def incident_fusion_rules(raw: object) -> dict:
-    """``{"incident_kinds": {kind: {channel: category}}, "max_distance_m", "max_gap_minutes", "min_confidence"}``.
+    """``{"incident_kinds": {kind: {channel: category}}, "max_distance_m", "max_gap_minutes", "min_confidence", "linker", "count_incidents"}``.
+
+    ``linker`` holds the declared ``intercept`` and weights of
+    :func:`models.incident_fusion.link_confidence`; ``count_incidents``
+    (default false) whether the hotspot job counts incidents, not reports.
 
     >>> incident_fusion_rules({"incident_kinds": {"fight": {"video": "video.camera_alarm"}},
     ...                        "max_distance_m": 400, "max_gap_minutes": 60, "min_confidence": 0.5})
@@ -46,4 +54,21 @@ def incident_fusion_rules(raw: object) -> dict:
         rules[name] = float(value)
     if rules["min_confidence"] >= 1:
         raise ValueError(f"min_confidence={rules['min_confidence']!r} must be below 1")
+    rules["linker"] = _linker(raw.get("linker"))
+    count = raw.get("count_incidents", False)
+    if not isinstance(count, bool):
+        raise ValueError(f"count_incidents={count!r} must be true or false")
+    rules["count_incidents"] = count
     return rules
+
+
+def _linker(raw: object) -> dict[str, float]:
+    """The linker's declared ``intercept`` and one weight per piece of evidence."""
+    names = ("intercept", *EVIDENCE)
+    if not isinstance(raw, Mapping) or sorted(raw) != sorted(names):
+        got = sorted(raw) if isinstance(raw, Mapping) else raw
+        raise ValueError(f"linker needs exactly {list(names)}; got {got!r}")
+    for name in names:
+        if not isinstance(raw[name], int | float) or isinstance(raw[name], bool):
+            raise ValueError(f"linker.{name}={raw[name]!r} must be a number")
+    return {name: float(raw[name]) for name in names}

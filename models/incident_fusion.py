@@ -11,7 +11,8 @@ evidence, and each link keeps it.
    those bounds finds them without comparing every pair.
 2. **Evidence** (:func:`pair_evidence`), per candidate: how close in space
    (``1 − d / max``), in time (``1 − |Δt| / max``), the cosine similarity of
-   the two texts' character bigrams when both have text, and the
+   the two texts' character bigrams when both have text (hashed counts, so
+   that a pair's similarity depends on the two texts alone), and the
    pseudonymous people and vehicles (ID, phone, name and plate hashes) the
    two share.
 3. **Confidence** (:class:`IncidentLinker`): a logistic regression over the
@@ -21,6 +22,17 @@ evidence, and each link keeps it.
 4. **Incidents** (:func:`incidents`): the connected components of the
    links; a report linked to nothing is an incident of its own. Reports
    stay as they are; the incident is a label beside them.
+
+In a stream (:func:`fuse_arrivals`), reports arrive a slice of event time
+at a time and an incident cannot wait for its last report: a report linked
+to one that came before it (in event time) joins that report's incident,
+the one of its strongest such link; a report linked to none starts an
+incident. Counting the reports that start one counts each incident once,
+at its first report, and a report joins at once, so fusion adds no delay.
+(Two incidents that a later report bridges stay two: the count errs by
+that, the labels of the batch components do not.) The confidence there is
+:func:`link_confidence`, the linker's logistic form with weights declared
+in the configuration.
 
 :func:`pairwise_scores` judges the incidents against the truth: precision
 and recall over the pairs of reports of different channels.
@@ -36,25 +48,48 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
-from features.char_ngrams import CharNgramTfidf
+from features.incident_kinds import EVIDENCE
 
 __all__ = [
     "EVIDENCE",
     "IncidentLinker",
     "candidate_pairs",
     "compatible_categories",
+    "fuse_arrivals",
     "incidents",
+    "link_confidence",
     "pair_evidence",
     "pairwise_scores",
+    "report_entities",
 ]
 
-#: The evidence of a candidate pair, in the columns :func:`pair_evidence` gives.
-EVIDENCE = ("closeness", "simultaneity", "text_similarity", "both_texts", "shared_entities")
 #: Columns a reports frame needs.
 REPORT_COLUMNS = ("source", "category", "time_s", "x_m", "y_m", "text", "entities")
+#: Character bigrams, hashed and l2-normed: a text's vector needs no other text, so
+#: a stream judges a pair as a batch does.
+_BIGRAMS = HashingVectorizer(
+    analyzer="char", ngram_range=(2, 2), n_features=2**20, alternate_sign=False, lowercase=False
+)
+
+
+def report_entities(persons, vehicles) -> tuple[str, ...]:
+    """The pseudonymous people (ID, phone and name hashes) and plates of a normalized event.
+
+    >>> report_entities([{"id_hash": "i1", "phone_hash": None, "name_hash": "n1"}],
+    ...                 [{"plate_hash": "p1"}])
+    ('i1', 'n1', 'p1')
+    """
+    people = [
+        value
+        for person in persons or ()
+        for value in (person.get("id_hash"), person.get("phone_hash"), person.get("name_hash"))
+        if value
+    ]
+    return tuple(people + [v["plate_hash"] for v in vehicles or () if v.get("plate_hash")])
 
 
 def compatible_categories(kinds: Mapping[str, Mapping[str, str]]) -> frozenset[frozenset[str]]:
@@ -133,8 +168,7 @@ def pair_evidence(
     has_text = np.array([bool(t.strip()) for t in texts])
     similarity = np.zeros(len(pairs))
     if len(pairs) and has_text.sum() >= 2:
-        vectors = CharNgramTfidf(ngram_range=(2, 2)).fit([t for t in texts if t.strip()])
-        rows = vectors.transform(texts)
+        rows = _BIGRAMS.transform(texts)
         similarity = np.asarray(rows[i].multiply(rows[j]).sum(axis=1)).ravel()
     entities = [frozenset(e) for e in reports["entities"]]
     shared = np.array([len(entities[a] & entities[b]) for a, b in zip(i, j, strict=True)])
@@ -175,6 +209,7 @@ class IncidentLinker(ClassifierMixin, BaseEstimator):
         self.coefficients_ = dict(
             zip(EVIDENCE, np.round(self.model_.coef_[0], 4).tolist(), strict=True)
         )
+        self.intercept_ = round(float(self.model_.intercept_[0]), 4)
         return self
 
     def predict_proba(self, evidence: pd.DataFrame) -> np.ndarray:
@@ -194,6 +229,85 @@ def _matrix(evidence: pd.DataFrame) -> np.ndarray:
     if missing:
         raise ValueError(f"evidence needs the columns {missing}")
     return evidence[list(EVIDENCE)].to_numpy(float)
+
+
+def link_confidence(evidence: pd.DataFrame, intercept: float, weights: Mapping[str, float]):
+    """The linker's probability that each candidate is one incident, from declared weights.
+
+    >>> evidence = pd.DataFrame({c: [1.0, 0.0] for c in EVIDENCE})
+    >>> link_confidence(evidence, -1.0, {c: 0.5 for c in EVIDENCE}).round(3).tolist()
+    [0.818, 0.269]
+    """
+    missing = [c for c in EVIDENCE if c not in weights]
+    if missing:
+        raise ValueError(f"the linker's weights need {missing}; got {sorted(weights)}")
+    score = intercept + _matrix(evidence) @ np.array([float(weights[c]) for c in EVIDENCE])
+    return 1.0 / (1.0 + np.exp(-score))
+
+
+def fuse_arrivals(
+    earlier: pd.DataFrame,
+    arrivals: pd.DataFrame,
+    compatible: frozenset[frozenset[str]],
+    *,
+    max_distance_m: float,
+    max_gap_s: float,
+    intercept: float,
+    weights: Mapping[str, float],
+    min_confidence: float,
+) -> tuple[list[str], pd.DataFrame]:
+    """The incident of each arrival, and the links that put arrivals into earlier incidents.
+
+    ``earlier`` holds reports already fused (with their ``incident``),
+    ``arrivals`` the new ones (both with :data:`REPORT_COLUMNS` and
+    ``event_id``). Arrivals are taken in event time (then id): one linked
+    (confidence at least ``min_confidence``) to a report before it joins
+    the incident of its strongest such link; otherwise its incident is its
+    own ``event_id``. The links frame has ``event_id``, ``linked_to``,
+    ``incident``, ``confidence`` and the evidence, one row per arrival that
+    joined an incident.
+    """
+    for frame in (earlier, arrivals):
+        _check_reports(frame)
+    link_columns = ["event_id", "linked_to", "incident", "confidence", *EVIDENCE]
+    given = list(arrivals["event_id"])
+    arrivals = arrivals.sort_values(["time_s", "event_id"], kind="stable", ignore_index=True)
+    n_earlier = len(earlier)
+    reports = arrivals
+    if n_earlier:
+        before = earlier[arrivals.columns.intersection(earlier.columns)]
+        reports = pd.concat([before, arrivals], ignore_index=True)
+    bounds = {"max_distance_m": max_distance_m, "max_gap_s": max_gap_s}
+    pairs = candidate_pairs(reports, compatible, **bounds)
+    # Row positions: earlier reports first, then the arrivals in event-time order,
+    # so the report before is the pair's lower position.
+    pairs = pairs[pairs["j"] >= n_earlier].reset_index(drop=True)
+    labels = list(earlier["incident"]) + list(arrivals["event_id"])
+    links = []
+    if len(pairs):
+        evidence = pair_evidence(reports, pairs, **bounds)
+        confidence = link_confidence(evidence, intercept, weights)
+        linked = np.flatnonzero(confidence >= min_confidence)
+        # Strongest link of each arrival first; arrivals in order, so the
+        # report before always has its incident already.
+        best = {}
+        for k in linked[np.lexsort((-confidence[linked], pairs["j"].to_numpy()[linked]))]:
+            best.setdefault(int(pairs["j"][k]), int(k))
+        for j in sorted(best):
+            k = best[j]
+            i = int(pairs["i"][k])
+            labels[j] = labels[i]
+            links.append(
+                [
+                    reports["event_id"][j],
+                    reports["event_id"][i],
+                    labels[i],
+                    round(float(confidence[k]), 4),
+                    *(round(float(evidence[c][k]), 4) for c in EVIDENCE),
+                ]
+            )
+    incident_of = dict(zip(arrivals["event_id"], labels[n_earlier:], strict=True))
+    return [incident_of[e] for e in given], pd.DataFrame(links, columns=link_columns)
 
 
 def incidents(n_reports: int, pairs: pd.DataFrame, linked: Sequence[bool]) -> np.ndarray:

@@ -1,7 +1,7 @@
 import pytest
 import yaml
 
-from features.incident_kinds import incident_fusion_rules
+from features.incident_kinds import EVIDENCE, incident_fusion_rules
 from pipelines.settings import load_settings
 
 
@@ -11,6 +11,22 @@ def test_the_committed_fusion_file_is_valid():
     rules = incident_fusion_rules(yaml.safe_load(path.read_text(encoding="utf-8")))
     assert rules["incident_kinds"]["illegal_dumping"]["video"] == "video.camera_alarm"
     assert rules["max_distance_m"] == 300.0 and 0 < rules["min_confidence"] < 1
+    assert set(rules["linker"]) == {"intercept", *EVIDENCE}
+    assert rules["linker"]["closeness"] > 0 and rules["count_incidents"] is True
+
+
+LINKER = {"intercept": -1.0, **{name: 1.0 for name in EVIDENCE}}
+GOOD = {
+    "incident_kinds": {"x": {"grid": "public_order.fight"}},
+    "max_distance_m": 400,
+    "max_gap_minutes": 60,
+    "min_confidence": 0.5,
+    "linker": LINKER,
+}
+
+
+def test_counting_incidents_is_off_unless_declared():
+    assert incident_fusion_rules(GOOD)["count_incidents"] is False
 
 
 @pytest.mark.parametrize(
@@ -36,6 +52,9 @@ def test_the_committed_fusion_file_is_valid():
             },
             "min_confidence=1.5 must be below 1",
         ),
+        ({**GOOD, "linker": {"intercept": 1}}, "linker needs exactly"),
+        ({**GOOD, "linker": {**LINKER, "closeness": "x"}}, "linker.closeness='x' must be a number"),
+        ({**GOOD, "count_incidents": "yes"}, "count_incidents='yes' must be true or false"),
     ],
 )
 def test_a_bad_fusion_file_is_named(raw, message):

@@ -7,7 +7,9 @@ from models.incident_fusion import (
     IncidentLinker,
     candidate_pairs,
     compatible_categories,
+    fuse_arrivals,
     incidents,
+    link_confidence,
     pair_evidence,
     pairwise_scores,
 )
@@ -101,3 +103,65 @@ def test_a_reports_frame_without_its_columns_is_named():
         candidate_pairs(REPORTS.drop(columns="entities"), frozenset(), **BOUNDS)
     with pytest.raises(ValueError, match="must be > 0"):
         candidate_pairs(REPORTS, frozenset(), max_distance_m=0, max_gap_s=1)
+
+
+#: Closeness and time decide; words and people add.
+WEIGHTS = {
+    "closeness": 5.0,
+    "simultaneity": 4.0,
+    "text_similarity": 1.0,
+    "both_texts": 0.0,
+    "shared_entities": 2.0,
+}
+ONLINE = dict(BOUNDS, intercept=-6.0, weights=WEIGHTS, min_confidence=0.5)
+
+
+def _with_ids(frame, ids):
+    return frame.assign(event_id=ids).reset_index(drop=True)
+
+
+def test_text_similarity_needs_only_the_two_texts():
+    pairs = candidate_pairs(REPORTS, compatible_categories(KINDS), **BOUNDS)
+    alone = pair_evidence(REPORTS.iloc[:2].reset_index(drop=True), pairs.iloc[:1], **BOUNDS)
+    among_all = pair_evidence(REPORTS, pairs, **BOUNDS)
+    assert alone["text_similarity"][0] == among_all["text_similarity"][0] > 0.3
+
+
+def test_link_confidence_is_the_logistic_of_the_declared_weights():
+    evidence = pd.DataFrame({c: [0.5] for c in EVIDENCE})
+    expected = 1 / (1 + np.exp(-(-6.0 + 0.5 * sum(WEIGHTS.values()))))
+    assert link_confidence(evidence, -6.0, WEIGHTS)[0] == pytest.approx(expected)
+    with pytest.raises(ValueError, match=r"need \['closeness'\]"):
+        link_confidence(evidence, 0.0, {k: v for k, v in WEIGHTS.items() if k != "closeness"})
+
+
+def test_an_arrival_joins_the_incident_of_the_report_before_it():
+    compatible = compatible_categories(KINDS)
+    # The grid report came in an earlier slice: it started incident "g".
+    earlier = _with_ids(REPORTS.iloc[[0]], ["g"]).assign(incident=["g"])
+    # The call and the camera arrive together, the camera first in event
+    # time; the far and the late calls and the bus call join nothing.
+    arrivals = _with_ids(REPORTS.iloc[[1, 2, 3, 4, 6]], ["call", "cam", "far", "late", "bus"])
+    labels, links = fuse_arrivals(earlier, arrivals, compatible, **ONLINE)
+    assert labels == ["g", "g", "far", "late", "bus"]
+    assert list(links["event_id"]) == ["cam", "call"]
+    assert list(links["incident"]) == ["g", "g"]
+    # The call's strongest link is the grid report (same caller, same words).
+    assert links.set_index("event_id").loc["call", "linked_to"] == "g"
+    assert (links["confidence"] >= 0.5).all()
+    assert links.loc[links["event_id"] == "call", "shared_entities"].item() == 1.0
+
+
+def test_arrivals_alone_link_in_event_time_order():
+    compatible = compatible_categories(KINDS)
+    arrivals = _with_ids(REPORTS.iloc[[1, 0, 2]], ["call", "grid", "cam"])
+    empty = arrivals.iloc[:0].assign(incident=[])
+    labels, links = fuse_arrivals(empty, arrivals, compatible, **ONLINE)
+    # The grid report (t=0) is first: the camera (t=30) and the call (t=600) join it.
+    assert labels == ["grid", "grid", "grid"]
+    assert sorted(links["event_id"]) == ["call", "cam"]
+    # Nothing links below the confidence asked for.
+    labels, links = fuse_arrivals(
+        empty, arrivals, compatible, **{**ONLINE, "min_confidence": 0.999}
+    )
+    assert labels == ["call", "grid", "cam"] and links.empty
