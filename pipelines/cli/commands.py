@@ -89,6 +89,7 @@ def _job(args) -> int:
             parallelism=args.parallelism,
             watermark_delay_s=args.watermark_delay_seconds,
             fresh=args.fresh,
+            count_incidents=False if args.count_reports else None,
         )
     elif args.command == "lake":
         from pipelines.streaming.lake_writer import load_normalized
@@ -444,10 +445,33 @@ def _eval_classifier(args) -> int:
 def _eval_fusion(args) -> int:
     from pipelines.harness.fusion_eval import run_eval
 
+    settings = _settings()
     report = run_eval(
-        _settings(), days=args.days, incidents_per_day=args.incidents_per_day, seed=args.seed
+        settings, days=args.days, incidents_per_day=args.incidents_per_day, seed=args.seed
     )
-    print(json.dumps(report, ensure_ascii=False))
+    if args.detection:
+        from pipelines.harness import hotspot_eval
+        from pipelines.io.kafka import check_reachable
+
+        check_reachable(settings)
+        detection = hotspot_eval.run_eval(
+            settings,
+            history_hours=args.history_hours,
+            hours=args.hours,
+            rate=float(settings.simulator["events_per_hour"]),
+            surges=0,
+            multiplier=2.0,
+            duration_min=60.0,
+            seed=args.seed,
+            incidents_per_day=args.incidents_per_day,
+        )
+        report["detection"] = {
+            "setup": detection["setup"],
+            "streams": detection["streams"],
+            **detection["incident_fusion"],
+        }
+        report.pop("not_built", None)
+    print(json.dumps(report, ensure_ascii=False, default=str))
     return 0
 
 
@@ -479,6 +503,7 @@ def _eval(args) -> int:
         duration_min=args.surge_minutes,
         seed=args.seed,
         radius=args.surge_radius,
+        incidents_per_day=args.incidents_per_day or 0.0,
     )
     print(json.dumps(report, ensure_ascii=False, default=str))
     return 0

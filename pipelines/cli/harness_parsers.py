@@ -371,6 +371,13 @@ def _add_eval(sub) -> None:
         help="a surge covers the cells within this many rows and columns of its "
         "centre (default 1: a 3 x 3 block)",
     )
+    ev.add_argument(
+        "--incidents-per-day",
+        type=positive(float),
+        default=None,
+        help="also plant incidents that several channels report, and compare the null "
+        "stream's false alarms counting incidents and counting reports (default: none)",
+    )
     ev.add_argument("--seed", type=int, default=7)
     ec = eval_sub.add_parser(
         "classifier",
@@ -404,6 +411,25 @@ def _add_eval(sub) -> None:
         help="planted incidents a day that several channels report (default 40)",
     )
     ef.add_argument("--seed", type=int, default=5)
+    ef.add_argument(
+        "--detection",
+        action="store_true",
+        help="also run the hotspot job on a stream with these incidents, counting incidents "
+        "and counting reports, and compare its false alarms (needs Kafka; resets the "
+        "platform's topics, as eval hotspots does)",
+    )
+    ef.add_argument(
+        "--history-hours",
+        type=positive(float),
+        default=48.0,
+        help="with --detection: history that seeds the nightly baselines (default 48)",
+    )
+    ef.add_argument(
+        "--hours",
+        type=positive(float),
+        default=24.0,
+        help="with --detection: length of the scored stream (default 24)",
+    )
     eg = eval_sub.add_parser(
         "graph",
         help=(

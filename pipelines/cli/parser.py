@@ -126,6 +126,12 @@ def _add_platform_commands(sub) -> None:
                 "hotspot.watermark_delay_seconds with --follow, else "
                 "hotspot.backfill_watermark_delay_seconds)",
             )
+            job.add_argument(
+                "--count-reports",
+                action="store_true",
+                help="count every report, not each incident once (default: "
+                "incident_fusion.count_incidents)",
+            )
 
     sub.add_parser("nightly", help="run the nightly Spark job on the lake")
     _add_hotline_commands(sub)

@@ -53,6 +53,7 @@ from pipelines.harness.steps import child_env, run_step
 from pipelines.harness.streams import fresh_streams
 from pipelines.io.kafka import group_lag, topic_counts
 from pipelines.io.platform_router import has_router, router_folder
+from pipelines.io.platform_state import load_incident_fusion
 from pipelines.settings import Settings
 from pipelines.streaming import alert_store, hotspot_job, lake_writer
 
@@ -72,6 +73,9 @@ _SURGE_MINUTES = 60.0
 # out: often enough that a few live hours see them pass their checkpoints.
 _RINGS = 3
 _RING_OUTINGS_PER_DAY = 12.0
+# Incidents that several channels report (a grid report, a call, a camera
+# alarm), planted in the live stream: the hotspot job counts each once.
+_INCIDENTS_PER_DAY = 40.0
 # The demo compresses event time (--speedup): a few seconds of processing
 # disorder in the normalized stream become many minutes of event time. Measured
 # in a 240x demo run: events up to 30.5 min (7.6 s of wall time) behind the
@@ -425,6 +429,8 @@ def run_demo(
         rings=_RINGS,
         ring_outings_per_day=_RING_OUTINGS_PER_DAY,
         surges=[(surge_cell, _SURGE_CATEGORY, surge_offset_min, _SURGE_MINUTES, multiplier)],
+        incidents_per_day=_INCIDENTS_PER_DAY,
+        incident_kinds=load_incident_fusion(settings)["incident_kinds"],
     )
     jobs = StreamingJobs(settings)
     try:
@@ -483,6 +489,9 @@ def run_demo(
         "day(s) before the history)",
         f"  baselines       {nightly['baseline_rows']:>8}  cell × category rates "
         f"(first nightly: {first_nightly['baseline_rows']})",
+        f"  incident links  {counts[settings.topic('incident_links')]:>8}  reports that joined "
+        f"an earlier report's incident across channels, counted once by the hotspot job "
+        f"({_INCIDENTS_PER_DAY:g} multi-channel incidents a day planted live)",
         f"  alerts          {pg['alerts']:>8}  clusters in PostgreSQL, {pg['updates']} updates "
         f"({counts[settings.topic('alerts')]} on the alerts topic)",
         f"  planted surge   {surge.cell_id} {surge.category} ×{surge.multiplier:.0f} "

@@ -44,7 +44,9 @@ __all__ = ["SurgePlan", "plan_surges", "score_alerts", "oracle_reference", "run_
 log = logging.getLogger(__name__)
 
 
-def _stream_alerts(settings: Settings, *, start, hours, rate, seed, surges) -> tuple[list, dict]:
+def _stream_alerts(
+    settings: Settings, *, start, hours, rate, seed, surges, incidents_per_day=0.0
+) -> tuple[list, dict]:
     from pipelines.harness.simulation_run import simulate_to_kafka
     from pipelines.harness.steps import run_step
     from pipelines.harness.streams import fresh_streams
@@ -59,6 +61,7 @@ def _stream_alerts(settings: Settings, *, start, hours, rate, seed, surges) -> t
         seed=seed,
         surges=surges,
         malformed_fraction=0.0,
+        incidents_per_day=incidents_per_day,
     )
     run_step(settings, "normalize")
     run_step(settings, "hotspots")
@@ -68,6 +71,39 @@ def _stream_alerts(settings: Settings, *, start, hours, rate, seed, surges) -> t
         "produced": produced["produced"],
         "normalized": counts[settings.topic("normalized")],
         "late": counts[settings.topic("late")],
+    }
+
+
+def _counting_reports(settings: Settings, null_alerts: list, null_counts: dict) -> dict:
+    """The null stream scored again counting every report: false alarms with fusion on and off.
+
+    The normalized topic stays; the hotspot job's offsets, checkpoint and
+    outputs are reset, and it runs again with ``--count-reports``. Read
+    first: the links the fusion-on run wrote.
+    """
+    from pipelines.harness.steps import run_step
+    from pipelines.io.flink import checkpoint_folder
+    from pipelines.io.kafka import consume_topic_values, delete_groups, reset_topics
+    from pipelines.streaming.hotspot_job import GROUP_ID
+
+    links = [
+        json.loads(v) for v in consume_topic_values(settings, settings.topic("incident_links"))
+    ]
+    shutil.rmtree(checkpoint_folder(settings, GROUP_ID), ignore_errors=True)
+    delete_groups(settings, [GROUP_ID])
+    reset_topics(settings, [settings.topic(t) for t in ("alerts", "late", "incident_links")])
+    run_step(settings, "hotspots", "--count-reports")
+    counting_reports = [
+        json.loads(v) for v in consume_topic_values(settings, settings.topic("alerts"))
+    ]
+    clusters = {"incidents": null_alerts, "reports": counting_reports}
+    return {
+        "links": len(links),
+        "reports_joined_share": round(len(links) / null_counts["normalized"], 4)
+        if null_counts["normalized"]
+        else None,
+        "null_clusters_counting": {k: len({a["alert_id"] for a in v}) for k, v in clusters.items()},
+        "examples": links[:3],
     }
 
 
@@ -83,8 +119,16 @@ def run_eval(
     seed: int = 7,
     radius: int = 0,
     start: datetime | None = None,
+    incidents_per_day: float = 0.0,
 ) -> dict:
-    """Run the whole evaluation; return the report."""
+    """Run the whole evaluation; return the report.
+
+    With ``incidents_per_day``, every stream also holds incidents that
+    several channels report (``zongzhi eval fusion``'s), and the report's
+    ``incident_fusion`` compares the null stream's false alarms with the
+    job counting incidents (the platform's default) and counting reports.
+    With no ``surges``, the surge stream is not run.
+    """
     from pipelines.harness.simulation_run import build_simulator, simulate_to_kafka
     from pipelines.harness.steps import run_step
     from pipelines.harness.streams import fresh_streams
@@ -101,7 +145,13 @@ def run_eval(
         )
         fresh_streams(settings)
         simulate_to_kafka(
-            settings, hours=history_hours, start=start, rate=rate, seed=seed, malformed_fraction=0.0
+            settings,
+            hours=history_hours,
+            start=start,
+            rate=rate,
+            seed=seed,
+            malformed_fraction=0.0,
+            incidents_per_day=incidents_per_day,
         )
         run_step(settings, "normalize")
         run_step(settings, "lake")
@@ -121,8 +171,12 @@ def run_eval(
             window_minutes=int(hotspot["window_size_minutes"]),
         )
         log.info("eval 2/3: null stream, %.0f h", hours)
+        stream = dict(start=stream_start, hours=hours, rate=rate, seed=seed + 1)
         null_alerts, null_counts = _stream_alerts(
-            settings, start=stream_start, hours=hours, rate=rate, seed=seed + 1, surges=()
+            settings, surges=(), incidents_per_day=incidents_per_day, **stream
+        )
+        fusion = (
+            _counting_reports(settings, null_alerts, null_counts) if incidents_per_day else None
         )
         log.info("eval 3/3: the same stream with %d surges", len(plans))
         specs = [
@@ -136,9 +190,11 @@ def run_eval(
             for p in plans
             for cell in p.covered
         ]
-        surge_alerts, surge_counts = _stream_alerts(
-            settings, start=stream_start, hours=hours, rate=rate, seed=seed + 1, surges=specs
-        )
+        surge_alerts, surge_counts = [], {"produced": 0, "normalized": 0, "late": 0}
+        if plans:
+            surge_alerts, surge_counts = _stream_alerts(
+                settings, surges=specs, incidents_per_day=incidents_per_day, **stream
+            )
     finally:
         os.environ.pop("ZONGZHI_LAKE", None)
     district = load_district(settings)
@@ -150,6 +206,12 @@ def run_eval(
         hours=hours,
         towns=len(district.towns),
     )
+    if fusion is not None:
+        weeks = hours / 168
+        fusion["false_alarms_per_town_week"] = {
+            k: round(v / len(district.towns) / weeks, 4)
+            for k, v in fusion["null_clusters_counting"].items()
+        }
     budget = float(hotspot["alert_budget_per_town_month"])
     report.update(
         {
@@ -164,12 +226,14 @@ def run_eval(
                 "surge_minutes": duration_min,
                 "seed": seed,
                 "surge_radius_cells": radius,
+                "incidents_per_day": incidents_per_day,
                 "window_minutes": int(hotspot["window_size_minutes"]),
                 "slide_minutes": int(hotspot["window_slide_minutes"]),
                 "towns": len(district.towns),
                 "nightly": nightly,
             },
             "streams": {"null": null_counts, "surge": surge_counts},
+            "incident_fusion": fusion,
             "recall_by_expected_per_window": recall_by_strength(plans, report["missed"]),
             # The reference for the recall and delay goals: no detector within
             # the budget can beat an oracle told where each surge is.

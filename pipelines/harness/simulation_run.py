@@ -10,7 +10,7 @@ from features.taxonomy import CATEGORIES
 from pipelines.errors import UsageError
 from pipelines.harness.simulator.generate import DistrictSimulator, Surge
 from pipelines.harness.simulator.produce import produce_records, write_ground_truth
-from pipelines.io.platform_state import load_district
+from pipelines.io.platform_state import load_district, load_incident_fusion
 from pipelines.settings import Settings
 
 __all__ = ["build_simulator", "simulate_to_kafka"]
@@ -99,8 +99,13 @@ def simulate_to_kafka(
     rings: int = 0,
     speedup: float | None = None,
     ground_truth_path: str | Path | None = None,
+    incidents_per_day: float = 0.0,
 ) -> dict:
-    """Produce a simulated stream; return counts and the planted ground truth."""
+    """Produce a simulated stream; return counts and the planted ground truth.
+
+    ``incidents_per_day`` plants incidents that several channels report, of
+    the kinds in ``incident_fusion.file``.
+    """
     now = datetime.now(UTC)
     start = start or (now - timedelta(hours=hours))
     sim = build_simulator(
@@ -111,6 +116,10 @@ def simulate_to_kafka(
         malformed_fraction=malformed_fraction,
         surges=surges,
         rings=rings,
+        incidents_per_day=incidents_per_day,
+        incident_kinds=load_incident_fusion(settings)["incident_kinds"]
+        if incidents_per_day
+        else None,
     )
     log.info("simulating %.1f h of event time from %s", hours, start.isoformat())
     report = produce_records(

@@ -17,7 +17,12 @@ Transform, all per-event work in Flink SQL (:mod:`pipelines.streaming.hotspot_sq
    counts of each scan duration from the slices and runs
    :meth:`models.hotspot_detector.HotspotDetector.look` against the
    nightly baselines (:class:`pipelines.streaming.baseline_store.BaselineStore`),
-   which it re-reads when the nightly job replaces them.
+   which it re-reads when the nightly job replaces them;
+3. with ``incident_fusion.count_incidents``, each slice also carries its
+   reports of the incident kinds' categories, and the same function links
+   them across channels as the slice arrives
+   (:mod:`pipelines.streaming.slice_fusion`): the windows count each
+   incident once.
 
 Late data: an event whose time is already behind the watermark when it
 arrives misses its windows; the same statement set writes it to the
@@ -38,6 +43,7 @@ from __future__ import annotations
 
 from pipelines.io.flink import execute_statements, streaming_table_env
 from pipelines.io.kafka_security import PLATFORM
+from pipelines.io.platform_state import load_district, load_incident_fusion
 from pipelines.io.watch_list_store import WatchListStore, watch_config
 from pipelines.settings import Settings
 from pipelines.streaming.baseline_store import BaselineStore
@@ -45,10 +51,12 @@ from pipelines.streaming.hotspot_sql import (
     cell_slices_sql,
     create_alert_sinks,
     create_event_source,
+    create_links_sink,
     create_slice_counts_view,
     late_events_sql,
     skipped_events_sql,
 )
+from pipelines.streaming.slice_fusion import SliceFusion, fusable_categories
 from pipelines.streaming.watch_alerts import (
     WatchAlerter,
     district_checkpoints,
@@ -56,6 +64,8 @@ from pipelines.streaming.watch_alerts import (
     watch_reads_sql,
 )
 from pipelines.streaming.window_scorer import (
+    ALERT,
+    LINK,
     WindowScorer,
     compose_window,
     district_detector,
@@ -95,6 +105,7 @@ def run(
     emit_strategy: str | None = None,
     alerter: WatchAlerter | None = None,
     fresh: bool = False,
+    count_incidents: bool | None = None,
 ) -> None:
     """Run the job on Kafka (bounded unless ``follow``, as the normalization job).
 
@@ -104,7 +115,9 @@ def run(
     (watch-list alerts, :mod:`pipelines.streaming.watch_alerts`) defaults to the
     district's sensitive checkpoints and the published watch list.
     ``watermark_delay_s`` overrides the configured allowance (the bench
-    drains an ordered backlog with the live one).
+    drains an ordered backlog with the live one). The district's scorer
+    counts incidents, not reports, when ``count_incidents`` (default:
+    ``incident_fusion``'s own), through :mod:`pipelines.streaming.slice_fusion`.
 
     With ``follow`` the job checkpoints (``flink.checkpoint_interval_seconds``
     unless ``checkpoint_interval_s``) under ``group_id``'s name and resumes
@@ -115,9 +128,13 @@ def run(
         topics or {}
     )
     if scorer is None:
+        fusion_rules = load_incident_fusion(settings)
+        if count_incidents is None:
+            count_incidents = fusion_rules["count_incidents"]
         scorer = WindowScorer(
             district_detector(settings),
             BaselineStore(settings.lake_table("baselines"), hotspot["fallback_rate_per_cell_hour"]),
+            SliceFusion(fusion_rules, load_district(settings).grid) if count_incidents else None,
         )
     if alerter is None:
         watch = watch_config(settings)
@@ -154,7 +171,11 @@ def run(
         t_env, settings, group_id, follow, topics["normalized"], watermark_delay_s, emit_strategy
     )
     create_alert_sinks(t_env, settings, topics, job=group_id)
-    statements = [scored_windows(t_env, scorer, create_slice_counts_view(t_env, hotspot))]
+    if scorer.fusion is not None:
+        create_links_sink(t_env, settings, settings.topic("incident_links"), job=group_id)
+    fusable = fusable_categories(scorer.fusion.rules) if scorer.fusion is not None else None
+    slices = create_slice_counts_view(t_env, hotspot, fusable=fusable)
+    statements = scored_windows(t_env, scorer, slices)
     statements.append(late_events_sql(hotspot))
     statements.append(skipped_events_sql())
     watched_reads = watch_reads_sql(alerter.checkpoints)
@@ -171,8 +192,10 @@ def run(
     )
 
 
-def scored_windows(t_env, scorer: WindowScorer, slices: str):
-    """``(alerts_out, table)``: the window ends scored, slices and lifecycle in keyed state.
+def scored_windows(t_env, scorer: WindowScorer, slices: str) -> list[tuple]:
+    """``[(alerts_out, table)]``: the window ends scored, slices and lifecycle in keyed state.
+
+    With the scorer's fusion, also ``(links_out, table)``: the incident links.
 
     The rows of view ``slices`` (one per slide end) leave SQL for a keyed
     process function (:func:`keyed_scoring`; one key, the whole district,
@@ -189,12 +212,26 @@ def scored_windows(t_env, scorer: WindowScorer, slices: str):
         t_env.from_path(slices).select(
             col("slice_end").cast(DataTypes.STRING()),
             call("ARRAY_JOIN", col("entries"), lit(";")),
+            col("reports"),
         )
     )
-    alerts = (
+    scored = (
         rows.key_by(lambda row: "district", key_type=Types.STRING())
-        .process(keyed_scoring(scorer), output_type=Types.ROW([Types.STRING(), Types.STRING()]))
+        .process(
+            keyed_scoring(scorer),
+            output_type=Types.ROW([Types.STRING(), Types.STRING(), Types.STRING()]),
+        )
         .uid("hotspot-lifecycle")
         .name("hotspot-lifecycle")
     )
-    return "alerts_out", t_env.from_data_stream(alerts).alias("alert_id", "payload")
+    table = t_env.from_data_stream(scored).alias("kind", "key", "payload")
+    inserts = [("alerts_out", _of_kind(table, ALERT))]
+    if scorer.fusion is not None:
+        inserts.append(("links_out", _of_kind(table, LINK)))
+    return inserts
+
+
+def _of_kind(table, kind: str):
+    from pyflink.table.expressions import col
+
+    return table.where(col("kind") == kind).select(col("key"), col("payload"))

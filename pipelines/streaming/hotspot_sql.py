@@ -17,6 +17,7 @@ from __future__ import annotations
 from pipelines.io.flink import kafka_keyed_sink_options, kafka_source_options
 from pipelines.io.kafka_security import PLATFORM
 from pipelines.settings import Settings
+from pipelines.streaming.slice_fusion import REPORT_SEPARATOR, report_json_sql
 
 __all__ = [
     "SKIPPED_EVENTS_LOG",
@@ -26,6 +27,7 @@ __all__ = [
     "cell_slices_sql",
     "late_events_sql",
     "create_alert_sinks",
+    "create_links_sink",
 ]
 
 
@@ -72,11 +74,15 @@ def create_event_source(
     t_env.execute_sql(f"""
         CREATE TEMPORARY TABLE normalized_in (
             event_id STRING,
+            source STRING,
             category STRING,
             cell_id STRING,
             event_time_ms BIGINT,
+            lon DOUBLE,
+            lat DOUBLE,
+            persons ARRAY<ROW<id_hash STRING, phone_hash STRING, name_hash STRING>>,
             vehicles ARRAY<ROW<plate_hash STRING, plate_fold_hash STRING>>,
-            attributes ROW<site_id STRING>,
+            attributes ROW<site_id STRING, description STRING, `text` STRING>,
             -- A row time may not be NULL; epoch 0 never advances the watermark.
             ts AS TO_TIMESTAMP_LTZ(COALESCE(event_time_ms, 0), 3),
             WATERMARK FOR ts AS ts - INTERVAL {interval}
@@ -111,6 +117,10 @@ _COMPLETE = (
 )
 
 
+#: :data:`REPORT_SEPARATOR` as a SQL literal.
+_SEPARATOR = f"U&'\\{ord(REPORT_SEPARATOR):04X}'"
+
+
 def skipped_events_sql() -> str:
     """Count the records the windows skip, into the job's log.
 
@@ -143,13 +153,17 @@ def skipped_events_sql() -> str:
             )"""
 
 
-def create_slice_counts_view(t_env, hotspot: dict, source_table: str = "events") -> str:
+def create_slice_counts_view(
+    t_env, hotspot: dict, source_table: str = "events", fusable: list[str] | None = None
+) -> str:
     """Create the views of the slice counts; return the name of the last one.
 
     * ``cell_slices``: events per cell, category and slide (``TUMBLE``),
       the only per-event work: one counter per event;
     * ``slices``: one row per slide end, the array of its
-      ``cell,category,n`` entries.
+      ``cell,category,n`` entries, and ``reports``: with ``fusable``
+      categories, their reports as JSON texts for incident fusion
+      (:mod:`pipelines.streaming.slice_fusion`), else NULL.
 
     Each slice leaves SQL once. The window ends are the scorer's business:
     it keeps a window's worth of slices in keyed state and scores each
@@ -161,32 +175,43 @@ def create_slice_counts_view(t_env, hotspot: dict, source_table: str = "events")
     """
     slide = int(hotspot["window_slide_minutes"])
     t_env.create_temporary_view(
-        "cell_slices", t_env.sql_query(cell_slices_sql(hotspot, source_table))
+        "cell_slices", t_env.sql_query(cell_slices_sql(hotspot, source_table, fusable))
     )
+    reports = f"LISTAGG(reports, {_SEPARATOR})" if fusable else "CAST(NULL AS STRING)"
     t_env.create_temporary_view(
         "slices",
         t_env.sql_query(f"""
         SELECT window_end AS slice_end, window_time AS st,
-               ARRAY_AGG(CONCAT(cell_id, ',', category, ',', CAST(n AS STRING))) AS entries
+               ARRAY_AGG(CONCAT(cell_id, ',', category, ',', CAST(n AS STRING))) AS entries,
+               {reports} AS reports
         FROM TABLE(TUMBLE(TABLE cell_slices, DESCRIPTOR(st), INTERVAL '{slide}' MINUTE))
         GROUP BY window_start, window_end, window_time"""),
     )
     return "slices"
 
 
-def cell_slices_sql(hotspot: dict, source_table: str = "events") -> str:
+def cell_slices_sql(
+    hotspot: dict, source_table: str = "events", fusable: list[str] | None = None
+) -> str:
     """Events per cell, category and slide (``TUMBLE``), excluded categories left out.
+
+    With ``fusable`` categories, also ``reports``: the JSON texts of the
+    group's reports when its category is one of them (else NULL).
 
     Examples
     --------
     >>> sql = cell_slices_sql({"window_slide_minutes": 5, "excluded_categories": ["x.y"]})
     >>> "INTERVAL '5' MINUTE" in sql and "category NOT IN ('x.y')" in sql
     True
+    >>> "LISTAGG(CASE WHEN category IN ('g.x')" in cell_slices_sql(
+    ...     {"window_slide_minutes": 5}, fusable=["g.x"])
+    True
     """
     slide = int(hotspot["window_slide_minutes"])
     excluded = ", ".join(f"'{c}'" for c in hotspot.get("excluded_categories") or []) or "''"
+    reports = f", LISTAGG({report_json_sql(fusable)}, {_SEPARATOR}) AS reports" if fusable else ""
     return f"""
-        SELECT cell_id, category, window_time AS st, COUNT(*) AS n
+        SELECT cell_id, category, window_time AS st, COUNT(*) AS n{reports}
         FROM TABLE(TUMBLE(TABLE {source_table}, DESCRIPTOR(ts), INTERVAL '{slide}' MINUTE))
         WHERE category NOT IN ({excluded})
         GROUP BY cell_id, category, window_start, window_end, window_time"""
@@ -228,4 +253,12 @@ def create_alert_sinks(t_env, settings: Settings, topics: dict, job: str = "hots
         t_env.execute_sql(f"""
         CREATE TEMPORARY TABLE {table} ({key} STRING, payload STRING) WITH (
             {kafka_keyed_sink_options(settings, [topics[topic]], key, PLATFORM, f"{job}.{table}")}
+        )""")
+
+
+def create_links_sink(t_env, settings: Settings, topic: str, job: str = "hotspot") -> None:
+    """The keyed Kafka sink ``links_out``: incident links, keyed by the report that joined."""
+    t_env.execute_sql(f"""
+        CREATE TEMPORARY TABLE links_out (event_id STRING, payload STRING) WITH (
+            {kafka_keyed_sink_options(settings, [topic], "event_id", PLATFORM, f"{job}.links_out")}
         )""")

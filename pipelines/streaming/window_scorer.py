@@ -26,6 +26,7 @@ from pipelines.io.platform_state import load_district
 from pipelines.settings import Settings
 from pipelines.streaming.baseline_store import BaselineStore
 from pipelines.streaming.null_maxima_store import NullMaximaStore
+from pipelines.streaming.slice_fusion import SliceFusion
 
 __all__ = [
     "scored_categories",
@@ -36,9 +37,14 @@ __all__ = [
     "local_epoch_ms",
     "window_slices",
     "keyed_scoring",
+    "ALERT",
+    "LINK",
 ]
 
 log = logging.getLogger(__name__)
+
+#: The kinds of row :func:`keyed_scoring` emits: a hotspot alert, an incident link.
+ALERT, LINK = "alert", "link"
 
 
 def scored_categories(hotspot: dict) -> list[str]:
@@ -183,11 +189,17 @@ class WindowScorer:
         Scores each look and keeps the alert lifecycle.
     store : BaselineStore
         The baselines each look is scored against.
+    fusion : SliceFusion, optional
+        Counts incidents, not reports, in each slice as it arrives
+        (:mod:`pipelines.streaming.slice_fusion`); None counts reports.
     """
 
-    def __init__(self, detector: HotspotDetector, store: BaselineStore):
+    def __init__(
+        self, detector: HotspotDetector, store: BaselineStore, fusion: SliceFusion | None = None
+    ):
         self.detector = detector
         self.store = store
+        self.fusion = fusion
         self._slices: dict = {}
 
     def _parsed(self, text: str):
@@ -261,9 +273,13 @@ def window_slices(slice_ends, window_end_ms: int, slide_ms: int, buckets: int):
 def keyed_scoring(scorer: WindowScorer):
     """A ``KeyedProcessFunction`` that scores every window end, its inputs in Flink state.
 
-    Takes ``(slice end as district-time text, entries joined by ;)`` rows,
-    one per slide end, and emits ``(alert_id, alert JSON)`` rows. Its keyed
-    state (one key: the district) holds:
+    Takes ``(slice end as district-time text, entries joined by ;, reports)``
+    rows, one per slide end, and emits ``("alert", alert_id, alert JSON)``
+    rows, and with fusion ``("link", event_id, link JSON)`` rows. With
+    the scorer's ``fusion``, each slice's counts become counts of incidents
+    as the slice arrives (slices arrive in event time, as their windows
+    close), and the state keeps the reports later slices may link to. Its
+    keyed state (one key: the district) holds:
 
     * the slices of the last window (map state, slice end -> text); each
       slice registers an event-time timer for every window end that holds
@@ -272,7 +288,8 @@ def keyed_scoring(scorer: WindowScorer):
       slices would emit, in order);
     * the open clusters of :class:`models.cluster_lifecycle.ClusterTracker`
       (value state), restored into the tracker before each look and saved
-      after it.
+      after it;
+    * with fusion, the recent reports and their incidents (value state).
 
     So both are checkpointed with the job, and a job restarted from its
     checkpoint goes on with the same slices and clusters instead of raising
@@ -283,6 +300,7 @@ def keyed_scoring(scorer: WindowScorer):
     from pyflink.datastream.state import MapStateDescriptor, ValueStateDescriptor
 
     detector = scorer.detector
+    fusion = scorer.fusion
     slide_ms = detector.slide_min * 60_000
     buckets = detector.buckets
 
@@ -294,10 +312,20 @@ def keyed_scoring(scorer: WindowScorer):
             self.slices = runtime_context.get_map_state(
                 MapStateDescriptor("window_slices", Types.LONG(), Types.STRING())
             )
+            self.recent = runtime_context.get_state(
+                ValueStateDescriptor("fusion_recent_reports", Types.PICKLED_BYTE_ARRAY())
+            )
 
         def process_element(self, value, ctx):
             end_ms = local_epoch_ms(value[0])
-            self.slices.put(end_ms, f"{value[0]}#{value[1] or ''}")
+            entries = value[1] or ""
+            if fusion is not None:
+                entries, recent, links = fusion.fuse(end_ms, entries, value[2], self.recent.value())
+                self.recent.update(recent)
+                for link in links.to_dict("records"):
+                    link["slice_end"] = value[0]
+                    yield Row(LINK, link["event_id"], json.dumps(link, ensure_ascii=False))
+            self.slices.put(end_ms, f"{value[0]}#{entries}")
             # A window's row time is its end less 1 ms, as Flink's windows have it.
             for k in range(buckets):
                 ctx.timer_service().register_event_time_timer(end_ms - 1 + k * slide_ms)
@@ -322,6 +350,6 @@ def keyed_scoring(scorer: WindowScorer):
                 alert["emitted_at_ms"] = emitted_ms
             self.clusters.update(tracker.snapshot())
             for alert in alerts:
-                yield Row(alert["alert_id"], json.dumps(alert, ensure_ascii=False))
+                yield Row(ALERT, alert["alert_id"], json.dumps(alert, ensure_ascii=False))
 
     return LifecycleScoring()

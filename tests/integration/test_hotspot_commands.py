@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from features.incident_kinds import EVIDENCE
 from pipelines.harness.hotspot_bench import STEP_FRACTIONS, SUSTAINED_P99_MS, live_sustained
 from pipelines.harness.steps import run_step
+from pipelines.io.platform_state import load_incident_fusion
 
 pytestmark = pytest.mark.integration
 
@@ -89,6 +91,8 @@ def test_eval_finds_strong_surges_and_reports_the_budget(settings):
         "10",
         "--surge-minutes",
         "60",
+        "--incidents-per-day",
+        "200",
         "--json",
         timeout=1800,
     )
@@ -115,6 +119,24 @@ def test_eval_finds_strong_surges_and_reports_the_budget(settings):
     assert report["oracle"]["recall"] == pytest.approx(sum(powers) / 3, abs=1e-4)
     # The two streams share their background: the surge stream has more events.
     assert report["streams"]["surge"]["produced"] > report["streams"]["null"]["produced"]
+    # Planted multi-channel incidents: the job linked reports of one incident,
+    # and the null stream was scored both counting incidents and reports.
+    fusion = report["incident_fusion"]
+    assert report["setup"]["incidents_per_day"] == 200
+    assert fusion["links"] > 0
+    assert fusion["reports_joined_share"] == pytest.approx(
+        fusion["links"] / report["streams"]["null"]["normalized"], abs=1e-4
+    )
+    assert fusion["null_clusters_counting"]["incidents"] == report["null_clusters"]
+    for counting, clusters in fusion["null_clusters_counting"].items():
+        assert fusion["false_alarms_per_town_week"][counting] == pytest.approx(
+            clusters / towns / (8 / 168), abs=1e-4
+        )
+    # Each link carries its evidence and a confidence of at least the declared one.
+    min_confidence = load_incident_fusion(settings)["min_confidence"]
+    for link in fusion["examples"]:
+        assert link["confidence"] >= min_confidence
+        assert set(EVIDENCE) <= set(link)
 
 
 def test_bench_smoke_measures_everything_it_reports(settings):

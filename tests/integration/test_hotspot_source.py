@@ -1,20 +1,24 @@
-"""The hotspot job skips and counts normalized records it cannot parse, on real Kafka and Flink."""
+"""The hotspot job skips and counts normalized records it cannot parse, and fuses incidents, on real Kafka and Flink."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
+import pandas as pd
 import pytest
 
 from features.dead_letter import NORMALIZED, route_raw_record
+from pipelines.harness.fusion_eval import event_report, stream_fusion
 from pipelines.harness.services import services_up
 from pipelines.harness.simulation_run import build_simulator
 from pipelines.harness.steps import child_env
 from pipelines.harness.streams import fresh_streams
-from pipelines.io.kafka import RecordProducer, group_lag
+from pipelines.io.kafka import RecordProducer, consume_topic_values, group_lag
 from pipelines.io.kafka_security import ADMIN
+from pipelines.io.platform_state import load_incident_fusion
 from pipelines.streaming.hotspot_job import GROUP_ID
 from pipelines.streaming.hotspot_sql import SKIPPED_EVENTS_LOG
 from pipelines.streaming.normalize_job import normalization_context
@@ -47,13 +51,23 @@ INCOMPLETE = [
 ]
 
 
-def test_the_hotspot_job_finishes_past_bad_records_and_counts_them():
+def test_the_hotspot_job_finishes_past_bad_records_counts_them_and_fuses_incidents():
     settings = district_settings()
     services_up(settings, ["kafka"])
     fresh_streams(settings)
     ctx = normalization_context(settings)
     start = datetime.now(UTC) - timedelta(hours=2)
-    sim = build_simulator(settings, start=start, seed=8, malformed_fraction=0.0)
+    rules = load_incident_fusion(settings)
+    # Incidents that several channels report, densely: the job's fusion has
+    # links to make, in its own slices of event time.
+    sim = build_simulator(
+        settings,
+        start=start,
+        seed=8,
+        malformed_fraction=0.0,
+        incidents_per_day=4000,
+        incident_kinds=rules["incident_kinds"],
+    )
     now_ms = int(datetime.now(UTC).timestamp() * 1000)
     good = []
     for record in sim.records(start, timedelta(minutes=30)):
@@ -87,3 +101,21 @@ def test_the_hotspot_job_finishes_past_bad_records_and_counts_them():
     assert counts[-1] == f"+U[{len(NOT_JSON) + len(INCOMPLETE)}]"
     # Every record was read: the group's offsets reached the end.
     assert group_lag(settings, GROUP_ID, topic) == 0
+
+    # The job's incident links are the ones the same fusion makes in process
+    # of the same events, slice by slice: the stream counts incidents as the
+    # eval scores them.
+    assert rules["count_incidents"] is True
+    links = [
+        json.loads(v) for v in consume_topic_values(settings, settings.topic("incident_links"))
+    ]
+    grid = ctx.district.grid
+    reports = pd.DataFrame([event_report(json.loads(v), grid) for v in good])
+    slide_s = int(settings.hotspot["window_slide_minutes"]) * 60
+    _, expected = stream_fusion(reports, rules, slide_s)
+    assert len(expected) >= 10
+    pairs = {(link["event_id"], link["linked_to"]) for link in links}
+    assert pairs == set(zip(expected["event_id"], expected["linked_to"], strict=True))
+    for link in links:
+        assert link["confidence"] >= rules["min_confidence"]
+        assert 0 <= link["closeness"] <= 1 and 0 <= link["simultaneity"] <= 1

@@ -113,6 +113,14 @@ def test_arguments_are_read_into_their_types():
         ),
         (["eval", "nodes"], "zongzhi eval: argument TARGET: invalid choice: 'nodes'"),
         (
+            ["eval", "hotspots", "--incidents-per-day", "0"],
+            "zongzhi eval hotspots: argument --incidents-per-day: '0' must be > 0",
+        ),
+        (
+            ["eval", "fusion", "--hours", "x"],
+            "zongzhi eval fusion: argument --hours: 'x' is not a float",
+        ),
+        (
             ["bench", "hotspots", "--checkpoint-intervals", "0.5,0"],
             "zongzhi bench hotspots: argument --checkpoint-intervals: '0.5,0' is not a "
             "comma-separated list of positive seconds, such as 0.5,1",

@@ -17,3 +17,10 @@ def test_eval_fusion_reports_pairwise_scores_against_the_planted_truth(capsys):
     assert report["pairwise"]["true_pairs"] == test["candidates_one_incident"]
     assert set(report["goals"]) == {"precision >= 0.95", "recall >= 0.95"}
     assert report["examples"] == [] or "evidence" in report["examples"][0]
+    # What the hotspot job does with the stream: the declared linker, a slice at a time.
+    rule = report["stream_rule"]
+    assert rule["slice_minutes"] == 5 and rule["min_confidence"] == 0.5
+    assert rule["pairwise"]["true_pairs"] == report["pairwise"]["true_pairs"]
+    # Each join is a pair of different channels in one incident, so no more joins than pairs.
+    assert 0 < rule["reports_joined"] <= rule["pairwise"]["predicted_pairs"]
+    assert report["detection"].startswith("not run: add --detection")
