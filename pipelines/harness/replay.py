@@ -10,6 +10,12 @@ The file is mapped onto the event contract by an explicit adapter:
   UTM metres), converted to WGS-84; cells are ``--cell-size`` metre
   squares north-east of the data's south-west corner, and the universe is
   every cell of the data's bounding box;
+* **time resolution**: read from the times themselves
+  (:mod:`features.time_resolution`): an event whose time is known only to
+  the hour or the day (a date written as midnight, times heaped on whole
+  hours) does not vote in the detector's 5-minute slices; the report says
+  what it found and how many events it held out, and a file of dates alone
+  is not scored at all;
 * **category**: ``--category-col`` values as lower-case codes
   (``Other Theft`` → ``other_theft``), or one category ``all``;
 * **baselines**: the file's own history, retrospectively: per cell and
@@ -39,6 +45,7 @@ import numpy as np
 from features.baselines import Baselines, hour_of_week
 from features.geography import CellGrid
 from features.local_time import DISTRICT_TZ_NAME
+from features.time_resolution import event_resolutions, resolution_summary
 from models.hotspot_detector import HotspotDetector, Place
 from pipelines.harness.replay_points import (
     ReplayError,
@@ -192,13 +199,25 @@ def run_replay(
             f"{path.name}: none of its {points.rows} rows is usable "
             f"({json.dumps(points.broken, ensure_ascii=False)})"
         )
+    hotspot = settings.hotspot
+    read = len(points.time_ms)
+    resolution, points = fine_enough(points, tz, int(hotspot["window_slide_minutes"]) * 60)
+    if not points.time_ms:
+        return {
+            **_file_report(path, read, points, crs),
+            "time_resolution": resolution,
+            "not_scored": f"no event's time is finer than the detector's "
+            f"{hotspot['window_slide_minutes']}-minute slides (the file's times are to the "
+            f"{resolution['base']}): counted in one slice, a day's events would make a cluster "
+            "of nothing",
+            **summarize_alerts([], top, time_zone(tz)),
+        }
     check_reachable(settings)
     size = float(cell_size_m) if cell_size_m else settings.section("district").number("cell_size_m")
     grid = _grid(points, size)
     cell_ids = [grid.cell_of(lon, lat) for lon, lat in zip(points.lon, points.lat)]
     cells = _bounding_cells(grid, cell_ids)
     categories = sorted(set(points.category))
-    hotspot = settings.hotspot
     baselines = replay_baselines(
         cells,
         cell_ids,
@@ -224,21 +243,9 @@ def run_replay(
     )
     alerts = [json.loads(v) for v in consume_topic_values(settings, topics["alerts"])]
     late = len(consume_topic_values(settings, topics["late"]))
-    first = datetime.fromtimestamp(min(points.time_ms) / 1000, UTC)
-    last = datetime.fromtimestamp(max(points.time_ms) / 1000, UTC)
     return {
-        "file": str(path),
-        "rows": points.rows,
-        "events": len(points.time_ms),
-        "broken_rows": sum(points.broken.values()),
-        "broken_by_reason": points.broken,
-        "broken_examples": points.examples,
-        "span": {
-            "first": first.isoformat(),
-            "last": last.isoformat(),
-            "days": round((last - first) / timedelta(days=1), 2),
-        },
-        "crs": crs,
+        **_file_report(path, read, points, crs),
+        "time_resolution": resolution,
         "cell_size_m": size,
         "cells": len(cells),
         "categories": categories,
@@ -249,6 +256,61 @@ def run_replay(
         "category over the span, times an hour-of-week profile per category",
         **summarize_alerts(alerts, top, time_zone(tz)),
     }
+
+
+def _file_report(path: Path, read: int, points: ReplayPoints, crs: str) -> dict:
+    """The report's account of the file: rows, events read and scored, broken rows, span."""
+    report = {
+        "file": str(path),
+        "rows": points.rows,
+        "events": read,
+        "events_scored": len(points.time_ms),
+        "broken_rows": sum(points.broken.values()),
+        "broken_by_reason": points.broken,
+        "broken_examples": points.examples,
+        "crs": crs,
+    }
+    if points.time_ms:
+        first = datetime.fromtimestamp(min(points.time_ms) / 1000, UTC)
+        last = datetime.fromtimestamp(max(points.time_ms) / 1000, UTC)
+        report["span"] = {
+            "first": first.isoformat(),
+            "last": last.isoformat(),
+            "days": round((last - first) / timedelta(days=1), 2),
+        }
+    return report
+
+
+def fine_enough(points: ReplayPoints, tz: str, scale_s: int) -> tuple[dict, ReplayPoints]:
+    """What the file's times say (:func:`features.time_resolution.resolution_summary`), and its
+    events whose time is known at least to ``scale_s`` (the others do not vote at that scale).
+
+    Examples
+    --------
+    >>> day = 86_400_000
+    >>> points = ReplayPoints(time_ms=[0, day, day + 45_296_000, 2 * day + 3_000],
+    ...                       lon=[1, 2, 3, 4], lat=[1, 2, 3, 4], category=list("abcd"))
+    >>> summary, kept = fine_enough(points, "UTC", 300)
+    >>> summary["events_by_resolution"], kept.category
+    ({'second': 2, 'day': 2}, ['c', 'd'])
+    """
+    zone = time_zone(tz)
+    offsets = [
+        int(datetime.fromtimestamp(ms / 1000, zone).utcoffset().total_seconds())
+        for ms in points.time_ms
+    ]
+    summary = resolution_summary(points.time_ms, offsets, scale_s)
+    keep = event_resolutions(points.time_ms, offsets) <= scale_s
+    kept = ReplayPoints(
+        time_ms=[v for v, k in zip(points.time_ms, keep, strict=True) if k],
+        lon=[v for v, k in zip(points.lon, keep, strict=True) if k],
+        lat=[v for v, k in zip(points.lat, keep, strict=True) if k],
+        category=[v for v, k in zip(points.category, keep, strict=True) if k],
+        rows=points.rows,
+        broken=points.broken,
+        examples=points.examples,
+    )
+    return summary, kept
 
 
 def replay_messages(points: ReplayPoints, cell_ids: list[str]) -> Iterator[tuple]:

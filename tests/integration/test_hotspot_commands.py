@@ -58,6 +58,13 @@ def test_replay_reports_broken_rows_and_goes_on(settings, robbery_csv):
     )
     assert report["rows"] == good_rows + 3
     assert report["events"] == good_rows
+    # Times to the minute, 18.5 % of them on whole hours (1/60 by chance):
+    # those are held out of the 5-minute slices.
+    resolution = report["time_resolution"]
+    assert resolution["base"] == "minute"
+    assert resolution["heaped"] == {"hour": True, "day": False}
+    assert resolution["events_by_resolution"] == {"minute": 775, "hour": 176}
+    assert report["events_scored"] == 775 == resolution["voting"]
     assert report["broken_rows"] == 3
     assert report["broken_by_reason"] == {
         "unreadable time": 1,

@@ -124,3 +124,25 @@ def test_messages_go_out_in_event_time_order_keyed_by_row():
         "cell_id": "c1",
         "event_time_ms": 1_000,
     }
+
+
+def test_a_file_of_dates_alone_is_not_scored_and_says_why(tmp_path):
+    from pipelines.harness.replay import run_replay
+    from pipelines.settings import load_settings
+
+    path = tmp_path / "shootings.csv"
+    rows = [f"2019-01-{d:02d},-73.9{d},40.6{d}" for d in range(1, 29)]
+    path.write_text("occur_date,longitude,latitude\n" + "\n".join(rows) + "\n")
+    report = run_replay(
+        load_settings(),
+        path,
+        time_col="occur_date",
+        x_col="longitude",
+        y_col="latitude",
+        crs="WGS84",
+        tz="America/New_York",
+    )
+    assert report["events"] == 28 and report["events_scored"] == 0
+    assert report["time_resolution"]["events_by_resolution"] == {"day": 28}
+    assert report["not_scored"].startswith("no event's time is finer than the detector's 5-minute")
+    assert report["clusters"] == 0
