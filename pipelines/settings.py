@@ -38,6 +38,10 @@ def project_root() -> Path:
 CONFIG_HINT = "infra/config/zongzhi.yaml"
 
 
+#: The longest slide or window Flink's day-to-minute intervals hold (99 days).
+_MAX_WINDOW_MINUTES = 99 * 1440
+
+
 class Section(Mapping):
     """One section of the configuration, read by key.
 
@@ -254,8 +258,39 @@ class Settings:
 
     @property
     def hotspot(self) -> Section:
-        """The ``hotspot:`` section (windows, budget, detector thresholds)."""
-        return self.section("hotspot")
+        """The ``hotspot:`` section (windows, budget, detector thresholds), its windows checked.
+
+        The slide is a whole number of minutes from 1 minute to 99 days; the
+        window a whole number of slides; each scan duration a whole number
+        of slides no longer than the window. A bad value raises
+        :class:`SettingsError` naming its key, before any job starts.
+        """
+        section = self.section(
+            "hotspot", ["window_slide_minutes", "window_size_minutes", "scan_durations_minutes"]
+        )
+        slide = section.integer("window_slide_minutes")
+        size = section.integer("window_size_minutes")
+        where = f"see {section._source}"
+        if not 1 <= slide <= _MAX_WINDOW_MINUTES:
+            raise SettingsError(
+                f"hotspot.window_slide_minutes={slide!r} must be from 1 minute to 99 days "
+                f"({_MAX_WINDOW_MINUTES}); {where}"
+            )
+        if size < slide or size % slide or size > _MAX_WINDOW_MINUTES:
+            raise SettingsError(
+                f"hotspot.window_size_minutes={size!r} must be a whole number of slides "
+                f"(window_slide_minutes={slide}), at most 99 days; {where}"
+            )
+        durations = section["scan_durations_minutes"]
+        if not isinstance(durations, list) or not all(
+            isinstance(d, int) and not isinstance(d, bool) and slide <= d <= size and d % slide == 0
+            for d in durations
+        ):
+            raise SettingsError(
+                f"hotspot.scan_durations_minutes={durations!r} must list whole numbers of slides "
+                f"({slide} min) no longer than the window ({size} min); {where}"
+            )
+        return section
 
     @property
     def simulator(self) -> Section:

@@ -86,6 +86,7 @@ def _sql_job(settings: Settings, spec: dict) -> dict:
     from pipelines.io.flink import execute_statements, streaming_table_env
     from pipelines.io.kafka_security import PLATFORM
     from pipelines.streaming.hotspot_job import create_event_source
+    from pipelines.streaming.hotspot_sql import minutes_interval
 
     hotspot = settings.hotspot
     t_env = streaming_table_env(settings, checkpoint_interval_s=spec["checkpoint_s"] or None)
@@ -106,8 +107,8 @@ def _sql_job(settings: Settings, spec: dict) -> dict:
     insert = f"""INSERT INTO counts_out
         SELECT cell_id, category, window_start, window_end, COUNT(*)
         FROM TABLE(HOP(TABLE events, DESCRIPTOR(ts),
-                       INTERVAL '{int(hotspot["window_slide_minutes"])}' MINUTE,
-                       INTERVAL '{int(hotspot["window_size_minutes"])}' MINUTE))
+                       {minutes_interval(hotspot["window_slide_minutes"])},
+                       {minutes_interval(hotspot["window_size_minutes"])}))
         WHERE category NOT IN ({excluded})
         GROUP BY cell_id, category, window_start, window_end"""
     started = time.monotonic()

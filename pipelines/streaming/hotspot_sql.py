@@ -28,7 +28,21 @@ __all__ = [
     "late_events_sql",
     "create_alert_sinks",
     "create_links_sink",
+    "minutes_interval",
 ]
+
+
+def minutes_interval(minutes: int) -> str:
+    """A SQL day-to-minute interval literal: any slide or window up to 99 days.
+
+    ``INTERVAL '1440' MINUTE`` exceeds the two digits a MINUTE interval
+    holds; days, hours and minutes do not.
+
+    >>> minutes_interval(5), minutes_interval(1440), minutes_interval(20160)
+    ("INTERVAL '0 00:05' DAY TO MINUTE", "INTERVAL '1 00:00' DAY TO MINUTE", "INTERVAL '14 00:00' DAY TO MINUTE")
+    """
+    days, rest = divmod(int(minutes), 1440)
+    return f"INTERVAL '{days} {rest // 60:02d}:{rest % 60:02d}' DAY TO MINUTE"
 
 
 def create_event_source(
@@ -184,7 +198,7 @@ def create_slice_counts_view(
         SELECT window_end AS slice_end, window_time AS st,
                ARRAY_AGG(CONCAT(cell_id, ',', category, ',', CAST(n AS STRING))) AS entries,
                {reports} AS reports
-        FROM TABLE(TUMBLE(TABLE cell_slices, DESCRIPTOR(st), INTERVAL '{slide}' MINUTE))
+        FROM TABLE(TUMBLE(TABLE cell_slices, DESCRIPTOR(st), {minutes_interval(slide)}))
         GROUP BY window_start, window_end, window_time"""),
     )
     return "slices"
@@ -201,7 +215,7 @@ def cell_slices_sql(
     Examples
     --------
     >>> sql = cell_slices_sql({"window_slide_minutes": 5, "excluded_categories": ["x.y"]})
-    >>> "INTERVAL '5' MINUTE" in sql and "category NOT IN ('x.y')" in sql
+    >>> "INTERVAL '0 00:05' DAY TO MINUTE" in sql and "category NOT IN ('x.y')" in sql
     True
     >>> "LISTAGG(CASE WHEN category IN ('g.x')" in cell_slices_sql(
     ...     {"window_slide_minutes": 5}, fusable=["g.x"])
@@ -212,7 +226,7 @@ def cell_slices_sql(
     reports = f", LISTAGG({report_json_sql(fusable)}, {_SEPARATOR}) AS reports" if fusable else ""
     return f"""
         SELECT cell_id, category, window_time AS st, COUNT(*) AS n{reports}
-        FROM TABLE(TUMBLE(TABLE {source_table}, DESCRIPTOR(ts), INTERVAL '{slide}' MINUTE))
+        FROM TABLE(TUMBLE(TABLE {source_table}, DESCRIPTOR(ts), {minutes_interval(slide)}))
         WHERE category NOT IN ({excluded})
         GROUP BY cell_id, category, window_start, window_end, window_time"""
 

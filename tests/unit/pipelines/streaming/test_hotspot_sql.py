@@ -6,7 +6,7 @@ from pipelines.streaming.hotspot_sql import cell_slices_sql, late_events_sql
 def test_the_sql_counts_one_slice_per_event_and_skips_excluded_categories():
     hotspot = {"window_slide_minutes": 5, "excluded_categories": ["video.plate_read"]}
     slices = cell_slices_sql(hotspot)
-    assert "TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '5' MINUTE)" in slices
+    assert "TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '0 00:05' DAY TO MINUTE)" in slices
     assert "COUNT(*) AS n" in slices
     assert "category NOT IN ('video.plate_read')" in slices
 
