@@ -267,6 +267,8 @@ def _replay(args) -> int:
         tz=args.tz,
         cell_size_m=args.cell_size,
         top=args.top,
+        null=args.null,
+        seed=args.seed,
     )
     print(json.dumps(report, ensure_ascii=False, default=str))
     return 0

@@ -97,6 +97,14 @@ def _add_replay(sub) -> None:
         "--top", type=positive(int), default=10, help="clusters and hot cells to list (default 10)"
     )
     replay.add_argument(
+        "--null",
+        choices=["permute"],
+        default=None,
+        help="also replay a copy with its times permuted within each category, whose clusters "
+        "are all false, and compare (default: none)",
+    )
+    replay.add_argument("--seed", type=int, default=0, help="the permutation's seed (default 0)")
+    replay.add_argument(
         "--json", action="store_true", help="print the report as JSON (the default)"
     )
 

@@ -23,6 +23,10 @@ The file is mapped onto the event contract by an explicit adapter:
   toward the area's mean (:class:`models.empirical_bayes.PoissonGammaSmoother`),
   times an hour-of-week profile per category (:func:`jobs.nightly.week_profile.week_profile`).
 
+With ``--null permute`` it replays a copy of the file whose times are
+permuted within each category too, and reports that copy's clusters (all
+false) against the budget, and the file's against the copy's.
+
 Then it runs the *same* path as the platform: the events go to the
 ``replay`` Kafka topic and :func:`pipelines.streaming.hotspot_job.run` scores them
 with the same SQL windows and the same :class:`models.hotspot_detector.HotspotDetector`,
@@ -37,6 +41,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -75,6 +80,9 @@ __all__ = [
     "replay_detector",
     "replay_messages",
     "run_replay",
+    "fine_enough",
+    "permuted_within_category",
+    "null_comparison",
 ]
 
 log = logging.getLogger(__name__)
@@ -179,8 +187,16 @@ def run_replay(
     tz: str = DISTRICT_TZ_NAME,
     cell_size_m: float | None = None,
     top: int = 10,
+    null: str | None = None,
+    seed: int = 0,
 ) -> dict:
-    """Replay a file through Kafka and the Flink hotspot job; return the report."""
+    """Replay a file through Kafka and the Flink hotspot job; return the report.
+
+    With ``null="permute"``, a copy with its times permuted within each
+    category (:func:`permuted_within_category`, ``seed``) is replayed too,
+    and the report's ``null`` compares its clusters with the budget and
+    with the file's (:func:`null_comparison`).
+    """
     from pipelines.streaming import hotspot_job
     from pipelines.streaming.hotspot_job import BaselineStore, WindowScorer
 
@@ -225,24 +241,41 @@ def run_replay(
         settings.section("nightly").number("week_profile_prior_slots"),
         float(hotspot["fallback_rate_per_cell_hour"]),
     )
-    detector = replay_detector(settings, grid, cells, categories)
     store = BaselineStore.fixed(baselines)  # the file's own baselines, for the whole replay
-    topics = {
-        "normalized": settings.topic("replay"),
-        "alerts": settings.topic("replay_alerts"),
-        "late": settings.topic("replay_late"),
-    }
-    reset_topics(settings, list(topics.values()))
-    _produce(settings, topics["normalized"], points, cell_ids)
-    run_id = hashlib.sha256(f"{path.resolve()}|{datetime.now().isoformat()}".encode()).hexdigest()
-    hotspot_job.run(
-        settings,
-        scorer=WindowScorer(detector, store),
-        topics=topics,
-        group_id=f"zongzhi-replay-{run_id[:12]}",
-    )
-    alerts = [json.loads(v) for v in consume_topic_values(settings, topics["alerts"])]
-    late = len(consume_topic_values(settings, topics["late"]))
+
+    def scored(replayed: ReplayPoints, tag: str) -> tuple[list[dict], int, HotspotDetector]:
+        detector = replay_detector(settings, grid, cells, categories)
+        topics = {
+            "normalized": settings.topic("replay"),
+            "alerts": settings.topic("replay_alerts"),
+            "late": settings.topic("replay_late"),
+        }
+        reset_topics(settings, list(topics.values()))
+        _produce(settings, topics["normalized"], replayed, cell_ids)
+        run_id = hashlib.sha256(
+            f"{path.resolve()}|{tag}|{datetime.now().isoformat()}".encode()
+        ).hexdigest()
+        hotspot_job.run(
+            settings,
+            scorer=WindowScorer(detector, store),
+            topics=topics,
+            group_id=f"zongzhi-replay-{run_id[:12]}",
+        )
+        alerts = [json.loads(v) for v in consume_topic_values(settings, topics["alerts"])]
+        return alerts, len(consume_topic_values(settings, topics["late"])), detector
+
+    alerts, late, detector = scored(points, "file")
+    summary = summarize_alerts(alerts, top, time_zone(tz))
+    null_report = None
+    if null == "permute":
+        null_alerts, _, _ = scored(permuted_within_category(points, seed), "permuted")
+        null_report = null_comparison(
+            summary["clusters"],
+            summarize_alerts(null_alerts, top, time_zone(tz))["clusters"],
+            budget_per_month=float(hotspot["alert_budget_per_town_month"]),
+            days=(max(points.time_ms) - min(points.time_ms)) / 86_400_000,
+            seed=seed,
+        )
     return {
         **_file_report(path, read, points, crs),
         "time_resolution": resolution,
@@ -254,7 +287,69 @@ def run_replay(
         "threshold": detector.threshold,
         "baselines": "the file's own history (retrospective): EB-smoothed rate per cell and "
         "category over the span, times an hour-of-week profile per category",
-        **summarize_alerts(alerts, top, time_zone(tz)),
+        **summary,
+        **({"null": null_report} if null_report else {}),
+    }
+
+
+def permuted_within_category(points: ReplayPoints, seed: int) -> ReplayPoints:
+    """The file with its times shuffled among the events of each category.
+
+    Each event keeps its place and category, and each category its times:
+    what is left of clustering in space and time is chance, so every
+    cluster of the copy is a false alarm.
+
+    Examples
+    --------
+    >>> points = ReplayPoints(time_ms=[1, 2, 3, 4], lon=[0, 1, 2, 3], lat=[0, 1, 2, 3],
+    ...                       category=["a", "b", "a", "b"])
+    >>> copy = permuted_within_category(points, seed=0)
+    >>> sorted(copy.time_ms[0::2]), sorted(copy.time_ms[1::2]), copy.lon == points.lon
+    ([1, 3], [2, 4], True)
+    """
+    rng = np.random.default_rng(seed)
+    times = np.asarray(points.time_ms, dtype=np.int64)
+    category = np.asarray(points.category, dtype=object)
+    shuffled = times.copy()
+    for value in sorted(set(points.category)):
+        at = np.flatnonzero(category == value)
+        shuffled[at] = times[rng.permutation(at)]
+    return replace(points, time_ms=shuffled.tolist())
+
+
+def null_comparison(real: int, null: int, *, budget_per_month: float, days: float, seed: int):
+    """The permuted copy's clusters against the budget, and against the real file's.
+
+    The budget for the span is ``budget_per_month`` (the replay is one area)
+    times its months; the copy's clusters are a Poisson count, whose exact
+    95 % upper bound is given beside it. Real against null: under equal
+    rates, the real file's share of the two counts is Binomial(n, 1/2); the
+    one-sided p-value says how unlikely that many more real clusters are.
+
+    Examples
+    --------
+    >>> r = null_comparison(30, 10, budget_per_month=2.0, days=60.0, seed=0)
+    >>> r["budget"], r["within_budget"], r["real_vs_null"]["p_value"] < 0.01
+    (4.0, False, True)
+    """
+    from scipy.stats import binomtest, chi2
+
+    budget = budget_per_month * days / 30
+    upper = float(chi2.ppf(0.975, 2 * (null + 1)) / 2)
+    return {
+        "method": f"times permuted within each category (seed {seed}); every cluster is false",
+        "clusters": null,
+        "budget": round(budget, 3),
+        "within_budget": null <= budget,
+        "upper_95": round(upper, 3),
+        "upper_95_over_budget": round(upper / budget, 3) if budget else None,
+        "real_vs_null": {
+            "real_clusters": real,
+            "null_clusters": null,
+            "p_value": round(float(binomtest(real, real + null, 0.5, "greater").pvalue), 6)
+            if real + null
+            else None,
+        },
     }
 
 

@@ -54,6 +54,8 @@ def test_replay_reports_broken_rows_and_goes_on(settings, robbery_csv):
         "America/Los_Angeles",
         "--cell-size",
         "500",
+        "--null",
+        "permute",
         "--json",
     )
     assert report["rows"] == good_rows + 3
@@ -65,6 +67,14 @@ def test_replay_reports_broken_rows_and_goes_on(settings, robbery_csv):
     assert resolution["heaped"] == {"hour": True, "day": False}
     assert resolution["events_by_resolution"] == {"minute": 775, "hour": 176}
     assert report["events_scored"] == 775 == resolution["voting"]
+    # The permuted copy: its clusters are all false, judged against the span's budget.
+    null = report["null"]
+    days = report["span"]["days"]
+    budget = settings.hotspot["alert_budget_per_town_month"] * days / 30
+    assert null["budget"] == pytest.approx(budget, abs=2e-3)
+    assert null["within_budget"] == (null["clusters"] <= budget)
+    assert null["upper_95"] > null["clusters"]
+    assert null["real_vs_null"]["real_clusters"] == report["clusters"]
     assert report["broken_rows"] == 3
     assert report["broken_by_reason"] == {
         "unreadable time": 1,

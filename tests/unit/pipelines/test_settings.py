@@ -42,4 +42,4 @@ def test_windows_of_days_are_allowed():
 )
 def test_a_bad_window_setting_is_named_in_one_line(changes, message):
     with pytest.raises(SettingsError, match=message):
-        _with_hotspot(**changes).hotspot
+        assert _with_hotspot(**changes).hotspot is None
