@@ -269,6 +269,8 @@ def _replay(args) -> int:
         top=args.top,
         null=args.null,
         seed=args.seed,
+        baselines=args.baselines,
+        warm_up_days=args.warm_up_days,
     )
     print(json.dumps(report, ensure_ascii=False, default=str))
     return 0

@@ -105,6 +105,19 @@ def _add_replay(sub) -> None:
     )
     replay.add_argument("--seed", type=int, default=0, help="the permutation's seed (default 0)")
     replay.add_argument(
+        "--baselines",
+        choices=["prospective", "retrospective"],
+        default="prospective",
+        help="prospective: each day's from the file's events before it, after a warm-up "
+        "(default); retrospective: the whole file's, future included",
+    )
+    replay.add_argument(
+        "--warm-up-days",
+        type=positive(float),
+        default=14.0,
+        help="with prospective baselines: the file's first days, not scored (default 14)",
+    )
+    replay.add_argument(
         "--json", action="store_true", help="print the report as JSON (the default)"
     )
 

@@ -18,10 +18,14 @@ The file is mapped onto the event contract by an explicit adapter:
   is not scored at all;
 * **category**: ``--category-col`` values as lower-case codes
   (``Other Theft`` → ``other_theft``), or one category ``all``;
-* **baselines**: the file's own history, retrospectively: per cell and
-  category, events per hour over the file's span, empirical-Bayes shrunk
-  toward the area's mean (:class:`models.empirical_bayes.PoissonGammaSmoother`),
-  times an hour-of-week profile per category (:func:`jobs.nightly.week_profile.week_profile`).
+* **baselines**: the file's own history: per cell and category, events
+  per hour, empirical-Bayes shrunk toward the area's mean
+  (:class:`models.empirical_bayes.PoissonGammaSmoother`), times an
+  hour-of-week profile per category (:func:`jobs.nightly.week_profile.week_profile`).
+  Prospectively by default (``--baselines prospective``): each day's from
+  the events before it, as a live platform would have had them, after a
+  ``--warm-up-days`` warm-up that is not scored; ``retrospective`` uses the
+  whole span, future included.
 
 With ``--null permute`` it replays a copy of the file whose times are
 permuted within each category too, and reports that copy's clusters (all
@@ -77,6 +81,7 @@ __all__ = [
     "category_code",
     "to_wgs84",
     "replay_baselines",
+    "ProspectiveBaselines",
     "replay_detector",
     "replay_messages",
     "run_replay",
@@ -104,14 +109,22 @@ def replay_baselines(
     points: ReplayPoints,
     prior_slots: float,
     fallback: float,
+    hours_of_week: list[int] | None = None,
+    until_ms: int | None = None,
 ) -> Baselines:
-    """Baselines from the file itself (see the module docstring)."""
+    """Baselines from the file itself (see the module docstring).
+
+    ``hours_of_week`` (each point's, if known) saves reading them again;
+    ``until_ms`` ends the observed span later than the last point (a
+    prospective day's start).
+    """
     import pandas as pd
 
     from jobs.nightly.week_profile import week_profile
     from models.empirical_bayes import PoissonGammaSmoother
 
-    span_h = max((max(points.time_ms) - min(points.time_ms)) / 3_600_000, 1.0)
+    end_ms = max(points.time_ms) if until_ms is None else until_ms
+    span_h = max((end_ms - min(points.time_ms)) / 3_600_000, 1.0)
     frame = pd.DataFrame(
         {"cell_id": cell_of_point, "category": points.category, "time_ms": points.time_ms}
     )
@@ -126,10 +139,14 @@ def replay_baselines(
         town_rates[("replay", category)] = float(smoother.prior_mean_[0])
     # Hour-of-week profile per category; every hour of the span was observed.
     start_h = min(points.time_ms) // 3_600_000
-    end_h = max(points.time_ms) // 3_600_000
+    end_h = (end_ms - 1 if until_ms is not None else end_ms) // 3_600_000
     slot_how = pd.Series([hour_of_week(h * 3600) for h in range(start_h, end_h + 1)])
     slots = slot_how.value_counts().rename_axis("hour_of_week").reset_index(name="slots")
-    frame["hour_of_week"] = [hour_of_week(t / 1000) for t in points.time_ms]
+    frame["hour_of_week"] = (
+        hours_of_week
+        if hours_of_week is not None
+        else [hour_of_week(t / 1000) for t in points.time_ms]
+    )
     counts = (
         frame.assign(source=frame["category"])
         .groupby(["source", "hour_of_week"], as_index=False)
@@ -142,6 +159,59 @@ def replay_baselines(
         for s, h, f in zip(profile["source"], profile["hour_of_week"], profile["factor"])
     }
     return Baselines(cell_rates, town_rates, factors, fallback)
+
+
+class ProspectiveBaselines:
+    """A replay's baselines as a live platform would have had them: each day's from the days before.
+
+    A look at ``t`` is scored against :func:`replay_baselines` of the file's
+    events before ``t``'s day (UTC days); the first ``warm_up_days`` of the
+    file are not scored (:meth:`at` answers None). One day's baselines are
+    built once, at the day's first look.
+    """
+
+    def __init__(
+        self,
+        cells: list[str],
+        cell_of_point: list[str],
+        points: ReplayPoints,
+        prior_slots: float,
+        fallback: float,
+        warm_up_days: float,
+    ):
+        order = np.argsort(points.time_ms, kind="stable")
+        self.time_ms = np.asarray(points.time_ms, dtype=np.int64)[order]
+        self.cells = cells
+        self.cell_of_point = [cell_of_point[i] for i in order]
+        self.category = [points.category[i] for i in order]
+        self.hours_of_week = [hour_of_week(int(t) / 1000) for t in self.time_ms]
+        self.prior_slots = prior_slots
+        self.fallback = fallback
+        self.scored_from_ms = int(self.time_ms[0] + warm_up_days * 86_400_000)
+        self._day = None
+        self._baselines = None
+
+    def at(self, look_s: int) -> Baselines | None:
+        """The baselines of ``look_s``'s day, from the events before it; None in the warm-up."""
+        if look_s * 1000 < self.scored_from_ms:
+            return None
+        day = look_s // 86400
+        if day != self._day:
+            n = int(np.searchsorted(self.time_ms, day * 86_400_000, side="left"))
+            if n == 0:
+                return None
+            past = ReplayPoints(time_ms=self.time_ms[:n].tolist(), category=self.category[:n])
+            self._baselines = replay_baselines(
+                self.cells,
+                self.cell_of_point[:n],
+                past,
+                self.prior_slots,
+                self.fallback,
+                self.hours_of_week[:n],
+                until_ms=day * 86_400_000,
+            )
+            self._day = day
+        return self._baselines
 
 
 def replay_detector(
@@ -189,10 +259,14 @@ def run_replay(
     top: int = 10,
     null: str | None = None,
     seed: int = 0,
+    baselines: str = "prospective",
+    warm_up_days: float = 14.0,
 ) -> dict:
     """Replay a file through Kafka and the Flink hotspot job; return the report.
 
-    With ``null="permute"``, a copy with its times permuted within each
+    ``baselines`` is ``prospective`` (:class:`ProspectiveBaselines`, after
+    ``warm_up_days``) or ``retrospective`` (the whole file's, future
+    included). With ``null="permute"``, a copy with its times permuted within each
     category (:func:`permuted_within_category`, ``seed``) is replayed too,
     and the report's ``null`` compares its clusters with the budget and
     with the file's (:func:`null_comparison`).
@@ -234,14 +308,29 @@ def run_replay(
     cell_ids = [grid.cell_of(lon, lat) for lon, lat in zip(points.lon, points.lat)]
     cells = _bounding_cells(grid, cell_ids)
     categories = sorted(set(points.category))
-    baselines = replay_baselines(
-        cells,
-        cell_ids,
-        points,
-        settings.section("nightly").number("week_profile_prior_slots"),
-        float(hotspot["fallback_rate_per_cell_hour"]),
-    )
-    store = BaselineStore.fixed(baselines)  # the file's own baselines, for the whole replay
+    prior_slots = settings.section("nightly").number("week_profile_prior_slots")
+    fallback = float(hotspot["fallback_rate_per_cell_hour"])
+
+    def store_of(replayed: ReplayPoints):
+        if baselines == "prospective":
+            return ProspectiveBaselines(
+                cells, cell_ids, replayed, prior_slots, fallback, warm_up_days
+            )
+        return BaselineStore.fixed(
+            replay_baselines(cells, cell_ids, replayed, prior_slots, fallback)
+        )
+
+    if baselines == "prospective":
+        how = (
+            f"prospective: each day's from the file's events before it (EB-smoothed rate per "
+            f"cell and category times an hour-of-week profile per category), after a warm-up "
+            f"of {warm_up_days:g} days that is not scored"
+        )
+    else:
+        how = (
+            "retrospective: the file's whole span, future included: EB-smoothed rate per "
+            "cell and category times an hour-of-week profile per category"
+        )
 
     def scored(replayed: ReplayPoints, tag: str) -> tuple[list[dict], int, HotspotDetector]:
         detector = replay_detector(settings, grid, cells, categories)
@@ -257,7 +346,7 @@ def run_replay(
         ).hexdigest()
         hotspot_job.run(
             settings,
-            scorer=WindowScorer(detector, store),
+            scorer=WindowScorer(detector, store_of(replayed)),
             topics=topics,
             group_id=f"zongzhi-replay-{run_id[:12]}",
         )
@@ -265,6 +354,9 @@ def run_replay(
         return alerts, len(consume_topic_values(settings, topics["late"])), detector
 
     alerts, late, detector = scored(points, "file")
+    scored_days = (max(points.time_ms) - min(points.time_ms)) / 86_400_000
+    if baselines == "prospective":
+        scored_days = max(scored_days - warm_up_days, 0.0)
     summary = summarize_alerts(alerts, top, time_zone(tz))
     null_report = None
     if null == "permute":
@@ -273,7 +365,7 @@ def run_replay(
             summary["clusters"],
             summarize_alerts(null_alerts, top, time_zone(tz))["clusters"],
             budget_per_month=float(hotspot["alert_budget_per_town_month"]),
-            days=(max(points.time_ms) - min(points.time_ms)) / 86_400_000,
+            days=scored_days,
             seed=seed,
         )
     return {
@@ -285,8 +377,7 @@ def run_replay(
         "late_events": late,
         "alert_updates": len(alerts),
         "threshold": detector.threshold,
-        "baselines": "the file's own history (retrospective): EB-smoothed rate per cell and "
-        "category over the span, times an hour-of-week profile per category",
+        "baselines": how,
         **summary,
         **({"null": null_report} if null_report else {}),
     }
@@ -339,6 +430,7 @@ def null_comparison(real: int, null: int, *, budget_per_month: float, days: floa
     return {
         "method": f"times permuted within each category (seed {seed}); every cluster is false",
         "clusters": null,
+        "scored_days": round(days, 2),
         "budget": round(budget, 3),
         "within_budget": null <= budget,
         "upper_95": round(upper, 3),

@@ -86,6 +86,14 @@ class BaselineStore:
             self._stamp = stamp
         return self._baselines
 
+    def at(self, look_s: int) -> Baselines | None:
+        """The baselines a look at ``look_s`` (epoch seconds) is scored against: the current ones.
+
+        A store whose baselines depend on the look's time (a prospective
+        replay's) answers per look; None skips the look.
+        """
+        return self.current()
+
     def _load(self) -> Baselines:
         if self.folder is None:
             return Baselines(fallback_rate_per_hour=self.fallback)

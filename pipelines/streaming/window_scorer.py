@@ -232,12 +232,13 @@ class WindowScorer:
             log.warning(
                 "window ending %s: %d malformed count entries skipped", window_end_local, bad
             )
+        baselines = self.store.at(end_s)
+        if baselines is None:  # no baselines yet for this look (a replay's warm-up)
+            return []
         cells, categories, values = compose_window(
             slices, [d // self.detector.slide_min for d in self.detector.durations_min]
         )
-        return self.detector.look_arrays(
-            end_s, cells, categories, values, self.store.current(), now_ms=now_ms
-        )
+        return self.detector.look_arrays(end_s, cells, categories, values, baselines, now_ms=now_ms)
 
 
 def local_epoch_ms(text: str) -> int:

@@ -69,7 +69,10 @@ def test_replay_reports_broken_rows_and_goes_on(settings, robbery_csv):
     assert report["events_scored"] == 775 == resolution["voting"]
     # The permuted copy: its clusters are all false, judged against the span's budget.
     null = report["null"]
-    days = report["span"]["days"]
+    # Prospective baselines: the first 14 days build them and are not scored.
+    assert report["baselines"].startswith("prospective")
+    days = report["span"]["days"] - 14
+    assert null["scored_days"] == pytest.approx(days, abs=0.01)
     budget = settings.hotspot["alert_budget_per_town_month"] * days / 30
     assert null["budget"] == pytest.approx(budget, abs=2e-3)
     assert null["within_budget"] == (null["clusters"] <= budget)

@@ -146,3 +146,28 @@ def test_a_file_of_dates_alone_is_not_scored_and_says_why(tmp_path):
     assert report["time_resolution"]["events_by_resolution"] == {"day": 28}
     assert report["not_scored"].startswith("no event's time is finer than the detector's 5-minute")
     assert report["clusters"] == 0
+
+
+def test_prospective_baselines_know_only_the_days_before_the_look():
+    from pipelines.harness.replay import ProspectiveBaselines
+
+    day_ms = 86_400_000
+    start = int(datetime(2026, 11, 2, tzinfo=UTC).timestamp() * 1000)
+    # Cell a: 2 events a day for 30 days; cell b: 5 a day from day 20 on.
+    times = [start + d * day_ms + h * 3_600_000 for d in range(30) for h in (9, 15)]
+    times += [start + d * day_ms + h * 3_600_000 for d in range(20, 30) for h in range(8, 13)]
+    cells = ["a"] * 60 + ["b"] * 50
+    points = ReplayPoints(time_ms=times, category=["theft"] * 110)
+    store = ProspectiveBaselines(["a", "b"], cells, points, 4.0, 0.25, warm_up_days=14)
+    # The warm-up is not scored.
+    assert store.at((start + 10 * day_ms) // 1000) is None
+    # Day 18 knows days 0-17 only: cell b is quiet, and its rate is the prior's pull alone.
+    day18 = store.at((start + 18 * day_ms + 3_600_000) // 1000)
+    rate_a, _ = day18.rate("a", "replay", "theft")
+    rate_b, _ = day18.rate("b", "replay", "theft")
+    assert rate_a == pytest.approx(2 / 24, rel=0.35) and rate_b < rate_a / 2
+    # Built once a day: a later look of the same day gets the same baselines.
+    assert store.at((start + 18 * day_ms + 7_200_000) // 1000) is day18
+    # Day 29 has seen cell b's days.
+    day29 = store.at((start + 29 * day_ms) // 1000)
+    assert day29.rate("b", "replay", "theft")[0] > rate_b
