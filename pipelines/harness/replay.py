@@ -82,6 +82,7 @@ __all__ = [
     "to_wgs84",
     "replay_baselines",
     "ProspectiveBaselines",
+    "ReplayProgress",
     "replay_detector",
     "replay_messages",
     "run_replay",
@@ -159,6 +160,40 @@ def replay_baselines(
         for s, h, f in zip(profile["source"], profile["hour_of_week"], profile["factor"])
     }
     return Baselines(cell_rates, town_rates, factors, fallback)
+
+
+class ReplayProgress:
+    """The replay's progress on stderr, at most every ``every_s`` seconds of wall time.
+
+    Called after each look (:class:`pipelines.streaming.window_scorer.WindowScorer`):
+    the event time reached, the looks made, the clusters raised so far.
+    """
+
+    def __init__(self, tag: str, tz: str, every_s: float = 10.0):
+        self.tag = tag
+        self.tz = tz
+        self.every_s = every_s
+        self.looks = 0
+        self.clusters: set = set()
+        self._last = None
+
+    def __call__(self, look_s: int, alerts: list[dict]) -> None:
+        """Count the look and its clusters; say where the replay is when it is time to."""
+        import time
+
+        self.looks += 1
+        self.clusters.update(a["alert_id"] for a in alerts)
+        now = time.monotonic()
+        if self._last is None or now - self._last >= self.every_s:
+            self._last = now
+            reached = datetime.fromtimestamp(look_s, time_zone(self.tz))
+            log.info(
+                "replay (%s): event time %s, %d looks, %d clusters so far",
+                self.tag,
+                reached.strftime("%Y-%m-%d %H:%M"),
+                self.looks,
+                len(self.clusters),
+            )
 
 
 class ProspectiveBaselines:
@@ -274,6 +309,7 @@ def run_replay(
     from pipelines.streaming import hotspot_job
     from pipelines.streaming.hotspot_job import BaselineStore, WindowScorer
 
+    log.info("replay: reading %s", path.name)
     points = read_points(
         path,
         time_col=time_col,
@@ -346,7 +382,7 @@ def run_replay(
         ).hexdigest()
         hotspot_job.run(
             settings,
-            scorer=WindowScorer(detector, store_of(replayed)),
+            scorer=WindowScorer(detector, store_of(replayed), on_look=ReplayProgress(tag, tz)),
             topics=topics,
             group_id=f"zongzhi-replay-{run_id[:12]}",
         )
@@ -528,3 +564,6 @@ def _produce(settings: Settings, topic: str, points: ReplayPoints, cell_ids: lis
             producer.send(topic, value, key=key)
             if n % 10_000 == 0:
                 producer.poll(0)
+            if n and n % 50_000 == 0:
+                log.info("replay: %d of %d events sent to %s", n, len(points.time_ms), topic)
+    log.info("replay: %d events sent; the hotspot job scores them now", len(points.time_ms))

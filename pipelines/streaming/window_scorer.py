@@ -192,14 +192,22 @@ class WindowScorer:
     fusion : SliceFusion, optional
         Counts incidents, not reports, in each slice as it arrives
         (:mod:`pipelines.streaming.slice_fusion`); None counts reports.
+    on_look : callable, optional
+        Called after each look with its end (epoch seconds) and its alerts
+        (a replay's progress).
     """
 
     def __init__(
-        self, detector: HotspotDetector, store: BaselineStore, fusion: SliceFusion | None = None
+        self,
+        detector: HotspotDetector,
+        store: BaselineStore,
+        fusion: SliceFusion | None = None,
+        on_look=None,
     ):
         self.detector = detector
         self.store = store
         self.fusion = fusion
+        self.on_look = on_look
         self._slices: dict = {}
 
     def _parsed(self, text: str):
@@ -233,12 +241,17 @@ class WindowScorer:
                 "window ending %s: %d malformed count entries skipped", window_end_local, bad
             )
         baselines = self.store.at(end_s)
-        if baselines is None:  # no baselines yet for this look (a replay's warm-up)
-            return []
-        cells, categories, values = compose_window(
-            slices, [d // self.detector.slide_min for d in self.detector.durations_min]
-        )
-        return self.detector.look_arrays(end_s, cells, categories, values, baselines, now_ms=now_ms)
+        alerts = []
+        if baselines is not None:  # None: no baselines yet for this look (a replay's warm-up)
+            cells, categories, values = compose_window(
+                slices, [d // self.detector.slide_min for d in self.detector.durations_min]
+            )
+            alerts = self.detector.look_arrays(
+                end_s, cells, categories, values, baselines, now_ms=now_ms
+            )
+        if self.on_look is not None:
+            self.on_look(end_s, alerts)
+        return alerts
 
 
 def local_epoch_ms(text: str) -> int:

@@ -171,3 +171,20 @@ def test_prospective_baselines_know_only_the_days_before_the_look():
     # Day 29 has seen cell b's days.
     day29 = store.at((start + 29 * day_ms) // 1000)
     assert day29.rate("b", "replay", "theft")[0] > rate_b
+
+
+def test_progress_says_the_event_time_looks_and_clusters_so_far(caplog):
+    import logging
+
+    from pipelines.harness.replay import ReplayProgress
+
+    progress = ReplayProgress("file", "UTC", every_s=3600.0)
+    start = int(datetime(2026, 11, 2, 8, 0, tzinfo=UTC).timestamp())
+    with caplog.at_level(logging.INFO, logger="pipelines.harness.replay"):
+        progress(start, [{"alert_id": "c1"}])
+        progress(start + 300, [{"alert_id": "c1"}, {"alert_id": "c2"}])
+    # The first look speaks at once, the next waits its turn; the count goes on.
+    assert [r.getMessage() for r in caplog.records] == [
+        "replay (file): event time 2026-11-02 08:00, 1 looks, 1 clusters so far"
+    ]
+    assert progress.looks == 2 and progress.clusters == {"c1", "c2"}
