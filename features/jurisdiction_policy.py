@@ -104,6 +104,23 @@ class JurisdictionPolicy:
         """Whether ``center_id`` may see a row of that jurisdiction chain."""
         return self.center(center_id).sees(town_code, village_code)
 
+    def may_see_alert(
+        self,
+        center_id: str,
+        town_code: str | None,
+        village_code: str | None,
+        holder: str | None,
+    ) -> bool:
+        """Whether ``center_id`` may see and act on an alert of that place held by ``holder``.
+
+        A cluster's place is its latest update's, and it may move as the
+        cluster grows, while the center that received it keeps holding it:
+        the holder and the centers above it keep the alert, wherever it went.
+        """
+        if self.may_see(center_id, town_code, village_code):
+            return True
+        return holder in self.centers and center_id in self.escalation_chain(holder)
+
     def home_center(self, town_code: str | None, village_code: str | None) -> str:
         """The center a row of that place belongs to: its village's, else its town's, else the district's.
 
@@ -135,6 +152,19 @@ class JurisdictionPolicy:
             if codes:
                 parts.append(f"{column} IN ({', '.join(repr(c) for c in sorted(codes))})")
         return " OR ".join(parts)
+
+    def alert_filter(self, center_id: str) -> str | None:
+        """:meth:`row_filter` for alerts: also those held by the center or a center under it.
+
+        The SQL condition reads ``center_id`` (the holder) beside the place
+        columns, as :meth:`may_see_alert` does for one alert.
+        """
+        places = self.row_filter(center_id)
+        if places is None:
+            return None
+        under = sorted(c for c in self.centers if center_id in self.escalation_chain(c))
+        held = f"center_id IN ({', '.join(repr(c) for c in under)})"
+        return f"({places}) OR {held}" if places else held
 
 
 def policy_listing(district) -> dict:

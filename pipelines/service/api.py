@@ -234,8 +234,11 @@ def create_app(
         alert = store.alert(alert_id)
         if alert is None:
             raise HTTPException(404, f"没有编号为{alert_id}的预警")
-        if not policy.may_see(
-            account.center_id, alert["town_code"] or None, alert["village_code"] or None
+        if not policy.may_see_alert(
+            account.center_id,
+            alert["town_code"] or None,
+            alert["village_code"] or None,
+            alert.get("center_id"),
         ):
             raise HTTPException(403, "该预警不在本中心辖区内")
         return alert

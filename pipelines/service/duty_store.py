@@ -1,9 +1,10 @@
 """The alert service's state in PostgreSQL: accounts, sessions, alerts' standing, cases, audit.
 
 Every method is one transaction on a pooled connection. Visibility is the
-jurisdiction policy's: a listing filters by :meth:`JurisdictionPolicy.row_filter`,
-a single alert or case is checked with :meth:`JurisdictionPolicy.may_see`
-by the caller. Times come from the caller (``now``), so that escalation and
+jurisdiction policy's: a listing of alerts filters by
+:meth:`JurisdictionPolicy.alert_filter` (the alert's place, or the center
+holding it), a single alert is checked with :meth:`JurisdictionPolicy.may_see_alert`
+and a case with :meth:`JurisdictionPolicy.may_see` by the caller. Times come from the caller (``now``), so that escalation and
 time limits are tested with an injected clock.
 """
 
@@ -268,7 +269,7 @@ class DutyStore:
 
     def alerts_for(self, center_id: str, limit: int) -> list[dict]:
         """The latest alerts ``center_id`` may see, hotspots and watch alerts, newest first."""
-        condition = self.policy.row_filter(center_id)
+        condition = self.policy.alert_filter(center_id)
         where = f"WHERE {condition}" if condition else ""
         with self._cursor() as cur:
             rows = []

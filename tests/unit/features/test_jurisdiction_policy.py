@@ -98,6 +98,27 @@ def test_a_wider_scope_is_honoured(district, listing, codes):
     )
 
 
+def test_the_center_holding_an_alert_keeps_it_when_the_cluster_moves(district, listing, codes):
+    policy = policy_from_mapping(listing, district)
+    # Received by village v1b's station; the cluster has since grown into village v1a.
+    place = (codes["t1"], codes["v1a"])
+    assert not policy.may_see(codes["v1b"], *place)
+    assert policy.may_see_alert(codes["v1b"], *place, holder=codes["v1b"])
+    # The centers above the holder keep it too; a neighbouring village's does not gain it.
+    assert policy.may_see_alert(codes["t1"], *place, holder=codes["v1b"])
+    assert policy.may_see_alert(codes["v1a"], *place, holder=codes["v1b"])  # its own place
+    assert not policy.may_see_alert(codes["v2a"], *place, holder=codes["v1b"])
+    assert not policy.may_see_alert(codes["v2a"], *place, holder=None)
+    # The listing's condition says the same in SQL.
+    assert policy.alert_filter(codes["v1b"]) == (
+        f"(village_code IN ('{codes['v1b']}')) OR center_id IN ('{codes['v1b']}')"
+    )
+    assert policy.alert_filter(codes["t1"]).endswith(
+        f"center_id IN ('{codes['t1']}', '{codes['v1a']}', '{codes['v1b']}')"
+    )
+    assert policy.alert_filter(codes["district"]) is None
+
+
 def test_an_unknown_center_is_named(district, listing):
     policy = policy_from_mapping(listing, district)
     with pytest.raises(PolicyError, match=r"center='999' is not in the jurisdiction policy"):
