@@ -45,6 +45,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -163,22 +164,25 @@ def replay_baselines(
 
 
 class ReplayProgress:
-    """The replay's progress on stderr, at most every ``every_s`` seconds of wall time.
+    """Where the scoring is, written to ``path`` at most every ``every_s`` seconds of wall time.
 
-    Called after each look (:class:`pipelines.streaming.window_scorer.WindowScorer`):
-    the event time reached, the looks made, the clusters raised so far.
+    Called after each look (:class:`pipelines.streaming.window_scorer.WindowScorer`),
+    inside Flink's Python, whose output the command does not see: it writes
+    one line (the event time reached, the looks made, the clusters raised so
+    far) to ``path``, which :func:`echo_progress` prints on the command's stderr.
     """
 
-    def __init__(self, tag: str, tz: str, every_s: float = 10.0):
+    def __init__(self, tag: str, tz: str, path: Path, every_s: float = 5.0):
         self.tag = tag
         self.tz = tz
+        self.path = Path(path)
         self.every_s = every_s
         self.looks = 0
         self.clusters: set = set()
         self._last = None
 
     def __call__(self, look_s: int, alerts: list[dict]) -> None:
-        """Count the look and its clusters; say where the replay is when it is time to."""
+        """Count the look and its clusters; write where the replay is when it is time to."""
         import time
 
         self.looks += 1
@@ -187,13 +191,41 @@ class ReplayProgress:
         if self._last is None or now - self._last >= self.every_s:
             self._last = now
             reached = datetime.fromtimestamp(look_s, time_zone(self.tz))
-            log.info(
-                "replay (%s): event time %s, %d looks, %d clusters so far",
-                self.tag,
-                reached.strftime("%Y-%m-%d %H:%M"),
-                self.looks,
-                len(self.clusters),
+            line = (
+                f"replay ({self.tag}): event time {reached:%Y-%m-%d %H:%M}, "
+                f"{self.looks} looks, {len(self.clusters)} clusters so far"
             )
+            scratch = self.path.with_suffix(".tmp")
+            scratch.write_text(line, encoding="utf-8")
+            scratch.replace(self.path)
+
+
+@contextmanager
+def echo_progress(path: Path, every_s: float = 2.0):
+    """While the block runs, log each new line :class:`ReplayProgress` writes to ``path``."""
+    import threading
+
+    stop = threading.Event()
+
+    def echo():
+        said = None
+        while not stop.wait(every_s):
+            try:
+                line = Path(path).read_text(encoding="utf-8")
+            except OSError:
+                continue
+            if line != said:
+                log.info("%s", line)
+                said = line
+
+    Path(path).unlink(missing_ok=True)
+    thread = threading.Thread(target=echo, name="replay-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 class ProspectiveBaselines:
@@ -380,12 +412,18 @@ def run_replay(
         run_id = hashlib.sha256(
             f"{path.resolve()}|{tag}|{datetime.now().isoformat()}".encode()
         ).hexdigest()
-        hotspot_job.run(
-            settings,
-            scorer=WindowScorer(detector, store_of(replayed), on_look=ReplayProgress(tag, tz)),
-            topics=topics,
-            group_id=f"zongzhi-replay-{run_id[:12]}",
-        )
+        progress = settings.var / "replay" / f"progress-{run_id[:12]}.txt"
+        progress.parent.mkdir(parents=True, exist_ok=True)
+        with echo_progress(progress):
+            hotspot_job.run(
+                settings,
+                scorer=WindowScorer(
+                    detector, store_of(replayed), on_look=ReplayProgress(tag, tz, progress)
+                ),
+                topics=topics,
+                group_id=f"zongzhi-replay-{run_id[:12]}",
+            )
+        progress.unlink(missing_ok=True)
         alerts = [json.loads(v) for v in consume_topic_values(settings, topics["alerts"])]
         return alerts, len(consume_topic_values(settings, topics["late"])), detector
 

@@ -173,18 +173,22 @@ def test_prospective_baselines_know_only_the_days_before_the_look():
     assert day29.rate("b", "replay", "theft")[0] > rate_b
 
 
-def test_progress_says_the_event_time_looks_and_clusters_so_far(caplog):
+def test_progress_says_the_event_time_looks_and_clusters_so_far(tmp_path, caplog):
     import logging
 
-    from pipelines.harness.replay import ReplayProgress
+    from pipelines.harness.replay import ReplayProgress, echo_progress
 
-    progress = ReplayProgress("file", "UTC", every_s=3600.0)
+    path = tmp_path / "progress.txt"
+    progress = ReplayProgress("file", "UTC", path, every_s=3600.0)
     start = int(datetime(2026, 11, 2, 8, 0, tzinfo=UTC).timestamp())
     with caplog.at_level(logging.INFO, logger="pipelines.harness.replay"):
-        progress(start, [{"alert_id": "c1"}])
-        progress(start + 300, [{"alert_id": "c1"}, {"alert_id": "c2"}])
+        with echo_progress(path, every_s=0.05):
+            progress(start, [{"alert_id": "c1"}])
+            progress(start + 300, [{"alert_id": "c1"}, {"alert_id": "c2"}])
+            import time
+
+            time.sleep(0.3)
     # The first look speaks at once, the next waits its turn; the count goes on.
-    assert [r.getMessage() for r in caplog.records] == [
-        "replay (file): event time 2026-11-02 08:00, 1 looks, 1 clusters so far"
-    ]
+    said = "replay (file): event time 2026-11-02 08:00, 1 looks, 1 clusters so far"
+    assert [r.getMessage() for r in caplog.records] == [said]
     assert progress.looks == 2 and progress.clusters == {"c1", "c2"}
