@@ -32,13 +32,13 @@ from models.incident_fusion import (
     IncidentLinker,
     candidate_pairs,
     compatible_categories,
-    fuse_arrivals,
     incidents,
     pair_evidence,
     pairwise_scores,
     report_entities,
 )
 from pipelines.settings import Settings
+from pipelines.streaming.slice_fusion import SliceFusion, fusable_categories
 
 __all__ = ["GOAL", "event_report", "normalized_reports", "run_eval", "stream_fusion"]
 
@@ -153,35 +153,23 @@ def _best_points(curve: list[dict]) -> dict:
 def stream_fusion(reports: pd.DataFrame, rules: dict, slide_s: int) -> tuple[dict, pd.DataFrame]:
     """The hotspot job's fusion of ``reports``, in process: each report's incident, and the links.
 
-    The reports of the kinds' categories go through
-    :func:`models.incident_fusion.fuse_arrivals` a slice of event time at a
-    time (slices of ``slide_s`` from the epoch, as the job's windows), with
-    the declared linker, as :class:`pipelines.streaming.slice_fusion.SliceFusion`
-    takes them; every other report is an incident of its own. ``reports``
-    is a frame of :func:`normalized_reports` (its ``incident`` truth unused).
+    The reports of the kinds' categories go through the job's own
+    :meth:`pipelines.streaming.slice_fusion.SliceFusion.fuse_frame` a slice
+    of event time at a time (slices of ``slide_s`` from the epoch, as the
+    job's windows); every other report is an incident of its own.
+    ``reports`` is a frame of :func:`normalized_reports` (its ``incident``
+    truth unused).
     """
-    linker = dict(rules["linker"])
-    online = {
-        "max_distance_m": rules["max_distance_m"],
-        "max_gap_s": rules["max_gap_minutes"] * 60,
-        "intercept": linker.pop("intercept"),
-        "weights": linker,
-        "min_confidence": rules["min_confidence"],
-    }
-    compatible = compatible_categories(rules["incident_kinds"])
-    categories = {c for channels in rules["incident_kinds"].values() for c in channels.values()}
+    fusion = SliceFusion(rules)
     reports = reports.drop(columns="incident", errors="ignore")
-    fused = reports[reports["category"].isin(categories)]
+    fused = reports[reports["category"].isin(fusable_categories(rules))]
     label = dict(zip(reports["event_id"], reports["event_id"], strict=True))
-    recent = fused.iloc[:0].assign(incident=[])
-    links = []
+    recent, links = None, []
     for slice_index, arrivals in fused.groupby(fused["time_s"] // slide_s, sort=True):
-        labels, joined = fuse_arrivals(recent, arrivals, compatible, **online)
+        slice_end_ms = (int(slice_index) + 1) * slide_s * 1000
+        arrivals, recent, joined = fusion.fuse_frame(slice_end_ms, arrivals, recent)
+        label.update(zip(arrivals["event_id"], arrivals["incident"], strict=True))
         links.append(joined)
-        arrivals = arrivals.assign(incident=labels)
-        label.update(zip(arrivals["event_id"], labels, strict=True))
-        recent = pd.concat([recent, arrivals], ignore_index=True) if len(recent) else arrivals
-        recent = recent[recent["time_s"] >= (slice_index + 1) * slide_s - online["max_gap_s"]]
     links = [frame for frame in links if len(frame)]
     return label, pd.concat(links, ignore_index=True) if links else pd.DataFrame()
 

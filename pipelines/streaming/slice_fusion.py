@@ -68,11 +68,12 @@ class SliceFusion:
     ----------
     rules : dict
         The incident fusion file (:func:`pipelines.io.platform_state.load_incident_fusion`).
-    grid : CellGrid
-        The district's grid, for each report's place in metres.
+    grid : CellGrid, optional
+        The district's grid, for each JSON report's place in metres (not
+        needed to fuse frames that have it, :meth:`fuse_frame`).
     """
 
-    def __init__(self, rules: dict, grid: CellGrid):
+    def __init__(self, rules: dict, grid: CellGrid | None = None):
         self.rules = rules
         self.grid = grid
         self.compatible = compatible_categories(rules["incident_kinds"])
@@ -124,18 +125,28 @@ class SliceFusion:
         (None at first) is what the last call returned: the reports of the
         last ``max_gap_minutes`` before the slice's end, with their incidents.
         """
-        arrivals = self.reports(reports)
-        earlier = recent if recent is not None else pd.DataFrame(columns=[*_COLUMNS, "incident"])
-        if arrivals.empty:
-            return entries, self._kept(earlier, slice_end_ms), _no_links()
-        labels, links = fuse_arrivals(earlier, arrivals, self.compatible, **self.online)
-        arrivals["incident"] = labels
+        arrivals, kept, links = self.fuse_frame(slice_end_ms, self.reports(reports), recent)
         joined = arrivals[arrivals["incident"] != arrivals["event_id"]]
         if len(joined):
             entries = _less(entries, Counter(zip(joined["cell"], joined["category"], strict=True)))
-        both = pd.concat([earlier, arrivals], ignore_index=True) if len(earlier) else arrivals
-        kept = self._kept(both, slice_end_ms)
         return entries, kept, links
+
+    def fuse_frame(
+        self, slice_end_ms: int, arrivals: pd.DataFrame, recent: pd.DataFrame | None
+    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """``(arrivals, recent, links)``: a slice's reports (a frame) fused with the recent ones.
+
+        The arrivals come back with their ``incident``; ``recent`` (None at
+        first) is what the last call returned, the reports a later slice's
+        may still be linked to (those of the last ``max_gap_minutes``).
+        """
+        earlier = recent if recent is not None else arrivals.iloc[:0].assign(incident=[])
+        if arrivals.empty:
+            return arrivals.assign(incident=[]), self._kept(earlier, slice_end_ms), _no_links()
+        labels, links = fuse_arrivals(earlier, arrivals, self.compatible, **self.online)
+        arrivals = arrivals.assign(incident=labels)
+        both = pd.concat([earlier, arrivals], ignore_index=True) if len(earlier) else arrivals
+        return arrivals, self._kept(both, slice_end_ms), links
 
     def _kept(self, reports: pd.DataFrame, slice_end_ms: int) -> pd.DataFrame:
         """The reports a later slice's reports can still be linked to."""
