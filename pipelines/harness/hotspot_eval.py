@@ -82,15 +82,14 @@ def _counting_reports(settings: Settings, null_alerts: list, null_counts: dict) 
     first: the links the fusion-on run wrote.
     """
     from pipelines.harness.steps import run_step
-    from pipelines.io.flink import checkpoint_folder
-    from pipelines.io.kafka import consume_topic_values, delete_groups, reset_topics
+    from pipelines.harness.streams import forget_groups
+    from pipelines.io.kafka import consume_topic_values, reset_topics
     from pipelines.streaming.hotspot_job import GROUP_ID
 
     links = [
         json.loads(v) for v in consume_topic_values(settings, settings.topic("incident_links"))
     ]
-    shutil.rmtree(checkpoint_folder(settings, GROUP_ID), ignore_errors=True)
-    delete_groups(settings, [GROUP_ID])
+    forget_groups(settings, [GROUP_ID])
     reset_topics(settings, [settings.topic(t) for t in ("alerts", "late", "incident_links")])
     run_step(settings, "hotspots", "--count-reports")
     counting_reports = [

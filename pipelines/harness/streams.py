@@ -13,7 +13,7 @@ from pipelines.io.kafka import delete_groups, reset_topics
 from pipelines.settings import Settings
 from pipelines.streaming import alert_store, hotspot_job, lake_writer, normalize_job
 
-__all__ = ["CONSUMER_GROUPS", "fresh_streams"]
+__all__ = ["CONSUMER_GROUPS", "forget_groups", "fresh_streams"]
 
 #: Every consumer group the platform's jobs commit offsets for.
 CONSUMER_GROUPS = (
@@ -30,7 +30,12 @@ def fresh_streams(settings: Settings) -> None:
     A checkpoint holds offsets in the old topics: a job resuming from it
     would skip the new topics' records.
     """
-    for group in CONSUMER_GROUPS:
-        shutil.rmtree(checkpoint_folder(settings, group), ignore_errors=True)
-    delete_groups(settings, list(CONSUMER_GROUPS))
+    forget_groups(settings, CONSUMER_GROUPS)
     reset_topics(settings, settings.declared_topics)
+
+
+def forget_groups(settings: Settings, groups) -> None:
+    """Forget ``groups``' checkpoints and committed offsets: their jobs start from the beginning."""
+    for group in groups:
+        shutil.rmtree(checkpoint_folder(settings, group), ignore_errors=True)
+    delete_groups(settings, list(groups))
