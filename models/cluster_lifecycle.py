@@ -65,6 +65,9 @@ class ClusterTracker:
         through it are the same cluster.
     slide_s : int
         Seconds between looks.
+    scale : str
+        The time scale's name, part of a cluster's id so that two scales
+        never share one (empty for the base scale).
     quiet_looks : int
         Looks without a match after which a cluster ends.
     escalation_ratio : float
@@ -90,6 +93,7 @@ class ClusterTracker:
         neighbourhood: Callable[[str], Iterable[str]],
         *,
         slide_s: int,
+        scale: str = "",
         quiet_looks: int = 2,
         escalation_ratio: float = 1.5,
     ):
@@ -101,6 +105,7 @@ class ClusterTracker:
             raise ValueError(f"escalation_ratio={escalation_ratio!r} must be > 1")
         self.neighbourhood = neighbourhood
         self.slide_s = int(slide_s)
+        self.scale = scale
         self.quiet_looks = quiet_looks
         self.escalation_ratio = float(escalation_ratio)
         self.open: list[TrackedCluster] = []
@@ -155,6 +160,8 @@ class ClusterTracker:
             )
             if cluster is None:
                 key = f"{detection.category}|{window_end_s}|{','.join(sorted(detection.cells))}"
+                if self.scale:  # the base scale's ids stay what they were
+                    key += f"|{self.scale}"
                 cluster = TrackedCluster(
                     hashlib.sha256(key.encode()).hexdigest()[:24],
                     detection.category,

@@ -76,6 +76,10 @@ class AlertContext:
     budget : float
         False alarms budgeted per town and month.
     district_code : str
+    scale : str
+        The time scale of the detector (:mod:`models.time_scales`).
+    budget_share : float
+        Its share of the budget.
     """
 
     cells: list
@@ -86,6 +90,8 @@ class AlertContext:
     threshold: float
     budget: float
     district_code: str
+    scale: str = "minutes"
+    budget_share: float = 1.0
 
     def cluster_alert(
         self,
@@ -177,6 +183,8 @@ class AlertContext:
             "score": round(-math.log10(max(p, 1e-300)), 4),
             "threshold": self.threshold,
             "budget_per_town_month": self.budget,
+            "scale": self.scale,
+            "budget_share": self.budget_share,
             "gi_star_z": cell_stats[0]["gi_star_z"],
             "severity": severity,
             "baseline_source": source,

@@ -51,6 +51,7 @@ from models.hotspot_scoring import (
     quantized_bucket_weights,
 )
 from models.scan_significance import simulate_null_maxima
+from models.time_scales import BASE_SCALE, TimeScale
 
 __all__ = ["Place", "HotspotDetector", "budget_threshold"]
 
@@ -78,6 +79,11 @@ class HotspotDetector:
     null_store : mutable mapping, optional
         ``key -> NullMaxima`` kept across job starts (by default a dict, for
         this detector's life); its keys are :meth:`null_key`.
+    scale : str
+        The time scale this detector looks at (:mod:`models.time_scales`);
+        ``hotspot``'s window settings are that scale's.
+    budget_share : float
+        The share of ``alert_budget_per_town_month`` this scale spends.
     """
 
     def __init__(
@@ -92,7 +98,13 @@ class HotspotDetector:
         towns: int,
         seed: int = 0,
         null_store=None,
+        scale: str = BASE_SCALE,
+        budget_share: float = 1.0,
     ):
+        if not 0 < budget_share <= 1:
+            raise ValueError(f"budget_share={budget_share!r} must lie in (0, 1]")
+        self.scale = scale
+        self.budget_share = float(budget_share)
         self.cells = list(cells)
         self.index = {c: i for i, c in enumerate(self.cells)}
         import pandas as pd
@@ -120,7 +132,9 @@ class HotspotDetector:
         self.replicates = int(hotspot["scan_replicates"])
         self.fdr_q = float(hotspot["fdr_q"])
         self.budget = float(hotspot["alert_budget_per_town_month"])
-        self.threshold = budget_threshold(self.budget, towns, len(self.categories), self.slide_min)
+        self.threshold = budget_threshold(
+            self.budget * self.budget_share, towns, len(self.categories), self.slide_min
+        )
         self.looks_per_day = 24 * 60 / self.slide_min
         self.severity_levels = sorted(
             ((float(d), str(n)) for d, n in hotspot["severity_by_recurrence_days"]), reverse=True
@@ -135,6 +149,7 @@ class HotspotDetector:
         self.tracker = ClusterTracker(
             self._neighbours,
             slide_s=self.slide_min * 60,
+            scale="" if scale == BASE_SCALE else scale,
             quiet_looks=int(lifecycle["quiet_looks"]),
             escalation_ratio=float(lifecycle["escalation_ratio"]),
         )
@@ -149,6 +164,17 @@ class HotspotDetector:
         self.null_store = {} if null_store is None else null_store
         self._null_inputs = self._null_fingerprint()
         self.stats = {"looks": 0, "unknown_cells": 0, "null_simulations": 0, "nulls_loaded": 0}
+
+    @property
+    def time_scale(self) -> TimeScale:
+        """The scale this detector looks at, with its share of the budget."""
+        return TimeScale(
+            self.scale,
+            self.slide_min,
+            self.size_min,
+            tuple(self.durations_min),
+            self.budget_share,
+        )
 
     # ------------------------------------------------------------ geometry
     def _neighbourhood_weights(self):
@@ -353,6 +379,8 @@ class HotspotDetector:
                 self.threshold,
                 self.budget,
                 self.district_code,
+                self.scale,
+                self.budget_share,
             )
             details = {
                 key: context.cluster_alert(window_end_s, key[0], *value, q_of)

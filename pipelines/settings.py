@@ -290,6 +290,7 @@ class Settings:
                 f"hotspot.scan_durations_minutes={durations!r} must list whole numbers of slides "
                 f"({slide} min) no longer than the window ({size} min); {where}"
             )
+        _check_longer_scales(section.get("longer_scales"), slide, where)
         return section
 
     @property
@@ -346,3 +347,75 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
         raise SettingsError(f"configuration file {path} must hold a mapping")
     var = Path(os.environ.get("ZONGZHI_VAR") or root / "var")
     return Settings(raw=raw, root=root, var=var)
+
+
+def _check_longer_scales(scales, base_slide: int, where: str) -> None:
+    """Check ``hotspot.longer_scales`` (see :mod:`models.time_scales`); raise naming the key.
+
+    Each scale has a new name; a slide that is a whole number of base
+    slides and divides a day or is whole days; a window of whole slides up
+    to 99 days; durations of whole slides within it; a budget share in
+    (0, 1), the shares together below 1 (the base window keeps the rest).
+    """
+    if scales is None:
+        return
+    if not isinstance(scales, list):
+        raise SettingsError(f"hotspot.longer_scales={scales!r} must be a list of scales; {where}")
+    names, shares = {"minutes"}, 0.0
+    for i, scale in enumerate(scales):
+        key = f"hotspot.longer_scales[{i}]"
+        if not isinstance(scale, dict):
+            raise SettingsError(f"{key}={scale!r} must be a mapping; {where}")
+        missing = {
+            "name",
+            "slide_minutes",
+            "window_minutes",
+            "durations_minutes",
+            "budget_share",
+        } - set(scale)
+        if missing:
+            raise SettingsError(f"{key} lacks {', '.join(sorted(missing))}; {where}")
+        name, slide, size = scale["name"], scale["slide_minutes"], scale["window_minutes"]
+        durations, share = scale["durations_minutes"], scale["budget_share"]
+        if not isinstance(name, str) or not name or name in names:
+            raise SettingsError(
+                f"{key}.name={name!r} must be a new, non-empty name (taken: "
+                f"{', '.join(sorted(names))}); {where}"
+            )
+        names.add(name)
+
+        def whole(value) -> bool:
+            return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+        if (
+            not whole(slide)
+            or slide % base_slide
+            or not (1440 % slide == 0 or slide % 1440 == 0)
+            or slide > _MAX_WINDOW_MINUTES
+        ):
+            raise SettingsError(
+                f"{key}.slide_minutes={slide!r} must be a whole number of base slides "
+                f"(window_slide_minutes={base_slide}) that divides a day or is whole days; {where}"
+            )
+        if not whole(size) or size % slide or size > _MAX_WINDOW_MINUTES:
+            raise SettingsError(
+                f"{key}.window_minutes={size!r} must be a whole number of its slides "
+                f"({slide} min), at most 99 days; {where}"
+            )
+        if (
+            not isinstance(durations, list)
+            or not durations
+            or not all(whole(d) and d % slide == 0 and d <= size for d in durations)
+        ):
+            raise SettingsError(
+                f"{key}.durations_minutes={durations!r} must list whole numbers of its slides "
+                f"({slide} min) no longer than its window ({size} min); {where}"
+            )
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share < 1:
+            raise SettingsError(f"{key}.budget_share={share!r} must lie in (0, 1); {where}")
+        shares += share
+    if not shares < 1:
+        raise SettingsError(
+            f"hotspot.longer_scales' budget shares add up to {shares:g}; they must leave the "
+            f"base window a part of the budget (below 1); {where}"
+        )

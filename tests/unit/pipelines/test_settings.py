@@ -43,3 +43,40 @@ def test_windows_of_days_are_allowed():
 def test_a_bad_window_setting_is_named_in_one_line(changes, message):
     with pytest.raises(SettingsError, match=message):
         assert _with_hotspot(**changes).hotspot is None
+
+
+def _with_scale(index: int, **changes) -> Settings:
+    scales = copy.deepcopy(BASE.raw["hotspot"]["longer_scales"])
+    scales[index].update(changes)
+    return _with_hotspot(longer_scales=scales)
+
+
+def test_the_committed_scales_share_the_budget_with_the_base_window():
+    scales = BASE.hotspot["longer_scales"]
+    assert [s["name"] for s in scales] == ["hours", "days"]
+    assert 0 < sum(s["budget_share"] for s in scales) < 1
+
+
+@pytest.mark.parametrize(
+    "index, changes, message",
+    [
+        (0, {"name": "minutes"}, r"hotspot.longer_scales\[0\].name='minutes' must be a new"),
+        (1, {"name": "hours"}, r"hotspot.longer_scales\[1\].name='hours' must be a new"),
+        (0, {"slide_minutes": 7}, r"longer_scales\[0\].slide_minutes=7 must be a whole number"),
+        (0, {"slide_minutes": 50}, r"longer_scales\[0\].slide_minutes=50 .* divides a day"),
+        (1, {"window_minutes": 3000}, r"longer_scales\[1\].window_minutes=3000 must be"),
+        (1, {"durations_minutes": [1440, 30000]}, r"durations_minutes=\[1440, 30000\] must"),
+        (0, {"budget_share": 0}, r"longer_scales\[0\].budget_share=0 must lie in \(0, 1\)"),
+        (0, {"budget_share": 0.8}, r"budget shares add up to 1.05; they must leave the base"),
+    ],
+)
+def test_a_bad_scale_is_named_in_one_line(index, changes, message):
+    with pytest.raises(SettingsError, match=message):
+        assert _with_scale(index, **changes).hotspot is None
+
+
+def test_a_scale_missing_a_key_is_named():
+    scales = copy.deepcopy(BASE.raw["hotspot"]["longer_scales"])
+    del scales[0]["budget_share"]
+    with pytest.raises(SettingsError, match=r"longer_scales\[0\] lacks budget_share"):
+        assert _with_hotspot(longer_scales=scales).hotspot is None
