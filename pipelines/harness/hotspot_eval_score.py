@@ -2,7 +2,8 @@
 
 A cluster (an ``alert_id``) *matches* a surge when it is in the surge's
 category, one of its updates covers one of the surge's cells, and it first
-fires between the surge's start and its end plus one window. The oracle
+fires between the surge's start and its end plus one window (or plus its
+longest cylinder, for a longer time scale's cluster). The oracle
 reference says what a detector told where each surge is could reach.
 """
 
@@ -63,7 +64,9 @@ def score_alerts(
                 continue
             if not any(set(plan.covered) & set(u["cells"]) for u in updates):
                 continue
-            if not plan.start < first_end <= plan.end + timedelta(minutes=window_minutes):
+            # A longer scale's cylinder reaches further back than the base window.
+            reach = max([window_minutes, *(u.get("duration_minutes", 0) for u in updates)])
+            if not plan.start < first_end <= plan.end + timedelta(minutes=reach):
                 continue
             true_clusters.add(cluster_id)
             delay = (first_end - plan.start).total_seconds() / 60

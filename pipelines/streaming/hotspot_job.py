@@ -69,6 +69,7 @@ from pipelines.streaming.window_scorer import (
     WindowScorer,
     compose_window,
     district_detector,
+    district_detectors,
     keyed_scoring,
     parse_slice,
     scored_categories,
@@ -85,6 +86,7 @@ __all__ = [
     "create_slice_counts_view",
     "late_events_sql",
     "district_detector",
+    "district_detectors",
     "scored_categories",
     "run",
 ]
@@ -131,10 +133,12 @@ def run(
         fusion_rules = load_incident_fusion(settings)
         if count_incidents is None:
             count_incidents = fusion_rules["count_incidents"]
+        base, *longer = district_detectors(settings)
         scorer = WindowScorer(
-            district_detector(settings),
+            base,
             BaselineStore(settings.lake_table("baselines"), hotspot["fallback_rate_per_cell_hour"]),
             SliceFusion(fusion_rules, load_district(settings).grid) if count_incidents else None,
+            longer=longer,
         )
     if alerter is None:
         watch = watch_config(settings)

@@ -97,6 +97,9 @@ def create_event_source(
             persons ARRAY<ROW<id_hash STRING, phone_hash STRING, name_hash STRING>>,
             vehicles ARRAY<ROW<plate_hash STRING, plate_fold_hash STRING>>,
             attributes ROW<site_id STRING, description STRING, `text` STRING>,
+            -- Minutes the event's time is known to, when coarser than its
+            -- stamp (a replayed file's hour- or date-only times); NULL: fine.
+            time_resolution_minutes INT,
             -- A row time may not be NULL; epoch 0 never advances the watermark.
             ts AS TO_TIMESTAMP_LTZ(COALESCE(event_time_ms, 0), 3),
             WATERMARK FOR ts AS ts - INTERVAL {interval}
@@ -175,7 +178,9 @@ def create_slice_counts_view(
     * ``cell_slices``: events per cell, category and slide (``TUMBLE``),
       the only per-event work: one counter per event;
     * ``slices``: one row per slide end, the array of its
-      ``cell,category,n`` entries, and ``reports``: with ``fusable``
+      ``cell,category,n`` entries (``cell,category,n,minutes`` for events
+      whose time is known only to that many minutes: they vote at the
+      longer scales alone, :mod:`models.time_scales`), and ``reports``: with ``fusable``
       categories, their reports as JSON texts for incident fusion
       (:mod:`pipelines.streaming.slice_fusion`), else NULL.
 
@@ -196,7 +201,9 @@ def create_slice_counts_view(
         "slices",
         t_env.sql_query(f"""
         SELECT window_end AS slice_end, window_time AS st,
-               ARRAY_AGG(CONCAT(cell_id, ',', category, ',', CAST(n AS STRING))) AS entries,
+               ARRAY_AGG(CONCAT(cell_id, ',', category, ',', CAST(n AS STRING),
+                   CASE WHEN resolution > 0 THEN CONCAT(',', CAST(resolution AS STRING))
+                        ELSE '' END)) AS entries,
                {reports} AS reports
         FROM TABLE(TUMBLE(TABLE cell_slices, DESCRIPTOR(st), {minutes_interval(slide)}))
         GROUP BY window_start, window_end, window_time"""),
@@ -207,7 +214,7 @@ def create_slice_counts_view(
 def cell_slices_sql(
     hotspot: dict, source_table: str = "events", fusable: list[str] | None = None
 ) -> str:
-    """Events per cell, category and slide (``TUMBLE``), excluded categories left out.
+    """Events per cell, category, time resolution and slide (``TUMBLE``), excluded categories left out.
 
     With ``fusable`` categories, also ``reports``: the JSON texts of the
     group's reports when its category is one of them (else NULL).
@@ -225,10 +232,13 @@ def cell_slices_sql(
     excluded = ", ".join(f"'{c}'" for c in hotspot.get("excluded_categories") or []) or "''"
     reports = f", LISTAGG({report_json_sql(fusable)}, {_SEPARATOR}) AS reports" if fusable else ""
     return f"""
-        SELECT cell_id, category, window_time AS st, COUNT(*) AS n{reports}
-        FROM TABLE(TUMBLE(TABLE {source_table}, DESCRIPTOR(ts), {minutes_interval(slide)}))
+        SELECT cell_id, category, resolution, window_time AS st, COUNT(*) AS n{reports}
+        FROM (
+            SELECT *, COALESCE(time_resolution_minutes, 0) AS resolution FROM TABLE(
+                TUMBLE(TABLE {source_table}, DESCRIPTOR(ts), {minutes_interval(slide)}))
+        )
         WHERE category NOT IN ({excluded})
-        GROUP BY cell_id, category, window_start, window_end, window_time"""
+        GROUP BY cell_id, category, resolution, window_start, window_end, window_time"""
 
 
 def late_events_sql(hotspot: dict) -> str:

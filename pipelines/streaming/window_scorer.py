@@ -22,6 +22,13 @@ from datetime import datetime
 from features.local_time import DISTRICT_TZ
 from features.taxonomy import CATEGORIES
 from models.hotspot_detector import HotspotDetector, Place
+from models.time_scales import (
+    bucket_end_ms,
+    is_look,
+    scale_looks,
+    scale_window,
+    time_scales,
+)
 from pipelines.io.platform_state import load_district
 from pipelines.settings import Settings
 from pipelines.streaming.baseline_store import BaselineStore
@@ -31,6 +38,8 @@ from pipelines.streaming.slice_fusion import SliceFusion
 __all__ = [
     "scored_categories",
     "district_detector",
+    "district_detectors",
+    "compact_entries",
     "parse_slice",
     "compose_window",
     "WindowScorer",
@@ -54,7 +63,17 @@ def scored_categories(hotspot: dict) -> list[str]:
 
 
 def district_detector(settings: Settings) -> HotspotDetector:
-    """A detector over the configured district's cells; its null maxima kept under ``var/``."""
+    """The base window's detector over the configured district (:func:`district_detectors`)."""
+    return district_detectors(settings, longer=False)[0]
+
+
+def district_detectors(settings: Settings, longer: bool = True) -> list[HotspotDetector]:
+    """One detector per time scale over the district's cells, the base window's first.
+
+    Each spends its scale's share of the budget (:mod:`models.time_scales`);
+    their null maxima are kept under ``var/``. ``longer=False``: the base
+    window's alone.
+    """
     district = load_district(settings)
     places, coords = {}, []
     for cell in district.cells:
@@ -64,31 +83,46 @@ def district_detector(settings: Settings) -> HotspotDetector:
             where.town_code, where.town_name, where.village_code, where.village_name, lon, lat
         )
         coords.append(district.grid.to_metres(lon, lat))
-    return HotspotDetector(
-        district.cells,
-        coords,
-        places,
-        settings.hotspot,
-        scored_categories(settings.hotspot),
-        district_code=district.code,
-        towns=len(district.towns),
-        seed=settings.section("district").integer("seed"),
-        null_store=NullMaximaStore(settings.var / "null_maxima"),
-    )
+    hotspot = settings.hotspot
+    scales = time_scales(hotspot) if longer else time_scales(hotspot)[:1]
+    null_store = NullMaximaStore(settings.var / "null_maxima")
+    return [
+        HotspotDetector(
+            district.cells,
+            coords,
+            places,
+            scale.settings(hotspot),
+            scored_categories(hotspot),
+            district_code=district.code,
+            towns=len(district.towns),
+            seed=settings.section("district").integer("seed"),
+            null_store=null_store,
+            scale=scale.name,
+            budget_share=scale.budget_share,
+        )
+        for scale in scales
+    ]
 
 
 def parse_slice(text: str):
-    """One slice's ``cell,category,n;...`` entries as columns, and how many were malformed.
+    """One slice's ``cell,category,n[,minutes];...`` entries as columns, and how many were malformed.
 
-    One C-level CSV parse (pandas); text that does not parse that way is
-    read entry by entry, skipping and counting the malformed entries.
+    The optional fourth field is the time resolution of the entry's events
+    in minutes (0 when absent: known to the slide). One C-level CSV parse
+    (pandas); text that does not parse that way is read entry by entry,
+    skipping and counting the malformed entries.
+
+    Returns
+    -------
+    cells, categories, counts, resolutions : numpy.ndarray
+    bad : int
 
     Examples
     --------
-    >>> cells, categories, counts, bad = parse_slice("r1,a,2;r2,b,1")
-    >>> list(cells), list(categories), counts.tolist(), bad
-    (['r1', 'r2'], ['a', 'b'], [2, 1], 0)
-    >>> parse_slice("r1,a,2;r2,b;r3,c,x")[2].tolist(), parse_slice("r1,a,2;r2,b;r3,c,x")[3]
+    >>> cells, categories, counts, minutes, bad = parse_slice("r1,a,2;r2,b,1,60")
+    >>> list(cells), list(categories), counts.tolist(), minutes.tolist(), bad
+    (['r1', 'r2'], ['a', 'b'], [2, 1], [0, 60], 0)
+    >>> parse_slice("r1,a,2;r2,b;r3,c,x")[2].tolist(), parse_slice("r1,a,2;r2,b;r3,c,x")[4]
     ([2], 2)
     """
     import io
@@ -97,39 +131,81 @@ def parse_slice(text: str):
     import pandas as pd
 
     if not text:
-        return np.array([], dtype=object), np.array([], dtype=object), np.zeros(0, int), 0
+        empty = np.array([], dtype=object)
+        return empty, empty.copy(), np.zeros(0, int), np.zeros(0, int), 0
     try:
         frame = pd.read_csv(
             io.StringIO(text.replace(";", "\n")),
             header=None,
-            names=["cell", "category", "n"],
+            names=["cell", "category", "n", "minutes"],
             dtype={"cell": str, "category": str},
             keep_default_na=False,
+            na_values={"minutes": [""]},
             on_bad_lines="error",
             engine="c",
         )
         counts = pd.to_numeric(frame["n"], errors="raise").to_numpy()
-        if frame["category"].eq("").any() or counts.dtype.kind not in "iu":
+        minutes = pd.to_numeric(frame["minutes"], errors="raise").fillna(0).to_numpy()
+        if (
+            frame["category"].eq("").any()
+            or counts.dtype.kind not in "iu"
+            or (minutes != np.round(minutes)).any()
+            or (minutes < 0).any()
+        ):
             raise ValueError("malformed entries")
-        return frame["cell"].to_numpy(), frame["category"].to_numpy(), counts, 0
+        return (
+            frame["cell"].to_numpy(),
+            frame["category"].to_numpy(),
+            counts,
+            minutes.astype(int),
+            0,
+        )
     except (ValueError, pd.errors.ParserError):
-        cells, categories, counts, bad = [], [], [], 0
+        cells, categories, counts, resolutions, bad = [], [], [], [], 0
         for entry in text.split(";"):
             parts = entry.split(",")
             try:
-                if len(parts) != 3 or not parts[1]:
+                if len(parts) not in (3, 4) or not parts[1]:
                     raise ValueError(entry)
-                counts.append(int(parts[2]))
-                cells.append(parts[0])
-                categories.append(parts[1])
+                n = int(parts[2])
+                minutes = int(parts[3]) if len(parts) == 4 else 0
+                if minutes < 0:
+                    raise ValueError(entry)
             except ValueError:
                 bad += 1
+                continue
+            cells.append(parts[0])
+            categories.append(parts[1])
+            counts.append(n)
+            resolutions.append(minutes)
         return (
             np.array(cells, dtype=object),
             np.array(categories, dtype=object),
             np.array(counts, dtype=int),
+            np.array(resolutions, dtype=int),
             bad,
         )
+
+
+def compact_entries(text: str) -> str:
+    """The ``cell,category,n[,minutes]`` entries of ``text`` with equal keys summed, sorted.
+
+    A longer scale's bucket gathers the entries of its slices as they
+    come; compacted once complete, it holds one entry per key.
+
+    >>> compact_entries("r2,b,1;r1,a,2;r1,a,3,60;r1,a,1")
+    'r1,a,3;r1,a,3,60;r2,b,1'
+    """
+    import pandas as pd
+
+    cells, categories, counts, minutes, _ = parse_slice(text)
+    if not len(cells):
+        return ""
+    frame = pd.DataFrame({"cell": cells, "category": categories, "m": minutes, "n": counts})
+    sums = frame.groupby(["cell", "category", "m"], sort=True)["n"].sum()
+    return ";".join(
+        f"{cell},{category},{n}" + (f",{m}" if m else "") for (cell, category, m), n in sums.items()
+    )
 
 
 def compose_window(slices, durations_in_slices: list[int]):
@@ -195,6 +271,12 @@ class WindowScorer:
     on_look : callable, optional
         Called after each look with its end (epoch seconds) and its alerts
         (a replay's progress).
+    longer : sequence of HotspotDetector
+        One detector per longer time scale (:mod:`models.time_scales`),
+        each looking at its own buckets (:meth:`score_scale`).
+    tz : tzinfo
+        The clock whose hours and days the longer scales' buckets follow:
+        the district's, or a replayed file's.
     """
 
     def __init__(
@@ -203,12 +285,21 @@ class WindowScorer:
         store: BaselineStore,
         fusion: SliceFusion | None = None,
         on_look=None,
+        longer=(),
+        tz=DISTRICT_TZ,
     ):
         self.detector = detector
         self.store = store
         self.fusion = fusion
         self.on_look = on_look
+        self.longer = list(longer)
+        self.tz = tz
         self._slices: dict = {}
+
+    @property
+    def detectors(self) -> list[HotspotDetector]:
+        """Every scale's detector, the base window's first."""
+        return [self.detector, *self.longer]
 
     def _parsed(self, text: str):
         head, _, body = text.partition("#")
@@ -230,12 +321,15 @@ class WindowScorer:
         slices, bad = [], 0
         for text in payload or ():
             try:
-                slice_end_s, cells, categories, counts, malformed = self._parsed(text)
+                slice_end_s, cells, categories, counts, minutes, malformed = self._parsed(text)
             except ValueError:
                 bad += 1
                 continue
             bad += malformed
-            slices.append(((end_s - slice_end_s) // slide_s, cells, categories, counts))
+            fine = minutes <= self.detector.slide_min
+            slices.append(
+                ((end_s - slice_end_s) // slide_s, cells[fine], categories[fine], counts[fine])
+            )
         if bad:
             log.warning(
                 "window ending %s: %d malformed count entries skipped", window_end_local, bad
@@ -247,6 +341,45 @@ class WindowScorer:
                 slices, [d // self.detector.slide_min for d in self.detector.durations_min]
             )
             alerts = self.detector.look_arrays(
+                end_s, cells, categories, values, baselines, now_ms=now_ms
+            )
+        if self.on_look is not None:
+            self.on_look(end_s, alerts)
+        return alerts
+
+    def score_scale(self, detector: HotspotDetector, end_ms: int, buckets, now_ms: int):
+        """The alerts of a longer scale's look ending at ``end_ms`` (epoch ms).
+
+        ``buckets`` holds ``(bucket end ms, entries)`` of the buckets in its
+        window; an entry votes when its time resolution is no coarser than
+        the scale's slide (:meth:`models.time_scales.TimeScale.admits`).
+        """
+        slide_ms = detector.slide_min * 60_000
+        parts, bad = [], 0
+        for bucket_end, text in buckets:
+            cells, categories, counts, minutes, malformed = parse_slice(text)
+            bad += malformed
+            admitted = minutes <= detector.slide_min
+            parts.append(
+                (
+                    int(round((end_ms - bucket_end) / slide_ms)),
+                    cells[admitted],
+                    categories[admitted],
+                    counts[admitted],
+                )
+            )
+        if bad:
+            log.warning(
+                "%s look ending %d: %d malformed entries skipped", detector.scale, end_ms, bad
+            )
+        end_s = end_ms // 1000
+        baselines = self.store.at(end_s)
+        alerts = []
+        if baselines is not None:
+            cells, categories, values = compose_window(
+                parts, [d // detector.slide_min for d in detector.durations_min]
+            )
+            alerts = detector.look_arrays(
                 end_s, cells, categories, values, baselines, now_ms=now_ms
             )
         if self.on_look is not None:
@@ -317,6 +450,8 @@ def keyed_scoring(scorer: WindowScorer):
     fusion = scorer.fusion
     slide_ms = detector.slide_min * 60_000
     buckets = detector.buckets
+    tz = scorer.tz
+    longer = [(d, d.time_scale) for d in scorer.longer]
 
     class LifecycleScoring(KeyedProcessFunction):
         def open(self, runtime_context):
@@ -329,6 +464,19 @@ def keyed_scoring(scorer: WindowScorer):
             self.recent = runtime_context.get_state(
                 ValueStateDescriptor("fusion_recent_reports", Types.PICKLED_BYTE_ARRAY())
             )
+            # Per longer scale: its buckets (end -> entries) and its open clusters.
+            self.scale_buckets = [
+                runtime_context.get_map_state(
+                    MapStateDescriptor(f"buckets_{d.scale}", Types.LONG(), Types.STRING())
+                )
+                for d, _ in longer
+            ]
+            self.scale_clusters = [
+                runtime_context.get_state(
+                    ValueStateDescriptor(f"open_clusters_{d.scale}", Types.PICKLED_BYTE_ARRAY())
+                )
+                for d, _ in longer
+            ]
 
         def process_element(self, value, ctx):
             end_ms = local_epoch_ms(value[0])
@@ -343,27 +491,62 @@ def keyed_scoring(scorer: WindowScorer):
             # A window's row time is its end less 1 ms, as Flink's windows have it.
             for k in range(buckets):
                 ctx.timer_service().register_event_time_timer(end_ms - 1 + k * slide_ms)
+            if not entries:
+                return
+            for (_, scale), state in zip(longer, self.scale_buckets):
+                bucket = bucket_end_ms(end_ms, scale.slide_min, tz)
+                held = state.get(bucket)
+                state.put(bucket, f"{held};{entries}" if held else entries)
+                for look in scale_looks(bucket, scale, tz):
+                    ctx.timer_service().register_event_time_timer(look - 1)
 
         def on_timer(self, timestamp, ctx):
             window_end_ms = timestamp + 1
+            alerts = self._score_base(window_end_ms)
+            for (scale_detector, scale), state, clusters in zip(
+                longer, self.scale_buckets, self.scale_clusters
+            ):
+                if is_look(window_end_ms, scale, tz):
+                    alerts += self._score_scale(
+                        scale_detector, scale, state, clusters, window_end_ms
+                    )
+            # Emitted once the look is done: its cost is part of an alert's latency.
+            emitted_ms = int(time.time() * 1000)
+            for alert in alerts:
+                alert["emitted_at_ms"] = emitted_ms
+                yield Row(ALERT, alert["alert_id"], json.dumps(alert, ensure_ascii=False))
+
+        def _score_base(self, window_end_ms):
             held, done = window_slices(list(self.slices.keys()), window_end_ms, slide_ms, buckets)
             payload = [self.slices.get(end) for end in held]
             for end in done:
                 self.slices.remove(end)
             if not payload:
-                return
+                return []
             tracker = detector.tracker
             tracker.restore(self.clusters.value())
             window_end = datetime.fromtimestamp(window_end_ms / 1000, DISTRICT_TZ).replace(
                 tzinfo=None
             )
             alerts = scorer.score(window_end, payload, int(time.time() * 1000))
-            # Emitted once the look is done: its cost is part of an alert's latency.
-            emitted_ms = int(time.time() * 1000)
-            for alert in alerts:
-                alert["emitted_at_ms"] = emitted_ms
             self.clusters.update(tracker.snapshot())
-            for alert in alerts:
-                yield Row(ALERT, alert["alert_id"], json.dumps(alert, ensure_ascii=False))
+            return alerts
+
+        def _score_scale(self, scale_detector, scale, state, clusters, window_end_ms):
+            held, done = scale_window(list(state.keys()), window_end_ms, scale)
+            if window_end_ms in held:
+                # The look's own bucket is complete: keep one entry per key.
+                state.put(window_end_ms, compact_entries(state.get(window_end_ms)))
+            payload = [(end, state.get(end)) for end in held]
+            for end in done:
+                state.remove(end)
+            if not payload and not clusters.value():
+                return []
+            scale_detector.tracker.restore(clusters.value())
+            alerts = scorer.score_scale(
+                scale_detector, window_end_ms, payload, int(time.time() * 1000)
+            )
+            clusters.update(scale_detector.tracker.snapshot())
+            return alerts
 
     return LifecycleScoring()

@@ -269,7 +269,10 @@ def _surge_clusters(alerts: list[dict], cell: str) -> set[str]:
     return {
         a["alert_id"]
         for a in alerts
-        if a["status"] == "new" and a["category"] == _CATEGORY and cell in a["cells"]
+        if a["status"] == "new"
+        and a["category"] == _CATEGORY
+        and cell in a["cells"]
+        and a.get("scale", "minutes") == "minutes"  # the longer scales' clusters are others
     }
 
 

@@ -8,19 +8,36 @@ import pytest
 from features.taxonomy import CATEGORIES, PLATE_READ
 from models.hotspot_detector import HotspotDetector, Place
 from pipelines.streaming.baseline_store import BaselineStore
-from pipelines.streaming.window_scorer import WindowScorer, parse_slice, scored_categories
+from pipelines.streaming.window_scorer import (
+    WindowScorer,
+    compact_entries,
+    parse_slice,
+    scored_categories,
+)
 
 
 def test_slice_parsing_skips_and_counts_malformed_entries():
-    cells, categories, counts, bad = parse_slice("r1,a,1;r2,b,x;r3,c;r4,d,2")
-    assert (list(cells), list(categories), counts.tolist(), bad) == (
+    cells, categories, counts, minutes, bad = parse_slice("r1,a,1;r2,b,x;r3,c;r4,d,2,60;r5,e,1,-5")
+    assert (list(cells), list(categories), counts.tolist(), minutes.tolist(), bad) == (
         ["r1", "r4"],
         ["a", "d"],
         [1, 2],
-        2,
+        [0, 60],
+        3,
     )
-    cells, categories, counts, bad = parse_slice("")
-    assert (list(cells), list(categories), counts.tolist(), bad) == ([], [], [], 0)
+    cells, categories, counts, minutes, bad = parse_slice("")
+    assert (list(cells), list(categories), counts.tolist(), minutes.tolist(), bad) == (
+        [],
+        [],
+        [],
+        [],
+        0,
+    )
+
+
+def test_compacted_bucket_sums_each_key_and_keeps_resolutions_apart():
+    assert compact_entries("r1,a,1;r1,a,2;r1,a,4,1440;r0,b,1") == "r0,b,1;r1,a,3;r1,a,4,1440"
+    assert compact_entries("") == ""
 
 
 def test_scored_categories_are_the_taxonomy_less_the_excluded():
@@ -30,15 +47,14 @@ def test_scored_categories_are_the_taxonomy_less_the_excluded():
     assert scored_categories({}) == sorted(CATEGORIES)
 
 
-@pytest.fixture
-def district_detector_small():
+def small_detector(slide=5, size=30, durations=(5, 15, 30), scale="minutes", share=1.0):
     cells = [f"r{r:03d}c{c:03d}" for r in range(10) for c in range(10)]
     coords = [(c * 1000.0, r * 1000.0) for r in range(10) for c in range(10)]
     places = {cell: Place("t1", "鼓楼街道", "v1", "东关村", 116.8, 40.4) for cell in cells}
     hotspot = {
-        "window_size_minutes": 30,
-        "window_slide_minutes": 5,
-        "scan_durations_minutes": [5, 15, 30],
+        "window_size_minutes": size,
+        "window_slide_minutes": slide,
+        "scan_durations_minutes": list(durations),
         "scan_max_radius_m": 1500,
         "scan_max_cells": 9,
         "scan_replicates": 99,
@@ -50,8 +66,21 @@ def district_detector_small():
         "severity_by_recurrence_days": [[365, "红色"], [30, "橙色"], [0, "黄色"]],
     }
     return HotspotDetector(
-        cells, coords, places, hotspot, ["public_order.fight"], district_code="110118", towns=1
+        cells,
+        coords,
+        places,
+        hotspot,
+        ["public_order.fight"],
+        district_code="110118",
+        towns=1,
+        scale=scale,
+        budget_share=share,
     )
+
+
+@pytest.fixture
+def district_detector_small():
+    return small_detector()
 
 
 def test_window_scorer_composes_durations_from_slices(district_detector_small):
@@ -98,3 +127,28 @@ def test_each_slice_is_held_by_exactly_the_windows_ending_at_or_after_it_and_the
         assert windows == [end + k * slide for k in range(buckets) if end + k * slide <= 20 * slide]
     # What is left is what later windows (past the last one here) still need.
     assert kept == [end for end in range(16 * slide, 20 * slide + 1, slide)]
+
+
+def test_a_longer_scale_scores_its_buckets_and_admits_only_events_known_to_its_slide():
+    days = small_detector(1440, 4320, (1440, 4320), scale="days", share=0.25)
+    hours = small_detector(60, 180, (60, 180), scale="hours", share=0.25)
+    scorer = WindowScorer(
+        small_detector(share=0.5), BaselineStore(None, 0.25), longer=[hours, days]
+    )
+    day_ms = 86_400_000
+    end_ms = 1_795_622_400_000  # 2026-11-26 00:00 district time
+    # 40 fights known to the day in r005c005 on the last day, 2 to the minute
+    # the day before: the fallback expects 0.25 * 24 = 6 a day per cell.
+    buckets = [
+        (end_ms - day_ms, "r005c005,public_order.fight,2"),
+        (end_ms, "r005c005,public_order.fight,40,1440;r001c001,public_order.fight,1"),
+    ]
+    alerts = scorer.score_scale(days, end_ms, buckets, 0)
+    assert [(a["scale"], a["budget_share"], a["status"]) for a in alerts] == [("days", 0.25, "new")]
+    assert alerts[0]["cells"] == ["r005c005"]
+    # One day: 40 observed against 6 expected; three days: 42 against 18.
+    assert (alerts[0]["duration_minutes"], alerts[0]["observed"]) == (1440, 40)
+    assert alerts[0]["expected"] == pytest.approx(6.0)
+    assert alerts[0]["threshold"] == pytest.approx(0.25 / (30 * 1))
+    # The hours scale does not admit events known only to the day.
+    assert scorer.score_scale(hours, end_ms, buckets[1:], 0) == []
