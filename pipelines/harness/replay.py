@@ -57,6 +57,7 @@ from features.geography import CellGrid
 from features.local_time import DISTRICT_TZ_NAME
 from features.time_resolution import event_resolutions, resolution_summary
 from models.hotspot_detector import HotspotDetector, Place
+from models.time_scales import time_scales
 from pipelines.harness.replay_points import (
     ReplayError,
     ReplayPoints,
@@ -84,7 +85,7 @@ __all__ = [
     "replay_baselines",
     "ProspectiveBaselines",
     "ReplayProgress",
-    "replay_detector",
+    "replay_detectors",
     "replay_messages",
     "run_replay",
     "fine_enough",
@@ -281,25 +282,34 @@ class ProspectiveBaselines:
         return self._baselines
 
 
-def replay_detector(
+def replay_detectors(
     settings: Settings, grid: CellGrid, cells: list[str], categories
-) -> HotspotDetector:
-    """The platform's detector over the file's cells, each cell its own place in one area."""
+) -> list[HotspotDetector]:
+    """The platform's detectors over the file's cells, one per time scale, the base window's first.
+
+    Each cell is its own place in one area (the budget's unit).
+    """
     places, coords = {}, []
     for cell in cells:
         lon, lat = grid.center_of(cell)
         places[cell] = Place("replay", "", "", "", lon, lat)
         coords.append(grid.to_metres(lon, lat))
-    return HotspotDetector(
-        cells,
-        coords,
-        places,
-        settings.hotspot,
-        categories,
-        district_code="replay",
-        towns=1,
-        seed=settings.section("district").integer("seed"),
-    )
+    hotspot = settings.hotspot
+    return [
+        HotspotDetector(
+            cells,
+            coords,
+            places,
+            scale.settings(hotspot),
+            categories,
+            district_code="replay",
+            towns=1,
+            seed=settings.section("district").integer("seed"),
+            scale=scale.name,
+            budget_share=scale.budget_share,
+        )
+        for scale in time_scales(hotspot)
+    ]
 
 
 def _bounding_cells(grid: CellGrid, cell_ids: list[str]) -> list[str]:
@@ -359,15 +369,16 @@ def run_replay(
         )
     hotspot = settings.hotspot
     read = len(points.time_ms)
-    resolution, points = fine_enough(points, tz, int(hotspot["window_slide_minutes"]) * 60)
+    scales = time_scales(hotspot)
+    resolution, points = fine_enough(points, tz, {s.name: s.slide_min * 60 for s in scales})
     if not points.time_ms:
         return {
             **_file_report(path, read, points, crs),
             "time_resolution": resolution,
             "not_scored": f"no event's time is finer than the detector's "
-            f"{hotspot['window_slide_minutes']}-minute slides (the file's times are to the "
-            f"{resolution['base']}): counted in one slice, a day's events would make a cluster "
-            "of nothing",
+            f"{scales[-1].slide_min}-minute slides at its coarsest scale (the file's times "
+            f"are to the {resolution['base']}): counted in one slice, a day's events would "
+            "make a cluster of nothing",
             **summarize_alerts([], top, time_zone(tz)),
         }
     check_reachable(settings)
@@ -400,8 +411,8 @@ def run_replay(
             "cell and category times an hour-of-week profile per category"
         )
 
-    def scored(replayed: ReplayPoints, tag: str) -> tuple[list[dict], int, HotspotDetector]:
-        detector = replay_detector(settings, grid, cells, categories)
+    def scored(replayed: ReplayPoints, tag: str) -> tuple[list[dict], int, list]:
+        detectors = replay_detectors(settings, grid, cells, categories)
         topics = {
             "normalized": settings.topic("replay"),
             "alerts": settings.topic("replay_alerts"),
@@ -418,16 +429,20 @@ def run_replay(
             hotspot_job.run(
                 settings,
                 scorer=WindowScorer(
-                    detector, store_of(replayed), on_look=ReplayProgress(tag, tz, progress)
+                    detectors[0],
+                    store_of(replayed),
+                    on_look=ReplayProgress(tag, tz, progress),
+                    longer=detectors[1:],
+                    tz=time_zone(tz),
                 ),
                 topics=topics,
                 group_id=f"zongzhi-replay-{run_id[:12]}",
             )
         progress.unlink(missing_ok=True)
         alerts = [json.loads(v) for v in consume_topic_values(settings, topics["alerts"])]
-        return alerts, len(consume_topic_values(settings, topics["late"])), detector
+        return alerts, len(consume_topic_values(settings, topics["late"])), detectors
 
-    alerts, late, detector = scored(points, "file")
+    alerts, late, detectors = scored(points, "file")
     scored_days = (max(points.time_ms) - min(points.time_ms)) / 86_400_000
     if baselines == "prospective":
         scored_days = max(scored_days - warm_up_days, 0.0)
@@ -435,13 +450,25 @@ def run_replay(
     null_report = None
     if null == "permute":
         null_alerts, _, _ = scored(permuted_within_category(points, seed), "permuted")
+        null_summary = summarize_alerts(null_alerts, top, time_zone(tz))
+        budget = float(hotspot["alert_budget_per_town_month"])
         null_report = null_comparison(
             summary["clusters"],
-            summarize_alerts(null_alerts, top, time_zone(tz))["clusters"],
-            budget_per_month=float(hotspot["alert_budget_per_town_month"]),
+            null_summary["clusters"],
+            budget_per_month=budget,
             days=scored_days,
             seed=seed,
         )
+        null_report["by_scale"] = {
+            scale.name: null_comparison(
+                summary["clusters_by_scale"].get(scale.name, 0),
+                null_summary["clusters_by_scale"].get(scale.name, 0),
+                budget_per_month=budget * scale.budget_share,
+                days=scored_days,
+                seed=seed,
+            )
+            for scale in scales
+        }
     return {
         **_file_report(path, read, points, crs),
         "time_resolution": resolution,
@@ -450,7 +477,16 @@ def run_replay(
         "categories": categories,
         "late_events": late,
         "alert_updates": len(alerts),
-        "threshold": detector.threshold,
+        "threshold": detectors[0].threshold,
+        "scales": {
+            d.scale: {
+                "slide_minutes": d.slide_min,
+                "durations_minutes": d.durations_min,
+                "budget_share": d.budget_share,
+                "threshold": d.threshold,
+            }
+            for d in detectors
+        },
         "baselines": how,
         **summary,
         **({"null": null_report} if null_report else {}),
@@ -475,11 +511,19 @@ def permuted_within_category(points: ReplayPoints, seed: int) -> ReplayPoints:
     rng = np.random.default_rng(seed)
     times = np.asarray(points.time_ms, dtype=np.int64)
     category = np.asarray(points.category, dtype=object)
-    shuffled = times.copy()
+    minutes = np.asarray(points.resolution_min or np.zeros(len(times)), dtype=np.int64)
+    shuffled, shuffled_minutes = times.copy(), minutes.copy()
     for value in sorted(set(points.category)):
         at = np.flatnonzero(category == value)
-        shuffled[at] = times[rng.permutation(at)]
-    return replace(points, time_ms=shuffled.tolist())
+        source = rng.permutation(at)
+        shuffled[at] = times[source]
+        # A time keeps its resolution: a date moves as a date.
+        shuffled_minutes[at] = minutes[source]
+    return replace(
+        points,
+        time_ms=shuffled.tolist(),
+        resolution_min=shuffled_minutes.tolist() if points.resolution_min else [],
+    )
 
 
 def null_comparison(real: int, null: int, *, budget_per_month: float, days: float, seed: int):
@@ -542,31 +586,44 @@ def _file_report(path: Path, read: int, points: ReplayPoints, crs: str) -> dict:
     return report
 
 
-def fine_enough(points: ReplayPoints, tz: str, scale_s: int) -> tuple[dict, ReplayPoints]:
+def fine_enough(points: ReplayPoints, tz: str, slides_s: dict) -> tuple[dict, ReplayPoints]:
     """What the file's times say (:func:`features.time_resolution.resolution_summary`), and its
-    events whose time is known at least to ``scale_s`` (the others do not vote at that scale).
+    events whose time is known at least to the coarsest scale's slide, each with its resolution.
+
+    ``slides_s`` maps each time scale to its slide in seconds, the base
+    window's first. An event votes at the scales whose slide is no finer
+    than its time (:meth:`models.time_scales.TimeScale.admits`); the
+    summary counts the voters of each scale.
 
     Examples
     --------
     >>> day = 86_400_000
     >>> points = ReplayPoints(time_ms=[0, day, day + 45_296_000, 2 * day + 3_000],
     ...                       lon=[1, 2, 3, 4], lat=[1, 2, 3, 4], category=list("abcd"))
-    >>> summary, kept = fine_enough(points, "UTC", 300)
-    >>> summary["events_by_resolution"], kept.category
-    ({'second': 2, 'day': 2}, ['c', 'd'])
+    >>> summary, kept = fine_enough(points, "UTC", {"minutes": 300, "hours": 3600})
+    >>> summary["events_by_resolution"], summary["voting_by_scale"], kept.category
+    ({'second': 2, 'day': 2}, {'minutes': 2, 'hours': 2}, ['c', 'd'])
+    >>> fine_enough(points, "UTC", {"minutes": 300, "days": 86400})[1].resolution_min
+    [1440, 1440, 0, 0]
     """
     zone = time_zone(tz)
     offsets = [
         int(datetime.fromtimestamp(ms / 1000, zone).utcoffset().total_seconds())
         for ms in points.time_ms
     ]
-    summary = resolution_summary(points.time_ms, offsets, scale_s)
-    keep = event_resolutions(points.time_ms, offsets) <= scale_s
+    summary = resolution_summary(points.time_ms, offsets, next(iter(slides_s.values())))
+    resolution = event_resolutions(points.time_ms, offsets)
+    summary["voting_by_scale"] = {
+        name: int((resolution <= slide).sum()) for name, slide in slides_s.items()
+    }
+    keep = resolution <= max(slides_s.values())
+    minutes = [int(r) // 60 if r > 60 else 0 for r in resolution]
     kept = ReplayPoints(
         time_ms=[v for v, k in zip(points.time_ms, keep, strict=True) if k],
         lon=[v for v, k in zip(points.lon, keep, strict=True) if k],
         lat=[v for v, k in zip(points.lat, keep, strict=True) if k],
         category=[v for v, k in zip(points.category, keep, strict=True) if k],
+        resolution_min=[v for v, k in zip(minutes, keep, strict=True) if k],
         rows=points.rows,
         broken=points.broken,
         examples=points.examples,
@@ -593,6 +650,8 @@ def replay_messages(points: ReplayPoints, cell_ids: list[str]) -> Iterator[tuple
             "cell_id": cell_ids[i],
             "event_time_ms": points.time_ms[i],
         }
+        if points.resolution_min and points.resolution_min[i]:
+            event["time_resolution_minutes"] = points.resolution_min[i]
         yield str(i).encode(), json.dumps(event).encode(), None
 
 

@@ -40,6 +40,8 @@ class ReplayPoints:
     lon: list = field(default_factory=list)
     lat: list = field(default_factory=list)
     category: list = field(default_factory=list)
+    #: Minutes each time is known to when coarser than a minute (else 0); empty: all fine.
+    resolution_min: list = field(default_factory=list)
     rows: int = 0
     broken: dict = field(default_factory=dict)
     examples: list = field(default_factory=list)

@@ -42,6 +42,7 @@ def summarize_alerts(alerts: list[dict], top: int, zone) -> dict:
                 }
     fields = (
         "alert_id",
+        "scale",
         "category",
         "cells",
         "first_window_end",
@@ -52,6 +53,7 @@ def summarize_alerts(alerts: list[dict], top: int, zone) -> dict:
         "expected",
         "llr",
         "p_value",
+        "threshold",
         "p_method",
         "recurrence_interval_days",
         "severity",
@@ -62,6 +64,10 @@ def summarize_alerts(alerts: list[dict], top: int, zone) -> dict:
     )
     return {
         "clusters": len(clusters),
+        "clusters_by_scale": {
+            scale: sum(1 for a in clusters.values() if a.get("scale", "minutes") == scale)
+            for scale in sorted({a.get("scale", "minutes") for a in clusters.values()})
+        },
         "top_clusters": [{k: a.get(k) for k in fields} for a in ranked[:top]],
         "hot_cells": sorted(hot.values(), key=lambda s: (s["q_value"], s["p_value"]))[:top],
     }

@@ -61,12 +61,19 @@ def test_replay_reports_broken_rows_and_goes_on(settings, robbery_csv):
     assert report["rows"] == good_rows + 3
     assert report["events"] == good_rows
     # Times to the minute, 18.5 % of them on whole hours (1/60 by chance):
-    # those are held out of the 5-minute slices.
+    # those are held out of the 5-minute slices, and vote at the hours and days.
     resolution = report["time_resolution"]
     assert resolution["base"] == "minute"
     assert resolution["heaped"] == {"hour": True, "day": False}
     assert resolution["events_by_resolution"] == {"minute": 775, "hour": 176}
-    assert report["events_scored"] == 775 == resolution["voting"]
+    assert resolution["voting"] == 775
+    assert resolution["voting_by_scale"] == {"minutes": 775, "hours": 951, "days": 951}
+    assert report["events_scored"] == 951
+    # Every scale looks, each spending its share of one budget.
+    scales = report["scales"]
+    assert list(scales) == ["minutes", "hours", "days"]
+    assert sum(s["budget_share"] for s in scales.values()) == pytest.approx(1.0)
+    assert sum(report["clusters_by_scale"].values()) == report["clusters"]
     # The permuted copy: its clusters are all false, judged against the span's budget.
     null = report["null"]
     # Prospective baselines: the first 14 days build them and are not scored.
@@ -78,6 +85,14 @@ def test_replay_reports_broken_rows_and_goes_on(settings, robbery_csv):
     assert null["within_budget"] == (null["clusters"] <= budget)
     assert null["upper_95"] > null["clusters"]
     assert null["real_vs_null"]["real_clusters"] == report["clusters"]
+    for name, scale in scales.items():
+        assert null["by_scale"][name]["budget"] == pytest.approx(
+            budget * scale["budget_share"], abs=2e-3
+        )
+    # Robberies repeat near each other over days: the file has more clusters
+    # at the days scale than its permuted copy (9 against 1 with seed 0).
+    days_vs_null = null["by_scale"]["days"]["real_vs_null"]
+    assert days_vs_null["real_clusters"] > days_vs_null["null_clusters"]
     assert report["broken_rows"] == 3
     assert report["broken_by_reason"] == {
         "unreadable time": 1,
@@ -89,7 +104,8 @@ def test_replay_reports_broken_rows_and_goes_on(settings, robbery_csv):
     assert report["categories"] == ["personal_robbery"]
     assert report["late_events"] == 0
     for cluster in report["top_clusters"]:
-        assert cluster["p_value"] <= report["threshold"]
+        assert cluster["p_value"] <= cluster["threshold"]
+        assert cluster["threshold"] == scales[cluster["scale"]]["threshold"]
 
 
 def test_eval_finds_strong_surges_and_reports_the_budget(settings):

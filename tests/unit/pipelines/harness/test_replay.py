@@ -126,15 +126,22 @@ def test_messages_go_out_in_event_time_order_keyed_by_row():
     }
 
 
-def test_a_file_of_dates_alone_is_not_scored_and_says_why(tmp_path):
-    from pipelines.harness.replay import run_replay
-    from pipelines.settings import load_settings
+def test_a_file_of_dates_alone_is_not_scored_without_a_scale_of_days_and_says_why(tmp_path):
+    import copy
 
+    from pipelines.harness.replay import run_replay
+    from pipelines.settings import Settings, load_settings
+
+    base = load_settings()
+    raw = copy.deepcopy(base.raw)
+    raw["hotspot"]["longer_scales"] = [
+        scale for scale in raw["hotspot"]["longer_scales"] if scale["slide_minutes"] < 1440
+    ]
     path = tmp_path / "shootings.csv"
     rows = [f"2019-01-{d:02d},-73.9{d},40.6{d}" for d in range(1, 29)]
     path.write_text("occur_date,longitude,latitude\n" + "\n".join(rows) + "\n")
     report = run_replay(
-        load_settings(),
+        Settings(raw=raw, root=base.root, var=base.var),
         path,
         time_col="occur_date",
         x_col="longitude",
@@ -144,7 +151,10 @@ def test_a_file_of_dates_alone_is_not_scored_and_says_why(tmp_path):
     )
     assert report["events"] == 28 and report["events_scored"] == 0
     assert report["time_resolution"]["events_by_resolution"] == {"day": 28}
-    assert report["not_scored"].startswith("no event's time is finer than the detector's 5-minute")
+    assert report["time_resolution"]["voting_by_scale"] == {"minutes": 0, "hours": 0}
+    assert report["not_scored"].startswith(
+        "no event's time is finer than the detector's 60-minute slides at its coarsest scale"
+    )
     assert report["clusters"] == 0
 
 
