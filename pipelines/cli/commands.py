@@ -479,9 +479,19 @@ def _eval_fusion(args) -> int:
     return 0
 
 
+def _eval_calibration(args) -> int:
+    from pipelines.harness.calibration import run_calibration
+
+    report = run_calibration(_settings(), town_weeks=args.town_weeks, seed=args.seed)
+    print(json.dumps(report, ensure_ascii=False))
+    return 0
+
+
 def _eval(args) -> int:
     if args.target == "classifier":
         return _eval_classifier(args)
+    if args.target == "calibration":
+        return _eval_calibration(args)
     if args.target == "fusion":
         return _eval_fusion(args)
     from pipelines.harness.hotspot_eval import run_eval

@@ -413,6 +413,20 @@ def _add_eval(sub) -> None:
     )
     ec.add_argument("--folds", type=positive(int), default=5, help="outer folds (default 5)")
     ec.add_argument("--seed", type=int, default=0)
+    eca = eval_sub.add_parser(
+        "calibration",
+        help="the hotspot detector's false alarms, every time scale, on a Poisson null drawn "
+        "from the simulator's law, against the budget (drives the look functions; needs no "
+        "service)",
+    )
+    eca.add_argument("--json", action="store_true", help="print the report as JSON (the default)")
+    eca.add_argument(
+        "--town-weeks",
+        type=positive(float),
+        default=250.0,
+        help="null town-weeks counted after a warm-up of the longest window (default 250)",
+    )
+    eca.add_argument("--seed", type=int, default=0)
     ef = eval_sub.add_parser(
         "fusion",
         help="incident fusion: links across channels against planted multi-channel incidents "

@@ -264,6 +264,24 @@ class DistrictSimulator:
         hours, days = self._model.profiles[source_of(category)]
         return base * hours[hour] * days[weekday]
 
+    def cell_rates(self, category: str) -> dict[str, float]:
+        """:meth:`base_rate` of every cell where ``category`` can happen (the others: 0)."""
+        return dict(self._cell_rates(category))
+
+    def week_factors(self) -> dict[tuple[str, int], float]:
+        """``(channel, hour of the week) -> factor``: the hour-of-day times the day-of-week factor.
+
+        The rate of a cell at a moment is its :meth:`base_rate` times this,
+        Monday 00:00 being hour 0, as :func:`features.baselines.hour_of_week`
+        counts; the factors average 1 over the week.
+        """
+        return {
+            (source, day * 24 + hour): hours[hour] * days[day]
+            for source, (hours, days) in self._model.profiles.items()
+            for day in range(7)
+            for hour in range(24)
+        }
+
     def busiest_cells(self, category: str, n: int) -> list[str]:
         """The ``n`` cells with the highest :meth:`base_rate` for ``category`` (ties by id)."""
         rates = self._cell_rates(category)
