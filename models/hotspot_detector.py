@@ -132,8 +132,15 @@ class HotspotDetector:
         self.replicates = int(hotspot["scan_replicates"])
         self.fdr_q = float(hotspot["fdr_q"])
         self.budget = float(hotspot["alert_budget_per_town_month"])
-        self.threshold = budget_threshold(
-            self.budget * self.budget_share, towns, len(self.categories), self.slide_min
+        self.threshold_factor = float(hotspot.get("threshold_factor", 1.0))
+        if not self.threshold_factor > 0:
+            raise ValueError(f"threshold_factor={self.threshold_factor!r} must be positive")
+        self.threshold = min(
+            1.0,
+            self.threshold_factor
+            * budget_threshold(
+                self.budget * self.budget_share, towns, len(self.categories), self.slide_min
+            ),
         )
         self.looks_per_day = 24 * 60 / self.slide_min
         self.severity_levels = sorted(
@@ -174,6 +181,7 @@ class HotspotDetector:
             self.size_min,
             tuple(self.durations_min),
             self.budget_share,
+            self.threshold_factor,
         )
 
     # ------------------------------------------------------------ geometry

@@ -62,6 +62,10 @@ class TimeScale:
     size_min: int
     durations_min: tuple[int, ...]
     budget_share: float
+    #: The per-look threshold is ``threshold_factor × p*_s``: calibrated by
+    #: ``zongzhi eval calibration`` so that the clusters, not the looks,
+    #: spend the scale's share (1: the union-bound threshold itself).
+    threshold_factor: float = 1.0
 
     @property
     def buckets(self) -> int:
@@ -84,6 +88,7 @@ class TimeScale:
             "window_slide_minutes": self.slide_min,
             "window_size_minutes": self.size_min,
             "scan_durations_minutes": list(self.durations_min),
+            "threshold_factor": self.threshold_factor,
         }
 
 
@@ -109,6 +114,7 @@ def time_scales(hotspot: dict) -> list[TimeScale]:
             int(s["window_minutes"]),
             tuple(int(d) for d in s["durations_minutes"]),
             float(s["budget_share"]),
+            float(s.get("threshold_factor", 1.0)),
         )
         for s in hotspot.get("longer_scales") or ()
     ]
@@ -118,6 +124,7 @@ def time_scales(hotspot: dict) -> list[TimeScale]:
         int(hotspot["window_size_minutes"]),
         tuple(int(d) for d in hotspot["scan_durations_minutes"]),
         1.0 - sum(s.budget_share for s in longer),
+        float(hotspot.get("threshold_factor", 1.0)),
     )
     return [base, *sorted(longer, key=lambda s: s.slide_min)]
 

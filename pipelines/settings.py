@@ -76,6 +76,13 @@ class Section(Mapping):
                 f"the configuration lacks {self.name}.{key}; see {self._source}"
             ) from None
 
+    def __contains__(self, key) -> bool:
+        return key in self._values
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value of ``key``, or ``default`` when the configuration leaves it out."""
+        return self._values.get(key, default)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._values)
 
@@ -290,6 +297,7 @@ class Settings:
                 f"hotspot.scan_durations_minutes={durations!r} must list whole numbers of slides "
                 f"({slide} min) no longer than the window ({size} min); {where}"
             )
+        _check_threshold_factor("hotspot.threshold_factor", section.get("threshold_factor"), where)
         _check_longer_scales(section.get("longer_scales"), slide, where)
         return section
 
@@ -414,8 +422,24 @@ def _check_longer_scales(scales, base_slide: int, where: str) -> None:
         if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share < 1:
             raise SettingsError(f"{key}.budget_share={share!r} must lie in (0, 1); {where}")
         shares += share
+        _check_threshold_factor(f"{key}.threshold_factor", scale.get("threshold_factor"), where)
     if not shares < 1:
         raise SettingsError(
             f"hotspot.longer_scales' budget shares add up to {shares:g}; they must leave the "
             f"base window a part of the budget (below 1); {where}"
+        )
+
+
+def _check_threshold_factor(key: str, value, where: str) -> None:
+    """A threshold factor is absent (1) or a finite number > 0; raise naming the key."""
+    if value is None:
+        return
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not 0 < value < float("inf")
+    ):
+        raise SettingsError(
+            f"{key}={value!r} must be a positive number (the calibrated multiple of the "
+            f"budget's per-look threshold; 1 when absent); {where}"
         )

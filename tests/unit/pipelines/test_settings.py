@@ -68,6 +68,7 @@ def test_the_committed_scales_share_the_budget_with_the_base_window():
         (1, {"durations_minutes": [1440, 30000]}, r"durations_minutes=\[1440, 30000\] must"),
         (0, {"budget_share": 0}, r"longer_scales\[0\].budget_share=0 must lie in \(0, 1\)"),
         (0, {"budget_share": 0.8}, r"budget shares add up to 1.05; they must leave the base"),
+        (1, {"threshold_factor": 0}, r"longer_scales\[1\].threshold_factor=0 must be a positive"),
     ],
 )
 def test_a_bad_scale_is_named_in_one_line(index, changes, message):
@@ -80,3 +81,8 @@ def test_a_scale_missing_a_key_is_named():
     del scales[0]["budget_share"]
     with pytest.raises(SettingsError, match=r"longer_scales\[0\] lacks budget_share"):
         assert _with_hotspot(longer_scales=scales).hotspot is None
+
+
+def test_a_bad_base_threshold_factor_is_named():
+    with pytest.raises(SettingsError, match=r"hotspot.threshold_factor='x' must be a positive"):
+        assert _with_hotspot(threshold_factor="x").hotspot is None

@@ -77,6 +77,14 @@ def test_a_short_calibration_counts_every_scales_looks_and_judges_each_against_i
         assert scale["budget_share"] == share
         assert scale["budget"] == pytest.approx(share * towns * months, abs=1e-3)
         assert scale["clusters"] <= scale["alarming_looks"]
+        # The curve: more clusters as the threshold loosens; the configured one on it.
+        counts = [point["clusters"] for point in scale["curve"]]
+        assert counts == sorted(counts)
+        at = {point["factor"]: point["clusters"] for point in scale["curve"]}
+        assert at[scale["threshold_factor"]] == scale["clusters"]
+        assert scale["threshold"] == pytest.approx(
+            scale["threshold_factor"] * scale["union_bound_threshold"]
+        )
     assert report["total"]["clusters"] == sum(s["clusters"] for s in report["scales"].values())
     # The null's events are the law's: its intensity over the hours drawn.
     expected = report["expected_events"]
