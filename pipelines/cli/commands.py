@@ -271,6 +271,7 @@ def _replay(args) -> int:
         seed=args.seed,
         baselines=args.baselines,
         warm_up_days=args.warm_up_days,
+        zones=args.zones,
     )
     print(json.dumps(report, ensure_ascii=False, default=str))
     return 0
@@ -487,7 +488,17 @@ def _eval_calibration(args) -> int:
     return 0
 
 
+def _eval_power(args) -> int:
+    from pipelines.harness.power_eval import run_power_eval
+
+    report = run_power_eval(_settings(), surges=args.surges, seeds=tuple(range(args.seeds)))
+    print(json.dumps(report, ensure_ascii=False))
+    return 0
+
+
 def _eval(args) -> int:
+    if args.target == "power":
+        return _eval_power(args)
     if args.target == "classifier":
         return _eval_classifier(args)
     if args.target == "calibration":

@@ -118,6 +118,14 @@ def _add_replay(sub) -> None:
         help="with prospective baselines: the file's first days, not scored (default 14)",
     )
     replay.add_argument(
+        "--zones",
+        type=positive(int),
+        default=1,
+        help="the budget's unit: the file's area split into this many zones (k-means of its "
+        "events' places), each allowed the budget per month, as a district's towns are "
+        "(default 1)",
+    )
+    replay.add_argument(
         "--json", action="store_true", help="print the report as JSON (the default)"
     )
 
@@ -427,6 +435,21 @@ def _add_eval(sub) -> None:
         help="null town-weeks counted after a warm-up of the longest window (default 250)",
     )
     eca.add_argument("--seed", type=int, default=0)
+    ep = eval_sub.add_parser(
+        "power",
+        help="planted surges of an hour to two days at every time scale, against three "
+        "oracles told where each surge is (drives the look functions; needs no service)",
+    )
+    ep.add_argument("--json", action="store_true", help="print the report as JSON (the default)")
+    ep.add_argument(
+        "--surges", type=positive(int), default=30, help="surges planted per seed (default 30)"
+    )
+    ep.add_argument(
+        "--seeds",
+        type=positive(int),
+        default=2,
+        help="seeds 0..N-1, each its own null and surges (default 2)",
+    )
     ef = eval_sub.add_parser(
         "fusion",
         help="incident fusion: links across channels against planted multi-channel incidents "

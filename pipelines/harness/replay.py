@@ -86,6 +86,7 @@ __all__ = [
     "ProspectiveBaselines",
     "ReplayProgress",
     "replay_detectors",
+    "replay_zones",
     "replay_messages",
     "run_replay",
     "fine_enough",
@@ -282,17 +283,48 @@ class ProspectiveBaselines:
         return self._baselines
 
 
+def replay_zones(grid: CellGrid, cells: list[str], cell_ids: list[str], zones: int, seed: int):
+    """``cell -> zone`` for ``zones`` areas of the file: k-means of its events' places.
+
+    The zones are the budget's unit, as the towns are the district's: each
+    zone may raise ``alert_budget_per_town_month`` false clusters a month.
+    Centres are fitted to the events (so busy parts get more zones); every
+    cell of the bounding box joins its nearest centre.
+
+    >>> grid = CellGrid(0.0, 0.0, 500)
+    >>> cells = ["r000c000", "r000c001", "r000c009", "r000c010"]
+    >>> zone = replay_zones(grid, cells, cells[:2] * 3 + cells[2:] * 3, 2, seed=0)
+    >>> zone["r000c000"] == zone["r000c001"] != zone["r000c009"] == zone["r000c010"]
+    True
+    """
+    from sklearn.cluster import KMeans
+
+    seen = sorted(set(cell_ids))
+    if not 1 <= zones <= len(seen):
+        raise ReplayError(
+            f"--zones {zones}: must be from 1 to the {len(seen)} cells the file's events fall in"
+        )
+    events = np.array([grid.to_metres(*grid.center_of(c)) for c in cell_ids])
+    centres = KMeans(n_clusters=zones, n_init=4, random_state=seed).fit(events).cluster_centers_
+    points = np.array([grid.to_metres(*grid.center_of(c)) for c in cells])
+    nearest = np.argmin(((points[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2), axis=1)
+    # Zones numbered west to east, so that names do not depend on k-means' order.
+    order = np.argsort(np.argsort(centres[:, 0], kind="stable"), kind="stable")
+    return {cell: f"z{order[k] + 1:02d}" for cell, k in zip(cells, nearest)}
+
+
 def replay_detectors(
-    settings: Settings, grid: CellGrid, cells: list[str], categories
+    settings: Settings, grid: CellGrid, cells: list[str], categories, zone_of: dict | None = None
 ) -> list[HotspotDetector]:
     """The platform's detectors over the file's cells, one per time scale, the base window's first.
 
-    Each cell is its own place in one area (the budget's unit).
+    The budget's unit is the zone (``zone_of``: cell -> zone; None: one area).
     """
+    zone_of = zone_of or {}
     places, coords = {}, []
     for cell in cells:
         lon, lat = grid.center_of(cell)
-        places[cell] = Place("replay", "", "", "", lon, lat)
+        places[cell] = Place(zone_of.get(cell, "replay"), "", "", "", lon, lat)
         coords.append(grid.to_metres(lon, lat))
     hotspot = settings.hotspot
     return [
@@ -303,7 +335,7 @@ def replay_detectors(
             scale.settings(hotspot),
             categories,
             district_code="replay",
-            towns=1,
+            towns=max(len(set(zone_of.values())), 1),
             seed=settings.section("district").integer("seed"),
             scale=scale.name,
             budget_share=scale.budget_share,
@@ -338,6 +370,7 @@ def run_replay(
     seed: int = 0,
     baselines: str = "prospective",
     warm_up_days: float = 14.0,
+    zones: int = 1,
 ) -> dict:
     """Replay a file through Kafka and the Flink hotspot job; return the report.
 
@@ -346,7 +379,9 @@ def run_replay(
     included). With ``null="permute"``, a copy with its times permuted within each
     category (:func:`permuted_within_category`, ``seed``) is replayed too,
     and the report's ``null`` compares its clusters with the budget and
-    with the file's (:func:`null_comparison`).
+    with the file's (:func:`null_comparison`). ``zones`` areas
+    (:func:`replay_zones`) are the budget's unit, each allowed the budget
+    per month as a district's towns are.
     """
     from pipelines.streaming import hotspot_job
     from pipelines.streaming.hotspot_job import BaselineStore, WindowScorer
@@ -387,6 +422,7 @@ def run_replay(
     cell_ids = [grid.cell_of(lon, lat) for lon, lat in zip(points.lon, points.lat)]
     cells = _bounding_cells(grid, cell_ids)
     categories = sorted(set(points.category))
+    zone_of = replay_zones(grid, cells, cell_ids, zones, seed) if zones > 1 else None
     prior_slots = settings.section("nightly").number("week_profile_prior_slots")
     fallback = float(hotspot["fallback_rate_per_cell_hour"])
 
@@ -412,7 +448,7 @@ def run_replay(
         )
 
     def scored(replayed: ReplayPoints, tag: str) -> tuple[list[dict], int, list]:
-        detectors = replay_detectors(settings, grid, cells, categories)
+        detectors = replay_detectors(settings, grid, cells, categories, zone_of)
         topics = {
             "normalized": settings.topic("replay"),
             "alerts": settings.topic("replay_alerts"),
@@ -451,7 +487,7 @@ def run_replay(
     if null == "permute":
         null_alerts, _, _ = scored(permuted_within_category(points, seed), "permuted")
         null_summary = summarize_alerts(null_alerts, top, time_zone(tz))
-        budget = float(hotspot["alert_budget_per_town_month"])
+        budget = float(hotspot["alert_budget_per_town_month"]) * zones
         null_report = null_comparison(
             summary["clusters"],
             null_summary["clusters"],
@@ -477,6 +513,7 @@ def run_replay(
         "categories": categories,
         "late_events": late,
         "alert_updates": len(alerts),
+        "zones": zones,
         "threshold": detectors[0].threshold,
         "scales": {
             d.scale: {

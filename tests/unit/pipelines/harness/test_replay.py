@@ -202,3 +202,19 @@ def test_progress_says_the_event_time_looks_and_clusters_so_far(tmp_path, caplog
     said = "replay (file): event time 2026-11-02 08:00, 1 looks, 1 clusters so far"
     assert [r.getMessage() for r in caplog.records] == [said]
     assert progress.looks == 2 and progress.clusters == {"c1", "c2"}
+
+
+def test_zones_split_the_file_where_its_events_are_and_name_a_bad_count():
+    from features.geography import CellGrid
+    from pipelines.harness.replay import ReplayError, replay_zones
+
+    grid = CellGrid(0.0, 0.0, 500)
+    west = [f"r000c{c:03d}" for c in range(3)]
+    east = [f"r000c{c:03d}" for c in range(20, 23)]
+    empty = ["r000c010", "r000c015"]
+    zone = replay_zones(grid, west + empty + east, west * 5 + east * 5, 2, seed=0)
+    assert {zone[c] for c in west} == {"z01"} and {zone[c] for c in east} == {"z02"}
+    # A cell without events joins the nearest centre.
+    assert (zone["r000c010"], zone["r000c015"]) == ("z01", "z02")
+    with pytest.raises(ReplayError, match=r"--zones 7: must be from 1 to the 6 cells"):
+        replay_zones(grid, west + east, west + east, 7, seed=0)
