@@ -83,6 +83,11 @@ class Baselines:
         ``(source, hour_of_week) -> factor`` (mean 1 over the week).
     fallback_rate_per_hour : float
         Used where neither table has a positive rate.
+    cell_shapes : dict
+        ``(cell_id, category) -> shape``: how uncertain or overdispersed the
+        cell's rate is, as the shape ``a`` of a gamma multiplier of mean 1
+        (variance ``1/a``): the count over a stretch is then gamma–Poisson
+        (negative binomial) rather than Poisson. Absent: Poisson (``a = ∞``).
 
     Examples
     --------
@@ -101,6 +106,7 @@ class Baselines:
     town_rates: dict = field(default_factory=dict)
     week_factors: dict = field(default_factory=dict)
     fallback_rate_per_hour: float = 0.25
+    cell_shapes: dict = field(default_factory=dict)
     #: Distinct for every table set made in this process, for caches keyed by baselines.
     version: int = field(default_factory=lambda: next(_VERSIONS), compare=False, repr=False)
 
@@ -117,6 +123,17 @@ class Baselines:
         if rate is not None and rate > 0:
             return float(rate), TOWN_PRIOR
         return self.fallback_rate_per_hour, FALLBACK
+
+    def shape(self, cell_id: str, category: str) -> float:
+        """The gamma shape of a cell's rate (see ``cell_shapes``); ``inf``: Poisson.
+
+        >>> Baselines(cell_shapes={("r1", "fight"): 4.0}).shape("r1", "fight")
+        4.0
+        >>> Baselines().shape("r1", "fight")
+        inf
+        """
+        shape = self.cell_shapes.get((cell_id, category))
+        return float(shape) if shape is not None and shape > 0 else float("inf")
 
     def profile_hours(self, source: str, start_s: float, end_s: float) -> tuple[float, bool]:
         """``∫ factor dt`` over ``[start_s, end_s)`` in hours, and whether every hour had a factor.

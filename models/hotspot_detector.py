@@ -11,7 +11,11 @@ counts of every cell and category over each scan duration ending then.
 2. the prospective space-time scan (:mod:`models.space_time_scan`) finds
    the clusters of the category; each gets a p-value against the largest
    LLR of Monte Carlo districts drawn from the baselines (cached per
-   category, baselines and profile) and a recurrence interval;
+   category, baselines and profile) and a recurrence interval. Where the
+   baselines give a rate's gamma shape (an uncertain or overdispersed rate,
+   :meth:`features.baselines.Baselines.shape`), the cluster's own tail is
+   gamma–Poisson and each Monte Carlo district draws its rates from the
+   gamma first (:func:`models.scan_significance.simulate_null_maxima`);
 3. false-alarm control: a category's scan is one test per look, so with
    ``B`` false alarms budgeted per town and month, ``T`` towns, ``C``
    categories and ``L`` looks a month the threshold is
@@ -49,6 +53,7 @@ from models.hotspot_scoring import (
     cell_q_values,
     cluster_p_value,
     quantized_bucket_weights,
+    zone_shape,
 )
 from models.scan_significance import simulate_null_maxima
 from models.time_scales import BASE_SCALE, TimeScale
@@ -223,8 +228,8 @@ class HotspotDetector:
         )
         return digest.digest()
 
-    def null_key(self, rates, weights, seed) -> str:
-        """The content key of one null draw: its rates, weights and seed, zones and settings.
+    def null_key(self, rates, weights, seed, shapes=None) -> str:
+        """The content key of one null draw: its rates, weights, seed and shapes, zones and settings.
 
         Two detectors that would draw the same null maxima give the same key,
         so a :attr:`null_store` that outlives the job is shared safely.
@@ -232,6 +237,9 @@ class HotspotDetector:
         digest = hashlib.blake2b(self._null_inputs, digest_size=20)
         for part in (rates, weights, seed):
             digest.update(np.ascontiguousarray(part, dtype=float).tobytes())
+        if shapes is not None:  # Poisson draws keep the keys they had
+            digest.update(b"shapes")
+            digest.update(np.ascontiguousarray(shapes, dtype=float).tobytes())
         return digest.hexdigest()
 
     def _null(self, baselines: Baselines, category: str, rates, weights):
@@ -251,7 +259,9 @@ class HotspotDetector:
                 else len(self.categories),
                 int(round(float(weights.sum()) * 1e4)),
             ]
-            stored = self.null_key(rates, weights, seed)
+            shapes = self.expectation.shape_vector(baselines, category)
+            overdispersed = bool(np.isfinite(shapes).any())
+            stored = self.null_key(rates, weights, seed, shapes if overdispersed else None)
             try:
                 self._nulls[key] = self.null_store[stored]
                 self.stats["nulls_loaded"] += 1
@@ -265,6 +275,7 @@ class HotspotDetector:
                     min_observed=self.min_observed,
                     replicates=self.replicates,
                     rng=np.random.default_rng(seed),
+                    shapes=shapes if overdispersed else None,
                 )
                 self.null_store[stored] = self._nulls[key]
         return self._nulls[key]
@@ -351,13 +362,16 @@ class HotspotDetector:
                 # Every cylinder's expected count, for the union bound (rarely needed).
                 return np.outer((rates @ self.zones.membership)[self.zones.valid_zone], hours)
 
+            shapes = self.expectation.shape_vector(baselines, category)
             for cluster in itertools.islice(clusters, self.max_clusters):
+                members = list(cluster.cells)
                 p, method = cluster_p_value(
                     cluster,
                     self.threshold,
                     functools.partial(self._null, baselines, category, rates, weights),
                     zone_expected,
                     min_observed=self.min_observed,
+                    shape=zone_shape(rates[members], shapes[members]),
                 )
                 if p > self.threshold:
                     # Clusters come by decreasing LLR, and both p-values grow as it falls.

@@ -69,6 +69,13 @@ class BaselineExpectation:
             self._rates[key] = (rates, sources)
         return self._rates[key]
 
+    def shape_vector(self, baselines: Baselines, category: str) -> np.ndarray:
+        """Every cell's gamma shape (:meth:`features.baselines.Baselines.shape`); ``inf``: Poisson."""
+        key = (baselines.version, category, "shape")
+        if key not in self._rates:
+            self._rates[key] = np.array([baselines.shape(c, category) for c in self.cells])
+        return self._rates[key]
+
     def bucket_weights(self, baselines: Baselines, category: str, window_end_s: int):
         """Profile hours of each bucket of the window ending at ``window_end_s``.
 

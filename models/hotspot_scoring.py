@@ -31,11 +31,18 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.stats import false_discovery_control, poisson
+from scipy.stats import false_discovery_control, nbinom, poisson
 
 from models.scan_significance import union_bound_p
 
-__all__ = ["budget_threshold", "cluster_p_value", "quantized_bucket_weights", "cell_q_values"]
+__all__ = [
+    "budget_threshold",
+    "count_tail",
+    "zone_shape",
+    "cluster_p_value",
+    "quantized_bucket_weights",
+    "cell_q_values",
+]
 
 _MINUTES_PER_MONTH = 30 * 24 * 60
 _NULL_SCALE_STEP = 1.1
@@ -66,7 +73,35 @@ def budget_threshold(
     return min(1.0, budget_per_town_month * towns / (looks * categories))
 
 
-def cluster_p_value(cluster, threshold, null_maxima, zone_expected, *, min_observed):
+def count_tail(observed: float, expected: float, shape: float = math.inf) -> float:
+    """``P(N >= observed)`` for a count of mean ``expected``: Poisson, or gamma–Poisson of ``shape``.
+
+    A gamma–Poisson (negative binomial) count of shape ``k`` has variance
+    ``E + E²/k``; ``k = inf`` is Poisson.
+
+    >>> round(count_tail(10, 4.0), 5), round(count_tail(10, 4.0, 5.0), 5)
+    (0.00813, 0.0389)
+    """
+    if not math.isfinite(shape):
+        return float(poisson.sf(observed - 1, expected))
+    return float(nbinom.sf(observed - 1, shape, shape / (shape + expected)))
+
+
+def zone_shape(expected_by_cell, shapes) -> float:
+    """The gamma shape of a zone's sum, matched on its variance: ``(Σe)² / Σ(e²/a)``.
+
+    >>> zone_shape([1.0, 1.0], [4.0, float("inf")]), zone_shape([1.0], [float("inf")])
+    (16.0, inf)
+    """
+    e = np.asarray(expected_by_cell, dtype=float)
+    a = np.asarray(shapes, dtype=float)
+    excess = float(np.sum(np.where(np.isfinite(a), e**2 / np.where(np.isfinite(a), a, 1.0), 0.0)))
+    return float(e.sum() ** 2 / excess) if excess > 0 else math.inf
+
+
+def cluster_p_value(
+    cluster, threshold, null_maxima, zone_expected, *, min_observed, shape: float = math.inf
+):
     """The cluster's p-value: Monte Carlo Gumbel tail, capped by the union bound.
 
     The p-value is at least the cluster's own Poisson tail (its cylinder
@@ -91,13 +126,16 @@ def cluster_p_value(cluster, threshold, null_maxima, zone_expected, *, min_obser
         union bound; called only when the Gumbel tail cannot be fitted.
     min_observed : int
         Events a cylinder needs, as in the scan.
+    shape : float
+        The zone's gamma shape (:func:`zone_shape`): its own tail is
+        gamma–Poisson then; ``inf``: Poisson.
 
     Returns
     -------
     p_value : float
     method : {'cylinder tail', 'gumbel', 'union bound'}
     """
-    own_tail = float(poisson.sf(cluster.observed - 1, cluster.expected))
+    own_tail = count_tail(cluster.observed, cluster.expected, shape)
     if own_tail > threshold:
         # The largest LLR reaches this one at least as often as this
         # cylinder alone does: not significant, whatever the null says.

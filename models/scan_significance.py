@@ -128,8 +128,15 @@ def simulate_null_maxima(
     min_observed: int = 1,
     replicates: int = 199,
     rng: np.random.Generator | None = None,
+    shapes=None,
 ) -> NullMaxima:
     """Largest LLR of ``replicates`` districts drawn from the baselines.
+
+    With ``shapes`` (each cell's gamma shape, ``inf`` for none), each
+    replicate first draws every such cell's rate as ``rate × G``,
+    ``G ~ Gamma(shape, 1/shape)``: the gamma–Poisson predictive of a rate
+    known only so well (or varying beyond Poisson), while the LLR is still
+    taken against the point rate, as the data's is.
 
     Cell ``j`` expects ``rates[j] * bucket_weights[b]`` events in time bucket
     ``b`` (oldest first); a duration of ``d`` buckets covers the last ``d``.
@@ -158,7 +165,15 @@ def simulate_null_maxima(
     rng = rng or np.random.default_rng()
     n_cylinders = zones.n_zones * len(durations)
     maxima = np.zeros(replicates)
-    totals = rng.poisson(np.outer(np.ones(replicates), r * w.sum()))
+    means = np.outer(np.ones(replicates), r * w.sum())
+    if shapes is not None:
+        a = np.asarray(shapes, dtype=float)
+        finite = np.flatnonzero(np.isfinite(a) & (a > 0))
+        if finite.size:
+            means[:, finite] *= rng.gamma(
+                a[finite], 1.0 / a[finite], size=(replicates, finite.size)
+            )
+    totals = rng.poisson(means)
     rep, cell = np.nonzero(totals)
     if rep.size == 0:
         return NullMaxima(maxima, n_cylinders)

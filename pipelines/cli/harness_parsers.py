@@ -118,6 +118,13 @@ def _add_replay(sub) -> None:
         help="with prospective baselines: the file's first days, not scored (default 14)",
     )
     replay.add_argument(
+        "--tails",
+        choices=["gamma-poisson", "poisson"],
+        default="gamma-poisson",
+        help="gamma-poisson: each cell's rate as uncertain as the file's past makes it, the "
+        "detector's tails negative binomial (default); poisson: rates taken as known",
+    )
+    replay.add_argument(
         "--zones",
         type=positive(int),
         default=1,

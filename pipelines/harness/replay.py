@@ -96,6 +96,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+#: The tails a replay's detector may use (``--tails``).
+TAILS = ("gamma-poisson", "poisson")
 #: The replay's producer: small batches are fine, the file is read once.
 PRODUCER_CONFIG = {"linger.ms": 50, "compression.type": "lz4"}
 
@@ -115,12 +117,16 @@ def replay_baselines(
     fallback: float,
     hours_of_week: list[int] | None = None,
     until_ms: int | None = None,
+    rate_uncertainty: bool = True,
 ) -> Baselines:
     """Baselines from the file itself (see the module docstring).
 
     ``hours_of_week`` (each point's, if known) saves reading them again;
     ``until_ms`` ends the observed span later than the last point (a
-    prospective day's start).
+    prospective day's start). With ``rate_uncertainty``, each cell's rate
+    carries its empirical-Bayes posterior shape (prior shape plus the
+    cell's events): a rate learnt from few events is uncertain, and the
+    detector's tails become gamma–Poisson instead of Poisson.
     """
     import pandas as pd
 
@@ -132,7 +138,7 @@ def replay_baselines(
     frame = pd.DataFrame(
         {"cell_id": cell_of_point, "category": points.category, "time_ms": points.time_ms}
     )
-    cell_rates, town_rates = {}, {}
+    cell_rates, town_rates, cell_shapes = {}, {}, {}
     for category, group in frame.groupby("category"):
         counts = group.groupby("cell_id").size().reindex(cells, fill_value=0)
         smoother = PoissonGammaSmoother().fit(
@@ -140,6 +146,10 @@ def replay_baselines(
         )
         for cell, rate in zip(cells, smoother.smoothed_rates_):
             cell_rates[(cell, category)] = float(rate)
+        prior_shape = float(smoother.alpha_[0])
+        if rate_uncertainty and np.isfinite(prior_shape):
+            for cell, n in zip(cells, counts.to_numpy()):
+                cell_shapes[(cell, category)] = prior_shape + float(n)
         town_rates[("replay", category)] = float(smoother.prior_mean_[0])
     # Hour-of-week profile per category; every hour of the span was observed.
     start_h = min(points.time_ms) // 3_600_000
@@ -162,7 +172,7 @@ def replay_baselines(
         (s, int(h)): float(f)
         for s, h, f in zip(profile["source"], profile["hour_of_week"], profile["factor"])
     }
-    return Baselines(cell_rates, town_rates, factors, fallback)
+    return Baselines(cell_rates, town_rates, factors, fallback, cell_shapes)
 
 
 class ReplayProgress:
@@ -247,7 +257,9 @@ class ProspectiveBaselines:
         prior_slots: float,
         fallback: float,
         warm_up_days: float,
+        rate_uncertainty: bool = True,
     ):
+        self.rate_uncertainty = rate_uncertainty
         order = np.argsort(points.time_ms, kind="stable")
         self.time_ms = np.asarray(points.time_ms, dtype=np.int64)[order]
         self.cells = cells
@@ -278,6 +290,7 @@ class ProspectiveBaselines:
                 self.fallback,
                 self.hours_of_week[:n],
                 until_ms=day * 86_400_000,
+                rate_uncertainty=self.rate_uncertainty,
             )
             self._day = day
         return self._baselines
@@ -371,6 +384,7 @@ def run_replay(
     baselines: str = "prospective",
     warm_up_days: float = 14.0,
     zones: int = 1,
+    tails: str = "gamma-poisson",
 ) -> dict:
     """Replay a file through Kafka and the Flink hotspot job; return the report.
 
@@ -426,13 +440,19 @@ def run_replay(
     prior_slots = settings.section("nightly").number("week_profile_prior_slots")
     fallback = float(hotspot["fallback_rate_per_cell_hour"])
 
+    if tails not in TAILS:
+        raise ReplayError(f"--tails {tails!r}: must be one of {', '.join(TAILS)}")
+    uncertain = tails == "gamma-poisson"
+
     def store_of(replayed: ReplayPoints):
         if baselines == "prospective":
             return ProspectiveBaselines(
-                cells, cell_ids, replayed, prior_slots, fallback, warm_up_days
+                cells, cell_ids, replayed, prior_slots, fallback, warm_up_days, uncertain
             )
         return BaselineStore.fixed(
-            replay_baselines(cells, cell_ids, replayed, prior_slots, fallback)
+            replay_baselines(
+                cells, cell_ids, replayed, prior_slots, fallback, rate_uncertainty=uncertain
+            )
         )
 
     if baselines == "prospective":
@@ -525,6 +545,12 @@ def run_replay(
             for d in detectors
         },
         "baselines": how,
+        "tails": (
+            "gamma-poisson: each cell's rate uncertain as its empirical-Bayes posterior "
+            "(shape: prior shape + the cell's events)"
+            if uncertain
+            else "poisson: rates taken as known"
+        ),
         **summary,
         **({"null": null_report} if null_report else {}),
     }

@@ -145,3 +145,21 @@ def test_without_baselines_the_fallback_is_used_and_said():
 def test_durations_must_fit_the_window():
     with pytest.raises(ValueError, match=r"scan_durations_minutes \[7\] must be multiples"):
         _detector(scan_durations_minutes=[7, 30])
+
+
+def test_an_uncertain_rate_makes_a_modest_excess_no_alarm():
+    # 6 events in 30 min where a single cell expects 0.2: an alarm when the
+    # rate is known; when the rate was learnt from 2 events (shape 2: the
+    # true rate may well be three times it), the same count is no surprise.
+    modest = {("r005c005", FIGHT): [2, 4, 6]}
+    known = _detector().look(END, modest, _baselines(detector=_detector()))
+    assert [a["status"] for a in known] == ["new"]
+    detector = _detector()
+    uncertain = Baselines(
+        {(c, FIGHT): 0.4 for c in detector.cells},
+        {},
+        {},
+        0.25,
+        {(c, FIGHT): 2.0 for c in detector.cells},
+    )
+    assert detector.look(END, modest, uncertain) == []

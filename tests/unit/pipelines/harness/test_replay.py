@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import math
 from datetime import UTC, datetime
 
 import numpy as np
@@ -181,6 +182,13 @@ def test_prospective_baselines_know_only_the_days_before_the_look():
     # Day 29 has seen cell b's days.
     day29 = store.at((start + 29 * day_ms) // 1000)
     assert day29.rate("b", "replay", "theft")[0] > rate_b
+    # Each rate is as uncertain as its events make it: the prior's shape plus
+    # the cell's events (by day 18: a 36, b 0).
+    prior = day18.shape("b", "theft")
+    assert math.isfinite(prior)
+    assert day18.shape("a", "theft") - prior == pytest.approx(36)
+    known = ProspectiveBaselines(["a", "b"], cells, points, 4.0, 0.25, 14, rate_uncertainty=False)
+    assert known.at((start + 18 * day_ms) // 1000).shape("a", "theft") == math.inf
 
 
 def test_progress_says_the_event_time_looks_and_clusters_so_far(tmp_path, caplog):
