@@ -242,6 +242,7 @@ def run_eval(
                 slide_minutes=int(hotspot["window_slide_minutes"]),
                 window_minutes=int(hotspot["window_size_minutes"]),
                 seed=seed,
+                towns=len(district.towns),
             ),
             "planted": [
                 {

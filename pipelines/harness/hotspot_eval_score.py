@@ -121,6 +121,7 @@ def oracle_reference(
     slide_minutes: int,
     window_minutes: int,
     seed: int = 0,
+    towns: int = 1,
 ) -> dict:
     """What a detector told each surge's zone and category could reach at the budget.
 
@@ -129,28 +130,50 @@ def oracle_reference(
     durations or categories; a detector that keeps to the budget without
     being told should not expect a higher recall or shorter delays.
     """
-    from models.detection_power import alpha_per_look, oracle_power
+    from models.detection_power import (
+        alpha_per_look,
+        cusum_power,
+        oracle_power,
+        power_weighted_median,
+    )
 
     rng = np.random.default_rng(seed)
     alpha = alpha_per_look(budget_per_town_month, slide_minutes)
-    powers = []
+    per_look = budget_per_town_month / (30 * 24 * 60 / slide_minutes)
+    after = window_minutes // slide_minutes
+    powers, oracles = [], {"single_window": [], "cusum_town": [], "cusum_district": []}
     for plan in plans:
         if not plan.expected_per_slice:
             continue
         surge_slices = max(
             1, int(round((plan.end - plan.start).total_seconds() / 60 / slide_minutes))
         )
-        powers.append(
-            oracle_power(
-                plan.expected_per_slice,
-                plan.multiplier,
-                surge_slices,
-                slide_minutes=slide_minutes,
-                slices_per_window=window_minutes // slide_minutes,
-                alpha=alpha,
-                rng=rng,
-            )
+        single = oracle_power(
+            plan.expected_per_slice,
+            plan.multiplier,
+            surge_slices,
+            slide_minutes=slide_minutes,
+            slices_per_window=after,
+            alpha=alpha,
+            rng=rng,
         )
+        powers.append(single)
+        oracles["single_window"].append(single)
+        for name, rate in (("cusum_town", per_look), ("cusum_district", per_look * towns)):
+            oracles[name].append(
+                cusum_power(
+                    plan.expected_per_slice,
+                    plan.multiplier,
+                    surge_slices,
+                    slide_minutes=slide_minutes,
+                    slices_after=after,
+                    clusters_per_look=min(rate, 0.5),
+                    replicates=1000,
+                    rng=rng,
+                )
+                if plan.multiplier > 1
+                else single
+            )
     if not powers:
         return {}
     # Per surge, the oracle's median delay when it detects; their median.
@@ -160,6 +183,19 @@ def oracle_reference(
         "recall": round(float(np.mean([p.power for p in powers])), 4),
         "median_delay_minutes": (round(statistics.median(delays), 2) if delays else None),
         "power_by_surge": [p.power for p in powers],
+        # The three references side by side: today's single window at the
+        # per-town budget, a known-zone CUSUM at the per-town budget counted in
+        # clusters, and the same CUSUM spending the district's budget.
+        "oracles": {
+            name: {
+                "recall": round(float(np.mean([o.power for o in found])), 4),
+                "power_weighted_median_delay_minutes": power_weighted_median(
+                    [o.median_delay_minutes for o in found], [o.power for o in found]
+                ),
+                "power_by_surge": [o.power for o in found],
+            }
+            for name, found in oracles.items()
+        },
     }
 
 

@@ -153,6 +153,11 @@ def test_eval_finds_strong_surges_and_reports_the_budget(settings):
     powers = report["oracle"]["power_by_surge"]
     assert len(powers) == 3
     assert report["oracle"]["recall"] == pytest.approx(sum(powers) / 3, abs=1e-4)
+    # Beside it, the known-zone CUSUMs at the town's and the district's budget.
+    for name in ("cusum_town", "cusum_district"):
+        oracle = report["oracle"]["oracles"][name]
+        assert len(oracle["power_by_surge"]) == 3
+        assert oracle["recall"] == pytest.approx(sum(oracle["power_by_surge"]) / 3, abs=1e-4)
     # The two streams share their background: the surge stream has more events.
     assert report["streams"]["surge"]["produced"] > report["streams"]["null"]["produced"]
     # Planted multi-channel incidents: the job linked reports of one incident,

@@ -149,3 +149,21 @@ def test_oracle_reference_finds_big_surges_and_misses_tiny_ones():
     assert ref["power_by_surge"][1] < 0.05
     assert ref["recall"] == pytest.approx(sum(ref["power_by_surge"]) / 2, abs=1e-4)
     assert ref["alpha_per_look"] == pytest.approx(1 / 8640)
+
+
+def test_three_oracles_stand_side_by_side_on_the_same_surges():
+    from pipelines.harness.hotspot_eval import oracle_reference
+
+    big = SurgePlan("a", "x", T0, T0 + timedelta(hours=1), 3.0, 1.0, (), 60.0, (10.0,) * 18)
+    weak = SurgePlan("b", "x", T0, T0 + timedelta(hours=1), 3.0, 1.0, (), 3.6, (0.3,) * 18)
+    ref = oracle_reference(
+        [big, weak], budget_per_town_month=1.0, slide_minutes=5, window_minutes=30, towns=20
+    )
+    oracles = ref["oracles"]
+    assert list(oracles) == ["single_window", "cusum_town", "cusum_district"]
+    assert oracles["single_window"]["power_by_surge"] == ref["power_by_surge"]
+    assert all(o["power_by_surge"][0] == 1.0 for o in oracles.values())
+    # On the weak surge, accumulating evidence beats one window, and the
+    # district's budget spent on the one block beats a town's.
+    weak_power = {name: o["power_by_surge"][1] for name, o in oracles.items()}
+    assert weak_power["single_window"] < weak_power["cusum_town"] < weak_power["cusum_district"]
