@@ -30,6 +30,7 @@ __all__ = [
     "cusum_alarms",
     "cusum_threshold",
     "cusum_power",
+    "three_oracles",
     "power_weighted_median",
 ]
 
@@ -111,11 +112,7 @@ def oracle_power(
     >>> p.power, p.median_delay_minutes
     (1.0, 5.0)
     """
-    mu = np.asarray(background_per_slice, dtype=float)
-    if mu.ndim != 1 or mu.size == 0 or np.any(mu < 0):
-        raise ValueError("background_per_slice must be a non-empty 1-d array of rates >= 0")
-    if not 0 < surge_slices <= mu.size:
-        raise ValueError(f"surge_slices={surge_slices} must lie in 1..{mu.size}")
+    mu = _surge_background(background_per_slice, surge_slices)
     if multiplier < 1:
         raise ValueError(f"multiplier={multiplier} must be >= 1")
     w = int(slices_per_window)
@@ -145,6 +142,70 @@ def oracle_power(
         float(np.median(delays)),
         float(np.quantile(delays, 0.9, method="inverted_cdf")),
     )
+
+
+def _surge_background(background_per_slice, surge_slices: int) -> np.ndarray:
+    """The background per slice as an array, checked against the surge's slices."""
+    mu = np.asarray(background_per_slice, dtype=float)
+    if mu.ndim != 1 or mu.size == 0 or np.any(mu < 0):
+        raise ValueError("background_per_slice must be a non-empty 1-d array of rates >= 0")
+    if not 0 < surge_slices <= mu.size:
+        raise ValueError(f"surge_slices={surge_slices} must lie in 1..{mu.size}")
+    return mu
+
+
+def three_oracles(
+    background_per_slice,
+    multiplier: float,
+    surge_slices: int,
+    *,
+    slide_minutes: float,
+    slices_per_window: int,
+    budget_per_town_month: float,
+    towns: int,
+    rng: np.random.Generator,
+) -> dict:
+    """The three references of a surge, each told its zone and category.
+
+    ``single_window``: :func:`oracle_power`, one window at the per-town
+    budget; ``cusum_town``: :func:`cusum_power` at the per-town budget,
+    counted in clusters; ``cusum_district``: the same CUSUM spending the
+    whole district's budget (``towns`` towns) on the zone.
+
+    Examples
+    --------
+    >>> refs = three_oracles([0.3] * 18, 3.0, 12, slide_minutes=5, slices_per_window=6,
+    ...                      budget_per_town_month=1.0, towns=20, rng=np.random.default_rng(0))
+    >>> list(refs), refs["single_window"].power < refs["cusum_district"].power
+    (['single_window', 'cusum_town', 'cusum_district'], True)
+    """
+    per_look = budget_per_town_month / (30 * 24 * 60 / slide_minutes)
+    single = oracle_power(
+        background_per_slice,
+        multiplier,
+        surge_slices,
+        slide_minutes=slide_minutes,
+        slices_per_window=slices_per_window,
+        alpha=alpha_per_look(budget_per_town_month, slide_minutes),
+        rng=rng,
+    )
+    refs = {"single_window": single}
+    for name, rate in (("cusum_town", per_look), ("cusum_district", per_look * towns)):
+        refs[name] = (
+            cusum_power(
+                background_per_slice,
+                multiplier,
+                surge_slices,
+                slide_minutes=slide_minutes,
+                slices_after=slices_per_window,
+                clusters_per_look=min(rate, 0.5),
+                replicates=1000,
+                rng=rng,
+            )
+            if multiplier > 1
+            else single
+        )
+    return refs
 
 
 def cusum_alarms(counts, background, multiplier: float, h: float, quiet_looks: int = 2):
@@ -265,11 +326,7 @@ def cusum_power(
     >>> p.power, p.median_delay_minutes
     (1.0, 5.0)
     """
-    mu = np.asarray(background_per_slice, dtype=float)
-    if mu.ndim != 1 or mu.size == 0 or np.any(mu < 0):
-        raise ValueError("background_per_slice must be a non-empty 1-d array of rates >= 0")
-    if not 0 < surge_slices <= mu.size:
-        raise ValueError(f"surge_slices={surge_slices} must lie in 1..{mu.size}")
+    mu = _surge_background(background_per_slice, surge_slices)
     if multiplier <= 1:
         raise ValueError(f"multiplier={multiplier} must be > 1")
     span = min(mu.size, surge_slices + int(slices_after))

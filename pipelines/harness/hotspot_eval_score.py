@@ -130,50 +130,30 @@ def oracle_reference(
     durations or categories; a detector that keeps to the budget without
     being told should not expect a higher recall or shorter delays.
     """
-    from models.detection_power import (
-        alpha_per_look,
-        cusum_power,
-        oracle_power,
-        power_weighted_median,
-    )
+    from models.detection_power import alpha_per_look, power_weighted_median, three_oracles
 
     rng = np.random.default_rng(seed)
     alpha = alpha_per_look(budget_per_town_month, slide_minutes)
-    per_look = budget_per_town_month / (30 * 24 * 60 / slide_minutes)
-    after = window_minutes // slide_minutes
-    powers, oracles = [], {"single_window": [], "cusum_town": [], "cusum_district": []}
+    oracles = {"single_window": [], "cusum_town": [], "cusum_district": []}
     for plan in plans:
         if not plan.expected_per_slice:
             continue
         surge_slices = max(
             1, int(round((plan.end - plan.start).total_seconds() / 60 / slide_minutes))
         )
-        single = oracle_power(
+        refs = three_oracles(
             plan.expected_per_slice,
             plan.multiplier,
             surge_slices,
             slide_minutes=slide_minutes,
-            slices_per_window=after,
-            alpha=alpha,
+            slices_per_window=window_minutes // slide_minutes,
+            budget_per_town_month=budget_per_town_month,
+            towns=towns,
             rng=rng,
         )
-        powers.append(single)
-        oracles["single_window"].append(single)
-        for name, rate in (("cusum_town", per_look), ("cusum_district", per_look * towns)):
-            oracles[name].append(
-                cusum_power(
-                    plan.expected_per_slice,
-                    plan.multiplier,
-                    surge_slices,
-                    slide_minutes=slide_minutes,
-                    slices_after=after,
-                    clusters_per_look=min(rate, 0.5),
-                    replicates=1000,
-                    rng=rng,
-                )
-                if plan.multiplier > 1
-                else single
-            )
+        for name, ref in refs.items():
+            oracles[name].append(ref)
+    powers = oracles["single_window"]
     if not powers:
         return {}
     # Per surge, the oracle's median delay when it detects; their median.

@@ -167,7 +167,7 @@ def run_power_eval(
     settings: Settings, *, surges: int = 30, seeds: tuple[int, ...] = (0, 1)
 ) -> dict:
     """Plant ``surges`` per seed, run every scale, and judge recall and delay against the oracles."""
-    from models.detection_power import alpha_per_look, cusum_power, oracle_power
+    from models.detection_power import three_oracles
     from pipelines.harness.calibration import START, NullLaw, drive_looks, fresh_tracker
     from pipelines.harness.simulation_run import build_simulator
     from pipelines.io.platform_state import load_district
@@ -212,8 +212,6 @@ def run_power_eval(
             ]
         clusters_total += len(found)
         matched = set()
-        alpha = alpha_per_look(budget, base.slide_min)
-        per_look = budget / (30 * 24 * 60 / base.slide_min)
         for surge in plan:
             end_s = surge.end_s(slide_s)
             hits = [
@@ -227,38 +225,16 @@ def run_power_eval(
             delays = [(found[i]["first_end_s"] - surge.start_s) / 60 for i in hits]
             after = window_min // base.slide_min
             mu = _background(surge, law, slide_s, after)
-            oracles = {
-                "single_window": oracle_power(
-                    mu,
-                    surge.multiplier,
-                    surge.slices,
-                    slide_minutes=base.slide_min,
-                    slices_per_window=after,
-                    alpha=alpha,
-                    replicates=2000,
-                    rng=rng,
-                ),
-                "cusum_town": cusum_power(
-                    mu,
-                    surge.multiplier,
-                    surge.slices,
-                    slide_minutes=base.slide_min,
-                    slices_after=after,
-                    clusters_per_look=per_look,
-                    replicates=1000,
-                    rng=rng,
-                ),
-                "cusum_district": cusum_power(
-                    mu,
-                    surge.multiplier,
-                    surge.slices,
-                    slide_minutes=base.slide_min,
-                    slices_after=after,
-                    clusters_per_look=min(per_look * towns, 0.5),
-                    replicates=1000,
-                    rng=rng,
-                ),
-            }
+            oracles = three_oracles(
+                mu,
+                surge.multiplier,
+                surge.slices,
+                slide_minutes=base.slide_min,
+                slices_per_window=after,
+                budget_per_town_month=budget,
+                towns=towns,
+                rng=rng,
+            )
             rows.append(
                 {
                     "seed": seed,

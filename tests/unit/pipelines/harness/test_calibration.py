@@ -1,13 +1,10 @@
 """The offline calibration: its null, its windows and its judgement of the budget."""
 
-import copy
-
 import numpy as np
 import pytest
 
 from models.time_scales import TimeScale
 from pipelines.harness.calibration import _Buckets, law_baselines, poisson_interval, run_calibration
-from pipelines.settings import Settings, load_settings
 
 
 def test_the_garwood_interval_has_its_textbook_values():
@@ -51,21 +48,10 @@ def test_a_scales_window_sums_its_last_buckets_per_duration():
     assert TimeScale("hours", 60, 180, (60, 180), 0.25).durations_in_buckets == [1, 3]
 
 
-def test_a_short_calibration_counts_every_scales_looks_and_judges_each_against_its_share():
-    base = load_settings()
-    raw = copy.deepcopy(base.raw)
-    raw["hotspot"]["scan_replicates"] = 99
-    raw["hotspot"]["longer_scales"] = [
-        {
-            "name": "hours",
-            "slide_minutes": 60,
-            "window_minutes": 180,
-            "durations_minutes": [60, 180],
-            "budget_share": 0.25,
-        }
-    ]
-    settings = Settings(raw=raw, root=base.root, var=base.var)
-    report = run_calibration(settings, town_weeks=2.0, seed=3)
+def test_a_short_calibration_counts_every_scales_looks_and_judges_each_against_its_share(
+    short_scale_settings,
+):
+    report = run_calibration(short_scale_settings, town_weeks=2.0, seed=3)
     towns = report["towns"]
     hours = report["town_weeks"] * 168 / towns
     assert report["warm_up_hours"] == 3

@@ -1,12 +1,9 @@
 """The offline power eval: planted surges, matching, and the oracles beside them."""
 
-import copy
-
 import numpy as np
 
 from models.detection_power import power_weighted_median
 from pipelines.harness.power_eval import SURGE_KINDS, _clusters, run_power_eval
-from pipelines.settings import Settings, load_settings
 
 
 def test_clusters_gather_their_updates_cells_and_longest_cylinder():
@@ -24,20 +21,8 @@ def test_clusters_gather_their_updates_cells_and_longest_cylinder():
     assert cluster == {"category": "fight", "first_end_s": 300, "cells": {"r1", "r2"}, "reach": 30}
 
 
-def test_a_short_power_eval_plants_matches_and_prices_every_surge():
-    base = load_settings()
-    raw = copy.deepcopy(base.raw)
-    raw["hotspot"]["scan_replicates"] = 99
-    raw["hotspot"]["longer_scales"] = [
-        {
-            "name": "hours",
-            "slide_minutes": 60,
-            "window_minutes": 180,
-            "durations_minutes": [60, 180],
-            "budget_share": 0.25,
-        }
-    ]
-    report = run_power_eval(Settings(raw=raw, root=base.root, var=base.var), surges=2, seeds=(0,))
+def test_a_short_power_eval_plants_matches_and_prices_every_surge(short_scale_settings):
+    report = run_power_eval(short_scale_settings, surges=2, seeds=(0,))
     assert report["surges"] == 2
     assert [r["kind"] for r in report["by_surge"]] == [k[0] for k in SURGE_KINDS[:2]]
     for row in report["by_surge"]:
