@@ -56,9 +56,9 @@ from models.hotspot_scoring import (
     zone_shape,
 )
 from models.scan_significance import simulate_null_maxima
-from models.time_scales import BASE_SCALE, TimeScale
+from models.time_scales import BASE_SCALE, TimeScale, time_scales
 
-__all__ = ["Place", "HotspotDetector", "budget_threshold"]
+__all__ = ["Place", "HotspotDetector", "budget_threshold", "scale_detectors"]
 
 
 class HotspotDetector:
@@ -429,3 +429,27 @@ class HotspotDetector:
             )
             alerts.append(alert)
         return alerts
+
+
+def scale_detectors(cells, coords, places, hotspot, categories, *, longer=True, **kwargs):
+    """One :class:`HotspotDetector` per time scale (:func:`models.time_scales.time_scales`).
+
+    The base window's comes first; each reads ``hotspot`` as its scale has
+    it and spends its scale's share of the budget. ``longer=False``: the
+    base window's alone. ``kwargs`` go to every detector (district code,
+    towns, seed, null store).
+    """
+    scales = time_scales(hotspot)
+    return [
+        HotspotDetector(
+            cells,
+            coords,
+            places,
+            scale.settings(hotspot),
+            categories,
+            scale=scale.name,
+            budget_share=scale.budget_share,
+            **kwargs,
+        )
+        for scale in (scales if longer else scales[:1])
+    ]

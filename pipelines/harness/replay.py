@@ -56,7 +56,7 @@ from features.baselines import Baselines, hour_of_week
 from features.geography import CellGrid
 from features.local_time import DISTRICT_TZ_NAME
 from features.time_resolution import event_resolutions, resolution_summary
-from models.hotspot_detector import HotspotDetector, Place
+from models.hotspot_detector import HotspotDetector, Place, scale_detectors
 from models.time_scales import time_scales
 from pipelines.harness.replay_points import (
     ReplayError,
@@ -339,22 +339,16 @@ def replay_detectors(
         lon, lat = grid.center_of(cell)
         places[cell] = Place(zone_of.get(cell, "replay"), "", "", "", lon, lat)
         coords.append(grid.to_metres(lon, lat))
-    hotspot = settings.hotspot
-    return [
-        HotspotDetector(
-            cells,
-            coords,
-            places,
-            scale.settings(hotspot),
-            categories,
-            district_code="replay",
-            towns=max(len(set(zone_of.values())), 1),
-            seed=settings.section("district").integer("seed"),
-            scale=scale.name,
-            budget_share=scale.budget_share,
-        )
-        for scale in time_scales(hotspot)
-    ]
+    return scale_detectors(
+        cells,
+        coords,
+        places,
+        settings.hotspot,
+        categories,
+        district_code="replay",
+        towns=max(len(set(zone_of.values())), 1),
+        seed=settings.section("district").integer("seed"),
+    )
 
 
 def _bounding_cells(grid: CellGrid, cell_ids: list[str]) -> list[str]:

@@ -21,13 +21,12 @@ from datetime import datetime
 
 from features.local_time import DISTRICT_TZ
 from features.taxonomy import CATEGORIES
-from models.hotspot_detector import HotspotDetector, Place
+from models.hotspot_detector import HotspotDetector, Place, scale_detectors
 from models.time_scales import (
     bucket_end_ms,
     is_look,
     scale_looks,
     scale_window,
-    time_scales,
 )
 from pipelines.io.platform_state import load_district
 from pipelines.settings import Settings
@@ -83,25 +82,18 @@ def district_detectors(settings: Settings, longer: bool = True) -> list[HotspotD
             where.town_code, where.town_name, where.village_code, where.village_name, lon, lat
         )
         coords.append(district.grid.to_metres(lon, lat))
-    hotspot = settings.hotspot
-    scales = time_scales(hotspot) if longer else time_scales(hotspot)[:1]
-    null_store = NullMaximaStore(settings.var / "null_maxima")
-    return [
-        HotspotDetector(
-            district.cells,
-            coords,
-            places,
-            scale.settings(hotspot),
-            scored_categories(hotspot),
-            district_code=district.code,
-            towns=len(district.towns),
-            seed=settings.section("district").integer("seed"),
-            null_store=null_store,
-            scale=scale.name,
-            budget_share=scale.budget_share,
-        )
-        for scale in scales
-    ]
+    return scale_detectors(
+        district.cells,
+        coords,
+        places,
+        settings.hotspot,
+        scored_categories(settings.hotspot),
+        longer=longer,
+        district_code=district.code,
+        towns=len(district.towns),
+        seed=settings.section("district").integer("seed"),
+        null_store=NullMaximaStore(settings.var / "null_maxima"),
+    )
 
 
 def parse_slice(text: str):
@@ -295,11 +287,6 @@ class WindowScorer:
         self.longer = list(longer)
         self.tz = tz
         self._slices: dict = {}
-
-    @property
-    def detectors(self) -> list[HotspotDetector]:
-        """Every scale's detector, the base window's first."""
-        return [self.detector, *self.longer]
 
     def _parsed(self, text: str):
         head, _, body = text.partition("#")
