@@ -272,6 +272,7 @@ def _replay(args) -> int:
         baselines=args.baselines,
         warm_up_days=args.warm_up_days,
         zones=args.zones,
+        zone_col=args.zone_col,
         tails=args.tails,
     )
     print(json.dumps(report, ensure_ascii=False, default=str))

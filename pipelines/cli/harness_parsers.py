@@ -133,6 +133,12 @@ def _add_replay(sub) -> None:
         "(default 1)",
     )
     replay.add_argument(
+        "--zone-col",
+        help="the budget's unit from the file: this column names each event's area (a "
+        "police district, a neighbourhood); each cell joins the area most of its events name, "
+        "and each area is allowed the budget per month (instead of --zones)",
+    )
+    replay.add_argument(
         "--json", action="store_true", help="print the report as JSON (the default)"
     )
 

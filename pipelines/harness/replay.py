@@ -87,6 +87,7 @@ __all__ = [
     "ReplayProgress",
     "replay_detectors",
     "replay_zones",
+    "column_zones",
     "replay_messages",
     "run_replay",
     "fine_enough",
@@ -326,6 +327,43 @@ def replay_zones(grid: CellGrid, cells: list[str], cell_ids: list[str], zones: i
     return {cell: f"z{order[k] + 1:02d}" for cell, k in zip(cells, nearest)}
 
 
+def column_zones(grid: CellGrid, cells: list[str], cell_ids: list[str], areas: list[str]):
+    """``cell -> zone`` from the areas the file's rows name (``--zone-col``).
+
+    Each cell with events joins the area most of them name (ties: the
+    first in sorted order); a cell without any joins the nearest cell that
+    has one. Rows that name no area do not vote.
+
+    >>> grid = CellGrid(0.0, 0.0, 500)
+    >>> cells = ["r000c000", "r000c001", "r000c002", "r000c009"]
+    >>> ids = ["r000c000", "r000c000", "r000c001", "r000c009"]
+    >>> column_zones(grid, cells, ids, ["West", "", "West", "East"])
+    {'r000c000': 'West', 'r000c001': 'West', 'r000c002': 'West', 'r000c009': 'East'}
+    """
+    from collections import Counter
+
+    votes: dict = {}
+    for cell, area in zip(cell_ids, areas, strict=True):
+        if area:
+            votes.setdefault(cell, Counter())[area] += 1
+    if not votes:
+        raise ReplayError("--zone-col: no row names an area; the column is empty")
+    named = {
+        cell: min(counter.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        for cell, counter in votes.items()
+    }
+    voters = sorted(named)
+    points = np.array([grid.to_metres(*grid.center_of(c)) for c in voters])
+    zone_of = {}
+    for cell in cells:
+        if cell in named:
+            zone_of[cell] = named[cell]
+            continue
+        here = np.array(grid.to_metres(*grid.center_of(cell)))
+        zone_of[cell] = named[voters[int(np.argmin(((points - here) ** 2).sum(axis=1)))]]
+    return zone_of
+
+
 def replay_detectors(
     settings: Settings, grid: CellGrid, cells: list[str], categories, zone_of: dict | None = None
 ) -> list[HotspotDetector]:
@@ -378,6 +416,7 @@ def run_replay(
     baselines: str = "prospective",
     warm_up_days: float = 14.0,
     zones: int = 1,
+    zone_col: str | None = None,
     tails: str = "gamma-poisson",
 ) -> dict:
     """Replay a file through Kafka and the Flink hotspot job; return the report.
@@ -389,7 +428,8 @@ def run_replay(
     and the report's ``null`` compares its clusters with the budget and
     with the file's (:func:`null_comparison`). ``zones`` areas
     (:func:`replay_zones`) are the budget's unit, each allowed the budget
-    per month as a district's towns are.
+    per month as a district's towns are; or, with ``zone_col``, the areas
+    that column names (:func:`column_zones`).
     """
     from pipelines.streaming import hotspot_job
     from pipelines.streaming.hotspot_job import BaselineStore, WindowScorer
@@ -404,7 +444,12 @@ def run_replay(
         category_col=category_col,
         time_format=time_format,
         tz=tz,
+        zone_col=zone_col,
     )
+    if zone_col and zones > 1:
+        raise ReplayError(
+            f"--zones {zones} and --zone-col {zone_col!r}: give one unit for the budget"
+        )
     if not points.time_ms:
         raise ReplayError(
             f"{path.name}: none of its {points.rows} rows is usable "
@@ -430,7 +475,11 @@ def run_replay(
     cell_ids = [grid.cell_of(lon, lat) for lon, lat in zip(points.lon, points.lat)]
     cells = _bounding_cells(grid, cell_ids)
     categories = sorted(set(points.category))
-    zone_of = replay_zones(grid, cells, cell_ids, zones, seed) if zones > 1 else None
+    if zone_col:
+        zone_of = column_zones(grid, cells, cell_ids, points.area)
+        zones = len(set(zone_of.values()))
+    else:
+        zone_of = replay_zones(grid, cells, cell_ids, zones, seed) if zones > 1 else None
     prior_slots = settings.section("nightly").number("week_profile_prior_slots")
     fallback = float(hotspot["fallback_rate_per_cell_hour"])
 
@@ -528,6 +577,7 @@ def run_replay(
         "late_events": late,
         "alert_updates": len(alerts),
         "zones": zones,
+        **({"zone_col": zone_col} if zone_col else {}),
         "threshold": detectors[0].threshold,
         "scales": {
             d.scale: {
@@ -680,6 +730,7 @@ def fine_enough(points: ReplayPoints, tz: str, slides_s: dict) -> tuple[dict, Re
         lon=[v for v, k in zip(points.lon, keep, strict=True) if k],
         lat=[v for v, k in zip(points.lat, keep, strict=True) if k],
         category=[v for v, k in zip(points.category, keep, strict=True) if k],
+        area=[v for v, k in zip(points.area, keep, strict=True) if k] if points.area else [],
         resolution_min=[v for v, k in zip(minutes, keep, strict=True) if k],
         rows=points.rows,
         broken=points.broken,

@@ -40,6 +40,8 @@ class ReplayPoints:
     lon: list = field(default_factory=list)
     lat: list = field(default_factory=list)
     category: list = field(default_factory=list)
+    #: The area each event's row names (``--zone-col``); empty: none read.
+    area: list = field(default_factory=list)
     #: Minutes each time is known to when coarser than a minute (else 0); empty: all fine.
     resolution_min: list = field(default_factory=list)
     rows: int = 0
@@ -143,8 +145,13 @@ def read_points(
     category_col: str | None = None,
     time_format: str | None = None,
     tz: str = DISTRICT_TZ_NAME,
+    zone_col: str | None = None,
 ) -> ReplayPoints:
-    """Read the usable rows of a CSV (or .csv.gz); count and describe the broken ones."""
+    """Read the usable rows of a CSV (or .csv.gz); count and describe the broken ones.
+
+    With ``zone_col``, each point's area is that column's value, stripped
+    (empty when the row names none).
+    """
     if not path.is_file():
         raise ReplayError(f"{path} is not a readable file")
     zone = time_zone(tz)
@@ -156,7 +163,12 @@ def read_points(
         with _open(path) as fh:
             reader = csv.DictReader(fh)
             header = reader.fieldnames or []
-            wanted = columns + [x_col, y_col] + ([category_col] if category_col else [])
+            wanted = (
+                columns
+                + [x_col, y_col]
+                + ([category_col] if category_col else [])
+                + ([zone_col] if zone_col else [])
+            )
             missing = [c for c in wanted if c not in header]
             if missing:
                 raise ReplayError(
@@ -186,6 +198,8 @@ def read_points(
                 xs.append(x)
                 ys.append(y)
                 points.category.append(category_code(row[category_col]) if category_col else "all")
+                if zone_col:
+                    points.area.append(row[zone_col].strip())
     except (UnicodeDecodeError, csv.Error, OSError, EOFError) as exc:
         raise ReplayError(f"{path.name} is not a readable CSV: {exc}") from None
     if xs:
@@ -198,4 +212,6 @@ def read_points(
         points.lat = lat[keep].tolist()
         points.time_ms = [points.time_ms[i] for i in keep]
         points.category = [points.category[i] for i in keep]
+        if points.area:
+            points.area = [points.area[i] for i in keep]
     return points

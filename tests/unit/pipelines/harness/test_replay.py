@@ -226,3 +226,46 @@ def test_zones_split_the_file_where_its_events_are_and_name_a_bad_count():
     assert (zone["r000c010"], zone["r000c015"]) == ("z01", "z02")
     with pytest.raises(ReplayError, match=r"--zones 7: must be from 1 to the 6 cells"):
         replay_zones(grid, west + east, west + east, 7, seed=0)
+
+
+def test_a_zone_column_names_each_cells_area_and_a_missing_one_is_refused(tmp_path):
+    from features.geography import CellGrid
+    from pipelines.harness.replay import ReplayError, column_zones
+
+    path = tmp_path / "points.csv"
+    path.write_text(
+        "when,lon,lat,hood\n"
+        "2019-01-01T10:00:00Z,-122.40,37.78, Mission \n"
+        "2019-01-01T11:00:00Z,-122.40,37.78,Mission\n"
+        "2019-01-01T12:00:00Z,-122.41,37.79,\n"
+        "2019-01-01T13:00:00Z,abc,37.79,Soma\n"
+    )
+    points = read_points(
+        path, time_col="when", x_col="lon", y_col="lat", crs="WGS84", zone_col="hood"
+    )
+    assert points.area == ["Mission", "Mission", ""]
+    with pytest.raises(ReplayError, match=r"has no column 'district'"):
+        read_points(
+            path, time_col="when", x_col="lon", y_col="lat", crs="WGS84", zone_col="district"
+        )
+    grid = CellGrid(0.0, 0.0, 500)
+    west = ["r000c000", "r000c001"]
+    east = ["r000c020", "r000c021"]
+    zone = column_zones(
+        grid,
+        west + ["r000c010", "r000c013"] + east,
+        west * 2 + east * 2 + ["r000c021"],
+        ["A", "A", "B", "A", "C", "C", "C", "D", "D"],
+    )
+    # Majorities: r000c000 A (1 A, 1 B: a tie goes to the first in order),
+    # r000c001 A, r000c020 C, r000c021 D (2 D, 1 C); empty cells join the nearest voter.
+    assert zone == {
+        "r000c000": "A",
+        "r000c001": "A",
+        "r000c010": "A",
+        "r000c013": "C",
+        "r000c020": "C",
+        "r000c021": "D",
+    }
+    with pytest.raises(ReplayError, match=r"--zone-col: no row names an area"):
+        column_zones(grid, west, west, ["", ""])
