@@ -60,6 +60,14 @@ class ScanCluster:
     observed: float
     expected: float
     llr: float
+    #: What clusters are ranked and judged by: the LLR plus the zone's log weight
+    #: (:func:`iter_clusters`); the LLR itself without weights.
+    score: float | None = None
+
+    @property
+    def statistic(self) -> float:
+        """The score when the scan was weighted, else the LLR."""
+        return self.llr if self.score is None else self.score
 
 
 def scan(
@@ -93,8 +101,17 @@ def scan(
     )
 
 
-def iter_clusters(observed, expected, zones: CylinderZones, *, min_observed: int = 1):
+def iter_clusters(
+    observed, expected, zones: CylinderZones, *, min_observed: int = 1, log_weights=None
+):
     """Yield the clusters of :func:`scan` lazily, by decreasing LLR.
+
+    With ``log_weights`` (one per zone number, ``zones.membership``'s
+    columns), clusters come by decreasing *score*, the LLR plus the zone's
+    log weight: a weighted scan, which spends the false-alarm budget
+    unevenly over zones as weighted Bonferroni does (Roeder & Wasserman
+    2009), as long as its null is drawn with the same weights
+    (:func:`models.scan_significance.simulate_null_maxima`).
 
     Only zones that can reach ``min_observed`` events in some duration are
     scored, and each further cluster costs one arg-max: a caller that stops
@@ -138,10 +155,14 @@ def iter_clusters(observed, expected, zones: CylinderZones, *, min_observed: int
     o_s, e_s = zo[scored], ze[scored]
     llr[scored] = o_s * np.log(o_s / e_s) - (o_s - e_s)
     n_durations = o.shape[1]
+    if log_weights is None:
+        rank = llr
+    else:
+        rank = np.where(llr > 0, llr + np.asarray(log_weights, dtype=float)[candidates, None], 0.0)
     while True:
-        position = int(np.argmax(llr))
+        position = int(np.argmax(rank))
         k, d = divmod(position, n_durations)
-        if not llr[k, d] > 0:
+        if not rank[k, d] > 0:
             return
         zone = int(candidates[k])
         cells = zones.cells_of(zone)
@@ -152,7 +173,8 @@ def iter_clusters(observed, expected, zones: CylinderZones, *, min_observed: int
             float(zo[k, d]),
             float(ze[k, d]),
             float(llr[k, d]),
+            None if log_weights is None else float(rank[k, d]),
         )
         # Later clusters share no cell with this one.
         overlapping = zones.membership[cells].indices
-        llr[np.isin(candidates, overlapping)] = 0.0
+        rank[np.isin(candidates, overlapping)] = 0.0

@@ -15,7 +15,10 @@ counts of every cell and category over each scan duration ending then.
    baselines give a rate's gamma shape (an uncertain or overdispersed rate,
    :meth:`features.baselines.Baselines.shape`), the cluster's own tail is
    gamma–Poisson and each Monte Carlo district draws its rates from the
-   gamma first (:func:`models.scan_significance.simulate_null_maxima`);
+   gamma first (:func:`models.scan_significance.simulate_null_maxima`).
+   With ``zone_weight_power`` > 0 the scan is weighted toward busy zones
+   (:func:`models.hotspot_scoring.zone_log_weights`): clusters are ranked,
+   and the null's maxima taken, by LLR plus the zone's log weight;
 3. false-alarm control: a category's scan is one test per look, so with
    ``B`` false alarms budgeted per town and month, ``T`` towns, ``C``
    categories and ``L`` looks a month the threshold is
@@ -53,6 +56,7 @@ from models.hotspot_scoring import (
     cell_q_values,
     cluster_p_value,
     quantized_bucket_weights,
+    zone_log_weights,
     zone_shape,
 )
 from models.scan_significance import simulate_null_maxima
@@ -138,6 +142,9 @@ class HotspotDetector:
         self.fdr_q = float(hotspot["fdr_q"])
         self.budget = float(hotspot["alert_budget_per_town_month"])
         self.threshold_factor = float(hotspot.get("threshold_factor", 1.0))
+        self.zone_weight_power = float(hotspot.get("zone_weight_power", 0.0))
+        if not self.zone_weight_power >= 0:
+            raise ValueError(f"zone_weight_power={self.zone_weight_power!r} must be >= 0")
         if not self.threshold_factor > 0:
             raise ValueError(f"threshold_factor={self.threshold_factor!r} must be positive")
         self.threshold = min(
@@ -173,6 +180,7 @@ class HotspotDetector:
             durations_min=self.durations_min,
         )
         self._nulls: dict = {}
+        self._log_weights: dict = {}
         self.null_store = {} if null_store is None else null_store
         self._null_inputs = self._null_fingerprint()
         self.stats = {"looks": 0, "unknown_cells": 0, "null_simulations": 0, "nulls_loaded": 0}
@@ -240,7 +248,24 @@ class HotspotDetector:
         if shapes is not None:  # Poisson draws keep the keys they had
             digest.update(b"shapes")
             digest.update(np.ascontiguousarray(shapes, dtype=float).tobytes())
+        if self.zone_weight_power:  # so do unweighted scans
+            digest.update(f"zone weights {self.zone_weight_power!r}".encode())
         return digest.hexdigest()
+
+    def zone_weights(self, baselines: Baselines, category: str, rates):
+        """The category's zone log weights (:func:`~models.hotspot_scoring.zone_log_weights`).
+
+        ``None`` when ``zone_weight_power`` is 0 (an unweighted scan). Kept
+        per baseline version and category.
+        """
+        if not self.zone_weight_power:
+            return None
+        key = (baselines.version, category)
+        if key not in self._log_weights:
+            self._log_weights[key] = zone_log_weights(
+                rates @ self.zones.membership, self.zones.valid_zone, self.zone_weight_power
+            )
+        return self._log_weights[key]
 
     def _null(self, baselines: Baselines, category: str, rates, weights):
         """Null maxima for these rates and bucket weights, cached.
@@ -276,6 +301,7 @@ class HotspotDetector:
                     replicates=self.replicates,
                     rng=np.random.default_rng(seed),
                     shapes=shapes if overdispersed else None,
+                    log_weights=self.zone_weights(baselines, category, rates),
                 )
                 self.null_store[stored] = self._nulls[key]
         return self._nulls[key]
@@ -355,12 +381,24 @@ class HotspotDetector:
             observed = np.zeros((n, n_d))
             observed[rows] = category_values
             expected = (rates, duration_hours)
-            clusters = iter_clusters(observed, expected, self.zones, min_observed=self.min_observed)
+            log_weights = self.zone_weights(baselines, category, rates)
+            clusters = iter_clusters(
+                observed,
+                expected,
+                self.zones,
+                min_observed=self.min_observed,
+                log_weights=log_weights,
+            )
             gi = None
 
-            def zone_expected(rates=rates, hours=duration_hours):
-                # Every cylinder's expected count, for the union bound (rarely needed).
-                return np.outer((rates @ self.zones.membership)[self.zones.valid_zone], hours)
+            def zone_expected(rates=rates, hours=duration_hours, log_weights=log_weights):
+                # Every cylinder's expected count and its zone's log weight, for the
+                # union bound (rarely needed).
+                valid = self.zones.valid_zone
+                return (
+                    np.outer((rates @ self.zones.membership)[valid], hours),
+                    None if log_weights is None else log_weights[valid],
+                )
 
             shapes = self.expectation.shape_vector(baselines, category)
             for cluster in itertools.islice(clusters, self.max_clusters):
@@ -374,7 +412,8 @@ class HotspotDetector:
                     shape=zone_shape(rates[members], shapes[members]),
                 )
                 if p > self.threshold:
-                    # Clusters come by decreasing LLR, and both p-values grow as it falls.
+                    # Clusters come by decreasing score (LLR, unweighted), and both
+                    # p-values grow as it falls.
                     break
                 if gi is None:
                     gi = self.gi_star.z_scores(observed[:, -1])

@@ -41,6 +41,7 @@ __all__ = [
     "zone_shape",
     "cluster_p_value",
     "quantized_bucket_weights",
+    "zone_log_weights",
     "cell_q_values",
 ]
 
@@ -122,8 +123,10 @@ def cluster_p_value(
         of the look's category; called only when the own tail is below
         ``threshold``.
     zone_expected : callable
-        ``zone_expected()`` returns every cylinder's expected count, for the
-        union bound; called only when the Gumbel tail cannot be fitted.
+        ``zone_expected()`` returns every cylinder's expected count (valid
+        zones by durations) and the zones' log weights (``None``: the scan
+        is not weighted), for the union bound; called only when the Gumbel
+        tail cannot be fitted.
     min_observed : int
         Events a cylinder needs, as in the scan.
     shape : float
@@ -140,11 +143,48 @@ def cluster_p_value(
         # The largest LLR reaches this one at least as often as this
         # cylinder alone does: not significant, whatever the null says.
         return own_tail, "cylinder tail"
-    gumbel, method = null_maxima().p_value(cluster.llr, 1.0)
+    gumbel, method = null_maxima().p_value(cluster.statistic, 1.0)
     if method == "gumbel":
         return gumbel, method
     # Too few replicates reached any cylinder to fit a tail: the bound decides.
-    return union_bound_p(cluster.llr, zone_expected(), min_observed=min_observed), "union bound"
+    expected, log_weights = zone_expected()
+    return (
+        union_bound_p(
+            cluster.statistic, expected, min_observed=min_observed, log_weights=log_weights
+        ),
+        "union bound",
+    )
+
+
+def zone_log_weights(zone_rates, valid, power: float, *, floor: float = 1e-6) -> np.ndarray:
+    """Log weights of a weighted scan: each zone's rate to ``power``, mean weight 1.
+
+    A surge multiplies events where they happen, and a zone expecting
+    almost none can hardly show one at a false-alarm rate duty staff
+    accept: spending the budget evenly over every zone wastes most of it
+    where nothing is detectable. Weighting zone ``z`` by
+    ``w_z ∝ rate_z ** power`` (mean 1 over the valid zones, so the
+    weights sum to the number of zones, as weighted Bonferroni asks)
+    moves it toward busy zones; ``power = 0`` is the unweighted scan.
+    Weights are floored at ``floor`` (log weights at ``ln floor``), and
+    invalid zones get the floor.
+
+    Examples
+    --------
+    >>> zone_log_weights([1.0, 4.0, 0.0], [True, True, False], 1.0).round(4)
+    array([ -0.9163,   0.47  , -13.8155])
+    """
+    r = np.asarray(zone_rates, dtype=float)
+    ok = np.asarray(valid, dtype=bool) & (r > 0)
+    if not power >= 0:
+        raise ValueError(f"power={power!r} must be >= 0")
+    w = np.zeros(r.shape)
+    w[ok] = r[ok] ** power
+    n_valid = int(np.count_nonzero(valid))
+    total = w.sum()
+    if total > 0:
+        w *= n_valid / total
+    return np.log(np.maximum(w, floor))
 
 
 def quantized_bucket_weights(weights):

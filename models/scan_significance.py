@@ -77,8 +77,12 @@ class NullMaxima:
         return (tail, "gumbel") if tail < bound else (bound, "union bound")
 
 
-def union_bound_p(llr: float, zone_expected, *, min_observed: int = 1) -> float:
+def union_bound_p(llr: float, zone_expected, *, min_observed: int = 1, log_weights=None) -> float:
     """Bonferroni bound on P(largest LLR ≥ ``llr``): the sum over cylinders of P(LLR_z ≥ llr).
+
+    With ``log_weights`` (one per row of ``zone_expected``), ``llr`` is a
+    weighted scan's score, and a cylinder reaches it when its LLR reaches
+    ``llr`` minus its zone's log weight.
 
     For a cylinder expecting ``E`` events the LLR grows with the count above
     ``E``, so ``LLR_z ≥ llr`` exactly when the count reaches the smallest
@@ -96,14 +100,25 @@ def union_bound_p(llr: float, zone_expected, *, min_observed: int = 1) -> float:
     """
     from scipy.stats import poisson
 
-    e = np.asarray(zone_expected, dtype=float).reshape(-1)
-    e = e[e > 0]
-    if e.size == 0 or llr <= 0:
+    e = np.asarray(zone_expected, dtype=float)
+    if llr <= 0:
         return 1.0
-    lo = np.maximum(np.floor(e), min_observed - 1).astype(float)  # LLR(lo) < llr or lo < min
-    hi = np.ceil(e + 2 * llr + 3 * np.sqrt(e * llr) + min_observed + 2)
+    if log_weights is None:
+        need = np.full(e.shape, float(llr))
+    else:
+        # A weighted cylinder reaches the score when its LLR reaches score - log weight.
+        rows = e.reshape(len(e), -1)
+        need = float(llr) - np.asarray(log_weights, dtype=float).reshape(-1, 1) + 0 * rows
+        need = np.maximum(need, 1e-9)
+    e, need = e.reshape(-1), need.reshape(-1)
+    need = need[e > 0]
+    e = e[e > 0]
+    if e.size == 0:
+        return 1.0
+    lo = np.maximum(np.floor(e), min_observed - 1).astype(float)  # LLR(lo) < need or lo < min
+    hi = np.ceil(e + 2 * need + 3 * np.sqrt(e * need) + min_observed + 2)
     while True:
-        short = log_likelihood_ratio(hi, e) < llr
+        short = log_likelihood_ratio(hi, e) < need
         if not short.any():
             break
         hi[short] *= 2
@@ -112,7 +127,7 @@ def union_bound_p(llr: float, zone_expected, *, min_observed: int = 1) -> float:
         if not open_.any():
             break
         mid = np.floor((lo + hi) / 2)
-        reach = log_likelihood_ratio(mid, e) >= llr
+        reach = log_likelihood_ratio(mid, e) >= need
         reach &= mid >= min_observed
         hi = np.where(open_ & reach, mid, hi)
         lo = np.where(open_ & ~reach, mid, lo)
@@ -129,8 +144,13 @@ def simulate_null_maxima(
     replicates: int = 199,
     rng: np.random.Generator | None = None,
     shapes=None,
+    log_weights=None,
 ) -> NullMaxima:
     """Largest LLR of ``replicates`` districts drawn from the baselines.
+
+    With ``log_weights`` (one per zone number), the largest *score*, LLR
+    plus the zone's log weight, floored at 0, as the weighted scan ranks
+    (:func:`models.cylinder_scan.iter_clusters`).
 
     With ``shapes`` (each cell's gamma shape, ``inf`` for none), each
     replicate first draws every such cell's rate as ``rate × G``,
@@ -179,6 +199,7 @@ def simulate_null_maxima(
         return NullMaxima(maxima, n_cylinders)
     split = rng.multinomial(totals[rep, cell], w / w.sum())
     zone_expected = r @ zones.membership
+    lw = None if log_weights is None else np.asarray(log_weights, dtype=float)
     for d in durations:
         counts = split[:, w.size - d :].sum(axis=1)
         keep = counts > 0
@@ -192,6 +213,8 @@ def simulate_null_maxima(
         o = zone_counts.data[hit]
         e = zone_expected[zone_counts.col[hit]] * w[w.size - d :].sum()
         llr = log_likelihood_ratio(o, e)
+        if log_weights is not None:
+            llr = np.where(llr > 0, llr + lw[zone_counts.col[hit]], 0.0)
         np.maximum.at(maxima, zone_counts.row[hit], llr)
     return NullMaxima(maxima, n_cylinders)
 

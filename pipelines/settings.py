@@ -298,6 +298,14 @@ class Settings:
                 f"({slide} min) no longer than the window ({size} min); {where}"
             )
         _check_threshold_factor("hotspot.threshold_factor", section.get("threshold_factor"), where)
+        power = section.get("zone_weight_power")
+        if power is not None and (
+            isinstance(power, bool) or not isinstance(power, (int, float)) or not 0 <= power <= 4
+        ):
+            raise SettingsError(
+                f"hotspot.zone_weight_power={power!r} must be a number from 0 (every zone "
+                f"alike) to 4 (the scan's weight toward busy zones); {where}"
+            )
         _check_longer_scales(section.get("longer_scales"), slide, where)
         return section
 

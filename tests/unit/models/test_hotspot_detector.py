@@ -163,3 +163,32 @@ def test_an_uncertain_rate_makes_a_modest_excess_no_alarm():
         {(c, FIGHT): 2.0 for c in detector.cells},
     )
     assert detector.look(END, modest, uncertain) == []
+
+
+def test_a_weighted_scan_favours_busy_zones_and_draws_its_own_null():
+    store = {}
+    cells = [f"r{r:03d}c{c:03d}" for r in range(10) for c in range(10)]
+    # The left half is ten times busier than the right.
+    rates = {(c, FIGHT): (1.0 if int(c[-3:]) < 5 else 0.1) for c in cells}
+    baselines = Baselines(rates, {}, {}, 0.25)
+    # The same modest excess in a busy and in a quiet cell, over 30 min.
+    busy = {("r005c002", FIGHT): [2, 4, 6]}
+    quiet = {("r005c007", FIGHT): [0, 1, 1]}
+    plain = _detector(null_store=store)
+    weighted = _detector(null_store=store, zone_weight_power=1.0)
+    weights = weighted.zone_weights(
+        baselines, FIGHT, weighted.expectation.rate_vector(baselines, FIGHT)[0]
+    )
+    zone_of = {cell: i * 9 for i, cell in enumerate(cells)}  # each cell alone
+    assert weights[zone_of["r005c002"]] == pytest.approx(weights[zone_of["r005c007"]] + np.log(10))
+    assert plain.zone_weights(baselines, FIGHT, None) is None
+    for detector in (plain, weighted):
+        detector.look(END, {**busy, **quiet}, baselines)
+    # Each drew its own null, under its own key.
+    assert (plain.stats["null_simulations"], weighted.stats["null_simulations"], len(store)) == (
+        1,
+        1,
+        2,
+    )
+    with pytest.raises(ValueError, match=r"zone_weight_power=-1.0 must be >= 0"):
+        _detector(zone_weight_power=-1)

@@ -52,3 +52,17 @@ def test_uncertain_rates_give_larger_null_maxima():
         **common,
     )
     assert np.array_equal(same.maxima, known.maxima)
+
+
+def test_zone_weights_average_one_and_follow_the_rate():
+    from models.hotspot_scoring import zone_log_weights
+
+    rates = np.array([1.0, 4.0, 9.0, 0.0])
+    valid = np.array([True, True, True, False])
+    log_w = zone_log_weights(rates, valid, 0.5)
+    # sqrt rates 1, 2, 3 scaled to mean 1 over the three valid zones.
+    assert np.exp(log_w[:3]) == pytest.approx([0.5, 1.0, 1.5])
+    assert log_w[3] == pytest.approx(math.log(1e-6))
+    assert zone_log_weights(rates, valid, 0.0)[:3] == pytest.approx([0.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match=r"power=-1 must be >= 0"):
+        zone_log_weights(rates, valid, -1)

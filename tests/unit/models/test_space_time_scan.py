@@ -7,6 +7,7 @@ from scipy.stats import ks_2samp, poisson
 from models.space_time_scan import (
     CylinderZones,
     NullMaxima,
+    iter_clusters,
     log_likelihood_ratio,
     recurrence_interval_days,
     scan,
@@ -154,3 +155,86 @@ def test_bad_inputs_name_the_value():
     with pytest.raises(ValueError, match="durations=\\[3\\] must lie between 1 and 2 buckets"):
         simulate_null_maxima(np.ones(4), [1, 1], [3], zones)
     assert math.isfinite(union_bound_p(5.0, [0.5]))
+
+
+# ------------------------------------------------------------ the weighted scan
+def _weighted_setup():
+    from models.hotspot_scoring import zone_log_weights
+
+    xy = _grid(5)
+    rates = np.linspace(0.05, 3.0, 25)
+    zones = CylinderZones(xy, 1500, 9)
+    log_weights = zone_log_weights(rates @ zones.membership, zones.valid_zone, 1.0)
+    return rates, zones, log_weights
+
+
+def test_zero_log_weights_change_nothing():
+    rates, zones, _ = _weighted_setup()
+    zeros = np.zeros(zones.membership.shape[1])
+    observed = np.random.default_rng(5).poisson(np.outer(rates, [0.5, 1.0])).astype(float)
+    expected = np.outer(rates, [0.5, 1.0])
+    plain = list(iter_clusters(observed, expected, zones, min_observed=2))
+    weighted = list(iter_clusters(observed, expected, zones, min_observed=2, log_weights=zeros))
+    assert [(c.zone, c.llr) for c in plain] == [(c.zone, c.score) for c in weighted]
+    common = dict(min_observed=2, replicates=200)
+    a = simulate_null_maxima(
+        rates, [0.5, 0.5], [1, 2], zones, rng=np.random.default_rng(6), **common
+    )
+    b = simulate_null_maxima(
+        rates, [0.5, 0.5], [1, 2], zones, rng=np.random.default_rng(6), log_weights=zeros, **common
+    )
+    assert np.array_equal(a.maxima, b.maxima)
+
+
+def test_weights_rank_a_busy_zone_above_a_sparser_higher_llr():
+    rates, zones, log_weights = _weighted_setup()
+    expected = np.outer(rates, [1.0])
+    observed = np.zeros((25, 1))
+    observed[0] = 4.0  # the sparsest cell (0.05 expected): LLR 13.58
+    observed[24] = 15.0  # the busiest (3 expected): LLR 12.14
+    sparse_llr = float(log_likelihood_ratio(4.0, 0.05))
+    busy_llr = float(log_likelihood_ratio(15.0, 3.0))
+    assert sparse_llr > busy_llr
+    first = next(iter_clusters(observed, expected, zones, min_observed=2, log_weights=log_weights))
+    assert first.cells == (24,) and first.llr == pytest.approx(busy_llr)
+    assert first.score == pytest.approx(busy_llr + log_weights[first.zone])
+    plain = next(iter_clusters(observed, expected, zones, min_observed=2))
+    assert plain.cells == (0,) and plain.statistic == plain.llr
+
+
+def test_weighted_null_p_values_are_calibrated_on_null_data():
+    """The weighted scan's null is drawn with its weights: P(p <= 0.1) stays about 0.1."""
+    rates, zones, log_weights = _weighted_setup()
+    weights = np.array([0.25, 0.25])
+    null = simulate_null_maxima(
+        rates,
+        weights,
+        [1, 2],
+        zones,
+        min_observed=2,
+        replicates=999,
+        rng=np.random.default_rng(1),
+        log_weights=log_weights,
+    )
+    rng = np.random.default_rng(2)
+    small, trials = 0, 300
+    for _ in range(trials):
+        buckets = rng.poisson(np.outer(rates, weights))
+        observed = np.stack([buckets[:, 1], buckets.sum(axis=1)], axis=1).astype(float)
+        clusters = iter_clusters(
+            observed, np.outer(rates, [0.25, 0.5]), zones, min_observed=2, log_weights=log_weights
+        )
+        top = next(clusters, None)
+        small += (null.p_value(top.statistic)[0] if top else 1.0) <= 0.1
+    assert 0.05 <= small / trials <= 0.15
+
+
+def test_the_union_bound_lowers_each_cylinders_bar_by_its_log_weight():
+    # Expecting 1 and 3; weights 1 and e: LLR >= 10 at 1 (first count 9),
+    # LLR >= 9 at 3 (LLR(13, 3) = 9.06, first count 13).
+    assert log_likelihood_ratio(12, 3) < 9 <= log_likelihood_ratio(13, 3)
+    bound = union_bound_p(10.0, [[1.0], [3.0]], log_weights=[0.0, 1.0])
+    assert bound == pytest.approx(poisson.sf(8, 1) + poisson.sf(12, 3))
+    assert union_bound_p(10.0, [[1.0], [3.0]], log_weights=[0.0, 0.0]) == pytest.approx(
+        union_bound_p(10.0, [1.0, 3.0])
+    )

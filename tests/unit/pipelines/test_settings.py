@@ -86,3 +86,11 @@ def test_a_scale_missing_a_key_is_named():
 def test_a_bad_base_threshold_factor_is_named():
     with pytest.raises(SettingsError, match=r"hotspot.threshold_factor='x' must be a positive"):
         assert _with_hotspot(threshold_factor="x").hotspot is None
+
+
+@pytest.mark.parametrize("power", ["x", -0.5, 5, True])
+def test_a_bad_zone_weight_power_is_named(power):
+    with pytest.raises(
+        SettingsError, match=r"hotspot.zone_weight_power=.* must be a number from 0"
+    ):
+        assert _with_hotspot(zone_weight_power=power).hotspot is None
