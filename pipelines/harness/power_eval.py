@@ -43,6 +43,10 @@ __all__ = ["PlantedSurge", "SURGE_KINDS", "plan_surges", "run_power_eval"]
 SURGE_KINDS = (("1 h", 12, 6.0), ("6 h", 72, 3.0), ("2 days", 576, 2.0))
 #: Hours between the starts of consecutive surges.
 SPACING_HOURS = 12
+#: Multiples of every scale's configured threshold at which the recall and
+#: false clusters are also counted: the curve on which two detectors compare
+#: at the same false-alarm rate.
+CURVE_MULTIPLES = (0.25, 0.5, 1.0, 2.0, 4.0)
 
 
 @dataclass(frozen=True)
@@ -163,12 +167,43 @@ def _clusters(looks, threshold: float, tracker) -> list[dict]:
     return list(clusters.values())
 
 
+def _found(recorded: dict, detectors, thresholds: dict, multiple: float) -> list[dict]:
+    """Every scale's clusters at ``multiple`` times its configured threshold."""
+    from pipelines.harness.calibration import fresh_tracker
+
+    found: list = []
+    for detector in detectors:
+        threshold = min(1.0, thresholds[detector.scale] * multiple)
+        found += [
+            dict(c, scale=detector.scale)
+            for c in _clusters(recorded[detector.scale], threshold, fresh_tracker(detector))
+        ]
+    return found
+
+
+def _hits(surge: PlantedSurge, found: list[dict], slide_s: int, window_min: int) -> list[int]:
+    """The clusters that match ``surge`` (see the module docstring)."""
+    end_s = surge.end_s(slide_s)
+    return [
+        i
+        for i, c in enumerate(found)
+        if c["category"] == surge.category
+        and c["cells"] & set(surge.cells)
+        and surge.start_s < c["first_end_s"] <= end_s + 60 * max(window_min, c["reach"])
+    ]
+
+
 def run_power_eval(
     settings: Settings, *, surges: int = 30, seeds: tuple[int, ...] = (0, 1)
 ) -> dict:
-    """Plant ``surges`` per seed, run every scale, and judge recall and delay against the oracles."""
+    """Plant ``surges`` per seed, run every scale, and judge recall and delay against the oracles.
+
+    Each scale looks at ``max(CURVE_MULTIPLES)`` times its threshold and
+    records what it detects; the clusters at the configured thresholds and
+    along :data:`CURVE_MULTIPLES` are replayed from the record.
+    """
     from models.detection_power import three_oracles
-    from pipelines.harness.calibration import START, NullLaw, drive_looks, fresh_tracker
+    from pipelines.harness.calibration import START, NullLaw, drive_looks
     from pipelines.harness.simulation_run import build_simulator
     from pipelines.io.platform_state import load_district
     from pipelines.streaming.window_scorer import district_detectors, scored_categories
@@ -181,8 +216,12 @@ def run_power_eval(
     towns = len(district.towns)
     budget = float(hotspot["alert_budget_per_town_month"])
     rows, clusters_total, clusters_true, null_hours = [], 0, 0, 0
+    curve = {m: {"found": 0, "clusters": 0, "true": 0} for m in CURVE_MULTIPLES}
     for seed in seeds:
         detectors = district_detectors(settings)
+        thresholds = {d.scale: d.threshold for d in detectors}
+        for detector in detectors:
+            detector.threshold = min(1.0, detector.threshold * max(CURVE_MULTIPLES))
         base = detectors[0]
         slide_s = base.slide_min * 60
         window_min = base.size_min
@@ -202,25 +241,17 @@ def run_power_eval(
             rng=np.random.default_rng(seed),
             planted=_planter(plan, law, slide_s, rng),
         )
-        found: list = []
-        for detector in detectors:
-            found += [
-                dict(c, scale=detector.scale)
-                for c in _clusters(
-                    recorded[detector.scale], detector.threshold, fresh_tracker(detector)
-                )
-            ]
+        for multiple, point in curve.items():
+            at = _found(recorded, detectors, thresholds, multiple)
+            hits = [_hits(surge, at, slide_s, window_min) for surge in plan]
+            point["found"] += sum(bool(h) for h in hits)
+            point["clusters"] += len(at)
+            point["true"] += len(set().union(*hits))
+        found = _found(recorded, detectors, thresholds, 1.0)
         clusters_total += len(found)
         matched = set()
         for surge in plan:
-            end_s = surge.end_s(slide_s)
-            hits = [
-                i
-                for i, c in enumerate(found)
-                if c["category"] == surge.category
-                and c["cells"] & set(surge.cells)
-                and surge.start_s < c["first_end_s"] <= end_s + 60 * max(window_min, c["reach"])
-            ]
+            hits = _hits(surge, found, slide_s, window_min)
             matched.update(hits)
             delays = [(found[i]["first_end_s"] - surge.start_s) / 60 for i in hits]
             after = window_min // base.slide_min
@@ -258,7 +289,19 @@ def run_power_eval(
                 }
             )
         clusters_true += len(matched)
-    return _report(rows, clusters_total, clusters_true, towns, null_hours, budget, started, seeds)
+    report = _report(rows, clusters_total, clusters_true, towns, null_hours, budget, started, seeds)
+    false_budget = report["false_clusters"]["budget"]
+    report["curve"] = [
+        {
+            "threshold_multiple": multiple,
+            "recall": round(point["found"] / len(rows), 4),
+            "false_clusters": point["clusters"] - point["true"],
+            "false_ratio": round((point["clusters"] - point["true"]) / false_budget, 4),
+        }
+        for multiple, point in curve.items()
+    ]
+    report["seconds"] = round(time.monotonic() - started, 1)
+    return report
 
 
 def _report(rows, clusters, true, towns, hours, budget, started, seeds) -> dict:

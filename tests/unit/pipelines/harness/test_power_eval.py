@@ -3,7 +3,7 @@
 import numpy as np
 
 from models.detection_power import power_weighted_median
-from pipelines.harness.power_eval import SURGE_KINDS, _clusters, run_power_eval
+from pipelines.harness.power_eval import CURVE_MULTIPLES, SURGE_KINDS, _clusters, run_power_eval
 
 
 def test_clusters_gather_their_updates_cells_and_longest_cylinder():
@@ -33,6 +33,14 @@ def test_a_short_power_eval_plants_matches_and_prices_every_surge(short_scale_se
         assert powers["cusum_district"] >= powers["cusum_town"] - 0.05
     assert report["true_clusters"] <= report["clusters"]
     assert report["recall"] == np.mean([r["found"] for r in report["by_surge"]])
+    # The curve's point at the configured thresholds is the report itself, and
+    # looser thresholds find at least as much, false clusters included.
+    curve = {p["threshold_multiple"]: p for p in report["curve"]}
+    assert [p["threshold_multiple"] for p in report["curve"]] == list(CURVE_MULTIPLES)
+    assert curve[1.0]["recall"] == report["recall"]
+    assert curve[1.0]["false_clusters"] == report["false_clusters"]["clusters"]
+    recalls = [p["recall"] for p in report["curve"]]
+    assert recalls == sorted(recalls)
     town = report["oracles"]["cusum_town"]
     assert town["recall"] == round(
         float(np.mean([r["oracles"]["cusum_town"]["power"] for r in report["by_surge"]])), 4
