@@ -71,6 +71,9 @@ ALTER TABLE serving.alerts ADD COLUMN IF NOT EXISTS gi_star_z double precision;
 ALTER TABLE serving.alerts ADD COLUMN IF NOT EXISTS first_window_end timestamptz;
 ALTER TABLE serving.alerts ADD COLUMN IF NOT EXISTS updated_window_end timestamptz;
 ALTER TABLE serving.alerts ADD COLUMN IF NOT EXISTS looks integer;
+-- Time scales (issue 16): the scale that raised the cluster and its share of the budget.
+ALTER TABLE serving.alerts ADD COLUMN IF NOT EXISTS scale text;
+ALTER TABLE serving.alerts ADD COLUMN IF NOT EXISTS budget_share double precision;
 
 CREATE TABLE IF NOT EXISTS serving.alert_updates (
     alert_id           text             NOT NULL,

@@ -65,6 +65,8 @@ def hotspot_alert(
         "budget_per_town_month": 1.0,
         "gi_star_z": 3.1,
         "looks": 1,
+        "scale": "minutes",
+        "budget_share": 0.5,
     }
 
 

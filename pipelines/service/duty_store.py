@@ -42,7 +42,7 @@ _HOTSPOT_SELECT = """
 SELECT a.alert_id, 'hotspot' AS kind, a.category, a.category_label, a.severity, a.status,
        a.status_label, a.town_code, a.town_name, a.village_code, a.village_name, a.observed,
        a.expected, a.recurrence_interval_days, a.window_end, a.updated_window_end, a.cells,
-       a.cell_stats, a.lon, a.lat, coalesce(a.updated_window_end, a.window_end) AS when_,
+       a.cell_stats, a.lon, a.lat, a.scale, a.duration_minutes, coalesce(a.updated_window_end, a.window_end) AS when_,
        s.center_id, s.acknowledged_at, s.acknowledged_by,
        c.case_id, c.state AS case_state, c.department,
        (c.supervised_at IS NOT NULL AND c.state <> 'closed') AS supervised, o.cooled

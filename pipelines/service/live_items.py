@@ -14,7 +14,7 @@ from features.alert_routing import UNLOCATED_LABEL
 from models.hotspot_alerts import local_iso
 from pipelines.streaming.alert_store import STATUS_LABELS
 
-__all__ = ["WATCH_SEVERITY", "live_item", "place_of"]
+__all__ = ["SCALE_LABELS", "WATCH_SEVERITY", "duration_label", "live_item", "place_of"]
 
 #: The fields every item has, in the order the API documents them.
 _HOTSPOT_FIELDS = (
@@ -29,6 +29,8 @@ _HOTSPOT_FIELDS = (
     "observed",
     "expected",
     "recurrence_interval_days",
+    "scale",
+    "duration_minutes",
     "cells",
     "cell_stats",
     "lon",
@@ -51,6 +53,24 @@ _WATCH_FIELDS = (
 SUPERVISED_LABEL = "督办中"
 #: A watch alert's severity on the page: a watched vehicle at a checkpoint.
 WATCH_SEVERITY = "关注"
+#: The time scale that raised a hotspot cluster (models/time_scales.py), as staff read it.
+SCALE_LABELS = {"minutes": "分钟级", "hours": "小时级", "days": "日级"}
+
+
+def duration_label(minutes) -> str | None:
+    """A cluster's span as staff read it: minutes, hours or days.
+
+    >>> duration_label(30), duration_label(360), duration_label(4320), duration_label(90)
+    ('30分钟', '6小时', '3天', '90分钟')
+    """
+    if minutes is None:
+        return None
+    minutes = int(minutes)
+    if minutes % 1440 == 0:
+        return f"{minutes // 1440}天"
+    if minutes % 60 == 0:
+        return f"{minutes // 60}小时"
+    return f"{minutes}分钟"
 
 
 def place_of(alert: dict) -> tuple[str | None, str | None]:
@@ -103,6 +123,10 @@ def live_item(alert: dict, *, center_id: str, center_name: str) -> dict:
         if alert.get("case_state") not in (None, "closed")
         else alert.get("status_label") or STATUS_LABELS.get(alert.get("status"), ""),
         "when": _when(alert),
+        "scale_label": None
+        if watch
+        else SCALE_LABELS.get(alert.get("scale") or "minutes", alert.get("scale")),
+        "duration_label": None if watch else duration_label(alert.get("duration_minutes")),
         "unlocated": town is None,
         "place": " ".join(n for n in (alert.get("town_name"), alert.get("village_name")) if n)
         if town

@@ -32,6 +32,7 @@ from typing import Protocol
 import psycopg2
 from psycopg2.extras import Json, execute_values
 
+from models.time_scales import BASE_SCALE
 from pipelines.io.kafka import consume_until_end
 from pipelines.io.postgres_link import PostgresLink
 from pipelines.settings import Settings
@@ -91,6 +92,8 @@ ALERT_COLUMNS = (
     "first_window_end",
     "updated_window_end",
     "looks",
+    "scale",
+    "budget_share",
 )
 UPDATE_COLUMNS = (
     "alert_id",
@@ -150,6 +153,9 @@ def _values(alert: dict) -> dict:
     values["emitted_at"] = _epoch(alert["emitted_at_ms"])
     values["status_label"] = STATUS_LABELS.get(alert["status"], alert["status"])
     values["cell_stats"] = Json(alert["cell_stats"])
+    # Alerts from before the time scales were all the base window's, with the whole budget.
+    values.setdefault("scale", BASE_SCALE)
+    values.setdefault("budget_share", 1.0)
     return values
 
 

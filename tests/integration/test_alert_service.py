@@ -162,6 +162,8 @@ def test_browser_town_sees_its_alert_live_and_dispatches_it(settings, service):
             assert page.locator(f"li[data-alert-id='{theirs['alert_id']}']").count() == 0
             card = page.locator(f"li[data-alert-id='{ours['alert_id']}']")
             assert "盗窃" in card.inner_text() and "橙色" in card.inner_text()
+            # The scale that raised it and the span it covers, as staff read them.
+            assert "时间尺度：分钟级，近 30分钟" in card.inner_text()
             card.locator("button.ack").click()
             page.wait_for_selector(
                 f"li[data-alert-id='{ours['alert_id']}'] button.ack:has-text('已签收')"

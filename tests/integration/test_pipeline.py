@@ -471,7 +471,8 @@ def test_c_planted_surge_is_one_alert_through_its_lifecycle(settings, detection)
     schema = settings.pg["schema"]
     with psycopg2.connect(settings.pg_dsn()) as conn, conn.cursor() as cur:
         cur.execute(
-            f"SELECT status, status_label, looks, cells FROM {schema}.alerts WHERE alert_id = %s",
+            f"SELECT status, status_label, looks, cells, scale, budget_share FROM {schema}.alerts "
+            "WHERE alert_id = %s",
             (alerts[0]["alert_id"],),
         )
         row = cur.fetchone()
@@ -481,7 +482,14 @@ def test_c_planted_surge_is_one_alert_through_its_lifecycle(settings, detection)
         )
         updates = cur.fetchone()[0]
     conn.close()
-    assert row == ("ended", "结束", len(alerts) - 1, alerts[-1]["cells"])
+    assert row == (
+        "ended",
+        "结束",
+        len(alerts) - 1,
+        alerts[-1]["cells"],
+        alerts[-1]["scale"],
+        alerts[-1]["budget_share"],
+    )
     assert updates == len(alerts)
 
 

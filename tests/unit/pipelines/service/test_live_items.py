@@ -71,3 +71,17 @@ def test_an_alert_with_an_open_case_reads_supervised_and_a_closed_one_its_status
     )
     assert open_case["status_label"] == "督办中"
     assert (closed["status_label"], closed["cooled"]) == ("新发", True)
+
+
+def test_a_hotspot_item_says_the_time_scale_and_span_that_raised_it():
+    item = live_item(
+        alert(scale="hours", duration_minutes=360), center_id="110118", center_name="密云区综治中心"
+    )
+    assert (item["scale"], item["scale_label"], item["duration_label"]) == (
+        "hours",
+        "小时级",
+        "6小时",
+    )
+    # Alerts from before the time scales were the base window's.
+    older = live_item(alert(duration_minutes=30), center_id="110118", center_name="密云区综治中心")
+    assert (older["scale_label"], older["duration_label"]) == ("分钟级", "30分钟")
