@@ -50,13 +50,19 @@ INCOMPLETE = [
     b'{"event_id": "w", "category": "public_order.fight", "cell_id": "c", "event_time_ms": "soon"}',
 ]
 
+# A fixed half hour at the district's morning peak (09:00 Asia/Shanghai on a
+# Wednesday), so the volume and the fusion links do not follow the hour the
+# test runs at: two hours before 13:00 UTC the district is quiet, and the
+# simulated half hour held too few linked incidents to test the fusion.
+BUSY_HALF_HOUR = datetime(2026, 11, 4, 1, 0, tzinfo=UTC)
+
 
 def test_the_hotspot_job_finishes_past_bad_records_counts_them_and_fuses_incidents():
     settings = district_settings()
     services_up(settings, ["kafka"])
     fresh_streams(settings)
     ctx = normalization_context(settings)
-    start = datetime.now(UTC) - timedelta(hours=2)
+    start = BUSY_HALF_HOUR
     rules = load_incident_fusion(settings)
     # Incidents that several channels report, densely: the job's fusion has
     # links to make, in its own slices of event time.
