@@ -34,6 +34,12 @@ __all__ = [
 ]
 
 _EULER_GAMMA = 0.5772156649015329
+# Replicates with events in more than this share of (replicate, cell) pairs are
+# scanned as dense arrays (simulate_null_maxima).
+DENSE_SHARE = 0.25
+# Float32 screening keeps every zone whose LLR is within this of the
+# replicate's float32 maximum, plus 1e-6 of the largest count (_dense_maxima).
+_SCREEN_MARGIN = 1e-2
 
 
 @dataclass(frozen=True)
@@ -160,10 +166,14 @@ def simulate_null_maxima(
 
     Cell ``j`` expects ``rates[j] * bucket_weights[b]`` events in time bucket
     ``b`` (oldest first); a duration of ``d`` buckets covers the last ``d``.
-    Counts are drawn per cell for the whole window and split over buckets
-    multinomially, which gives the same joint law as independent Poisson
-    draws per bucket; only cells with events are touched, so a replicate
-    costs in proportion to its events, not to the number of cells.
+    Counts are drawn per cell for the whole window, then thinned to each
+    shorter duration binomially, longest first (the count over the last
+    ``d`` buckets is binomial in the count over a longer span, with the
+    share of its weights): the same joint law as independent Poisson draws
+    per bucket, drawn only for cells with events and only once per
+    duration. Sparse replicates are scanned as sparse matrices; dense ones
+    (long windows, busy categories) as dense arrays
+    (:func:`_dense_maxima`).
 
     Examples
     --------
@@ -197,26 +207,95 @@ def simulate_null_maxima(
     rep, cell = np.nonzero(totals)
     if rep.size == 0:
         return NullMaxima(maxima, n_cylinders)
-    split = rng.multinomial(totals[rep, cell], w / w.sum())
+    recent = _recent_counts(totals[rep, cell], w, durations, rng)
+    dense = rep.size > DENSE_SHARE * replicates * zones.n_cells
+    by_zone = zones.by_zone.astype(np.float32) if dense else None
     zone_expected = r @ zones.membership
     lw = None if log_weights is None else np.asarray(log_weights, dtype=float)
     for d in durations:
-        counts = split[:, w.size - d :].sum(axis=1)
+        counts = recent[d]
+        e = zone_expected * w[w.size - d :].sum()
+        if dense:
+            grid = np.zeros((replicates, zones.n_cells), dtype=np.float32)
+            grid[rep, cell] = counts
+            _dense_maxima(maxima, by_zone @ grid.T, e, lw, min_observed)
+            continue
         keep = counts > 0
+        # (rep, cell) come from np.nonzero: sorted by replicate, then cell.
+        indptr = np.zeros(replicates + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rep[keep], minlength=replicates), out=indptr[1:])
         matrix = sp.csr_matrix(
-            (counts[keep].astype(float), (rep[keep], cell[keep])), shape=(replicates, zones.n_cells)
+            (counts[keep].astype(float), cell[keep], indptr), shape=(replicates, zones.n_cells)
         )
-        zone_counts = (matrix @ zones.membership).tocoo()
+        zone_counts = (matrix @ zones.membership).tocsr()
         hit = zone_counts.data >= min_observed
         if not hit.any():
             continue
-        o = zone_counts.data[hit]
-        e = zone_expected[zone_counts.col[hit]] * w[w.size - d :].sum()
-        llr = log_likelihood_ratio(o, e)
-        if log_weights is not None:
-            llr = np.where(llr > 0, llr + lw[zone_counts.col[hit]], 0.0)
-        np.maximum.at(maxima, zone_counts.row[hit], llr)
+        llr = np.zeros(zone_counts.data.size)
+        llr[hit] = log_likelihood_ratio(zone_counts.data[hit], e[zone_counts.indices[hit]])
+        if lw is not None:
+            llr = np.where(llr > 0, llr + lw[zone_counts.indices], 0.0)
+        starts = zone_counts.indptr[:-1]
+        filled = np.flatnonzero(zone_counts.indptr[1:] > starts)
+        np.maximum.at(maxima, filled, np.maximum.reduceat(llr, starts[filled]))
     return NullMaxima(maxima, n_cylinders)
+
+
+def _recent_counts(totals, bucket_weights, durations, rng) -> dict:
+    """Counts over the last ``d`` buckets for each duration ``d``, thinned from ``totals``.
+
+    Longest duration first: the count over the last ``d`` buckets is
+    binomial in the count over the next longer span, with the share of
+    its weight, which is the joint law a multinomial split over the
+    buckets gives to nested sums.
+    """
+    tail = np.cumsum(bucket_weights[::-1])  # tail[d - 1]: weight of the last d buckets
+    counts, span_n, span_w = {}, totals, tail[-1]
+    for d in sorted(set(durations), reverse=True):
+        share = tail[d - 1] / span_w if span_w > 0 else 0.0
+        if share < 1:
+            span_n = rng.binomial(span_n, share)
+        counts[d], span_w = span_n, tail[d - 1]
+    return counts
+
+
+def _dense_maxima(maxima, zone_counts, expected, log_weights, min_observed) -> None:
+    """Raise ``maxima`` to each replicate's largest (weighted) LLR over dense zone counts.
+
+    ``zone_counts`` is ``zones x replicates`` in float32, where counts are
+    exact. A zone counts when it holds more than it expects and at least
+    ``min_observed``: for whole counts that is one comparison with
+    ``max(floor(E), min_observed - 1)``, exact in float32. The LLRs are
+    screened in float32, whose logarithm is vectorized and many times
+    faster than float64's; the zones within a margin of each replicate's
+    float32 maximum, far above float32's rounding, are scored again in
+    float64, so the maxima are the ones float64 gives.
+    """
+    o = zone_counts
+    e64 = np.asarray(expected, dtype=float)
+    floor = np.where(e64 > 0, np.maximum(np.floor(e64), min_observed - 1), np.inf)
+    below = o <= floor.astype(np.float32)[:, None]
+    if below.all():
+        return
+    e = e64.astype(np.float32)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        screen = o / e
+        np.log(screen, out=screen)
+        screen *= o
+        screen -= o
+        screen += e
+    if log_weights is not None:
+        screen += log_weights.astype(np.float32)[:, None]
+    screen[below] = -np.inf
+    top = screen.max(axis=0)
+    top[top == -np.inf] = np.inf  # a replicate without such a zone has no candidate
+    spread = float(o.max()) + (0.0 if log_weights is None else float(np.abs(log_weights).max()))
+    margin = _SCREEN_MARGIN + 1e-6 * spread
+    zone, rep = np.nonzero(screen >= (top - margin)[None, :])
+    llr = log_likelihood_ratio(o[zone, rep].astype(float), e64[zone])
+    if log_weights is not None:
+        llr = np.where(llr > 0, llr + log_weights[zone], 0.0)
+    np.maximum.at(maxima, rep, llr)
 
 
 def recurrence_interval_days(p_value: float, looks_per_day: float) -> float:

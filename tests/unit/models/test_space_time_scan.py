@@ -111,7 +111,7 @@ def test_null_p_values_are_calibrated_on_null_data():
 
 
 def test_null_maxima_match_a_dense_simulation():
-    """The sparse multinomial split gives the law of independent Poisson buckets."""
+    """Thinning each cell's window count to the shorter durations gives the law of Poisson buckets."""
     xy = _grid(3)
     rates = np.full(9, 2.0)
     zones = CylinderZones(xy, 1500, 9)
@@ -134,6 +134,65 @@ def test_null_maxima_match_a_dense_simulation():
     assert np.mean(null.maxima) == pytest.approx(np.mean(dense), rel=0.05)
     # Same law: a two-sample Kolmogorov-Smirnov test does not tell them apart.
     assert ks_2samp(null.maxima, dense).pvalue > 0.01
+
+
+def test_nested_durations_thinned_from_the_window_keep_the_bucket_law():
+    """Six unequal buckets, durations 1, 3 and 6: every maximum's law is the per-bucket one."""
+    xy = _grid(3)
+    rates = np.linspace(0.5, 2.5, 9)
+    weights = np.array([0.3, 0.1, 0.4, 0.2, 0.5, 0.25])
+    zones = CylinderZones(xy, 1500, 9)
+    null = simulate_null_maxima(
+        rates,
+        weights,
+        [1, 3, 6],
+        zones,
+        min_observed=1,
+        replicates=3000,
+        rng=np.random.default_rng(5),
+    )
+    tail = np.cumsum(weights[::-1])[[0, 2, 5]]
+    rng = np.random.default_rng(6)
+    dense = []
+    for _ in range(3000):
+        b = rng.poisson(np.outer(rates, weights))[:, ::-1].cumsum(axis=1)[:, [0, 2, 5]]
+        clusters = scan(
+            b.astype(float), np.outer(rates, tail), zones, min_observed=1, max_clusters=1
+        )
+        dense.append(clusters[0].llr if clusters else 0.0)
+    assert np.mean(null.maxima) == pytest.approx(np.mean(dense), rel=0.05)
+    assert ks_2samp(null.maxima, dense).pvalue > 0.01
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_dense_and_sparse_scans_of_the_same_draws_give_the_same_maxima(monkeypatch, weighted):
+    """Busy replicates are scanned as dense float32 arrays, screened, then scored in float64."""
+    import models.scan_significance as significance
+
+    xy = _grid(12)
+    zones = CylinderZones(xy, 1500, 9)
+    rates = np.random.default_rng(7).gamma(0.5, 0.05, 144)
+    log_weights = (
+        np.log(np.random.default_rng(8).gamma(2.0, 0.5, zones.membership.shape[1]))
+        if weighted
+        else None
+    )
+    maxima = {}
+    for share in (0.0, 2.0):  # every draw dense, then none
+        monkeypatch.setattr(significance, "DENSE_SHARE", share)
+        maxima[share] = simulate_null_maxima(
+            rates,
+            [0.5, 1.0, 1.5, 1.0],
+            [1, 2, 4],
+            zones,
+            min_observed=5,
+            replicates=300,
+            rng=np.random.default_rng(9),
+            log_weights=log_weights,
+        ).maxima
+    # Replicates without any zone of 5 events stay at 0 in both.
+    assert 0 < (maxima[0.0] > 0).mean() < 1
+    np.testing.assert_array_equal(maxima[0.0], maxima[2.0])
 
 
 def test_gumbel_p_is_capped_by_the_bound_and_falls_back_without_a_tail():
