@@ -12,7 +12,6 @@ import pytest
 
 from features.dead_letter import NORMALIZED, route_raw_record
 from pipelines.harness.fusion_eval import event_report, stream_fusion
-from pipelines.harness.services import services_up
 from pipelines.harness.simulation_run import build_simulator
 from pipelines.harness.steps import child_env
 from pipelines.harness.streams import fresh_streams
@@ -22,8 +21,6 @@ from pipelines.io.platform_state import load_incident_fusion
 from pipelines.streaming.hotspot_job import GROUP_ID
 from pipelines.streaming.hotspot_sql import SKIPPED_EVENTS_LOG
 from pipelines.streaming.normalize_job import normalization_context
-
-from .conftest import district_settings
 
 pytestmark = pytest.mark.integration
 
@@ -57,9 +54,7 @@ INCOMPLETE = [
 BUSY_HALF_HOUR = datetime(2026, 11, 4, 1, 0, tzinfo=UTC)
 
 
-def test_the_hotspot_job_finishes_past_bad_records_counts_them_and_fuses_incidents():
-    settings = district_settings()
-    services_up(settings, ["kafka"])
+def test_the_hotspot_job_finishes_past_bad_records_counts_them_and_fuses_incidents(settings):
     fresh_streams(settings)
     ctx = normalization_context(settings)
     start = BUSY_HALF_HOUR

@@ -19,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from features.dead_letter import DEAD_LETTER, NORMALIZED, route_raw_record
-from pipelines.harness.services import services_up
 from pipelines.harness.simulation_run import build_simulator
 from pipelines.harness.steps import run_step
 from pipelines.harness.streams import fresh_streams
@@ -28,7 +27,6 @@ from pipelines.io.kafka_security import ADMIN
 from pipelines.streaming.normalize_job import SOURCE_HEADER, normalization_context
 
 from ..unit.features.adversarial_records import adversarial_records
-from .conftest import district_settings
 from .kafka_read import read_messages
 
 pytestmark = pytest.mark.integration
@@ -37,9 +35,7 @@ CORPUS_SIZE = 10_000
 
 
 @pytest.fixture(scope="module")
-def fuzz_run():
-    settings = district_settings()
-    services_up(settings, ["kafka"])
+def fuzz_run(settings):
     fresh_streams(settings)
     start = datetime.now(UTC) - timedelta(hours=2)
     sim = build_simulator(settings, start=start, seed=5, malformed_fraction=0.0)
