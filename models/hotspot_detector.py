@@ -56,6 +56,7 @@ from models.hotspot_scoring import (
     cell_q_values,
     cluster_p_value,
     quantized_bucket_weights,
+    single_cell_floor,
     zone_log_weights,
     zone_shape,
 )
@@ -401,6 +402,14 @@ class HotspotDetector:
                 )
 
             shapes = self.expectation.shape_vector(baselines, category)
+
+            def cell_floor(cluster, rates=rates, hours=duration_hours, shapes=shapes):
+                # Single cells over the cluster's duration: disjoint cylinders.
+                hours_d = hours[cluster.duration_index]
+                return single_cell_floor(
+                    cluster.llr, rates * hours_d, shapes, min_observed=self.min_observed
+                )
+
             for cluster in itertools.islice(clusters, self.max_clusters):
                 members = list(cluster.cells)
                 p, method = cluster_p_value(
@@ -410,6 +419,7 @@ class HotspotDetector:
                     zone_expected,
                     min_observed=self.min_observed,
                     shape=zone_shape(rates[members], shapes[members]),
+                    cell_floor=cell_floor if log_weights is None else None,
                 )
                 if p > self.threshold:
                     # Clusters come by decreasing score (LLR, unweighted), and both

@@ -33,13 +33,14 @@ import math
 import numpy as np
 from scipy.stats import false_discovery_control, nbinom, poisson
 
-from models.scan_significance import union_bound_p
+from models.scan_significance import reaching_counts, union_bound_p
 
 __all__ = [
     "budget_threshold",
     "count_tail",
     "zone_shape",
     "cluster_p_value",
+    "single_cell_floor",
     "quantized_bucket_weights",
     "zone_log_weights",
     "cell_q_values",
@@ -100,8 +101,52 @@ def zone_shape(expected_by_cell, shapes) -> float:
     return float(e.sum() ** 2 / excess) if excess > 0 else math.inf
 
 
+def single_cell_floor(llr: float, cell_expected, shapes=None, *, min_observed: int = 1) -> float:
+    """P(some single cell reaches ``llr``): a lower bound on the largest LLR's p-value.
+
+    Single cells over one duration are disjoint cylinders, whose counts are
+    independent under the baselines (Poisson, or gamma–Poisson of each
+    cell's shape, as the Monte Carlo null draws them). The largest LLR over
+    all cylinders reaches ``llr`` whenever one of them does, so its p-value
+    is at least ``1 - Π (1 - P(LLR_j ≥ llr))``. Summed over a district's
+    cells this is far above one cylinder's own tail: an LLR that thousands
+    of cells could each reach by chance is no cluster, and no null need be
+    drawn to say so.
+
+    Examples
+    --------
+    Two cells expecting 1 event each: LLR(13, 1) = 21.34 is the first count
+    at or above 20, and P(N ≥ 13 | 1) = 6.36e-11 for each.
+
+    >>> f"{single_cell_floor(20.0, [1.0, 1.0]):.4g}"
+    '1.272e-10'
+    """
+    e = np.asarray(cell_expected, dtype=float)
+    if llr <= 0:
+        return 1.0
+    a = np.full(e.shape, np.inf) if shapes is None else np.asarray(shapes, dtype=float)
+    keep = e > 0
+    e, a = e[keep], a[keep]
+    if e.size == 0:
+        return 0.0
+    first = reaching_counts(llr, e, min_observed=min_observed)
+    tail = poisson.sf(first - 1, e)
+    gamma = np.isfinite(a) & (a > 0)
+    if gamma.any():
+        k = a[gamma]
+        tail[gamma] = nbinom.sf(first[gamma] - 1, k, k / (k + e[gamma]))
+    return float(-np.expm1(np.log1p(-np.minimum(tail, 1.0 - 1e-16)).sum()))
+
+
 def cluster_p_value(
-    cluster, threshold, null_maxima, zone_expected, *, min_observed, shape: float = math.inf
+    cluster,
+    threshold,
+    null_maxima,
+    zone_expected,
+    *,
+    min_observed,
+    shape: float = math.inf,
+    cell_floor=None,
 ):
     """The cluster's p-value: Monte Carlo Gumbel tail, capped by the union bound.
 
@@ -109,7 +154,9 @@ def cluster_p_value(
     alone reaching its count is one way for the largest LLR to), so a
     cluster whose tail is above the threshold is rejected before the
     null is drawn or the union bound (a pass over every cylinder) is
-    summed; most looks end there. Otherwise the p-value is the Gumbel tail
+    summed; most looks end there. It is also at least the chance that
+    some single cell reaches its LLR (:func:`single_cell_floor`), which
+    rejects most of the rest without a null. Otherwise the p-value is the Gumbel tail
     of the replicates (SaTScan's), or, where too few replicates reached
     any cylinder to fit one, the union bound.
 
@@ -132,17 +179,27 @@ def cluster_p_value(
     shape : float
         The zone's gamma shape (:func:`zone_shape`): its own tail is
         gamma–Poisson then; ``inf``: Poisson.
+    cell_floor : callable, optional
+        ``cell_floor(cluster)`` returns :func:`single_cell_floor` at the
+        cluster's LLR and duration; a cluster whose floor is above the
+        threshold is rejected before the null is drawn. ``None``: no such
+        check (a weighted scan, whose statistic is not the LLR alone).
 
     Returns
     -------
     p_value : float
-    method : {'cylinder tail', 'gumbel', 'union bound'}
+    method : {'cylinder tail', 'cell tails', 'gumbel', 'union bound'}
     """
     own_tail = count_tail(cluster.observed, cluster.expected, shape)
     if own_tail > threshold:
         # The largest LLR reaches this one at least as often as this
         # cylinder alone does: not significant, whatever the null says.
         return own_tail, "cylinder tail"
+    if cell_floor is not None:
+        floor = cell_floor(cluster)
+        if floor > threshold:
+            # Nor does it when single cells alone reach its LLR too often.
+            return floor, "cell tails"
     gumbel, method = null_maxima().p_value(cluster.statistic, 1.0)
     if method == "gumbel":
         return gumbel, method

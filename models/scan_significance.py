@@ -30,6 +30,7 @@ __all__ = [
     "NullMaxima",
     "simulate_null_maxima",
     "union_bound_p",
+    "reaching_counts",
     "recurrence_interval_days",
 ]
 
@@ -121,6 +122,26 @@ def union_bound_p(llr: float, zone_expected, *, min_observed: int = 1, log_weigh
     e = e[e > 0]
     if e.size == 0:
         return 1.0
+    first = reaching_counts(need, e, min_observed=min_observed)
+    return float(min(1.0, poisson.sf(first - 1, e).sum()))
+
+
+def reaching_counts(llr, expected, *, min_observed: int = 1) -> np.ndarray:
+    """The smallest count, above ``expected`` and at least ``min_observed``, whose LLR reaches ``llr``.
+
+    Elementwise over positive ``expected`` (and ``llr``, broadcast): the LLR
+    grows with the count above the expectation, so a cylinder's LLR reaches
+    ``llr`` exactly when its count reaches this one.
+
+    Examples
+    --------
+    >>> reaching_counts(20.0, [1.0]).tolist()     # LLR(12, 1) = 18.82, LLR(13, 1) = 21.34
+    [13.0]
+    >>> reaching_counts(0.1, [1.0], min_observed=5).tolist()
+    [5.0]
+    """
+    e = np.asarray(expected, dtype=float)
+    need = np.broadcast_to(np.asarray(llr, dtype=float), e.shape)
     lo = np.maximum(np.floor(e), min_observed - 1).astype(float)  # LLR(lo) < need or lo < min
     hi = np.ceil(e + 2 * need + 3 * np.sqrt(e * need) + min_observed + 2)
     while True:
@@ -137,7 +158,7 @@ def union_bound_p(llr: float, zone_expected, *, min_observed: int = 1, log_weigh
         reach &= mid >= min_observed
         hi = np.where(open_ & reach, mid, hi)
         lo = np.where(open_ & ~reach, mid, lo)
-    return float(min(1.0, poisson.sf(hi - 1, e).sum()))
+    return hi
 
 
 def simulate_null_maxima(

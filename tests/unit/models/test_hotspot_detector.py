@@ -171,8 +171,9 @@ def test_a_weighted_scan_favours_busy_zones_and_draws_its_own_null():
     # The left half is ten times busier than the right.
     rates = {(c, FIGHT): (1.0 if int(c[-3:]) < 5 else 0.1) for c in cells}
     baselines = Baselines(rates, {}, {}, 0.25)
-    # The same modest excess in a busy and in a quiet cell, over 30 min.
-    busy = {("r005c002", FIGHT): [2, 4, 6]}
+    # An excess in a busy and in a quiet cell, over 30 min, more than any single
+    # cell reaches by chance (single_cell_floor): both scans draw a null.
+    busy = {("r005c002", FIGHT): [4, 8, 12]}
     quiet = {("r005c007", FIGHT): [0, 1, 1]}
     plain = _detector(null_store=store)
     weighted = _detector(null_store=store, zone_weight_power=1.0)
