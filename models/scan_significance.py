@@ -115,7 +115,8 @@ def union_bound_p(llr: float, zone_expected, *, min_observed: int = 1, log_weigh
     else:
         # A weighted cylinder reaches the score when its LLR reaches score - log weight.
         rows = e.reshape(len(e), -1)
-        need = float(llr) - np.asarray(log_weights, dtype=float).reshape(-1, 1) + 0 * rows
+        bar = float(llr) - np.asarray(log_weights, dtype=float).reshape(-1, 1)
+        need = np.broadcast_to(bar, rows.shape)
         need = np.maximum(need, 1e-9)
     e, need = e.reshape(-1), need.reshape(-1)
     need = need[e > 0]
