@@ -26,17 +26,28 @@ def test_bench_normalize_smoke_measures_every_job_and_balances(settings):
     # No Flink run restarted (a restart replays input and spoils the figures).
     assert report["job_restarts"]["total"] == 0
     assert report["job_restarts"]["restarted_runs"] == []
+    # At smoke size a drain's extra time over the small run may be start-up
+    # noise on a loaded machine: the bench gives no rate then (None), as its
+    # report documents, and every figure built on it is None too.
     for part in ("normalization_job", "pure_sql", "pass_through"):
-        assert report[part]["events_per_s"] > 0
+        rate = report[part]["events_per_s"]
+        assert rate is None or rate > 0
         assert report[part]["large_run_s"] > 0
     assert report["contract_alone"]["records"] == 20_000
     assert report["contract_alone"]["cpu_us_per_record"] > 0
     assert 0 < report["peak_rss_bytes"] < 24 * 2**30
     job, sql = report["normalization_job"]["events_per_s"], report["pure_sql"]["events_per_s"]
-    assert report["ratio_to_pure_sql"] == pytest.approx(job / sql, abs=1e-3)
     ceiling = report["pass_through"]["events_per_s"]
-    assert report["ratio_to_pass_through"] == pytest.approx(job / ceiling, abs=1e-3)
+    ratio = job / sql if job is not None and sql else None
+    if ratio is None:
+        assert report["ratio_to_pure_sql"] is None
+    else:
+        assert report["ratio_to_pure_sql"] == pytest.approx(ratio, abs=1e-3)
+    if job is None or not ceiling:
+        assert report["ratio_to_pass_through"] is None
+    else:
+        assert report["ratio_to_pass_through"] == pytest.approx(job / ceiling, abs=1e-3)
     assert report["goals"] == {
-        "events_per_s >= 30000": job >= 30_000,
-        "ratio_to_pure_sql >= 0.5": job / sql >= 0.5,
+        "events_per_s >= 30000": job is not None and job >= 30_000,
+        "ratio_to_pure_sql >= 0.5": ratio is not None and ratio >= 0.5,
     }
