@@ -231,14 +231,16 @@ def simulate_null_maxima(
         return NullMaxima(maxima, n_cylinders)
     recent = _recent_counts(totals[rep, cell], w, durations, rng)
     dense = rep.size > DENSE_SHARE * replicates * zones.n_cells
-    by_zone = zones.by_zone.astype(np.float32) if dense else None
+    if dense:
+        by_zone = zones.by_zone.astype(np.float32)
+        # Every duration writes the same (replicate, cell) places: one grid serves all.
+        grid = np.zeros((replicates, zones.n_cells), dtype=np.float32)
     zone_expected = r @ zones.membership
     lw = None if log_weights is None else np.asarray(log_weights, dtype=float)
     for d in durations:
         counts = recent[d]
         e = zone_expected * w[w.size - d :].sum()
         if dense:
-            grid = np.zeros((replicates, zones.n_cells), dtype=np.float32)
             grid[rep, cell] = counts
             _dense_maxima(maxima, by_zone @ grid.T, e, lw, min_observed)
             continue
