@@ -59,7 +59,7 @@ ensure_venv() {
     zz_log "installing $(grep -c '==' "$SS_LOCK") pinned packages from infra/superset/requirements.txt"
     # The lock is complete, so no resolver run: --no-deps installs exactly it.
     local pip_log="$ZONGZHI_VAR/log/superset-install.log"
-    "$SS_VENV/bin/python" -m pip install --no-input --no-deps --progress-bar off -r "$SS_LOCK" >"$pip_log" 2>&1 \
+    zz_pip_install "$SS_VENV/bin/python" --no-deps -r "$SS_LOCK" >"$pip_log" 2>&1 \
       || zz_die "pip install of infra/superset/requirements.txt failed (venv left incomplete; see $pip_log):
 $(tail -n 15 "$pip_log")"
     "$SS_VENV/bin/python" -m pip check >/dev/null \

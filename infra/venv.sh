@@ -17,9 +17,9 @@ if [[ ! -x "$VENV/bin/python" ]]; then
 fi
 if [[ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]]; then
   zz_log "installing pinned Python dependencies into $VENV (first time takes a few minutes)"
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$REQ" >&2 \
+  zz_pip_install "$VENV/bin/python" -r "$REQ" >&2 \
     || zz_die "pip could not install infra/python/requirements.txt into $VENV"
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e "$ZONGZHI_ROOT" >&2 \
+  zz_pip_install "$VENV/bin/python" --no-deps --no-build-isolation -e "$ZONGZHI_ROOT" >&2 \
     || zz_die "pip could not install the zongzhi checkout into $VENV"
   echo "$want" > "$STAMP"
 fi
