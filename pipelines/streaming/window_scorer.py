@@ -125,6 +125,8 @@ def parse_slice(text: str):
     if not text:
         empty = np.array([], dtype=object)
         return empty, empty.copy(), np.zeros(0, int), np.zeros(0, int), 0
+    if text.count(";") < PANDAS_FROM_ENTRIES:
+        return _parse_entries(text)
     try:
         frame = pd.read_csv(
             io.StringIO(text.replace(";", "\n")),
@@ -153,30 +155,44 @@ def parse_slice(text: str):
             0,
         )
     except (ValueError, pd.errors.ParserError):
-        cells, categories, counts, resolutions, bad = [], [], [], [], 0
-        for entry in text.split(";"):
-            parts = entry.split(",")
-            try:
-                if len(parts) not in (3, 4) or not parts[1]:
-                    raise ValueError(entry)
-                n = int(parts[2])
-                minutes = int(parts[3]) if len(parts) == 4 else 0
-                if minutes < 0:
-                    raise ValueError(entry)
-            except ValueError:
-                bad += 1
-                continue
-            cells.append(parts[0])
-            categories.append(parts[1])
-            counts.append(n)
-            resolutions.append(minutes)
-        return (
-            np.array(cells, dtype=object),
-            np.array(categories, dtype=object),
-            np.array(counts, dtype=int),
-            np.array(resolutions, dtype=int),
-            bad,
-        )
+        return _parse_entries(text)
+
+
+#: From this many entries on, a slice or a window goes through pandas (a C
+#: parser, a hash group-by); below it, plain Python is faster, since setting
+#: pandas up costs about a millisecond a call, which dominated the looks of
+#: small slices (a replay of a year of a city looks some 10,000 times).
+PANDAS_FROM_ENTRIES = 2000
+
+
+def _parse_entries(text: str):
+    """:func:`parse_slice` entry by entry, skipping and counting the malformed ones."""
+    import numpy as np
+
+    cells, categories, counts, resolutions, bad = [], [], [], [], 0
+    for entry in text.split(";"):
+        parts = entry.split(",")
+        try:
+            if len(parts) not in (3, 4) or not parts[1]:
+                raise ValueError(entry)
+            n = int(parts[2])
+            minutes = int(parts[3]) if len(parts) == 4 else 0
+            if minutes < 0:
+                raise ValueError(entry)
+        except ValueError:
+            bad += 1
+            continue
+        cells.append(parts[0])
+        categories.append(parts[1])
+        counts.append(n)
+        resolutions.append(minutes)
+    return (
+        np.array(cells, dtype=object),
+        np.array(categories, dtype=object),
+        np.array(counts, dtype=int),
+        np.array(resolutions, dtype=int),
+        bad,
+    )
 
 
 def compact_entries(text: str) -> str:
@@ -225,6 +241,8 @@ def compose_window(slices, durations_in_slices: list[int]):
             np.array([], dtype=object),
             np.zeros((0, len(durations_in_slices))),
         )
+    if sum(len(s[1]) for s in slices) < PANDAS_FROM_ENTRIES:
+        return _compose_entries(slices, durations_in_slices)
     frame = pd.DataFrame(
         {
             "cell": np.concatenate([s[1] for s in slices]),
@@ -242,6 +260,32 @@ def compose_window(slices, durations_in_slices: list[int]):
         sums.index.get_level_values(0).to_numpy(),
         sums.index.get_level_values(1).to_numpy(),
         sums.to_numpy(),
+    )
+
+
+def _compose_entries(slices, durations_in_slices: list[int]):
+    """:func:`compose_window` in plain Python: one row per (cell, category), sorted.
+
+    A key whose slices all lie outside every duration keeps a row of zeros,
+    as the group-by gives it.
+    """
+    import numpy as np
+
+    width = len(durations_in_slices)
+    sums: dict[tuple, list[float]] = {}
+    for k, cells, categories, counts in slices:
+        taken = [j for j, d in enumerate(durations_in_slices) if k < d]
+        for key, n in zip(zip(cells.tolist(), categories.tolist()), counts.tolist()):
+            row = sums.get(key)
+            if row is None:
+                row = sums[key] = [0.0] * width
+            for j in taken:
+                row[j] += n
+    keys = sorted(sums)
+    return (
+        np.array([cell for cell, _ in keys], dtype=object),
+        np.array([category for _, category in keys], dtype=object),
+        np.array([sums[key] for key in keys], dtype=float).reshape(len(keys), width),
     )
 
 

@@ -3,14 +3,17 @@
 import math
 from datetime import datetime
 
+import numpy as np
 import pytest
 
 from features.taxonomy import CATEGORIES, PLATE_READ
 from models.hotspot_detector import HotspotDetector, Place
+from pipelines.streaming import window_scorer
 from pipelines.streaming.baseline_store import BaselineStore
 from pipelines.streaming.window_scorer import (
     WindowScorer,
     compact_entries,
+    compose_window,
     parse_slice,
     scored_categories,
 )
@@ -33,6 +36,57 @@ def test_slice_parsing_skips_and_counts_malformed_entries():
         [],
         0,
     )
+
+
+def _random_slices(rng, n_slices: int, entries: int):
+    keys = [(f"r{c:03d}", f"cat{g}") for c in range(40) for g in range(3)]
+    slices = []
+    for _ in range(n_slices):
+        picked = [keys[i] for i in rng.integers(0, len(keys), entries)]
+        slices.append(
+            (
+                int(rng.integers(0, 8)),
+                np.array([c for c, _ in picked], dtype=object),
+                np.array([g for _, g in picked], dtype=object),
+                rng.integers(1, 5, entries),
+            )
+        )
+    return slices
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_small_windows_compose_in_python_as_pandas_does(seed, monkeypatch):
+    # Below PANDAS_FROM_ENTRIES plain Python composes a window; pandas above.
+    # Both give the same rows, in the same order, with the same sums; a key
+    # whose slices fall outside every duration (k = 6, 7) keeps its zeros.
+    rng = np.random.default_rng(seed)
+    slices = _random_slices(rng, 6, 30)
+    durations = [1, 3, 6]
+    python = compose_window(slices, durations)
+    monkeypatch.setattr(window_scorer, "PANDAS_FROM_ENTRIES", 0)
+    pandas = compose_window(slices, durations)
+    assert python[0].tolist() == pandas[0].tolist()
+    assert python[1].tolist() == pandas[1].tolist()
+    assert python[2].tolist() == pandas[2].tolist()
+    assert python[2].shape == (len(python[0]), 3)
+
+
+def test_small_slices_parse_in_python_as_pandas_does(monkeypatch):
+    text = "r1,a,1;r2,b,3,60;r1,a,2;r3,c,0,1440"
+    python = parse_slice(text)
+    monkeypatch.setattr(window_scorer, "PANDAS_FROM_ENTRIES", 0)
+    pandas = parse_slice(text)
+    for ours, theirs in zip(python[:4], pandas[:4]):
+        assert ours.tolist() == theirs.tolist()
+    assert python[4] == pandas[4] == 0
+    # Malformed entries: the same skips and count either way.
+    bad = "r1,a,1;r2,b,x;r3,c;r4,d,2,60;r5,e,1,-5"
+    monkeypatch.setattr(window_scorer, "PANDAS_FROM_ENTRIES", 2000)
+    small = parse_slice(bad)
+    monkeypatch.setattr(window_scorer, "PANDAS_FROM_ENTRIES", 0)
+    large = parse_slice(bad)
+    assert [a.tolist() for a in small[:4]] == [a.tolist() for a in large[:4]]
+    assert small[4] == large[4] == 3
 
 
 def test_compacted_bucket_sums_each_key_and_keeps_resolutions_apart():
