@@ -164,22 +164,16 @@ ensure_users() {
   done
 }
 
+# Topics and grants go through one admin client in the project's venv
+# (pipelines/io/kafka_provision.py): as Kafka's CLI tools they were some forty
+# JVMs, about a minute on a fresh broker.
+provision() { "$(bash "$ZONGZHI_ROOT/infra/venv.sh")" -m pipelines.io.kafka_provision "$@"; }
+
 ensure_topics() {
-  local existing t args
-  existing="$(admin_tool org.apache.kafka.tools.TopicCommand --list 2>>"$LOG")" \
-    || zz_die "could not list Kafka topics at $BOOTSTRAP (see $LOG)"
-  for t in $(declared_topics); do
-    grep -qx "$t" <<<"$existing" && continue
-    args=()
-    if grep -qx "$t" <<<"$(raw_topics)"; then
-      args=(--config "retention.ms=$RAW_RETENTION_MS" --config "segment.ms=$RAW_SEGMENT_MS" \
-            --config "message.timestamp.type=LogAppendTime")
-    fi
-    admin_tool org.apache.kafka.tools.TopicCommand --create --if-not-exists \
-      --topic "$t" --partitions "$PARTITIONS" --replication-factor 1 "${args[@]}" >>"$LOG" 2>&1 \
-      || zz_die "could not create Kafka topic '$t' (see $LOG)"
-    zz_log "created topic $t"
-  done
+  local out
+  out="$(declared_topics | provision topics 2>>"$LOG")" \
+    || zz_die "could not create the declared Kafka topics (see $LOG)"
+  [[ -z "$out" ]] || while read -r line; do zz_log "$line"; done <<<"$out"
 }
 
 # The ACL commands the principals' roles call for, one per line.
@@ -214,25 +208,9 @@ ensure_grants() {
   commands="$(acl_commands | sort -u)" || exit 1
   stamp="$(printf '%s\n%s %s %s\n' "$commands" "$RAW_RETENTION_MS" "$RAW_SEGMENT_MS" "$(raw_topics | tr '\n' ' ')" | sha256sum | cut -c1-16)"
   [[ "$(cat "$KDIR/grants.stamp" 2>/dev/null)" == "$stamp" ]] && return 0
-  local t
-  for t in $(raw_topics); do
-    admin_tool kafka.admin.ConfigCommand --alter --entity-type topics --entity-name "$t" \
-      --add-config "retention.ms=$RAW_RETENTION_MS,segment.ms=$RAW_SEGMENT_MS,message.timestamp.type=LogAppendTime" >>"$LOG" 2>&1 \
-      || zz_die "could not set the retention of raw topic '$t' (see $LOG)"
-  done
-  # Merge the topic lines of one principal and operation set into one call.
-  local merged
-  merged="$(awk '
-    / --topic / { key=$0; sub(/ --topic .*/,"",key); t=$0; sub(/.* --topic /,"",t); topics[key]=topics[key] " --topic " t; next }
-    { print }
-    END { for (k in topics) print k topics[k] }' <<<"$commands")"
-  local line
-  while read -r line; do
-    [[ -n "$line" ]] || continue
-    # shellcheck disable=SC2086
-    admin_tool org.apache.kafka.tools.AclCommand --add --force $line >>"$LOG" 2>&1 \
-      || zz_die "could not grant Kafka ACL ($line) (see $LOG)"
-  done <<<"$merged"
+  # shellcheck disable=SC2046
+  provision grants $(raw_topics) <<<"$commands" >>"$LOG" 2>&1 \
+    || zz_die "could not grant the Kafka ACLs or set the raw topics' retention (see $LOG)"
   echo "$stamp" > "$KDIR/grants.stamp"
   zz_log "granted Kafka ACLs to $(principals | tr '\n' ' ')and set raw retention to $(( RAW_RETENTION_MS / 3600000 )) h"
 }
