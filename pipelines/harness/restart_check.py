@@ -74,7 +74,7 @@ def wait_for(
     jobs,
     what: str,
     timeout_s: float = 240,
-    poll_s: float = 1.0,
+    poll_s: float = 0.25,
 ) -> float:
     """Wait until ``condition()`` holds; return the seconds waited.
 
