@@ -7,10 +7,13 @@ overridden by the cluster's configuration.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from features.local_time import DISTRICT_TZ_NAME
@@ -21,6 +24,7 @@ from pipelines.settings import Settings
 __all__ = [
     "connector_jars",
     "streaming_table_env",
+    "class_archive_args",
     "checkpoint_folder",
     "latest_checkpoint",
     "kafka_source_options",
@@ -111,18 +115,27 @@ def streaming_table_env(
         # each subtask a worker process of its own, so parallelism uses cores.
         os.environ.setdefault("_python_worker_execution_mode", "process")
     # The local mini-cluster runs in the gateway JVM, which PyFlink starts with
-    # JVM_ARGS; without a bound its heap defaults to a quarter of the RAM.
-    os.environ.setdefault("JVM_ARGS", settings.section("flink").text("jvm_args"))
-    if datastream:
-        from pyflink.datastream import StreamExecutionEnvironment
-        from pyflink.table import StreamTableEnvironment
+    # JVM_ARGS (when this process makes its first environment); without a
+    # bound its heap defaults to a quarter of the RAM. Set for that start
+    # only: child processes (steps, bench runs) start JVMs of their own.
+    given = os.environ.get("JVM_ARGS")
+    if given is None:
+        jvm_args = settings.section("flink").text("jvm_args")
+        os.environ["JVM_ARGS"] = f"{jvm_args} {class_archive_args(settings, jvm_args)}".strip()
+    try:
+        if datastream:
+            from pyflink.datastream import StreamExecutionEnvironment
+            from pyflink.table import StreamTableEnvironment
 
-        t_env = StreamTableEnvironment.create(
-            StreamExecutionEnvironment.get_execution_environment(),
-            EnvironmentSettings.in_streaming_mode(),
-        )
-    else:
-        t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
+            t_env = StreamTableEnvironment.create(
+                StreamExecutionEnvironment.get_execution_environment(),
+                EnvironmentSettings.in_streaming_mode(),
+            )
+        else:
+            t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
+    finally:
+        if given is None:
+            os.environ.pop("JVM_ARGS", None)
     config = t_env.get_config()
     if jars:
         config.set(
@@ -143,6 +156,57 @@ def streaming_table_env(
     for key, value in _fault_tolerance_options(settings, job, bool(checkpoint_interval_s), fresh):
         config.set(key, value)
     return t_env
+
+
+#: A class dump is adopted once untouched this long after its run ended.
+ARCHIVE_SETTLE_S = 10.0
+
+
+def class_archive_args(settings: Settings, jvm_args: str) -> str:
+    """JVM flags that share the classes a gateway JVM loads across its runs (AppCDS).
+
+    A gateway JVM loads some ten thousand classes before a job runs, which
+    took a few seconds of every short job (a test's or a backfill's). The
+    first run dumps what it loaded at its exit into a file of its own under
+    ``<var>/cache``; a later run adopts a finished dump as the archive and
+    maps it. The archive is keyed by PyFlink's and Python's versions, the
+    JVM and its flags; its checksums are verified when it is mapped, and a
+    JVM that cannot use it runs without it. ``flink.class_archive: false``
+    turns this off.
+    """
+    from importlib.metadata import version
+
+    flink = settings.section("flink")
+    if not flink.flag("class_archive"):
+        return ""
+    java = os.environ.get("JAVA_HOME", "") or os.path.realpath(shutil.which("java") or "java")
+    key = hashlib.sha256(
+        f"{version('apache-flink')}|{sys.executable}|{sys.version}|{java}|{jvm_args}".encode()
+    ).hexdigest()[:12]
+    folder = settings.var / "cache"
+    archive = folder / f"flink-classes-{key}.jsa"
+    quiet = "-Xlog:cds=off -Xlog:cds+dynamic=off"
+    if not archive.is_file():
+        for dump in sorted(folder.glob(f"flink-classes-{key}.*.dump")):
+            writer = int(dump.suffixes[-2].lstrip("."))
+            # Its run has ended and its JVM has been done writing for a while.
+            if not _alive(writer) and time.time() - dump.stat().st_mtime > ARCHIVE_SETTLE_S:
+                os.replace(dump, archive)
+                break
+    if archive.is_file():
+        return f"-XX:SharedArchiveFile={archive} -XX:+VerifySharedSpaces {quiet}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"-XX:ArchiveClassesAtExit={folder / f'flink-classes-{key}.{os.getpid()}.dump'} {quiet}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 _STATE_BACKENDS = ("hashmap", "rocksdb")
