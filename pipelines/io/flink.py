@@ -186,16 +186,17 @@ def class_archive_args(settings: Settings, jvm_args: str) -> str:
     folder = settings.var / "cache"
     archive = folder / f"flink-classes-{key}.jsa"
     quiet = "-Xlog:cds=off -Xlog:cds+dynamic=off"
-    if not archive.is_file():
-        for dump in sorted(folder.glob(f"flink-classes-{key}.*.dump")):
-            writer = int(dump.suffixes[-2].lstrip("."))
-            # Its run has ended and its JVM has been done writing for a while.
-            if not _alive(writer) and time.time() - dump.stat().st_mtime > ARCHIVE_SETTLE_S:
+    for dump in sorted(folder.glob(f"flink-classes-{key}.*.dump")):
+        writer = int(dump.suffixes[-2].lstrip("."))
+        # Its run has ended and its JVM has been done writing for a while.
+        if not _alive(writer) and time.time() - dump.stat().st_mtime > ARCHIVE_SETTLE_S:
+            if archive.is_file():  # runs that started before there was one
+                dump.unlink(missing_ok=True)
+            else:
                 os.replace(dump, archive)
-                break
     if archive.is_file():
         return f"-XX:SharedArchiveFile={archive} -XX:+VerifySharedSpaces {quiet}"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return f"-XX:ArchiveClassesAtExit={folder / f'flink-classes-{key}.{os.getpid()}.dump'} {quiet}"
 
 

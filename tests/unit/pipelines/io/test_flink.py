@@ -57,6 +57,12 @@ def test_the_first_run_dumps_its_classes_and_a_later_run_maps_the_finished_dump(
     archive = ended.with_name(ended.name.split(".")[0] + ".jsa")
     assert f"-XX:SharedArchiveFile={archive}" in mapped
     assert "-XX:+VerifySharedSpaces" in mapped and archive.read_bytes() == b"classes"
+    # A later settled dump of the same key is removed, the archive kept.
+    late = ended.with_name(ended.name.replace(".999999999.", ".999999998."))
+    late.write_bytes(b"more classes")
+    os.utime(late, (old, old))
+    assert f"-XX:SharedArchiveFile={archive}" in class_archive_args(settings, "-Xmx2g")
+    assert not late.exists() and archive.read_bytes() == b"classes"
     # Other JVM flags make another archive; the setting turns it all off.
     assert "ArchiveClassesAtExit" in class_archive_args(settings, "-Xmx1g")
     assert class_archive_args(_settings(tmp_path, class_archive=False), "-Xmx2g") == ""
