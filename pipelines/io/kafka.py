@@ -30,6 +30,7 @@ from pipelines.settings import Settings
 __all__ = [
     "KafkaUnavailable",
     "admin_client",
+    "new_topics",
     "check_reachable",
     "topic_config",
     "topic_counts",
@@ -109,12 +110,25 @@ def topic_counts(settings: Settings, topics: list[str], timeout: float = 10.0) -
         consumer.close()
 
 
+def new_topics(settings: Settings, topics: list[str], partitions: int | None = None) -> list:
+    """``topics`` as the platform creates them: one replica, each with :func:`topic_config`.
+
+    ``partitions`` defaults to ``kafka.partitions``.
+    """
+    partitions = partitions or settings.section("kafka").integer("partitions")
+    return [
+        NewTopic(
+            t, num_partitions=partitions, replication_factor=1, config=topic_config(settings, t)
+        )
+        for t in topics
+    ]
+
+
 def reset_topics(
     settings: Settings, topics: list[str], partitions: int | None = None, timeout: float = 30.0
 ) -> None:
     """Delete and re-create topics, so that a run starts from empty topics."""
     admin = admin_client(settings)
-    partitions = partitions or settings.section("kafka").integer("partitions")
     existing = set(admin.list_topics(timeout=timeout).topics)
     wanted = list(topics)
     doomed = [t for t in topics if t in existing]
@@ -124,16 +138,7 @@ def reset_topics(
     deadline = time.monotonic() + timeout
     while True:
         futures = admin.create_topics(
-            [
-                NewTopic(
-                    t,
-                    num_partitions=partitions,
-                    replication_factor=1,
-                    config=topic_config(settings, t),
-                )
-                for t in topics
-            ],
-            operation_timeout=timeout,
+            new_topics(settings, topics, partitions), operation_timeout=timeout
         )
         pending = []
         for topic, future in futures.items():

@@ -25,13 +25,12 @@ from confluent_kafka.admin import (
     AlterConfigOpType,
     ConfigEntry,
     ConfigResource,
-    NewTopic,
     ResourcePatternType,
     ResourceType,
 )
 
 from pipelines.errors import KafkaUnavailable, UsageError
-from pipelines.io.kafka import admin_client, topic_config
+from pipelines.io.kafka import admin_client, new_topics, topic_config
 from pipelines.settings import Settings, load_settings
 
 __all__ = ["acl_bindings", "create_topics", "grant", "main"]
@@ -144,19 +143,7 @@ def create_topics(settings: Settings, topics: list[str], timeout: float = 60.0) 
     existing = set(admin.list_topics(timeout=timeout).topics)
     missing = [t for t in topics if t not in existing]
     if missing:
-        partitions = settings.section("kafka").integer("partitions")
-        futures = admin.create_topics(
-            [
-                NewTopic(
-                    t,
-                    num_partitions=partitions,
-                    replication_factor=1,
-                    config=topic_config(settings, t),
-                )
-                for t in missing
-            ],
-            operation_timeout=timeout,
-        )
+        futures = admin.create_topics(new_topics(settings, missing), operation_timeout=timeout)
         _settle(futures, "create Kafka topics", (KafkaError.TOPIC_ALREADY_EXISTS,))
     return missing
 
