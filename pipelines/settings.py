@@ -24,7 +24,16 @@ import yaml
 
 from pipelines.errors import SettingsError
 
-__all__ = ["CHANNELS", "Settings", "Section", "SettingsError", "load_settings", "project_root"]
+__all__ = [
+    "CHANNELS",
+    "JIT_MODES",
+    "Settings",
+    "Section",
+    "SettingsError",
+    "jit_options",
+    "load_settings",
+    "project_root",
+]
 
 #: The channels events arrive by, each with its raw topic ``raw_<channel>``.
 CHANNELS = ("grid", "hotline", "video")
@@ -40,6 +49,28 @@ CONFIG_HINT = "infra/config/zongzhi.yaml"
 
 #: The longest slide or window Flink's day-to-minute intervals hold (99 days).
 _MAX_WINDOW_MINUTES = 99 * 1440
+
+#: The JVM options of each ``jvm.jit`` mode: the JVM's default (C1, then C2
+#: for hot code), or C1 only.
+JIT_MODES = {"tiered": "", "quick": "-XX:TieredStopAtLevel=1"}
+
+
+def jit_options(mode: str) -> str:
+    """The JVM options of the JIT ``mode``; a mode not in :data:`JIT_MODES` is refused by name.
+
+    >>> jit_options("quick")
+    '-XX:TieredStopAtLevel=1'
+    >>> jit_options("fast")
+    Traceback (most recent call last):
+    ...
+    pipelines.errors.SettingsError: jvm.jit='fast' must be one of: tiered, quick (ZONGZHI_JIT overrides it); see infra/config/zongzhi.yaml
+    """
+    if mode not in JIT_MODES:
+        raise SettingsError(
+            f"jvm.jit={mode!r} must be one of: {', '.join(JIT_MODES)} "
+            f"(ZONGZHI_JIT overrides it); see {CONFIG_HINT}"
+        )
+    return JIT_MODES[mode]
 
 
 class Section(Mapping):
@@ -242,6 +273,19 @@ class Settings:
         """Superset's base URL."""
         s = self.section("superset")
         return f"http://{s['host']}:{s['port']}"
+
+    # --- JVMs ----------------------------------------------------------------
+    @property
+    def jit(self) -> str:
+        """The engines' JIT mode: ``jvm.jit``, which ``ZONGZHI_JIT`` overrides; checked."""
+        mode = os.environ.get("ZONGZHI_JIT") or self.section("jvm").text("jit")
+        jit_options(mode)  # an unknown mode is refused here, by name
+        return mode
+
+    @property
+    def jit_options(self) -> str:
+        """The JVM options of :attr:`jit`, for the engines' JVMs (Flink's gateway, Spark's driver)."""
+        return jit_options(self.jit)
 
     # --- Lake --------------------------------------------------------------
     @property

@@ -239,6 +239,7 @@ def run_bench(
         "checkpoint_interval_s": interval_s,
         "state_backend": flink.text("state_backend"),
         "cpus": os.cpu_count(),
+        "jvm_jit": settings.jit,
     }
     return bench_report(
         setup,

@@ -206,7 +206,13 @@ def run_bench(settings: Settings, *, events: int, days: int) -> dict:
         snapshot, settings.section("graph").integer("community_min_split_nodes")
     )
     return {
-        "setup": {"events": events, "days": days, "cpus": os.cpu_count(), **written},
+        "setup": {
+            "events": events,
+            "days": days,
+            "cpus": os.cpu_count(),
+            "jvm_jit": settings.jit,
+            **written,
+        },
         "synthetic_lake_write_s": round(write_s, 1),
         "graph_job_wall_s": round(job_s, 1),
         "stage_s": night["seconds"],

@@ -260,6 +260,7 @@ def run_bench(
         "rounds": rounds,
         "parallelism": parallelism,
         "cpus": os.cpu_count(),
+        "jvm_jit": settings.jit,
     }
     return bench_report(
         setup,

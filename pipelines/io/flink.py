@@ -120,7 +120,7 @@ def streaming_table_env(
     # only: child processes (steps, bench runs) start JVMs of their own.
     given = os.environ.get("JVM_ARGS")
     if given is None:
-        jvm_args = settings.section("flink").text("jvm_args")
+        jvm_args = f"{settings.section('flink').text('jvm_args')} {settings.jit_options}".strip()
         os.environ["JVM_ARGS"] = f"{jvm_args} {class_archive_args(settings, jvm_args)}".strip()
     try:
         if datastream:

@@ -40,6 +40,10 @@ def spark_session(settings: Settings, app_name: str):
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")
     )
+    if settings.jit_options:
+        # Read when spark-submit starts the driver's JVM (local mode: it is the
+        # executor too); with the JVM already up, it would change nothing.
+        builder = builder.config("spark.driver.extraJavaOptions", settings.jit_options)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark

@@ -222,6 +222,7 @@ def test_bench_smoke_measures_everything_it_reports(settings):
     else:
         assert latency["p99"] is None
     assert report["visible_latency_checkpoint_floor_ms"]["wait_p99"] == 990 * interval
+    assert report["setup"]["jvm_jit"] == settings.jit
     assert report["gi_star"]["ratio"] > 0
     assert report["permutations"]["speedup"] > 1
     assert 0 < report["peak_rss_bytes"] < 24 * 2**30

@@ -94,3 +94,19 @@ def test_a_bad_zone_weight_power_is_named(power):
         SettingsError, match=r"hotspot.zone_weight_power=.* must be a number from 0"
     ):
         assert _with_hotspot(zone_weight_power=power).hotspot is None
+
+
+def test_the_jit_mode_comes_from_the_config_unless_the_environment_names_one(monkeypatch):
+    settings = load_settings()
+    monkeypatch.delenv("ZONGZHI_JIT", raising=False)
+    assert settings.jit == settings.raw["jvm"]["jit"] == "tiered"
+    assert settings.jit_options == ""
+    monkeypatch.setenv("ZONGZHI_JIT", "quick")
+    assert settings.jit == "quick"
+    assert settings.jit_options == "-XX:TieredStopAtLevel=1"
+
+
+def test_an_unknown_jit_mode_is_named_with_the_allowed_ones(monkeypatch):
+    monkeypatch.setenv("ZONGZHI_JIT", "c2")
+    with pytest.raises(SettingsError, match=r"^jvm.jit='c2' must be one of: tiered, quick"):
+        assert load_settings().jit_options is None
