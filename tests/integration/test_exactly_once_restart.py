@@ -93,13 +93,19 @@ log = logging.getLogger(__name__)
 
 @pytest.fixture(scope="module")
 def quick_settings(settings, tmp_path_factory, monkeypatch_module):
-    """The settings with checkpoints every 2 s, through a config file of their own."""
+    """The settings with checkpoints every 2 s, through a config file of their own.
+
+    The lake is an empty folder of their own: the hotspot job scores against
+    the fallback baselines, not against whatever nightly baselines an earlier
+    run left in ``var/lake`` (a small lake's once raised no alert at all).
+    """
     raw = copy.deepcopy(settings.raw)
     raw["flink"]["checkpoint_interval_seconds"] = 2
     path = tmp_path_factory.mktemp("config") / "zongzhi.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True))
     monkeypatch_module.setenv("ZONGZHI_CONFIG", str(path))
     monkeypatch_module.setenv("ZONGZHI_VAR", str(settings.var))
+    monkeypatch_module.setenv("ZONGZHI_LAKE", str(tmp_path_factory.mktemp("lake")))
     quick = load_settings()
     assert quick.section("flink").integer("checkpoint_interval_seconds") == 2
     return quick
