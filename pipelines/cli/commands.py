@@ -344,7 +344,7 @@ def _bench(args) -> int:
         # Short live steps: at smoke size they show that alerts flow and are
         # timed, not what rate the job sustains.
         args.events, args.small, args.step_seconds, args.permutations = 120_000, 20_000, 5.0, 99
-        args.rounds, args.warm_up_seconds = 1, 20.0
+        args.rounds, args.warm_up_seconds = 1, 10.0
     report = run_bench(
         settings,
         events=args.events,

@@ -30,7 +30,14 @@ import numpy as np
 from pipelines.io.flink import job_failure_cause
 from pipelines.settings import Settings
 
-__all__ = ["RESTART_MARK", "flink_logs", "flink_log_dir", "job_log", "read_flink_log"]
+__all__ = [
+    "RESTART_MARK",
+    "flink_logs",
+    "flink_log_dir",
+    "job_log",
+    "read_flink_log",
+    "tasks_running",
+]
 
 #: What Flink's scheduler logs (at INFO, as the JobMaster) for each restart.
 RESTART_MARK = "tasks will be restarted to recover"
@@ -42,6 +49,9 @@ _COMPLETED = re.compile(
     r"Completed checkpoint \d+ for job \w+ \((\d+) bytes, checkpointDuration=(\d+) ms"
 )
 _CHECKPOINT_FAILED = ("Decline checkpoint", "Triggering Checkpoint", "expired before completing")
+#: The scheduler's line for each task deployed, and for each that came up running.
+_TASK_DEPLOYED = re.compile(r"ExecutionGraph .* switched from SCHEDULED to DEPLOYING\.")
+_TASK_RUNNING = re.compile(r"ExecutionGraph .* switched from INITIALIZING to RUNNING\.")
 _JOB_STATE = re.compile(r"^(\S+ \S+) .* - Job .* switched from state (\w+) to (\w+)\.")
 #: A log4j line of the CLI layout starts with its date and time.
 _LOG_LINE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
@@ -119,6 +129,26 @@ def read_flink_log(text: str) -> dict:
             "bytes_max": max(size for size, _ in completed) if completed else None,
         },
     }
+
+
+def tasks_running(text: str) -> bool:
+    """Whether every task the scheduler deployed is running: the job reads its input.
+
+    A task is running once it has opened its operators (a Python operator
+    has started its worker), so a followed job is ready for a paced stream.
+
+    >>> graph = "INFO  o.a.f.r.executiongraph.ExecutionGraph [] - "
+    >>> deployed = [graph + f"Task {i} (1/1) switched from SCHEDULED to DEPLOYING." for i in (1, 2)]
+    >>> up = graph + "Task 1 (1/1) switched from INITIALIZING to RUNNING."
+    >>> tasks_running(""), tasks_running("\\n".join(deployed + [up]))
+    (False, False)
+    >>> tasks_running("\\n".join(deployed + [up, up.replace("Task 1", "Task 2")]))
+    True
+    """
+    lines = text.splitlines()
+    deployed = sum(bool(_TASK_DEPLOYED.search(line)) for line in lines)
+    running = sum(bool(_TASK_RUNNING.search(line)) for line in lines)
+    return 0 < deployed <= running
 
 
 def _log_time(stamp: str) -> float:

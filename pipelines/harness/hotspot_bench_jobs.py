@@ -6,7 +6,7 @@ JVM outlives its run and its memory is the child's process tree. A spec
 names the job's ``kind`` (``detector``, the hotspot job, or ``sql``, the
 same HOP window count in pure Flink SQL into a blackhole sink), its topics,
 the stream's density, the checkpoint interval and, for a followed job,
-``follow_seconds``.
+``follow_seconds`` (at most) and a ``stop_file`` whose creation ends it.
 """
 
 from __future__ import annotations
@@ -66,7 +66,12 @@ def run_job(spec: dict) -> dict:
 
         thread = threading.Thread(target=follow, daemon=True)
         thread.start()
-        thread.join(spec["follow_seconds"])
+        # Until the parent is done with the job (its stop file), or at most follow_seconds.
+        stop = spec.get("stop_file")
+        while thread.is_alive() and time.monotonic() - started < spec["follow_seconds"]:
+            if stop and os.path.exists(stop):
+                break
+            thread.join(0.2)
         if failure:
             raise RuntimeError(f"the followed hotspot job failed: {failure[0]}")
         return {"seconds": time.monotonic() - started}
@@ -132,6 +137,10 @@ def run_child(
 ) -> dict:
     """Run ``spec`` in a child process under a fresh group; its timing, peak RSS and restarts.
 
+    The group is ``spec["group"]`` when the caller chose it (to watch the
+    job's log folder, :func:`~pipelines.harness.hotspot_bench_flink_log.flink_log_dir`,
+    while it runs).
+
     The child is ``python -m <module> <spec as JSON>`` (the hotspot bench,
     or another bench whose entry point prints its job's timing as JSON).
 
@@ -146,7 +155,7 @@ def run_child(
     from pipelines.harness.steps import child_env
     from pipelines.io.flink import checkpoint_folder
 
-    group = f"zongzhi-bench-{uuid.uuid4().hex[:10]}"
+    group = spec.get("group") or f"zongzhi-bench-{uuid.uuid4().hex[:10]}"
     spec = dict(spec, group=group)
     logs = flink_log_dir(settings, group)
     process = subprocess.Popen(

@@ -27,9 +27,11 @@ import threading
 import time
 import uuid
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 
+from pipelines.harness.hotspot_bench_flink_log import flink_logs, tasks_running
 from pipelines.harness.hotspot_bench_jobs import run_child
 from pipelines.harness.hotspot_bench_stream import PRODUCER_CONFIG, STREAM_START, BenchStream
 from pipelines.io.kafka import RecordProducer, reset_topics
@@ -57,6 +59,10 @@ STEP_FRACTIONS = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 #: slack (latency that keeps growing is a backlog that keeps growing).
 SUSTAINED_P99_MS = 2000.0
 BEHIND_GROWTH_SLACK_MS = 250.0
+#: The longest the followed job may take to start (its JVM, plan and Python workers).
+START_GUARD_S = 180.0
+#: After the last step: its windows close, and a checkpoint commits their alerts.
+TAIL_S = 15.0
 
 
 class AlertWatcher:
@@ -145,16 +151,19 @@ def rate_steps(
     live, alerts_topic = settings.topic("bench_live"), settings.topic("bench_alerts")
     reset_topics(settings, [live, alerts_topic])
     delay_s = int(settings.hotspot["watermark_delay_seconds"])
-    slide_s = int(settings.hotspot["window_slide_minutes"]) * 60
     interval_s = settings.section("flink").integer("checkpoint_interval_seconds")
-    warmup = 25.0
+    group = f"zongzhi-bench-{uuid.uuid4().hex[:10]}"
+    stop_file = flink_logs(settings) / f"{group}.stop"
     spec = {
         "kind": "detector",
         "density": stream.density,
         "checkpoint_s": interval_s,
         "topic": live,
         "alerts_topic": alerts_topic,
-        "follow_seconds": warmup + warm_up_seconds + step_seconds * len(fractions) + 15,
+        "group": group,
+        # A guard: the job is stopped through stop_file once the steps are over.
+        "follow_seconds": START_GUARD_S + warm_up_seconds + step_seconds * len(fractions) + TAIL_S,
+        "stop_file": str(stop_file),
     }
     failure: list = []
 
@@ -167,7 +176,51 @@ def rate_steps(
     watcher = AlertWatcher(settings, alerts_topic).start()
     child = threading.Thread(target=follow, daemon=True)
     child.start()
-    time.sleep(warmup)  # the job is up and reading
+    try:
+        _wait_until_running(flink_logs(settings) / group, child, failure)
+        if failure:
+            raise failure[0]
+        if not child.is_alive():
+            raise RuntimeError("the followed hotspot job ended before the rate steps")
+        steps, sent_event_s, sent_wall = _paced_steps(
+            settings, stream, sustained, fractions, step_seconds, warm_up_seconds, live
+        )
+        time.sleep(TAIL_S)  # the last step's windows close, and a checkpoint commits them
+    finally:
+        stop_file.parent.mkdir(parents=True, exist_ok=True)
+        stop_file.touch()
+        child.join()
+        received = watcher.stop()
+        stop_file.unlink(missing_ok=True)
+    if failure:
+        raise failure[0]
+    alerts = [(at, json.loads(value)) for at, value in received]
+    result = spec["result"]
+    return {
+        "steps": latency_by_step(steps[1:], alerts, sent_event_s, sent_wall, delay_s),
+        "peak_rss_bytes": result["peak_rss_bytes"],
+        "restarts": result["restarts"],
+        "restart_causes": result["restart_causes"],
+        "checkpoints": result["checkpoints"],
+        "checkpoint_interval_s": interval_s,
+    }
+
+
+def _wait_until_running(logs: Path, child: threading.Thread, failure: list) -> None:
+    """Wait until the followed job's tasks all run (its Flink log says so); at most START_GUARD_S."""
+    began = time.monotonic()
+    while time.monotonic() - began < START_GUARD_S:
+        if failure or not child.is_alive():
+            return  # the caller reports the child's failure
+        if any(tasks_running(p.read_text(errors="replace")) for p in logs.glob("*.log")):
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"the followed job's tasks were not running after {START_GUARD_S:.0f} s")
+
+
+def _paced_steps(settings, stream, sustained, fractions, step_seconds, warm_up_seconds, live):
+    """Produce the warm-up, then each step's rate; the steps and when their event time was sent."""
+    slide_s = int(settings.hotspot["window_slide_minutes"]) * 60
     steps, event_s = [], STREAM_START.timestamp()
     generator = stream.events(10**9, int(event_s * 1000), seed=99)
     # Event time runs `speedup` times faster than the wall clock at each rate.
@@ -213,20 +266,7 @@ def rate_steps(
                     "window_ends_per_s": round((event_s - event0) / slide_s / seconds, 2),
                 }
             )
-    child.join()
-    received = watcher.stop()
-    if failure:
-        raise failure[0]
-    alerts = [(at, json.loads(value)) for at, value in received]
-    result = spec["result"]
-    return {
-        "steps": latency_by_step(steps[1:], alerts, sent_event_s, sent_wall, delay_s),
-        "peak_rss_bytes": result["peak_rss_bytes"],
-        "restarts": result["restarts"],
-        "restart_causes": result["restart_causes"],
-        "checkpoints": result["checkpoints"],
-        "checkpoint_interval_s": interval_s,
-    }
+    return steps, sent_event_s, sent_wall
 
 
 def _quantiles(latencies: list[float], prefix: str) -> dict:
