@@ -6,7 +6,8 @@ tables in PostgreSQL exactly as an undisturbed run of the same records.
 This module holds the pieces a scenario is built from:
 
 * waiting, exactly, for the jobs' progress: :func:`checkpoint_id`,
-  :func:`wait_for`, :func:`wait_normalized`, :func:`wait_drained`;
+  :func:`routed`, :func:`wait_for`, :func:`wait_normalized`,
+  :func:`wait_drained`;
 * what a run left behind: :func:`committed_alerts` (the alerts topic,
   read committed), :func:`stored_alerts` (the alert tables), and
   :func:`clear_stored_alerts` before a run;
@@ -41,6 +42,7 @@ __all__ = [
     "wait_for",
     "normalize_lag",
     "hotspot_lag",
+    "routed",
     "wait_normalized",
     "wait_drained",
     "committed_alerts",
@@ -101,18 +103,29 @@ def hotspot_lag(settings: Settings) -> int:
     return group_lag(settings, hotspot_job.GROUP_ID, settings.topic("normalized"))
 
 
-def wait_normalized(settings: Settings, jobs, timeout_s: float = 240) -> None:
-    """Wait until the normalization job has committed every raw record's offset.
+def routed(settings: Settings) -> int:
+    """Records in the normalized and dead-letter topics (read committed)."""
+    out = [settings.topic("normalized"), settings.topic("dead_letter")]
+    return sum(topic_counts(settings, out).values())
 
-    Its offsets are committed when the checkpoint that covers them
-    completes, which also commits the transactions holding their output.
+
+def wait_normalized(settings: Settings, jobs, produced: int, timeout_s: float = 240) -> int:
+    """Wait until the normalization job's committed output holds ``produced`` records; the count.
+
+    Its output (normalized or dead-lettered, one record per raw record) is
+    committed with the checkpoint that covers the raw records, so this
+    holds as soon as that checkpoint completes. The job's offsets in Kafka
+    follow later: its Kafka source commits them between two polls, and an
+    idle poll waits up to 10 s. Doubled output shows as a count above
+    ``produced``, for the caller to assert.
     """
     wait_for(
-        lambda: normalize_lag(settings) == 0,
+        lambda: routed(settings) >= produced,
         jobs,
-        "the normalization job to commit every raw offset",
+        f"the normalization job to commit the output of {produced} records",
         timeout_s,
     )
+    return routed(settings)
 
 
 def wait_drained(settings: Settings, jobs, timeout_s: float = 240) -> int:
@@ -124,14 +137,13 @@ def wait_drained(settings: Settings, jobs, timeout_s: float = 240) -> int:
     transaction of a later checkpoint, hence the two more completed
     hotspot checkpoints after the zero lag.
     """
-    normalized = settings.topic("normalized")
     wait_for(
         lambda: normalize_lag(settings) == 0 and hotspot_lag(settings) == 0,
         jobs,
         "the jobs to commit every input offset",
         timeout_s,
     )
-    routed = sum(topic_counts(settings, [normalized, settings.topic("dead_letter")]).values())
+    routed_now = routed(settings)
     after = checkpoint_id(settings, hotspot_job.GROUP_ID) + 2
     wait_for(
         lambda: checkpoint_id(settings, hotspot_job.GROUP_ID) >= after,
@@ -139,7 +151,7 @@ def wait_drained(settings: Settings, jobs, timeout_s: float = 240) -> int:
         "two more hotspot checkpoints",
         timeout_s,
     )
-    return routed
+    return routed_now
 
 
 def committed_alerts(settings: Settings, topic: str | None = None) -> list[dict]:

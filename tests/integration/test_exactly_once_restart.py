@@ -52,6 +52,7 @@ from pipelines.harness.restart_check import (
     clusters_across,
     committed_alerts,
     lifecycle_faults,
+    routed,
     stored_alerts,
     wait_drained,
     wait_for,
@@ -61,7 +62,6 @@ from pipelines.harness.simulation_run import build_simulator
 from pipelines.harness.simulator.produce import produce_records
 from pipelines.harness.steps import run_step
 from pipelines.harness.streams import fresh_streams
-from pipelines.io.kafka import topic_counts
 from pipelines.io.kafka_consume import consume_topic_values
 from pipelines.io.kafka_security import ADMIN
 from pipelines.io.platform_state import pseudonym_key
@@ -177,11 +177,6 @@ def _start(jobs: StreamingJobs, *extra: str) -> None:
     jobs.start("hotspots", "--follow", "--watermark-delay-seconds", str(_WATERMARK_DELAY_S), *extra)
 
 
-def _routed(settings) -> int:
-    topics = [settings.topic("normalized"), settings.topic("dead_letter")]
-    return sum(topic_counts(settings, topics).values())
-
-
 def _keep_logs_of_the_killed_jobs(settings) -> None:
     """Copy each killed job's log beside it (``demo-<job>.killed.log``): a restart rewrites it."""
     for name in ("normalize", "hotspots"):
@@ -202,7 +197,7 @@ def _run(settings, events: Events, *, kill: bool) -> dict:
         produce_records(settings, events.first)
         # All of the first part is in the normalized topic before the advance,
         # so none of it can fall behind the watermark the advance moves.
-        wait_normalized(settings, jobs)
+        assert wait_normalized(settings, jobs, len(events.first)) == len(events.first)
         produce_records(settings, events.advance)
         assert wait_drained(settings, jobs) == len(events.first) + len(events.advance)
         log.info("first part drained")
@@ -212,11 +207,11 @@ def _run(settings, events: Events, *, kill: bool) -> dict:
         produce_records(settings, events.second[:half])
         if kill:
             marks = {group: checkpoint_id(settings, group) for group in _JOBS}
-            routed = _routed(settings)
+            routed_before = routed(settings)
             wait_for(
                 lambda: (
                     all(checkpoint_id(settings, group) > marks[group] for group in _JOBS)
-                    and _routed(settings) > routed
+                    and routed(settings) > routed_before
                 ),
                 jobs,
                 "a checkpoint of both jobs with progress into the second part",
@@ -230,8 +225,8 @@ def _run(settings, events: Events, *, kill: bool) -> dict:
             log.info("killed at %s and restarted", killed_at)
         else:
             produce_records(settings, events.second[half:])
-        routed = wait_drained(settings, jobs)
-        assert routed == len(events.first) + len(events.advance) + len(events.second)
+        balance = wait_drained(settings, jobs)
+        assert balance == len(events.first) + len(events.advance) + len(events.second)
         log.info("second part drained")
         # Only now the events that close the windows: none of the stream is late.
         produce_records(settings, events.closing)
